@@ -1,0 +1,990 @@
+import { Accounting, type MemoryUse } from './accounting.ts';
+import { checkTransition } from './lifecycle.ts';
+import { idlePolicy, type IdleDecision, type IdlePolicy } from './policies/idle.ts';
+import { placementPolicy, type PlacementPolicy, type Rng, type WorkerView } from './policies/placement.ts';
+import type {
+  ActorState,
+  CheckpointTarget,
+  Command,
+  CoreConfig,
+  InvocationInput,
+  InvocationPath,
+  LatencyParts,
+  NodeSpec,
+  PoolSpec,
+  RejectReason,
+  RestoreSource,
+  TemplateSpec,
+  TimerKind,
+  WorkerState,
+} from './types.ts';
+
+/**
+ * The scheduler core: a state machine over actors, workers and pools.
+ *
+ * Call order (quinn-proto style): `start(now)` once; then any of the
+ * `handle*` inputs, each with the time at which the event happened and never
+ * earlier than the previous one; after each input, `takeCommands()` drains
+ * what the runtime must do. The core has no clock, no I/O and no randomness of
+ * its own: the same inputs in the same order give the same commands.
+ *
+ * Stale completions (a restore finishing on a worker that was lost meanwhile)
+ * are recognised by the `op` stamp they carry and ignored; stale timers by
+ * their stamp. Nothing is cancelled.
+ */
+
+/** Snapshot an actor would resume from. `local` pins the resume to `node`. */
+interface Snapshot {
+  kind: 'none' | 'golden' | 'external' | 'local';
+  version: number;
+  /** For `local`, the node holding it; for `external`, a node that kept a cached copy. */
+  node: string | null;
+}
+
+type WaitPhase = 'queued' | 'parked' | 'workerStart' | 'restore';
+
+interface Inv {
+  readonly id: number;
+  readonly actor: ActorRec;
+  readonly workMs: number;
+  readonly arrivalMs: number;
+  failures: number;
+  path: InvocationPath | null;
+  readonly parts: LatencyParts;
+  /** Time up to which waiting has been attributed to a part. */
+  markMs: number;
+  parked: boolean;
+  /** Bumped each time the invocation parks, so the timer of an earlier parking is stale. */
+  parkEpoch: number;
+  startMs: number;
+}
+
+interface TemplateRt {
+  readonly spec: TemplateSpec;
+  readonly pool: PoolRt;
+}
+
+interface NodeRt {
+  readonly spec: NodeSpec;
+  usedMiB: number;
+}
+
+interface WorkerRec extends WorkerView {
+  readonly id: number;
+  readonly pool: PoolRt;
+  readonly node: NodeRt;
+  readonly nodeName: string;
+  readonly actorSlots: number;
+  readonly memoryMiB: number;
+  state: WorkerState;
+  resident: number;
+  busy: number;
+  memUsedMiB: number;
+  /** Actors holding a slot (resuming, running or checkpointing). */
+  readonly actors: ActorRec[];
+  /** The actor this worker belongs to, in a dedicated pool. */
+  dedicatedActor: ActorRec | null;
+  use: MemoryUse;
+}
+
+interface PoolRt {
+  readonly spec: PoolSpec;
+  /** Live workers in creation order (GONE ones are removed). */
+  workers: WorkerRec[];
+  /** Actors waiting for a worker, in arrival order; entries whose actor no longer waits are skipped. */
+  parkQueue: ActorRec[];
+  evictionsInFlight: number;
+}
+
+interface ActorRec {
+  readonly index: number;
+  readonly id: string;
+  readonly template: TemplateRt;
+  state: ActorState;
+  worker: WorkerRec | null;
+  readonly fifo: Inv[];
+  running: Inv | null;
+  phase: WaitPhase;
+  /** Invocations applied to the in-memory state since it was created. */
+  version: number;
+  snapshot: Snapshot;
+  op: number;
+  idleStamp: number;
+  lastUsedMs: number;
+  inParkQueue: boolean;
+  evicting: boolean;
+  /** Dedicated pools: the worker started for this actor and not yet ready. */
+  startingWorker: WorkerRec | null;
+}
+
+/** Counters the core keeps for reports. */
+export interface CoreCounters {
+  snapshotBytesWritten: number;
+  snapshotBytesRead: number;
+  restores: number;
+  restoreFailures: number;
+  checkpoints: number;
+  checkpointFailures: number;
+  evictions: number;
+  workersStarted: number;
+  workersLost: number;
+  /** Worker starts that found no node with room. */
+  unschedulableWorkers: number;
+}
+
+/** Thrown for inputs that break the contract (unknown template, time going back, duplicate invocation id). */
+export class ContractError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ContractError';
+  }
+}
+
+const CHECKPOINT_RETRY_MS = 1_000;
+
+/** The scheduler core. See the module comment for the call order. */
+export class Scheduler {
+  private readonly placement: PlacementPolicy;
+  private readonly idle: IdlePolicy;
+  private readonly pools = new Map<string, PoolRt>();
+  private readonly templates = new Map<string, TemplateRt>();
+  private readonly nodes: NodeRt[];
+  private readonly actorsById = new Map<string, ActorRec>();
+  private readonly actors: ActorRec[] = [];
+  private readonly live = new Map<number, Inv>();
+  private readonly workers: (WorkerRec | undefined)[] = [];
+  private out: Command[] = [];
+  private parkedCount = 0;
+  private nextOp = 1;
+  private started = false;
+  /** Time integrals for reports. */
+  readonly accounting = new Accounting();
+  /** Counters for reports. */
+  readonly counters: CoreCounters = {
+    snapshotBytesWritten: 0,
+    snapshotBytesRead: 0,
+    restores: 0,
+    restoreFailures: 0,
+    checkpoints: 0,
+    checkpointFailures: 0,
+    evictions: 0,
+    workersStarted: 0,
+    workersLost: 0,
+    unschedulableWorkers: 0,
+  };
+
+  constructor(
+    private readonly config: CoreConfig,
+    private readonly rng: Rng,
+  ) {
+    this.placement = placementPolicy(config.placement);
+    this.idle = idlePolicy(config.idle);
+    this.nodes = config.nodes.map((spec) => ({ spec, usedMiB: 0 }));
+    for (const spec of config.pools) {
+      this.pools.set(spec.name, { spec, workers: [], parkQueue: [], evictionsInFlight: 0 });
+    }
+    for (const spec of config.templates) {
+      const pool = this.pools.get(spec.pool);
+      if (pool === undefined) throw new ContractError(`template ${spec.name}: unknown pool "${spec.pool}"`);
+      if (spec.memoryMiB > pool.spec.workerMemoryMiB) {
+        throw new ContractError(
+          `template ${spec.name}: memoryMiB ${spec.memoryMiB} exceeds worker memory ${pool.spec.workerMemoryMiB} of pool ${pool.spec.name}`,
+        );
+      }
+      this.templates.set(spec.name, { spec, pool });
+    }
+    if (config.maxAttempts < 1) throw new ContractError(`maxAttempts must be at least 1, got ${config.maxAttempts}`);
+  }
+
+  // ---- outputs -------------------------------------------------------------
+
+  /** Returns and clears the commands emitted since the last call. */
+  takeCommands(): Command[] {
+    const cmds = this.out;
+    this.out = [];
+    return cmds;
+  }
+
+  // ---- getters -------------------------------------------------------------
+
+  /** Invocations admitted and not yet replied to. */
+  get pendingInvocations(): number {
+    return this.live.size;
+  }
+
+  /** Invocations parked for a worker now. */
+  get parked(): number {
+    return this.parkedCount;
+  }
+
+  /** A read-only view of one actor, for checkers and reports. */
+  actorView(id: string):
+    | { state: ActorState; worker: number; version: number; snapshot: Readonly<Snapshot>; queued: number; running: number }
+    | undefined {
+    const a = this.actorsById.get(id);
+    if (a === undefined) return undefined;
+    return {
+      state: a.state,
+      worker: a.worker === null ? -1 : a.worker.id,
+      version: a.version,
+      snapshot: { ...a.snapshot },
+      queued: a.fifo.length,
+      running: a.running === null ? -1 : a.running.id,
+    };
+  }
+
+  /** All actor ids in creation order. */
+  actorIds(): string[] {
+    return this.actors.map((a) => a.id);
+  }
+
+  /** A read-only view of the live workers, for checkers and time series. */
+  workerViews(): { id: number; pool: string; node: string; state: WorkerState; resident: number; busy: number; memUsedMiB: number; memoryMiB: number; actorSlots: number; actors: string[] }[] {
+    const views = [];
+    for (const w of this.workers) {
+      if (w === undefined || w.state === 'GONE') continue;
+      views.push({
+        id: w.id,
+        pool: w.pool.spec.name,
+        node: w.nodeName,
+        state: w.state,
+        resident: w.resident,
+        busy: w.busy,
+        memUsedMiB: w.memUsedMiB,
+        memoryMiB: w.memoryMiB,
+        actorSlots: w.actorSlots,
+        actors: w.actors.map((a) => a.id),
+      });
+    }
+    return views;
+  }
+
+  /** Memory in use on each node, for checkers. */
+  nodeUsage(): { name: string; usedMiB: number; memoryMiB: number }[] {
+    return this.nodes.map((n) => ({ name: n.spec.name, usedMiB: n.usedMiB, memoryMiB: n.spec.memoryMiB }));
+  }
+
+  // ---- inputs --------------------------------------------------------------
+
+  /** Starts the static replicas of every shared pool. Call once, first. */
+  start(nowMs: number): void {
+    if (this.started) throw new ContractError('start() called twice');
+    this.started = true;
+    this.accounting.advance(nowMs);
+    for (const pool of this.pools.values()) this.reconcile(pool);
+  }
+
+  /** Declares an actor before its first invocation (needed for dedicated always-on pools, optional otherwise). */
+  handleActorCreated(nowMs: number, actorId: string, template: string): void {
+    this.begin(nowMs);
+    const a = this.actorFor(actorId, template);
+    const pool = a.template.pool;
+    if (pool.spec.mode === 'dedicated' && pool.spec.dedicated?.variant === 'always-on' && a.worker === null && a.startingWorker === null) {
+      this.startDedicated(a, nowMs);
+    }
+  }
+
+  /** An invocation arrived for an actor. */
+  handleInvocation(nowMs: number, input: InvocationInput): void {
+    this.begin(nowMs);
+    if (this.live.has(input.id)) throw new ContractError(`invocation ${input.id} arrived twice`);
+    if (!(input.workMs >= 0)) throw new ContractError(`invocation ${input.id}: workMs must be >= 0, got ${input.workMs}`);
+    const a = this.actorFor(input.actor, input.template);
+    const inv: Inv = {
+      id: input.id,
+      actor: a,
+      workMs: input.workMs,
+      arrivalMs: nowMs,
+      failures: 0,
+      path: null,
+      parts: { parkedMs: 0, workerStartMs: 0, restoreMs: 0, execMs: 0, queuedMs: 0 },
+      markMs: nowMs,
+      parked: false,
+      parkEpoch: 0,
+      startMs: Number.NaN,
+    };
+    this.live.set(inv.id, inv);
+    a.idleStamp += 1; // any pending idle timer is now stale
+    this.accrue(a, nowMs);
+    a.fifo.push(inv);
+    switch (a.state) {
+      case 'RUNNING':
+        if (a.running === null) this.executeNext(a, nowMs);
+        break;
+      case 'RESUMING':
+        inv.path = this.pathOfResume(a);
+        break;
+      case 'SUSPENDED':
+      case 'PAUSED':
+        if (a.inParkQueue || a.startingWorker !== null) {
+          if (a.inParkQueue) this.admitParked(inv, nowMs);
+        } else {
+          this.needWorker(a, nowMs);
+        }
+        break;
+      case 'SUSPENDING':
+      case 'PAUSING':
+        // Waits for the checkpoint to land, then resumes.
+        break;
+    }
+  }
+
+  /** A worker the core started is ready to host actors. */
+  handleWorkerReady(nowMs: number, workerId: number): void {
+    this.begin(nowMs);
+    const w = this.workers[workerId];
+    if (w === undefined || w.state !== 'STARTING') return; // stopped or lost before it came up
+    w.state = 'READY';
+    this.recat(w);
+    const owner = w.dedicatedActor;
+    if (owner !== null) {
+      owner.startingWorker = null;
+      this.assign(owner, w, nowMs);
+      return;
+    }
+    this.dispatchParked(w.pool, nowMs);
+  }
+
+  /** A worker died: resident actors go back to their last snapshot; in-flight work is retried or rejected. */
+  handleWorkerLost(nowMs: number, workerId: number): void {
+    this.begin(nowMs);
+    const w = this.workers[workerId];
+    if (w === undefined || w.state === 'GONE') return;
+    this.counters.workersLost += 1;
+    const affected = [...w.actors];
+    for (const a of affected) this.rollback(a, nowMs, 'worker-lost');
+    const owner = w.dedicatedActor;
+    this.retire(w);
+    if (owner !== null && owner.startingWorker === w) owner.startingWorker = null;
+    if (w.pool.spec.mode === 'shared') {
+      this.reconcile(w.pool);
+    } else if (owner !== null) {
+      const alwaysOn = w.pool.spec.dedicated?.variant === 'always-on';
+      if (alwaysOn || owner.fifo.length > 0) this.startDedicated(owner, nowMs);
+    }
+    for (const a of affected) {
+      if (a.fifo.length > 0 && a.worker === null && a.startingWorker === null && !a.inParkQueue) this.needWorker(a, nowMs);
+    }
+    for (const pool of this.pools.values()) this.dispatchParked(pool, nowMs);
+  }
+
+  /** A restore (or cold boot) finished. */
+  handleRestoreDone(nowMs: number, actorIndex: number, op: number, ok: boolean): void {
+    this.begin(nowMs);
+    const a = this.actors[actorIndex];
+    if (a === undefined || a.op !== op || a.state !== 'RESUMING') return;
+    const w = a.worker!;
+    if (!ok) {
+      this.counters.restoreFailures += 1;
+      this.rollback(a, nowMs, 'restore-failed');
+      if (w.dedicatedActor === a) {
+        if (a.fifo.length > 0 || w.pool.spec.dedicated?.variant === 'always-on') {
+          this.assign(a, w, nowMs);
+        } else {
+          // Scale-to-zero with nothing left to serve: give the worker back rather than keep it booting.
+          this.retire(w);
+          this.out.push({ kind: 'stopWorker', worker: w.id });
+          this.dispatchParked(w.pool, nowMs);
+        }
+      } else {
+        if (a.fifo.length > 0) this.needWorker(a, nowMs);
+        this.dispatchParked(w.pool, nowMs);
+      }
+      return;
+    }
+    const source = this.sourceOf(a, w);
+    if (source !== 'cold') this.counters.snapshotBytesRead += a.template.spec.snapshotBytes;
+    this.accrue(a, nowMs);
+    this.transition(a, 'RUNNING');
+    a.phase = 'queued';
+    a.lastUsedMs = nowMs;
+    if (a.fifo.length > 0) this.executeNext(a, nowMs);
+    else this.applyIdle(a, this.idleDecision(a, nowMs), nowMs);
+  }
+
+  /** An execution finished (ok) or failed. */
+  handleExecutionDone(nowMs: number, actorIndex: number, op: number, ok: boolean): void {
+    this.begin(nowMs);
+    const a = this.actors[actorIndex];
+    if (a === undefined || a.op !== op || a.running === null) return;
+    const inv = a.running;
+    const w = a.worker!;
+    a.running = null;
+    w.busy -= 1;
+    this.recat(w);
+    a.lastUsedMs = nowMs;
+    inv.parts.execMs += nowMs - inv.startMs;
+    if (ok) {
+      a.version += 1;
+      this.finish(inv, nowMs, 'served', '');
+    } else {
+      inv.failures += 1;
+      if (inv.failures >= this.config.maxAttempts) {
+        this.finish(inv, nowMs, 'rejected', 'execution-failed');
+      } else {
+        inv.markMs = nowMs;
+        a.fifo.unshift(inv);
+      }
+    }
+    if (a.fifo.length > 0) this.executeNext(a, nowMs);
+    else this.applyIdle(a, this.idleDecision(a, nowMs), nowMs);
+  }
+
+  /** A checkpoint finished (ok: the actor leaves its worker) or failed (it stays resident). */
+  handleCheckpointDone(nowMs: number, actorIndex: number, op: number, ok: boolean): void {
+    this.begin(nowMs);
+    const a = this.actors[actorIndex];
+    if (a === undefined || a.op !== op || (a.state !== 'SUSPENDING' && a.state !== 'PAUSING')) return;
+    const w = a.worker!;
+    const pool = w.pool;
+    if (a.evicting) {
+      a.evicting = false;
+      pool.evictionsInFlight -= 1;
+    }
+    this.accrue(a, nowMs);
+    if (!ok) {
+      this.counters.checkpointFailures += 1;
+      this.transition(a, 'RUNNING');
+      a.phase = 'queued';
+      if (a.fifo.length > 0) this.executeNext(a, nowMs);
+      else this.applyIdle(a, { kind: 'checkAt', atMs: nowMs + CHECKPOINT_RETRY_MS }, nowMs);
+      // Another parked actor may still need an eviction that this one failed to give.
+      this.dispatchParked(pool, nowMs);
+      return;
+    }
+    const local = a.state === 'PAUSING';
+    this.counters.snapshotBytesWritten += a.template.spec.snapshotBytes;
+    a.snapshot = { kind: local ? 'local' : 'external', version: a.version, node: w.nodeName };
+    this.release(a, w);
+    this.transition(a, local ? 'PAUSED' : 'SUSPENDED');
+    if (a.fifo.length > 0) this.needWorker(a, nowMs);
+    this.dispatchParked(pool, nowMs);
+  }
+
+  /** A timer the core asked for fired. Stale timers are ignored. */
+  handleTimer(nowMs: number, kind: TimerKind, id: number, stamp: number): void {
+    this.begin(nowMs);
+    switch (kind) {
+      case 'idle': {
+        const a = this.actors[id];
+        if (a === undefined || a.idleStamp !== stamp || !this.isIdleResident(a)) return;
+        this.applyIdle(a, this.idle.onTimer(a.index, nowMs), nowMs);
+        return;
+      }
+      case 'stop': {
+        const a = this.actors[id];
+        if (a === undefined || a.idleStamp !== stamp || !this.isIdleResident(a)) return;
+        this.stopDedicated(a, nowMs);
+        return;
+      }
+      case 'park': {
+        const inv = this.live.get(id);
+        if (inv === undefined || !inv.parked || inv.parkEpoch !== stamp) return;
+        const a = inv.actor;
+        this.accrue(a, nowMs);
+        a.fifo.splice(a.fifo.indexOf(inv), 1);
+        inv.parked = false;
+        this.parkedCount -= 1;
+        this.finish(inv, nowMs, 'rejected', 'park-timeout');
+        if (a.fifo.length === 0) a.inParkQueue = false; // left in the queue array, skipped when met
+        return;
+      }
+    }
+  }
+
+  // ---- internals -----------------------------------------------------------
+
+  private begin(nowMs: number): void {
+    if (!this.started) throw new ContractError('start() must be called before any other input');
+    if (!(nowMs >= this.accounting.nowMs)) throw new ContractError(`time went backwards: ${nowMs} after ${this.accounting.nowMs}`);
+    this.accounting.advance(nowMs);
+  }
+
+  private actorFor(actorId: string, template: string): ActorRec {
+    const existing = this.actorsById.get(actorId);
+    if (existing !== undefined) {
+      if (existing.template.spec.name !== template) {
+        throw new ContractError(`actor ${actorId}: template "${template}" differs from its first "${existing.template.spec.name}"`);
+      }
+      return existing;
+    }
+    const t = this.templates.get(template);
+    if (t === undefined) throw new ContractError(`actor ${actorId}: unknown template "${template}"`);
+    const dedicated = t.pool.spec.mode === 'dedicated';
+    const a: ActorRec = {
+      index: this.actors.length,
+      id: actorId,
+      template: t,
+      state: 'SUSPENDED',
+      worker: null,
+      fifo: [],
+      running: null,
+      phase: 'queued',
+      version: 0,
+      snapshot: { kind: t.spec.golden && !dedicated ? 'golden' : 'none', version: 0, node: null },
+      op: 0,
+      idleStamp: 0,
+      lastUsedMs: 0,
+      inParkQueue: false,
+      evicting: false,
+      startingWorker: null,
+    };
+    this.actors.push(a);
+    this.actorsById.set(actorId, a);
+    return a;
+  }
+
+  private transition(a: ActorRec, to: ActorState): void {
+    a.state = checkTransition(a.id, a.state, to);
+  }
+
+  /** Attributes the waiting time of every queued invocation to the actor's current phase. */
+  private accrue(a: ActorRec, nowMs: number): void {
+    for (const inv of a.fifo) {
+      const dt = nowMs - inv.markMs;
+      if (dt > 0) {
+        switch (a.phase) {
+          case 'parked':
+            inv.parts.parkedMs += dt;
+            break;
+          case 'workerStart':
+            inv.parts.workerStartMs += dt;
+            break;
+          case 'restore':
+            inv.parts.restoreMs += dt;
+            break;
+          case 'queued':
+            inv.parts.queuedMs += dt;
+            break;
+        }
+      }
+      inv.markMs = nowMs;
+    }
+  }
+
+  private finish(inv: Inv, nowMs: number, outcome: 'served' | 'rejected', reason: RejectReason | ''): void {
+    this.live.delete(inv.id);
+    const served = outcome === 'served';
+    this.out.push({
+      kind: 'reply',
+      invocation: inv.id,
+      actor: inv.actor.id,
+      outcome,
+      reason,
+      path: served ? (inv.path ?? 'warm') : 'rejected',
+      arrivalMs: inv.arrivalMs,
+      startMs: served ? inv.startMs : Number.NaN,
+      endMs: nowMs,
+      parts: { ...inv.parts },
+      attempts: inv.failures + 1,
+    });
+  }
+
+  private reject(a: ActorRec, inv: Inv, nowMs: number, reason: RejectReason): void {
+    this.accrue(a, nowMs);
+    const i = a.fifo.indexOf(inv);
+    if (i >= 0) a.fifo.splice(i, 1);
+    if (inv.parked) {
+      inv.parked = false;
+      this.parkedCount -= 1;
+    }
+    this.finish(inv, nowMs, 'rejected', reason);
+  }
+
+  /** The actor has queued work and no worker: place it, start its dedicated worker, or park it. */
+  private needWorker(a: ActorRec, nowMs: number): void {
+    const pool = a.template.pool;
+    if (pool.spec.mode === 'dedicated') {
+      if (a.startingWorker === null && a.worker === null) this.startDedicated(a, nowMs);
+      if (a.startingWorker === null && a.worker === null) this.park(a, nowMs); // no node had room
+      return;
+    }
+    const w = this.choose(a);
+    if (w !== null) {
+      this.assign(a, w, nowMs);
+      return;
+    }
+    this.park(a, nowMs);
+    if (a.inParkQueue) this.maybeEvict(pool, a);
+  }
+
+  /** Puts the actor in its pool's park queue and admits each of its queued invocations, or rejects them. */
+  private park(a: ActorRec, nowMs: number): void {
+    this.accrue(a, nowMs);
+    a.phase = 'parked';
+    for (const inv of [...a.fifo]) if (!inv.parked) this.admitParked(inv, nowMs);
+    if (a.fifo.length > 0 && !a.inParkQueue) {
+      a.inParkQueue = true;
+      a.template.pool.parkQueue.push(a);
+    }
+  }
+
+  /** Parks one invocation if the admission policy allows, else rejects it with the reason. */
+  private admitParked(inv: Inv, nowMs: number): void {
+    const { parkTimeoutMs, maxParked } = this.config.admission;
+    if (parkTimeoutMs <= 0 || maxParked <= 0) {
+      this.reject(inv.actor, inv, nowMs, 'no-free-worker');
+      return;
+    }
+    if (this.parkedCount >= maxParked) {
+      this.reject(inv.actor, inv, nowMs, 'park-full');
+      return;
+    }
+    inv.parked = true;
+    inv.parkEpoch += 1;
+    this.parkedCount += 1;
+    if (Number.isFinite(parkTimeoutMs)) {
+      this.out.push({ kind: 'setTimer', atMs: nowMs + parkTimeoutMs, timer: 'park', id: inv.id, stamp: inv.parkEpoch });
+    }
+  }
+
+  /** Candidate workers for an actor: READY, same pool, with a slot and memory; pinned to the snapshot's node for a pause. */
+  private choose(a: ActorRec): WorkerRec | null {
+    const pool = a.template.pool;
+    const need = a.template.spec.memoryMiB;
+    const pinned = a.snapshot.kind === 'local' ? a.snapshot.node : null;
+    const candidates: WorkerRec[] = [];
+    for (const w of pool.workers) {
+      if (w.state !== 'READY' || w.dedicatedActor !== null) continue;
+      if (w.resident >= w.actorSlots || w.memUsedMiB + need > w.memoryMiB) continue;
+      if (pinned !== null && w.nodeName !== pinned) continue;
+      candidates.push(w);
+    }
+    if (candidates.length === 0) return null;
+    const i = this.placement.choose(candidates, { snapshotNode: a.snapshot.node }, this.rng);
+    const w = candidates[i];
+    if (w === undefined) throw new Error(`placement ${this.placement.name} returned ${i} of ${candidates.length}`);
+    return w;
+  }
+
+  /** Takes a slot on `w` for `a` and starts its restore. */
+  private assign(a: ActorRec, w: WorkerRec, nowMs: number): void {
+    this.accrue(a, nowMs);
+    if (a.inParkQueue) a.inParkQueue = false;
+    for (const inv of a.fifo) {
+      if (inv.parked) {
+        inv.parked = false;
+        this.parkedCount -= 1;
+      }
+    }
+    if (a.worker !== w) {
+      w.resident += 1;
+      w.memUsedMiB += a.template.spec.memoryMiB;
+      w.actors.push(a);
+      a.worker = w;
+      this.accounting.residentDelta(1);
+      this.recat(w);
+    }
+    this.transition(a, 'RESUMING');
+    a.phase = 'restore';
+    const source = this.sourceOf(a, w);
+    const path = this.pathOfResume(a);
+    for (const inv of a.fifo) inv.path = path;
+    a.op = this.nextOp++;
+    this.counters.restores += 1;
+    this.out.push({
+      kind: 'restore',
+      op: a.op,
+      actor: a.id,
+      actorIndex: a.index,
+      worker: w.id,
+      source,
+      version: source === 'local' || source === 'external' ? a.snapshot.version : 0,
+      snapshotBytes: source === 'cold' ? 0 : a.template.spec.snapshotBytes,
+      template: a.template.spec.name,
+    });
+  }
+
+  private sourceOf(a: ActorRec, w: WorkerRec): RestoreSource {
+    const s = a.snapshot;
+    switch (s.kind) {
+      case 'none':
+        return 'cold';
+      case 'golden':
+        return 'golden';
+      case 'local':
+        return 'local';
+      case 'external':
+        // The node that wrote the snapshot kept a copy: resuming there reads it from disk.
+        return s.node === w.nodeName ? 'local' : 'external';
+    }
+  }
+
+  private pathOfResume(a: ActorRec): InvocationPath {
+    const w = a.worker;
+    const source = w === null ? 'cold' : this.sourceOf(a, w);
+    switch (source) {
+      case 'cold':
+        return 'cold-boot';
+      case 'golden':
+        return 'golden';
+      case 'local':
+        return 'resume-local';
+      case 'external':
+        return 'resume-external';
+    }
+  }
+
+  private executeNext(a: ActorRec, nowMs: number): void {
+    const w = a.worker!;
+    this.accrue(a, nowMs);
+    const inv = a.fifo.shift()!;
+    a.running = inv;
+    a.phase = 'queued';
+    a.idleStamp += 1;
+    inv.startMs = nowMs;
+    w.busy += 1;
+    this.recat(w);
+    a.op = this.nextOp++;
+    this.out.push({ kind: 'execute', op: a.op, actor: a.id, actorIndex: a.index, worker: w.id, invocation: inv.id, workMs: inv.workMs });
+  }
+
+  private isIdleResident(a: ActorRec): boolean {
+    return a.state === 'RUNNING' && a.running === null && a.fifo.length === 0;
+  }
+
+  private idleDecision(a: ActorRec, nowMs: number): IdleDecision {
+    const pool = a.template.pool.spec;
+    if (pool.mode === 'dedicated') {
+      if (pool.dedicated?.variant === 'scale-to-zero') return { kind: 'checkAt', atMs: nowMs + pool.dedicated.idleStopMs };
+      return { kind: 'keep' };
+    }
+    return this.idle.onIdle(a.index, nowMs);
+  }
+
+  private applyIdle(a: ActorRec, d: IdleDecision, nowMs: number): void {
+    switch (d.kind) {
+      case 'keep':
+        return;
+      case 'checkAt': {
+        a.idleStamp += 1;
+        const timer: TimerKind = a.template.pool.spec.mode === 'dedicated' ? 'stop' : 'idle';
+        this.out.push({ kind: 'setTimer', atMs: d.atMs, timer, id: a.index, stamp: a.idleStamp });
+        return;
+      }
+      case 'checkpoint':
+        this.checkpoint(a, d.target, nowMs);
+        return;
+    }
+  }
+
+  private checkpoint(a: ActorRec, target: CheckpointTarget, nowMs: number): void {
+    const w = a.worker!;
+    this.accrue(a, nowMs);
+    this.transition(a, target === 'local' ? 'PAUSING' : 'SUSPENDING');
+    a.phase = 'queued';
+    a.idleStamp += 1;
+    a.op = this.nextOp++;
+    this.counters.checkpoints += 1;
+    this.out.push({
+      kind: 'checkpoint',
+      op: a.op,
+      actor: a.id,
+      actorIndex: a.index,
+      worker: w.id,
+      target,
+      version: a.version,
+      snapshotBytes: a.template.spec.snapshotBytes,
+    });
+  }
+
+  /** Evicts the least recently used idle actor of the pool if parked actors outnumber evictions under way. */
+  private maybeEvict(pool: PoolRt, waiting: ActorRec): void {
+    if (this.config.eviction !== 'lru') return;
+    let waitingActors = 0;
+    for (const p of pool.parkQueue) if (p.inParkQueue) waitingActors += 1;
+    if (pool.evictionsInFlight >= waitingActors) return;
+    const need = waiting.template.spec.memoryMiB;
+    const pinned = waiting.snapshot.kind === 'local' ? waiting.snapshot.node : null;
+    let victim: ActorRec | null = null;
+    for (const w of pool.workers) {
+      if (w.state !== 'READY' || w.dedicatedActor !== null) continue;
+      if (pinned !== null && w.nodeName !== pinned) continue;
+      for (const v of w.actors) {
+        if (!this.isIdleResident(v) || v.evicting) continue;
+        if (w.memUsedMiB - v.template.spec.memoryMiB + need > w.memoryMiB) continue;
+        if (victim === null || v.lastUsedMs < victim.lastUsedMs) victim = v;
+      }
+    }
+    if (victim === null) return;
+    victim.evicting = true;
+    pool.evictionsInFlight += 1;
+    this.counters.evictions += 1;
+    this.checkpoint(victim, this.idle.evictTarget, this.accounting.nowMs);
+  }
+
+  /** Places parked actors of a pool while workers have room; those that cannot be placed stay, in order. */
+  private dispatchParked(pool: PoolRt, nowMs: number): void {
+    if (pool.parkQueue.length === 0) return;
+    if (pool.spec.mode === 'dedicated') {
+      const queue = pool.parkQueue;
+      pool.parkQueue = [];
+      for (const a of queue) {
+        if (!a.inParkQueue || a.startingWorker !== null) continue;
+        a.inParkQueue = false;
+        this.startDedicated(a, nowMs);
+        if (a.startingWorker === null) {
+          a.inParkQueue = true;
+          pool.parkQueue.push(a);
+        }
+      }
+      return;
+    }
+    const queue = pool.parkQueue;
+    pool.parkQueue = [];
+    let room = true;
+    const seen = new Set<ActorRec>();
+    for (const a of queue) {
+      // An actor that left the queue and parked again has two entries: keep the first.
+      if (!a.inParkQueue || seen.has(a)) continue;
+      seen.add(a);
+      const w = room ? this.choose(a) : null;
+      if (w !== null) {
+        this.assign(a, w, nowMs);
+      } else {
+        pool.parkQueue.push(a);
+        if (a.snapshot.kind !== 'local') room = this.hasAnyRoom(pool);
+      }
+    }
+    for (const a of pool.parkQueue) {
+      if (a.inParkQueue) this.maybeEvict(pool, a);
+    }
+  }
+
+  private hasAnyRoom(pool: PoolRt): boolean {
+    for (const w of pool.workers) if (w.state === 'READY' && w.resident < w.actorSlots) return true;
+    return false;
+  }
+
+  /** Sends an actor back to its newest snapshot; its in-flight invocation is retried or rejected. */
+  private rollback(a: ActorRec, nowMs: number, reason: 'worker-lost' | 'restore-failed'): void {
+    const w = a.worker!;
+    this.accrue(a, nowMs);
+    if (a.evicting) {
+      a.evicting = false;
+      w.pool.evictionsInFlight -= 1;
+    }
+    const inv = a.running;
+    if (inv !== null) {
+      a.running = null;
+      w.busy -= 1;
+      inv.parts.execMs += nowMs - inv.startMs;
+      inv.failures += 1;
+      inv.markMs = nowMs;
+      inv.path = null;
+      a.fifo.unshift(inv);
+    } else if (reason === 'restore-failed' && a.fifo.length > 0) {
+      a.fifo[0]!.failures += 1;
+    }
+    const head = a.fifo[0];
+    if (head !== undefined && head.failures >= this.config.maxAttempts) this.reject(a, head, nowMs, reason);
+    a.op = this.nextOp++; // completions of the interrupted operation are now stale
+    a.idleStamp += 1;
+    a.phase = 'queued';
+    a.version = a.snapshot.version;
+    if (w.dedicatedActor !== a) this.release(a, w);
+    else this.recat(w);
+    this.transition(a, a.snapshot.kind === 'local' ? 'PAUSED' : 'SUSPENDED');
+  }
+
+  /** Frees the slot and memory an actor held on a worker. */
+  private release(a: ActorRec, w: WorkerRec): void {
+    const i = w.actors.indexOf(a);
+    if (i >= 0) {
+      w.actors.splice(i, 1);
+      w.resident -= 1;
+      w.memUsedMiB -= a.template.spec.memoryMiB;
+      this.accounting.residentDelta(-1);
+    }
+    a.worker = null;
+    this.recat(w);
+  }
+
+  /** Keeps a shared pool at its static replica count. */
+  private reconcile(pool: PoolRt): void {
+    if (pool.spec.mode !== 'shared') return;
+    while (pool.workers.length < pool.spec.replicas) {
+      if (this.startWorker(pool, null) === null) break;
+    }
+  }
+
+  private startWorker(pool: PoolRt, owner: ActorRec | null): WorkerRec | null {
+    const memoryMiB = pool.spec.workerMemoryMiB;
+    // Spread workers: the node with the most free memory that fits, ties to the first.
+    let node: NodeRt | null = null;
+    for (const n of this.nodes) {
+      const free = n.spec.memoryMiB - n.usedMiB;
+      if (free < memoryMiB) continue;
+      if (node === null || free > node.spec.memoryMiB - node.usedMiB) node = n;
+    }
+    if (node === null) {
+      this.counters.unschedulableWorkers += 1;
+      return null;
+    }
+    node.usedMiB += memoryMiB;
+    const w: WorkerRec = {
+      id: this.workers.length,
+      pool,
+      node,
+      nodeName: node.spec.name,
+      actorSlots: owner === null ? pool.spec.actorSlots : 1,
+      memoryMiB,
+      state: 'STARTING',
+      resident: 0,
+      busy: 0,
+      memUsedMiB: 0,
+      actors: [],
+      dedicatedActor: owner,
+      use: 'none',
+    };
+    this.workers.push(w);
+    pool.workers.push(w);
+    this.counters.workersStarted += 1;
+    this.recat(w);
+    this.out.push({ kind: 'startWorker', worker: w.id, pool: pool.spec.name, node: w.nodeName, memoryMiB });
+    return w;
+  }
+
+  private startDedicated(a: ActorRec, nowMs: number): void {
+    const w = this.startWorker(a.template.pool, a);
+    if (w === null) return;
+    this.accrue(a, nowMs);
+    a.startingWorker = w;
+    a.phase = 'workerStart';
+    for (const inv of a.fifo) {
+      if (inv.parked) {
+        inv.parked = false;
+        this.parkedCount -= 1;
+      }
+    }
+  }
+
+  /** Scale-to-zero: the idle actor's worker stops and its in-memory state is discarded. */
+  private stopDedicated(a: ActorRec, nowMs: number): void {
+    const w = a.worker!;
+    this.accrue(a, nowMs);
+    this.release(a, w);
+    a.version = 0;
+    a.snapshot = { kind: 'none', version: 0, node: null };
+    this.transition(a, 'SUSPENDED');
+    this.retire(w);
+    this.out.push({ kind: 'stopWorker', worker: w.id });
+    this.dispatchParked(w.pool, nowMs);
+  }
+
+  /** Marks a worker GONE and gives its node memory back. */
+  private retire(w: WorkerRec): void {
+    for (const a of [...w.actors]) this.release(a, w);
+    w.state = 'GONE';
+    this.recat(w);
+    w.node.usedMiB -= w.memoryMiB;
+    w.pool.workers = w.pool.workers.filter((x) => x !== w);
+  }
+
+  /** Moves a worker's memory to the bucket that matches what it is doing now. */
+  private recat(w: WorkerRec): void {
+    const use: MemoryUse = w.state === 'GONE' ? 'none' : w.busy > 0 ? 'busy' : w.resident > 0 ? 'idle' : 'empty';
+    this.accounting.move(w.memoryMiB, w.use, use);
+    w.use = use;
+  }
+}
