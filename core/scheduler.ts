@@ -950,6 +950,7 @@ export class Scheduler {
     if (w === null) return;
     this.accrue(a, nowMs);
     a.startingWorker = w;
+    a.inParkQueue = false;
     a.phase = 'workerStart';
     for (const inv of a.fifo) {
       if (inv.parked) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { makeRng } from '../../sim/rng.ts';
+import { makeRng } from '../../scenarios/rng.ts';
 
 function take(rng: () => number, n: number): number[] {
   return Array.from({ length: n }, () => rng());

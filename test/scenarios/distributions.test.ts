@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { makeRng } from '../../sim/rng.ts';
+import { makeRng } from '../../scenarios/rng.ts';
 import {
   Sampler,
   sampleExponential,
   sampleStandardNormal,
   validateDistribution,
   type DistributionSpec,
-} from '../../sim/distributions.ts';
+} from '../../scenarios/distributions.ts';
 
 const N = 100_000;
 const Z_P99 = 2.3263478740408408;

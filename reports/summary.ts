@@ -1,0 +1,174 @@
+import type { AccountingTotals } from '../core/accounting.ts';
+import type { CoreCounters } from '../core/scheduler.ts';
+import { REJECT_REASONS, type Reply } from '../core/types.ts';
+
+/** What any runtime (simulated or real) hands the report writers for one policy set. */
+export interface RunResult {
+  readonly policy: string;
+  readonly replies: readonly Reply[];
+  readonly counters: CoreCounters;
+  readonly totals: AccountingTotals;
+  /** Events handled by the core. */
+  readonly events: number;
+  readonly endMs: number;
+}
+
+/** Columns of summary.csv, in order. The first eighteen are the stable contract shared by sim and real runs. */
+export const SUMMARY_COLUMNS = [
+  'policy',
+  'invocations',
+  'served',
+  'rejected',
+  'p50_ms',
+  'p90_ms',
+  'p99_ms',
+  'max_ms',
+  'warm',
+  'resume_local',
+  'resume_external',
+  'golden',
+  'cold_boot',
+  'worker_seconds',
+  'gib_seconds',
+  'snapshot_bytes_written',
+  'snapshot_bytes_read',
+  'sim_events',
+  'mean_ms',
+  'overhead_p50_ms',
+  'overhead_p99_ms',
+  ...REJECT_REASONS.map((r) => `rejected_${r.replaceAll('-', '_')}`),
+  'gib_seconds_busy',
+  'gib_seconds_idle',
+  'gib_seconds_empty',
+  'peak_workers',
+  'peak_resident',
+  'mean_resident',
+  'evictions',
+  'restore_failures',
+  'checkpoint_failures',
+  'workers_lost',
+] as const;
+
+/** One row of summary.csv. */
+export type SummaryRow = Record<(typeof SUMMARY_COLUMNS)[number], string | number>;
+
+/** Columns of invocations.csv, in order. */
+export const INVOCATION_COLUMNS = [
+  'policy',
+  'invocation',
+  'actor',
+  'arrival_ms',
+  'start_ms',
+  'end_ms',
+  'path',
+  'parked_ms',
+  'worker_start_ms',
+  'restore_ms',
+  'exec_ms',
+  'outcome',
+  'reason',
+  'queued_ms',
+  'attempts',
+] as const;
+
+/** Rounds to microseconds so CSVs stay readable; the same inputs round the same way on every machine. */
+export function ms(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
+
+/** Nearest-rank percentile of an ascending array (NaN when empty). */
+export function percentile(sorted: Float64Array | readonly number[], q: number): number {
+  const n = sorted.length;
+  if (n === 0) return Number.NaN;
+  const rank = Math.min(n, Math.max(1, Math.ceil(q * n)));
+  return sorted[rank - 1]!;
+}
+
+function sortedOf(values: number[]): Float64Array {
+  const a = Float64Array.from(values);
+  a.sort();
+  return a;
+}
+
+const GIB_MS_PER_MIB_MS = 1 / 1024 / 1000;
+
+/** Aggregates one run into its summary.csv row. Latency percentiles are over served invocations. */
+export function summarize(run: RunResult): SummaryRow {
+  const latencies: number[] = [];
+  const overheads: number[] = [];
+  const paths = { warm: 0, 'resume-local': 0, 'resume-external': 0, golden: 0, 'cold-boot': 0, rejected: 0 };
+  const reasons = new Map<string, number>(REJECT_REASONS.map((r) => [r, 0]));
+  let served = 0;
+  let sum = 0;
+  for (const r of run.replies) {
+    paths[r.path] += 1;
+    if (r.outcome === 'served') {
+      served += 1;
+      const l = r.endMs - r.arrivalMs;
+      latencies.push(l);
+      overheads.push(l - r.parts.execMs);
+      sum += l;
+    } else {
+      reasons.set(r.reason, (reasons.get(r.reason) ?? 0) + 1);
+    }
+  }
+  const lat = sortedOf(latencies);
+  const over = sortedOf(overheads);
+  const t = run.totals;
+  const row: Record<string, string | number> = {
+    policy: run.policy,
+    invocations: run.replies.length,
+    served,
+    rejected: run.replies.length - served,
+    p50_ms: ms(percentile(lat, 0.5)),
+    p90_ms: ms(percentile(lat, 0.9)),
+    p99_ms: ms(percentile(lat, 0.99)),
+    max_ms: ms(lat.length > 0 ? lat[lat.length - 1]! : Number.NaN),
+    warm: paths.warm,
+    resume_local: paths['resume-local'],
+    resume_external: paths['resume-external'],
+    golden: paths.golden,
+    cold_boot: paths['cold-boot'],
+    worker_seconds: ms(t.workerMs / 1000),
+    gib_seconds: ms((t.busyMiBMs + t.idleMiBMs + t.emptyMiBMs) * GIB_MS_PER_MIB_MS),
+    snapshot_bytes_written: run.counters.snapshotBytesWritten,
+    snapshot_bytes_read: run.counters.snapshotBytesRead,
+    sim_events: run.events,
+    mean_ms: ms(served > 0 ? sum / served : Number.NaN),
+    overhead_p50_ms: ms(percentile(over, 0.5)),
+    overhead_p99_ms: ms(percentile(over, 0.99)),
+    gib_seconds_busy: ms(t.busyMiBMs * GIB_MS_PER_MIB_MS),
+    gib_seconds_idle: ms(t.idleMiBMs * GIB_MS_PER_MIB_MS),
+    gib_seconds_empty: ms(t.emptyMiBMs * GIB_MS_PER_MIB_MS),
+    peak_workers: t.peakWorkers,
+    peak_resident: t.peakResident,
+    mean_resident: ms(run.endMs > 0 ? t.residentActorMs / run.endMs : 0),
+    evictions: run.counters.evictions,
+    restore_failures: run.counters.restoreFailures,
+    checkpoint_failures: run.counters.checkpointFailures,
+    workers_lost: run.counters.workersLost,
+  };
+  for (const r of REJECT_REASONS) row[`rejected_${r.replaceAll('-', '_')}`] = reasons.get(r) ?? 0;
+  return row as SummaryRow;
+}
+
+/** The rows of invocations.csv for one run, in order of outcome. */
+export function invocationRows(run: RunResult): (string | number)[][] {
+  return run.replies.map((r) => [
+    run.policy,
+    r.invocation,
+    r.actor,
+    ms(r.arrivalMs),
+    Number.isNaN(r.startMs) ? '' : ms(r.startMs),
+    ms(r.endMs),
+    r.path,
+    ms(r.parts.parkedMs),
+    ms(r.parts.workerStartMs),
+    ms(r.parts.restoreMs),
+    ms(r.parts.execMs),
+    r.outcome,
+    r.reason,
+    ms(r.parts.queuedMs),
+    r.attempts,
+  ]);
+}

@@ -1,0 +1,222 @@
+import { Scheduler, type CoreCounters } from '../core/scheduler.ts';
+import type { AccountingTotals } from '../core/accounting.ts';
+import { TIMER_CODES, TIMER_KINDS, type Command, type Reply } from '../core/types.ts';
+import { Sampler } from '../scenarios/distributions.ts';
+import { makeRng, type Rng } from '../scenarios/rng.ts';
+import { coreConfigFor } from '../scenarios/config.ts';
+import type { CostModel, FaultSpec, PolicySet, Scenario, SizeCost } from '../scenarios/scenario.ts';
+import type { Workload } from '../scenarios/workload.ts';
+import { EventQueue } from './event-queue.ts';
+
+// Event kinds in the queue; payload slots a, b, c as noted.
+const ARRIVAL = 0; // a: workload row
+const WORKER_READY = 1; // a: worker
+const WORKER_LOST = 2; // a: worker
+const RESTORE_DONE = 3; // a: actor index, b: op, c: ok (1/0)
+const EXEC_DONE = 4; // a: actor index, b: op, c: ok
+const CHECKPOINT_DONE = 5; // a: actor index, b: op, c: ok
+const TIMER = 6; // a: timer code, b: id, c: stamp
+const SAMPLE = 7; // time-series sample
+
+const MIB = 1024 * 1024;
+
+/** One point of the time series: what the cluster held at a moment. */
+export interface Sample {
+  readonly timeMs: number;
+  readonly workers: number;
+  readonly resident: number;
+  readonly parked: number;
+}
+
+/** Everything one simulated run of one policy set produces. */
+export interface SimResult {
+  readonly policy: string;
+  readonly replies: Reply[];
+  readonly counters: CoreCounters;
+  readonly totals: AccountingTotals;
+  readonly events: number;
+  readonly endMs: number;
+  readonly samples: Sample[];
+}
+
+/** Options of one simulated run. */
+export interface SimOptions {
+  readonly seed: number;
+  /** Time-series sampling interval; 0 disables. */
+  readonly sampleEveryMs: number;
+  /** Gives up (with an error) past this many events, so a livelock fails instead of hanging. */
+  readonly maxEvents?: number;
+  /** Called with every command the core emits (for tests and traces). */
+  readonly onCommand?: (nowMs: number, cmd: Command) => void;
+}
+
+class SizeCostSampler {
+  private readonly base: Sampler;
+  private readonly msPerMiB: number;
+  constructor(cost: SizeCost, rng: Rng) {
+    this.base = new Sampler(cost.base, rng);
+    this.msPerMiB = 1000 / cost.mibPerSec;
+  }
+  sample(bytes: number): number {
+    return this.base.sample() + (bytes / MIB) * this.msPerMiB;
+  }
+}
+
+/** Cost models in virtual time, all drawn from the `costs` stream. */
+class Costs {
+  readonly workerStart: Sampler;
+  readonly coldBoot: Sampler;
+  readonly restoreLocal: SizeCostSampler;
+  readonly restoreExternal: SizeCostSampler;
+  readonly restoreGolden: SizeCostSampler;
+  readonly checkpointLocal: SizeCostSampler;
+  readonly checkpointExternal: SizeCostSampler;
+  readonly dispatch: Sampler;
+  constructor(m: CostModel, rng: Rng) {
+    this.workerStart = new Sampler(m.workerStart, rng);
+    this.coldBoot = new Sampler(m.coldBoot, rng);
+    this.restoreLocal = new SizeCostSampler(m.restore.local, rng);
+    this.restoreExternal = new SizeCostSampler(m.restore.external, rng);
+    this.restoreGolden = new SizeCostSampler(m.restore.golden, rng);
+    this.checkpointLocal = new SizeCostSampler(m.checkpoint.local, rng);
+    this.checkpointExternal = new SizeCostSampler(m.checkpoint.external, rng);
+    this.dispatch = new Sampler(m.dispatch, rng);
+  }
+}
+
+const NO_FAULTS: FaultSpec = { restoreFailureRate: 0, checkpointFailureRate: 0, workerMtbfMs: 0 };
+
+/**
+ * Runs one policy set of a scenario over a workload in virtual time: the
+ * simulated runtime executes the core's commands by scheduling their
+ * completions from seeded cost models. Arrivals are pushed one at a time, so
+ * the queue holds only in-flight work, never the whole trace.
+ */
+export function simulate(scenario: Scenario, policy: PolicySet, workload: Workload, options: SimOptions): SimResult {
+  const seed = options.seed;
+  const core = new Scheduler(coreConfigFor(scenario, policy), makeRng(seed, 'placement'));
+  const costs = new Costs(scenario.costs, makeRng(seed, 'costs'));
+  const faults = scenario.faults ?? NO_FAULTS;
+  const faultRng = makeRng(seed, 'faults');
+  const queue = new EventQueue(4096);
+  const replies: Reply[] = [];
+  const samples: Sample[] = [];
+  const stopped = new Set<number>();
+  const maxEvents = options.maxEvents ?? Number.POSITIVE_INFINITY;
+  const n = workload.arrivalMs.length;
+
+  const execute = (nowMs: number, cmds: Command[]): void => {
+    for (const cmd of cmds) {
+      options.onCommand?.(nowMs, cmd);
+      switch (cmd.kind) {
+        case 'startWorker':
+          stopped.delete(cmd.worker);
+          queue.push(nowMs + costs.workerStart.sample(), WORKER_READY, cmd.worker, 0, 0);
+          if (faults.workerMtbfMs > 0) {
+            queue.push(nowMs - faults.workerMtbfMs * Math.log(1 - faultRng()), WORKER_LOST, cmd.worker, 0, 0);
+          }
+          break;
+        case 'stopWorker':
+          stopped.add(cmd.worker);
+          break;
+        case 'restore': {
+          let d: number;
+          switch (cmd.source) {
+            case 'cold':
+              d = costs.coldBoot.sample();
+              break;
+            case 'golden':
+              d = costs.restoreGolden.sample(cmd.snapshotBytes);
+              break;
+            case 'local':
+              d = costs.restoreLocal.sample(cmd.snapshotBytes);
+              break;
+            case 'external':
+              d = costs.restoreExternal.sample(cmd.snapshotBytes);
+              break;
+          }
+          const ok = faults.restoreFailureRate > 0 && faultRng() < faults.restoreFailureRate ? 0 : 1;
+          queue.push(nowMs + d, RESTORE_DONE, cmd.actorIndex, cmd.op, ok);
+          break;
+        }
+        case 'execute':
+          queue.push(nowMs + cmd.workMs + costs.dispatch.sample(), EXEC_DONE, cmd.actorIndex, cmd.op, 1);
+          break;
+        case 'checkpoint': {
+          const sampler = cmd.target === 'local' ? costs.checkpointLocal : costs.checkpointExternal;
+          const ok = faults.checkpointFailureRate > 0 && faultRng() < faults.checkpointFailureRate ? 0 : 1;
+          queue.push(nowMs + sampler.sample(cmd.snapshotBytes), CHECKPOINT_DONE, cmd.actorIndex, cmd.op, ok);
+          break;
+        }
+        case 'setTimer':
+          queue.push(Math.max(nowMs, cmd.atMs), TIMER, TIMER_CODES[cmd.timer], cmd.id, cmd.stamp);
+          break;
+        case 'reply':
+          replies.push(cmd);
+          break;
+      }
+    }
+  };
+
+  core.start(0);
+  for (let i = 0; i < workload.actorNames.length; i++) {
+    core.handleActorCreated(0, workload.actorNames[i]!, workload.actorTemplates[i]!);
+  }
+  execute(0, core.takeCommands());
+  if (n > 0) queue.push(workload.arrivalMs[0]!, ARRIVAL, 0, 0, 0);
+  if (options.sampleEveryMs > 0) queue.push(0, SAMPLE, 0, 0, 0);
+
+  let events = 0;
+  let lastMs = 0;
+  let arrivalsDone = n === 0;
+  while (queue.pop()) {
+    const t = queue.timeMs;
+    const { kind, a, b, c } = queue;
+    // Past the last arrival, stop once every invocation has its outcome; idle
+    // timers and always-on workers would otherwise run forever.
+    if (arrivalsDone && core.pendingInvocations === 0 && t > scenario.durationMs) break;
+    events += 1;
+    if (events > maxEvents) throw new Error(`simulation of ${policy.name} exceeded ${maxEvents} events at t=${t} ms: livelock?`);
+    lastMs = t;
+    switch (kind) {
+      case ARRIVAL: {
+        const actor = workload.actor[a]!;
+        core.handleInvocation(t, { id: a, actor: workload.actorNames[actor]!, template: workload.actorTemplates[actor]!, workMs: workload.workMs[a]! });
+        if (a + 1 < n) queue.push(workload.arrivalMs[a + 1]!, ARRIVAL, a + 1, 0, 0);
+        else arrivalsDone = true;
+        break;
+      }
+      case WORKER_READY:
+        if (!stopped.has(a)) core.handleWorkerReady(t, a);
+        break;
+      case WORKER_LOST:
+        if (!stopped.has(a)) core.handleWorkerLost(t, a);
+        break;
+      case RESTORE_DONE:
+        core.handleRestoreDone(t, a, b, c === 1);
+        break;
+      case EXEC_DONE:
+        core.handleExecutionDone(t, a, b, c === 1);
+        break;
+      case CHECKPOINT_DONE:
+        core.handleCheckpointDone(t, a, b, c === 1);
+        break;
+      case TIMER:
+        core.handleTimer(t, TIMER_KINDS[a]!, b, c);
+        break;
+      case SAMPLE: {
+        const g = core.accounting.gauges();
+        samples.push({ timeMs: t, workers: g.workers, resident: g.resident, parked: core.parked });
+        const next = t + options.sampleEveryMs;
+        if (next <= scenario.durationMs) queue.push(next, SAMPLE, 0, 0, 0);
+        break;
+      }
+    }
+    execute(t, core.takeCommands());
+  }
+  // Integrate cost up to the end of the scenario even if the last event came earlier.
+  const endMs = Math.max(lastMs, scenario.durationMs);
+  core.accounting.advance(endMs);
+  if (core.pendingInvocations !== 0) throw new Error(`simulation of ${policy.name} ended with ${core.pendingInvocations} invocations without an outcome`);
+  return { policy: policy.name, replies, counters: { ...core.counters }, totals: { ...core.accounting.totals }, events, endMs, samples };
+}
