@@ -93,7 +93,6 @@ interface PoolRt {
   workers: WorkerRec[];
   /** Actors waiting for a worker, in arrival order; entries whose actor no longer waits are skipped. */
   parkQueue: ActorRec[];
-  evictionsInFlight: number;
 }
 
 interface ActorRec {
@@ -112,7 +111,10 @@ interface ActorRec {
   idleStamp: number;
   lastUsedMs: number;
   inParkQueue: boolean;
-  evicting: boolean;
+  /** The waiter this actor is being evicted for, while its checkpoint runs. */
+  evictedFor: ActorRec | null;
+  /** Evictions under way to make room for this actor. */
+  pendingEvictions: number;
   /** Dedicated pools: the worker started for this actor and not yet ready. */
   startingWorker: WorkerRec | null;
 }
@@ -181,7 +183,7 @@ export class Scheduler {
     this.idle = idlePolicy(config.idle);
     this.nodes = config.nodes.map((spec) => ({ spec, usedMiB: 0 }));
     for (const spec of config.pools) {
-      this.pools.set(spec.name, { spec, workers: [], parkQueue: [], evictionsInFlight: 0 });
+      this.pools.set(spec.name, { spec, workers: [], parkQueue: [] });
     }
     for (const spec of config.templates) {
       const pool = this.pools.get(spec.pool);
@@ -437,10 +439,7 @@ export class Scheduler {
     if (a === undefined || a.op !== op || (a.state !== 'SUSPENDING' && a.state !== 'PAUSING')) return;
     const w = a.worker!;
     const pool = w.pool;
-    if (a.evicting) {
-      a.evicting = false;
-      pool.evictionsInFlight -= 1;
-    }
+    this.evictionEnded(a);
     this.accrue(a, nowMs);
     if (!ok) {
       this.counters.checkpointFailures += 1;
@@ -492,6 +491,36 @@ export class Scheduler {
     }
   }
 
+  /**
+   * The run is over: every invocation still waiting or executing gets its
+   * outcome now (rejected, `run-ended`), so none is left unaccounted for.
+   */
+  handleEnd(nowMs: number): void {
+    this.begin(nowMs);
+    for (const a of this.actors) {
+      if (a.running === null && a.fifo.length === 0) continue;
+      this.accrue(a, nowMs);
+      const inv = a.running;
+      if (inv !== null) {
+        a.running = null;
+        const w = a.worker!;
+        w.busy -= 1;
+        this.recat(w);
+        inv.parts.execMs += nowMs - inv.startMs;
+        this.finish(inv, nowMs, 'rejected', 'run-ended');
+      }
+      for (const q of a.fifo) {
+        if (q.parked) {
+          q.parked = false;
+          this.parkedCount -= 1;
+        }
+        this.finish(q, nowMs, 'rejected', 'run-ended');
+      }
+      a.fifo.length = 0;
+      a.inParkQueue = false;
+    }
+  }
+
   // ---- internals -----------------------------------------------------------
 
   private begin(nowMs: number): void {
@@ -526,7 +555,8 @@ export class Scheduler {
       idleStamp: 0,
       lastUsedMs: 0,
       inParkQueue: false,
-      evicting: false,
+      evictedFor: null,
+      pendingEvictions: 0,
       startingWorker: null,
     };
     this.actors.push(a);
@@ -753,6 +783,10 @@ export class Scheduler {
   }
 
   private applyIdle(a: ActorRec, d: IdleDecision, nowMs: number): void {
+    // An actor that just went idle may be what a parked actor needs evicted.
+    const pool = a.template.pool;
+    if (d.kind !== 'checkpoint' && pool.parkQueue.length > 0) this.evictForWaiters(pool);
+    if (!this.isIdleResident(a)) return;
     switch (d.kind) {
       case 'keep':
         return;
@@ -788,29 +822,55 @@ export class Scheduler {
     });
   }
 
-  /** Evicts the least recently used idle actor of the pool if parked actors outnumber evictions under way. */
+  /**
+   * Makes room for a waiting actor by evicting least recently used idle
+   * actors: on each worker it may use, the oldest idle residents are taken
+   * until the waiter would fit; the worker whose newest victim is oldest wins.
+   * One batch per waiter at a time, so a burst of waiters cannot empty a pool.
+   */
   private maybeEvict(pool: PoolRt, waiting: ActorRec): void {
-    if (this.config.eviction !== 'lru') return;
-    let waitingActors = 0;
-    for (const p of pool.parkQueue) if (p.inParkQueue) waitingActors += 1;
-    if (pool.evictionsInFlight >= waitingActors) return;
+    if (this.config.eviction !== 'lru' || waiting.pendingEvictions > 0) return;
     const need = waiting.template.spec.memoryMiB;
     const pinned = waiting.snapshot.kind === 'local' ? waiting.snapshot.node : null;
-    let victim: ActorRec | null = null;
+    let best: ActorRec[] | null = null;
+    let bestNewestMs = Number.POSITIVE_INFINITY;
     for (const w of pool.workers) {
       if (w.state !== 'READY' || w.dedicatedActor !== null) continue;
       if (pinned !== null && w.nodeName !== pinned) continue;
-      for (const v of w.actors) {
-        if (!this.isIdleResident(v) || v.evicting) continue;
-        if (w.memUsedMiB - v.template.spec.memoryMiB + need > w.memoryMiB) continue;
-        if (victim === null || v.lastUsedMs < victim.lastUsedMs) victim = v;
+      const idle = w.actors.filter((v) => this.isIdleResident(v) && v.evictedFor === null);
+      if (idle.length === 0) continue;
+      idle.sort((x, y) => x.lastUsedMs - y.lastUsedMs || x.index - y.index);
+      let slots = w.actorSlots - w.resident;
+      let mem = w.memoryMiB - w.memUsedMiB;
+      const victims: ActorRec[] = [];
+      for (const v of idle) {
+        if (slots >= 1 && mem >= need) break;
+        victims.push(v);
+        slots += 1;
+        mem += v.template.spec.memoryMiB;
+      }
+      if (!(slots >= 1 && mem >= need) || victims.length === 0) continue;
+      const newestMs = victims[victims.length - 1]!.lastUsedMs;
+      if (best === null || newestMs < bestNewestMs || (newestMs === bestNewestMs && victims.length < best.length)) {
+        best = victims;
+        bestNewestMs = newestMs;
       }
     }
-    if (victim === null) return;
-    victim.evicting = true;
-    pool.evictionsInFlight += 1;
-    this.counters.evictions += 1;
-    this.checkpoint(victim, this.idle.evictTarget, this.accounting.nowMs);
+    if (best === null) return;
+    for (const v of best) {
+      v.evictedFor = waiting;
+      waiting.pendingEvictions += 1;
+      this.counters.evictions += 1;
+      this.checkpoint(v, this.idle.evictTarget, this.accounting.nowMs);
+    }
+  }
+
+  /** The eviction of `a` is over (it left, failed or its worker died): its waiter may need another. */
+  private evictionEnded(a: ActorRec): void {
+    const waiter = a.evictedFor;
+    if (waiter === null) return;
+    a.evictedFor = null;
+    waiter.pendingEvictions -= 1;
   }
 
   /** Places parked actors of a pool while workers have room; those that cannot be placed stay, in order. */
@@ -846,8 +906,15 @@ export class Scheduler {
         if (a.snapshot.kind !== 'local') room = this.hasAnyRoom(pool);
       }
     }
+    this.evictForWaiters(pool);
+  }
+
+  /** Starts evictions for the actors waiting in a pool, one per waiter at most. */
+  private evictForWaiters(pool: PoolRt): void {
+    if (this.config.eviction !== 'lru') return;
     for (const a of pool.parkQueue) {
-      if (a.inParkQueue) this.maybeEvict(pool, a);
+      if (!a.inParkQueue) continue;
+      this.maybeEvict(pool, a);
     }
   }
 
@@ -860,10 +927,7 @@ export class Scheduler {
   private rollback(a: ActorRec, nowMs: number, reason: 'worker-lost' | 'restore-failed'): void {
     const w = a.worker!;
     this.accrue(a, nowMs);
-    if (a.evicting) {
-      a.evicting = false;
-      w.pool.evictionsInFlight -= 1;
-    }
+    this.evictionEnded(a);
     const inv = a.running;
     if (inv !== null) {
       a.running = null;

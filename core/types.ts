@@ -26,7 +26,8 @@ export type RejectReason =
   | 'park-timeout' // parked longer than the parking budget
   | 'restore-failed' // restores kept failing past the retry budget
   | 'worker-lost' // the worker died mid-invocation past the retry budget
-  | 'execution-failed'; // the runtime reported the execution itself failed
+  | 'execution-failed' // the runtime reported the execution itself failed
+  | 'run-ended'; // the run stopped (end of the trace, Ctrl-C) before the invocation got a worker or finished
 
 /** All reject reasons, in the order reports list them. */
 export const REJECT_REASONS: readonly RejectReason[] = [
@@ -36,6 +37,7 @@ export const REJECT_REASONS: readonly RejectReason[] = [
   'restore-failed',
   'worker-lost',
   'execution-failed',
+  'run-ended',
 ];
 
 /** A node of the cluster: workers are placed on nodes within their memory. */

@@ -1,0 +1,266 @@
+import { describe, expect, it } from 'vitest';
+import type { Reply } from '../../core/types.ts';
+import type { DistributionSpec } from '../../scenarios/distributions.ts';
+import type { CostModel, PolicySet, Scenario } from '../../scenarios/scenario.ts';
+import { generateWorkload, workloadSize } from '../../scenarios/workload.ts';
+import { simulate } from '../../sim/runtime.ts';
+import { batchMeans, erlangC, mean, mmcMeanWait } from '../helpers/stats.ts';
+
+/*
+ * Checks of the simulator against queueing theory.
+ *
+ * Every primitive of the runtime costs zero, so a worker slot is held exactly
+ * while an invocation executes, and the shared pool behaves as a multi-server
+ * queue whose servers are the slots. Seeds are fixed, so the tests are
+ * deterministic; the tolerances are nevertheless derived from the sample:
+ *
+ * - Mean waits are autocorrelated, so their standard error (SE) comes from 30
+ *   non-overlapping batch means. (mean - theory) / SE is then approximately
+ *   Student t with 29 degrees of freedom, and |t| < 4 fails by chance with
+ *   probability about 4e-4. Each check also requires SE < 5% of the
+ *   theoretical value, so it cannot pass vacuously on a noisy sample.
+ * - Fractions of independent Bernoulli outcomes use the binomial SE
+ *   sqrt(p (1 - p) / n) at the theoretical p, with the same 4 SE bound.
+ */
+
+const Z = 4;
+const BATCHES = 30;
+const WARMUP_FRACTION = 0.05;
+const MAX_RELATIVE_SE = 0.05;
+
+const TEMPLATE = 'agent';
+const POOL = 'agents';
+const ACTOR_MIB = 256;
+const ZERO: DistributionSpec = { kind: 'constant', valueMs: 0 };
+
+/** Every primitive costs nothing: only execution takes time. */
+const ZERO_COSTS: CostModel = {
+  name: 'zero',
+  source: 'queueing-theory tests',
+  workerStart: ZERO,
+  coldBoot: ZERO,
+  restore: {
+    local: { base: ZERO, mibPerSec: 1000 },
+    external: { base: ZERO, mibPerSec: 1000 },
+    golden: { base: ZERO, mibPerSec: 1000 },
+  },
+  checkpoint: {
+    local: { base: ZERO, mibPerSec: 1000 },
+    external: { base: ZERO, mibPerSec: 1000 },
+  },
+  dispatch: ZERO,
+};
+
+interface Setup {
+  readonly seed: number;
+  readonly durationMs: number;
+  readonly actors: number;
+  readonly ratePerSec: number;
+  readonly work: DistributionSpec;
+  readonly workers: number;
+  readonly actorSlots: number;
+  readonly idle: PolicySet['idle'];
+}
+
+function scenarioOf(s: Setup): { scenario: Scenario; policy: PolicySet } {
+  const workerMemoryMiB = s.actorSlots * ACTOR_MIB;
+  const policy: PolicySet = {
+    name: 'queueing',
+    pools: { [POOL]: { mode: 'shared', replicas: s.workers, actorSlots: s.actorSlots, workerMemoryMiB } },
+    placement: 'random',
+    idle: s.idle,
+    // No park timeout and no practical bound: nothing is ever rejected.
+    admission: { parkTimeoutMs: Number.POSITIVE_INFINITY, maxParked: 1e9 },
+    eviction: 'none',
+    maxAttempts: 1,
+  };
+  const scenario: Scenario = {
+    name: 'queueing',
+    description: 'queueing-theory check',
+    seed: s.seed,
+    durationMs: s.durationMs,
+    nodes: [{ name: 'node-0', memoryMiB: s.workers * workerMemoryMiB }],
+    templates: [{ name: TEMPLATE, pool: POOL, memoryMiB: ACTOR_MIB, snapshotMiB: 0, golden: true, work: s.work }],
+    workload: { kind: 'poisson', actors: s.actors, template: TEMPLATE, ratePerSec: s.ratePerSec },
+    costs: ZERO_COSTS,
+    policies: [policy],
+  };
+  return { scenario, policy };
+}
+
+/** Runs the set-up and returns the replies in arrival order (invocation ids are workload rows, which are sorted by arrival). */
+function run(s: Setup): Reply[] {
+  const { scenario, policy } = scenarioOf(s);
+  const workload = generateWorkload(scenario, s.seed);
+  const result = simulate(scenario, policy, workload, { seed: s.seed, sampleEveryMs: 0 });
+  expect(result.replies.length).toBe(workloadSize(workload));
+  const byArrival = new Array<Reply>(result.replies.length);
+  for (const r of result.replies) byArrival[r.invocation] = r;
+  // Plain loops, one expect each: per-reply expect() calls would dominate the runtime.
+  let rejected = 0;
+  let worstPartsError = 0;
+  for (const r of byArrival) {
+    if (r.outcome !== 'served') rejected += 1;
+    // The latency parts add up to end - arrival.
+    const p = r.parts;
+    const sum = p.parkedMs + p.workerStartMs + p.restoreMs + p.execMs + p.queuedMs;
+    worstPartsError = Math.max(worstPartsError, Math.abs(sum - (r.endMs - r.arrivalMs)));
+  }
+  expect(rejected).toBe(0);
+  expect(worstPartsError).toBeLessThan(1e-6);
+  return byArrival;
+}
+
+/** Waiting time in queue: everything but execution. */
+function waitInQueue(r: Reply): number {
+  return r.endMs - r.arrivalMs - r.parts.execMs;
+}
+
+function sojourn(r: Reply): number {
+  return r.endMs - r.arrivalMs;
+}
+
+/** Drops the warm-up (the queue starts empty), then batch means of `f` over the rest, in arrival order. */
+function steadyState(replies: readonly Reply[], f: (r: Reply) => number): ReturnType<typeof batchMeans> {
+  const from = Math.floor(replies.length * WARMUP_FRACTION);
+  const xs = new Float64Array(replies.length - from);
+  for (let i = from; i < replies.length; i++) xs[i - from] = f(replies[i]!);
+  return batchMeans(xs, BATCHES);
+}
+
+/** Asserts |estimate - theory| < Z * SE and that SE is small enough for that to mean something. */
+function expectWithinSe(label: string, est: { mean: number; se: number }, theory: number): void {
+  const z = (est.mean - theory) / est.se;
+  console.log(
+    `${label}: measured ${est.mean.toFixed(4)} vs theory ${theory.toFixed(4)}, SE ${est.se.toFixed(4)} ` +
+      `(${((100 * est.se) / theory).toFixed(2)}% of theory), z = ${z.toFixed(2)}`,
+  );
+  expect(est.se, `${label}: SE too large for a meaningful check`).toBeLessThan(MAX_RELATIVE_SE * theory);
+  expect(Math.abs(est.mean - theory), `${label}: |mean - theory| >= ${Z} SE`).toBeLessThan(Z * est.se);
+}
+
+describe('test helpers', () => {
+  it('erlangC matches known values', () => {
+    // c = 2, a = 1: C = 1/3; c = 2 in general: C = a^2 / (2 + a); c = 1: C = rho.
+    expect(erlangC(2, 1)).toBeCloseTo(1 / 3, 12);
+    for (const a of [0.1, 0.5, 1.5, 1.9]) expect(erlangC(2, a)).toBeCloseTo((a * a) / (2 + a), 12);
+    for (const rho of [0.2, 0.5, 0.8]) expect(erlangC(1, rho)).toBeCloseTo(rho, 12);
+    // c = 4, a = 3: (81/24 * 4) / (1 + 3 + 9/2 + 27/6 + 81/24 * 4) = 13.5 / 26.5.
+    expect(erlangC(4, 3)).toBeCloseTo(13.5 / 26.5, 12);
+    expect(erlangC(3, 0)).toBe(0);
+    expect(() => erlangC(2, 2)).toThrow();
+  });
+
+  it('mmcMeanWait reduces to rho / (mu - lambda) for one server', () => {
+    expect(mmcMeanWait(1, 0.8, 1)).toBeCloseTo(0.8 / 0.2, 12);
+  });
+
+  it('batchMeans gives the mean and SE of independent batches', () => {
+    const xs = [1, 1, 3, 3, 5, 5, 7, 7, 99]; // last one dropped
+    const bm = batchMeans(xs, 4);
+    expect(bm.batchSize).toBe(2);
+    expect(bm.mean).toBe(4);
+    // Batch means 1, 3, 5, 7: sample SD sqrt(20/3), SE sqrt(20/3)/2.
+    expect(bm.se).toBeCloseTo(Math.sqrt(20 / 3) / 2, 12);
+    expect(mean([1, 2, 3])).toBe(2);
+  });
+});
+
+const MEAN_SERVICE_MS = 10;
+const MU = 1 / MEAN_SERVICE_MS; // per ms
+const EXP_WORK: DistributionSpec = { kind: 'exponential', meanMs: MEAN_SERVICE_MS };
+// Many actors so that two invocations of one actor are rarely in the system at once.
+const MANY_ACTORS = 50_000;
+
+describe('M/M/1: one worker, one slot', () => {
+  // Arrivals per case, chosen for SE of a few percent; rho = 0.8 relaxes slowly and needs more.
+  for (const { rho, arrivals, seed } of [
+    { rho: 0.5, arrivals: 100_000, seed: 11 },
+    { rho: 0.8, arrivals: 250_000, seed: 12 },
+  ]) {
+    it(`mean wait and sojourn at rho = ${rho}`, () => {
+      const lambda = rho * MU; // per ms
+      const replies = run({
+        seed,
+        durationMs: arrivals / lambda,
+        actors: MANY_ACTORS,
+        ratePerSec: lambda * 1000,
+        work: EXP_WORK,
+        workers: 1,
+        actorSlots: 1,
+        idle: { kind: 'immediate', action: 'suspend' },
+      });
+      expectWithinSe(`M/M/1 rho=${rho} Wq (ms)`, steadyState(replies, waitInQueue), rho / (MU - lambda));
+      expectWithinSe(`M/M/1 rho=${rho} W (ms)`, steadyState(replies, sojourn), 1 / (MU - lambda));
+    });
+  }
+});
+
+describe('M/M/c with Erlang C', () => {
+  // c servers as c one-slot workers, or as fewer workers with several slots (no CPU contention in the sim).
+  for (const { label, workers, actorSlots, rho, arrivals, seed } of [
+    { label: 'c = 4 (4 workers x 1 slot)', workers: 4, actorSlots: 1, rho: 0.75, arrivals: 200_000, seed: 21 },
+    { label: 'c = 2 (1 worker x 2 slots)', workers: 1, actorSlots: 2, rho: 0.75, arrivals: 150_000, seed: 22 },
+  ]) {
+    it(`${label}, rho = ${rho}`, () => {
+      const c = workers * actorSlots;
+      const lambda = rho * c * MU;
+      const replies = run({
+        seed,
+        durationMs: arrivals / lambda,
+        actors: MANY_ACTORS,
+        ratePerSec: lambda * 1000,
+        work: EXP_WORK,
+        workers,
+        actorSlots,
+        idle: { kind: 'immediate', action: 'suspend' },
+      });
+      const wq = mmcMeanWait(c, lambda, MU);
+      expectWithinSe(`M/M/${c} (${label}) rho=${rho} Wq (ms)`, steadyState(replies, waitInQueue), wq);
+      expectWithinSe(`M/M/${c} (${label}) rho=${rho} W (ms)`, steadyState(replies, sojourn), wq + 1 / MU);
+    });
+  }
+});
+
+describe('keep-alive TTL with Poisson arrivals to one actor', () => {
+  const TTL_MS = 1_000;
+  const WORK_MS = 1;
+  const ARRIVALS = 60_000;
+  for (const { lambdaT, seed } of [
+    { lambdaT: 0.5, seed: 31 },
+    { lambdaT: 1, seed: 32 },
+    { lambdaT: 2, seed: 33 },
+  ]) {
+    it(`fraction not warm is exp(-lambda (T + e)) at lambda T = ${lambdaT}`, () => {
+      const lambda = lambdaT / TTL_MS; // per ms
+      const replies = run({
+        seed,
+        durationMs: ARRIVALS / lambda,
+        actors: 1,
+        ratePerSec: lambda * 1000,
+        work: { kind: 'constant', valueMs: WORK_MS },
+        workers: 1,
+        actorSlots: 1,
+        idle: { kind: 'ttl', ttlMs: TTL_MS, action: 'suspend' },
+      });
+      // The first invocation restores the golden snapshot: not part of the renewal argument.
+      expect(replies[0]!.path).toBe('golden');
+      const rest = replies.slice(1);
+      const n = rest.length;
+      let notWarm = 0;
+      for (const r of rest) if (r.path !== 'warm') notWarm += 1;
+      const measured = notWarm / n;
+      // An arrival finds the actor resident iff it comes less than T after the previous
+      // execution ended, i.e. (up to rare queueing, of order (lambda e)^2) within T + e of the
+      // previous arrival. Poisson gaps are independent, so the count is binomial.
+      const p = Math.exp(-lambda * (TTL_MS + WORK_MS));
+      const se = Math.sqrt((p * (1 - p)) / n);
+      console.log(
+        `keep-alive lambda*T=${lambdaT}: not-warm fraction ${measured.toFixed(5)} vs theory ${p.toFixed(5)}, ` +
+          `SE ${se.toFixed(5)} (n = ${n}), z = ${((measured - p) / se).toFixed(2)}`,
+      );
+      expect(se).toBeLessThan(MAX_RELATIVE_SE * p);
+      expect(Math.abs(measured - p)).toBeLessThan(Z * se);
+    });
+  }
+});
