@@ -73,3 +73,23 @@ export function erlangC(c: number, a: number): number {
 export function mmcMeanWait(c: number, lambda: number, mu: number): number {
   return erlangC(c, lambda / mu) / (c * mu - lambda);
 }
+
+/**
+ * Waiting times in queue of a FIFO multi-server queue with `c` identical
+ * servers, given arrival times (sorted) and service times: each customer, in
+ * arrival order, takes the server that frees first (Kiefer-Wolfowitz). An
+ * exact reference to compare a simulator with on the same random numbers.
+ */
+export function fifoWaits(arrivalMs: ArrayLike<number>, serviceMs: ArrayLike<number>, c: number): Float64Array {
+  const free = new Float64Array(c);
+  const waits = new Float64Array(arrivalMs.length);
+  for (let i = 0; i < arrivalMs.length; i++) {
+    let k = 0;
+    for (let j = 1; j < c; j++) if (free[j]! < free[k]!) k = j;
+    const a = arrivalMs[i]!;
+    const start = Math.max(a, free[k]!);
+    free[k] = start + serviceMs[i]!;
+    waits[i] = start - a;
+  }
+  return waits;
+}

@@ -175,8 +175,8 @@ const MANY_ACTORS = 50_000;
 describe('M/M/1: one worker, one slot', () => {
   // Arrivals per case, chosen for SE of a few percent; rho = 0.8 relaxes slowly and needs more.
   for (const { rho, arrivals, seed } of [
-    { rho: 0.5, arrivals: 100_000, seed: 11 },
-    { rho: 0.8, arrivals: 250_000, seed: 12 },
+    { rho: 0.5, arrivals: 300_000, seed: 11 },
+    { rho: 0.8, arrivals: 750_000, seed: 12 },
   ]) {
     it(`mean wait and sojourn at rho = ${rho}`, () => {
       const lambda = rho * MU; // per ms
@@ -199,8 +199,8 @@ describe('M/M/1: one worker, one slot', () => {
 describe('M/M/c with Erlang C', () => {
   // c servers as c one-slot workers, or as fewer workers with several slots (no CPU contention in the sim).
   for (const { label, workers, actorSlots, rho, arrivals, seed } of [
-    { label: 'c = 4 (4 workers x 1 slot)', workers: 4, actorSlots: 1, rho: 0.75, arrivals: 200_000, seed: 21 },
-    { label: 'c = 2 (1 worker x 2 slots)', workers: 1, actorSlots: 2, rho: 0.75, arrivals: 150_000, seed: 22 },
+    { label: 'c = 4 (4 workers x 1 slot)', workers: 4, actorSlots: 1, rho: 0.75, arrivals: 500_000, seed: 21 },
+    { label: 'c = 2 (1 worker x 2 slots)', workers: 1, actorSlots: 2, rho: 0.75, arrivals: 400_000, seed: 22 },
   ]) {
     it(`${label}, rho = ${rho}`, () => {
       const c = workers * actorSlots;
@@ -225,7 +225,7 @@ describe('M/M/c with Erlang C', () => {
 describe('keep-alive TTL with Poisson arrivals to one actor', () => {
   const TTL_MS = 1_000;
   const WORK_MS = 1;
-  const ARRIVALS = 60_000;
+  const ARRIVALS = 200_000;
   for (const { lambdaT, seed } of [
     { lambdaT: 0.5, seed: 31 },
     { lambdaT: 1, seed: 32 },

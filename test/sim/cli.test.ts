@@ -1,0 +1,165 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { describe, expect, it } from 'vitest';
+import { runSimulate, UsageError, type Io } from '../../sim/main.ts';
+import { SUMMARY_COLUMNS, INVOCATION_COLUMNS } from '../../reports/summary.ts';
+
+function io(): Io & { stdout: string; stderr: string } {
+  let clock = 0;
+  const o = {
+    stdout: '',
+    stderr: '',
+    out(t: string) {
+      o.stdout += t;
+    },
+    err(t: string) {
+      o.stderr += t;
+    },
+    wallMs: () => (clock += 1),
+    isoNow: () => '2026-01-01T00:00:00.000Z',
+  };
+  return o;
+}
+
+function tmp(): string {
+  return mkdtempSync(join(tmpdir(), 'simulate-'));
+}
+
+type Row = Record<string, string>;
+
+function csv(file: string): Row[] {
+  return parse(readFileSync(file, 'utf8'), { columns: true }) as Row[];
+}
+
+describe('simulate CLI', () => {
+  it('writes summary.csv and invocations.csv with the contract columns, byte-identical for the same seed', () => {
+    const a = tmp();
+    const b = tmp();
+    const c = tmp();
+    expect(runSimulate(['--duration', '3h', '--out', a], io())).toBe(0);
+    expect(runSimulate(['--duration', '3h', '--out', b], io())).toBe(0);
+    expect(runSimulate(['--duration', '3h', '--seed', '2', '--out', c], io())).toBe(0);
+    for (const f of ['summary.csv', 'invocations.csv', 'timeseries.csv']) {
+      expect(readFileSync(join(a, f))).toEqual(readFileSync(join(b, f)));
+    }
+    expect(readFileSync(join(a, 'invocations.csv'), 'utf8')).not.toEqual(readFileSync(join(c, 'invocations.csv'), 'utf8'));
+    const header = readFileSync(join(a, 'summary.csv'), 'utf8').split('\n')[0]!.split(',');
+    expect(header).toEqual([...SUMMARY_COLUMNS]);
+    expect(header.slice(0, 18)).toEqual(
+      'policy, invocations, served, rejected, p50_ms, p90_ms, p99_ms, max_ms, warm, resume_local, resume_external, golden, cold_boot, worker_seconds, gib_seconds, snapshot_bytes_written, snapshot_bytes_read, sim_events'.split(', '),
+    );
+    const invHeader = readFileSync(join(a, 'invocations.csv'), 'utf8').split('\n')[0]!.split(',');
+    expect(invHeader.slice(0, 13)).toEqual(
+      'policy, invocation, actor, arrival_ms, start_ms, end_ms, path, parked_ms, worker_start_ms, restore_ms, exec_ms, outcome, reason'.split(', '),
+    );
+    expect(invHeader).toEqual([...INVOCATION_COLUMNS]);
+    const run = JSON.parse(readFileSync(join(a, 'run.json'), 'utf8')) as { seed: number; scenario: { sha256: string }; partial: boolean };
+    expect(run.seed).toBe(1);
+    expect(run.scenario.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(run.partial).toBe(false);
+  });
+
+  it('the summary agrees with invocations.csv', () => {
+    const out = tmp();
+    runSimulate(['--duration', '2h', '--out', out], io());
+    const summary = csv(join(out, 'summary.csv'));
+    const invocations = csv(join(out, 'invocations.csv'));
+    for (const s of summary) {
+      const rows = invocations.filter((r) => r.policy === s.policy);
+      expect(rows.length).toBe(Number(s.invocations));
+      expect(rows.filter((r) => r.outcome === 'served').length).toBe(Number(s.served));
+      for (const [path, col] of [['warm', 'warm'], ['resume-local', 'resume_local'], ['resume-external', 'resume_external'], ['golden', 'golden'], ['cold-boot', 'cold_boot']] as const) {
+        expect(rows.filter((r) => r.path === path).length).toBe(Number(s[col]));
+      }
+      const lat = rows.filter((r) => r.outcome === 'served').map((r) => Number(r.end_ms) - Number(r.arrival_ms));
+      expect(Math.max(...lat)).toBeCloseTo(Number(s.max_ms), 2);
+    }
+  });
+
+  it('the default day shows the trade-off: always-on has the lowest p99 and the most worker-seconds', () => {
+    const out = tmp();
+    const o = io();
+    expect(runSimulate(['--invocations', 'none', '--out', out], o)).toBe(0);
+    expect(existsSync(join(out, 'invocations.csv'))).toBe(false);
+    const rows = new Map(csv(join(out, 'summary.csv')).map((r) => [r.policy!, r]));
+    const always = rows.get('dedicated-always-on')!;
+    const shared = [rows.get('shared-random-ttl-suspend')!, rows.get('shared-p2c-ttl-pause')!];
+    const s2z = rows.get('dedicated-scale-to-zero')!;
+    for (const r of [...shared, s2z]) {
+      expect(Number(always.p99_ms)).toBeLessThan(Number(r.p99_ms));
+      expect(Number(always.overhead_p99_ms)).toBeLessThan(Number(r.overhead_p99_ms));
+      expect(Number(always.worker_seconds)).toBeGreaterThan(Number(r.worker_seconds));
+    }
+    for (const r of shared) {
+      // Several times fewer worker-seconds.
+      expect(Number(always.worker_seconds) / Number(r.worker_seconds)).toBeGreaterThan(5);
+      expect(Number(r.rejected)).toBe(0);
+      // A shared pool resumes faster than a scale-to-zero pod cold-starts.
+      expect(Number(r.overhead_p99_ms)).toBeLessThan(Number(s2z.overhead_p99_ms));
+    }
+    expect(o.stdout).toContain('dedicated-always-on');
+  });
+
+  it('runs a JSON scenario file and --policies selects policy sets', () => {
+    const out = tmp();
+    expect(runSimulate(['--scenario', 'scenarios/small.json', '--policies', 'shared-locality-immediate-pause', '--out', out], io())).toBe(0);
+    const rows = csv(join(out, 'summary.csv'));
+    expect(rows.map((r) => r.policy)).toEqual(['shared-locality-immediate-pause']);
+  });
+
+  it('refuses bad flags and values with a usage error', () => {
+    const bad: string[][] = [
+      ['--bogus'],
+      ['--seed', 'abc'],
+      ['--seed', '-1'],
+      ['--duration', '90'],
+      ['--duration', '0s'],
+      ['--policies', 'nope'],
+      ['--invocations', 'some'],
+      ['extra'],
+    ];
+    for (const argv of bad) expect(() => runSimulate(argv, io()), argv.join(' ')).toThrow(UsageError);
+  });
+});
+
+describe('simulate as a process', () => {
+  const tsx = join('node_modules', '.bin', 'tsx');
+
+  it('exits 2 on a bad flag and writes nothing', () => {
+    const out = join(tmp(), 'r');
+    const r = spawnSync(tsx, ['sim/cli.ts', '--seed', 'x', '--out', out], { encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('--seed: expected a non-negative integer, got "x"');
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('exits 1 on an invalid scenario, naming the file and the field, and writes nothing', () => {
+    const dir = tmp();
+    const file = join(dir, 'bad.json');
+    const s = JSON.parse(readFileSync('scenarios/small.json', 'utf8')) as { policies: { pools: { agents: { actorSlots: unknown } } }[]; templates: { golden: unknown }[] };
+    s.policies[1]!.pools.agents.actorSlots = 'two';
+    s.templates[0]!.golden = 'yes';
+    writeFileSync(file, JSON.stringify(s));
+    const out = join(dir, 'r');
+    const r = spawnSync(tsx, ['sim/cli.ts', '--scenario', file, '--out', out], { encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`${file} policies[1].pools.agents.actorSlots`);
+    expect(r.stderr).toContain(`${file} templates[0].golden`);
+    expect(existsSync(out)).toBe(false);
+    expect(readdirSync(dir)).toEqual(['bad.json']);
+  });
+
+  it('exits 1 when the scenario file does not exist', () => {
+    const r = spawnSync(tsx, ['sim/cli.ts', '--scenario', 'no/such.json'], { encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('no/such.json cannot be read: ENOENT');
+  });
+
+  it('prints help', () => {
+    const text = execFileSync(tsx, ['sim/cli.ts', '--help'], { encoding: 'utf8' });
+    expect(text).toContain('--scenario FILE');
+  });
+});
