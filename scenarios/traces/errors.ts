@@ -1,0 +1,18 @@
+/** A problem with a trace file (unreadable, malformed, or holding an invalid value), located by file and line. */
+export class TraceError extends Error {
+  override readonly name = 'TraceError';
+  /** The file as the caller named it. */
+  readonly file: string;
+  /** 1-based line of the offending record; 0 when the problem concerns the whole file. */
+  readonly line: number;
+  /** The message without its `file:line: ` prefix. */
+  readonly detail: string;
+
+  constructor(file: string, line: number, detail: string) {
+    // Compiler-style prefix so editors and terminals can jump to the spot.
+    super(line > 0 ? `${file}:${line}: ${detail}` : `${file}: ${detail}`);
+    this.file = file;
+    this.line = line;
+    this.detail = detail;
+  }
+}
