@@ -11,6 +11,8 @@ export interface RunResult {
   /** Events handled by the core. */
   readonly events: number;
   readonly endMs: number;
+  /** Invocations arriving before this are left out of the statistics (totals already cover [warmupMs, endMs]). */
+  readonly warmupMs: number;
 }
 
 /** Columns of summary.csv, in order. The first eighteen are the stable contract shared by sim and real runs. */
@@ -100,7 +102,10 @@ export function summarize(run: RunResult): SummaryRow {
   const reasons = new Map<string, number>(REJECT_REASONS.map((r) => [r, 0]));
   let served = 0;
   let sum = 0;
+  let counted = 0;
   for (const r of run.replies) {
+    if (r.arrivalMs < run.warmupMs) continue;
+    counted += 1;
     paths[r.path] += 1;
     if (r.outcome === 'served') {
       served += 1;
@@ -117,9 +122,9 @@ export function summarize(run: RunResult): SummaryRow {
   const t = run.totals;
   const row: Record<string, string | number> = {
     policy: run.policy,
-    invocations: run.replies.length,
+    invocations: counted,
     served,
-    rejected: run.replies.length - served,
+    rejected: counted - served,
     p50_ms: ms(percentile(lat, 0.5)),
     p90_ms: ms(percentile(lat, 0.9)),
     p99_ms: ms(percentile(lat, 0.99)),
@@ -142,7 +147,7 @@ export function summarize(run: RunResult): SummaryRow {
     gib_seconds_empty: ms(t.emptyMiBMs * GIB_MS_PER_MIB_MS),
     peak_workers: t.peakWorkers,
     peak_resident: t.peakResident,
-    mean_resident: ms(run.endMs > 0 ? t.residentActorMs / run.endMs : 0),
+    mean_resident: ms(run.endMs > run.warmupMs ? t.residentActorMs / (run.endMs - run.warmupMs) : 0),
     evictions: run.counters.evictions,
     restore_failures: run.counters.restoreFailures,
     checkpoint_failures: run.counters.checkpointFailures,

@@ -1,5 +1,6 @@
 import type { AdmissionSpec, DedicatedVariant, IdlePolicySpec, NodeSpec, PlacementPolicyName } from '../core/types.ts';
 import type { DistributionSpec } from './distributions.ts';
+import type { ArrivalSpec } from './arrivals/index.ts';
 
 /**
  * A scenario: the cluster, the agents, their traffic, the cost of each
@@ -11,9 +12,13 @@ export interface Scenario {
   readonly seed: number;
   /** Simulated time over which invocations arrive. */
   readonly durationMs: number;
-  readonly nodes: readonly NodeSpec[];
+  /** Invocations arriving before this are served but left out of the statistics. */
+  readonly warmupMs: number;
+  readonly nodes: readonly ClusterNode[];
+  /** Pools as defined, before the policy sets' overrides. */
+  readonly pools: readonly PoolDefinition[];
   readonly templates: readonly ScenarioTemplate[];
-  readonly workload: WorkloadSpec;
+  readonly workload: readonly WorkloadGroup[];
   readonly costs: CostModel;
   readonly faults?: FaultSpec;
   readonly policies: readonly PolicySet[];
@@ -30,34 +35,37 @@ export interface ScenarioTemplate {
   readonly work: DistributionSpec;
 }
 
-/** Agent sessions: each agent opens sessions at a low, day/night-modulated rate; a session is several turns separated by think time. */
-export interface SessionWorkload {
-  readonly kind: 'sessions';
-  readonly actors: number;
-  readonly template: string;
-  /** Sessions per agent per day: lognormal across agents (median, sigma), so a few agents are busy and most are quiet. */
-  readonly sessionsPerDay: { readonly median: number; readonly sigma: number };
-  /** Ratio of the peak to the trough of the daily swing (1 = flat). */
-  readonly peakToTrough: number;
-  readonly periodMs: number;
-  /** Time of the daily peak within the period. */
-  readonly peakAtMs: number;
-  /** Turns per session: 1 + a geometric number with this mean extra. */
-  readonly meanExtraTurns: number;
-  /** Think time between the end of one turn's work and the next turn. */
-  readonly think: DistributionSpec;
+/** A node: memory for the scheduler, cpu for the Kubernetes manifests. */
+export interface ClusterNode extends NodeSpec {
+  readonly cpuMilli?: number;
 }
 
-/** Poisson arrivals to a set of actors, each invocation to an actor chosen uniformly (queueing-theory checks). */
-export interface PoissonWorkload {
-  readonly kind: 'poisson';
-  readonly actors: number;
-  readonly template: string;
-  readonly ratePerSec: number;
+/** A pool as the scenario defines it; the fields the scheduler does not use go to the real runtimes. */
+export interface PoolDefinition extends PoolSetup {
+  readonly name: string;
+  readonly workerCpuMilli?: number;
+  readonly runtimeClass: string;
+  readonly nodeSelector: Readonly<Record<string, string>>;
 }
 
-/** How invocations are generated. */
-export type WorkloadSpec = SessionWorkload | PoissonWorkload;
+/** Options of a trace import, paths resolved against the scenario file. */
+export interface TraceSpec {
+  readonly format: 'azure-2019' | 'azure-2021' | 'native';
+  readonly files: readonly string[];
+  readonly durations?: readonly string[];
+  readonly memory?: readonly string[];
+  readonly template: string;
+  readonly actorBy: 'function' | 'app';
+  readonly spread: 'uniform' | 'poisson' | 'even';
+  readonly sample?: number;
+  readonly window?: { readonly startMs: number; readonly endMs: number };
+  readonly compression: number;
+}
+
+/** One group of the workload: actors of a template with an arrival model, or a trace. */
+export type WorkloadGroup =
+  | { readonly kind: 'model'; readonly template: string; readonly actors: number; readonly arrivals: ArrivalSpec }
+  | { readonly kind: 'trace'; readonly trace: TraceSpec };
 
 /** Cost of moving a snapshot: a fixed part plus its size over a bandwidth. */
 export interface SizeCost {

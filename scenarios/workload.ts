@@ -1,10 +1,12 @@
-import { makeRng, type Rng } from './rng.ts';
-import { Sampler, sampleExponential, sampleStandardNormal } from './distributions.ts';
-import type { Scenario, SessionWorkload, PoissonWorkload } from './scenario.ts';
+import { makeRng } from './rng.ts';
+import { Sampler } from './distributions.ts';
+import { generateArrivals } from './arrivals/index.ts';
+import { importTrace } from './traces/index.ts';
+import type { Scenario, ScenarioTemplate, WorkloadGroup } from './scenario.ts';
 
 /**
- * A generated workload, as columns sorted by arrival time (ties by actor
- * order, then turn order), so every policy set replays exactly the same
+ * A generated workload, as columns sorted by arrival time (ties by group,
+ * then generation order), so every policy set replays exactly the same
  * invocations.
  */
 export interface Workload {
@@ -20,90 +22,108 @@ export function workloadSize(w: Workload): number {
   return w.arrivalMs.length;
 }
 
-/** Generates the scenario's workload from the `workload` stream of `seed`. */
-export function generateWorkload(scenario: Scenario, seed: number): Workload {
-  const rng = makeRng(seed, 'workload');
-  const spec = scenario.workload;
-  const template = scenario.templates.find((t) => t.name === spec.template);
-  if (template === undefined) throw new Error(`workload.template: unknown template "${spec.template}"`);
-  const work = new Sampler(template.work, rng);
-  const rows =
-    spec.kind === 'sessions'
-      ? sessions(spec, scenario.durationMs, rng, work)
-      : poisson(spec, scenario.durationMs, rng, work);
-  const order = rows.arrival.map((_, i) => i);
-  // Stable: equal times keep generation order (actor, then turn).
-  order.sort((i, j) => rows.arrival[i]! - rows.arrival[j]!);
-  const n = order.length;
-  const arrivalMs = new Float64Array(n);
-  const actor = new Int32Array(n);
-  const workMs = new Float64Array(n);
-  for (let k = 0; k < n; k++) {
-    const i = order[k]!;
-    arrivalMs[k] = rows.arrival[i]!;
-    actor[k] = rows.actor[i]!;
-    workMs[k] = rows.work[i]!;
-  }
-  const names = Array.from({ length: spec.actors }, (_, i) => `${spec.template}-${String(i).padStart(String(spec.actors - 1).length, '0')}`);
-  return { actorNames: names, actorTemplates: names.map(() => spec.template), arrivalMs, actor, workMs };
+/** The random stream of workload group `index`: its own, so adding a group never shifts the traffic of the others. */
+export function workloadStream(index: number): string {
+  return index === 0 ? 'workload' : `workload/${index}`;
 }
 
-interface Rows {
-  arrival: number[];
-  actor: number[];
-  work: number[];
+function templateOf(scenario: Scenario, name: string): ScenarioTemplate {
+  const t = scenario.templates.find((x) => x.name === name);
+  if (t === undefined) throw new Error(`workload: unknown template "${name}"`);
+  return t;
+}
+
+function actorNames(template: string, count: number): string[] {
+  const width = String(count - 1).length;
+  return Array.from({ length: count }, (_, i) => `${template}-${String(i).padStart(width, '0')}`);
 }
 
 /**
- * Agent sessions. Session starts follow a non-homogeneous Poisson process per
- * agent, rate(t) = base * (1 + a*cos(2*pi*(t - peak)/period)) with
- * a = (r - 1)/(r + 1) for a peak-to-trough ratio r, drawn by thinning (Lewis
- * and Shedler). Turns are open-loop: the next turn arrives after this turn's
- * work plus think time, whatever the latency, so that every policy set sees
- * the same arrivals.
+ * Generates the scenario's workload: arrival models from their seeded
+ * streams, traces read from disk (streamed). Groups of the same template
+ * share actors by name (`agent-0` of two groups is one actor), so traffic can
+ * be layered: daily sessions plus a morning wake-up of the same agents.
  */
-function sessions(spec: SessionWorkload, durationMs: number, rng: Rng, work: Sampler): Rows {
-  const rows: Rows = { arrival: [], actor: [], work: [] };
-  const think = new Sampler(spec.think, rng);
-  const a = (spec.peakToTrough - 1) / (spec.peakToTrough + 1);
-  const dayMs = 86_400_000;
-  const pExtra = spec.meanExtraTurns / (1 + spec.meanExtraTurns); // geometric on {0,1,..} with this mean
-  for (let actor = 0; actor < spec.actors; actor++) {
-    const perDay = spec.sessionsPerDay.median * Math.exp(spec.sessionsPerDay.sigma * sampleStandardNormal(rng));
-    const baseRatePerMs = perDay / dayMs;
-    const maxRatePerMs = baseRatePerMs * (1 + a);
-    if (maxRatePerMs <= 0) continue;
-    let t = 0;
-    for (;;) {
-      t += sampleExponential(rng, 1 / maxRatePerMs);
-      if (t >= durationMs) break;
-      const rate = baseRatePerMs * (1 + a * Math.cos((2 * Math.PI * (t - spec.peakAtMs)) / spec.periodMs));
-      if (rng() * maxRatePerMs > rate) continue;
-      let turnAt = t;
-      for (;;) {
-        const w = work.sample();
-        rows.arrival.push(turnAt);
-        rows.actor.push(actor);
-        rows.work.push(w);
-        if (rng() >= pExtra) break;
-        turnAt += w + think.sample();
-        if (turnAt >= durationMs) break;
-      }
-    }
+export async function generateWorkload(scenario: Scenario, seed: number): Promise<Workload> {
+  const names: string[] = [];
+  const templates: string[] = [];
+  const index = new Map<string, number>();
+  const arrival: number[] = [];
+  const actor: number[] = [];
+  const work: number[] = [];
+  for (const [gi, group] of scenario.workload.entries()) {
+    await addGroup(scenario, seed, gi, group, (a, i, w) => {
+      arrival.push(a);
+      actor.push(i);
+      work.push(w);
+    }, (groupNames, template) => {
+      // Map the group's local actor numbers to global indices, creating actors on first sight.
+      return groupNames.map((n) => {
+        const known = index.get(n);
+        if (known !== undefined) {
+          if (templates[known] !== template) throw new Error(`workload[${gi}]: actor "${n}" has template "${template}" here and "${templates[known]}" in an earlier group`);
+          return known;
+        }
+        index.set(n, names.length);
+        names.push(n);
+        templates.push(template);
+        return names.length - 1;
+      });
+    });
   }
-  return rows;
+  const order = arrival.map((_, i) => i);
+  order.sort((i, j) => arrival[i]! - arrival[j]!); // stable: ties keep group and generation order
+  const n = order.length;
+  const out = { arrivalMs: new Float64Array(n), actor: new Int32Array(n), workMs: new Float64Array(n) };
+  for (let k = 0; k < n; k++) {
+    const i = order[k]!;
+    out.arrivalMs[k] = arrival[i]!;
+    out.actor[k] = actor[i]!;
+    out.workMs[k] = work[i]!;
+  }
+  return { actorNames: names, actorTemplates: templates, ...out };
 }
 
-/** Poisson arrivals at a total rate, each to a uniformly chosen actor. */
-function poisson(spec: PoissonWorkload, durationMs: number, rng: Rng, work: Sampler): Rows {
-  const rows: Rows = { arrival: [], actor: [], work: [] };
-  const meanGapMs = 1000 / spec.ratePerSec;
-  let t = sampleExponential(rng, meanGapMs);
-  while (t < durationMs) {
-    rows.arrival.push(t);
-    rows.actor.push(Math.min(spec.actors - 1, Math.floor(rng() * spec.actors)));
-    rows.work.push(work.sample());
-    t += sampleExponential(rng, meanGapMs);
+async function addGroup(
+  scenario: Scenario,
+  seed: number,
+  gi: number,
+  group: WorkloadGroup,
+  emit: (arrivalMs: number, actor: number, workMs: number) => void,
+  register: (names: readonly string[], template: string) => number[],
+): Promise<void> {
+  if (group.kind === 'model') {
+    const rng = makeRng(seed, workloadStream(gi));
+    const t = templateOf(scenario, group.template);
+    const work = new Sampler(t.work, rng);
+    const global = register(actorNames(t.name, group.actors), t.name);
+    generateArrivals(
+      group.arrivals,
+      { rng, durationMs: scenario.durationMs, actors: group.actors, firstActor: 0, work: () => work.sample() },
+      (a, i, w) => emit(a, global[i]!, w),
+    );
+    return;
   }
-  return rows;
+  const spec = group.trace;
+  const t = templateOf(scenario, spec.template);
+  const imported = await importTrace({
+    format: spec.format,
+    files: [...spec.files],
+    ...(spec.durations === undefined ? {} : { durationFiles: [...spec.durations] }),
+    ...(spec.memory === undefined ? {} : { memoryFiles: [...spec.memory] }),
+    template: t.name,
+    defaultWork: t.work,
+    actorBy: spec.actorBy,
+    spread: spec.spread,
+    ...(spec.sample === undefined ? {} : { sample: spec.sample }),
+    ...(spec.window === undefined ? {} : { window: spec.window }),
+    compression: spec.compression,
+    seed,
+  });
+  const w = imported.workload;
+  const global = register(w.actorNames, t.name);
+  for (let k = 0; k < w.arrivalMs.length; k++) {
+    const at = w.arrivalMs[k]!;
+    if (at < scenario.durationMs) emit(at, global[w.actor[k]!]!, w.workMs[k]!);
+  }
 }

@@ -1,9 +1,10 @@
 import { runSimulate, UsageError } from './main.ts';
-import { ScenarioError } from '../scenarios/schema.ts';
+import { ScenarioError } from '../scenarios/errors.ts';
+import { TraceError } from '../scenarios/traces/errors.ts';
 
 // The shell: real stdout, real clock for run.json, exit codes. Everything else is in main.ts.
 try {
-  process.exitCode = runSimulate(process.argv.slice(2), {
+  process.exitCode = await runSimulate(process.argv.slice(2), {
     out: (t) => process.stdout.write(t),
     err: (t) => process.stderr.write(t),
     wallMs: () => performance.now(),
@@ -15,6 +16,9 @@ try {
     process.exitCode = 2;
   } else if (err instanceof ScenarioError) {
     process.stderr.write(`simulate: invalid scenario:\n${err.message}\n`);
+    process.exitCode = 1;
+  } else if (err instanceof TraceError) {
+    process.stderr.write(`simulate: invalid trace:\n${err.message}\n`);
     process.exitCode = 1;
   } else {
     process.stderr.write(`simulate: ${(err as Error).stack ?? String(err)}\n`);

@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import Table from 'cli-table3';
 import { stringify } from 'csv-stringify/sync';
-import { DEFAULT_SCENARIO } from '../scenarios/default.ts';
+import { fileURLToPath } from 'node:url';
 import { loadScenarioFile } from '../scenarios/load.ts';
 import type { Scenario } from '../scenarios/scenario.ts';
 import { formatDuration, parseDuration } from '../scenarios/units.ts';
@@ -20,7 +20,8 @@ workload and writes a report folder (summary.csv, invocations.csv,
 timeseries.csv, run.json).
 
 Options:
-  --scenario FILE    scenario as JSON (default: the built-in 2,000-agent day)
+  --scenario FILE    scenario file, YAML (see scenarios/README.md for every field)
+                     (default: scenarios/default.yaml, 2,000 agents over a day)
   --seed N           seed of every random stream (default: the scenario's)
   --out DIR          report folder (default: reports/runs/<time>-<scenario>)
   --policies A,B     run only these policy sets, by name
@@ -29,6 +30,9 @@ Options:
   --list             list the scenario's policy sets and exit
   -h, --help         this text
 `;
+
+/** The scenario `npm run simulate` runs with no --scenario. */
+export const DEFAULT_SCENARIO_FILE = fileURLToPath(new URL('../scenarios/default.yaml', import.meta.url));
 
 /** A usage error: bad flag or value. Printed without a stack, exit code 2. */
 export class UsageError extends Error {
@@ -88,12 +92,8 @@ export function parseSimulateArgs(argv: readonly string[], io: Io): SimulateOpti
     io.out(HELP);
     return null;
   }
-  let scenario: Scenario = DEFAULT_SCENARIO;
-  let scenarioSource = 'built-in';
-  if (v.scenario !== undefined) {
-    scenario = loadScenarioFile(v.scenario);
-    scenarioSource = v.scenario;
-  }
+  const scenarioSource = v.scenario ?? DEFAULT_SCENARIO_FILE;
+  let scenario: Scenario = loadScenarioFile(scenarioSource);
   if (v.list === true) {
     for (const p of scenario.policies) io.out(`${p.name}\n`);
     return null;
@@ -166,13 +166,13 @@ function formatMs(x: number): string {
 }
 
 /** Runs `simulate` end to end; returns the exit code. */
-export function runSimulate(argv: readonly string[], io: Io): number {
+export async function runSimulate(argv: readonly string[], io: Io): Promise<number> {
   const startedAt = io.isoNow();
   const opts = parseSimulateArgs(argv, io);
   if (opts === null) return 0;
   const { scenario, seed } = opts;
   const t0 = io.wallMs();
-  const workload = generateWorkload(scenario, seed);
+  const workload = await generateWorkload(scenario, seed);
   const tWorkload = io.wallMs() - t0;
   io.err(
     `${scenario.name}: ${workload.actorNames.length} actors, ${workload.arrivalMs.length} invocations over ${formatDuration(scenario.durationMs)}, seed ${seed}, ${scenario.policies.length} policy sets\n`,
@@ -202,6 +202,7 @@ export function runSimulate(argv: readonly string[], io: Io): number {
         kind: 'simulate',
         partial: false,
         scenario: { name: scenario.name, source: opts.scenarioSource, sha256: createHash('sha256').update(scenarioJson).digest('hex') },
+        warmupMs: scenario.warmupMs,
         seed,
         durationMs: scenario.durationMs,
         policies: perPolicy,

@@ -35,13 +35,13 @@ function csv(file: string): Row[] {
 }
 
 describe('simulate CLI', () => {
-  it('writes summary.csv and invocations.csv with the contract columns, byte-identical for the same seed', () => {
+  it('writes summary.csv and invocations.csv with the contract columns, byte-identical for the same seed', async () => {
     const a = tmp();
     const b = tmp();
     const c = tmp();
-    expect(runSimulate(['--duration', '3h', '--out', a], io())).toBe(0);
-    expect(runSimulate(['--duration', '3h', '--out', b], io())).toBe(0);
-    expect(runSimulate(['--duration', '3h', '--seed', '2', '--out', c], io())).toBe(0);
+    expect(await runSimulate(['--duration', '3h', '--out', a], io())).toBe(0);
+    expect(await runSimulate(['--duration', '3h', '--out', b], io())).toBe(0);
+    expect(await runSimulate(['--duration', '3h', '--seed', '2', '--out', c], io())).toBe(0);
     for (const f of ['summary.csv', 'invocations.csv', 'timeseries.csv']) {
       expect(readFileSync(join(a, f))).toEqual(readFileSync(join(b, f)));
     }
@@ -62,9 +62,9 @@ describe('simulate CLI', () => {
     expect(run.partial).toBe(false);
   });
 
-  it('the summary agrees with invocations.csv', () => {
+  it('the summary agrees with invocations.csv', async () => {
     const out = tmp();
-    runSimulate(['--duration', '2h', '--out', out], io());
+    await runSimulate(['--duration', '2h', '--out', out], io());
     const summary = csv(join(out, 'summary.csv'));
     const invocations = csv(join(out, 'invocations.csv'));
     for (const s of summary) {
@@ -79,10 +79,10 @@ describe('simulate CLI', () => {
     }
   });
 
-  it('the default day shows the trade-off: always-on has the lowest p99 and the most worker-seconds', () => {
+  it('the default day shows the trade-off: always-on has the lowest p99 and the most worker-seconds', async () => {
     const out = tmp();
     const o = io();
-    expect(runSimulate(['--invocations', 'none', '--out', out], o)).toBe(0);
+    expect(await runSimulate(['--invocations', 'none', '--out', out], o)).toBe(0);
     expect(existsSync(join(out, 'invocations.csv'))).toBe(false);
     const rows = new Map(csv(join(out, 'summary.csv')).map((r) => [r.policy!, r]));
     const always = rows.get('dedicated-always-on')!;
@@ -103,14 +103,14 @@ describe('simulate CLI', () => {
     expect(o.stdout).toContain('dedicated-always-on');
   });
 
-  it('runs a JSON scenario file and --policies selects policy sets', () => {
+  it('runs a scenario file and --policies selects policy sets', async () => {
     const out = tmp();
-    expect(runSimulate(['--scenario', 'scenarios/small.json', '--policies', 'shared-locality-immediate-pause', '--out', out], io())).toBe(0);
+    expect(await runSimulate(['--scenario', 'scenarios/small.yaml', '--policies', 'shared-locality-immediate-pause', '--out', out], io())).toBe(0);
     const rows = csv(join(out, 'summary.csv'));
     expect(rows.map((r) => r.policy)).toEqual(['shared-locality-immediate-pause']);
   });
 
-  it('refuses bad flags and values with a usage error', () => {
+  it('refuses bad flags and values with a usage error', async () => {
     const bad: string[][] = [
       ['--bogus'],
       ['--seed', 'abc'],
@@ -121,14 +121,14 @@ describe('simulate CLI', () => {
       ['--invocations', 'some'],
       ['extra'],
     ];
-    for (const argv of bad) expect(() => runSimulate(argv, io()), argv.join(' ')).toThrow(UsageError);
+    for (const argv of bad) await expect(runSimulate(argv, io()), argv.join(' ')).rejects.toThrow(UsageError);
   });
 });
 
 describe('simulate as a process', () => {
   const tsx = join('node_modules', '.bin', 'tsx');
 
-  it('exits 2 on a bad flag and writes nothing', () => {
+  it('exits 2 on a bad flag and writes nothing', async () => {
     const out = join(tmp(), 'r');
     const r = spawnSync(tsx, ['sim/cli.ts', '--seed', 'x', '--out', out], { encoding: 'utf8' });
     expect(r.status).toBe(2);
@@ -136,29 +136,28 @@ describe('simulate as a process', () => {
     expect(existsSync(out)).toBe(false);
   });
 
-  it('exits 1 on an invalid scenario, naming the file and the field, and writes nothing', () => {
+  it('exits 1 on an invalid scenario, naming the file, line, column and field, and writes nothing', async () => {
     const dir = tmp();
-    const file = join(dir, 'bad.json');
-    const s = JSON.parse(readFileSync('scenarios/small.json', 'utf8')) as { policies: { pools: { agents: { actorSlots: unknown } } }[]; templates: { golden: unknown }[] };
-    s.policies[1]!.pools.agents.actorSlots = 'two';
-    s.templates[0]!.golden = 'yes';
-    writeFileSync(file, JSON.stringify(s));
+    const file = join(dir, 'bad.yaml');
+    const text = readFileSync('scenarios/small.yaml', 'utf8').replace('actorSlots: 4', 'actorSlots: two').replace('    pool: agents\n', '    pool: agents\n    golden: yes\n');
+    writeFileSync(file, text);
     const out = join(dir, 'r');
     const r = spawnSync(tsx, ['sim/cli.ts', '--scenario', file, '--out', out], { encoding: 'utf8' });
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain(`${file} policies[1].pools.agents.actorSlots`);
-    expect(r.stderr).toContain(`${file} templates[0].golden`);
+    const line = text.split('\n').findIndex((l) => l.includes('actorSlots: two')) + 1;
+    expect(r.stderr).toContain(`${file}:${line}:17 pools[0].actorSlots: expected a positive integer, got "two"`);
+    expect(r.stderr).toMatch(new RegExp(`${file}:\\d+:\\d+ templates\\[0\\]\\.golden`));
     expect(existsSync(out)).toBe(false);
-    expect(readdirSync(dir)).toEqual(['bad.json']);
+    expect(readdirSync(dir)).toEqual(['bad.yaml']);
   });
 
-  it('exits 1 when the scenario file does not exist', () => {
+  it('exits 1 when the scenario file does not exist', async () => {
     const r = spawnSync(tsx, ['sim/cli.ts', '--scenario', 'no/such.json'], { encoding: 'utf8' });
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain('no/such.json cannot be read: ENOENT');
+    expect(r.stderr).toContain('no/such.json: cannot be read: ENOENT');
   });
 
-  it('prints help', () => {
+  it('prints help', async () => {
     const text = execFileSync(tsx, ['sim/cli.ts', '--help'], { encoding: 'utf8' });
     expect(text).toContain('--scenario FILE');
   });

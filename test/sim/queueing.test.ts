@@ -86,9 +86,11 @@ function scenarioOf(s: Setup): { scenario: Scenario; policy: PolicySet } {
     description: 'queueing-theory check',
     seed: s.seed,
     durationMs: s.durationMs,
+    warmupMs: 0,
+    pools: [],
     nodes: [{ name: 'node-0', memoryMiB: s.workers * workerMemoryMiB }],
     templates: [{ name: TEMPLATE, pool: POOL, memoryMiB: ACTOR_MIB, snapshotMiB: 0, golden: true, work: s.work }],
-    workload: { kind: 'poisson', actors: s.actors, template: TEMPLATE, ratePerSec: s.ratePerSec },
+    workload: [{ kind: 'model', template: TEMPLATE, actors: s.actors, arrivals: { kind: 'poisson', ratePerSec: s.ratePerSec, perActor: false } }],
     costs: ZERO_COSTS,
     policies: [policy],
   };
@@ -96,9 +98,9 @@ function scenarioOf(s: Setup): { scenario: Scenario; policy: PolicySet } {
 }
 
 /** Runs the set-up; replies come back in arrival order (invocation ids are workload rows, which are sorted by arrival). */
-function run(s: Setup): { replies: Reply[]; workload: Workload } {
+async function run(s: Setup): Promise<{ replies: Reply[]; workload: Workload }> {
   const { scenario, policy } = scenarioOf(s);
-  const workload = generateWorkload(scenario, s.seed);
+  const workload = await generateWorkload(scenario, s.seed);
   const result = simulate(scenario, policy, workload, { seed: s.seed, sampleEveryMs: 0 });
   expect(result.replies.length).toBe(workloadSize(workload));
   const byArrival = new Array<Reply>(result.replies.length);
@@ -193,10 +195,10 @@ const MANY_ACTORS = 50_000;
  * Runs c servers (workers x slots) at utilisation rho with exponential work and
  * compares the mean wait in queue and the mean sojourn with M/M/c theory.
  */
-function checkMmc(label: string, workers: number, actorSlots: number, rho: number, arrivals: number, seed: number): void {
+async function checkMmc(label: string, workers: number, actorSlots: number, rho: number, arrivals: number, seed: number): Promise<void> {
   const c = workers * actorSlots;
   const lambda = rho * c * MU; // per ms
-  const { replies, workload } = run({
+  const { replies, workload } = await run({
     seed,
     durationMs: arrivals / lambda,
     actors: MANY_ACTORS,
@@ -256,9 +258,9 @@ describe('keep-alive TTL with Poisson arrivals to one actor', () => {
     { lambdaT: 1, seed: 32 },
     { lambdaT: 2, seed: 33 },
   ]) {
-    it(`fraction not warm is exp(-lambda (T + e)) at lambda T = ${lambdaT}`, () => {
+    it(`fraction not warm is exp(-lambda (T + e)) at lambda T = ${lambdaT}`, async () => {
       const lambda = lambdaT / TTL_MS; // per ms
-      const { replies, workload } = run({
+      const { replies, workload } = await run({
         seed,
         durationMs: ARRIVALS / lambda,
         actors: 1,
