@@ -1,0 +1,290 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
+import type { RealRuntime, RuntimeCommand, RuntimeEvent, WorkerMemorySample } from '../runtime.ts';
+import { WorkerClient, WorkerError } from '../worker/client.ts';
+import type { ExecuteMode } from '../worker/api.ts';
+
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
+const WORKER_MAIN = join(REPO, 'real', 'worker', 'main.ts');
+const STORE_MAIN = join(REPO, 'real', 'store', 'main.ts');
+
+/** Options of the local runtime. */
+export interface LocalRuntimeOptions {
+  /** Run folder: `nodes/<node>/` holds each node's local snapshots, `store/` the external ones. */
+  readonly workDir: string;
+  /** The run's bearer token, required by every worker and the store. */
+  readonly token: string;
+  /** Actor slots of each pool's workers. */
+  readonly poolSlots: Readonly<Record<string, number>>;
+  /** Memory of each template's actors, in MiB. */
+  readonly templateMemoryMiB: Readonly<Record<string, number>>;
+  /** An external store to use instead of starting one (tests start it in-process to switch it off). */
+  readonly store?: { readonly url: string; readonly token: string };
+  /** How executions spend their time. */
+  readonly execMode?: ExecuteMode;
+  /** Worker start-up budget before it counts as lost. */
+  readonly startTimeoutMs?: number;
+  readonly log?: (line: string) => void;
+}
+
+interface LocalWorker {
+  readonly id: number;
+  readonly node: string;
+  readonly child: ChildProcess;
+  readonly startedAt: number;
+  client: WorkerClient | null;
+  /** Set when the driver stopped it or the runtime is closing: its exit is not a loss. */
+  stopping: boolean;
+  exited: boolean;
+  readonly exitedPromise: Promise<void>;
+}
+
+/** Spawns a TypeScript entry point as one Node process (tsx as a loader, no wrapper process to orphan). */
+function spawnEntry(entry: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', entry, ...args], {
+    cwd: REPO,
+    env: { ...process.env, ...env, ACTORSIM_EXIT_WITH_PARENT: '1' },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+}
+
+/** Waits for the READY line of a spawned server; rejects if it exits or times out first. */
+function waitReady(child: ChildProcess, what: string, timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => {
+      stderr = (stderr + d.toString()).slice(-2000);
+    });
+    const lines = createInterface({ input: child.stdout! });
+    const timer = setTimeout(() => {
+      reject(new Error(`${what} did not report READY within ${timeoutMs} ms`));
+    }, timeoutMs);
+    lines.on('line', (line) => {
+      const m = /^READY (\S+)$/.exec(line);
+      if (m !== null) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    });
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`${what} exited (${signal ?? code}) before it was ready: ${stderr.trim()}`));
+    });
+    child.once('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+  });
+}
+
+/**
+ * The local runtime: each worker is a child process running the worker
+ * server on loopback, nodes are folders (workers on the same node share one
+ * for local snapshots), and external snapshots go to a blob store process.
+ * Everything is measured with the wall clock as the driver sees it.
+ */
+export class LocalRuntime implements RealRuntime {
+  readonly name = 'local';
+  private sink: ((e: RuntimeEvent) => void) | null = null;
+  private readonly workers = new Map<number, LocalWorker>();
+  private store: { url: string; token: string; child: ChildProcess | null } | null = null;
+  private closed = false;
+  private readonly execMode: ExecuteMode;
+  private readonly startTimeoutMs: number;
+
+  private constructor(private readonly options: LocalRuntimeOptions) {
+    this.execMode = options.execMode ?? 'sleep';
+    this.startTimeoutMs = options.startTimeoutMs ?? 30_000;
+  }
+
+  /** Starts the runtime (and its store, unless one is given). */
+  static async start(options: LocalRuntimeOptions): Promise<LocalRuntime> {
+    const rt = new LocalRuntime(options);
+    mkdirSync(join(options.workDir, 'nodes'), { recursive: true });
+    if (options.store !== undefined) {
+      rt.store = { ...options.store, child: null };
+    } else {
+      const dir = join(options.workDir, 'store');
+      mkdirSync(dir, { recursive: true });
+      const child = spawnEntry(STORE_MAIN, ['--dir', dir, '--host', '127.0.0.1', '--port', '0'], { ACTORSIM_TOKEN: options.token });
+      const url = await waitReady(child, 'snapshot store', rt.startTimeoutMs);
+      rt.store = { url, token: options.token, child };
+    }
+    return rt;
+  }
+
+  attach(sink: (event: RuntimeEvent) => void): void {
+    this.sink = sink;
+  }
+
+  private emit(e: RuntimeEvent): void {
+    if (!this.closed) this.sink?.(e);
+  }
+
+  run(cmd: RuntimeCommand): void {
+    switch (cmd.kind) {
+      case 'startWorker':
+        this.startWorker(cmd.worker, cmd.pool, cmd.node);
+        return;
+      case 'stopWorker': {
+        const w = this.workers.get(cmd.worker);
+        if (w !== undefined) {
+          w.stopping = true;
+          w.child.kill('SIGTERM');
+        }
+        return;
+      }
+      case 'restore':
+        this.call(cmd.worker, (c) => c.restore(cmd.actor, { template: cmd.template, memoryMiB: this.memoryOf(cmd.template), source: cmd.source, version: cmd.version }), (ok, ms, error) =>
+          this.emit({ kind: 'restoreDone', actorIndex: cmd.actorIndex, op: cmd.op, ok, restoreMs: ms, ...(error === undefined ? {} : { error }) }),
+        );
+        return;
+      case 'execute':
+        this.call(cmd.worker, (c) => c.execute(cmd.actor, { invocation: cmd.invocation, workMs: cmd.workMs, mode: this.execMode }), (ok, ms, error) =>
+          this.emit({ kind: 'executionDone', actorIndex: cmd.actorIndex, op: cmd.op, ok, execMs: ms, ...(error === undefined ? {} : { error }) }),
+        );
+        return;
+      case 'checkpoint':
+        this.call(cmd.worker, (c) => c.checkpoint(cmd.actor, { target: cmd.target, version: cmd.version }), (ok, ms, error) =>
+          this.emit({ kind: 'checkpointDone', actorIndex: cmd.actorIndex, op: cmd.op, ok, checkpointMs: ms, ...(error === undefined ? {} : { error }) }),
+        );
+        return;
+    }
+  }
+
+  private memoryOf(template: string): number {
+    const m = this.options.templateMemoryMiB[template];
+    if (m === undefined) throw new Error(`local runtime: unknown template "${template}"`);
+    return m;
+  }
+
+  private startWorker(id: number, pool: string, node: string): void {
+    const nodeDir = join(this.options.workDir, 'nodes', node);
+    mkdirSync(nodeDir, { recursive: true });
+    const slots = this.options.poolSlots[pool] ?? 1;
+    const store = this.store!;
+    const child = spawnEntry(
+      WORKER_MAIN,
+      ['--store-url', store.url, '--node-dir', nodeDir, '--worker-id', `worker-${id}`, '--actor-slots', String(slots), '--host', '127.0.0.1', '--port', '0'],
+      { ACTORSIM_TOKEN: this.options.token, ACTORSIM_STORE_TOKEN: store.token },
+    );
+    let markExited: () => void = () => {};
+    const exitedPromise = new Promise<void>((r) => {
+      markExited = r;
+    });
+    const w: LocalWorker = { id, node, child, startedAt: performance.now(), client: null, stopping: false, exited: false, exitedPromise };
+    this.workers.set(id, w);
+    child.once('exit', (code, signal) => {
+      w.exited = true;
+      markExited();
+      this.workers.delete(id);
+      if (!w.stopping && !this.closed) this.emit({ kind: 'workerLost', worker: id, why: `process exited (${signal ?? `code ${code}`})` });
+    });
+    waitReady(child, `worker ${id}`, this.startTimeoutMs).then(
+      (url) => {
+        if (w.exited || this.closed) return;
+        w.client = new WorkerClient({ url, token: this.options.token });
+        this.emit({ kind: 'workerReady', worker: id, startMs: performance.now() - w.startedAt });
+      },
+      (err: unknown) => {
+        this.options.log?.(String((err as Error).message));
+        // A worker that never came up is lost; its exit (if any) must not report it twice.
+        if (!w.exited) {
+          w.stopping = true;
+          child.kill('SIGKILL');
+        }
+        if (!this.closed) this.emit({ kind: 'workerLost', worker: id, why: String((err as Error).message) });
+      },
+    );
+  }
+
+  /** Runs a request on a worker; a worker that dies under it reports workerLost instead of a failure. */
+  private call<T>(worker: number, request: (c: WorkerClient) => Promise<T>, done: (ok: boolean, ms: number, error?: string) => void): void {
+    const w = this.workers.get(worker);
+    const t0 = performance.now();
+    if (w === undefined || w.client === null) {
+      // The core only sends to ready workers; this one died in between: its workerLost is on the way.
+      return;
+    }
+    request(w.client).then(
+      () => done(true, performance.now() - t0),
+      async (err: unknown) => {
+        const e = err as WorkerError;
+        if (e instanceof WorkerError && e.code === 'unreachable') {
+          // Give the exit event a moment: if the process died, the loss covers this request.
+          await Promise.race([w.exitedPromise, new Promise((r) => setTimeout(r, 1000))]);
+          if (w.exited) return;
+        }
+        done(false, performance.now() - t0, (err as Error).message);
+      },
+    );
+  }
+
+  liveWorkers(): number[] {
+    return [...this.workers.values()].filter((w) => w.client !== null && !w.stopping && !w.exited).map((w) => w.id);
+  }
+
+  kill(worker: number): void {
+    this.workers.get(worker)?.child.kill('SIGKILL');
+  }
+
+  async sampleMemory(): Promise<WorkerMemorySample[]> {
+    const live = [...this.workers.values()].filter((w) => w.client !== null && !w.exited);
+    const samples = await Promise.all(
+      live.map(async (w) => {
+        try {
+          const s = await w.client!.stats();
+          return { worker: w.id, rssBytes: s.rssBytes, resident: s.resident };
+        } catch {
+          return null;
+        }
+      }),
+    );
+    return samples.filter((s): s is WorkerMemorySample => s !== null);
+  }
+
+  /** The external store in use. */
+  get storeUrl(): string {
+    return this.store?.url ?? '';
+  }
+
+  /** Resident actors of every live worker, with their counters (for end-of-run checks). */
+  async residentCounters(): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    for (const w of this.workers.values()) {
+      if (w.client === null || w.exited) continue;
+      for (const a of await w.client.actors()) out.set(a.id, a.counter);
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const children: { child: ChildProcess; exited: Promise<void> }[] = [];
+    for (const w of this.workers.values()) {
+      w.stopping = true;
+      if (!w.exited) {
+        w.child.kill('SIGTERM');
+        children.push({ child: w.child, exited: w.exitedPromise });
+      }
+    }
+    const storeChild = this.store?.child ?? null;
+    if (storeChild !== null && storeChild.exitCode === null && storeChild.signalCode === null) {
+      const exited = new Promise<void>((r) => storeChild.once('exit', () => r()));
+      storeChild.kill('SIGTERM');
+      children.push({ child: storeChild, exited });
+    }
+    // Give each a few seconds to exit cleanly, then make sure.
+    await Promise.all(
+      children.map(async ({ child, exited }) => {
+        const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+        await exited;
+        clearTimeout(timer);
+      }),
+    );
+  }
+}

@@ -1,0 +1,257 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { stringify } from 'csv-stringify/sync';
+import { loadScenarioFile } from '../scenarios/load.ts';
+import type { Scenario } from '../scenarios/scenario.ts';
+import { formatDuration, parseDuration } from '../scenarios/units.ts';
+import { generateWorkload } from '../scenarios/workload.ts';
+import { invocationsCsv, summaries, summaryCsv, writeReport } from '../reports/write.ts';
+import { MEASURED_COLUMNS, density, measuredRows, type Density } from '../reports/measured.ts';
+import { compressScenario, compressWorkload } from './compress.ts';
+import { drive, type RealRunResult } from './driver.ts';
+import { LocalRuntime } from './local/runtime.ts';
+import type { ExecuteMode } from './worker/api.ts';
+
+const HELP = `Usage: npm run bench:cluster -- [options]
+
+Runs a scenario's policy sets on real workers, in wall-clock time, with the
+same scheduler core as the simulator, and writes the same report (summary.csv,
+invocations.csv, run.json) plus what it measured (measured.csv: worker start,
+restore, checkpoint and dispatch latencies; density in run.json).
+
+Options:
+  --backend B        local: worker processes on this machine (default)
+                     k8s: gVisor pods on a kind cluster (not built yet)
+  --scenario FILE    scenario file (default: scenarios/small.yaml)
+  --speedup N        divide every scenario duration by N: arrivals, work, TTLs,
+                     parking budgets (default: all policy sets in about a minute)
+  --seed N           seed (default: the scenario's)
+  --out DIR          report folder (default: reports/runs/<time>-<scenario>-local)
+  --policies A,B     run only these policy sets
+  --duration D       scenario time to replay before compression (e.g. 30m)
+  --chaos SPEC       worker-kill=30s: SIGKILL a random worker this often (wall time)
+  --exec MODE        sleep | cpu: how a worker spends an invocation's work (default: sleep)
+  --invocations W    all | none: rows of invocations.csv (default: all)
+  -h, --help         this text
+
+Ctrl-C stops every worker, writes what was measured so far and marks the
+report partial in run.json.
+`;
+
+/** A usage error: exit code 2. */
+export class BenchUsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BenchUsageError';
+  }
+}
+
+/** Where the bench writes, and its clock; injectable for tests. */
+export interface BenchIo {
+  out(text: string): void;
+  err(text: string): void;
+  isoNow(): string;
+  /** Aborts the run (Ctrl-C). */
+  readonly signal?: AbortSignal;
+}
+
+/** The default scenario of the real benchmark. */
+export const DEFAULT_BENCH_SCENARIO = fileURLToPath(new URL('../scenarios/small.yaml', import.meta.url));
+
+interface BenchOptions {
+  scenario: Scenario;
+  source: string;
+  seed: number;
+  speedup: number;
+  outDir: string;
+  killEveryMs: number;
+  exec: ExecuteMode;
+  invocations: 'all' | 'none';
+}
+
+function positive(text: string, flag: string): number {
+  const n = Number(text);
+  if (!(n > 0) || !Number.isFinite(n)) throw new BenchUsageError(`${flag}: expected a positive number, got "${text}"`);
+  return n;
+}
+
+/** Parses argv; null for --help. */
+export function parseBenchArgs(argv: readonly string[], io: BenchIo): BenchOptions | null {
+  let v;
+  try {
+    ({ values: v } = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        backend: { type: 'string' },
+        scenario: { type: 'string' },
+        speedup: { type: 'string' },
+        seed: { type: 'string' },
+        out: { type: 'string' },
+        policies: { type: 'string' },
+        duration: { type: 'string' },
+        chaos: { type: 'string' },
+        exec: { type: 'string' },
+        invocations: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (err) {
+    throw new BenchUsageError((err as Error).message);
+  }
+  if (v.help === true) {
+    io.out(HELP);
+    return null;
+  }
+  const backend = v.backend ?? 'local';
+  if (backend === 'k8s') {
+    throw new BenchUsageError('--backend k8s: the Kubernetes runtime is not built yet (gVisor pods on kind come next); use --backend local');
+  }
+  if (backend !== 'local') throw new BenchUsageError(`--backend: expected local or k8s, got "${backend}"`);
+  const source = v.scenario ?? DEFAULT_BENCH_SCENARIO;
+  let scenario = loadScenarioFile(source);
+  if (v.duration !== undefined) {
+    let d: number;
+    try {
+      d = parseDuration(v.duration);
+    } catch (err) {
+      throw new BenchUsageError(`--duration: ${(err as Error).message}`);
+    }
+    if (d <= 0) throw new BenchUsageError(`--duration: must be positive, got "${v.duration}"`);
+    scenario = { ...scenario, durationMs: d };
+  }
+  if (v.policies !== undefined) {
+    const wanted = v.policies.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+    const known = new Map(scenario.policies.map((p) => [p.name, p]));
+    const unknown = wanted.filter((w) => !known.has(w));
+    if (wanted.length === 0 || unknown.length > 0) {
+      throw new BenchUsageError(`--policies: unknown policy set(s) ${unknown.map((u) => `"${u}"`).join(', ') || '(empty list)'} (known: ${[...known.keys()].join(', ')})`);
+    }
+    scenario = { ...scenario, policies: wanted.map((w) => known.get(w)!) };
+  }
+  const seed = v.seed === undefined ? scenario.seed : Number(v.seed);
+  if (!Number.isSafeInteger(seed) || seed < 0) throw new BenchUsageError(`--seed: expected a non-negative integer, got "${v.seed}"`);
+  // By default all the policy sets together replay in about a minute.
+  const speedup = v.speedup === undefined ? Math.max(1, (scenario.durationMs * scenario.policies.length) / 60_000) : positive(v.speedup, '--speedup');
+  let killEveryMs = 0;
+  if (v.chaos !== undefined) {
+    const m = /^worker-kill=(.+)$/.exec(v.chaos);
+    if (m === null) throw new BenchUsageError(`--chaos: expected worker-kill=DURATION (e.g. worker-kill=30s), got "${v.chaos}"`);
+    try {
+      killEveryMs = parseDuration(m[1]!);
+    } catch (err) {
+      throw new BenchUsageError(`--chaos: ${(err as Error).message}`);
+    }
+    if (killEveryMs <= 0) throw new BenchUsageError('--chaos: the interval must be positive');
+  }
+  const exec = v.exec ?? 'sleep';
+  if (exec !== 'sleep' && exec !== 'cpu') throw new BenchUsageError(`--exec: expected sleep or cpu, got "${exec}"`);
+  const invocations = v.invocations ?? 'all';
+  if (invocations !== 'all' && invocations !== 'none') throw new BenchUsageError(`--invocations: expected all or none, got "${invocations}"`);
+  const stamp = io.isoNow().replace(/[:.]/g, '-');
+  const outDir = v.out ?? join('reports', 'runs', `${stamp}-${scenario.name}-local`);
+  return { scenario, source, seed, speedup, outDir, killEveryMs, exec, invocations };
+}
+
+function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string }).version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** Runs the real benchmark end to end; returns the exit code (130 when interrupted). */
+export async function runBench(argv: readonly string[], io: BenchIo): Promise<number> {
+  const startedAt = io.isoNow();
+  const opts = parseBenchArgs(argv, io);
+  if (opts === null) return 0;
+  const scenario = compressScenario(opts.scenario, opts.speedup);
+  const workload = compressWorkload(await generateWorkload(opts.scenario, opts.seed), opts.speedup);
+  io.err(
+    `${scenario.name} on local workers: ${workload.actorNames.length} actors, ${workload.arrivalMs.length} invocations, ` +
+      `${formatDuration(opts.scenario.durationMs)} of scenario in ${formatDuration(Math.round(scenario.durationMs))} (speedup ${opts.speedup.toFixed(1)}), ` +
+      `${scenario.policies.length} policy set(s)\n`,
+  );
+  const token = randomBytes(24).toString('hex');
+  const root = mkdtempSync(join(tmpdir(), 'actorsim-bench-'));
+  const results: RealRunResult[] = [];
+  const densities: Record<string, Density> = {};
+  const t0 = performance.now();
+  let interrupted = false;
+  try {
+    for (const [i, policy] of scenario.policies.entries()) {
+      if (io.signal?.aborted === true) {
+        interrupted = true;
+        break;
+      }
+      const poolSlots = Object.fromEntries(Object.entries(policy.pools).map(([name, p]) => [name, p.mode === 'dedicated' ? 1 : p.actorSlots]));
+      const templateMemoryMiB = Object.fromEntries(scenario.templates.map((t) => [t.name, t.memoryMiB]));
+      const runtime = await LocalRuntime.start({ workDir: join(root, String(i)), token, poolSlots, templateMemoryMiB, execMode: opts.exec, log: (l) => io.err(`  ${l}\n`) });
+      const tp = performance.now();
+      const r = await drive(scenario, policy, workload, runtime, {
+        seed: opts.seed,
+        clock: () => performance.now(),
+        killEveryMs: opts.killEveryMs,
+        memoryEveryMs: 1000,
+        drainMs: Math.max(10_000, scenario.durationMs),
+        ...(io.signal === undefined ? {} : { signal: io.signal }),
+        log: (l) => io.err(`  ${l}\n`),
+      });
+      results.push(r);
+      densities[policy.name] = density(r.measured.memory);
+      io.err(`  ${policy.name}: ${r.replies.length} outcomes in ${((performance.now() - tp) / 1000).toFixed(1)} s${r.partial ? ' (partial)' : ''}\n`);
+      if (r.partial) {
+        interrupted = true;
+        break;
+      }
+    }
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+  const rows = summaries(results);
+  const measured = results.flatMap((r) =>
+    measuredRows({ policy: r.policy, workerStartMs: r.measured.workerStartMs, restoreMs: r.measured.restoreMs, checkpointMs: r.measured.checkpointMs, dispatchMs: r.measured.dispatchMs, lagMs: r.measured.lagMs, memory: r.measured.memory }),
+  );
+  const files: Record<string, string> = {
+    'summary.csv': summaryCsv(rows),
+    'measured.csv': stringify(measured, { header: true, columns: [...MEASURED_COLUMNS] }),
+    'run.json': `${JSON.stringify(
+      {
+        kind: 'bench',
+        backend: 'local',
+        partial: interrupted,
+        scenario: { name: opts.scenario.name, source: opts.source, sha256: createHash('sha256').update(JSON.stringify(opts.scenario)).digest('hex') },
+        seed: opts.seed,
+        speedup: opts.speedup,
+        exec: opts.exec,
+        durationMs: scenario.durationMs,
+        chaos: opts.killEveryMs > 0 ? { workerKillEveryMs: opts.killEveryMs, kills: Object.fromEntries(results.map((r) => [r.policy, r.kills])) } : null,
+        policies: results.map((r) => ({ name: r.policy, partial: r.partial, events: r.events, errors: r.measured.errors.slice(0, 20), errorCount: r.measured.errors.length })),
+        density: densities,
+        wallTimeMs: Math.round(performance.now() - t0),
+        startedAt,
+        versions: { node: process.version, harness: packageVersion() },
+      },
+      null,
+      2,
+    )}\n`,
+  };
+  if (opts.invocations === 'all') files['invocations.csv'] = invocationsCsv(results);
+  const dir = writeReport(opts.outDir, files);
+  for (const r of rows) {
+    io.out(
+      `${r.policy}: served ${r.served}/${r.invocations}, p50 ${r.p50_ms} ms, p99 ${r.p99_ms} ms, warm ${r.warm}, resumed ${Number(r.resume_local) + Number(r.resume_external)}, ` +
+        `golden/cold ${Number(r.golden) + Number(r.cold_boot)}, worker-s ${r.worker_seconds}\n`,
+    );
+  }
+  for (const m of measured) if (Number(m[3]) > 0 && m[1] !== 'driver-lag') io.out(`  ${m[0]} ${m[1]}${m[2] ? ` (${m[2]})` : ''}: n=${m[3]} p50 ${m[4]} ms p99 ${m[6]} ms\n`);
+  for (const [p, d] of Object.entries(densities)) io.out(`  ${p} density: worker ${d.workerBaseMiB} MiB + ${d.perActorMiB} MiB per resident actor (${d.samples} samples)\n`);
+  io.out(`Report: ${dir}${interrupted ? ' (partial)' : ''}\n`);
+  return interrupted ? 130 : 0;
+}

@@ -1,0 +1,40 @@
+import type { Command } from '../core/types.ts';
+
+/** Commands a real runtime carries out (everything but timers and replies, which the driver keeps). */
+export type RuntimeCommand = Extract<Command, { kind: 'startWorker' | 'stopWorker' | 'restore' | 'execute' | 'checkpoint' }>;
+
+/** What a real runtime reports back; the driver stamps each with its clock when it arrives. */
+export type RuntimeEvent =
+  | { readonly kind: 'workerReady'; readonly worker: number; readonly startMs: number }
+  | { readonly kind: 'workerLost'; readonly worker: number; readonly why: string }
+  | { readonly kind: 'restoreDone'; readonly actorIndex: number; readonly op: number; readonly ok: boolean; readonly restoreMs: number; readonly error?: string }
+  | { readonly kind: 'executionDone'; readonly actorIndex: number; readonly op: number; readonly ok: boolean; readonly execMs: number; readonly error?: string }
+  | { readonly kind: 'checkpointDone'; readonly actorIndex: number; readonly op: number; readonly ok: boolean; readonly checkpointMs: number; readonly error?: string };
+
+/** Memory measured on one worker at one moment. */
+export interface WorkerMemorySample {
+  readonly worker: number;
+  readonly rssBytes: number;
+  readonly resident: number;
+}
+
+/**
+ * A runtime that executes the core's commands for real: local worker
+ * processes, or pods. Calls return at once; outcomes arrive later through
+ * the sink given to `attach`. A runtime never calls into the core itself.
+ */
+export interface RealRuntime {
+  readonly name: string;
+  /** Gives the runtime the sink for its events; called once before any command. */
+  attach(sink: (event: RuntimeEvent) => void): void;
+  /** Carries out one command. */
+  run(cmd: RuntimeCommand): void;
+  /** Live workers that could be killed by the chaos monkey. */
+  liveWorkers(): number[];
+  /** Kills a worker abruptly (SIGKILL, pod delete): it must then report workerLost. */
+  kill(worker: number): void;
+  /** Samples memory on every live worker. */
+  sampleMemory(): Promise<WorkerMemorySample[]>;
+  /** Stops every worker and frees everything; safe to call twice. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,71 @@
+import { parseArgs } from 'node:util';
+import { startStoreServer } from './server.ts';
+
+// The shell of the store server: flags and environment in, one READY line out,
+// a clean exit on SIGTERM (Kubernetes) or SIGINT (Ctrl-C).
+const USAGE = `usage: tsx real/store/main.ts --dir DIR [--port P] [--host H] [--max-blob-bytes N]
+  token from ACTORSIM_TOKEN; flags fall back to ACTORSIM_STORE_DIR, ACTORSIM_PORT, ACTORSIM_HOST`;
+
+async function main(): Promise<void> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        dir: { type: 'string' },
+        port: { type: 'string' },
+        host: { type: 'string' },
+        'max-blob-bytes': { type: 'string' },
+        help: { type: 'boolean' },
+      },
+      strict: true,
+    }));
+  } catch (err) {
+    usage((err as Error).message);
+  }
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  // An empty variable counts as unset: `X= cmd` must never mean "the current directory".
+  const env = Object.fromEntries(Object.entries(process.env).filter(([, v]) => v !== undefined && v !== ''));
+  const dir = values.dir ?? env.ACTORSIM_STORE_DIR;
+  const token = env.ACTORSIM_TOKEN ?? '';
+  const port = Number(values.port ?? env.ACTORSIM_PORT ?? 0);
+  const maxBlobBytes = values['max-blob-bytes'] === undefined ? undefined : Number(values['max-blob-bytes']);
+  if (dir === undefined) usage('--dir is required');
+  if (token === '') usage('ACTORSIM_TOKEN is not set');
+  if (!Number.isInteger(port) || port < 0 || port > 65535) usage(`bad --port ${values.port ?? ''}`);
+  if (maxBlobBytes !== undefined && !(Number.isSafeInteger(maxBlobBytes) && maxBlobBytes > 0)) usage('bad --max-blob-bytes');
+
+  const server = await startStoreServer({ dir, token, port, host: values.host ?? env.ACTORSIM_HOST ?? '127.0.0.1', ...(maxBlobBytes ? { maxBlobBytes } : {}) });
+  process.stdout.write(`READY ${server.url}\n`);
+  let stopping = false;
+  const stop = (): void => {
+    if (stopping) return;
+    stopping = true;
+    server.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  // Started by the local runtime with a pipe on stdin: when the driver dies,
+  // even by SIGKILL, the pipe closes and this process goes too, so no orphan
+  // outlives a run.
+  if (env.ACTORSIM_EXIT_WITH_PARENT === '1') {
+    process.stdin.on('end', stop);
+    process.stdin.on('error', stop);
+    process.stdin.resume();
+  }
+}
+
+function usage(problem: string): never {
+  process.stderr.write(`store: ${problem}\n${USAGE}\n`);
+  process.exit(2);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`store: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});

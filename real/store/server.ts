@@ -1,0 +1,225 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { basename, dirname, join, resolve } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { bearerMatches } from './auth.ts';
+import { HttpError, sendFailure, sendJson } from './http.ts';
+import { fileSegment, isStoreKey } from './keys.ts';
+import { closeServer, listen, serverUrl } from './listen.ts';
+
+/** Options of {@link startStoreServer}. */
+export interface StoreServerOptions {
+  /** Address to bind; in a pod, its IP or 0.0.0.0. */
+  readonly host?: string;
+  /** 0 picks a free port. */
+  readonly port?: number;
+  /** Directory holding the blobs; created if missing. */
+  readonly dir: string;
+  /** Bearer token every request must carry. */
+  readonly token: string;
+  /** Largest blob accepted by PUT (default 4 GiB). */
+  readonly maxBlobBytes?: number;
+}
+
+/** A running store server. */
+export interface StoreServer {
+  readonly url: string;
+  readonly port: number;
+  /** Stops listening, lets in-flight requests finish briefly, then drops the rest. */
+  close(): Promise<void>;
+  /** While on, every request is answered 503, as an object store outage would. */
+  setOutage(on: boolean): void;
+}
+
+/** Default largest blob: 4 GiB, above the largest actor memory a worker hosts. */
+export const DEFAULT_MAX_BLOB_BYTES = 4 * 1024 ** 3;
+
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+// Writes are batched so a large upload costs a few hundred syscalls, not one per socket chunk.
+const WRITE_BATCH_BYTES = 1 << 20;
+
+/**
+ * Starts the blob server for external and golden snapshots: `PUT`, `GET`,
+ * `HEAD` and `DELETE` on `/blobs/<key>`. A PUT lands in a temp file next to
+ * the target, is fsynced and renamed over it, so a reader only ever sees a
+ * complete old or a complete new blob; a GET streams from the file it opened,
+ * so a rename during the read does not mix the two.
+ */
+export async function startStoreServer(options: StoreServerOptions): Promise<StoreServer> {
+  if (options.token.length === 0) throw new Error('store server: empty token');
+  if (options.dir === '') throw new Error('store server: empty dir');
+  const root = resolve(options.dir);
+  const maxBlobBytes = options.maxBlobBytes ?? DEFAULT_MAX_BLOB_BYTES;
+  await mkdir(root, { recursive: true });
+  let outage = false;
+
+  const server: Server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => sendFailure(res, err));
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (outage) throw new HttpError(503, 'outage', 'store outage (injected)');
+    if (!bearerMatches(req.headers.authorization, options.token)) throw new HttpError(401, 'unauthorized', 'missing or wrong bearer token');
+    const rawPath = (req.url ?? '').split('?')[0] ?? '';
+    if (!rawPath.startsWith('/blobs/')) throw new HttpError(404, 'not-found', `no route ${rawPath}`);
+    const key = rawPath.slice('/blobs/'.length);
+    if (!isStoreKey(key)) throw new HttpError(400, 'bad-key', 'key must be [A-Za-z0-9._-] segments joined by /, no .., at most 512 characters');
+    // The suffix keeps a key and a key below it ('a' and 'a/b') from needing the same path as file and directory.
+    const file = `${join(root, ...key.split('/').map(fileSegment))}.blob`;
+    switch (req.method) {
+      case 'PUT':
+        return put(req, res, key, file);
+      case 'GET':
+      case 'HEAD':
+        return get(req, res, file);
+      case 'DELETE':
+        return remove(res, file);
+      default:
+        res.setHeader('allow', 'GET, HEAD, PUT, DELETE');
+        throw new HttpError(405, 'method-not-allowed', `${req.method ?? ''} not allowed on blobs`);
+    }
+  }
+
+  async function put(req: IncomingMessage, res: ServerResponse, key: string, file: string): Promise<void> {
+    const declared = Number(req.headers['content-length'] ?? NaN);
+    if (declared > maxBlobBytes) throw new HttpError(413, 'too-large', `blob of ${declared} bytes exceeds the limit of ${maxBlobBytes}`);
+    const expected = headerValue(req.headers['x-content-sha256'])?.toLowerCase();
+    if (expected !== undefined && !SHA256_HEX.test(expected)) throw new HttpError(400, 'bad-checksum-header', 'x-content-sha256 must be 64 hex digits');
+    try {
+      await mkdir(dirname(file), { recursive: true });
+    } catch (err) {
+      throw conflictOr(err, key);
+    }
+    const temp = join(dirname(file), `.${basename(file)}.${randomBytes(8).toString('hex')}.partial`);
+    let handle: FileHandle | undefined;
+    try {
+      handle = await open(temp, 'wx');
+      const hash = createHash('sha256');
+      let bytes = 0;
+      let batch: Buffer[] = [];
+      let batchBytes = 0;
+      for await (const chunk of req as AsyncIterable<Buffer>) {
+        bytes += chunk.length;
+        if (bytes > maxBlobBytes) throw new HttpError(413, 'too-large', `blob exceeds the limit of ${maxBlobBytes} bytes`);
+        hash.update(chunk);
+        batch.push(chunk);
+        batchBytes += chunk.length;
+        if (batchBytes >= WRITE_BATCH_BYTES) {
+          await writeAll(handle, batch);
+          batch = [];
+          batchBytes = 0;
+        }
+      }
+      await writeAll(handle, batch);
+      const sha256 = hash.digest('hex');
+      if (expected !== undefined && expected !== sha256) {
+        throw new HttpError(422, 'checksum-mismatch', `body sha256 ${sha256} does not match x-content-sha256 ${expected}; blob not replaced`);
+      }
+      await handle.sync();
+      await handle.close();
+      handle = undefined;
+      try {
+        await rename(temp, file);
+      } catch (err) {
+        throw conflictOr(err, key);
+      }
+      await syncDir(dirname(file));
+      sendJson(res, 200, { key, bytes, sha256 });
+    } finally {
+      if (handle !== undefined) await handle.close().catch(() => undefined);
+      await unlink(temp).catch(() => undefined);
+    }
+  }
+
+  async function get(req: IncomingMessage, res: ServerResponse, file: string): Promise<void> {
+    let handle: FileHandle;
+    try {
+      handle = await open(file, 'r');
+    } catch (err) {
+      if (isMissing(err)) throw new HttpError(404, 'not-found', 'no such blob');
+      throw err;
+    }
+    try {
+      const stat = await handle.stat();
+      if (!stat.isFile()) throw new HttpError(404, 'not-found', 'no such blob');
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': stat.size });
+      if (req.method === 'HEAD') {
+        res.end();
+        return;
+      }
+      // Reading through the handle opened above keeps serving the same file even if a PUT renames over it meanwhile.
+      await pipeline(handle.createReadStream({ autoClose: false, highWaterMark: WRITE_BATCH_BYTES }), res);
+    } finally {
+      await handle.close().catch(() => undefined);
+    }
+  }
+
+  async function remove(res: ServerResponse, file: string): Promise<void> {
+    try {
+      await unlink(file);
+    } catch (err) {
+      if (isMissing(err)) throw new HttpError(404, 'not-found', 'no such blob');
+      throw err;
+    }
+    res.writeHead(204).end();
+  }
+
+  const host = options.host ?? '127.0.0.1';
+  const port = await listen(server, host, options.port ?? 0);
+  return {
+    url: serverUrl(host, port),
+    port,
+    close: () => closeServer(server),
+    setOutage(on: boolean) {
+      outage = on;
+    },
+  };
+}
+
+async function writeAll(handle: FileHandle, chunks: Buffer[]): Promise<void> {
+  if (chunks.length === 0) return;
+  let pending = chunks;
+  // writev may write less than asked; continue from where it stopped.
+  for (;;) {
+    const total = pending.reduce((n, c) => n + c.length, 0);
+    const { bytesWritten } = await handle.writev(pending);
+    if (bytesWritten >= total) return;
+    let skip = bytesWritten;
+    const rest: Buffer[] = [];
+    for (const c of pending) {
+      if (skip >= c.length) {
+        skip -= c.length;
+      } else {
+        rest.push(c.subarray(skip));
+        skip = 0;
+      }
+    }
+    pending = rest;
+  }
+}
+
+async function syncDir(dir: string): Promise<void> {
+  // Makes the rename itself durable; some filesystems refuse fsync on a directory, which is harmless here.
+  const handle = await open(dir, 'r').catch(() => undefined);
+  if (handle === undefined) return;
+  await handle.sync().catch(() => undefined);
+  await handle.close().catch(() => undefined);
+}
+
+function headerValue(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function isMissing(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR';
+}
+
+function conflictOr(err: unknown, key: string): unknown {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ENOTDIR' || code === 'EISDIR' || code === 'EEXIST') {
+    return new HttpError(409, 'key-conflict', `key ${key} collides with an existing key's file or directory`);
+  }
+  return err;
+}
