@@ -115,6 +115,8 @@ interface ActorRec {
   evictedFor: ActorRec | null;
   /** Evictions under way to make room for this actor. */
   pendingEvictions: number;
+  /** Stamp of the pending restore-retry timer. */
+  retryStamp: number;
   /** Dedicated pools: the worker started for this actor and not yet ready. */
   startingWorker: WorkerRec | null;
 }
@@ -143,6 +145,9 @@ export class ContractError extends Error {
 }
 
 const CHECKPOINT_RETRY_MS = 1_000;
+// A failed restore is retried after 0.5 s, then 1 s, 2 s, ... up to 8 s.
+const RESTORE_RETRY_BASE_MS = 500;
+const RESTORE_RETRY_MAX_MS = 8_000;
 
 /** The scheduler core. See the module comment for the call order. */
 export class Scheduler {
@@ -389,7 +394,15 @@ export class Scheduler {
           this.dispatchParked(w.pool, nowMs);
         }
       } else {
-        if (a.fifo.length > 0) this.needWorker(a, nowMs);
+        // Back off before trying again, so a store outage of a few seconds is
+        // ridden out rather than burning the retry budget in a burst.
+        const head = a.fifo[0];
+        if (head !== undefined) {
+          a.phase = 'restore';
+          a.retryStamp += 1;
+          const backoffMs = Math.min(RESTORE_RETRY_MAX_MS, RESTORE_RETRY_BASE_MS * 2 ** Math.max(0, head.failures - 1));
+          this.out.push({ kind: 'setTimer', atMs: nowMs + backoffMs, timer: 'retry', id: a.index, stamp: a.retryStamp });
+        }
         this.dispatchParked(w.pool, nowMs);
       }
       return;
@@ -476,6 +489,14 @@ export class Scheduler {
         this.stopDedicated(a, nowMs);
         return;
       }
+      case 'retry': {
+        const a = this.actors[id];
+        if (a === undefined || a.retryStamp !== stamp) return;
+        if ((a.state !== 'SUSPENDED' && a.state !== 'PAUSED') || a.fifo.length === 0) return;
+        if (a.worker !== null || a.startingWorker !== null || a.inParkQueue) return;
+        this.needWorker(a, nowMs);
+        return;
+      }
       case 'park': {
         const inv = this.live.get(id);
         if (inv === undefined || !inv.parked || inv.parkEpoch !== stamp) return;
@@ -557,6 +578,7 @@ export class Scheduler {
       inParkQueue: false,
       evictedFor: null,
       pendingEvictions: 0,
+      retryStamp: 0,
       startingWorker: null,
     };
     this.actors.push(a);

@@ -185,9 +185,9 @@ export type Command =
   | ({ readonly kind: 'reply' } & Reply);
 
 /** Timers the core asks for. A timer carries a stamp; a stale stamp is ignored when it fires. */
-export type TimerKind = 'idle' | 'park' | 'stop';
+export type TimerKind = 'idle' | 'park' | 'stop' | 'retry';
 
 /** Numeric codes of timer kinds, for runtimes that keep timers in typed arrays. */
-export const TIMER_CODES: Readonly<Record<TimerKind, number>> = { idle: 0, park: 1, stop: 2 };
+export const TIMER_CODES: Readonly<Record<TimerKind, number>> = { idle: 0, park: 1, stop: 2, retry: 3 };
 /** Timer kinds by numeric code. */
-export const TIMER_KINDS: readonly TimerKind[] = ['idle', 'park', 'stop'];
+export const TIMER_KINDS: readonly TimerKind[] = ['idle', 'park', 'stop', 'retry'];

@@ -1,0 +1,197 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadScenarioFile } from '../../scenarios/load.ts';
+import type { Scenario } from '../../scenarios/scenario.ts';
+import { generateWorkload, type Workload } from '../../scenarios/workload.ts';
+import { compressScenario, compressWorkload } from '../../real/compress.ts';
+import { drive, type RealRunResult } from '../../real/driver.ts';
+import { LocalRuntime } from '../../real/local/runtime.ts';
+import { startStoreServer } from '../../real/store/server.ts';
+import { runSimulate } from '../../sim/main.ts';
+
+// A tiny scenario: 6 actors of 8 MiB on 2 workers x 2 slots, 40 s of traffic
+// replayed 5x faster; short TTLs so actors suspend and resume many times.
+const TINY = `
+name: tiny
+seed: 5
+duration: 40s
+cluster: {nodes: [{name: node-a, memory: 4Gi}, {name: node-b, memory: 4Gi}]}
+pools: [{name: p, replicas: 2, actorSlots: 2, worker: {memory: 64Mi}}]
+templates: [{name: t, pool: p, memory: 8Mi, snapshot: 8Mi, work: {kind: constant, value: 250ms}}]
+workload: [{template: t, actors: 6, arrivals: {kind: poisson, ratePerSec: 2}}]
+costs: substrate-kind
+policies:
+  - {name: ttl-suspend, placement: p2c, idle: {kind: ttl, ttl: 2s, action: suspend}, admission: {parkTimeout: 30s, maxParked: 100}, maxAttempts: 5}
+  - {name: immediate-pause, placement: locality, idle: {kind: immediate, action: pause}, admission: {parkTimeout: 30s, maxParked: 100}, maxAttempts: 5}
+`;
+
+const dirs: string[] = [];
+function temp(prefix: string): string {
+  const d = mkdtempSync(join(tmpdir(), `actorsim-${prefix}-`));
+  dirs.push(d);
+  return d;
+}
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+const TOKEN = 'test-token-0123456789abcdef';
+
+async function setup(speedup: number): Promise<{ file: string; scenario: Scenario; workload: Workload }> {
+  const dir = temp('scn');
+  const file = join(dir, 'tiny.yaml');
+  writeFileSync(file, TINY);
+  const original = loadScenarioFile(file);
+  const scenario = compressScenario(original, speedup);
+  const workload = compressWorkload(await generateWorkload(original, original.seed), speedup);
+  return { file, scenario, workload };
+}
+
+function servedPerActor(r: RealRunResult): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const x of r.replies) if (x.outcome === 'served') m.set(x.actor, (m.get(x.actor) ?? 0) + 1);
+  return m;
+}
+
+async function run(
+  scenario: Scenario,
+  workload: Workload,
+  policyIndex: number,
+  extra: { killEveryMs?: number; store?: { url: string; token: string }; during?: (rt: LocalRuntime) => void } = {},
+): Promise<{ result: RealRunResult; resident: Map<string, number> }> {
+  const policy = scenario.policies[policyIndex]!;
+  const runtime = await LocalRuntime.start({
+    workDir: temp('run'),
+    token: TOKEN,
+    poolSlots: { p: 2 },
+    templateMemoryMiB: { t: 8 },
+    ...(extra.store === undefined ? {} : { store: extra.store }),
+  });
+  extra.during?.(runtime);
+  let resident = new Map<string, number>();
+  const result = await drive(scenario, policy, workload, runtime, {
+    seed: scenario.seed,
+    clock: () => performance.now(),
+    killEveryMs: extra.killEveryMs ?? 0,
+    memoryEveryMs: 500,
+    drainMs: 20_000,
+    beforeClose: async () => {
+      resident = await runtime.residentCounters();
+    },
+  });
+  return { result, resident };
+}
+
+describe('real driver on the local runtime', () => {
+  it('serves every invocation and advances each actor exactly once per served invocation', async () => {
+    const { scenario, workload } = await setup(5);
+    for (const p of [0, 1]) {
+      const { result, resident } = await run(scenario, workload, p);
+      expect(result.partial).toBe(false);
+      expect(result.measured.errors).toEqual([]);
+      expect(result.replies.length).toBe(workload.arrivalMs.length);
+      expect(result.replies.filter((r) => r.outcome !== 'served')).toEqual([]);
+      const served = servedPerActor(result);
+      for (const [actor, v] of result.actors) {
+        // The core's count of applied invocations is the number served, and the
+        // worker's own counter agrees wherever the actor is still resident
+        // (elsewhere the worker checked it when the checkpoint was taken).
+        expect(v.version, actor).toBe(served.get(actor) ?? 0);
+        if (resident.has(actor)) expect(resident.get(actor), actor).toBe(v.version);
+      }
+      // Measured: restores and checkpoints happened and were timed.
+      const restores = Object.values(result.measured.restoreMs).flat();
+      const checkpoints = Object.values(result.measured.checkpointMs).flat();
+      expect(restores.length).toBeGreaterThan(0);
+      expect(checkpoints.length).toBeGreaterThan(0);
+      expect(result.measured.memory.length).toBeGreaterThan(0);
+    }
+  });
+
+  it('survives workers killed with SIGKILL: every invocation accounted for, no snapshot fails its checksum', async () => {
+    const { scenario, workload } = await setup(5);
+    const { result } = await run(scenario, workload, 0, { killEveryMs: 1500 });
+    expect(result.kills).toBeGreaterThan(0);
+    expect(result.counters.workersLost).toBeGreaterThan(0);
+    expect(result.replies.length).toBe(workload.arrivalMs.length);
+    expect(new Set(result.replies.map((r) => r.invocation)).size).toBe(workload.arrivalMs.length);
+    for (const r of result.replies.filter((x) => x.outcome === 'rejected')) expect(['worker-lost', 'park-timeout', 'restore-failed']).toContain(r.reason);
+    expect(result.measured.errors.filter((e) => /corrupt|version-mismatch/.test(e))).toEqual([]);
+    // Work since an actor's last snapshot dies with its worker; work that was checkpointed never does.
+    const served = servedPerActor(result);
+    for (const [actor, v] of result.actors) expect(v.snapshotVersion, actor).toBeLessThanOrEqual(served.get(actor) ?? 0);
+  });
+
+  it('rides out a snapshot-store outage: checkpoints fail and are retried, nothing is lost', async () => {
+    const { scenario, workload } = await setup(5);
+    const storeDir = temp('store');
+    const store = await startStoreServer({ dir: storeDir, token: TOKEN });
+    try {
+      const timers: NodeJS.Timeout[] = [];
+      const { result } = await run(scenario, workload, 0, {
+        store: { url: store.url, token: TOKEN },
+        during: () => {
+          // The store goes away for 3 s of the 8 s run.
+          timers.push(setTimeout(() => store.setOutage(true), 2000));
+          timers.push(setTimeout(() => store.setOutage(false), 5000));
+        },
+      });
+      timers.forEach(clearTimeout);
+      expect(result.counters.checkpointFailures).toBeGreaterThan(0);
+      expect(result.replies.length).toBe(workload.arrivalMs.length);
+      // Failed checkpoints leave actors resident; failed restores are retried; nothing is rejected.
+      expect(result.replies.filter((r) => r.outcome !== 'served').map((r) => r.reason)).toEqual([]);
+      const served = servedPerActor(result);
+      for (const [actor, v] of result.actors) expect(v.version, actor).toBe(served.get(actor) ?? 0);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('writes summary.csv with the same columns as the simulator for the same scenario', async () => {
+    const { file } = await setup(1);
+    const simOut = temp('sim');
+    const benchOut = temp('bench');
+    const io = { out: () => {}, err: () => {}, wallMs: () => performance.now(), isoNow: () => '2026-01-01T00:00:00.000Z' };
+    expect(await runSimulate(['--scenario', file, '--out', simOut, '--policies', 'ttl-suspend'], io)).toBe(0);
+    execFileSync(join('node_modules', '.bin', 'tsx'), ['real/cli.ts', '--scenario', file, '--speedup', '8', '--policies', 'ttl-suspend', '--out', benchOut], { stdio: 'pipe' });
+    const header = (d: string): string => readFileSync(join(d, 'summary.csv'), 'utf8').split('\n')[0]!;
+    expect(header(benchOut)).toBe(header(simOut));
+    expect(readFileSync(join(benchOut, 'measured.csv'), 'utf8')).toContain('restore,');
+  });
+
+  it('stops every worker on Ctrl-C and writes a partial report', async () => {
+    const { file } = await setup(1);
+    const own = temp('tmp'); // the child's TMPDIR: every worker it starts has this path in its arguments
+    const out = join(temp('out'), 'r');
+    const child = spawn(process.execPath, ['--import', 'tsx', 'real/cli.ts', '--scenario', file, '--speedup', '1', '--out', out], {
+      env: { ...process.env, TMPDIR: own },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const workersOf = (): number => {
+      const ps = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' });
+      return ps.split('\n').filter((l) => l.includes(own) && l.includes('real/worker/main.ts')).length;
+    };
+    // Wait until workers are up, then interrupt.
+    const deadline = Date.now() + 20_000;
+    while (workersOf() === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    expect(workersOf()).toBeGreaterThan(0);
+    await new Promise((r) => setTimeout(r, 1500));
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+    expect(code, stderr).toBe(130);
+    const runJson = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')) as { partial: boolean };
+    expect(runJson.partial).toBe(true);
+    expect(existsSync(join(out, 'summary.csv'))).toBe(true);
+    // Every invocation is accounted for: served, rejected or run-ended.
+    const summary = readFileSync(join(out, 'summary.csv'), 'utf8').split('\n')[1]!.split(',');
+    expect(Number(summary[1])).toBeGreaterThan(0);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(workersOf()).toBe(0);
+  });
+});
