@@ -37,7 +37,8 @@ export function measuredRows(m: MeasuredInput): (string | number)[][] {
   for (const [target, v] of Object.entries(m.checkpointMs)) rows.push(row(m.policy, 'checkpoint', target, v));
   rows.push(row(m.policy, 'dispatch', '', m.dispatchMs));
   rows.push(row(m.policy, 'driver-lag', '', m.lagMs));
-  return rows;
+  // A primitive the policy never used (no checkpoints under always-on) has no row.
+  return rows.filter((r) => Number(r[3]) > 0);
 }
 
 /** Density: what a worker costs empty and what each resident actor adds, by least squares over the samples. */

@@ -54,7 +54,8 @@ function describe(issue: z.core.$ZodIssue, doc: Document, path: Path): string {
   if (issue.code === 'unrecognized_keys') return `unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
   if (issue.code === 'invalid_type' && value === undefined) return `required (${issue.message.replace(/^Invalid input: /, '')})`;
   if (issue.code === 'invalid_type' || issue.code === 'invalid_value' || issue.code === 'invalid_union') {
-    const got = value === undefined ? '' : `, got ${JSON.stringify(value)}`;
+    // Our own field types already quote the value; zod's built-in messages do not.
+    const got = value === undefined || issue.message.includes(', got ') ? '' : `, got ${JSON.stringify(value)}`;
     return `${issue.message.replace(/^Invalid input: /, '').replace(/, received \w+$/, '')}${got}`;
   }
   return issue.message;
