@@ -3,6 +3,7 @@ import { checkTransition } from './lifecycle.ts';
 import { idlePolicy, type IdleDecision, type IdlePolicy } from './policies/idle.ts';
 import { placementPolicy, type PlacementPolicy, type Rng, type WorkerView } from './policies/placement.ts';
 import type {
+  ScalingSpec,
   ActorState,
   CheckpointTarget,
   Command,
@@ -85,14 +86,24 @@ interface WorkerRec extends WorkerView {
   /** The actor this worker belongs to, in a dedicated pool. */
   dedicatedActor: ActorRec | null;
   use: MemoryUse;
+  /** When the worker last became empty (NaN while it hosts someone). */
+  emptySinceMs: number;
 }
 
 interface PoolRt {
   readonly spec: PoolSpec;
+  readonly index: number;
   /** Live workers in creation order (GONE ones are removed). */
   workers: WorkerRec[];
   /** Actors waiting for a worker, in arrival order; entries whose actor no longer waits are skipped. */
   parkQueue: ActorRec[];
+  /** Replicas the pool should have now: static, or what the scaling policy last decided. */
+  target: number;
+  /** Greedy-Dual's clock: the priority of the last victim. */
+  gdClock: number;
+  /** Scaling: recent recommendations (stabilization) and when an actor last waited. */
+  recommendations: { atMs: number; replicas: number }[];
+  lastWaitMs: number;
 }
 
 interface ActorRec {
@@ -117,6 +128,12 @@ interface ActorRec {
   pendingEvictions: number;
   /** Stamp of the pending restore-retry timer. */
   retryStamp: number;
+  /** Stamp of the pending pre-warm timer; arrivals make it stale. */
+  prewarmStamp: number;
+  /** The current restore is a pre-warm (no invocation asked for it). */
+  prewarming: boolean;
+  /** Invocations since it last became resident (Greedy-Dual's frequency). */
+  frequency: number;
   /** Dedicated pools: the worker started for this actor and not yet ready. */
   startingWorker: WorkerRec | null;
 }
@@ -134,6 +151,11 @@ export interface CoreCounters {
   workersLost: number;
   /** Worker starts that found no node with room. */
   unschedulableWorkers: number;
+  /** Resumes without an invocation, ahead of a predicted arrival. */
+  prewarms: number;
+  /** Workers started or stopped by the scaling policy. */
+  scaleUps: number;
+  scaleDowns: number;
 }
 
 /** Thrown for inputs that break the contract (unknown template, time going back, duplicate invocation id). */
@@ -145,6 +167,14 @@ export class ContractError extends Error {
 }
 
 const CHECKPOINT_RETRY_MS = 1_000;
+
+function scalingMin(s: ScalingSpec): number {
+  return s.kind === 'target-utilization' || s.kind === 'parking' ? s.minReplicas : 0;
+}
+
+function scalingMax(s: ScalingSpec): number {
+  return s.kind === 'static' ? Number.POSITIVE_INFINITY : s.maxReplicas;
+}
 // A failed restore is retried after 0.5 s, then 1 s, 2 s, ... up to 8 s.
 const RESTORE_RETRY_BASE_MS = 500;
 const RESTORE_RETRY_MAX_MS = 8_000;
@@ -152,6 +182,7 @@ const RESTORE_RETRY_MAX_MS = 8_000;
 /** The scheduler core. See the module comment for the call order. */
 export class Scheduler {
   private readonly placement: PlacementPolicy;
+  private readonly scaling: ScalingSpec;
   private readonly idle: IdlePolicy;
   private readonly pools = new Map<string, PoolRt>();
   private readonly templates = new Map<string, TemplateRt>();
@@ -178,6 +209,9 @@ export class Scheduler {
     workersStarted: 0,
     workersLost: 0,
     unschedulableWorkers: 0,
+    prewarms: 0,
+    scaleUps: 0,
+    scaleDowns: 0,
   };
 
   constructor(
@@ -187,9 +221,12 @@ export class Scheduler {
     this.placement = placementPolicy(config.placement);
     this.idle = idlePolicy(config.idle);
     this.nodes = config.nodes.map((spec) => ({ spec, usedMiB: 0 }));
-    for (const spec of config.pools) {
-      this.pools.set(spec.name, { spec, workers: [], parkQueue: [] });
+    const scaling = config.scaling ?? { kind: 'static' };
+    for (const [index, spec] of config.pools.entries()) {
+      const target = spec.mode !== 'shared' || scaling.kind === 'static' ? spec.replicas : Math.min(scalingMax(scaling), Math.max(scalingMin(scaling), spec.replicas));
+      this.pools.set(spec.name, { spec, index, workers: [], parkQueue: [], target, gdClock: 0, recommendations: [], lastWaitMs: 0 });
     }
+    this.scaling = scaling;
     for (const spec of config.templates) {
       const pool = this.pools.get(spec.pool);
       if (pool === undefined) throw new ContractError(`template ${spec.name}: unknown pool "${spec.pool}"`);
@@ -278,7 +315,12 @@ export class Scheduler {
     if (this.started) throw new ContractError('start() called twice');
     this.started = true;
     this.accounting.advance(nowMs);
-    for (const pool of this.pools.values()) this.reconcile(pool);
+    for (const pool of this.pools.values()) {
+      this.reconcile(pool);
+      if (pool.spec.mode === 'shared' && this.scaling.kind !== 'static') {
+        this.out.push({ kind: 'setTimer', atMs: nowMs + this.scaling.intervalMs, timer: 'scale', id: pool.index, stamp: 0 });
+      }
+    }
   }
 
   /** Declares an actor before its first invocation (needed for dedicated always-on pools, optional otherwise). */
@@ -312,6 +354,9 @@ export class Scheduler {
     };
     this.live.set(inv.id, inv);
     a.idleStamp += 1; // any pending idle timer is now stale
+    a.prewarmStamp += 1; // and so is a pre-warm: the arrival resumes it anyway
+    a.frequency += 1;
+    if (a.template.pool.spec.mode === 'shared') this.idle.onArrival?.(a.index, nowMs);
     this.accrue(a, nowMs);
     a.fifo.push(inv);
     switch (a.state) {
@@ -413,7 +458,10 @@ export class Scheduler {
     this.transition(a, 'RUNNING');
     a.phase = 'queued';
     a.lastUsedMs = nowMs;
+    const prewarmed = a.prewarming;
+    a.prewarming = false;
     if (a.fifo.length > 0) this.executeNext(a, nowMs);
+    else if (prewarmed && this.idle.onPrewarmed !== undefined) this.applyIdle(a, this.idle.onPrewarmed(a.index, nowMs), nowMs);
     else this.applyIdle(a, this.idleDecision(a, nowMs), nowMs);
   }
 
@@ -465,6 +513,7 @@ export class Scheduler {
       return;
     }
     const local = a.state === 'PAUSING';
+    a.frequency = 0;
     this.counters.snapshotBytesWritten += a.template.spec.snapshotBytes;
     a.snapshot = { kind: local ? 'local' : 'external', version: a.version, node: w.nodeName };
     this.release(a, w);
@@ -487,6 +536,25 @@ export class Scheduler {
         const a = this.actors[id];
         if (a === undefined || a.idleStamp !== stamp || !this.isIdleResident(a)) return;
         this.stopDedicated(a, nowMs);
+        return;
+      }
+      case 'prewarm': {
+        const a = this.actors[id];
+        if (a === undefined || a.prewarmStamp !== stamp) return;
+        if ((a.state !== 'SUSPENDED' && a.state !== 'PAUSED') || a.fifo.length > 0 || a.worker !== null || a.inParkQueue) return;
+        // A pre-warm takes a free slot if there is one; it never parks or evicts.
+        const w = this.choose(a);
+        if (w === null) return;
+        this.counters.prewarms += 1;
+        a.prewarming = true;
+        this.assign(a, w, nowMs);
+        return;
+      }
+      case 'scale': {
+        const pool = [...this.pools.values()][id];
+        if (pool === undefined || this.scaling.kind === 'static') return;
+        this.scale(pool, nowMs);
+        this.out.push({ kind: 'setTimer', atMs: nowMs + this.scaling.intervalMs, timer: 'scale', id, stamp: 0 });
         return;
       }
       case 'retry': {
@@ -579,6 +647,9 @@ export class Scheduler {
       evictedFor: null,
       pendingEvictions: 0,
       retryStamp: 0,
+      prewarmStamp: 0,
+      prewarming: false,
+      frequency: 0,
       startingWorker: null,
     };
     this.actors.push(a);
@@ -657,7 +728,16 @@ export class Scheduler {
       return;
     }
     this.park(a, nowMs);
-    if (a.inParkQueue) this.maybeEvict(pool, a);
+    if (a.inParkQueue) {
+      pool.lastWaitMs = nowMs;
+      // Scale from zero reacts at once, as Knative's activator does: nobody else will.
+      if (this.scaling.kind === 'scale-to-zero' && pool.workers.length === 0 && pool.target < this.scaling.maxReplicas) {
+        pool.target += 1;
+        this.counters.scaleUps += 1;
+        this.reconcile(pool);
+      }
+      this.maybeEvict(pool, a);
+    }
   }
 
   /** Puts the actor in its pool's park queue and admits each of its queued invocations, or rejects them. */
@@ -821,6 +901,11 @@ export class Scheduler {
       case 'checkpoint':
         this.checkpoint(a, d.target, nowMs);
         return;
+      case 'leaveAndPrewarm':
+        this.checkpoint(a, d.target, nowMs);
+        a.prewarmStamp += 1;
+        this.out.push({ kind: 'setTimer', atMs: Math.max(nowMs, d.prewarmAtMs), timer: 'prewarm', id: a.index, stamp: a.prewarmStamp });
+        return;
     }
   }
 
@@ -851,7 +936,8 @@ export class Scheduler {
    * One batch per waiter at a time, so a burst of waiters cannot empty a pool.
    */
   private maybeEvict(pool: PoolRt, waiting: ActorRec): void {
-    if (this.config.eviction !== 'lru' || waiting.pendingEvictions > 0) return;
+    if (this.config.eviction === 'none' || waiting.pendingEvictions > 0) return;
+    const key = this.config.eviction === 'greedy-dual' ? (v: ActorRec) => this.gdPriority(pool, v) : (v: ActorRec) => v.lastUsedMs;
     const need = waiting.template.spec.memoryMiB;
     const pinned = waiting.snapshot.kind === 'local' ? waiting.snapshot.node : null;
     let best: ActorRec[] | null = null;
@@ -861,7 +947,7 @@ export class Scheduler {
       if (pinned !== null && w.nodeName !== pinned) continue;
       const idle = w.actors.filter((v) => this.isIdleResident(v) && v.evictedFor === null);
       if (idle.length === 0) continue;
-      idle.sort((x, y) => x.lastUsedMs - y.lastUsedMs || x.index - y.index);
+      idle.sort((x, y) => key(x) - key(y) || x.index - y.index);
       let slots = w.actorSlots - w.resident;
       let mem = w.memoryMiB - w.memUsedMiB;
       const victims: ActorRec[] = [];
@@ -872,19 +958,33 @@ export class Scheduler {
         mem += v.template.spec.memoryMiB;
       }
       if (!(slots >= 1 && mem >= need) || victims.length === 0) continue;
-      const newestMs = victims[victims.length - 1]!.lastUsedMs;
+      const newestMs = key(victims[victims.length - 1]!);
       if (best === null || newestMs < bestNewestMs || (newestMs === bestNewestMs && victims.length < best.length)) {
         best = victims;
         bestNewestMs = newestMs;
       }
     }
     if (best === null) return;
+    if (this.config.eviction === 'greedy-dual') pool.gdClock = Math.max(pool.gdClock, bestNewestMs);
     for (const v of best) {
       v.evictedFor = waiting;
       waiting.pendingEvictions += 1;
       this.counters.evictions += 1;
       this.checkpoint(v, this.idle.evictTarget, this.accounting.nowMs);
     }
+  }
+
+  /**
+   * Greedy-Dual-Size-Frequency priority (FaasCache, Fuerst and Sharma,
+   * ASPLOS 2021): clock + frequency x cost / size. Cost is what bringing the
+   * actor back would take, which grows with its snapshot (1 + snapshot/64 MiB);
+   * size is its memory in units of 256 MiB. The lowest priority is evicted,
+   * and the clock rises to it, so long-unused actors age out.
+   */
+  private gdPriority(pool: PoolRt, v: ActorRec): number {
+    const cost = 1 + v.template.spec.snapshotBytes / (64 * 1024 * 1024);
+    const size = v.template.spec.memoryMiB / 256;
+    return pool.gdClock + (v.frequency * cost) / size;
   }
 
   /** The eviction of `a` is over (it left, failed or its worker died): its waiter may need another. */
@@ -933,7 +1033,7 @@ export class Scheduler {
 
   /** Starts evictions for the actors waiting in a pool, one per waiter at most. */
   private evictForWaiters(pool: PoolRt): void {
-    if (this.config.eviction !== 'lru') return;
+    if (this.config.eviction === 'none') return;
     for (const a of pool.parkQueue) {
       if (!a.inParkQueue) continue;
       this.maybeEvict(pool, a);
@@ -986,19 +1086,118 @@ export class Scheduler {
     this.recat(w);
   }
 
-  /** Keeps a shared pool at its static replica count. */
-  private reconcile(pool: PoolRt): void {
-    if (pool.spec.mode !== 'shared') return;
-    while (pool.workers.length < pool.spec.replicas) {
-      if (this.startWorker(pool, null) === null) break;
+  /** Actors waiting for a worker in a pool. */
+  private waiting(pool: PoolRt): number {
+    let n = 0;
+    for (const a of pool.parkQueue) if (a.inParkQueue) n += 1;
+    return n;
+  }
+
+  /**
+   * One evaluation of the pool's scaling policy: decide a target, start
+   * workers up to it, and stop empty workers above it (the one empty the
+   * longest first). Workers hosting actors are never stopped to shrink a
+   * pool: idle policies empty them, and only then do they go.
+   */
+  private scale(pool: PoolRt, nowMs: number): void {
+    const sc = this.scaling;
+    const slots = pool.spec.actorSlots;
+    const current = pool.workers.length;
+    const waiting = this.waiting(pool);
+    if (waiting > 0) pool.lastWaitMs = nowMs;
+    let target = pool.target;
+    switch (sc.kind) {
+      case 'static':
+        return;
+      case 'target-utilization': {
+        // The HPA's rule: desired = ceil(current x utilization / target), on slot use; waiting actors count as demand.
+        let used = waiting;
+        for (const w of pool.workers) used += w.resident;
+        const capacity = current * slots;
+        const desired = capacity === 0 ? Math.ceil(used / slots / sc.target) : Math.ceil((current * (used / capacity)) / sc.target);
+        const clamped = Math.min(sc.maxReplicas, Math.max(sc.minReplicas, desired));
+        pool.recommendations.push({ atMs: nowMs, replicas: clamped });
+        while (pool.recommendations.length > 0 && pool.recommendations[0]!.atMs < nowMs - sc.stabilizationMs) pool.recommendations.shift();
+        // Up at once; down only to the highest recommendation of the window.
+        target = clamped >= current ? clamped : Math.max(...pool.recommendations.map((r) => r.replicas));
+        break;
+      }
+      case 'parking':
+        if (waiting > 0) target = Math.min(sc.maxReplicas, current + sc.step);
+        else if (nowMs - pool.lastWaitMs >= sc.quietMs && current > sc.minReplicas) {
+          target = current - 1;
+          pool.lastWaitMs = nowMs; // one step down per quiet window
+        } else target = Math.max(sc.minReplicas, current);
+        break;
+      case 'scale-to-zero': {
+        const stale = pool.workers.filter((w) => w.state === 'READY' && w.resident === 0 && nowMs - w.emptySinceMs >= sc.idleMs).length;
+        target = waiting > 0 ? Math.min(sc.maxReplicas, Math.max(current, current + Math.ceil(waiting / slots) - this.startingIn(pool))) : current - stale;
+        break;
+      }
+    }
+    // A paused actor resumes only on its node: a node with waiters and no worker needs one.
+    const pinned = this.pinnedNodesWithoutWorker(pool);
+    const max = scalingMax(sc);
+    if (pinned.length > 0) {
+      if (current < max) target = Math.max(target, Math.min(max, current + pinned.length));
+      else target = current - 1; // at the ceiling: give up an empty worker elsewhere so the next start can go there
+    }
+    target = Math.max(0, target);
+    pool.target = target;
+    if (target > current) {
+      this.counters.scaleUps += target - current;
+      this.reconcile(pool);
+      return;
+    }
+    if (target < current) {
+      const empty = pool.workers
+        .filter((w) => w.state === 'READY' && w.resident === 0 && !pinned.includes(w.nodeName))
+        .sort((x, y) => x.emptySinceMs - y.emptySinceMs || x.id - y.id)
+        .slice(0, current - target);
+      for (const w of empty) {
+        this.retire(w);
+        this.counters.scaleDowns += 1;
+        this.out.push({ kind: 'stopWorker', worker: w.id });
+      }
+      // What could not be stopped yet stays in the target, so the pool does not regrow it.
+      pool.target = pool.workers.length;
     }
   }
 
-  private startWorker(pool: PoolRt, owner: ActorRec | null): WorkerRec | null {
+  /** Nodes holding a waiting paused actor's snapshot where the pool has no worker. */
+  private pinnedNodesWithoutWorker(pool: PoolRt): string[] {
+    const nodes: string[] = [];
+    for (const a of pool.parkQueue) {
+      if (!a.inParkQueue || a.snapshot.kind !== 'local' || a.snapshot.node === null) continue;
+      const node = a.snapshot.node;
+      if (!nodes.includes(node) && !pool.workers.some((w) => w.nodeName === node)) nodes.push(node);
+    }
+    return nodes;
+  }
+
+  private startingIn(pool: PoolRt): number {
+    let n = 0;
+    for (const w of pool.workers) if (w.state === 'STARTING') n += 1;
+    return n;
+  }
+
+  /** Keeps a shared pool at its target replica count. */
+  private reconcile(pool: PoolRt): void {
+    if (pool.spec.mode !== 'shared') return;
+    // Paused actors can resume only on their node: new workers go there first.
+    const wanted = this.pinnedNodesWithoutWorker(pool);
+    while (pool.workers.length < pool.target) {
+      if (this.startWorker(pool, null, wanted.shift()) === null) break;
+    }
+  }
+
+  private startWorker(pool: PoolRt, owner: ActorRec | null, preferNode?: string): WorkerRec | null {
     const memoryMiB = pool.spec.workerMemoryMiB;
     // Spread workers: the node with the most free memory that fits, ties to the first.
     let node: NodeRt | null = null;
-    for (const n of this.nodes) {
+    const preferred = preferNode === undefined ? undefined : this.nodes.find((n) => n.spec.name === preferNode);
+    if (preferred !== undefined && preferred.spec.memoryMiB - preferred.usedMiB >= memoryMiB) node = preferred;
+    for (const n of node === null ? this.nodes : []) {
       const free = n.spec.memoryMiB - n.usedMiB;
       if (free < memoryMiB) continue;
       if (node === null || free > node.spec.memoryMiB - node.usedMiB) node = n;
@@ -1022,6 +1221,7 @@ export class Scheduler {
       actors: [],
       dedicatedActor: owner,
       use: 'none',
+      emptySinceMs: this.accounting.nowMs,
     };
     this.workers.push(w);
     pool.workers.push(w);
@@ -1071,6 +1271,8 @@ export class Scheduler {
   /** Moves a worker's memory to the bucket that matches what it is doing now. */
   private recat(w: WorkerRec): void {
     const use: MemoryUse = w.state === 'GONE' ? 'none' : w.busy > 0 ? 'busy' : w.resident > 0 ? 'idle' : 'empty';
+    if (w.resident > 0) w.emptySinceMs = Number.NaN;
+    else if (Number.isNaN(w.emptySinceMs)) w.emptySinceMs = this.accounting.nowMs;
     this.accounting.move(w.memoryMiB, w.use, use);
     w.use = use;
   }

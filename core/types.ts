@@ -81,7 +81,69 @@ export interface TemplateSpec {
 export type IdlePolicySpec =
   | { readonly kind: 'never' }
   | { readonly kind: 'ttl'; readonly ttlMs: number; readonly action: 'suspend' | 'pause' }
-  | { readonly kind: 'immediate'; readonly action: 'suspend' | 'pause' };
+  | { readonly kind: 'immediate'; readonly action: 'suspend' | 'pause' }
+  | HybridHistogramSpec;
+
+/**
+ * The hybrid histogram keep-alive policy of Shahrad et al., "Serverless in
+ * the Wild" (USENIX ATC 2020), per actor: a histogram of idle times; leave at
+ * once and pre-warm at the head percentile, or stay until the tail
+ * percentile; a fixed TTL while the histogram is not representative.
+ */
+export interface HybridHistogramSpec {
+  readonly kind: 'hybrid-histogram';
+  readonly action: 'suspend' | 'pause';
+  /** Width of one bin (the paper: 1 minute). */
+  readonly binMs: number;
+  /** Range the histogram covers (the paper: 4 hours); longer idle times are out of bounds. */
+  readonly rangeMs: number;
+  /** Percentile of idle times at which to pre-warm (the paper: 5th). */
+  readonly headPercentile: number;
+  /** Percentile of idle times to keep alive until (the paper: 99th). */
+  readonly tailPercentile: number;
+  /** Margin taken off the pre-warm time and added to the keep-alive (the paper: 10%). */
+  readonly margin: number;
+  /** Coefficient of variation of bin counts below which the histogram is not representative (the paper: 2). */
+  readonly cvThreshold: number;
+  /** Idle times needed before the histogram is trusted. */
+  readonly minSamples: number;
+  /** Keep-alive while not representative (the paper's standard keep-alive: 4 hours). */
+  readonly fallbackTtlMs: number;
+}
+
+/** Pool scaling policy, chosen by name. Shared pools only; `static` keeps the pool's replicas. */
+export type ScalingSpec =
+  | { readonly kind: 'static' }
+  | {
+      readonly kind: 'target-utilization';
+      /** Fraction of actor slots in use the policy aims at. */
+      readonly target: number;
+      readonly minReplicas: number;
+      readonly maxReplicas: number;
+      /** Scale down only to the highest recommendation of this trailing window (the HPA's stabilization). */
+      readonly stabilizationMs: number;
+      readonly intervalMs: number;
+    }
+  | {
+      readonly kind: 'parking';
+      /** Workers added per interval while invocations are parked. */
+      readonly step: number;
+      readonly minReplicas: number;
+      readonly maxReplicas: number;
+      /** Remove one empty worker after this long with nothing parked. */
+      readonly quietMs: number;
+      readonly intervalMs: number;
+    }
+  | {
+      readonly kind: 'scale-to-zero';
+      readonly maxReplicas: number;
+      /** Stop a worker that has hosted nobody for this long; start one when an actor waits. */
+      readonly idleMs: number;
+      readonly intervalMs: number;
+    };
+
+/** Eviction policy when a placement finds no room. */
+export type EvictionPolicyName = 'lru' | 'greedy-dual' | 'none';
 
 /** Placement policy names. */
 export type PlacementPolicyName = 'random' | 'p2c' | 'least-loaded' | 'binpack' | 'locality';
@@ -100,8 +162,10 @@ export interface CoreConfig {
   readonly placement: PlacementPolicyName;
   readonly idle: IdlePolicySpec;
   readonly admission: AdmissionSpec;
-  /** Evict the least recently used idle resident actor when a placement finds no room. */
-  readonly eviction: 'lru' | 'none';
+  /** Which idle resident actors to evict when a placement finds no room. */
+  readonly eviction: EvictionPolicyName;
+  /** How shared pools scale (default static). */
+  readonly scaling?: ScalingSpec;
   /** Attempts an invocation gets across restore failures and worker losses (1 = no retry). */
   readonly maxAttempts: number;
 }
@@ -185,9 +249,9 @@ export type Command =
   | ({ readonly kind: 'reply' } & Reply);
 
 /** Timers the core asks for. A timer carries a stamp; a stale stamp is ignored when it fires. */
-export type TimerKind = 'idle' | 'park' | 'stop' | 'retry';
+export type TimerKind = 'idle' | 'park' | 'stop' | 'retry' | 'prewarm' | 'scale';
 
 /** Numeric codes of timer kinds, for runtimes that keep timers in typed arrays. */
-export const TIMER_CODES: Readonly<Record<TimerKind, number>> = { idle: 0, park: 1, stop: 2, retry: 3 };
+export const TIMER_CODES: Readonly<Record<TimerKind, number>> = { idle: 0, park: 1, stop: 2, retry: 3, prewarm: 4, scale: 5 };
 /** Timer kinds by numeric code. */
-export const TIMER_KINDS: readonly TimerKind[] = ['idle', 'park', 'stop', 'retry'];
+export const TIMER_KINDS: readonly TimerKind[] = ['idle', 'park', 'stop', 'retry', 'prewarm', 'scale'];

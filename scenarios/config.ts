@@ -33,6 +33,7 @@ export function coreConfigFor(scenario: Scenario, policy: PolicySet): CoreConfig
     idle: policy.idle,
     admission: policy.admission,
     eviction: policy.eviction,
+    ...(policy.scaling === undefined ? {} : { scaling: policy.scaling }),
     maxAttempts: policy.maxAttempts,
   };
 }

@@ -81,10 +81,53 @@ const workloadGroupSchema = z.union([
   z.strictObject({ trace: traceSchema }),
 ]);
 
+const percentile = z.number().min(0).max(100);
+
 const idleSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('never') }),
   z.strictObject({ kind: z.literal('ttl'), ttl: durationMs, action: z.enum(['suspend', 'pause']).default('suspend') }),
   z.strictObject({ kind: z.literal('immediate'), action: z.enum(['suspend', 'pause']).default('suspend') }),
+  // Defaults are the paper's (Shahrad et al., ATC'20): 1-minute bins over 4 h,
+  // pre-warm at the 5th percentile, keep alive to the 99th, 10% margins, CV 2.
+  z.strictObject({
+    kind: z.literal('hybrid-histogram'),
+    action: z.enum(['suspend', 'pause']).default('suspend'),
+    bin: durationMs.default(60_000),
+    range: durationMs.default(4 * 3_600_000),
+    headPercentile: percentile.default(5),
+    tailPercentile: percentile.default(99),
+    margin: z.number().min(0).max(1).default(0.1),
+    cvThreshold: z.number().nonnegative().default(2),
+    minSamples: positiveInt.default(5),
+    fallbackTtl: durationMs.default(4 * 3_600_000),
+  }),
+]);
+
+const scalingSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('static') }),
+  z.strictObject({
+    kind: z.literal('target-utilization'),
+    target: z.number().gt(0).max(1).default(0.7),
+    minReplicas: nonNegativeInt.default(1),
+    maxReplicas: positiveInt,
+    // The HPA's default downscale stabilization window is 5 minutes.
+    stabilization: durationMs.default(300_000),
+    interval: durationMs.default(15_000),
+  }),
+  z.strictObject({
+    kind: z.literal('parking'),
+    step: positiveInt.default(1),
+    minReplicas: nonNegativeInt.default(1),
+    maxReplicas: positiveInt,
+    quiet: durationMs.default(300_000),
+    interval: durationMs.default(5_000),
+  }),
+  z.strictObject({
+    kind: z.literal('scale-to-zero'),
+    maxReplicas: positiveInt,
+    idle: durationMs.default(300_000),
+    interval: durationMs.default(5_000),
+  }),
 ]);
 
 const policySchema = z.strictObject({
@@ -95,8 +138,39 @@ const policySchema = z.strictObject({
   admission: z
     .strictObject({ parkTimeout: durationMs.default(5000), maxParked: nonNegativeInt.default(2048) })
     .default({ parkTimeout: 5000, maxParked: 2048 }),
-  eviction: z.enum(['lru', 'none']).default('lru'),
+  eviction: z.enum(['lru', 'greedy-dual', 'none']).default('lru'),
+  scaling: scalingSchema.default({ kind: 'static' }),
   maxAttempts: positiveInt.default(3),
+});
+
+/**
+ * A study: the cross product of the listed choices, each a policy set built
+ * on `base` (the pools' replicas override every shared pool), each run with
+ * every seed. Names are generated from the choices.
+ */
+const studySchema = z.strictObject({
+  base: policySchema.omit({ name: true }).partial().default({}),
+  matrix: z
+    .strictObject({
+      replicas: z.array(nonNegativeInt).min(1).optional(),
+      placement: z.array(z.enum(['random', 'p2c', 'least-loaded', 'binpack', 'locality'])).min(1).optional(),
+      idle: z.array(idleSchema).min(1).optional(),
+      eviction: z.array(z.enum(['lru', 'greedy-dual', 'none'])).min(1).optional(),
+      scaling: z.array(scalingSchema).min(1).optional(),
+    })
+    .default({}),
+  seeds: z.array(nonNegativeInt).min(1).optional(),
+});
+
+/** Service-level objective: the latency a policy set must meet to be recommended. */
+const sloSchema = z.strictObject({
+  p50: durationMs.optional(),
+  p90: durationMs.optional(),
+  p99: durationMs.optional(),
+  /** Latency minus execution (what the platform adds), at p99. */
+  overheadP99: durationMs.optional(),
+  /** Largest fraction of invocations that may be rejected. */
+  maxRejected: z.number().min(0).max(1).default(0),
 });
 
 const nodeGroupSchema = z.strictObject({
@@ -123,7 +197,9 @@ export const scenarioFileSchema = z.strictObject({
   faults: z
     .strictObject({ restoreFailureRate: probability.default(0), checkpointFailureRate: probability.default(0), workerMtbf: durationMs.default(0) })
     .optional(),
-  policies: z.array(policySchema).min(1),
+  policies: z.array(policySchema).default([]),
+  study: studySchema.optional(),
+  slo: sloSchema.optional(),
 });
 
 /** A parsed scenario document, before manifests, profiles and cross-references are resolved. */
@@ -132,5 +208,9 @@ export type ScenarioFile = z.output<typeof scenarioFileSchema>;
 export type PoolFile = z.output<typeof poolSchema>;
 /** A parsed template entry. */
 export type TemplateFile = z.output<typeof templateSchema>;
+/** A parsed study. */
+export type StudyFile = z.output<typeof studySchema>;
+/** A parsed policy set. */
+export type PolicyFile = z.output<typeof policySchema>;
 /** A parsed trace entry. */
 export type TraceFile = z.output<typeof traceSchema>;

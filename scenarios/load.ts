@@ -8,6 +8,8 @@ import { actorTemplateToTemplate, workerPoolToPool } from './manifests.ts';
 import { parseMemoryMiB } from './quantity.ts';
 import type { CostModel, PolicySet, PoolDefinition, PoolSetup, Scenario, SizeCost, WorkloadGroup } from './scenario.ts';
 import { ScenarioError } from './errors.ts';
+import { expandStudy } from './study.ts';
+import type { IdlePolicySpec, ScalingSpec } from '../core/types.ts';
 
 /** Folder of the named cost profiles shipped with the project. */
 export const PROFILES_DIR = join(dirname(fileURLToPath(import.meta.url)), 'profiles');
@@ -170,6 +172,41 @@ function applyOverride(base: PoolFile, o: ScenarioFile['policies'][number]['pool
   };
 }
 
+function idleSpec(i: ScenarioFile['policies'][number]['idle']): IdlePolicySpec {
+  switch (i.kind) {
+    case 'ttl':
+      return { kind: 'ttl', ttlMs: i.ttl, action: i.action };
+    case 'hybrid-histogram':
+      return {
+        kind: 'hybrid-histogram',
+        action: i.action,
+        binMs: i.bin,
+        rangeMs: i.range,
+        headPercentile: i.headPercentile,
+        tailPercentile: i.tailPercentile,
+        margin: i.margin,
+        cvThreshold: i.cvThreshold,
+        minSamples: i.minSamples,
+        fallbackTtlMs: i.fallbackTtl,
+      };
+    default:
+      return i;
+  }
+}
+
+function scalingSpec(s: ScenarioFile['policies'][number]['scaling']): ScalingSpec {
+  switch (s.kind) {
+    case 'static':
+      return s;
+    case 'target-utilization':
+      return { kind: s.kind, target: s.target, minReplicas: s.minReplicas, maxReplicas: s.maxReplicas, stabilizationMs: s.stabilization, intervalMs: s.interval };
+    case 'parking':
+      return { kind: s.kind, step: s.step, minReplicas: s.minReplicas, maxReplicas: s.maxReplicas, quietMs: s.quiet, intervalMs: s.interval };
+    case 'scale-to-zero':
+      return { kind: s.kind, maxReplicas: s.maxReplicas, idleMs: s.idle, intervalMs: s.interval };
+  }
+}
+
 /**
  * Reads, validates and resolves a scenario file: YAML (or JSON), with
  * Substrate WorkerPool and ActorTemplate documents alongside or included.
@@ -246,7 +283,10 @@ export function loadScenarioFile(file: string): Scenario {
   });
   const policyNames = new Set<string>();
   const policies: PolicySet[] = [];
-  s.policies.forEach((p, i) => {
+  // Study-generated sets come after the listed ones; their problems point at `study`.
+  const studySets = s.study === undefined ? [] : expandStudy(s.study, pools.filter((p) => p.mode === 'shared').map((p) => p.name));
+  if (s.policies.length + studySets.length === 0) problems.add(read.src, doc, ['policies'], 'at least one policy set is needed (or a study)');
+  [...s.policies, ...studySets].forEach((p, i) => {
     if (policyNames.has(p.name)) problems.add(read.src, doc, ['policies', i, 'name'], `policy set "${p.name}" is defined twice`);
     policyNames.add(p.name);
     for (const name of Object.keys(p.pools)) {
@@ -269,9 +309,10 @@ export function loadScenarioFile(file: string): Scenario {
       name: p.name,
       pools: resolved,
       placement: p.placement,
-      idle: p.idle.kind === 'ttl' ? { kind: 'ttl', ttlMs: p.idle.ttl, action: p.idle.action } : p.idle,
+      idle: idleSpec(p.idle),
       admission: { parkTimeoutMs: p.admission.parkTimeout, maxParked: p.admission.maxParked },
       eviction: p.eviction,
+      scaling: scalingSpec(p.scaling),
       maxAttempts: p.maxAttempts,
     });
   });
@@ -328,5 +369,7 @@ export function loadScenarioFile(file: string): Scenario {
       ? {}
       : { faults: { restoreFailureRate: s.faults.restoreFailureRate, checkpointFailureRate: s.faults.checkpointFailureRate, workerMtbfMs: s.faults.workerMtbf } }),
     policies,
+    seeds: s.study?.seeds ?? [s.seed],
+    ...(s.slo === undefined ? {} : { slo: { ...s.slo } }),
   };
 }

@@ -1,4 +1,4 @@
-import type { AdmissionSpec, DedicatedVariant, IdlePolicySpec, NodeSpec, PlacementPolicyName } from '../core/types.ts';
+import type { AdmissionSpec, DedicatedVariant, EvictionPolicyName, IdlePolicySpec, NodeSpec, PlacementPolicyName, ScalingSpec } from '../core/types.ts';
 import type { DistributionSpec } from './distributions.ts';
 import type { ArrivalSpec } from './arrivals/index.ts';
 
@@ -22,6 +22,20 @@ export interface Scenario {
   readonly costs: CostModel;
   readonly faults?: FaultSpec;
   readonly policies: readonly PolicySet[];
+  /** Seeds each policy set runs with (a study's, else the scenario's seed). */
+  readonly seeds?: readonly number[];
+  /** The latency goal a recommended policy set must meet. */
+  readonly slo?: Slo;
+}
+
+/** A service-level objective, in milliseconds. Absent fields are not constrained. */
+export interface Slo {
+  readonly p50?: number;
+  readonly p90?: number;
+  readonly p99?: number;
+  readonly overheadP99?: number;
+  /** Largest fraction of invocations that may be rejected. */
+  readonly maxRejected: number;
 }
 
 /** A template with what the simulator needs beyond the core's view: its work time. */
@@ -110,6 +124,7 @@ export interface PolicySet {
   readonly placement: PlacementPolicyName;
   readonly idle: IdlePolicySpec;
   readonly admission: AdmissionSpec;
-  readonly eviction: 'lru' | 'none';
+  readonly eviction: EvictionPolicyName;
+  readonly scaling?: ScalingSpec;
   readonly maxAttempts: number;
 }

@@ -1,10 +1,13 @@
 import type { CheckpointTarget, IdlePolicySpec } from '../types.ts';
+import { HybridHistogramPolicy } from './hybrid-histogram.ts';
 
 /** What to do with a resident actor that has just gone idle, or whose idle timer fired. */
 export type IdleDecision =
   | { readonly kind: 'keep' }
   | { readonly kind: 'checkpoint'; readonly target: CheckpointTarget }
-  | { readonly kind: 'checkAt'; readonly atMs: number };
+  | { readonly kind: 'checkAt'; readonly atMs: number }
+  /** Leave now, and resume without an invocation (pre-warm) at `prewarmAtMs`. */
+  | { readonly kind: 'leaveAndPrewarm'; readonly target: CheckpointTarget; readonly prewarmAtMs: number };
 
 /** Decides when a resident, idle actor leaves its worker (suspend to external storage, or pause to the node). */
 export interface IdlePolicy {
@@ -15,6 +18,10 @@ export interface IdlePolicy {
   onIdle(actorIndex: number, nowMs: number): IdleDecision;
   /** A `checkAt` time came and the actor is still idle. */
   onTimer(actorIndex: number, nowMs: number): IdleDecision;
+  /** An invocation arrived for the actor (policies that learn from idle times). */
+  onArrival?(actorIndex: number, nowMs: number): void;
+  /** A pre-warm resume finished and nothing is queued. */
+  onPrewarmed?(actorIndex: number, nowMs: number): IdleDecision;
 }
 
 const KEEP: IdleDecision = { kind: 'keep' };
@@ -46,5 +53,7 @@ export function idlePolicy(spec: IdlePolicySpec): IdlePolicy {
         onTimer: () => leave,
       };
     }
+    case 'hybrid-histogram':
+      return new HybridHistogramPolicy(spec);
   }
 }

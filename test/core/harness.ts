@@ -58,10 +58,47 @@ const configArb = fc
       fc.constant({ kind: 'never' as const }),
       fc.record({ kind: fc.constant('ttl' as const), ttlMs: fc.integer({ min: 0, max: 300 }), action: fc.constantFrom('suspend' as const, 'pause' as const) }),
       fc.record({ kind: fc.constant('immediate' as const), action: fc.constantFrom('suspend' as const, 'pause' as const) }),
+      fc.record({
+        kind: fc.constant('hybrid-histogram' as const),
+        action: fc.constantFrom('suspend' as const, 'pause' as const),
+        binMs: fc.integer({ min: 10, max: 100 }),
+        rangeMs: fc.integer({ min: 100, max: 2000 }),
+        headPercentile: fc.constantFrom(0, 5, 25),
+        tailPercentile: fc.constantFrom(75, 99, 100),
+        margin: fc.constantFrom(0, 0.1, 0.5),
+        cvThreshold: fc.constantFrom(0, 1, 2),
+        minSamples: fc.integer({ min: 1, max: 4 }),
+        fallbackTtlMs: fc.integer({ min: 0, max: 400 }),
+      }),
+    ),
+    scaling: fc.oneof(
+      fc.constant({ kind: 'static' as const }),
+      fc.record({
+        kind: fc.constant('target-utilization' as const),
+        target: fc.constantFrom(0.5, 0.7, 1),
+        minReplicas: fc.integer({ min: 0, max: 1 }),
+        maxReplicas: fc.integer({ min: 1, max: 4 }),
+        stabilizationMs: fc.integer({ min: 0, max: 500 }),
+        intervalMs: fc.integer({ min: 20, max: 200 }),
+      }),
+      fc.record({
+        kind: fc.constant('parking' as const),
+        step: fc.integer({ min: 1, max: 2 }),
+        minReplicas: fc.integer({ min: 0, max: 1 }),
+        maxReplicas: fc.integer({ min: 1, max: 4 }),
+        quietMs: fc.integer({ min: 0, max: 500 }),
+        intervalMs: fc.integer({ min: 20, max: 200 }),
+      }),
+      fc.record({
+        kind: fc.constant('scale-to-zero' as const),
+        maxReplicas: fc.integer({ min: 1, max: 4 }),
+        idleMs: fc.integer({ min: 0, max: 300 }),
+        intervalMs: fc.integer({ min: 20, max: 200 }),
+      }),
     ),
     parkTimeoutMs: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 400 }), fc.constant(Number.POSITIVE_INFINITY)),
     maxParked: fc.integer({ min: 0, max: 6 }),
-    eviction: fc.constantFrom('lru' as const, 'none' as const),
+    eviction: fc.constantFrom('lru' as const, 'greedy-dual' as const, 'none' as const),
     maxAttempts: fc.integer({ min: 1, max: 3 }),
   })
   .map(
@@ -82,6 +119,7 @@ const configArb = fc
       idle: g.idle,
       admission: { parkTimeoutMs: g.parkTimeoutMs, maxParked: g.maxParked },
       eviction: g.eviction,
+      scaling: g.scaling,
       maxAttempts: g.maxAttempts,
     }),
   );
@@ -284,7 +322,12 @@ export function runCase(c: HarnessCase): HarnessRun {
   });
   let steps = 0;
   let arrived = 0;
+  // Scaling timers re-arm for ever: once every arrival is in and answered, a quiet second ends the run.
+  const horizon = t + 1000;
   while (q.pop()) {
+    if (q.timeMs > horizon && arrived === c.arrivals.length && core.pendingInvocations === 0) break;
+    // Whatever still waits this long after the last arrival never gets a worker (handleEnd accounts for it).
+    if (q.timeMs > horizon + 10_000) break;
     if (++steps > MAX_STEPS) {
       violation(violations, 'termination', `more than ${MAX_STEPS} steps`);
       break;
