@@ -76,10 +76,10 @@ const traceSchema = z.strictObject({
   compression: z.number().positive().default(1),
 });
 
-const workloadGroupSchema = z.union([
-  z.strictObject({ template: name, actors: positiveInt, arrivals: arrivalSpecSchema }),
-  z.strictObject({ trace: traceSchema }),
-]);
+/** A workload group driven by an arrival model. */
+export const modelGroupSchema = z.strictObject({ template: name, actors: positiveInt, arrivals: arrivalSpecSchema });
+/** A workload group replayed from a trace. */
+export const traceGroupSchema = z.strictObject({ trace: traceSchema });
 
 const percentile = z.number().min(0).max(100);
 
@@ -175,7 +175,8 @@ const sloSchema = z.strictObject({
 
 const nodeGroupSchema = z.strictObject({
   name,
-  count: positiveInt.default(1),
+  // Bounded so a typo cannot ask for more nodes than memory holds.
+  count: positiveInt.max(100_000).default(1),
   memory: memoryMiB,
   cpu: cpuMilli.optional(),
 });
@@ -192,8 +193,10 @@ export const scenarioFileSchema = z.strictObject({
   cluster: z.strictObject({ nodes: z.array(nodeGroupSchema).min(1) }),
   pools: z.array(poolSchema).default([]),
   templates: z.array(templateSchema).default([]),
-  workload: z.array(workloadGroupSchema).min(1),
-  costs: z.union([z.string().min(1), costProfileSchema]),
+  // Groups and inline profiles are validated one by one by the loader, so a
+  // mistake inside one is reported at its field rather than as "no union matched".
+  workload: z.array(z.unknown()).min(1),
+  costs: z.unknown().refine((v) => v !== undefined, { message: 'required' }),
   faults: z
     .strictObject({ restoreFailureRate: probability.default(0), checkpointFailureRate: probability.default(0), workerMtbf: durationMs.default(0) })
     .optional(),
@@ -214,3 +217,5 @@ export type StudyFile = z.output<typeof studySchema>;
 export type PolicyFile = z.output<typeof policySchema>;
 /** A parsed trace entry. */
 export type TraceFile = z.output<typeof traceSchema>;
+/** A parsed model group. */
+export type ModelGroupFile = z.output<typeof modelGroupSchema>;

@@ -1,13 +1,14 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LineCounter, parseAllDocuments, type Document } from 'yaml';
+import { LineCounter, isMap, parseAllDocuments, visit, type Document } from 'yaml';
 import type { z } from 'zod';
-import { costProfileSchema, scenarioFileSchema, type CostProfileFile, type PoolFile, type ScenarioFile, type TemplateFile } from './file-schema.ts';
+import { costProfileSchema, modelGroupSchema, scenarioFileSchema, traceGroupSchema, type CostProfileFile, type ModelGroupFile, type PoolFile, type ScenarioFile, type TemplateFile, type TraceFile } from './file-schema.ts';
 import { actorTemplateToTemplate, workerPoolToPool } from './manifests.ts';
 import { parseMemoryMiB } from './quantity.ts';
 import type { CostModel, PolicySet, PoolDefinition, PoolSetup, Scenario, SizeCost, WorkloadGroup } from './scenario.ts';
 import { ScenarioError } from './errors.ts';
+import { formatDuration } from './units.ts';
 import { expandStudy } from './study.ts';
 import type { IdlePolicySpec, ScalingSpec } from '../core/types.ts';
 
@@ -30,34 +31,93 @@ function pathString(path: Path): string {
 /** Finds line:col of the deepest node on `path` that exists in the document. */
 function position(doc: Document, src: Source, path: Path): string {
   for (let n = path.length; n >= 0; n--) {
-    const node = doc.getIn(path.slice(0, n) as unknown[], true) as { range?: [number, number, number] } | undefined;
-    if (node !== undefined && node !== null && typeof node === 'object' && Array.isArray(node.range)) {
-      const { line, col } = src.lines.linePos(node.range[0]);
+    let node: unknown;
+    try {
+      node = doc.getIn(path.slice(0, n) as unknown[], true);
+    } catch {
+      node = undefined;
+    }
+    const range = (node as { range?: [number, number, number] } | null | undefined)?.range;
+    if (Array.isArray(range)) {
+      const { line, col } = src.lines.linePos(range[0]);
       return `${line}:${col}`;
     }
   }
   return '1:1';
 }
 
+/** line:col of a key in the map at `path` (where a misspelt field is), else of the map. */
+function keyPosition(doc: Document, src: Source, path: Path, key: string): string {
+  let map: unknown;
+  try {
+    map = doc.getIn(path as unknown[], true);
+  } catch {
+    map = undefined;
+  }
+  if (isMap(map)) {
+    for (const pair of map.items) {
+      const k = pair.key as { value?: unknown; range?: [number, number, number] } | null;
+      if (k !== null && k.value === key && Array.isArray(k.range)) {
+        const { line, col } = src.lines.linePos(k.range[0]);
+        return `${line}:${col}`;
+      }
+    }
+  }
+  return position(doc, src, path);
+}
+
+/** Where a pool or template was defined: a scenario entry, or a manifest document. */
+interface Origin {
+  readonly src: Source;
+  readonly doc: Document;
+  /** Path of the entry in its document ([] for a manifest, which is the whole document). */
+  readonly path: Path;
+  readonly manifest: boolean;
+}
+
 /** Collects problems in the `file:line:col path: message` form. */
 class Problems {
   readonly list: string[] = [];
   add(src: Source, doc: Document | null, path: Path, message: string): void {
-    const where = doc === null ? '' : `:${position(doc, src, path)}`;
+    const where = doc === null ? ':1:1' : `:${position(doc, src, path)}`;
     this.list.push(`${src.file}${where} ${pathString(path)}: ${message}`);
   }
+  /** A problem with no document to point into (unreadable file, empty file). */
+  addFile(file: string, message: string): void {
+    this.list.push(`${file}:1:1 (root): ${message}`);
+  }
   addZod(src: Source, doc: Document, error: z.ZodError, base: Path = []): void {
-    for (const issue of error.issues) this.add(src, doc, [...base, ...issue.path], describe(issue, doc, [...base, ...issue.path]));
+    for (const issue of error.issues) {
+      const path = [...base, ...issue.path];
+      if (issue.code === 'unrecognized_keys') {
+        // Point at the misspelt key itself, with its parent's path.
+        for (const key of issue.keys) this.list.push(`${src.file}:${keyPosition(doc, src, path, key)} ${pathString(path)}: unknown field(s) "${key}"`);
+        continue;
+      }
+      this.add(src, doc, path, describe(issue, doc, path));
+    }
   }
 }
 
+function show(value: unknown): string {
+  if (typeof value === 'number') return String(value); // Infinity and NaN, which JSON shows as null
+  const json = JSON.stringify(value);
+  return json === undefined ? String(value) : json.length > 80 ? `${json.slice(0, 77)}...` : json;
+}
+
 function describe(issue: z.core.$ZodIssue, doc: Document, path: Path): string {
-  const value = doc.getIn(path as unknown[]);
-  if (issue.code === 'unrecognized_keys') return `unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
-  if (issue.code === 'invalid_type' && value === undefined) return `required (${issue.message.replace(/^Invalid input: /, '')})`;
+  let value: unknown;
+  try {
+    value = doc.getIn(path as unknown[]);
+  } catch {
+    value = undefined;
+  }
+  if (value === undefined && (issue.code === 'invalid_type' || issue.code === 'invalid_union' || issue.message === 'required')) {
+    return `required${issue.message === 'required' ? '' : ` (${issue.message.replace(/^Invalid input: /, '').replace(/, (received|got) undefined$/, '')})`}`;
+  }
   if (issue.code === 'invalid_type' || issue.code === 'invalid_value' || issue.code === 'invalid_union') {
     // Our own field types already quote the value; zod's built-in messages do not.
-    const got = value === undefined || issue.message.includes(', got ') ? '' : `, got ${JSON.stringify(value)}`;
+    const got = value === undefined || issue.message.includes(', got ') ? '' : `, got ${show(value)}`;
     return `${issue.message.replace(/^Invalid input: /, '').replace(/, received \w+$/, '')}${got}`;
   }
   return issue.message;
@@ -67,7 +127,7 @@ function readSource(file: string, problems: Problems): { text: string; src: Sour
   try {
     return { text: readFileSync(file, 'utf8'), src: { file, lines: new LineCounter() } };
   } catch (err) {
-    problems.list.push(`${file}: cannot be read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    problems.list.push(`${file}:1:1 (root): cannot be read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
     return null;
   }
 }
@@ -82,6 +142,32 @@ function parseDocs(text: string, src: Source, problems: Problems): Document[] {
     }
   }
   return list.filter((d) => d.contents !== null);
+}
+
+/**
+ * The document as plain data, or null with a problem: an alias to no anchor,
+ * or more alias expansions than a scenario needs (a "billion laughs" file),
+ * must not escape as the YAML library's own errors.
+ */
+function toData(doc: Document, src: Source, problems: Problems): { value: unknown } | null {
+  let bad: { node: { range?: [number, number, number] | null }; source: string } | null = null;
+  visit(doc, {
+    Alias(_, node) {
+      if (bad === null && node.resolve(doc) === undefined) bad = { node, source: node.source };
+    },
+  });
+  if (bad !== null) {
+    const b = bad as { node: { range?: [number, number, number] | null }; source: string };
+    const at = Array.isArray(b.node.range) ? src.lines.linePos(b.node.range[0]) : { line: 1, col: 1 };
+    problems.list.push(`${src.file}:${at.line}:${at.col} YAML: alias *${b.source} refers to no anchor`);
+    return null;
+  }
+  try {
+    return { value: doc.toJS({ maxAliasCount: 1000 }) };
+  } catch (err) {
+    problems.add(src, doc, [], `YAML: ${(err as Error).message.split('\n')[0]} (aliases expand to too much)`);
+    return null;
+  }
 }
 
 interface Manifest {
@@ -124,7 +210,13 @@ export function loadCostProfile(nameOrPath: string, relativeTo: string, problems
   const file = candidates[0]!;
   if (!existsSync(file)) {
     const known = existsSync(PROFILES_DIR) ? readdirNames(PROFILES_DIR) : [];
-    problems.add(at.src, at.doc, ['costs'], `unknown cost profile "${nameOrPath}" (known: ${known.join(', ')}; or a path to a .yaml file)`);
+    const byPath = nameOrPath.endsWith('.yaml') || nameOrPath.includes('/');
+    problems.add(
+      at.src,
+      at.doc,
+      ['costs'],
+      byPath ? `cost profile file ${nameOrPath} not found (looked at ${file})` : `unknown cost profile "${nameOrPath}" (known: ${known.join(', ')}; or a path to a .yaml file)`,
+    );
     return null;
   }
   const read = readSource(displayPath(file), problems);
@@ -132,10 +224,12 @@ export function loadCostProfile(nameOrPath: string, relativeTo: string, problems
   const docs = parseDocs(read.text, read.src, problems);
   const doc = docs[0];
   if (doc === undefined) {
-    problems.list.push(`${read.src.file}: empty cost profile`);
+    problems.addFile(read.src.file, 'empty cost profile');
     return null;
   }
-  const r = costProfileSchema.safeParse(doc.toJS());
+  const data = toData(doc, read.src, problems);
+  if (data === null) return null;
+  const r = costProfileSchema.safeParse(data.value);
   if (!r.success) {
     problems.addZod(read.src, doc, r.error);
     return null;
@@ -207,100 +301,175 @@ function scalingSpec(s: ScenarioFile['policies'][number]['scaling']): ScalingSpe
   }
 }
 
+/** Most policy sets a study may expand to: a bigger matrix is a mistake, not a plan. */
+const MAX_STUDY_SETS = 10_000;
+
 /**
  * Reads, validates and resolves a scenario file: YAML (or JSON), with
  * Substrate WorkerPool and ActorTemplate documents alongside or included.
- * Every problem found is reported, one line each, in a single ScenarioError.
+ * Every problem found is reported, one line each, in a single ScenarioError;
+ * problems that follow from another one (a template naming a pool whose
+ * manifest was refused) are not reported again.
  */
 export function loadScenarioFile(file: string): Scenario {
   const problems = new Problems();
+  const fail = (): never => {
+    throw new ScenarioError(file, problems.list);
+  };
   const read = readSource(file, problems);
-  if (read === null) throw new ScenarioError(file, problems.list);
-  const docs = parseDocs(read.text, read.src, problems);
-  if (problems.list.length > 0) throw new ScenarioError(file, problems.list);
+  if (read === null) fail();
+  const { src } = read!;
+  const docs = parseDocs(read!.text, src, problems);
+  if (problems.list.length > 0) fail();
   const scenarioDocs = docs.filter((d) => !isSubstrate(d));
-  const manifests: Manifest[] = docs.filter(isSubstrate).map((doc, index) => ({ doc, src: read.src, index }));
-  if (scenarioDocs.length !== 1) {
-    throw new ScenarioError(file, [`${file}: expected exactly one scenario document (the others must be ate.dev/v1alpha1 manifests), found ${scenarioDocs.length}`]);
+  const manifests: Manifest[] = docs.filter(isSubstrate).map((doc, index) => ({ doc, src, index }));
+  if (scenarioDocs.length === 0) {
+    problems.addFile(file, docs.length === 0 ? 'empty: no scenario document' : 'no scenario document (only ate.dev/v1alpha1 manifests)');
+    fail();
+  }
+  if (scenarioDocs.length > 1) {
+    problems.add(src, scenarioDocs[1]!, [], `expected exactly one scenario document (the others must be ate.dev/v1alpha1 manifests), found ${scenarioDocs.length}`);
+    fail();
   }
   const doc = scenarioDocs[0]!;
-  const parsed = scenarioFileSchema.safeParse(doc.toJS());
+  const data = toData(doc, src, problems);
+  if (data === null) fail();
+  const parsed = scenarioFileSchema.safeParse(data!.value);
   if (!parsed.success) {
-    problems.addZod(read.src, doc, parsed.error);
-    throw new ScenarioError(file, problems.list);
+    problems.addZod(src, doc, parsed.error);
+    fail();
   }
-  const s = parsed.data;
+  const s = parsed.data!;
   const baseDir = dirname(file);
+
+  // Workload groups and an inline cost profile, one by one, for precise paths.
+  const groups: ({ kind: 'model'; g: ModelGroupFile } | { kind: 'trace'; g: TraceFile })[] = [];
+  s.workload.forEach((raw, i) => {
+    const isTrace = typeof raw === 'object' && raw !== null && 'trace' in raw;
+    const r = isTrace ? traceGroupSchema.safeParse(raw) : modelGroupSchema.safeParse(raw);
+    if (!r.success) problems.addZod(src, doc, r.error, ['workload', i]);
+    else groups.push('trace' in r.data ? { kind: 'trace', g: r.data.trace } : { kind: 'model', g: r.data });
+  });
+  let costs: CostModel | null = null;
+  if (typeof s.costs === 'string' && s.costs.length > 0) {
+    costs = loadCostProfile(s.costs, baseDir, problems, { src, doc });
+  } else {
+    const r = costProfileSchema.safeParse(s.costs);
+    if (r.success) costs = toCostModel(r.data);
+    else problems.addZod(src, doc, r.error, ['costs']);
+  }
 
   s.include.forEach((inc, i) => {
     const path = resolve(baseDir, inc);
-    const incRead = readSource(displayPath(path), problems);
-    if (incRead === null) {
-      problems.add(read.src, doc, ['include', i], `cannot read ${inc}`);
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (err) {
+      problems.add(src, doc, ['include', i], `cannot read ${inc}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
       return;
     }
+    const incRead = { text, src: { file: displayPath(path), lines: new LineCounter() } };
     for (const d of parseDocs(incRead.text, incRead.src, problems)) {
       if (!isSubstrate(d)) problems.add(incRead.src, d, ['apiVersion'], 'included files hold ate.dev/v1alpha1 manifests only');
       else manifests.push({ doc: d, src: incRead.src, index: manifests.length });
     }
   });
 
-  const pools: PoolFile[] = [...s.pools];
-  const templates: TemplateFile[] = [...s.templates];
+  const pools: { pool: PoolFile; origin: Origin }[] = s.pools.map((pool, i) => ({ pool, origin: { src, doc, path: ['pools', i], manifest: false } }));
+  const templates: { template: TemplateFile; origin: Origin; memoryPath?: Path }[] = s.templates.map((template, i) => ({ template, origin: { src, doc, path: ['templates', i], manifest: false } }));
+  // Names of manifests that were refused: what refers to them is not reported again.
+  const refusedPools = new Set<string>();
+  const refusedTemplates = new Set<string>();
   for (const m of manifests) {
     const kind = m.doc.get('kind');
-    const js = m.doc.toJS() as Record<string, unknown>;
+    const data = toData(m.doc, m.src, problems);
+    if (data === null) continue;
+    const js = data.value as Record<string, unknown>;
+    if (js === null || typeof js !== 'object') {
+      problems.add(m.src, m.doc, [], 'expected a manifest (a map)');
+      continue;
+    }
+    const metaName = (js.metadata as { name?: unknown } | undefined)?.name;
+    const origin: Origin = { src: m.src, doc: m.doc, path: [], manifest: true };
     if (kind === 'WorkerPool') {
       const r = workerPoolToPool(js);
       for (const p of r.problems) problems.add(m.src, m.doc, p.path, p.message);
-      if (r.pool !== null) pools.push(r.pool);
+      if (r.pool !== null) pools.push({ pool: r.pool, origin });
+      else if (typeof metaName === 'string') refusedPools.add(metaName);
     } else if (kind === 'ActorTemplate') {
       const r = actorTemplateToTemplate(js);
       for (const p of r.problems) problems.add(m.src, m.doc, p.path, p.message);
-      if (r.template !== null) templates.push(r.template);
+      if (r.template !== null) templates.push({ template: r.template, origin, memoryPath: r.memoryPath });
+      else if (typeof metaName === 'string') refusedTemplates.add(metaName);
     } else {
-      problems.add(m.src, m.doc, ['kind'], `unsupported ate.dev kind ${JSON.stringify(kind)} (WorkerPool and ActorTemplate are read)`);
+      problems.add(m.src, m.doc, ['kind'], `unsupported ate.dev kind ${show(kind)} (WorkerPool and ActorTemplate are read)`);
     }
   }
 
-  // Cross-references, with the path of the field that names the missing thing.
-  const poolNames = new Map<string, number>();
-  pools.forEach((p, i) => {
-    if (poolNames.has(p.name)) problems.add(read.src, doc, ['pools', i, 'name'], `pool "${p.name}" is defined twice`);
-    poolNames.set(p.name, i);
-    if (p.mode === 'dedicated' && p.dedicated === undefined) problems.add(read.src, doc, ['pools', i, 'dedicated'], 'a dedicated pool needs dedicated.variant');
-  });
+  // Cross-references, each reported where the naming field is.
+  const at = (o: Origin, field: Path, manifestField: Path): [Source, Document, Path] => [o.src, o.doc, o.manifest ? manifestField : [...o.path, ...field]];
+  const poolByName = new Map<string, { pool: PoolFile; origin: Origin }>();
+  for (const entry of pools) {
+    const { pool, origin } = entry;
+    if (poolByName.has(pool.name)) problems.add(...at(origin, ['name'], ['metadata', 'name']), `pool "${pool.name}" is defined twice`);
+    else poolByName.set(pool.name, entry);
+    if (pool.mode === 'dedicated' && pool.dedicated === undefined) problems.add(...at(origin, ['dedicated'], ['metadata', 'name']), 'a dedicated pool needs dedicated.variant');
+  }
   const templateNames = new Set<string>();
-  templates.forEach((t, i) => {
-    if (templateNames.has(t.name)) problems.add(read.src, doc, ['templates', i, 'name'], `template "${t.name}" is defined twice`);
+  for (const { template: t, origin, memoryPath } of templates) {
+    if (templateNames.has(t.name)) problems.add(...at(origin, ['name'], ['metadata', 'name']), `template "${t.name}" is defined twice`);
     templateNames.add(t.name);
-    if (!poolNames.has(t.pool)) problems.add(read.src, doc, ['templates', i, 'pool'], `unknown pool "${t.pool}" (known: ${[...poolNames.keys()].join(', ') || 'none'})`);
+    const pool = poolByName.get(t.pool);
+    if (pool === undefined) {
+      if (!refusedPools.has(t.pool)) problems.add(...at(origin, ['pool'], ['spec', 'workerPoolRef', 'name']), `unknown pool "${t.pool}" (known: ${[...poolByName.keys()].join(', ') || 'none'})`);
+    } else if (t.memory > pool.pool.worker.memory) {
+      // Once, at the template's memory, not once per policy set.
+      problems.add(
+        ...at(origin, ['memory'], memoryPath ?? ['metadata', 'name']),
+        `a worker of ${pool.pool.worker.memory} MiB cannot hold template "${t.name}" (${t.memory} MiB)`,
+      );
+    }
+  }
+  groups.forEach((grp, i) => {
+    const t = grp.kind === 'trace' ? grp.g.template : grp.g.template;
+    const path = grp.kind === 'trace' ? ['workload', i, 'trace', 'template'] : ['workload', i, 'template'];
+    if (!templateNames.has(t) && !refusedTemplates.has(t)) problems.add(src, doc, path, `unknown template "${t}" (known: ${[...templateNames].join(', ') || 'none'})`);
   });
-  s.workload.forEach((g, i) => {
-    const t = 'trace' in g ? g.trace.template : g.template;
-    const path = 'trace' in g ? ['workload', i, 'trace', 'template'] : ['workload', i, 'template'];
-    if (!templateNames.has(t)) problems.add(read.src, doc, path, `unknown template "${t}" (known: ${[...templateNames].join(', ') || 'none'})`);
-  });
+
   const policyNames = new Set<string>();
   const policies: PolicySet[] = [];
-  // Study-generated sets come after the listed ones; their problems point at `study`.
-  const studySets = s.study === undefined ? [] : expandStudy(s.study, pools.filter((p) => p.mode === 'shared').map((p) => p.name));
-  if (s.policies.length + studySets.length === 0) problems.add(read.src, doc, ['policies'], 'at least one policy set is needed (or a study)');
-  [...s.policies, ...studySets].forEach((p, i) => {
-    if (policyNames.has(p.name)) problems.add(read.src, doc, ['policies', i, 'name'], `policy set "${p.name}" is defined twice`);
+  const sharedPools = pools.filter((p) => p.pool.mode === 'shared').map((p) => p.pool.name);
+  let studySets: ReturnType<typeof expandStudy> = [];
+  if (s.study !== undefined) {
+    const m = s.study.matrix;
+    const size = [m.replicas, m.placement, m.idle, m.eviction, m.scaling].reduce((k, v) => k * (v?.length ?? 1), 1);
+    if (size > MAX_STUDY_SETS) problems.add(src, doc, ['study', 'matrix'], `expands to ${size} policy sets, more than ${MAX_STUDY_SETS}`);
+    else studySets = expandStudy(s.study, sharedPools);
+  }
+  if (s.policies.length + studySets.length === 0) problems.add(src, doc, ['policies'], 'at least one policy set is needed (or a study)');
+  const all = [...s.policies.map((p, i) => ({ p, path: ['policies', i] as Path })), ...studySets.map((p) => ({ p, path: ['study'] as Path }))];
+  for (const { p, path } of all) {
+    if (policyNames.has(p.name)) problems.add(src, doc, [...path, ...(path[0] === 'policies' ? ['name'] : [])], `policy set "${p.name}" is defined twice`);
     policyNames.add(p.name);
     for (const name of Object.keys(p.pools)) {
-      if (!poolNames.has(name)) problems.add(read.src, doc, ['policies', i, 'pools', name], `unknown pool "${name}" (known: ${[...poolNames.keys()].join(', ')})`);
+      if (!poolByName.has(name) && !refusedPools.has(name)) {
+        problems.add(src, doc, path[0] === 'policies' ? [...path, 'pools', name] : path, `unknown pool "${name}" (known: ${[...poolByName.keys()].join(', ')})`);
+      }
     }
     const resolved: Record<string, PoolSetup> = {};
-    for (const base of pools) {
-      const setup = applyOverride(base, p.pools[base.name]);
-      if (setup.mode === 'dedicated' && setup.dedicated === undefined) {
-        problems.add(read.src, doc, ['policies', i, 'pools', base.name], `pool "${base.name}" is dedicated here and needs dedicated.variant`);
+    for (const { pool: base } of poolByName.values()) {
+      const o = p.pools[base.name];
+      const setup = applyOverride(base, o);
+      // Only what this policy set changes is reported here; the pool's own problems were reported above.
+      const overridePath = path[0] === 'policies' ? [...path, 'pools', base.name] : path;
+      if (setup.mode === 'dedicated' && setup.dedicated === undefined && o?.mode === 'dedicated') {
+        problems.add(src, doc, overridePath, `pool "${base.name}" is dedicated here and needs dedicated.variant`);
       }
-      for (const t of templates) {
-        if (t.pool === base.name && t.memory > setup.workerMemoryMiB) {
-          problems.add(read.src, doc, ['policies', i, 'pools', base.name], `a worker of ${setup.workerMemoryMiB} MiB cannot hold template "${t.name}" (${t.memory} MiB)`);
+      if (o?.worker?.memory !== undefined) {
+        for (const { template: t } of templates) {
+          if (t.pool === base.name && t.memory > setup.workerMemoryMiB) {
+            problems.add(src, doc, path[0] === 'policies' ? [...overridePath, 'worker', 'memory'] : path, `a worker of ${setup.workerMemoryMiB} MiB cannot hold template "${t.name}" (${t.memory} MiB)`);
+          }
         }
       }
       resolved[base.name] = setup;
@@ -315,11 +484,9 @@ export function loadScenarioFile(file: string): Scenario {
       scaling: scalingSpec(p.scaling),
       maxAttempts: p.maxAttempts,
     });
-  });
-  if (s.warmup >= s.duration) problems.add(read.src, doc, ['warmup'], `must be shorter than duration (${s.duration} ms)`);
-
-  const costs = typeof s.costs === 'string' ? loadCostProfile(s.costs, baseDir, problems, { src: read.src, doc }) : toCostModel(s.costs);
-  if (problems.list.length > 0 || costs === null) throw new ScenarioError(file, problems.list);
+  }
+  if (s.warmup >= s.duration) problems.add(src, doc, ['warmup'], `must be shorter than duration (${formatDuration(s.duration)})`);
+  if (problems.list.length > 0 || costs === null) fail();
 
   const nodes = s.cluster.nodes.flatMap((g) =>
     Array.from({ length: g.count }, (_, k) => ({
@@ -328,32 +495,32 @@ export function loadScenarioFile(file: string): Scenario {
       ...(g.cpu === undefined ? {} : { cpuMilli: g.cpu }),
     })),
   );
-  const poolDefs: PoolDefinition[] = pools.map((p) => ({
+  const poolDefs: PoolDefinition[] = [...poolByName.values()].map(({ pool: p }) => ({
     name: p.name,
     ...applyOverride(p, undefined),
     ...(p.worker.cpu === undefined ? {} : { workerCpuMilli: p.worker.cpu }),
     runtimeClass: p.runtimeClass,
     nodeSelector: p.nodeSelector,
   }));
-  const workload: WorkloadGroup[] = s.workload.map((g) =>
-    'trace' in g
-      ? {
-          kind: 'trace',
-          trace: {
-            format: g.trace.format,
-            files: g.trace.files.map((f) => resolve(baseDir, f)),
-            ...(g.trace.durations === undefined ? {} : { durations: g.trace.durations.map((f) => resolve(baseDir, f)) }),
-            ...(g.trace.memory === undefined ? {} : { memory: g.trace.memory.map((f) => resolve(baseDir, f)) }),
-            template: g.trace.template,
-            actorBy: g.trace.actorBy,
-            spread: g.trace.spread,
-            ...(g.trace.sample === undefined ? {} : { sample: g.trace.sample }),
-            ...(g.trace.window === undefined ? {} : { window: { startMs: g.trace.window.start, endMs: g.trace.window.end } }),
-            compression: g.trace.compression,
-          },
-        }
-      : { kind: 'model', template: g.template, actors: g.actors, arrivals: g.arrivals },
-  );
+  const workload: WorkloadGroup[] = groups.map((grp) => {
+    if (grp.kind === 'model') return { kind: 'model', template: grp.g.template, actors: grp.g.actors, arrivals: grp.g.arrivals };
+    const t = grp.g;
+    return {
+      kind: 'trace',
+      trace: {
+        format: t.format,
+        files: t.files.map((f) => resolve(baseDir, f)),
+        ...(t.durations === undefined ? {} : { durations: t.durations.map((f) => resolve(baseDir, f)) }),
+        ...(t.memory === undefined ? {} : { memory: t.memory.map((f) => resolve(baseDir, f)) }),
+        template: t.template,
+        actorBy: t.actorBy,
+        spread: t.spread,
+        ...(t.sample === undefined ? {} : { sample: t.sample }),
+        ...(t.window === undefined ? {} : { window: { startMs: t.window.start, endMs: t.window.end } }),
+        compression: t.compression,
+      },
+    };
+  });
   return {
     name: s.name,
     description: s.description,
@@ -362,9 +529,9 @@ export function loadScenarioFile(file: string): Scenario {
     warmupMs: s.warmup,
     nodes,
     pools: poolDefs,
-    templates: templates.map((t) => ({ name: t.name, pool: t.pool, memoryMiB: t.memory, snapshotMiB: t.snapshot ?? t.memory, golden: t.golden, work: t.work })),
+    templates: templates.map(({ template: t }) => ({ name: t.name, pool: t.pool, memoryMiB: t.memory, snapshotMiB: t.snapshot ?? t.memory, golden: t.golden, work: t.work })),
     workload,
-    costs,
+    costs: costs!,
     ...(s.faults === undefined
       ? {}
       : { faults: { restoreFailureRate: s.faults.restoreFailureRate, checkpointFailureRate: s.faults.checkpointFailureRate, workerMtbfMs: s.faults.workerMtbf } }),

@@ -64,6 +64,11 @@ function metaName(doc: Obj, problems: ManifestProblem[]): string {
 
 function quantity(v: unknown, path: (string | number)[], parse: (s: string) => number, problems: ManifestProblem[]): number | undefined {
   if (v === undefined) return undefined;
+  // A bare number would mean bytes for memory: almost never what was meant in an annotation.
+  if (parse === parseMemoryMiB && /^\s*\d+(\.\d+)?\s*$/.test(String(v))) {
+    problems.push({ path, message: `expected a memory quantity with a unit (e.g. 2Gi, 512Mi), got ${JSON.stringify(v)}` });
+    return undefined;
+  }
   try {
     const n = parse(String(v));
     if (!Number.isFinite(n) || n < 0) throw new Error('must be >= 0');
@@ -114,7 +119,7 @@ export function workerPoolToPool(doc: Obj): { pool: PoolFile | null; problems: M
 }
 
 /** Converts an ActorTemplate document into a template entry. */
-export function actorTemplateToTemplate(doc: Obj): { template: TemplateFile | null; problems: ManifestProblem[] } {
+export function actorTemplateToTemplate(doc: Obj): { template: TemplateFile | null; problems: ManifestProblem[]; memoryPath?: (string | number)[] } {
   const problems: ManifestProblem[] = [];
   const name = metaName(doc, problems);
   const ann = annotations(doc);
@@ -122,14 +127,19 @@ export function actorTemplateToTemplate(doc: Obj): { template: TemplateFile | nu
   if (typeof pool !== 'string' || !NAME.test(pool)) {
     problems.push({ path: ['spec', 'workerPoolRef', 'name'], message: `expected the name of a WorkerPool, got ${JSON.stringify(pool)}` });
   }
-  let memory = quantity(ann[`${ANNOTATION_PREFIX}memory`], ['metadata', 'annotations', `${ANNOTATION_PREFIX}memory`], parseMemoryMiB, problems);
+  let memoryPath: (string | number)[] = ['metadata', 'annotations', `${ANNOTATION_PREFIX}memory`];
+  let memory = quantity(ann[`${ANNOTATION_PREFIX}memory`], memoryPath, parseMemoryMiB, problems);
   if (memory === undefined) {
     const containers = get(doc, ['spec', 'containers']);
     if (Array.isArray(containers)) {
       containers.forEach((c, i) => {
-        const limit = get(c, ['resources', 'limits', 'memory']) ?? get(c, ['resources', 'requests', 'memory']);
-        const m = quantity(limit, ['spec', 'containers', i, 'resources', 'limits', 'memory'], parseMemoryMiB, problems);
-        if (m !== undefined) memory = Math.max(memory ?? 0, m);
+        const which = get(c, ['resources', 'limits', 'memory']) !== undefined ? 'limits' : 'requests';
+        const path = ['spec', 'containers', i, 'resources', which, 'memory'];
+        const m = quantity(get(c, ['resources', which, 'memory']), path, parseMemoryMiB, problems);
+        if (m !== undefined && m > (memory ?? -1)) {
+          memory = m;
+          memoryPath = path;
+        }
       });
     }
   }
@@ -145,18 +155,23 @@ export function actorTemplateToTemplate(doc: Obj): { template: TemplateFile | nu
     problems.push({ path: ['metadata', 'annotations'], message: `ActorTemplate ${name}: add annotation ${ANNOTATION_PREFIX}work (e.g. "{kind: lognormal, median: 2s, p99: 20s}"): the manifest does not say how long an invocation works` });
   } else {
     let parsed: unknown;
+    let yamlOk = true;
     try {
-      parsed = parseYaml(String(workText));
+      parsed = parseYaml(String(workText), { prettyErrors: false });
     } catch (err) {
-      problems.push({ path: workPath, message: `not YAML: ${(err as Error).message}` });
+      yamlOk = false;
+      problems.push({ path: workPath, message: `not YAML: ${(err as Error).message.split('\n')[0]}` });
     }
-    const r = durationDistribution.safeParse(parsed);
-    if (r.success) work = r.data;
-    else for (const i of r.error.issues) problems.push({ path: workPath, message: `${i.path.join('.') || 'work'}: ${i.message}` });
+    if (yamlOk) {
+      const r = durationDistribution.safeParse(parsed);
+      if (r.success) work = r.data;
+      else for (const i of r.error.issues) problems.push({ path: workPath, message: `${i.path.join('.') || 'work'}: ${i.message}` });
+    }
   }
   if (problems.length > 0 || memory === undefined || work === undefined || typeof pool !== 'string') return { template: null, problems };
   return {
     template: { name, pool, memory, snapshot: snapshot ?? memory, golden: goldenText === undefined ? true : String(goldenText) !== 'false', work },
     problems,
+    memoryPath,
   };
 }
