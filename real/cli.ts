@@ -1,6 +1,7 @@
 import { BenchUsageError, runBench } from './main.ts';
 import { ScenarioError } from '../scenarios/errors.ts';
 import { TraceError } from '../scenarios/traces/errors.ts';
+import { K8sBenchError } from './k8s/errors.ts';
 
 // The shell: signals, stdout, exit codes. Ctrl-C or SIGTERM aborts the run,
 // which stops every worker and writes a partial report; a second one exits at once.
@@ -28,6 +29,10 @@ try {
     process.exitCode = 2;
   } else if (err instanceof ScenarioError) {
     process.stderr.write(`bench:cluster: invalid scenario:\n${err.message}\n`);
+    process.exitCode = 1;
+  } else if (err instanceof K8sBenchError) {
+    // A cluster that is not there, an image not loaded, a driver that failed: the message says what to do.
+    process.stderr.write(`bench:cluster: ${err.message}\n`);
     process.exitCode = 1;
   } else if (err instanceof TraceError) {
     process.stderr.write(`bench:cluster: invalid trace:\n${err.message}\n`);

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { stringify } from 'csv-stringify/sync';
 import { loadScenarioFile } from '../scenarios/load.ts';
-import type { Scenario } from '../scenarios/scenario.ts';
+import type { PolicySet, Scenario } from '../scenarios/scenario.ts';
 import { formatDuration, parseDuration } from '../scenarios/units.ts';
 import { generateWorkload } from '../scenarios/workload.ts';
 import { invocationsCsv, summaries, summaryCsv, writeReport } from '../reports/write.ts';
@@ -14,6 +14,7 @@ import { MEASURED_COLUMNS, density, measuredRows, type Density } from '../report
 import { compressScenario, compressWorkload } from './compress.ts';
 import { drive, type RealRunResult } from './driver.ts';
 import { LocalRuntime } from './local/runtime.ts';
+import type { RealRuntime } from './runtime.ts';
 import type { ExecuteMode } from './worker/api.ts';
 
 const HELP = `Usage: npm run bench:cluster -- [options]
@@ -25,7 +26,8 @@ restore, checkpoint and dispatch latencies; density in run.json).
 
 Options:
   --backend B        local: worker processes on this machine (default)
-                     k8s: gVisor pods on a kind cluster (not built yet)
+                     k8s: gVisor pods on a Kubernetes cluster (kind: scripts/cluster-up.sh);
+                     the driver runs there as a Job and the report is written here
   --scenario FILE    scenario file (default: scenarios/small.yaml)
   --speedup N        divide every scenario duration by N: arrivals, work, TTLs,
                      parking budgets (default: all policy sets in about a minute)
@@ -37,6 +39,14 @@ Options:
   --exec MODE        sleep | cpu: how a worker spends an invocation's work (default: sleep)
   --invocations W    all | none: rows of invocations.csv (default: all)
   -h, --help         this text
+
+With --backend k8s:
+  --dry-run          print every manifest the run would apply, as YAML, and exit
+  --image IMAGE      image of workers, store and driver (default: actorsim:dev,
+                     built and loaded into kind by scripts/cluster-up.sh)
+  --kubeconfig FILE  kubeconfig (default: $KUBECONFIG, else ~/.kube/config)
+  --context NAME     kubeconfig context (default: the current one)
+  --keep-namespace   leave the run's namespace for inspection instead of deleting it
 
 Ctrl-C stops every worker, writes what was measured so far and marks the
 report partial in run.json.
@@ -62,16 +72,36 @@ export interface BenchIo {
 /** The default scenario of the real benchmark. */
 export const DEFAULT_BENCH_SCENARIO = fileURLToPath(new URL('../scenarios/small.yaml', import.meta.url));
 
-interface BenchOptions {
+/** The options of one bench run, as parsed from the command line. */
+export interface BenchOptions extends BenchRun {
+  backend: 'local' | 'k8s';
+  /** k8s only: print the manifests instead of applying them. */
+  dryRun: boolean;
+  outDir: string;
+  k8s: K8sFlags;
+}
+
+/** What is measured and how: the part of the options the driver needs, wherever it runs. */
+export interface BenchRun {
   scenario: Scenario;
   source: string;
   seed: number;
   speedup: number;
-  outDir: string;
   killEveryMs: number;
   exec: ExecuteMode;
   invocations: 'all' | 'none';
 }
+
+/** Flags of the k8s backend. */
+export interface K8sFlags {
+  image: string;
+  kubeconfig?: string;
+  context?: string;
+  keepNamespace: boolean;
+}
+
+/** The image of a k8s run unless --image says otherwise: what scripts/cluster-up.sh builds and loads. */
+export const DEFAULT_K8S_IMAGE = 'actorsim:dev';
 
 function positive(text: string, flag: string): number {
   const n = Number(text);
@@ -98,6 +128,11 @@ export function parseBenchArgs(argv: readonly string[], io: BenchIo): BenchOptio
         chaos: { type: 'string' },
         exec: { type: 'string' },
         invocations: { type: 'string' },
+        'dry-run': { type: 'boolean' },
+        image: { type: 'string' },
+        kubeconfig: { type: 'string' },
+        context: { type: 'string' },
+        'keep-namespace': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -109,10 +144,11 @@ export function parseBenchArgs(argv: readonly string[], io: BenchIo): BenchOptio
     return null;
   }
   const backend = v.backend ?? 'local';
-  if (backend === 'k8s') {
-    throw new BenchUsageError('--backend k8s: the Kubernetes runtime is not built yet (gVisor pods on kind come next); use --backend local');
+  if (backend !== 'local' && backend !== 'k8s') throw new BenchUsageError(`--backend: expected local or k8s, got "${backend}"`);
+  if (backend === 'local') {
+    const k8sOnly = (['dry-run', 'image', 'kubeconfig', 'context', 'keep-namespace'] as const).filter((f) => v[f] !== undefined);
+    if (k8sOnly.length > 0) throw new BenchUsageError(`${k8sOnly.map((f) => `--${f}`).join(', ')}: only with --backend k8s`);
   }
-  if (backend !== 'local') throw new BenchUsageError(`--backend: expected local or k8s, got "${backend}"`);
   const source = v.scenario ?? DEFAULT_BENCH_SCENARIO;
   let scenario = loadScenarioFile(source);
   if (v.duration !== undefined) {
@@ -154,11 +190,18 @@ export function parseBenchArgs(argv: readonly string[], io: BenchIo): BenchOptio
   const invocations = v.invocations ?? 'all';
   if (invocations !== 'all' && invocations !== 'none') throw new BenchUsageError(`--invocations: expected all or none, got "${invocations}"`);
   const stamp = io.isoNow().replace(/[:.]/g, '-');
-  const outDir = v.out ?? join('reports', 'runs', `${stamp}-${scenario.name}-local`);
-  return { scenario, source, seed, speedup, outDir, killEveryMs, exec, invocations };
+  const outDir = v.out ?? join('reports', 'runs', `${stamp}-${scenario.name}-${backend}`);
+  const k8s: K8sFlags = {
+    image: v.image ?? DEFAULT_K8S_IMAGE,
+    keepNamespace: v['keep-namespace'] === true,
+    ...(v.kubeconfig === undefined ? {} : { kubeconfig: v.kubeconfig }),
+    ...(v.context === undefined ? {} : { context: v.context }),
+  };
+  return { backend, dryRun: v['dry-run'] === true, scenario, source, seed, speedup, outDir, killEveryMs, exec, invocations, k8s };
 }
 
-function packageVersion(): string {
+/** The harness version, from package.json. */
+export function packageVersion(): string {
   try {
     return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string }).version ?? 'unknown';
   } catch {
@@ -166,53 +209,66 @@ function packageVersion(): string {
   }
 }
 
-/** Runs the real benchmark end to end; returns the exit code (130 when interrupted). */
-export async function runBench(argv: readonly string[], io: BenchIo): Promise<number> {
+/** Where a bench runs its workers: a runtime per policy set, and what run.json says about it. */
+export interface BenchBackend {
+  readonly name: 'local' | 'k8s';
+  /** How the first log line says where the workers are, e.g. "on local workers". */
+  readonly where: string;
+  /** Starts the runtime of the policy set at `index` (of the compressed scenario). */
+  start(policy: PolicySet, index: number): Promise<RealRuntime>;
+  /** Extra fields of run.json. */
+  readonly info?: Readonly<Record<string, unknown>>;
+}
+
+/** What a measured bench produced: the report's files and the summary lines to print. */
+export interface BenchOutcome {
+  readonly files: Record<string, string>;
+  /** Lines for stdout, each ending in a newline (the report folder is added by whoever writes it). */
+  readonly lines: string[];
+  readonly interrupted: boolean;
+}
+
+/**
+ * Runs every policy set of the scenario on a backend, one after the other,
+ * and builds the report: the measuring half of the bench, shared by the
+ * local backend and the driver Job of the k8s backend.
+ */
+export async function measureBench(opts: BenchRun, io: BenchIo, backend: BenchBackend): Promise<BenchOutcome> {
   const startedAt = io.isoNow();
-  const opts = parseBenchArgs(argv, io);
-  if (opts === null) return 0;
   const scenario = compressScenario(opts.scenario, opts.speedup);
   const workload = compressWorkload(await generateWorkload(opts.scenario, opts.seed), opts.speedup);
   io.err(
-    `${scenario.name} on local workers: ${workload.actorNames.length} actors, ${workload.arrivalMs.length} invocations, ` +
+    `${scenario.name} ${backend.where}: ${workload.actorNames.length} actors, ${workload.arrivalMs.length} invocations, ` +
       `${formatDuration(opts.scenario.durationMs)} of scenario in ${formatDuration(Math.round(scenario.durationMs))} (speedup ${opts.speedup.toFixed(1)}), ` +
       `${scenario.policies.length} policy set(s)\n`,
   );
-  const token = randomBytes(24).toString('hex');
-  const root = mkdtempSync(join(tmpdir(), 'actorsim-bench-'));
   const results: RealRunResult[] = [];
   const densities: Record<string, Density> = {};
   const t0 = performance.now();
   let interrupted = false;
-  try {
-    for (const [i, policy] of scenario.policies.entries()) {
-      if (io.signal?.aborted === true) {
-        interrupted = true;
-        break;
-      }
-      const poolSlots = Object.fromEntries(Object.entries(policy.pools).map(([name, p]) => [name, p.mode === 'dedicated' ? 1 : p.actorSlots]));
-      const templateMemoryMiB = Object.fromEntries(scenario.templates.map((t) => [t.name, t.memoryMiB]));
-      const runtime = await LocalRuntime.start({ workDir: join(root, String(i)), token, poolSlots, templateMemoryMiB, execMode: opts.exec, log: (l) => io.err(`  ${l}\n`) });
-      const tp = performance.now();
-      const r = await drive(scenario, policy, workload, runtime, {
-        seed: opts.seed,
-        clock: () => performance.now(),
-        killEveryMs: opts.killEveryMs,
-        memoryEveryMs: 1000,
-        drainMs: Math.max(10_000, scenario.durationMs),
-        ...(io.signal === undefined ? {} : { signal: io.signal }),
-        log: (l) => io.err(`  ${l}\n`),
-      });
-      results.push(r);
-      densities[policy.name] = density(r.measured.memory);
-      io.err(`  ${policy.name}: ${r.replies.length} outcomes in ${((performance.now() - tp) / 1000).toFixed(1)} s${r.partial ? ' (partial)' : ''}\n`);
-      if (r.partial) {
-        interrupted = true;
-        break;
-      }
+  for (const [i, policy] of scenario.policies.entries()) {
+    if (io.signal?.aborted === true) {
+      interrupted = true;
+      break;
     }
-  } finally {
-    rmSync(root, { recursive: true, force: true });
+    const runtime = await backend.start(policy, i);
+    const tp = performance.now();
+    const r = await drive(scenario, policy, workload, runtime, {
+      seed: opts.seed,
+      clock: () => performance.now(),
+      killEveryMs: opts.killEveryMs,
+      memoryEveryMs: 1000,
+      drainMs: Math.max(10_000, scenario.durationMs),
+      ...(io.signal === undefined ? {} : { signal: io.signal }),
+      log: (l) => io.err(`  ${l}\n`),
+    });
+    results.push(r);
+    densities[policy.name] = density(r.measured.memory);
+    io.err(`  ${policy.name}: ${r.replies.length} outcomes in ${((performance.now() - tp) / 1000).toFixed(1)} s${r.partial ? ' (partial)' : ''}\n`);
+    if (r.partial) {
+      interrupted = true;
+      break;
+    }
   }
   const rows = summaries(results);
   const measured = results.flatMap((r) =>
@@ -224,7 +280,7 @@ export async function runBench(argv: readonly string[], io: BenchIo): Promise<nu
     'run.json': `${JSON.stringify(
       {
         kind: 'bench',
-        backend: 'local',
+        backend: backend.name,
         partial: interrupted,
         scenario: { name: opts.scenario.name, source: opts.source, sha256: createHash('sha256').update(JSON.stringify(opts.scenario)).digest('hex') },
         seed: opts.seed,
@@ -237,21 +293,52 @@ export async function runBench(argv: readonly string[], io: BenchIo): Promise<nu
         wallTimeMs: Math.round(performance.now() - t0),
         startedAt,
         versions: { node: process.version, harness: packageVersion() },
+        ...(backend.info ?? {}),
       },
       null,
       2,
     )}\n`,
   };
   if (opts.invocations === 'all') files['invocations.csv'] = invocationsCsv(results);
-  const dir = writeReport(opts.outDir, files);
+  const lines: string[] = [];
   for (const r of rows) {
-    io.out(
+    lines.push(
       `${r.policy}: served ${r.served}/${r.invocations}, p50 ${r.p50_ms} ms, p99 ${r.p99_ms} ms, warm ${r.warm}, resumed ${Number(r.resume_local) + Number(r.resume_external)}, ` +
         `golden/cold ${Number(r.golden) + Number(r.cold_boot)}, worker-s ${r.worker_seconds}\n`,
     );
   }
-  for (const m of measured) if (Number(m[3]) > 0 && m[1] !== 'driver-lag') io.out(`  ${m[0]} ${m[1]}${m[2] ? ` (${m[2]})` : ''}: n=${m[3]} p50 ${m[4]} ms p99 ${m[6]} ms\n`);
-  for (const [p, d] of Object.entries(densities)) io.out(`  ${p} density: worker ${d.workerBaseMiB} MiB + ${d.perActorMiB} MiB per resident actor (${d.samples} samples)\n`);
-  io.out(`Report: ${dir}${interrupted ? ' (partial)' : ''}\n`);
-  return interrupted ? 130 : 0;
+  for (const m of measured) if (Number(m[3]) > 0 && m[1] !== 'driver-lag') lines.push(`  ${m[0]} ${m[1]}${m[2] ? ` (${m[2]})` : ''}: n=${m[3]} p50 ${m[4]} ms p99 ${m[6]} ms\n`);
+  for (const [p, d] of Object.entries(densities)) lines.push(`  ${p} density: worker ${d.workerBaseMiB} MiB + ${d.perActorMiB} MiB per resident actor (${d.samples} samples)\n`);
+  return { files, lines, interrupted };
+}
+
+/** Runs the real benchmark end to end; returns the exit code (130 when interrupted). */
+export async function runBench(argv: readonly string[], io: BenchIo): Promise<number> {
+  const opts = parseBenchArgs(argv, io);
+  if (opts === null) return 0;
+  if (opts.backend === 'k8s') {
+    // Loaded only here: the local path never pays for the Kubernetes client.
+    const { runK8sBench } = await import('./k8s/launch.ts');
+    return runK8sBench(opts, io);
+  }
+  const token = randomBytes(24).toString('hex');
+  const root = mkdtempSync(join(tmpdir(), 'actorsim-bench-'));
+  let outcome: BenchOutcome;
+  try {
+    outcome = await measureBench(opts, io, {
+      name: 'local',
+      where: 'on local workers',
+      start: (policy, i) => {
+        const poolSlots = Object.fromEntries(Object.entries(policy.pools).map(([name, p]) => [name, p.mode === 'dedicated' ? 1 : p.actorSlots]));
+        const templateMemoryMiB = Object.fromEntries(opts.scenario.templates.map((t) => [t.name, t.memoryMiB]));
+        return LocalRuntime.start({ workDir: join(root, String(i)), token, poolSlots, templateMemoryMiB, execMode: opts.exec, log: (l) => io.err(`  ${l}\n`) });
+      },
+    });
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+  const dir = writeReport(opts.outDir, outcome.files);
+  for (const line of outcome.lines) io.out(line);
+  io.out(`Report: ${dir}${outcome.interrupted ? ' (partial)' : ''}\n`);
+  return outcome.interrupted ? 130 : 0;
 }

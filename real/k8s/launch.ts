@@ -1,0 +1,310 @@
+import { randomBytes } from 'node:crypto';
+import { PassThrough } from 'node:stream';
+import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { BatchV1Api, CoreV1Api, Log, NodeV1Api, dumpYaml, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { writeReport } from '../../reports/write.ts';
+import { packageVersion, type BenchIo, type BenchOptions } from '../main.ts';
+import { ManifestApplier } from './apply.ts';
+import { loadCluster, probeCluster } from './cluster.ts';
+import { K8sBenchError } from './errors.ts';
+import { BENCH_KEY, jobConfigFiles } from './job-bench.ts';
+import { runManifests, STORE_SERVICE, type RunManifest } from './manifests.ts';
+import { COMPONENT_LABEL, RUN_LABEL, labelValue, namespaceFor, newRunId, nodeClaimName } from './names.ts';
+import { storeUrl, type RunPlan } from './plan.ts';
+import { apiErrorText, apiStatus, describePod, ended, exitCode, fatalWaiting } from './pod-status.ts';
+import { ReportDecoder } from './report-stream.ts';
+import { workerPod } from './worker-pod.ts';
+
+/** Settings of a run the command line does not expose (the tests' fake cluster needs its own ports). */
+export type PlanTuning = Partial<Pick<RunPlan, 'workerPort' | 'storePort' | 'memoryOverheadMiB' | 'startTimeoutMs' | 'imagePullPolicy'>>;
+
+/** The run's plan: names, ports and the scenario nodes' claims. */
+export function planFor(opts: BenchOptions, runId: string, tuning: PlanTuning = {}): RunPlan {
+  return {
+    runId,
+    namespace: namespaceFor(runId),
+    image: opts.k8s.image,
+    imagePullPolicy: tuning.imagePullPolicy ?? 'IfNotPresent',
+    workerPort: tuning.workerPort ?? 8080,
+    storePort: tuning.storePort ?? 7070,
+    memoryOverheadMiB: tuning.memoryOverheadMiB ?? 256,
+    // Generous: the first pods of a fresh node also wait for the image to be unpacked.
+    startTimeoutMs: tuning.startTimeoutMs ?? 180_000,
+    nodeClaims: Object.fromEntries(opts.scenario.nodes.map((n, i) => [n.name, nodeClaimName(n.name, i)])),
+    version: packageVersion(),
+  };
+}
+
+/** How long the Job may run before Kubernetes stops it: three times the replay, plus half an hour of pod starts and drains. */
+export function activeDeadlineSeconds(opts: BenchOptions): number {
+  const replayMs = (opts.scenario.durationMs / opts.speedup) * opts.scenario.policies.length;
+  return Math.ceil((3 * replayMs) / 1000) + 1800;
+}
+
+/** One worker pod per pool and policy set, as the driver would create its first: what --dry-run shows of them. */
+export function sampleWorkerPods(opts: BenchOptions, plan: RunPlan): V1Pod[] {
+  const defs = new Map(opts.scenario.pools.map((p) => [p.name, p]));
+  const node = opts.scenario.nodes[0]?.name ?? '';
+  const pods: V1Pod[] = [];
+  opts.scenario.policies.forEach((policy, index) => {
+    Object.entries(policy.pools).forEach(([pool, setup], k) => {
+      const def = defs.get(pool);
+      pods.push(
+        workerPod({
+          plan,
+          policyIndex: index,
+          policyName: policy.name,
+          worker: k,
+          pool,
+          node,
+          actorSlots: setup.mode === 'dedicated' ? 1 : setup.actorSlots,
+          memoryMiB: setup.workerMemoryMiB,
+          ...(def?.workerCpuMilli === undefined ? {} : { cpuMilli: def.workerCpuMilli }),
+          runtimeClass: def?.runtimeClass ?? 'gvisor',
+          nodeSelector: def?.nodeSelector ?? {},
+          storeUrl: storeUrl(plan, STORE_SERVICE),
+        }),
+      );
+    });
+  });
+  return pods;
+}
+
+/** The dry run's text: every manifest as YAML, in order, with comments saying what comes from where. */
+export function dryRunText(opts: BenchOptions, plan: RunPlan): string {
+  const manifests = runManifests({ plan, token: 'generated-per-run', configFiles: jobConfigFiles(opts, plan), activeDeadlineSeconds: activeDeadlineSeconds(opts) });
+  const doc = (m: RunManifest | V1Pod): string => `---\n${dumpYaml(m, { lineWidth: 160, noRefs: true })}`;
+  return [
+    `# bench:cluster --backend k8s --dry-run: the manifests of one run of scenario "${opts.scenario.name}" (${opts.scenario.policies.length} policy set(s)),`,
+    `# in the order the launcher applies them to namespace ${plan.namespace} (a new namespace and token per run).`,
+    '# Node claims are pinned to cluster nodes (volume.kubernetes.io/selected-node) at run time.',
+    ...manifests.map(doc),
+    '# Worker pods: the driver creates one for each startWorker of the scheduler core and deletes it on stopWorker.',
+    '# One per pool and policy set follows, as the driver would create its first.',
+    ...sampleWorkerPods(opts, plan).map(doc),
+  ].join('\n');
+}
+
+/**
+ * The k8s backend from the user's machine: checks the cluster, creates the
+ * run's namespace with everything in it, lets the driver Job run the
+ * benchmark inside the cluster (pod IPs are reachable only there), follows
+ * its log, writes the report it streams back into the local report folder,
+ * and deletes the namespace. Ctrl-C deletes the namespace at once; the
+ * driver, terminated, still streams a partial report, which is written.
+ */
+export async function runK8sBench(opts: BenchOptions, io: BenchIo, tuning: PlanTuning = {}): Promise<number> {
+  const runId = newRunId(new Date(io.isoNow()));
+  const plan = planFor(opts, runId, tuning);
+  if (opts.dryRun) {
+    io.out(`${dryRunText(opts, plan)}\n`);
+    return 0;
+  }
+  const cluster = loadCluster({ ...(opts.k8s.kubeconfig === undefined ? {} : { kubeconfig: opts.k8s.kubeconfig }), ...(opts.k8s.context === undefined ? {} : { context: opts.k8s.context }) });
+  const version = await probeCluster(cluster);
+  const { kc } = cluster;
+  const core = kc.makeApiClient(CoreV1Api);
+  io.err(`k8s: cluster ${cluster.server} (context ${cluster.context}, Kubernetes ${version})\n`);
+  await checkRuntimeClasses(kc, opts);
+  const claimNodes = await pinClaims(core, plan, io);
+  const configFiles = jobConfigFiles(opts, plan);
+  const manifests = runManifests({ plan, token: randomToken(), configFiles, claimNodes, activeDeadlineSeconds: activeDeadlineSeconds(opts) });
+
+  let namespaceDeleted = false;
+  const deleteNamespace = async (): Promise<void> => {
+    if (namespaceDeleted) return;
+    namespaceDeleted = true;
+    try {
+      await core.deleteNamespace({ name: plan.namespace, propagationPolicy: 'Background' });
+      io.err(`k8s: deleting namespace ${plan.namespace}\n`);
+    } catch (err) {
+      if (apiStatus(err) !== 404) io.err(`k8s: deleting namespace ${plan.namespace} failed (${apiErrorText(err)}); delete it with: kubectl delete namespace ${plan.namespace}\n`);
+    }
+  };
+  let interrupted = false;
+  let abortedAt = Number.POSITIVE_INFINITY;
+  const onAbort = (): void => {
+    interrupted = true;
+    abortedAt = performance.now();
+    io.err(`k8s: interrupted: deleting namespace ${plan.namespace}; the driver prints a partial report as it stops\n`);
+    void deleteNamespace();
+  };
+  io.signal?.addEventListener('abort', onAbort);
+  try {
+    const applier = new ManifestApplier(kc);
+    for (const m of manifests) {
+      if (io.signal?.aborted === true) break;
+      try {
+        await applier.create(m);
+      } catch (err) {
+        throw new K8sBenchError(`creating ${m.kind} ${m.metadata?.name ?? ''} in ${plan.namespace} failed: ${apiErrorText(err)}`);
+      }
+    }
+    io.err(`k8s: namespace ${plan.namespace}: store, ${Object.keys(plan.nodeClaims).length} node claim(s), driver job (image ${plan.image}); ${configFiles[BENCH_KEY]!.length} bytes of bench\n`);
+    const pod = await waitForDriverPod(core, plan, io, () => interrupted);
+    const decoder = new ReportDecoder();
+    if (pod !== null) {
+      io.err(`k8s: following the driver (pod ${pod})\n`);
+      await followLogs(kc, core, plan.namespace, pod, (line) => {
+        if (!decoder.feed(line)) io.err(`${line}\n`);
+      }, () => performance.now() - abortedAt > 60_000);
+    }
+    const final = pod === null ? null : await readPod(core, plan.namespace, pod);
+    const code = final === null ? null : exitCode(final);
+    if (!decoder.done) {
+      const why = final === null ? 'no driver pod' : describePod(final);
+      throw new K8sBenchError(
+        `the driver ended without a complete report (${why}); its log is above; ${opts.k8s.keepNamespace ? `inspect with: kubectl -n ${plan.namespace} get pods,events` : 'rerun with --keep-namespace to inspect its pods'}`,
+      );
+    }
+    const { 'stdout.txt': summary, ...files } = decoder.files();
+    const partial = interrupted || code === 130;
+    const dir = writeReport(opts.outDir, files);
+    io.out(summary ?? '');
+    io.out(`Report: ${dir}${partial ? ' (partial)' : ''}\n`);
+    return partial ? 130 : code === 0 || code === null ? 0 : 1;
+  } finally {
+    io.signal?.removeEventListener('abort', onAbort);
+    if (opts.k8s.keepNamespace && !interrupted) io.err(`k8s: kept namespace ${plan.namespace}; delete it with: kubectl delete namespace ${plan.namespace}\n`);
+    else await deleteNamespace();
+  }
+}
+
+function randomToken(): string {
+  return randomBytes(24).toString('hex');
+}
+
+/** Fails early, with the fix, when a pool's RuntimeClass is missing (the usual cause: the cluster was not made by scripts/cluster-up.sh). */
+async function checkRuntimeClasses(kc: KubeConfig, opts: BenchOptions): Promise<void> {
+  const api = kc.makeApiClient(NodeV1Api);
+  for (const name of new Set(opts.scenario.pools.map((p) => p.runtimeClass))) {
+    try {
+      await api.readRuntimeClass({ name });
+    } catch (err) {
+      const status = apiStatus(err);
+      if (status === 404) {
+        throw new K8sBenchError(`the cluster has no RuntimeClass "${name}" (the scenario's pools run on it): create the cluster with scripts/cluster-up.sh, which installs gVisor and RuntimeClass gvisor`);
+      }
+      // Not allowed to look (403) or another hiccup: the worker pods will say so if it is really missing.
+      if (status !== 403) throw new K8sBenchError(`reading RuntimeClass ${name} failed: ${apiErrorText(err)}`);
+    }
+  }
+}
+
+/**
+ * Picks a cluster node for each scenario node's claim, round robin over the
+ * schedulable nodes, so each claim is provisioned before the first worker
+ * needs it, and scenario nodes spread over the cluster's nodes.
+ */
+async function pinClaims(core: CoreV1Api, plan: RunPlan, io: BenchIo): Promise<Record<string, string>> {
+  let nodes: string[];
+  try {
+    const list = await core.listNode();
+    nodes = list.items
+      .filter((n) => n.spec?.unschedulable !== true && !(n.spec?.taints ?? []).some((t) => t.effect === 'NoSchedule' || t.effect === 'NoExecute'))
+      .map((n) => n.metadata?.name ?? '')
+      .filter((n) => n.length > 0)
+      .sort();
+  } catch (err) {
+    io.err(`k8s: cannot list nodes (${apiErrorText(err)}); node claims bind where their first worker lands\n`);
+    return {};
+  }
+  if (nodes.length === 0) return {};
+  return Object.fromEntries(Object.values(plan.nodeClaims).map((claim, i) => [claim, nodes[i % nodes.length]!]));
+}
+
+async function readPod(core: CoreV1Api, namespace: string, name: string): Promise<V1Pod | null> {
+  try {
+    return await core.readNamespacedPod({ namespace, name });
+  } catch {
+    return null;
+  }
+}
+
+/** Waits until the driver's pod runs (or already ended); fails with the reason when it cannot start. */
+async function waitForDriverPod(core: CoreV1Api, plan: RunPlan, io: BenchIo, stop: () => boolean): Promise<string | null> {
+  const selector = `${RUN_LABEL}=${labelValue(plan.runId)},${COMPONENT_LABEL}=driver`;
+  const t0 = performance.now();
+  let last = '';
+  let errors = 0;
+  while (!stop()) {
+    let pod: V1Pod | undefined;
+    try {
+      pod = (await core.listNamespacedPod({ namespace: plan.namespace, labelSelector: selector })).items[0];
+      errors = 0;
+    } catch (err) {
+      if (++errors > 10) throw new K8sBenchError(`watching for the driver pod failed: ${apiErrorText(err)}`);
+    }
+    if (pod !== undefined) {
+      const name = pod.metadata?.name ?? '';
+      const fatal = fatalWaiting(pod);
+      if (fatal !== null) {
+        throw new K8sBenchError(
+          `the driver cannot start: ${fatal}\n  Is the image ${plan.image} loaded into the cluster? scripts/cluster-up.sh builds and loads it (scripts/build-image.sh alone after a code change).`,
+        );
+      }
+      if (pod.status?.phase === 'Running' || ended(pod)) return name;
+      const now = describePod(pod);
+      if (now !== last && performance.now() - t0 > 10_000) io.err(`k8s: driver pod ${name}: ${now}\n`);
+      last = now;
+    }
+    if (performance.now() - t0 > 300_000) {
+      throw new K8sBenchError(`the driver pod did not start within 300 s (${last || 'no pod was created'}); see: kubectl -n ${plan.namespace} describe job driver`);
+    }
+    await sleep(1_000);
+  }
+  return null;
+}
+
+/**
+ * Follows a pod's log to its end, line by line, through the API server.
+ * If the stream breaks while the pod still runs, it reads the log again and
+ * skips the lines already seen; once the pod has ended, one last read picks
+ * up anything the stream missed.
+ */
+async function followLogs(kc: KubeConfig, core: CoreV1Api, namespace: string, pod: string, onLine: (line: string) => void, giveUp: () => boolean): Promise<void> {
+  const log = new Log(kc);
+  let seen = 0;
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const current = await readPod(core, namespace, pod);
+    const podEnded = current === null || ended(current);
+    const stream = new PassThrough();
+    let count = 0;
+    const closed = new Promise<void>((resolve) => {
+      const lines = createInterface({ input: stream });
+      lines.on('line', (line) => {
+        count += 1;
+        if (count > seen) {
+          seen = count;
+          onLine(line);
+        }
+      });
+      lines.on('close', resolve);
+    });
+    let controller: AbortController | null = null;
+    try {
+      controller = await log.log(namespace, pod, 'driver', stream, { follow: !podEnded, pretty: false, timestamps: false });
+    } catch (err) {
+      stream.end();
+      if (current === null || apiStatus(err) === 404) return;
+      await sleep(1_000);
+      continue;
+    }
+    // A follow that hangs on a broken connection is cut once the pod is seen to have ended.
+    const watchdog = setInterval(() => {
+      void readPod(core, namespace, pod).then((p) => {
+        if (p === null || ended(p) || giveUp()) {
+          setTimeout(() => {
+            controller?.abort();
+            stream.end();
+          }, 3_000).unref();
+        }
+      });
+    }, 5_000);
+    await closed;
+    clearInterval(watchdog);
+    if (podEnded || giveUp()) return;
+    await sleep(500);
+  }
+}

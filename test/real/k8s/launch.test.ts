@@ -1,0 +1,201 @@
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parse as parseCsv } from 'csv-parse/sync';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseBenchArgs, type BenchIo } from '../../../real/main.ts';
+import { runK8sBench } from '../../../real/k8s/launch.ts';
+import { REPO, removeTempDirs, tempDir } from '../helpers.ts';
+import { FakeKube } from './fake-kube.ts';
+
+const TINY = `
+name: tiny-launch
+seed: 3
+duration: 40s
+cluster: {nodes: [{name: node-a, memory: 4Gi}, {name: node-b, memory: 4Gi}]}
+pools: [{name: p, replicas: 2, actorSlots: 2, worker: {memory: 64Mi}}]
+templates: [{name: t, pool: p, memory: 8Mi, snapshot: 8Mi, work: {kind: constant, value: 250ms}}]
+workload: [{template: t, actors: 5, arrivals: {kind: poisson, ratePerSec: 1.5}}]
+costs: substrate-kind
+policies:
+  - {name: ttl-suspend, placement: p2c, idle: {kind: ttl, ttl: 2s, action: suspend}, admission: {parkTimeout: 30s, maxParked: 100}, maxAttempts: 5}
+`;
+
+const ADMIN = 'admin-token-for-launch-tests';
+const IMAGE = 'actorsim:test';
+
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
+}
+
+function capture(signal?: AbortSignal): BenchIo & { stdout: () => string; stderr: () => string } {
+  let out = '';
+  let err = '';
+  return {
+    out: (t) => (out += t),
+    err: (t) => (err += t),
+    isoNow: () => new Date().toISOString(),
+    ...(signal === undefined ? {} : { signal }),
+    stdout: () => out,
+    stderr: () => err,
+  };
+}
+
+let fake: FakeKube;
+let dir: string;
+let scenarioFile: string;
+let kubeconfig: string;
+beforeAll(async () => {
+  dir = tempDir('k8s-launch');
+  fake = await FakeKube.start({ repo: REPO, workDir: join(dir, 'cluster'), adminToken: ADMIN, images: [IMAGE] });
+  scenarioFile = join(dir, 'tiny.yaml');
+  writeFileSync(scenarioFile, TINY);
+  kubeconfig = fake.kubeconfig(ADMIN, join(dir, 'admin.kubeconfig'));
+});
+afterAll(async () => {
+  await fake?.close();
+  removeTempDirs();
+});
+
+async function untilGone(namespace: string): Promise<boolean> {
+  for (let i = 0; i < 200; i++) {
+    if (!fake.list('namespaces').some((n) => n.metadata.name === namespace)) return true;
+    await sleep(50);
+  }
+  return false;
+}
+
+describe('bench:cluster --backend k8s against a fake cluster', () => {
+  it('runs the driver as a Job, streams the report back through its log, writes it locally and deletes the namespace', async () => {
+    const out = join(dir, 'report');
+    const io = capture();
+    const opts = parseBenchArgs(['--backend', 'k8s', '--scenario', scenarioFile, '--speedup', '4', '--out', out, '--image', IMAGE, '--kubeconfig', kubeconfig], io)!;
+    let deleted = '';
+    const deleter = (async () => {
+      // Mid-run, a worker pod is deleted from outside.
+      for (let i = 0; i < 400 && deleted === ''; i++) {
+        await sleep(50);
+        const running = fake.list('pods').filter((p) => p.metadata.labels?.['app.kubernetes.io/component'] === 'worker' && p.status?.phase === 'Running');
+        if (running.length >= 2) {
+          await sleep(2_000);
+          deleted = running[0]!.metadata.name;
+          fake.deletePod(running[0]!.metadata.namespace, deleted);
+        }
+      }
+    })();
+    const code = await runK8sBench(opts, io, { workerPort: await freePort(), storePort: await freePort(), startTimeoutMs: 60_000 });
+    await deleter;
+    if (process.env.K8S_TEST_DEBUG) console.log(`${io.stderr()}\n----\n${io.stdout()}`);
+    expect(code, io.stderr()).toBe(0);
+    expect(deleted).not.toBe('');
+    for (const f of ['summary.csv', 'measured.csv', 'run.json', 'invocations.csv']) expect(existsSync(join(out, f)), f).toBe(true);
+    const run = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
+    expect(run.backend).toBe('k8s');
+    expect(run.partial).toBe(false);
+    const [row] = parseCsv(readFileSync(join(out, 'summary.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
+    expect(Number(row!.workers_lost)).toBe(1);
+    expect(Number(row!.invocations)).toBeGreaterThan(20);
+    const measured = parseCsv(readFileSync(join(out, 'measured.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
+    expect(Number(measured.find((m) => m.primitive === 'worker-start')!.count)).toBeGreaterThanOrEqual(3);
+    // What the user sees: the driver's progress on stderr, the summary and the report folder on stdout.
+    expect(io.stderr()).toContain(`pod ${deleted} is being deleted`);
+    expect(io.stdout()).toMatch(/^ttl-suspend: served \d+\/\d+/m);
+    expect(io.stdout()).toContain(`Report: ${out}`);
+    expect(io.stdout()).not.toContain('@@actorsim-report');
+    // The namespace is gone, with every pod in it.
+    const ns = run.k8s.namespace as string;
+    expect(await untilGone(ns)).toBe(true);
+    expect(fake.list('pods', ns)).toEqual([]);
+    // Who did what: the launcher as the user; the driver as its service account, within its Role.
+    const driverCalls = fake.requests.filter((r) => r.user === `system:serviceaccount:${ns}:driver`);
+    expect(driverCalls.length).toBeGreaterThan(5);
+    expect(driverCalls.filter((r) => r.status === 403)).toEqual([]);
+    expect(new Set(driverCalls.map((r) => r.path.split('?')[0]!.replace(/\/pods\/.*$/, '/pods/NAME')))).toEqual(new Set([`/api/v1/namespaces/${ns}/pods`, `/api/v1/namespaces/${ns}/pods/NAME`]));
+    expect(fake.requests.some((r) => r.user === 'admin' && r.path.startsWith(`/api/v1/namespaces/${ns}/pods/driver-`) && r.path.includes('/log?') && r.path.includes('follow=true'))).toBe(true);
+    expect(fake.unhandled).toEqual([]);
+  });
+
+  it('on Ctrl-C deletes the namespace at once and still writes the partial report the driver streams as it stops', async () => {
+    const out = join(dir, 'partial');
+    const controller = new AbortController();
+    const io = capture(controller.signal);
+    const opts = parseBenchArgs(['--backend', 'k8s', '--scenario', scenarioFile, '--speedup', '1', '--out', out, '--image', IMAGE, '--kubeconfig', kubeconfig], io)!;
+    const aborter = (async () => {
+      for (let i = 0; i < 600; i++) {
+        await sleep(50);
+        if (/ttl-suspend|outcomes|lost/.test(io.stderr()) || fake.list('pods').some((p) => p.metadata.labels?.['app.kubernetes.io/component'] === 'worker' && p.status?.phase === 'Running')) break;
+      }
+      await sleep(3_000);
+      controller.abort();
+    })();
+    const t0 = performance.now();
+    const code = await runK8sBench(opts, io, { workerPort: await freePort(), storePort: await freePort(), startTimeoutMs: 60_000 });
+    await aborter;
+    if (process.env.K8S_TEST_DEBUG) console.log(`${io.stderr()}\n----\n${io.stdout()}`);
+    expect(code, io.stderr()).toBe(130);
+    // The scenario is 40 s of traffic: the run ended on the interrupt, not by itself.
+    expect(performance.now() - t0).toBeLessThan(35_000);
+    const run = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
+    expect(run.partial).toBe(true);
+    expect(io.stdout()).toContain('(partial)');
+    expect(await untilGone(run.k8s.namespace)).toBe(true);
+  });
+
+  it('says what is missing when the RuntimeClass or the image is not there', async () => {
+    const bare = await FakeKube.start({ repo: REPO, workDir: join(dir, 'bare'), adminToken: ADMIN, images: [], runtimeClasses: [] });
+    try {
+      const kc = bare.kubeconfig(ADMIN, join(dir, 'bare.kubeconfig'));
+      const io = capture();
+      const opts = parseBenchArgs(['--backend', 'k8s', '--scenario', scenarioFile, '--out', join(dir, 'none'), '--kubeconfig', kc], io)!;
+      await expect(runK8sBench(opts, io)).rejects.toThrow(/no RuntimeClass "gvisor".*scripts\/cluster-up\.sh/s);
+    } finally {
+      await bare.close();
+    }
+    const noImage = await FakeKube.start({ repo: REPO, workDir: join(dir, 'no-image'), adminToken: ADMIN, images: [] });
+    try {
+      const kc = noImage.kubeconfig(ADMIN, join(dir, 'no-image.kubeconfig'));
+      const io = capture();
+      const opts = parseBenchArgs(['--backend', 'k8s', '--scenario', scenarioFile, '--out', join(dir, 'none'), '--kubeconfig', kc], io)!;
+      await expect(runK8sBench(opts, io)).rejects.toThrow(/ErrImageNeverPull[\s\S]*actorsim:dev[\s\S]*scripts\/cluster-up\.sh/);
+      // The failed run cleaned up after itself.
+      expect(noImage.list('namespaces').every((n) => n.status.phase === 'Terminating')).toBe(true);
+    } finally {
+      await noImage.close();
+    }
+  });
+});
+
+describe('bench:cluster --backend k8s without a cluster', () => {
+  it('exits non-zero within seconds, naming scripts/cluster-up.sh and --backend local', async () => {
+    const port = await freePort();
+    const kc = join(tempDir('no-cluster'), 'kubeconfig');
+    writeFileSync(
+      kc,
+      `apiVersion: v1\nkind: Config\nclusters: [{name: gone, cluster: {server: "https://127.0.0.1:${port}", insecure-skip-tls-verify: true}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: gone, context: {cluster: gone, user: u}}]\ncurrent-context: gone\n`,
+    );
+    const t0 = performance.now();
+    const child = spawn(process.execPath, ['--import', 'tsx', 'real/cli.ts', '--backend', 'k8s'], { cwd: REPO, env: { ...process.env, KUBECONFIG: kc }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const code = await new Promise<number | null>((resolve) => {
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      child.on('exit', (c) => {
+        clearTimeout(timer);
+        resolve(c);
+      });
+    });
+    const seconds = (performance.now() - t0) / 1000;
+    expect(code, stderr).toBe(1);
+    expect(seconds).toBeLessThan(20);
+    expect(stderr).toContain('scripts/cluster-up.sh');
+    expect(stderr).toContain('--backend local');
+    expect(stderr).toContain(`127.0.0.1:${port}`);
+    expect(stderr).not.toMatch(/^\s+at /m);
+  });
+});
