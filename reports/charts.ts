@@ -1,0 +1,460 @@
+import type { TopLevelSpec } from 'vega-lite';
+import type { Slo } from '../scenarios/scenario.ts';
+import { downsampleSamples, latencyCdf } from './chart-data.ts';
+import { cell } from './format.ts';
+import { paretoFront, type CostColumn } from './pareto.ts';
+import type { ReportRun } from './report-input.ts';
+import type { SummaryRow } from './summary.ts';
+
+/** The charts of a report, in the order they appear. */
+export type ChartKey = 'cdf' | 'cost' | 'timeline' | 'paths';
+
+/** What each chart shows, one line each: the caption in report.html and the chart list in summary.md. */
+export const CHART_CAPTIONS: Readonly<Record<ChartKey, { readonly title: string; readonly caption: string }>> = {
+  cdf: {
+    title: 'Latency distribution',
+    caption:
+      'Share of served invocations (after warm-up) at or under each latency, per policy set: the whole distribution on the left, the tail from p90 to p99.9 on the right (log latency axes; dashed lines are SLO goals).',
+  },
+  cost: {
+    title: 'Cost against tail latency',
+    caption:
+      'Each policy set’s p99 latency against its memory cost (GiB-hours) and its worker-hours; the grey staircase joins the Pareto front (no other set is both cheaper and faster), whose points are filled (and named where there is room); the ringed point is the recommendation.',
+  },
+  timeline: {
+    title: 'Workers and resident actors over time',
+    caption: 'Workers running and actors resident on them, per policy set over the simulated run (peak of each interval; each panel has its own scale).',
+  },
+  paths: {
+    title: 'How invocations were served',
+    caption: 'Share of invocations per path, per policy set: warm (resident), resumed from a local or an external snapshot, from the golden snapshot, cold boot, or rejected.',
+  },
+};
+
+const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif';
+const INK = '#1f2933';
+const MUTED = '#52606d';
+const GRID = '#e4e7eb';
+
+// Tableau 10, then ten more that stay apart from it; policy sets keep one colour across every chart.
+const PALETTE = [
+  '#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac',
+  '#1f3b73', '#a0522d', '#7b3294', '#2a9d8f', '#8c6d1f', '#c2185b', '#5c6bc0', '#6b8e23', '#d35400', '#546e7a',
+];
+
+/** Paths in the order they stack, with colours that read from good (green) to bad (red). */
+const PATHS: readonly { readonly column: keyof SummaryRow; readonly label: string; readonly color: string }[] = [
+  { column: 'warm', label: 'warm', color: '#59a14f' },
+  { column: 'resume_local', label: 'resume local', color: '#8cd17d' },
+  { column: 'resume_external', label: 'resume external', color: '#4e79a7' },
+  { column: 'golden', label: 'golden', color: '#edc948' },
+  { column: 'cold_boot', label: 'cold boot', color: '#f28e2b' },
+  { column: 'rejected', label: 'rejected', color: '#e15759' },
+];
+
+const CONFIG = {
+  font: FONT,
+  background: '#ffffff',
+  padding: 8,
+  view: { stroke: null },
+  axis: {
+    labelColor: MUTED,
+    titleColor: INK,
+    gridColor: GRID,
+    domainColor: '#9aa5b1',
+    tickColor: '#9aa5b1',
+    labelFontSize: 11,
+    titleFontSize: 12,
+    titleFontWeight: 600,
+    titlePadding: 8,
+  },
+  legend: { labelColor: INK, titleColor: INK, labelFontSize: 11, titleFontSize: 12, labelLimit: 320, symbolStrokeWidth: 2.5 },
+  title: { color: INK, fontSize: 13, fontWeight: 600, anchor: 'start' },
+} as const;
+
+/** The policy legend: under the chart, in columns, so long policy names fit. */
+const LEGEND = { orient: 'bottom', columns: 3, symbolSize: 160, columnPadding: 24, symbolOpacity: 1 } as const;
+
+/** Width of a full-width chart's plotting area in px; the page scales SVGs down to fit. */
+const WIDTH = 1030;
+
+/** Policy colours shared by every chart. */
+function colorScale(policies: readonly string[]): { domain: string[]; range: string[] } {
+  return { domain: [...policies], range: policies.map((_, i) => PALETTE[i % PALETTE.length]!) };
+}
+
+/** Tick values 1-2-5 per decade within [lo, hi], so a log axis is labelled in round numbers. */
+function logTicks(lo: number, hi: number): number[] {
+  const ticks: number[] = [];
+  if (!(lo > 0) || !(hi >= lo)) return ticks;
+  for (let e = Math.floor(Math.log10(lo)); e <= Math.ceil(Math.log10(hi)); e++) {
+    for (const m of [1, 2, 5]) {
+      const v = Number((m * 10 ** e).toPrecision(6));
+      if (v >= lo * 0.999 && v <= hi * 1.001) ticks.push(v);
+    }
+  }
+  return ticks;
+}
+
+// Round durations in ms: 1-2-5 below a second, then what clocks show (30 s, 1 min, 2 min, 5 min, ...).
+const TIME_TICKS_MS = [
+  1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 20_000, 30_000, 60_000, 120_000, 300_000, 600_000, 1_200_000, 1_800_000, 3_600_000,
+  7_200_000, 18_000_000, 36_000_000, 86_400_000,
+];
+
+/** Tick values for a log latency axis within [lo, hi], in round durations. */
+function timeTicks(lo: number, hi: number): number[] {
+  return TIME_TICKS_MS.filter((v) => v >= lo * 0.999 && v <= hi * 1.001);
+}
+
+// Vega expression that labels a millisecond value as "250 ms", "2 s", "5 min".
+const MS_LABEL =
+  "datum.value >= 3600000 ? format(datum.value / 3600000, '~r') + ' h' : datum.value >= 60000 ? format(datum.value / 60000, '~r') + ' min' : datum.value >= 1000 ? format(datum.value / 1000, '~r') + ' s' : format(datum.value, '~r') + ' ms'";
+
+/** Whether values spread enough that a log axis shows them better than a linear one. */
+function wantsLog(values: readonly number[]): boolean {
+  const v = values.filter((x) => x > 0 && Number.isFinite(x));
+  return v.length > 1 && Math.max(...v) / Math.min(...v) > 4;
+}
+
+/** The latency goals of an SLO, as vertical rules on latency axes. */
+function sloRules(slo: Slo | undefined): { goal: string; ms: number }[] {
+  if (slo === undefined) return [];
+  const rules: { goal: string; ms: number }[] = [];
+  for (const k of ['p50', 'p90', 'p99'] as const) {
+    const v = slo[k];
+    if (v !== undefined) rules.push({ goal: `${k} goal`, ms: v });
+  }
+  return rules;
+}
+
+/** Latency CDF per policy set: the whole distribution and the tail on a "nines" axis. */
+export function cdfSpec(runs: readonly ReportRun[], policies: readonly string[], slo?: Slo): TopLevelSpec {
+  const points: { policy: string; ms: number; fraction: number; nines: number }[] = [];
+  let minN = Number.POSITIVE_INFINITY;
+  let tailLo = Number.POSITIVE_INFINITY;
+  for (const run of runs) {
+    const cdf = latencyCdf(run.replies, run.warmupMs ?? 0, 200);
+    if (cdf.served > 0) minN = Math.min(minN, cdf.served);
+    const p90 = cdf.points.find((p) => p.fraction >= 0.9);
+    if (p90 !== undefined) tailLo = Math.min(tailLo, p90.latencyMs);
+    for (const p of cdf.points) {
+      // The maximum has 1 - F = 0: put it past the last nine shown, where it is clipped.
+      const nines = p.fraction >= 1 ? 9 : -Math.log10(1 - p.fraction);
+      points.push({ policy: run.policy, ms: p.latencyMs, fraction: p.fraction, nines });
+    }
+  }
+  const rules = sloRules(slo);
+  const all = [...points.map((p) => p.ms), ...rules.map((r) => r.ms)];
+  let lo = all.length > 0 ? Math.min(...all) : 1;
+  let hi = all.length > 0 ? Math.max(...all) : 1000;
+  // A log axis needs a range: every latency the same (or none) still gets one.
+  if (!(hi > lo)) [lo, hi] = [lo / 2, hi * 2];
+  // The tail panel starts at the lowest p90, so its latencies get the panel's whole width.
+  const tailDomain: [number, number] = Number.isFinite(tailLo) && tailLo < hi ? [tailLo / 1.1, hi * 1.05] : [lo, hi];
+  // Show nines only as deep as the smallest run can resolve: p99.9 needs 1,000 latencies.
+  const topNines = Number.isFinite(minN) ? Math.max(2, Math.min(3, Math.floor(Math.log10(minN) * 10) / 10)) : 3;
+  const x = (domain: [number, number]) =>
+    ({
+      field: 'ms',
+      type: 'quantitative',
+      title: 'latency (log scale)',
+      scale: { type: 'log', domain, nice: false },
+      axis: { values: timeTicks(domain[0], domain[1]), labelExpr: MS_LABEL, grid: true, labelOverlap: true },
+    }) as const;
+  const color = { field: 'policy', type: 'nominal', title: 'policy set', scale: colorScale(policies), legend: LEGEND } as const;
+  const line = { type: 'line', interpolate: 'linear', strokeWidth: 2, clip: true, strokeJoin: 'round' } as const;
+  // Labels at the foot of the rules, right of them: a CDF rises to the left of its goal, so that corner is empty;
+  // near the right edge, left of them, so they are not cut off.
+  const ruleLayers = (yBottom: number, domain: [number, number]) => {
+    // A goal outside the panel would only show a clipped label at its edge.
+    const shown = rules.filter((r) => r.ms >= domain[0] && r.ms <= domain[1]);
+    if (shown.length === 0) return [];
+    const nearRight = (ms: number): boolean => scaleFraction({ type: 'log', domain }, ms) > 0.85;
+    const label = (align: 'left' | 'right') => ({
+      data: { values: shown.filter((r) => nearRight(r.ms) === (align === 'right')).map((r) => ({ ...r, y: yBottom })) },
+      mark: { type: 'text', align, dx: align === 'left' ? 4 : -4, dy: -4, baseline: 'bottom', color: MUTED, fontSize: 10.5, clip: true },
+      encoding: { x: { field: 'ms', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' }, text: { field: 'goal' } },
+    });
+    return [
+      {
+        data: { values: shown },
+        mark: { type: 'rule', strokeDash: [5, 4], color: '#7b8794', strokeWidth: 1.3, clip: true },
+        encoding: { x: { field: 'ms', type: 'quantitative' } },
+      },
+      label('left'),
+      label('right'),
+    ];
+  };
+  const panelWidth = Math.floor((WIDTH - 60) / 2);
+  return {
+    config: CONFIG,
+    data: { values: points },
+    hconcat: [
+      {
+        width: panelWidth,
+        height: 320,
+        title: 'All served invocations',
+        layer: [
+          {
+            mark: line,
+            encoding: {
+              x: x([lo, hi]),
+              y: { field: 'fraction', type: 'quantitative', title: 'share at or under', scale: { domain: [0, 1] }, axis: { format: '%', values: [0, 0.25, 0.5, 0.75, 0.9, 1] } },
+              color,
+            },
+          },
+          ...ruleLayers(0, [lo, hi]),
+        ],
+      },
+      {
+        width: panelWidth,
+        height: 320,
+        title: 'The tail, from p90',
+        layer: [
+          {
+            mark: line,
+            encoding: {
+              x: x(tailDomain),
+              y: {
+                field: 'nines',
+                type: 'quantitative',
+                title: 'percentile',
+                scale: { domain: [1, topNines], nice: false },
+                axis: {
+                  values: [1, 1.30103, 2, 2.30103, 3].filter((v) => v <= topNines + 1e-9),
+                  labelExpr: "'p' + format(100 - 100 * pow(10, -datum.value), '.3~f')",
+                },
+              },
+              color,
+            },
+          },
+          ...ruleLayers(1, tailDomain),
+        ],
+      },
+    ],
+    resolve: { scale: { color: 'shared', x: 'independent' } },
+  } as TopLevelSpec;
+}
+
+/** p99 against cost, one panel per cost measure, with each panel's Pareto front. */
+export function costSpec(rows: readonly SummaryRow[], policies: readonly string[], slo?: Slo, recommended?: string): TopLevelSpec {
+  const panel = (column: CostColumn, title: string) => {
+    const front = new Set(paretoFront(rows, column).map((r) => String(r.policy)));
+    const points = rows
+      .map((r) => ({ policy: String(r.policy), cost: cell(r, column) / 3600, p99: cell(r, 'p99_ms'), front: front.has(String(r.policy)) }))
+      .filter((p) => Number.isFinite(p.cost) && p.cost > 0 && Number.isFinite(p.p99) && p.p99 > 0);
+    const frontPoints = points.filter((p) => p.front).sort((a, b) => a.cost - b.cost || a.p99 - b.p99);
+    const costs = points.map((p) => p.cost);
+    const p99s = [...points.map((p) => p.p99), ...(slo?.p99 === undefined ? [] : [slo.p99])];
+    const xAxis = valueAxis(costs, title, logTicks, { format: '~s' });
+    const yAxis = valueAxis(p99s, 'p99 latency', timeTicks, { labelExpr: MS_LABEL });
+    const x = { field: 'cost', type: 'quantitative', ...xAxis } as const;
+    const y = { field: 'p99', type: 'quantitative', ...yAxis } as const;
+    const cLo = xAxis.scale.domain[0];
+    const labels = frontLabels(frontPoints, recommended, (p) => ({ x: scaleFraction(xAxis.scale, p.cost) * PANEL_WIDTH, y: (1 - scaleFraction(yAxis.scale, p.p99)) * PANEL_HEIGHT }));
+    const color = { field: 'policy', type: 'nominal', title: 'policy set', scale: colorScale(policies), legend: LEGEND } as const;
+    const layers: unknown[] = [
+      {
+        data: { values: frontPoints },
+        mark: { type: 'line', interpolate: 'step-after', color: '#9aa5b1', strokeWidth: 6, opacity: 0.45, strokeCap: 'round', strokeJoin: 'round' },
+        encoding: { x, y, order: { field: 'cost', type: 'quantitative' } },
+      },
+      {
+        data: { values: points.filter((p) => !p.front) },
+        mark: { type: 'point', filled: false, size: 90, strokeWidth: 2.2 },
+        encoding: { x, y, color },
+      },
+      {
+        data: { values: frontPoints },
+        mark: { type: 'point', filled: true, size: 120, opacity: 1, stroke: '#ffffff', strokeWidth: 1 },
+        encoding: { x, y, color },
+      },
+      {
+        data: { values: labels.filter((l) => l.align === 'left') },
+        mark: { type: 'text', align: 'left', baseline: 'middle', dx: 9, dy: -9, fontSize: 10.5, color: INK, limit: 420 },
+        encoding: { x, y, text: { field: 'label' } },
+      },
+      {
+        data: { values: labels.filter((l) => l.align === 'right') },
+        mark: { type: 'text', align: 'right', baseline: 'middle', dx: -9, dy: -9, fontSize: 10.5, color: INK, limit: 420 },
+        encoding: { x, y, text: { field: 'label' } },
+      },
+    ];
+    if (slo?.p99 !== undefined) {
+      layers.push(
+        { data: { values: [{ p99: slo.p99 }] }, mark: { type: 'rule', strokeDash: [5, 4], color: '#7b8794', strokeWidth: 1.3 }, encoding: { y: { field: 'p99', type: 'quantitative' } } },
+        {
+          data: { values: [{ p99: slo.p99, cost: cLo, label: 'p99 goal' }] },
+          mark: { type: 'text', align: 'left', baseline: 'bottom', dx: 4, dy: -3, fontSize: 10.5, color: MUTED },
+          encoding: { x, y, text: { field: 'label' } },
+        },
+      );
+    }
+    if (recommended !== undefined) {
+      const rec = points.filter((p) => p.policy === recommended);
+      layers.push({ data: { values: rec }, mark: { type: 'point', filled: false, size: 420, strokeWidth: 2, color: INK }, encoding: { x, y } });
+    }
+    return { width: PANEL_WIDTH, height: PANEL_HEIGHT, title, layer: layers };
+  };
+  return {
+    config: CONFIG,
+    hconcat: [panel('gib_seconds', 'GiB-hours'), panel('worker_seconds', 'worker-hours')],
+    resolve: { scale: { color: 'shared' }, legend: { color: 'shared' } },
+  } as TopLevelSpec;
+}
+
+const PANEL_WIDTH = Math.floor((WIDTH - 60) / 2);
+const PANEL_HEIGHT = 320;
+
+/** Where a value falls along a scale, from 0 (domain start) to 1 (domain end). */
+function scaleFraction(scale: { type: 'log' | 'linear'; domain: [number, number] }, v: number): number {
+  const [lo, hi] = scale.domain;
+  return scale.type === 'log' ? Math.log(v / lo) / Math.log(hi / lo) : (v - lo) / (hi - lo);
+}
+
+/**
+ * Labels for the Pareto front's points that do not run into each other: the
+ * recommended point first, then the two ends of the front, then the rest by
+ * cost, each kept only if its box (estimated, as Vega estimates text without
+ * a canvas) overlaps no marker and no label kept before. Points on the right part of a panel
+ * are labelled on their left so labels stay inside the chart. Points with the
+ * same numbers share one label naming them all.
+ */
+function frontLabels(
+  front: readonly { policy: string; cost: number; p99: number }[],
+  recommended: string | undefined,
+  at: (p: { cost: number; p99: number }) => { x: number; y: number },
+): { cost: number; p99: number; label: string; align: 'left' | 'right' }[] {
+  const spots = new Map<string, { cost: number; p99: number; label: string; policies: string[] }>();
+  for (const p of front) {
+    const key = `${p.cost.toPrecision(4)}|${p.p99.toPrecision(4)}`;
+    const s = spots.get(key);
+    if (s === undefined) spots.set(key, { cost: p.cost, p99: p.p99, label: p.policy, policies: [p.policy] });
+    else {
+      s.label += `, ${p.policy}`;
+      s.policies.push(p.policy);
+    }
+  }
+  const all = [...spots.values()];
+  const rank = (s: (typeof all)[number], i: number): number =>
+    recommended !== undefined && s.policies.includes(recommended) ? -2 : i === 0 || i === all.length - 1 ? -1 : i;
+  const order = all.map((s, i) => ({ s, r: rank(s, i) })).sort((a, b) => a.r - b.r);
+  // Every point is an obstacle too, so no label is printed across a marker.
+  const kept = all.map((s) => {
+    const { x, y } = at(s);
+    return { x0: x - 5, x1: x + 5, y0: y - 5, y1: y + 5 };
+  });
+  const out: { cost: number; p99: number; label: string; align: 'left' | 'right' }[] = [];
+  for (const { s } of order) {
+    const { x, y } = at(s);
+    const w = Math.min(420, s.label.length * 6.2);
+    const align = x > PANEL_WIDTH * 0.6 ? 'right' : 'left';
+    const box = align === 'left' ? { x0: x + 9, x1: x + 9 + w, y0: y - 16, y1: y - 2 } : { x0: x - 9 - w, x1: x - 9, y0: y - 16, y1: y - 2 };
+    if (kept.some((k) => box.x0 < k.x1 && k.x0 < box.x1 && box.y0 < k.y1 && k.y0 < box.y1)) continue;
+    kept.push(box);
+    out.push({ cost: s.cost, p99: s.p99, label: s.label, align });
+  }
+  return out;
+}
+
+/**
+ * Scale and axis for a scatter's values: log when they spread over more than
+ * a factor of 4 (dedicated pods against a shared pool is 10-100x), linear
+ * otherwise, where a log axis would show a single tick. Either way with room
+ * around the points so markers stay off the edges.
+ */
+function valueAxis(
+  values: readonly number[],
+  title: string,
+  ticks: (lo: number, hi: number) => number[],
+  label: { readonly format?: string; readonly labelExpr?: string },
+): { title: string; scale: { type: 'log' | 'linear'; domain: [number, number]; nice: boolean; zero?: boolean }; axis: Record<string, unknown> } {
+  const v = values.filter((x) => x > 0 && Number.isFinite(x));
+  const lo = v.length > 0 ? Math.min(...v) : 1;
+  const hi = v.length > 0 ? Math.max(...v) : 10;
+  if (wantsLog(v)) {
+    const domain: [number, number] = [lo / 1.25, hi * 1.25];
+    return { title: `${title} (log scale)`, scale: { type: 'log', domain, nice: false }, axis: { ...label, values: ticks(domain[0], domain[1]), grid: true } };
+  }
+  const pad = Math.max((hi - lo) * 0.15, hi * 0.03);
+  const domain: [number, number] = [Math.max(0, lo - pad), hi + pad];
+  return { title, scale: { type: 'linear', domain, nice: false, zero: false }, axis: { ...label, tickCount: 5, grid: true } };
+}
+
+/**
+ * Workers and resident actors over time, one small panel per policy set.
+ * Panels are concatenated rather than faceted: a wrapped facet draws x axes
+ * under the empty cells of its last row.
+ */
+export function timelineSpec(runs: readonly ReportRun[]): TopLevelSpec {
+  const columns = runs.length <= 1 ? 1 : runs.length <= 4 ? 2 : 3;
+  const spacing = 44;
+  const gutter = 48;
+  const width = Math.floor((WIDTH - spacing * (columns - 1)) / columns) - gutter;
+  const series = { domain: ['resident actors', 'workers'], range: ['#f28e2b', '#1f3b73'] };
+  const x = { field: 'hours', type: 'quantitative', title: null, axis: { grid: false, tickCount: 6, labelExpr: "datum.value + ' h'", labelFlush: true } } as const;
+  // Same gutter for every panel, no label overhanging the top and lines clipped to the panel: a panel's title sits
+  // above everything it draws, so a label or a line's stroke above the top edge would shift one title off its neighbours.
+  const yAxis = { format: ',~r', tickCount: 4, tickMinStep: 1, minExtent: 40, labelFlush: true };
+  const panel = (run: ReportRun) => ({
+    title: { text: run.policy, fontSize: 12, anchor: 'start', frame: 'group', offset: 6 },
+    width,
+    height: columns === 1 ? 220 : 140,
+    // About one point per two pixels of the panel: more would only add bytes (this chart is most of the page's weight).
+    data: { values: downsampleSamples(run.samples, Math.min(300, Math.round(width / 2))).map((s) => ({ hours: s.timeMs / 3_600_000, workers: s.workers, resident: s.resident })) },
+    layer: [
+      {
+        // Resident actors as a filled area, so the workers' line stays visible where the two are equal (one pod per agent).
+        mark: { type: 'area', interpolate: 'linear', opacity: 0.3, line: { strokeWidth: 1.2 }, clip: true },
+        encoding: {
+          x,
+          y: { field: 'resident', type: 'quantitative', title: null, axis: yAxis },
+          color: { datum: 'resident actors', scale: series, title: null, legend: { orient: 'top', symbolType: 'stroke', symbolStrokeWidth: 3, symbolOpacity: 1 } },
+        },
+      },
+      {
+        mark: { type: 'line', interpolate: 'linear', strokeWidth: 1.8, clip: true },
+        encoding: { x, y: { field: 'workers', type: 'quantitative', title: null }, color: { datum: 'workers', scale: series, title: null } },
+      },
+    ],
+  });
+  return {
+    config: CONFIG,
+    concat: runs.map(panel),
+    columns,
+    spacing: { row: 26, column: spacing },
+    resolve: { scale: { y: 'independent', color: 'shared' } },
+  } as TopLevelSpec;
+}
+
+/** Invocation paths as stacked shares, one bar per policy set. */
+export function pathsSpec(rows: readonly SummaryRow[]): TopLevelSpec {
+  const values: { policy: string; path: string; order: number; count: number; share: number }[] = [];
+  for (const r of rows) {
+    const total = PATHS.reduce((s, p) => s + (cell(r, p.column) || 0), 0);
+    PATHS.forEach((p, order) => {
+      const count = cell(r, p.column) || 0;
+      values.push({ policy: String(r.policy), path: p.label, order, count, share: total > 0 ? count / total : 0 });
+    });
+  }
+  return {
+    config: CONFIG,
+    data: { values },
+    width: WIDTH - 260,
+    height: { step: 26 },
+    mark: { type: 'bar', stroke: '#ffffff', strokeWidth: 0.5 },
+    encoding: {
+      y: { field: 'policy', type: 'nominal', title: null, sort: rows.map((r) => String(r.policy)), axis: { labelLimit: 260, labelFontSize: 11.5 } },
+      x: { field: 'share', type: 'quantitative', stack: 'zero', title: 'share of invocations', scale: { domain: [0, 1] }, axis: { format: '%', grid: true } },
+      color: {
+        field: 'path',
+        type: 'nominal',
+        title: null,
+        scale: { domain: PATHS.map((p) => p.label), range: PATHS.map((p) => p.color) },
+        legend: { orient: 'top', direction: 'horizontal' },
+      },
+      order: { field: 'order', type: 'quantitative' },
+    },
+  } as TopLevelSpec;
+}

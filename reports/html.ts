@@ -1,0 +1,207 @@
+import { CHART_CAPTIONS, cdfSpec, costSpec, pathsSpec, timelineSpec, type ChartKey } from './charts.ts';
+import { cell, formatCount, formatHours, formatMs, formatPercent, formatSlo } from './format.ts';
+import { paretoFront } from './pareto.ts';
+import { checkSlo, recommend, rejectedFraction, type Recommendation, type SloMetric } from './recommend.ts';
+import { rowsPerPolicy, runsPerPolicy } from './per-policy.ts';
+import type { ReportInput } from './report-input.ts';
+import type { SummaryRow } from './summary.ts';
+import { renderSvg } from './vega-svg.ts';
+
+/**
+ * Renders report.html: one self-contained file (styles inline, charts as
+ * inline SVG rendered here with Vega-Lite; no scripts, fonts or requests) so
+ * it opens offline and can be mailed or attached as it is. Async because
+ * Vega renders asynchronously.
+ */
+export async function renderHtmlReport(given: ReportInput): Promise<string> {
+  const input: ReportInput = { ...given, rows: rowsPerPolicy(given.rows), runs: runsPerPolicy(given.runs) };
+  const policies = input.rows.map((r) => String(r.policy));
+  const rec = input.slo === undefined ? undefined : recommend(input.rows, input.slo);
+  const recommended = rec?.kind === 'meets' ? rec.policy : undefined;
+  const charts: Record<ChartKey, string> = {
+    cdf: await renderSvg(cdfSpec(input.runs, policies, input.slo), 'cdf'),
+    cost: await renderSvg(costSpec(input.rows, policies, input.slo, recommended), 'cost'),
+    timeline: await renderSvg(timelineSpec(input.runs), 'timeline'),
+    paths: await renderSvg(pathsSpec(input.rows), 'paths'),
+  };
+  const title = `${input.scenario.name}: policy report`;
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${esc(title)}</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<main>
+${header(input)}
+${recommendation(input, rec)}
+${summaryTable(input, rec)}
+${(Object.keys(CHART_CAPTIONS) as ChartKey[]).map((k) => chartSection(k, charts[k], k === 'timeline' && input.seeds.length > 1 ? ' With several seeds, each panel shows the first seed.' : '')).join('\n')}
+<footer>Written by <code>npm run simulate</code>. This file is self-contained: it needs no network and no scripts. The numbers are in <code>summary.csv</code> beside it.</footer>
+</main>
+</body>
+</html>
+`;
+}
+
+function header(input: ReportInput): string {
+  const counts = [...new Set(input.rows.map((r) => cell(r, 'invocations')))].sort((a, b) => a - b);
+  const invocations =
+    counts.length === 0 ? '–' : counts.length === 1 ? `${formatCount(counts[0]!)} per policy set` : `${formatCount(counts[0]!)} to ${formatCount(counts[counts.length - 1]!)} per policy set`;
+  const meta: [string, string][] = [
+    [input.seeds.length === 1 ? 'Seed' : 'Seeds', input.seeds.length === 0 ? '–' : input.seeds.length === 1 ? String(input.seeds[0]) : `${input.seeds.join(', ')} (figures are means over seeds)`],
+    ['Policy sets', String(input.rows.length)],
+    ['Invocations', invocations],
+    ['SLO', input.slo === undefined ? 'none given' : formatSlo(input.slo)],
+  ];
+  return `<header>
+<p class="eyebrow">Agent runtime policy report</p>
+<h1>${esc(input.scenario.name)}</h1>
+${input.scenario.description.length > 0 ? `<p class="lede">${esc(input.scenario.description)}</p>` : ''}
+<dl class="meta">${meta.map(([k, v]) => `<div><dt>${esc(k)}</dt><dd>${esc(v)}</dd></div>`).join('')}</dl>
+</header>`;
+}
+
+function recommendation(input: ReportInput, rec: Recommendation | undefined): string {
+  if (input.slo === undefined || rec === undefined) {
+    return `<section class="rec rec-empty"><h2>Recommendation</h2><p>No SLO was given, so no policy set is recommended. Add <code>slo:</code> to the scenario or pass <code>--slo p99=1s</code> to name the cheapest policy set that meets a latency goal.</p></section>`;
+  }
+  const verdict = rec.kind === 'meets' ? 'The cheapest policy set that meets the SLO:' : 'No policy set meets the SLO. The closest:';
+  return `<section class="rec rec-${rec.kind}">
+<h2>Recommendation</h2>
+<p class="verdict">${esc(verdict)}</p>
+${rec.policy.length > 0 ? `<p class="rec-policy">${esc(rec.policy)}</p>` : ''}
+<p>${esc(rec.details)}</p>
+<p class="slo">SLO: ${esc(formatSlo(input.slo))}</p>
+</section>`;
+}
+
+interface Column {
+  readonly head: string;
+  readonly title?: string;
+  readonly value: (r: SummaryRow) => string;
+  /** The SLO constraint this column shows, to flag cells that miss it. */
+  readonly metric?: SloMetric;
+}
+
+const COLUMNS: readonly Column[] = [
+  { head: 'served', value: (r) => formatCount(cell(r, 'served')) },
+  { head: 'rejected', value: (r) => formatCount(cell(r, 'rejected')) + (cell(r, 'rejected') > 0 ? `<span class="sub">${formatPercent(rejectedFraction(r))}</span>` : ''), metric: 'rejected' },
+  { head: 'p50', value: (r) => formatMs(cell(r, 'p50_ms')), metric: 'p50' },
+  { head: 'p90', value: (r) => formatMs(cell(r, 'p90_ms')), metric: 'p90' },
+  { head: 'p99', value: (r) => formatMs(cell(r, 'p99_ms')), metric: 'p99' },
+  { head: 'overhead p99', title: 'p99 of latency minus execution: what the platform adds', value: (r) => formatMs(cell(r, 'overhead_p99_ms')), metric: 'overheadP99' },
+  { head: 'GiB-h', title: 'GiB-hours of worker memory: the cost the recommendation minimises', value: (r) => formatHours(cell(r, 'gib_seconds')) },
+  { head: 'worker-h', title: 'worker-hours', value: (r) => formatHours(cell(r, 'worker_seconds')) },
+  { head: 'peak workers', value: (r) => formatCount(cell(r, 'peak_workers')) },
+  { head: 'warm', title: 'share of invocations that found their actor resident', value: (r) => formatPercent(cell(r, 'warm') / cell(r, 'invocations')) },
+  { head: 'resumed', title: 'resumed from a local or an external snapshot', value: (r) => formatCount(cell(r, 'resume_local') + cell(r, 'resume_external')) },
+  { head: 'golden / cold', title: 'new actors from the golden snapshot / cold boots', value: (r) => `${formatCount(cell(r, 'golden'))} / ${formatCount(cell(r, 'cold_boot'))}` },
+];
+
+function summaryTable(input: ReportInput, rec: Recommendation | undefined): string {
+  const front = new Set(paretoFront(input.rows).map((r) => String(r.policy)));
+  const meeting = new Set(rec?.meeting ?? []);
+  const body = input.rows
+    .map((r) => {
+      const policy = String(r.policy);
+      const missed = new Set(input.slo === undefined ? [] : checkSlo(r, input.slo).filter((c) => !c.met).map((c) => c.metric));
+      const badges = [
+        rec?.kind === 'meets' && rec.policy === policy ? '<span class="badge badge-rec">recommended</span>' : '',
+        rec?.kind === 'none' && rec.policy === policy ? '<span class="badge badge-closest">closest</span>' : '',
+        input.slo !== undefined && meeting.has(policy) && rec?.policy !== policy ? '<span class="badge badge-meets">meets SLO</span>' : '',
+        front.has(policy) ? '<span class="badge badge-front" title="on the Pareto front of GiB-hours against p99">Pareto</span>' : '',
+      ].join('');
+      const cls = rec?.policy === policy ? ` class="row-${rec.kind === 'meets' ? 'rec' : 'closest'}"` : '';
+      const cells = COLUMNS.map((c) => `<td${c.metric !== undefined && missed.has(c.metric) ? ' class="miss" title="misses the SLO"' : ''}>${c.value(r)}</td>`).join('');
+      return `<tr${cls}><th scope="row"><span class="policy">${esc(policy)}</span>${badges.length > 0 ? `<span class="badges">${badges}</span>` : ''}</th>${cells}</tr>`;
+    })
+    .join('\n');
+  // Non-breaking hyphens: "worker-h" split after the hyphen reads as two words.
+  const head = COLUMNS.map((c) => `<th scope="col"${c.title === undefined ? '' : ` title="${esc(c.title)}"`}>${esc(c.head).replaceAll('-', '&#8209;')}</th>`).join('');
+  return `<section>
+<h2>Summary</h2>
+<p class="caption">One row per policy set; latencies over served invocations after warm-up.${input.slo === undefined ? '' : ' Red cells miss the SLO.'} <em>Pareto</em>: no other set is both cheaper in GiB-hours and lower in p99.</p>
+<div class="table-wrap"><table>
+<thead><tr><th scope="col">policy set</th>${head}</tr></thead>
+<tbody>
+${body}
+</tbody>
+</table></div>
+</section>`;
+}
+
+function chartSection(key: ChartKey, svg: string, note: string): string {
+  const { title, caption } = CHART_CAPTIONS[key];
+  return `<section class="chart" id="chart-${key}">
+<h2>${esc(title)}</h2>
+<p class="caption">${esc(caption + note)}</p>
+<figure>${svg}</figure>
+</section>`;
+}
+
+function esc(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+const STYLE = `
+:root {
+  --ink: #1f2933; --muted: #52606d; --line: #e4e7eb; --bg: #f5f7fa; --card: #ffffff;
+  --good: #2f7d4a; --good-bg: #e8f5ec; --warn: #9a5b00; --warn-bg: #fff4e0; --bad: #b42318; --bad-bg: #fdecea;
+  --accent: #1f3b73;
+}
+* { box-sizing: border-box; }
+html { -webkit-text-size-adjust: 100%; }
+body {
+  margin: 0; background: var(--bg); color: var(--ink);
+  font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
+}
+main { max-width: 1240px; margin: 0 auto; padding: 32px 24px 48px; }
+header { margin-bottom: 20px; }
+.eyebrow { margin: 0; color: var(--muted); font-size: 12px; font-weight: 600; letter-spacing: .08em; text-transform: uppercase; }
+h1 { margin: 4px 0 6px; font-size: 28px; line-height: 1.2; letter-spacing: -.01em; }
+h2 { margin: 0 0 4px; font-size: 18px; line-height: 1.3; }
+.lede { margin: 0 0 14px; color: var(--muted); font-size: 16px; max-width: 70ch; }
+.meta { display: flex; flex-wrap: wrap; gap: 8px 28px; margin: 0; }
+.meta div { min-width: 0; }
+.meta dt { color: var(--muted); font-size: 12px; text-transform: uppercase; letter-spacing: .06em; }
+.meta dd { margin: 0; font-weight: 600; font-variant-numeric: tabular-nums; }
+section { background: var(--card); border: 1px solid var(--line); border-radius: 10px; padding: 18px 20px; margin: 16px 0; }
+.caption { margin: 0 0 12px; color: var(--muted); font-size: 14px; max-width: 95ch; }
+.rec { border-left: 6px solid var(--muted); }
+.rec-meets { border-left-color: var(--good); background: var(--good-bg); }
+.rec-none { border-left-color: var(--warn); background: var(--warn-bg); }
+.rec p { margin: 4px 0; }
+.rec .verdict { font-weight: 600; color: var(--muted); }
+.rec-policy { font-size: 22px; font-weight: 700; font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; word-break: break-all; }
+.rec-meets .rec-policy { color: var(--good); }
+.rec-none .rec-policy { color: var(--warn); }
+.rec .slo { color: var(--muted); font-size: 14px; }
+code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .92em; background: rgba(0,0,0,.05); padding: 1px 4px; border-radius: 4px; }
+.table-wrap { overflow-x: auto; }
+table { border-collapse: collapse; width: 100%; font-size: 13px; font-variant-numeric: tabular-nums; }
+th, td { padding: 7px 8px; border-bottom: 1px solid var(--line); text-align: right; white-space: nowrap; vertical-align: top; }
+thead th { color: var(--muted); font-weight: 600; font-size: 11.5px; text-transform: uppercase; letter-spacing: .04em; border-bottom: 2px solid var(--line); vertical-align: bottom; white-space: normal; }
+thead th[title] { text-decoration: underline dotted; text-underline-offset: 3px; cursor: help; }
+th[scope="row"], thead th:first-child { text-align: left; }
+th[scope="row"] { font-weight: 500; white-space: normal; }
+.badges { display: block; margin-top: 2px; }
+.policy { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 12.5px; white-space: nowrap; }
+tbody tr:hover { background: #f8fafc; }
+tr.row-rec { background: var(--good-bg); }
+tr.row-closest { background: var(--warn-bg); }
+td.miss { color: var(--bad); background: var(--bad-bg); font-weight: 600; }
+.sub { display: block; color: var(--muted); font-size: 11.5px; }
+.badge { display: inline-block; margin: 0 4px 0 0; padding: 0 6px; border-radius: 999px; font-size: 11px; font-weight: 600; line-height: 18px; vertical-align: 1px; }
+.badge-rec { background: var(--good); color: #fff; }
+.badge-closest { background: var(--warn); color: #fff; }
+.badge-meets { background: var(--good-bg); color: var(--good); border: 1px solid #b7dfc3; }
+.badge-front { background: #e8edf7; color: var(--accent); }
+figure { margin: 0; }
+figure svg { display: block; max-width: 100%; height: auto; }
+footer { color: var(--muted); font-size: 13px; margin-top: 24px; }
+@media (max-width: 640px) { main { padding: 20px 12px; } section { padding: 14px 12px; } h1 { font-size: 22px; } }
+@media print { body { background: #fff; } section { break-inside: avoid; border-color: #ccc; } }
+`;

@@ -1,0 +1,83 @@
+import { CHART_CAPTIONS, type ChartKey } from './charts.ts';
+import { cell, formatCount, formatHours, formatMs, formatPercent, formatSlo } from './format.ts';
+import { paretoFront } from './pareto.ts';
+import { recommend, rejectedFraction } from './recommend.ts';
+import { rowsPerPolicy } from './per-policy.ts';
+import type { ReportInput } from './report-input.ts';
+import type { SummaryRow } from './summary.ts';
+
+const TABLE: readonly { readonly head: string; readonly value: (r: SummaryRow) => string }[] = [
+  { head: 'policy set', value: (r) => `\`${String(r.policy)}\`` },
+  { head: 'served', value: (r) => formatCount(cell(r, 'served')) },
+  { head: 'rejected', value: (r) => (cell(r, 'rejected') > 0 ? `${formatCount(cell(r, 'rejected'))} (${formatPercent(rejectedFraction(r))})` : formatCount(cell(r, 'rejected'))) },
+  { head: 'p50', value: (r) => formatMs(cell(r, 'p50_ms')) },
+  { head: 'p90', value: (r) => formatMs(cell(r, 'p90_ms')) },
+  { head: 'p99', value: (r) => formatMs(cell(r, 'p99_ms')) },
+  { head: 'overhead p99', value: (r) => formatMs(cell(r, 'overhead_p99_ms')) },
+  { head: 'GiB-h', value: (r) => formatHours(cell(r, 'gib_seconds')) },
+  { head: 'worker-h', value: (r) => formatHours(cell(r, 'worker_seconds')) },
+  { head: 'peak workers', value: (r) => formatCount(cell(r, 'peak_workers')) },
+  { head: 'warm', value: (r) => formatPercent(cell(r, 'warm') / cell(r, 'invocations')) },
+  { head: 'resumed', value: (r) => formatCount(cell(r, 'resume_local') + cell(r, 'resume_external')) },
+  { head: 'golden / cold', value: (r) => `${formatCount(cell(r, 'golden'))} / ${formatCount(cell(r, 'cold_boot'))}` },
+];
+
+/**
+ * Renders summary.md: the recommendation, the summary table, the Pareto
+ * front and what each chart of report.html shows, for reading in a terminal,
+ * a pull request or an issue, where the HTML cannot be shown.
+ */
+export function renderMarkdownSummary(given: ReportInput): string {
+  const input: ReportInput = { ...given, rows: rowsPerPolicy(given.rows) };
+  const out: string[] = [];
+  out.push(`# ${text(input.scenario.name)}`, '');
+  if (input.scenario.description.length > 0) out.push(text(input.scenario.description), '');
+  const seeds = input.seeds.length === 0 ? '–' : input.seeds.length === 1 ? String(input.seeds[0]) : `${input.seeds.join(', ')} (figures are means over seeds)`;
+  out.push(`${input.seeds.length === 1 ? 'Seed' : 'Seeds'}: ${seeds}. Policy sets: ${input.rows.length}.`, '');
+
+  out.push('## Recommendation', '');
+  if (input.slo === undefined) {
+    out.push('No SLO was given, so no policy set is recommended (set `slo:` in the scenario or pass `--slo p99=1s`).', '');
+  } else {
+    const rec = recommend(input.rows, input.slo);
+    out.push(`SLO: ${formatSlo(input.slo)}.`, '');
+    if (rec.kind === 'meets') out.push(`**Recommended: \`${rec.policy}\`**, the cheapest policy set that meets the SLO: ${rec.details}`, '');
+    else if (rec.policy.length > 0) out.push(`**No policy set meets the SLO.** The closest is \`${rec.policy}\`. ${rec.details}`, '');
+    else out.push(`**No policy set meets the SLO.** ${rec.details}`, '');
+  }
+
+  out.push('## Summary', '');
+  out.push(`| ${TABLE.map((c) => c.head).join(' | ')} |`);
+  out.push(`| ${TABLE.map((_, i) => (i === 0 ? ':--' : '--:')).join(' | ')} |`);
+  for (const r of input.rows) out.push(`| ${TABLE.map((c) => tableCell(c.value(r))).join(' | ')} |`);
+  out.push('', 'Latencies are over served invocations after warm-up; GiB-h is the memory cost the recommendation minimises.', '');
+
+  out.push('## Pareto front (GiB-hours against p99)', '');
+  const front = paretoFront(input.rows);
+  if (front.length === 0) {
+    out.push('No policy set served any invocation, so there is no front.', '');
+  } else {
+    out.push('No other policy set is both cheaper and faster than these, cheapest first:', '');
+    front.forEach((r, i) => out.push(`${i + 1}. \`${String(r.policy)}\`: ${formatHours(cell(r, 'gib_seconds'))} GiB-h, p99 ${formatMs(cell(r, 'p99_ms'))}`));
+    out.push('');
+  }
+
+  out.push('## Charts in report.html', '');
+  for (const key of Object.keys(CHART_CAPTIONS) as ChartKey[]) out.push(`- **${CHART_CAPTIONS[key].title}.** ${CHART_CAPTIONS[key].caption}`);
+  out.push('');
+  return out.join('\n');
+}
+
+/** A table cell: a pipe would end the cell and a newline the row. */
+function tableCell(s: string): string {
+  return oneLine(s).replaceAll('|', '\\|');
+}
+
+/** Free text from the scenario: one line, and no tag a Markdown renderer would take for HTML. */
+function text(s: string): string {
+  return oneLine(s).replaceAll('<', '&lt;');
+}
+
+function oneLine(s: string): string {
+  return s.replace(/\s*\n\s*/g, ' ');
+}

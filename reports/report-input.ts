@@ -1,0 +1,31 @@
+import type { Reply } from '../core/types.ts';
+import type { Slo } from '../scenarios/scenario.ts';
+import type { SummaryRow } from './summary.ts';
+
+/** One point of a run's time series, as the simulator samples it. */
+export interface ReportSample {
+  readonly timeMs: number;
+  readonly workers: number;
+  readonly resident: number;
+  readonly parked: number;
+}
+
+/** The raw data of one policy set's run that the charts need beyond its summary row. */
+export interface ReportRun {
+  readonly policy: string;
+  readonly replies: readonly Reply[];
+  readonly samples: readonly ReportSample[];
+  /** Replies arriving before this are left out, as in summary.csv (default 0). */
+  readonly warmupMs?: number;
+}
+
+/** Everything report.html and summary.md are rendered from. */
+export interface ReportInput {
+  readonly scenario: { readonly name: string; readonly description: string };
+  readonly seeds: readonly number[];
+  /** summary.csv's rows, in the order policy sets should be listed: one per policy set, or one per policy set and seed (averaged per policy set). */
+  readonly rows: readonly SummaryRow[];
+  /** One per policy set, or one per policy set and seed (replies pooled, the first seed's time series shown). */
+  readonly runs: readonly ReportRun[];
+  readonly slo?: Slo;
+}

@@ -1,0 +1,94 @@
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { afterAll, describe, expect, it } from 'vitest';
+import { FIDELITY_COLUMNS, FIDELITY_METRICS } from '../../reports/fidelity.ts';
+import { FidelityUsageError, runFidelity } from '../../reports/fidelity-run.ts';
+
+const root = mkdtempSync(join(tmpdir(), 'actorsim-fidelity-run-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+// 4 actors of 4 MiB on 2 workers x 2 slots for 20 s, compressed 5x to 4 s
+// per policy set; a short TTL so actors suspend and resume.
+const TINY = `
+name: tiny-fidelity
+seed: 11
+duration: 20s
+cluster: {nodes: [{name: node-a, memory: 4Gi}, {name: node-b, memory: 4Gi}]}
+pools: [{name: p, replicas: 2, actorSlots: 2, worker: {memory: 64Mi}}]
+templates: [{name: t, pool: p, memory: 4Mi, work: {kind: lognormal, median: 300ms, p99: 2s}}]
+workload: [{template: t, actors: 4, arrivals: {kind: poisson, ratePerSec: 1.5}}]
+costs: substrate-kind
+policies:
+  - {name: ttl-suspend, placement: p2c, idle: {kind: ttl, ttl: 3s, action: suspend}, admission: {parkTimeout: 30s}}
+`;
+
+// Numbers of the order of a local worker's, so both runs take similar paths.
+const PROFILE = `name: tiny-local
+workerStart: {kind: lognormal, median: 300ms, p99: 800ms}
+coldBoot: {kind: constant, value: 20ms}
+restore:
+  external: {base: {kind: lognormal, median: 15ms, p99: 60ms}, bandwidth: 200Mi/s}
+  local: {base: {kind: lognormal, median: 10ms, p99: 50ms}, bandwidth: 300Mi/s}
+  golden: {base: {kind: lognormal, median: 20ms, p99: 80ms}, bandwidth: 200Mi/s}
+checkpoint:
+  external: {base: {kind: lognormal, median: 15ms, p99: 60ms}, bandwidth: 100Mi/s}
+  local: {base: {kind: lognormal, median: 10ms, p99: 50ms}, bandwidth: 250Mi/s}
+dispatch: {kind: lognormal, median: 3ms, p99: 15ms}
+`;
+
+function io(): { out: string[]; err: string[]; io: { out(t: string): void; err(t: string): void; isoNow(): string } } {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { out, err, io: { out: (t) => out.push(t), err: (t) => err.push(t), isoNow: () => '2025-01-02T03:04:05.000Z' } };
+}
+
+describe('npm run fidelity', () => {
+  it('runs a tiny scenario simulated and on local workers and writes a complete table', async () => {
+    writeFileSync(join(root, 'tiny.yaml'), TINY);
+    writeFileSync(join(root, 'tiny-local.yaml'), PROFILE);
+    const outDir = join(root, 'out');
+    const t = io();
+    const code = await runFidelity(['--scenario', join(root, 'tiny.yaml'), '--backend', 'local', '--profile', join(root, 'tiny-local.yaml'), '--speedup', '5', '--out', outDir], t.io);
+    expect(code, t.err.join('')).toBe(0);
+    for (const f of ['fidelity.csv', 'fidelity.md', 'sim/summary.csv', 'real/summary.csv', 'real/measured.csv', 'inputs/workload.csv']) expect(existsSync(join(outDir, f)), f).toBe(true);
+    const rows = parse(readFileSync(join(outDir, 'fidelity.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
+    expect(Object.keys(rows[0]!)).toEqual([...FIDELITY_COLUMNS]);
+    // Every metric present, once.
+    expect(rows.map((r) => r.metric)).toEqual(FIDELITY_METRICS.map((m) => m.column));
+    for (const r of rows) {
+      expect(r.policy).toBe('ttl-suspend');
+      // Both sides have a number for every metric here.
+      expect(Number.isFinite(Number(r.sim)) && r.sim !== '', `${r.metric} sim`).toBe(true);
+      expect(Number.isFinite(Number(r.real)) && r.real !== '', `${r.metric} real`).toBe(true);
+      // An error wherever it is defined (real not 0, or both 0).
+      if (Number(r.real) !== 0 || Number(r.sim) === 0) expect(Number.isFinite(Number(r.rel_error)) && r.rel_error !== '', `${r.metric} error`).toBe(true);
+      if (r.target !== '' && r.rel_error !== '') expect(['yes', 'no']).toContain(r.met);
+    }
+    // The same trace both ways.
+    const invocations = rows.find((r) => r.metric === 'invocations')!;
+    expect(invocations.sim).toBe(invocations.real);
+    expect(Number(invocations.real)).toBeGreaterThan(10);
+    const md = readFileSync(join(outDir, 'fidelity.md'), 'utf8');
+    expect(md).toContain('## ttl-suspend');
+    expect(md).toContain('## Primitives');
+    expect(md).toMatch(/\| ttl-suspend \| restore \| golden \|/);
+  });
+
+  it('exits 1 when a run fails; refuses a bad profile, k8s and a missing scenario', async () => {
+    writeFileSync(join(root, 'tiny2.yaml'), TINY);
+    // The simulation cannot write its report where a file stands: it fails, so the command does.
+    const outDir = join(root, 'blocked');
+    mkdirSync(outDir);
+    writeFileSync(join(outDir, 'sim'), 'in the way');
+    const t = io();
+    expect(await runFidelity(['--scenario', join(root, 'tiny2.yaml'), '--profile', join(root, 'tiny-local.yaml'), '--speedup', '5', '--out', outDir], t.io)).toBe(1);
+    expect(t.err.join('')).toMatch(/the simulation failed/);
+    expect(existsSync(join(outDir, 'fidelity.csv'))).toBe(false);
+    writeFileSync(join(root, 'bad.yaml'), PROFILE.replace('bandwidth: 200Mi/s', 'bandwidth: fast'));
+    await expect(runFidelity(['--scenario', join(root, 'tiny2.yaml'), '--profile', join(root, 'bad.yaml'), '--speedup', '5', '--out', join(root, 'bad-out')], io().io)).rejects.toThrow(/bandwidth/);
+    await expect(runFidelity(['--scenario', join(root, 'tiny2.yaml'), '--backend', 'k8s'], io().io)).rejects.toBeInstanceOf(FidelityUsageError);
+    await expect(runFidelity(['--backend', 'local'], io().io)).rejects.toThrow(/--scenario is required/);
+  });
+});
