@@ -24,7 +24,11 @@ export class Accounting {
   private lastMs = 0;
   private workers = 0;
   private resident = 0;
-  private readonly mem = { busy: 0, idle: 0, empty: 0, none: 0 };
+  // MiB per use as plain fields: move() runs on every worker change and a
+  // string-keyed lookup there costs more than the arithmetic.
+  private busyMiB = 0;
+  private idleMiB = 0;
+  private emptyMiB = 0;
   readonly totals: AccountingTotals = {
     workerMs: 0,
     busyMiBMs: 0,
@@ -42,9 +46,9 @@ export class Accounting {
     if (dt === 0) return;
     const t = this.totals;
     t.workerMs += this.workers * dt;
-    t.busyMiBMs += this.mem.busy * dt;
-    t.idleMiBMs += this.mem.idle * dt;
-    t.emptyMiBMs += this.mem.empty * dt;
+    t.busyMiBMs += this.busyMiB * dt;
+    t.idleMiBMs += this.idleMiB * dt;
+    t.emptyMiBMs += this.emptyMiB * dt;
     t.residentActorMs += this.resident * dt;
     this.lastMs = nowMs;
   }
@@ -57,11 +61,27 @@ export class Accounting {
   /** A worker's memory moved from one use to another ('none' = not alive). */
   move(memoryMiB: number, from: MemoryUse, to: MemoryUse): void {
     if (from === to) return;
-    this.mem[from] -= memoryMiB;
-    this.mem[to] += memoryMiB;
+    this.add(from, -memoryMiB);
+    this.add(to, memoryMiB);
     if (from === 'none') this.workers += 1;
     if (to === 'none') this.workers -= 1;
     if (this.workers > this.totals.peakWorkers) this.totals.peakWorkers = this.workers;
+  }
+
+  private add(use: MemoryUse, deltaMiB: number): void {
+    switch (use) {
+      case 'busy':
+        this.busyMiB += deltaMiB;
+        break;
+      case 'idle':
+        this.idleMiB += deltaMiB;
+        break;
+      case 'empty':
+        this.emptyMiB += deltaMiB;
+        break;
+      case 'none':
+        break;
+    }
   }
 
   /** Resident actors changed by `delta`. */

@@ -1,7 +1,7 @@
 import { Accounting, type MemoryUse } from './accounting.ts';
 import { checkTransition } from './lifecycle.ts';
 import { idlePolicy, type IdleDecision, type IdlePolicy } from './policies/idle.ts';
-import { placementPolicy, type PlacementPolicy, type Rng, type WorkerView } from './policies/placement.ts';
+import { placementPolicy, type ActorPlacementView, type PlacementPolicy, type Rng, type WorkerView } from './policies/placement.ts';
 import type {
   ScalingSpec,
   ActorState,
@@ -10,7 +10,6 @@ import type {
   CoreConfig,
   InvocationInput,
   InvocationPath,
-  LatencyParts,
   NodeSpec,
   PoolSpec,
   RejectReason,
@@ -42,31 +41,164 @@ interface Snapshot {
   node: string | null;
 }
 
-type WaitPhase = 'queued' | 'parked' | 'workerStart' | 'restore';
+// Actors live in columns (ActorTable) and are named by their index: a fleet of
+// a million mostly dormant actors then costs a hundred-odd bytes each and no
+// objects for the garbage collector to trace. Enumerations are small codes.
+const SUSPENDED = 0;
+const RESUMING = 1;
+const RUNNING = 2;
+const SUSPENDING = 3;
+const PAUSING = 4;
+const PAUSED = 5;
+const STATE_NAMES: readonly ActorState[] = ['SUSPENDED', 'RESUMING', 'RUNNING', 'SUSPENDING', 'PAUSING', 'PAUSED'];
 
-interface Inv {
-  readonly id: number;
-  readonly actor: ActorRec;
-  readonly workMs: number;
-  readonly arrivalMs: number;
-  failures: number;
-  path: InvocationPath | null;
-  readonly parts: LatencyParts;
-  /** Time up to which waiting has been attributed to a part. */
-  markMs: number;
-  parked: boolean;
+// Wait phases: which latency part the waiting of queued invocations goes to.
+const QUEUED = 0;
+const PARKED = 1;
+const WORKER_START = 2;
+const RESTORE = 3;
+
+// Snapshot kinds.
+const SNAP_NONE = 0;
+const SNAP_GOLDEN = 1;
+const SNAP_EXTERNAL = 2;
+const SNAP_LOCAL = 3;
+const SNAP_NAMES: readonly Snapshot['kind'][] = ['none', 'golden', 'external', 'local'];
+
+// Flag bits.
+const IN_PARK_QUEUE = 1;
+const PREWARMING = 2;
+
+/** No worker, no actor, no node. */
+const NONE = -1;
+
+// Invocation paths as codes; 0 is "not decided yet".
+const PATH_NAMES: readonly (InvocationPath | null)[] = [null, 'warm', 'resume-local', 'resume-external', 'golden', 'cold-boot'];
+const PATH_WARM = 1;
+const PATH_RESUME_LOCAL = 2;
+const PATH_RESUME_EXTERNAL = 3;
+const PATH_GOLDEN = 4;
+const PATH_COLD_BOOT = 5;
+
+/**
+ * Invocations admitted and not yet replied to, as columns indexed by a slot;
+ * a slot is reused once its invocation has its outcome. An invocation then
+ * costs no objects until its reply, where an object with five latency parts
+ * and boxed times used to be allocated, kept alive for the invocation's
+ * lifetime and traced by the garbage collector.
+ */
+class InvTable {
+  id: Float64Array;
+  /** Index of the actor. */
+  actor: Int32Array;
+  workMs: Float64Array;
+  arrivalMs: Float64Array;
+  failures: Int32Array;
+  path: Uint8Array;
+  parked: Uint8Array;
   /** Bumped each time the invocation parks, so the timer of an earlier parking is stale. */
-  parkEpoch: number;
-  startMs: number;
+  parkEpoch: Int32Array;
+  startMs: Float64Array;
+  /** Time up to which waiting has been attributed to a part. */
+  markMs: Float64Array;
+  /** The next invocation in the actor's FIFO (a list through the slots), or NONE. */
+  next: Int32Array;
+  // The latency parts.
+  parkedMs: Float64Array;
+  workerStartMs: Float64Array;
+  restoreMs: Float64Array;
+  execMs: Float64Array;
+  queuedMs: Float64Array;
+  private free: Int32Array;
+  private freeCount: number;
+
+  constructor(capacity: number) {
+    this.id = new Float64Array(capacity);
+    this.actor = new Int32Array(capacity);
+    this.workMs = new Float64Array(capacity);
+    this.arrivalMs = new Float64Array(capacity);
+    this.failures = new Int32Array(capacity);
+    this.path = new Uint8Array(capacity);
+    this.parked = new Uint8Array(capacity);
+    this.parkEpoch = new Int32Array(capacity);
+    this.startMs = new Float64Array(capacity);
+    this.markMs = new Float64Array(capacity);
+    this.next = new Int32Array(capacity);
+    this.parkedMs = new Float64Array(capacity);
+    this.workerStartMs = new Float64Array(capacity);
+    this.restoreMs = new Float64Array(capacity);
+    this.execMs = new Float64Array(capacity);
+    this.queuedMs = new Float64Array(capacity);
+    this.free = new Int32Array(capacity);
+    // Slot 0 first, so the few slots a quiet run needs stay together.
+    for (let i = 0; i < capacity; i++) this.free[i] = capacity - 1 - i;
+    this.freeCount = capacity;
+  }
+
+  /** A slot for a new invocation, its fields set as for an arrival at `nowMs`. */
+  alloc(id: number, actor: number, workMs: number, nowMs: number): number {
+    if (this.freeCount === 0) this.grow();
+    const v = this.free[--this.freeCount]!;
+    this.id[v] = id;
+    this.actor[v] = actor;
+    this.workMs[v] = workMs;
+    this.arrivalMs[v] = nowMs;
+    this.failures[v] = 0;
+    this.path[v] = 0;
+    this.parked[v] = 0;
+    this.parkEpoch[v] = 0;
+    this.startMs[v] = Number.NaN;
+    this.markMs[v] = nowMs;
+    this.next[v] = NONE;
+    this.parkedMs[v] = 0;
+    this.workerStartMs[v] = 0;
+    this.restoreMs[v] = 0;
+    this.execMs[v] = 0;
+    this.queuedMs[v] = 0;
+    return v;
+  }
+
+  /** Gives a slot back; its invocation must not be touched again. */
+  release(v: number): void {
+    this.free[this.freeCount++] = v;
+  }
+
+  private grow(): void {
+    const old = this.id.length;
+    const capacity = old * 2;
+    this.id = grown(this.id, new Float64Array(capacity));
+    this.actor = grown(this.actor, new Int32Array(capacity));
+    this.workMs = grown(this.workMs, new Float64Array(capacity));
+    this.arrivalMs = grown(this.arrivalMs, new Float64Array(capacity));
+    this.failures = grown(this.failures, new Int32Array(capacity));
+    this.path = grown(this.path, new Uint8Array(capacity));
+    this.parked = grown(this.parked, new Uint8Array(capacity));
+    this.parkEpoch = grown(this.parkEpoch, new Int32Array(capacity));
+    this.startMs = grown(this.startMs, new Float64Array(capacity));
+    this.markMs = grown(this.markMs, new Float64Array(capacity));
+    this.next = grown(this.next, new Int32Array(capacity));
+    this.parkedMs = grown(this.parkedMs, new Float64Array(capacity));
+    this.workerStartMs = grown(this.workerStartMs, new Float64Array(capacity));
+    this.restoreMs = grown(this.restoreMs, new Float64Array(capacity));
+    this.execMs = grown(this.execMs, new Float64Array(capacity));
+    this.queuedMs = grown(this.queuedMs, new Float64Array(capacity));
+    // grow() runs only when every slot is taken: the free ones are exactly the new ones.
+    this.free = new Int32Array(capacity);
+    for (let i = 0; i < capacity - old; i++) this.free[i] = capacity - 1 - i;
+    this.freeCount = capacity - old;
+  }
 }
 
 interface TemplateRt {
+  readonly index: number;
   readonly spec: TemplateSpec;
   readonly pool: PoolRt;
 }
 
 interface NodeRt {
   readonly spec: NodeSpec;
+  /** Interned name: nodes with the same name share it, as they shared the string. */
+  readonly nameId: number;
   usedMiB: number;
 }
 
@@ -75,16 +207,17 @@ interface WorkerRec extends WorkerView {
   readonly pool: PoolRt;
   readonly node: NodeRt;
   readonly nodeName: string;
+  readonly nodeId: number;
   readonly actorSlots: number;
   readonly memoryMiB: number;
   state: WorkerState;
   resident: number;
   busy: number;
   memUsedMiB: number;
-  /** Actors holding a slot (resuming, running or checkpointing). */
-  readonly actors: ActorRec[];
-  /** The actor this worker belongs to, in a dedicated pool. */
-  dedicatedActor: ActorRec | null;
+  /** Actors holding a slot (resuming, running or checkpointing), by index. */
+  readonly actors: number[];
+  /** The actor this worker belongs to, in a dedicated pool (NONE otherwise). */
+  dedicatedActor: number;
   use: MemoryUse;
   /** When the worker last became empty (NaN while it hosts someone). */
   emptySinceMs: number;
@@ -96,7 +229,7 @@ interface PoolRt {
   /** Live workers in creation order (GONE ones are removed). */
   workers: WorkerRec[];
   /** Actors waiting for a worker, in arrival order; entries whose actor no longer waits are skipped. */
-  parkQueue: ActorRec[];
+  parkQueue: number[];
   /** Replicas the pool should have now: static, or what the scaling policy last decided. */
   target: number;
   /** Greedy-Dual's clock: the priority of the last victim. */
@@ -106,36 +239,249 @@ interface PoolRt {
   lastWaitMs: number;
 }
 
-interface ActorRec {
-  readonly index: number;
-  readonly id: string;
-  readonly template: TemplateRt;
-  state: ActorState;
-  worker: WorkerRec | null;
-  readonly fifo: Inv[];
-  running: Inv | null;
-  phase: WaitPhase;
-  /** Invocations applied to the in-memory state since it was created. */
-  version: number;
-  snapshot: Snapshot;
-  op: number;
-  idleStamp: number;
-  lastUsedMs: number;
-  inParkQueue: boolean;
-  /** The waiter this actor is being evicted for, while its checkpoint runs. */
-  evictedFor: ActorRec | null;
+/** Per-actor state as columns indexed by actor index; grown by doubling. */
+class ActorTable {
+  count = 0;
+  readonly ids: string[] = [];
+  template: Uint16Array;
+  state: Uint8Array;
+  phase: Uint8Array;
+  flags: Uint8Array;
+  /** Worker holding the actor's slot, or NONE. */
+  worker: Int32Array;
+  /** Dedicated pools: the worker started for this actor and not yet ready, or NONE. */
+  startingWorker: Int32Array;
+  /** The waiter this actor is being evicted for, while its checkpoint runs, or NONE. */
+  evictedFor: Int32Array;
   /** Evictions under way to make room for this actor. */
-  pendingEvictions: number;
+  pendingEvictions: Int32Array;
+  /** Invocations in the FIFO. */
+  queued: Int32Array;
+  /** Invocation executing now (an InvTable slot), or NONE. */
+  running: Int32Array;
+  /** Oldest and newest invocation waiting in the FIFO, or NONE. */
+  head: Int32Array;
+  tail: Int32Array;
+  /** Invocations applied to the in-memory state since it was created. */
+  version: Float64Array;
+  snapKind: Uint8Array;
+  snapVersion: Float64Array;
+  /** Interned node name of the snapshot, or NONE. */
+  snapNode: Int32Array;
+  op: Float64Array;
+  // Stamps are compared for equality only; 32 bits wrap long after any run ends.
+  idleStamp: Int32Array;
   /** Stamp of the pending restore-retry timer. */
-  retryStamp: number;
+  retryStamp: Int32Array;
   /** Stamp of the pending pre-warm timer; arrivals make it stale. */
-  prewarmStamp: number;
-  /** The current restore is a pre-warm (no invocation asked for it). */
-  prewarming: boolean;
+  prewarmStamp: Int32Array;
+  lastUsedMs: Float64Array;
   /** Invocations since it last became resident (Greedy-Dual's frequency). */
-  frequency: number;
-  /** Dedicated pools: the worker started for this actor and not yet ready. */
-  startingWorker: WorkerRec | null;
+  frequency: Int32Array;
+
+  constructor(capacity: number) {
+    this.template = new Uint16Array(capacity);
+    this.state = new Uint8Array(capacity);
+    this.phase = new Uint8Array(capacity);
+    this.flags = new Uint8Array(capacity);
+    this.worker = new Int32Array(capacity);
+    this.startingWorker = new Int32Array(capacity);
+    this.evictedFor = new Int32Array(capacity);
+    this.pendingEvictions = new Int32Array(capacity);
+    this.queued = new Int32Array(capacity);
+    this.running = new Int32Array(capacity);
+    this.head = new Int32Array(capacity);
+    this.tail = new Int32Array(capacity);
+    this.version = new Float64Array(capacity);
+    this.snapKind = new Uint8Array(capacity);
+    this.snapVersion = new Float64Array(capacity);
+    this.snapNode = new Int32Array(capacity);
+    this.op = new Float64Array(capacity);
+    this.idleStamp = new Int32Array(capacity);
+    this.retryStamp = new Int32Array(capacity);
+    this.prewarmStamp = new Int32Array(capacity);
+    this.lastUsedMs = new Float64Array(capacity);
+    this.frequency = new Int32Array(capacity);
+  }
+
+  /** Appends a new SUSPENDED actor and returns its index. */
+  add(id: string, template: number, snapKind: number): number {
+    const a = this.count;
+    if (a === this.template.length) this.grow(a * 2);
+    this.count = a + 1;
+    this.ids.push(id);
+    this.running[a] = NONE;
+    this.head[a] = NONE;
+    this.tail[a] = NONE;
+    this.template[a] = template;
+    this.state[a] = SUSPENDED;
+    this.phase[a] = QUEUED;
+    this.worker[a] = NONE;
+    this.startingWorker[a] = NONE;
+    this.evictedFor[a] = NONE;
+    this.snapKind[a] = snapKind;
+    this.snapNode[a] = NONE;
+    return a;
+  }
+
+  private grow(capacity: number): void {
+    this.template = grown(this.template, new Uint16Array(capacity));
+    this.state = grown(this.state, new Uint8Array(capacity));
+    this.phase = grown(this.phase, new Uint8Array(capacity));
+    this.flags = grown(this.flags, new Uint8Array(capacity));
+    this.worker = grown(this.worker, new Int32Array(capacity));
+    this.startingWorker = grown(this.startingWorker, new Int32Array(capacity));
+    this.evictedFor = grown(this.evictedFor, new Int32Array(capacity));
+    this.pendingEvictions = grown(this.pendingEvictions, new Int32Array(capacity));
+    this.queued = grown(this.queued, new Int32Array(capacity));
+    this.running = grown(this.running, new Int32Array(capacity));
+    this.head = grown(this.head, new Int32Array(capacity));
+    this.tail = grown(this.tail, new Int32Array(capacity));
+    this.version = grown(this.version, new Float64Array(capacity));
+    this.snapKind = grown(this.snapKind, new Uint8Array(capacity));
+    this.snapVersion = grown(this.snapVersion, new Float64Array(capacity));
+    this.snapNode = grown(this.snapNode, new Int32Array(capacity));
+    this.op = grown(this.op, new Float64Array(capacity));
+    this.idleStamp = grown(this.idleStamp, new Int32Array(capacity));
+    this.retryStamp = grown(this.retryStamp, new Int32Array(capacity));
+    this.prewarmStamp = grown(this.prewarmStamp, new Int32Array(capacity));
+    this.lastUsedMs = grown(this.lastUsedMs, new Float64Array(capacity));
+    this.frequency = grown(this.frequency, new Int32Array(capacity));
+  }
+}
+
+// Bits of a float64, for hashing an invocation id.
+const hashFloat = new Float64Array(1);
+const hashWords = new Uint32Array(hashFloat.buffer);
+const EMPTY = -1;
+const DELETED = -2;
+
+/**
+ * Invocation id to InvTable slot, with a Map's semantics (ids are whatever
+ * numbers the runtime picks; -0 is 0, NaN is NaN): open addressing over
+ * typed arrays, as a Map's set and delete on every invocation allocated and
+ * rehashed more than the rest of the arrival path.
+ */
+class IdIndex {
+  private keys: Float64Array;
+  private slots: Int32Array;
+  private mask: number;
+  /** Entries, and entries plus tombstones. */
+  size = 0;
+  private used = 0;
+
+  constructor(capacity: number) {
+    const c = 1 << Math.ceil(Math.log2(Math.max(16, capacity)));
+    this.keys = new Float64Array(c);
+    this.slots = new Int32Array(c).fill(EMPTY);
+    this.mask = c - 1;
+  }
+
+  private static hash(id: number): number {
+    hashFloat[0] = id;
+    let h = hashWords[0]! ^ Math.imul(hashWords[1]!, 0x9e3779b1);
+    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+    return h ^ (h >>> 13);
+  }
+
+  /** Where `id` is, or the first free place on its probe sequence (then `slots[i]` is EMPTY or DELETED). */
+  private find(id: number): number {
+    const keys = this.keys;
+    const slots = this.slots;
+    const mask = this.mask;
+    let i = IdIndex.hash(id) & mask;
+    let free = -1;
+    for (;;) {
+      const v = slots[i]!;
+      if (v === EMPTY) return free >= 0 ? free : i;
+      if (v === DELETED) {
+        if (free < 0) free = i;
+      } else if (keys[i] === id) {
+        return i;
+      }
+      i = (i + 1) & mask;
+    }
+  }
+
+  private static key(id: number): number {
+    // As a Map: -0 and 0 are one key, and every NaN is the same one (compared by bits below).
+    return id === 0 ? 0 : id !== id ? Number.NaN : id;
+  }
+
+  /** The slot of `id`, or NONE. */
+  get(id: number): number {
+    const k = IdIndex.key(id);
+    if (k !== k) return this.getNaN();
+    const i = this.find(k);
+    const v = this.slots[i]!;
+    return v >= 0 ? v : NONE;
+  }
+
+  set(id: number, slot: number): void {
+    const k = IdIndex.key(id);
+    if (k !== k) {
+      this.nanSlot = slot;
+      return;
+    }
+    const i = this.find(k);
+    const v = this.slots[i]!;
+    if (v < 0) {
+      this.size += 1;
+      if (v === EMPTY) this.used += 1;
+      this.keys[i] = k;
+    }
+    this.slots[i] = slot;
+    // Keep at most half the table used, tombstones included, so probes stay short.
+    if (this.used * 2 > this.mask + 1) this.rehash();
+  }
+
+  delete(id: number): void {
+    const k = IdIndex.key(id);
+    if (k !== k) {
+      if (this.nanSlot !== NONE) this.nanSlot = NONE;
+      return;
+    }
+    const i = this.find(k);
+    if (this.slots[i]! < 0) return;
+    this.slots[i] = DELETED;
+    this.size -= 1;
+  }
+
+  /** Entries, the NaN one included. */
+  get count(): number {
+    return this.size + (this.nanSlot === NONE ? 0 : 1);
+  }
+
+  // NaN never equals itself, so it lives apart.
+  private nanSlot = NONE;
+  private getNaN(): number {
+    return this.nanSlot;
+  }
+
+  private rehash(): void {
+    const keys = this.keys;
+    const slots = this.slots;
+    // Grow when mostly live entries, else just sweep the tombstones out.
+    const c = this.size * 4 > slots.length ? slots.length * 2 : slots.length;
+    this.keys = new Float64Array(c);
+    this.slots = new Int32Array(c).fill(EMPTY);
+    this.mask = c - 1;
+    this.used = this.size;
+    for (let i = 0; i < slots.length; i++) {
+      const v = slots[i]!;
+      if (v < 0) continue;
+      const k = keys[i]!;
+      let j = IdIndex.hash(k) & this.mask;
+      while (this.slots[j] !== EMPTY) j = (j + 1) & this.mask;
+      this.keys[j] = k;
+      this.slots[j] = v;
+    }
+  }
+}
+
+function grown<T extends Uint8Array | Uint16Array | Int32Array | Float64Array>(from: T, to: T): T {
+  to.set(from as never);
+  return to;
 }
 
 /** Counters the core keeps for reports. */
@@ -167,6 +513,7 @@ export class ContractError extends Error {
 }
 
 const CHECKPOINT_RETRY_MS = 1_000;
+const KEEP: IdleDecision = { kind: 'keep' };
 
 function scalingMin(s: ScalingSpec): number {
   return s.kind === 'target-utilization' || s.kind === 'parking' ? s.minReplicas : 0;
@@ -185,16 +532,33 @@ export class Scheduler {
   private readonly scaling: ScalingSpec;
   private readonly idle: IdlePolicy;
   private readonly pools = new Map<string, PoolRt>();
+  /** The pools in the map's order, for timers that name a pool by its position. */
+  private readonly poolList: PoolRt[];
   private readonly templates = new Map<string, TemplateRt>();
+  private readonly templateList: TemplateRt[] = [];
   private readonly nodes: NodeRt[];
-  private readonly actorsById = new Map<string, ActorRec>();
-  private readonly actors: ActorRec[] = [];
-  private readonly live = new Map<number, Inv>();
+  private readonly nodeNames: string[] = [];
+  private readonly actorsById = new Map<string, number>();
+  private readonly actors = new ActorTable(1024);
+  /** Live invocations: their id to their InvTable slot. */
+  private readonly live = new IdIndex(256);
+  private readonly invs = new InvTable(256);
   private readonly workers: (WorkerRec | undefined)[] = [];
-  private out: Command[] = [];
+  // Commands emitted since the last take: out[0 .. outLength). The array is
+  // kept, so a runtime that drains instead of taking allocates nothing.
+  private readonly out: Command[] = [];
+  private outLength = 0;
+  private draining = false;
   private parkedCount = 0;
   private nextOp = 1;
   private started = false;
+  // Scratch space of the hot paths, reused so that placing or evicting allocates nothing.
+  private readonly candidates: WorkerRec[] = [];
+  private readonly placementView: { snapshotNode: string | null } = { snapshotNode: null };
+  private readonly idleScratch: number[] = [];
+  private victimsScratch: number[] = [];
+  private bestScratch: number[] = [];
+  private readonly seenScratch = new Set<number>();
   /** Time integrals for reports. */
   readonly accounting = new Accounting();
   /** Counters for reports. */
@@ -220,12 +584,22 @@ export class Scheduler {
   ) {
     this.placement = placementPolicy(config.placement);
     this.idle = idlePolicy(config.idle);
-    this.nodes = config.nodes.map((spec) => ({ spec, usedMiB: 0 }));
+    const nameIds = new Map<string, number>();
+    this.nodes = config.nodes.map((spec) => {
+      let nameId = nameIds.get(spec.name);
+      if (nameId === undefined) {
+        nameId = this.nodeNames.length;
+        nameIds.set(spec.name, nameId);
+        this.nodeNames.push(spec.name);
+      }
+      return { spec, nameId, usedMiB: 0 };
+    });
     const scaling = config.scaling ?? { kind: 'static' };
     for (const [index, spec] of config.pools.entries()) {
       const target = spec.mode !== 'shared' || scaling.kind === 'static' ? spec.replicas : Math.min(scalingMax(scaling), Math.max(scalingMin(scaling), spec.replicas));
       this.pools.set(spec.name, { spec, index, workers: [], parkQueue: [], target, gdClock: 0, recommendations: [], lastWaitMs: 0 });
     }
+    this.poolList = [...this.pools.values()];
     this.scaling = scaling;
     for (const spec of config.templates) {
       const pool = this.pools.get(spec.pool);
@@ -235,8 +609,11 @@ export class Scheduler {
           `template ${spec.name}: memoryMiB ${spec.memoryMiB} exceeds worker memory ${pool.spec.workerMemoryMiB} of pool ${pool.spec.name}`,
         );
       }
-      this.templates.set(spec.name, { spec, pool });
+      const t: TemplateRt = { index: this.templateList.length, spec, pool };
+      this.templates.set(spec.name, t);
+      this.templateList.push(t);
     }
+    if (this.templateList.length > 0xffff) throw new ContractError(`at most 65,535 templates, got ${this.templateList.length}`);
     if (config.maxAttempts < 1) throw new ContractError(`maxAttempts must be at least 1, got ${config.maxAttempts}`);
   }
 
@@ -244,16 +621,39 @@ export class Scheduler {
 
   /** Returns and clears the commands emitted since the last call. */
   takeCommands(): Command[] {
-    const cmds = this.out;
-    this.out = [];
+    const cmds = this.out.slice(0, this.outLength);
+    this.forget();
     return cmds;
+  }
+
+  /**
+   * Like takeCommands, for runtimes that act on each command at once: hands
+   * each one, in order, to `run` and forgets them, allocating nothing. `run`
+   * must not call the core's inputs; pass a function made once, not per call.
+   */
+  drainCommands(run: (cmd: Command) => void): void {
+    const out = this.out;
+    const n = this.outLength;
+    this.draining = true;
+    try {
+      for (let i = 0; i < n; i++) run(out[i]!);
+    } finally {
+      this.draining = false;
+      this.forget();
+    }
+  }
+
+  private forget(): void {
+    // A burst (the end of a run rejects everything at once) would otherwise stay referenced.
+    if (this.outLength > 256) this.out.length = 0;
+    this.outLength = 0;
   }
 
   // ---- getters -------------------------------------------------------------
 
   /** Invocations admitted and not yet replied to. */
   get pendingInvocations(): number {
-    return this.live.size;
+    return this.live.count;
   }
 
   /** Invocations parked for a worker now. */
@@ -267,19 +667,21 @@ export class Scheduler {
     | undefined {
     const a = this.actorsById.get(id);
     if (a === undefined) return undefined;
+    const A = this.actors;
+    const running = A.running[a]!;
     return {
-      state: a.state,
-      worker: a.worker === null ? -1 : a.worker.id,
-      version: a.version,
-      snapshot: { ...a.snapshot },
-      queued: a.fifo.length,
-      running: a.running === null ? -1 : a.running.id,
+      state: STATE_NAMES[A.state[a]!]!,
+      worker: A.worker[a]!,
+      version: A.version[a]!,
+      snapshot: { kind: SNAP_NAMES[A.snapKind[a]!]!, version: A.snapVersion[a]!, node: this.nodeName(A.snapNode[a]!) },
+      queued: A.queued[a]!,
+      running: running === NONE ? -1 : this.invs.id[running]!,
     };
   }
 
   /** All actor ids in creation order. */
   actorIds(): string[] {
-    return this.actors.map((a) => a.id);
+    return this.actors.ids.slice();
   }
 
   /** A read-only view of the live workers, for checkers and time series. */
@@ -297,7 +699,7 @@ export class Scheduler {
         memUsedMiB: w.memUsedMiB,
         memoryMiB: w.memoryMiB,
         actorSlots: w.actorSlots,
-        actors: w.actors.map((a) => a.id),
+        actors: w.actors.map((a) => this.actors.ids[a]!),
       });
     }
     return views;
@@ -315,10 +717,10 @@ export class Scheduler {
     if (this.started) throw new ContractError('start() called twice');
     this.started = true;
     this.accounting.advance(nowMs);
-    for (const pool of this.pools.values()) {
+    for (const pool of this.poolList) {
       this.reconcile(pool);
       if (pool.spec.mode === 'shared' && this.scaling.kind !== 'static') {
-        this.out.push({ kind: 'setTimer', atMs: nowMs + this.scaling.intervalMs, timer: 'scale', id: pool.index, stamp: 0 });
+        this.emit({ kind: 'setTimer', atMs: nowMs + this.scaling.intervalMs, timer: 'scale', id: pool.index, stamp: 0 });
       }
     }
   }
@@ -327,8 +729,9 @@ export class Scheduler {
   handleActorCreated(nowMs: number, actorId: string, template: string): void {
     this.begin(nowMs);
     const a = this.actorFor(actorId, template);
-    const pool = a.template.pool;
-    if (pool.spec.mode === 'dedicated' && pool.spec.dedicated?.variant === 'always-on' && a.worker === null && a.startingWorker === null) {
+    const A = this.actors;
+    const pool = this.poolOf(a);
+    if (pool.spec.mode === 'dedicated' && pool.spec.dedicated?.variant === 'always-on' && A.worker[a] === NONE && A.startingWorker[a] === NONE) {
       this.startDedicated(a, nowMs);
     }
   }
@@ -336,46 +739,36 @@ export class Scheduler {
   /** An invocation arrived for an actor. */
   handleInvocation(nowMs: number, input: InvocationInput): void {
     this.begin(nowMs);
-    if (this.live.has(input.id)) throw new ContractError(`invocation ${input.id} arrived twice`);
+    if (this.live.get(input.id) !== NONE) throw new ContractError(`invocation ${input.id} arrived twice`);
     if (!(input.workMs >= 0)) throw new ContractError(`invocation ${input.id}: workMs must be >= 0, got ${input.workMs}`);
     const a = this.actorFor(input.actor, input.template);
-    const inv: Inv = {
-      id: input.id,
-      actor: a,
-      workMs: input.workMs,
-      arrivalMs: nowMs,
-      failures: 0,
-      path: null,
-      parts: { parkedMs: 0, workerStartMs: 0, restoreMs: 0, execMs: 0, queuedMs: 0 },
-      markMs: nowMs,
-      parked: false,
-      parkEpoch: 0,
-      startMs: Number.NaN,
-    };
-    this.live.set(inv.id, inv);
-    a.idleStamp += 1; // any pending idle timer is now stale
-    a.prewarmStamp += 1; // and so is a pre-warm: the arrival resumes it anyway
-    a.frequency += 1;
-    if (a.template.pool.spec.mode === 'shared') this.idle.onArrival?.(a.index, nowMs);
+    const A = this.actors;
+    const inv = this.invs.alloc(input.id, a, input.workMs, nowMs);
+    this.live.set(input.id, inv);
+    A.idleStamp[a]! += 1; // any pending idle timer is now stale
+    A.prewarmStamp[a]! += 1; // and so is a pre-warm: the arrival resumes it anyway
+    A.frequency[a]! += 1;
+    const pool = this.poolOf(a);
+    if (pool.spec.mode === 'shared') this.idle.onArrival?.(a, nowMs);
     this.accrue(a, nowMs);
-    a.fifo.push(inv);
-    switch (a.state) {
-      case 'RUNNING':
-        if (a.running === null) this.executeNext(a, nowMs);
+    this.fifoPush(a, inv);
+    switch (A.state[a]) {
+      case RUNNING:
+        if (A.running[a] === NONE) this.executeNext(a, nowMs);
         break;
-      case 'RESUMING':
-        inv.path = this.pathOfResume(a);
+      case RESUMING:
+        this.invs.path[inv] = this.pathOfResume(a);
         break;
-      case 'SUSPENDED':
-      case 'PAUSED':
-        if (a.inParkQueue || a.startingWorker !== null) {
-          if (a.inParkQueue) this.admitParked(inv, nowMs);
+      case SUSPENDED:
+      case PAUSED:
+        if ((A.flags[a]! & IN_PARK_QUEUE) !== 0 || A.startingWorker[a] !== NONE) {
+          if ((A.flags[a]! & IN_PARK_QUEUE) !== 0) this.admitParked(inv, nowMs);
         } else {
           this.needWorker(a, nowMs);
         }
         break;
-      case 'SUSPENDING':
-      case 'PAUSING':
+      case SUSPENDING:
+      case PAUSING:
         // Waits for the checkpoint to land, then resumes.
         break;
     }
@@ -389,8 +782,8 @@ export class Scheduler {
     w.state = 'READY';
     this.recat(w);
     const owner = w.dedicatedActor;
-    if (owner !== null) {
-      owner.startingWorker = null;
+    if (owner !== NONE) {
+      this.actors.startingWorker[owner] = NONE;
       this.assign(owner, w, nowMs);
       return;
     }
@@ -402,179 +795,191 @@ export class Scheduler {
     this.begin(nowMs);
     const w = this.workers[workerId];
     if (w === undefined || w.state === 'GONE') return;
+    const A = this.actors;
     this.counters.workersLost += 1;
     const affected = [...w.actors];
     for (const a of affected) this.rollback(a, nowMs, 'worker-lost');
     const owner = w.dedicatedActor;
     this.retire(w);
-    if (owner !== null && owner.startingWorker === w) owner.startingWorker = null;
+    if (owner !== NONE && A.startingWorker[owner] === w.id) A.startingWorker[owner] = NONE;
     if (w.pool.spec.mode === 'shared') {
       this.reconcile(w.pool);
-    } else if (owner !== null) {
+    } else if (owner !== NONE) {
       const alwaysOn = w.pool.spec.dedicated?.variant === 'always-on';
-      if (alwaysOn || owner.fifo.length > 0) this.startDedicated(owner, nowMs);
+      if (alwaysOn || A.queued[owner]! > 0) this.startDedicated(owner, nowMs);
     }
     for (const a of affected) {
-      if (a.fifo.length > 0 && a.worker === null && a.startingWorker === null && !a.inParkQueue) this.needWorker(a, nowMs);
+      if (A.queued[a]! > 0 && A.worker[a] === NONE && A.startingWorker[a] === NONE && (A.flags[a]! & IN_PARK_QUEUE) === 0) this.needWorker(a, nowMs);
     }
-    for (const pool of this.pools.values()) this.dispatchParked(pool, nowMs);
+    for (const pool of this.poolList) this.dispatchParked(pool, nowMs);
   }
 
   /** A restore (or cold boot) finished. */
   handleRestoreDone(nowMs: number, actorIndex: number, op: number, ok: boolean): void {
     this.begin(nowMs);
-    const a = this.actors[actorIndex];
-    if (a === undefined || a.op !== op || a.state !== 'RESUMING') return;
-    const w = a.worker!;
+    const A = this.actors;
+    const a = actorIndex;
+    if (!this.isActor(a) || A.op[a] !== op || A.state[a] !== RESUMING) return;
+    const w = this.workers[A.worker[a]!]!;
     if (!ok) {
       this.counters.restoreFailures += 1;
       this.rollback(a, nowMs, 'restore-failed');
       if (w.dedicatedActor === a) {
-        if (a.fifo.length > 0 || w.pool.spec.dedicated?.variant === 'always-on') {
+        if (A.queued[a]! > 0 || w.pool.spec.dedicated?.variant === 'always-on') {
           this.assign(a, w, nowMs);
         } else {
           // Scale-to-zero with nothing left to serve: give the worker back rather than keep it booting.
           this.retire(w);
-          this.out.push({ kind: 'stopWorker', worker: w.id });
+          this.emit({ kind: 'stopWorker', worker: w.id });
           this.dispatchParked(w.pool, nowMs);
         }
       } else {
         // Back off before trying again, so a store outage of a few seconds is
         // ridden out rather than burning the retry budget in a burst.
-        const head = a.fifo[0];
-        if (head !== undefined) {
-          a.phase = 'restore';
-          a.retryStamp += 1;
-          const backoffMs = Math.min(RESTORE_RETRY_MAX_MS, RESTORE_RETRY_BASE_MS * 2 ** Math.max(0, head.failures - 1));
-          this.out.push({ kind: 'setTimer', atMs: nowMs + backoffMs, timer: 'retry', id: a.index, stamp: a.retryStamp });
+        const head = A.head[a]!;
+        if (head !== NONE) {
+          A.phase[a] = RESTORE;
+          A.retryStamp[a]! += 1;
+          const backoffMs = Math.min(RESTORE_RETRY_MAX_MS, RESTORE_RETRY_BASE_MS * 2 ** Math.max(0, this.invs.failures[head]! - 1));
+          this.emit({ kind: 'setTimer', atMs: nowMs + backoffMs, timer: 'retry', id: a, stamp: A.retryStamp[a]! });
         }
         this.dispatchParked(w.pool, nowMs);
       }
       return;
     }
     const source = this.sourceOf(a, w);
-    if (source !== 'cold') this.counters.snapshotBytesRead += a.template.spec.snapshotBytes;
+    if (source !== 'cold') this.counters.snapshotBytesRead += this.templateOf(a).spec.snapshotBytes;
     this.accrue(a, nowMs);
-    this.transition(a, 'RUNNING');
-    a.phase = 'queued';
-    a.lastUsedMs = nowMs;
-    const prewarmed = a.prewarming;
-    a.prewarming = false;
-    if (a.fifo.length > 0) this.executeNext(a, nowMs);
-    else if (prewarmed && this.idle.onPrewarmed !== undefined) this.applyIdle(a, this.idle.onPrewarmed(a.index, nowMs), nowMs);
+    this.transition(a, RUNNING);
+    A.phase[a] = QUEUED;
+    A.lastUsedMs[a] = nowMs;
+    const prewarmed = (A.flags[a]! & PREWARMING) !== 0;
+    A.flags[a]! &= ~PREWARMING;
+    if (A.queued[a]! > 0) this.executeNext(a, nowMs);
+    else if (prewarmed && this.idle.onPrewarmed !== undefined) this.applyIdle(a, this.idle.onPrewarmed(a, nowMs), nowMs);
     else this.applyIdle(a, this.idleDecision(a, nowMs), nowMs);
   }
 
   /** An execution finished (ok) or failed. */
   handleExecutionDone(nowMs: number, actorIndex: number, op: number, ok: boolean): void {
     this.begin(nowMs);
-    const a = this.actors[actorIndex];
-    if (a === undefined || a.op !== op || a.running === null) return;
-    const inv = a.running;
-    const w = a.worker!;
-    a.running = null;
+    const A = this.actors;
+    const a = actorIndex;
+    if (!this.isActor(a) || A.op[a] !== op) return;
+    const inv = A.running[a]!;
+    if (inv === NONE) return;
+    const I = this.invs;
+    const w = this.workers[A.worker[a]!]!;
+    A.running[a] = NONE;
     w.busy -= 1;
     this.recat(w);
-    a.lastUsedMs = nowMs;
-    inv.parts.execMs += nowMs - inv.startMs;
+    A.lastUsedMs[a] = nowMs;
+    I.execMs[inv]! += nowMs - I.startMs[inv]!;
     if (ok) {
-      a.version += 1;
+      A.version[a]! += 1;
       this.finish(inv, nowMs, 'served', '');
     } else {
-      inv.failures += 1;
-      if (inv.failures >= this.config.maxAttempts) {
+      I.failures[inv]! += 1;
+      if (I.failures[inv]! >= this.config.maxAttempts) {
         this.finish(inv, nowMs, 'rejected', 'execution-failed');
       } else {
-        inv.markMs = nowMs;
-        a.fifo.unshift(inv);
+        I.markMs[inv] = nowMs;
+        this.fifoUnshift(a, inv);
       }
     }
-    if (a.fifo.length > 0) this.executeNext(a, nowMs);
+    if (A.queued[a]! > 0) this.executeNext(a, nowMs);
     else this.applyIdle(a, this.idleDecision(a, nowMs), nowMs);
   }
 
   /** A checkpoint finished (ok: the actor leaves its worker) or failed (it stays resident). */
   handleCheckpointDone(nowMs: number, actorIndex: number, op: number, ok: boolean): void {
     this.begin(nowMs);
-    const a = this.actors[actorIndex];
-    if (a === undefined || a.op !== op || (a.state !== 'SUSPENDING' && a.state !== 'PAUSING')) return;
-    const w = a.worker!;
+    const A = this.actors;
+    const a = actorIndex;
+    if (!this.isActor(a) || A.op[a] !== op || (A.state[a] !== SUSPENDING && A.state[a] !== PAUSING)) return;
+    const w = this.workers[A.worker[a]!]!;
     const pool = w.pool;
     this.evictionEnded(a);
     this.accrue(a, nowMs);
     if (!ok) {
       this.counters.checkpointFailures += 1;
-      this.transition(a, 'RUNNING');
-      a.phase = 'queued';
-      if (a.fifo.length > 0) this.executeNext(a, nowMs);
+      this.transition(a, RUNNING);
+      A.phase[a] = QUEUED;
+      if (A.queued[a]! > 0) this.executeNext(a, nowMs);
       else this.applyIdle(a, { kind: 'checkAt', atMs: nowMs + CHECKPOINT_RETRY_MS }, nowMs);
       // Another parked actor may still need an eviction that this one failed to give.
       this.dispatchParked(pool, nowMs);
       return;
     }
-    const local = a.state === 'PAUSING';
-    a.frequency = 0;
-    this.counters.snapshotBytesWritten += a.template.spec.snapshotBytes;
-    a.snapshot = { kind: local ? 'local' : 'external', version: a.version, node: w.nodeName };
+    const local = A.state[a] === PAUSING;
+    A.frequency[a] = 0;
+    this.counters.snapshotBytesWritten += this.templateOf(a).spec.snapshotBytes;
+    A.snapKind[a] = local ? SNAP_LOCAL : SNAP_EXTERNAL;
+    A.snapVersion[a] = A.version[a]!;
+    A.snapNode[a] = w.nodeId;
     this.release(a, w);
-    this.transition(a, local ? 'PAUSED' : 'SUSPENDED');
-    if (a.fifo.length > 0) this.needWorker(a, nowMs);
+    this.transition(a, local ? PAUSED : SUSPENDED);
+    if (A.queued[a]! > 0) this.needWorker(a, nowMs);
     this.dispatchParked(pool, nowMs);
   }
 
   /** A timer the core asked for fired. Stale timers are ignored. */
   handleTimer(nowMs: number, kind: TimerKind, id: number, stamp: number): void {
     this.begin(nowMs);
+    const A = this.actors;
     switch (kind) {
       case 'idle': {
-        const a = this.actors[id];
-        if (a === undefined || a.idleStamp !== stamp || !this.isIdleResident(a)) return;
-        this.applyIdle(a, this.idle.onTimer(a.index, nowMs), nowMs);
+        const a = id;
+        if (!this.isActor(a) || A.idleStamp[a] !== stamp || !this.isIdleResident(a)) return;
+        this.applyIdle(a, this.idle.onTimer(a, nowMs), nowMs);
         return;
       }
       case 'stop': {
-        const a = this.actors[id];
-        if (a === undefined || a.idleStamp !== stamp || !this.isIdleResident(a)) return;
+        const a = id;
+        if (!this.isActor(a) || A.idleStamp[a] !== stamp || !this.isIdleResident(a)) return;
         this.stopDedicated(a, nowMs);
         return;
       }
       case 'prewarm': {
-        const a = this.actors[id];
-        if (a === undefined || a.prewarmStamp !== stamp) return;
-        if ((a.state !== 'SUSPENDED' && a.state !== 'PAUSED') || a.fifo.length > 0 || a.worker !== null || a.inParkQueue) return;
+        const a = id;
+        if (!this.isActor(a) || A.prewarmStamp[a] !== stamp) return;
+        const state = A.state[a];
+        if ((state !== SUSPENDED && state !== PAUSED) || A.queued[a]! > 0 || A.worker[a] !== NONE || (A.flags[a]! & IN_PARK_QUEUE) !== 0) return;
         // A pre-warm takes a free slot if there is one; it never parks or evicts.
         const w = this.choose(a);
         if (w === null) return;
         this.counters.prewarms += 1;
-        a.prewarming = true;
+        A.flags[a]! |= PREWARMING;
         this.assign(a, w, nowMs);
         return;
       }
       case 'scale': {
-        const pool = [...this.pools.values()][id];
+        const pool = this.poolList[id];
         if (pool === undefined || this.scaling.kind === 'static') return;
         this.scale(pool, nowMs);
-        this.out.push({ kind: 'setTimer', atMs: nowMs + this.scaling.intervalMs, timer: 'scale', id, stamp: 0 });
+        this.emit({ kind: 'setTimer', atMs: nowMs + this.scaling.intervalMs, timer: 'scale', id, stamp: 0 });
         return;
       }
       case 'retry': {
-        const a = this.actors[id];
-        if (a === undefined || a.retryStamp !== stamp) return;
-        if ((a.state !== 'SUSPENDED' && a.state !== 'PAUSED') || a.fifo.length === 0) return;
-        if (a.worker !== null || a.startingWorker !== null || a.inParkQueue) return;
+        const a = id;
+        if (!this.isActor(a) || A.retryStamp[a] !== stamp) return;
+        const state = A.state[a];
+        if ((state !== SUSPENDED && state !== PAUSED) || A.queued[a] === 0) return;
+        if (A.worker[a] !== NONE || A.startingWorker[a] !== NONE || (A.flags[a]! & IN_PARK_QUEUE) !== 0) return;
         this.needWorker(a, nowMs);
         return;
       }
       case 'park': {
         const inv = this.live.get(id);
-        if (inv === undefined || !inv.parked || inv.parkEpoch !== stamp) return;
-        const a = inv.actor;
+        const I = this.invs;
+        if (inv === NONE || I.parked[inv] === 0 || I.parkEpoch[inv] !== stamp) return;
+        const a = I.actor[inv]!;
         this.accrue(a, nowMs);
-        a.fifo.splice(a.fifo.indexOf(inv), 1);
-        inv.parked = false;
+        this.fifoRemove(a, inv);
+        I.parked[inv] = 0;
         this.parkedCount -= 1;
         this.finish(inv, nowMs, 'rejected', 'park-timeout');
-        if (a.fifo.length === 0) a.inParkQueue = false; // left in the queue array, skipped when met
+        if (A.queued[a] === 0) A.flags[a]! &= ~IN_PARK_QUEUE; // left in the queue array, skipped when met
         return;
       }
     }
@@ -586,140 +991,208 @@ export class Scheduler {
    */
   handleEnd(nowMs: number): void {
     this.begin(nowMs);
-    for (const a of this.actors) {
-      if (a.running === null && a.fifo.length === 0) continue;
+    const A = this.actors;
+    const I = this.invs;
+    for (let a = 0; a < A.count; a++) {
+      if (A.running[a] === NONE && A.queued[a] === 0) continue;
       this.accrue(a, nowMs);
-      const inv = a.running;
-      if (inv !== null) {
-        a.running = null;
-        const w = a.worker!;
+      const inv = A.running[a]!;
+      if (inv !== NONE) {
+        A.running[a] = NONE;
+        const w = this.workers[A.worker[a]!]!;
         w.busy -= 1;
         this.recat(w);
-        inv.parts.execMs += nowMs - inv.startMs;
+        I.execMs[inv]! += nowMs - I.startMs[inv]!;
         this.finish(inv, nowMs, 'rejected', 'run-ended');
       }
-      for (const q of a.fifo) {
-        if (q.parked) {
-          q.parked = false;
+      for (let q = A.head[a]!; q !== NONE; ) {
+        // finish() frees the slot: step on first.
+        const next = I.next[q]!;
+        if (I.parked[q] !== 0) {
+          I.parked[q] = 0;
           this.parkedCount -= 1;
         }
         this.finish(q, nowMs, 'rejected', 'run-ended');
+        q = next;
       }
-      a.fifo.length = 0;
-      a.inParkQueue = false;
+      A.head[a] = NONE;
+      A.tail[a] = NONE;
+      A.queued[a] = 0;
+      A.flags[a]! &= ~IN_PARK_QUEUE;
     }
   }
 
   // ---- internals -----------------------------------------------------------
 
+  private emit(cmd: Command): void {
+    this.out[this.outLength++] = cmd;
+  }
+
   private begin(nowMs: number): void {
     if (!this.started) throw new ContractError('start() must be called before any other input');
+    if (this.draining) throw new ContractError('an input was called while its commands were being drained');
     if (!(nowMs >= this.accounting.nowMs)) throw new ContractError(`time went backwards: ${nowMs} after ${this.accounting.nowMs}`);
     this.accounting.advance(nowMs);
   }
 
-  private actorFor(actorId: string, template: string): ActorRec {
+  /** Whether `a` names an actor (completions and timers carry indices the runtime hands back). */
+  private isActor(a: number): boolean {
+    return Number.isInteger(a) && a >= 0 && a < this.actors.count;
+  }
+
+  private templateOf(a: number): TemplateRt {
+    return this.templateList[this.actors.template[a]!]!;
+  }
+
+  private poolOf(a: number): PoolRt {
+    return this.templateList[this.actors.template[a]!]!.pool;
+  }
+
+  private nodeName(nameId: number): string | null {
+    return nameId === NONE ? null : this.nodeNames[nameId]!;
+  }
+
+  private actorFor(actorId: string, template: string): number {
     const existing = this.actorsById.get(actorId);
     if (existing !== undefined) {
-      if (existing.template.spec.name !== template) {
-        throw new ContractError(`actor ${actorId}: template "${template}" differs from its first "${existing.template.spec.name}"`);
+      const t = this.templateOf(existing);
+      if (t.spec.name !== template) {
+        throw new ContractError(`actor ${actorId}: template "${template}" differs from its first "${t.spec.name}"`);
       }
       return existing;
     }
     const t = this.templates.get(template);
     if (t === undefined) throw new ContractError(`actor ${actorId}: unknown template "${template}"`);
     const dedicated = t.pool.spec.mode === 'dedicated';
-    const a: ActorRec = {
-      index: this.actors.length,
-      id: actorId,
-      template: t,
-      state: 'SUSPENDED',
-      worker: null,
-      fifo: [],
-      running: null,
-      phase: 'queued',
-      version: 0,
-      snapshot: { kind: t.spec.golden && !dedicated ? 'golden' : 'none', version: 0, node: null },
-      op: 0,
-      idleStamp: 0,
-      lastUsedMs: 0,
-      inParkQueue: false,
-      evictedFor: null,
-      pendingEvictions: 0,
-      retryStamp: 0,
-      prewarmStamp: 0,
-      prewarming: false,
-      frequency: 0,
-      startingWorker: null,
-    };
-    this.actors.push(a);
+    const a = this.actors.add(actorId, t.index, t.spec.golden && !dedicated ? SNAP_GOLDEN : SNAP_NONE);
     this.actorsById.set(actorId, a);
     return a;
   }
 
-  private transition(a: ActorRec, to: ActorState): void {
-    a.state = checkTransition(a.id, a.state, to);
+  private transition(a: number, to: number): void {
+    const A = this.actors;
+    checkTransition(A.ids[a]!, STATE_NAMES[A.state[a]!]!, STATE_NAMES[to]!);
+    A.state[a] = to;
   }
 
-  /** Attributes the waiting time of every queued invocation to the actor's current phase. */
-  private accrue(a: ActorRec, nowMs: number): void {
-    for (const inv of a.fifo) {
-      const dt = nowMs - inv.markMs;
-      if (dt > 0) {
-        switch (a.phase) {
-          case 'parked':
-            inv.parts.parkedMs += dt;
-            break;
-          case 'workerStart':
-            inv.parts.workerStartMs += dt;
-            break;
-          case 'restore':
-            inv.parts.restoreMs += dt;
-            break;
-          case 'queued':
-            inv.parts.queuedMs += dt;
-            break;
-        }
-      }
-      inv.markMs = nowMs;
+  // The FIFO of an actor: a list through the InvTable's `next`, with its length in `queued`.
+
+  private fifoPush(a: number, inv: number): void {
+    const A = this.actors;
+    const I = this.invs;
+    I.next[inv] = NONE;
+    const tail = A.tail[a]!;
+    if (tail === NONE) A.head[a] = inv;
+    else I.next[tail] = inv;
+    A.tail[a] = inv;
+    A.queued[a]! += 1;
+  }
+
+  private fifoUnshift(a: number, inv: number): void {
+    const A = this.actors;
+    const head = A.head[a]!;
+    this.invs.next[inv] = head;
+    A.head[a] = inv;
+    if (head === NONE) A.tail[a] = inv;
+    A.queued[a]! += 1;
+  }
+
+  private fifoShift(a: number): number {
+    const A = this.actors;
+    const I = this.invs;
+    const inv = A.head[a]!;
+    if (inv === NONE) throw new Error(`actor ${A.ids[a]}: empty FIFO`);
+    const next = I.next[inv]!;
+    A.head[a] = next;
+    if (next === NONE) A.tail[a] = NONE;
+    I.next[inv] = NONE;
+    A.queued[a]! -= 1;
+    return inv;
+  }
+
+  /** Removes `inv` from the actor's FIFO if it is there. */
+  private fifoRemove(a: number, inv: number): void {
+    const A = this.actors;
+    const I = this.invs;
+    let prev = NONE;
+    for (let q = A.head[a]!; q !== NONE; prev = q, q = I.next[q]!) {
+      if (q !== inv) continue;
+      const next = I.next[q]!;
+      if (prev === NONE) A.head[a] = next;
+      else I.next[prev] = next;
+      if (A.tail[a] === q) A.tail[a] = prev;
+      I.next[q] = NONE;
+      A.queued[a]! -= 1;
+      return;
     }
   }
 
-  private finish(inv: Inv, nowMs: number, outcome: 'served' | 'rejected', reason: RejectReason | ''): void {
-    this.live.delete(inv.id);
-    const served = outcome === 'served';
-    this.out.push({
-      kind: 'reply',
-      invocation: inv.id,
-      actor: inv.actor.id,
-      outcome,
-      reason,
-      path: served ? (inv.path ?? 'warm') : 'rejected',
-      arrivalMs: inv.arrivalMs,
-      startMs: served ? inv.startMs : Number.NaN,
-      endMs: nowMs,
-      parts: { ...inv.parts },
-      attempts: inv.failures + 1,
-    });
+  /** Attributes the waiting time of every queued invocation to the actor's current phase. */
+  private accrue(a: number, nowMs: number): void {
+    const A = this.actors;
+    const I = this.invs;
+    const phase = A.phase[a];
+    for (let inv = A.head[a]!; inv !== NONE; inv = I.next[inv]!) {
+      const dt = nowMs - I.markMs[inv]!;
+      if (dt > 0) {
+        switch (phase) {
+          case PARKED:
+            I.parkedMs[inv]! += dt;
+            break;
+          case WORKER_START:
+            I.workerStartMs[inv]! += dt;
+            break;
+          case RESTORE:
+            I.restoreMs[inv]! += dt;
+            break;
+          case QUEUED:
+            I.queuedMs[inv]! += dt;
+            break;
+        }
+      }
+      I.markMs[inv] = nowMs;
+    }
   }
 
-  private reject(a: ActorRec, inv: Inv, nowMs: number, reason: RejectReason): void {
+  /** Emits the invocation's reply and frees its slot. */
+  private finish(inv: number, nowMs: number, outcome: 'served' | 'rejected', reason: RejectReason | ''): void {
+    const I = this.invs;
+    const id = I.id[inv]!;
+    this.live.delete(id);
+    const served = outcome === 'served';
+    this.emit({
+      kind: 'reply',
+      invocation: id,
+      actor: this.actors.ids[I.actor[inv]!]!,
+      outcome,
+      reason,
+      path: served ? (PATH_NAMES[I.path[inv]!] ?? 'warm') : 'rejected',
+      arrivalMs: I.arrivalMs[inv]!,
+      startMs: served ? I.startMs[inv]! : Number.NaN,
+      endMs: nowMs,
+      parts: { parkedMs: I.parkedMs[inv]!, workerStartMs: I.workerStartMs[inv]!, restoreMs: I.restoreMs[inv]!, execMs: I.execMs[inv]!, queuedMs: I.queuedMs[inv]! },
+      attempts: I.failures[inv]! + 1,
+    });
+    I.release(inv);
+  }
+
+  private reject(a: number, inv: number, nowMs: number, reason: RejectReason): void {
     this.accrue(a, nowMs);
-    const i = a.fifo.indexOf(inv);
-    if (i >= 0) a.fifo.splice(i, 1);
-    if (inv.parked) {
-      inv.parked = false;
+    this.fifoRemove(a, inv);
+    if (this.invs.parked[inv] !== 0) {
+      this.invs.parked[inv] = 0;
       this.parkedCount -= 1;
     }
     this.finish(inv, nowMs, 'rejected', reason);
   }
 
   /** The actor has queued work and no worker: place it, start its dedicated worker, or park it. */
-  private needWorker(a: ActorRec, nowMs: number): void {
-    const pool = a.template.pool;
+  private needWorker(a: number, nowMs: number): void {
+    const A = this.actors;
+    const pool = this.poolOf(a);
     if (pool.spec.mode === 'dedicated') {
-      if (a.startingWorker === null && a.worker === null) this.startDedicated(a, nowMs);
-      if (a.startingWorker === null && a.worker === null) this.park(a, nowMs); // no node had room
+      if (A.startingWorker[a] === NONE && A.worker[a] === NONE) this.startDedicated(a, nowMs);
+      if (A.startingWorker[a] === NONE && A.worker[a] === NONE) this.park(a, nowMs); // no node had room
       return;
     }
     const w = this.choose(a);
@@ -728,7 +1201,7 @@ export class Scheduler {
       return;
     }
     this.park(a, nowMs);
-    if (a.inParkQueue) {
+    if ((A.flags[a]! & IN_PARK_QUEUE) !== 0) {
       pool.lastWaitMs = nowMs;
       // Scale from zero reacts at once, as Knative's activator does: nobody else will.
       if (this.scaling.kind === 'scale-to-zero' && pool.workers.length === 0 && pool.target < this.scaling.maxReplicas) {
@@ -741,161 +1214,184 @@ export class Scheduler {
   }
 
   /** Puts the actor in its pool's park queue and admits each of its queued invocations, or rejects them. */
-  private park(a: ActorRec, nowMs: number): void {
+  private park(a: number, nowMs: number): void {
+    const A = this.actors;
     this.accrue(a, nowMs);
-    a.phase = 'parked';
-    for (const inv of [...a.fifo]) if (!inv.parked) this.admitParked(inv, nowMs);
-    if (a.fifo.length > 0 && !a.inParkQueue) {
-      a.inParkQueue = true;
-      a.template.pool.parkQueue.push(a);
+    A.phase[a] = PARKED;
+    const I = this.invs;
+    // Admission may reject (unlink and free) the invocation at hand, so step on before admitting it.
+    for (let inv = A.head[a]!; inv !== NONE; ) {
+      const next = I.next[inv]!;
+      if (I.parked[inv] === 0) this.admitParked(inv, nowMs);
+      inv = next;
+    }
+    if (A.queued[a]! > 0 && (A.flags[a]! & IN_PARK_QUEUE) === 0) {
+      A.flags[a]! |= IN_PARK_QUEUE;
+      this.poolOf(a).parkQueue.push(a);
     }
   }
 
   /** Parks one invocation if the admission policy allows, else rejects it with the reason. */
-  private admitParked(inv: Inv, nowMs: number): void {
+  private admitParked(inv: number, nowMs: number): void {
+    const I = this.invs;
     const { parkTimeoutMs, maxParked } = this.config.admission;
     if (parkTimeoutMs <= 0 || maxParked <= 0) {
-      this.reject(inv.actor, inv, nowMs, 'no-free-worker');
+      this.reject(I.actor[inv]!, inv, nowMs, 'no-free-worker');
       return;
     }
     if (this.parkedCount >= maxParked) {
-      this.reject(inv.actor, inv, nowMs, 'park-full');
+      this.reject(I.actor[inv]!, inv, nowMs, 'park-full');
       return;
     }
-    inv.parked = true;
-    inv.parkEpoch += 1;
+    I.parked[inv] = 1;
+    I.parkEpoch[inv]! += 1;
     this.parkedCount += 1;
     if (Number.isFinite(parkTimeoutMs)) {
-      this.out.push({ kind: 'setTimer', atMs: nowMs + parkTimeoutMs, timer: 'park', id: inv.id, stamp: inv.parkEpoch });
+      this.emit({ kind: 'setTimer', atMs: nowMs + parkTimeoutMs, timer: 'park', id: I.id[inv]!, stamp: I.parkEpoch[inv]! });
     }
   }
 
   /** Candidate workers for an actor: READY, same pool, with a slot and memory; pinned to the snapshot's node for a pause. */
-  private choose(a: ActorRec): WorkerRec | null {
-    const pool = a.template.pool;
-    const need = a.template.spec.memoryMiB;
-    const pinned = a.snapshot.kind === 'local' ? a.snapshot.node : null;
-    const candidates: WorkerRec[] = [];
+  private choose(a: number): WorkerRec | null {
+    const A = this.actors;
+    const t = this.templateOf(a);
+    const pool = t.pool;
+    const need = t.spec.memoryMiB;
+    const pinned = A.snapKind[a] === SNAP_LOCAL ? A.snapNode[a]! : NONE;
+    const candidates = this.candidates;
+    candidates.length = 0;
     for (const w of pool.workers) {
-      if (w.state !== 'READY' || w.dedicatedActor !== null) continue;
+      if (w.state !== 'READY' || w.dedicatedActor !== NONE) continue;
       if (w.resident >= w.actorSlots || w.memUsedMiB + need > w.memoryMiB) continue;
-      if (pinned !== null && w.nodeName !== pinned) continue;
+      if (pinned !== NONE && w.nodeId !== pinned) continue;
       candidates.push(w);
     }
     if (candidates.length === 0) return null;
-    const i = this.placement.choose(candidates, { snapshotNode: a.snapshot.node }, this.rng);
+    const view = this.placementView;
+    view.snapshotNode = this.nodeName(A.snapNode[a]!);
+    const i = this.placement.choose(candidates, view as ActorPlacementView, this.rng);
     const w = candidates[i];
     if (w === undefined) throw new Error(`placement ${this.placement.name} returned ${i} of ${candidates.length}`);
     return w;
   }
 
   /** Takes a slot on `w` for `a` and starts its restore. */
-  private assign(a: ActorRec, w: WorkerRec, nowMs: number): void {
+  private assign(a: number, w: WorkerRec, nowMs: number): void {
+    const A = this.actors;
     this.accrue(a, nowMs);
-    if (a.inParkQueue) a.inParkQueue = false;
-    for (const inv of a.fifo) {
-      if (inv.parked) {
-        inv.parked = false;
+    A.flags[a]! &= ~IN_PARK_QUEUE;
+    const I = this.invs;
+    for (let inv = A.head[a]!; inv !== NONE; inv = I.next[inv]!) {
+      if (I.parked[inv] !== 0) {
+        I.parked[inv] = 0;
         this.parkedCount -= 1;
       }
     }
-    if (a.worker !== w) {
+    const t = this.templateOf(a);
+    if (A.worker[a] !== w.id) {
       w.resident += 1;
-      w.memUsedMiB += a.template.spec.memoryMiB;
+      w.memUsedMiB += t.spec.memoryMiB;
       w.actors.push(a);
-      a.worker = w;
+      A.worker[a] = w.id;
       this.accounting.residentDelta(1);
       this.recat(w);
     }
-    this.transition(a, 'RESUMING');
-    a.phase = 'restore';
+    this.transition(a, RESUMING);
+    A.phase[a] = RESTORE;
     const source = this.sourceOf(a, w);
     const path = this.pathOfResume(a);
-    for (const inv of a.fifo) inv.path = path;
-    a.op = this.nextOp++;
+    for (let inv = A.head[a]!; inv !== NONE; inv = I.next[inv]!) I.path[inv] = path;
+    const op = this.nextOp++;
+    A.op[a] = op;
     this.counters.restores += 1;
-    this.out.push({
+    this.emit({
       kind: 'restore',
-      op: a.op,
-      actor: a.id,
-      actorIndex: a.index,
+      op,
+      actor: A.ids[a]!,
+      actorIndex: a,
       worker: w.id,
       source,
-      version: source === 'local' || source === 'external' ? a.snapshot.version : 0,
-      snapshotBytes: source === 'cold' ? 0 : a.template.spec.snapshotBytes,
-      template: a.template.spec.name,
+      version: source === 'local' || source === 'external' ? A.snapVersion[a]! : 0,
+      snapshotBytes: source === 'cold' ? 0 : t.spec.snapshotBytes,
+      template: t.spec.name,
     });
   }
 
-  private sourceOf(a: ActorRec, w: WorkerRec): RestoreSource {
-    const s = a.snapshot;
-    switch (s.kind) {
-      case 'none':
+  private sourceOf(a: number, w: WorkerRec): RestoreSource {
+    const A = this.actors;
+    switch (A.snapKind[a]) {
+      case SNAP_NONE:
         return 'cold';
-      case 'golden':
+      case SNAP_GOLDEN:
         return 'golden';
-      case 'local':
+      case SNAP_LOCAL:
         return 'local';
-      case 'external':
+      default:
         // The node that wrote the snapshot kept a copy: resuming there reads it from disk.
-        return s.node === w.nodeName ? 'local' : 'external';
+        return A.snapNode[a] === w.nodeId ? 'local' : 'external';
     }
   }
 
-  private pathOfResume(a: ActorRec): InvocationPath {
-    const w = a.worker;
-    const source = w === null ? 'cold' : this.sourceOf(a, w);
+  /** The path (a PATH_ code) the actor's queued invocations take with the resume under way. */
+  private pathOfResume(a: number): number {
+    const wid = this.actors.worker[a]!;
+    const source = wid === NONE ? 'cold' : this.sourceOf(a, this.workers[wid]!);
     switch (source) {
       case 'cold':
-        return 'cold-boot';
+        return PATH_COLD_BOOT;
       case 'golden':
-        return 'golden';
+        return PATH_GOLDEN;
       case 'local':
-        return 'resume-local';
+        return PATH_RESUME_LOCAL;
       case 'external':
-        return 'resume-external';
+        return PATH_RESUME_EXTERNAL;
     }
   }
 
-  private executeNext(a: ActorRec, nowMs: number): void {
-    const w = a.worker!;
+  private executeNext(a: number, nowMs: number): void {
+    const A = this.actors;
+    const w = this.workers[A.worker[a]!]!;
     this.accrue(a, nowMs);
-    const inv = a.fifo.shift()!;
-    a.running = inv;
-    a.phase = 'queued';
-    a.idleStamp += 1;
-    inv.startMs = nowMs;
+    const inv = this.fifoShift(a);
+    const I = this.invs;
+    A.running[a] = inv;
+    A.phase[a] = QUEUED;
+    A.idleStamp[a]! += 1;
+    I.startMs[inv] = nowMs;
     w.busy += 1;
     this.recat(w);
-    a.op = this.nextOp++;
-    this.out.push({ kind: 'execute', op: a.op, actor: a.id, actorIndex: a.index, worker: w.id, invocation: inv.id, workMs: inv.workMs });
+    const op = this.nextOp++;
+    A.op[a] = op;
+    this.emit({ kind: 'execute', op, actor: A.ids[a]!, actorIndex: a, worker: w.id, invocation: I.id[inv]!, workMs: I.workMs[inv]! });
   }
 
-  private isIdleResident(a: ActorRec): boolean {
-    return a.state === 'RUNNING' && a.running === null && a.fifo.length === 0;
+  private isIdleResident(a: number): boolean {
+    const A = this.actors;
+    return A.state[a] === RUNNING && A.running[a] === NONE && A.queued[a] === 0;
   }
 
-  private idleDecision(a: ActorRec, nowMs: number): IdleDecision {
-    const pool = a.template.pool.spec;
+  private idleDecision(a: number, nowMs: number): IdleDecision {
+    const pool = this.poolOf(a).spec;
     if (pool.mode === 'dedicated') {
       if (pool.dedicated?.variant === 'scale-to-zero') return { kind: 'checkAt', atMs: nowMs + pool.dedicated.idleStopMs };
-      return { kind: 'keep' };
+      return KEEP;
     }
-    return this.idle.onIdle(a.index, nowMs);
+    return this.idle.onIdle(a, nowMs);
   }
 
-  private applyIdle(a: ActorRec, d: IdleDecision, nowMs: number): void {
+  private applyIdle(a: number, d: IdleDecision, nowMs: number): void {
+    const A = this.actors;
     // An actor that just went idle may be what a parked actor needs evicted.
-    const pool = a.template.pool;
+    const pool = this.poolOf(a);
     if (d.kind !== 'checkpoint' && pool.parkQueue.length > 0) this.evictForWaiters(pool);
     if (!this.isIdleResident(a)) return;
     switch (d.kind) {
       case 'keep':
         return;
       case 'checkAt': {
-        a.idleStamp += 1;
-        const timer: TimerKind = a.template.pool.spec.mode === 'dedicated' ? 'stop' : 'idle';
-        this.out.push({ kind: 'setTimer', atMs: d.atMs, timer, id: a.index, stamp: a.idleStamp });
+        A.idleStamp[a]! += 1;
+        const timer: TimerKind = pool.spec.mode === 'dedicated' ? 'stop' : 'idle';
+        this.emit({ kind: 'setTimer', atMs: d.atMs, timer, id: a, stamp: A.idleStamp[a]! });
         return;
       }
       case 'checkpoint':
@@ -903,30 +1399,37 @@ export class Scheduler {
         return;
       case 'leaveAndPrewarm':
         this.checkpoint(a, d.target, nowMs);
-        a.prewarmStamp += 1;
-        this.out.push({ kind: 'setTimer', atMs: Math.max(nowMs, d.prewarmAtMs), timer: 'prewarm', id: a.index, stamp: a.prewarmStamp });
+        A.prewarmStamp[a]! += 1;
+        this.emit({ kind: 'setTimer', atMs: Math.max(nowMs, d.prewarmAtMs), timer: 'prewarm', id: a, stamp: A.prewarmStamp[a]! });
         return;
     }
   }
 
-  private checkpoint(a: ActorRec, target: CheckpointTarget, nowMs: number): void {
-    const w = a.worker!;
+  private checkpoint(a: number, target: CheckpointTarget, nowMs: number): void {
+    const A = this.actors;
+    const w = this.workers[A.worker[a]!]!;
     this.accrue(a, nowMs);
-    this.transition(a, target === 'local' ? 'PAUSING' : 'SUSPENDING');
-    a.phase = 'queued';
-    a.idleStamp += 1;
-    a.op = this.nextOp++;
+    this.transition(a, target === 'local' ? PAUSING : SUSPENDING);
+    A.phase[a] = QUEUED;
+    A.idleStamp[a]! += 1;
+    const op = this.nextOp++;
+    A.op[a] = op;
     this.counters.checkpoints += 1;
-    this.out.push({
+    this.emit({
       kind: 'checkpoint',
-      op: a.op,
-      actor: a.id,
-      actorIndex: a.index,
+      op,
+      actor: A.ids[a]!,
+      actorIndex: a,
       worker: w.id,
       target,
-      version: a.version,
-      snapshotBytes: a.template.spec.snapshotBytes,
+      version: A.version[a]!,
+      snapshotBytes: this.templateOf(a).spec.snapshotBytes,
     });
+  }
+
+  /** The eviction key of an actor: its last use (LRU) or its Greedy-Dual priority. */
+  private evictionKey(pool: PoolRt, v: number): number {
+    return this.config.eviction === 'greedy-dual' ? this.gdPriority(pool, v) : this.actors.lastUsedMs[v]!;
   }
 
   /**
@@ -935,40 +1438,64 @@ export class Scheduler {
    * until the waiter would fit; the worker whose newest victim is oldest wins.
    * One batch per waiter at a time, so a burst of waiters cannot empty a pool.
    */
-  private maybeEvict(pool: PoolRt, waiting: ActorRec): void {
-    if (this.config.eviction === 'none' || waiting.pendingEvictions > 0) return;
-    const key = this.config.eviction === 'greedy-dual' ? (v: ActorRec) => this.gdPriority(pool, v) : (v: ActorRec) => v.lastUsedMs;
-    const need = waiting.template.spec.memoryMiB;
-    const pinned = waiting.snapshot.kind === 'local' ? waiting.snapshot.node : null;
-    let best: ActorRec[] | null = null;
+  private maybeEvict(pool: PoolRt, waiting: number): void {
+    const A = this.actors;
+    if (this.config.eviction === 'none' || A.pendingEvictions[waiting]! > 0) return;
+    const need = this.templateOf(waiting).spec.memoryMiB;
+    const pinned = A.snapKind[waiting] === SNAP_LOCAL ? A.snapNode[waiting]! : NONE;
+    const idle = this.idleScratch;
+    let best = this.bestScratch;
+    let victims = this.victimsScratch;
+    let found = false;
+    best.length = 0;
     let bestNewestMs = Number.POSITIVE_INFINITY;
     for (const w of pool.workers) {
-      if (w.state !== 'READY' || w.dedicatedActor !== null) continue;
-      if (pinned !== null && w.nodeName !== pinned) continue;
-      const idle = w.actors.filter((v) => this.isIdleResident(v) && v.evictedFor === null);
+      if (w.state !== 'READY' || w.dedicatedActor !== NONE) continue;
+      if (pinned !== NONE && w.nodeId !== pinned) continue;
+      // The idle residents not already being evicted, oldest first (ties by index):
+      // an insertion sort, as a worker hosts a handful of actors.
+      idle.length = 0;
+      for (const v of w.actors) {
+        if (!this.isIdleResident(v) || A.evictedFor[v] !== NONE) continue;
+        const key = this.evictionKey(pool, v);
+        let i = idle.length;
+        idle.push(v);
+        while (i > 0) {
+          const u = idle[i - 1]!;
+          const ku = this.evictionKey(pool, u);
+          if (!(ku - key > 0 || (!(ku - key < 0) && u > v))) break;
+          idle[i] = u;
+          i -= 1;
+        }
+        idle[i] = v;
+      }
       if (idle.length === 0) continue;
-      idle.sort((x, y) => key(x) - key(y) || x.index - y.index);
       let slots = w.actorSlots - w.resident;
       let mem = w.memoryMiB - w.memUsedMiB;
-      const victims: ActorRec[] = [];
+      victims.length = 0;
       for (const v of idle) {
         if (slots >= 1 && mem >= need) break;
         victims.push(v);
         slots += 1;
-        mem += v.template.spec.memoryMiB;
+        mem += this.templateOf(v).spec.memoryMiB;
       }
       if (!(slots >= 1 && mem >= need) || victims.length === 0) continue;
-      const newestMs = key(victims[victims.length - 1]!);
-      if (best === null || newestMs < bestNewestMs || (newestMs === bestNewestMs && victims.length < best.length)) {
+      const newestMs = this.evictionKey(pool, victims[victims.length - 1]!);
+      if (!found || newestMs < bestNewestMs || (newestMs === bestNewestMs && victims.length < best.length)) {
+        const swap = best;
         best = victims;
+        victims = swap;
+        found = true;
         bestNewestMs = newestMs;
       }
     }
-    if (best === null) return;
+    this.bestScratch = best;
+    this.victimsScratch = victims;
+    if (!found) return;
     if (this.config.eviction === 'greedy-dual') pool.gdClock = Math.max(pool.gdClock, bestNewestMs);
     for (const v of best) {
-      v.evictedFor = waiting;
-      waiting.pendingEvictions += 1;
+      A.evictedFor[v] = waiting;
+      A.pendingEvictions[waiting]! += 1;
       this.counters.evictions += 1;
       this.checkpoint(v, this.idle.evictTarget, this.accounting.nowMs);
     }
@@ -981,32 +1508,35 @@ export class Scheduler {
    * size is its memory in units of 256 MiB. The lowest priority is evicted,
    * and the clock rises to it, so long-unused actors age out.
    */
-  private gdPriority(pool: PoolRt, v: ActorRec): number {
-    const cost = 1 + v.template.spec.snapshotBytes / (64 * 1024 * 1024);
-    const size = v.template.spec.memoryMiB / 256;
-    return pool.gdClock + (v.frequency * cost) / size;
+  private gdPriority(pool: PoolRt, v: number): number {
+    const spec = this.templateOf(v).spec;
+    const cost = 1 + spec.snapshotBytes / (64 * 1024 * 1024);
+    const size = spec.memoryMiB / 256;
+    return pool.gdClock + (this.actors.frequency[v]! * cost) / size;
   }
 
   /** The eviction of `a` is over (it left, failed or its worker died): its waiter may need another. */
-  private evictionEnded(a: ActorRec): void {
-    const waiter = a.evictedFor;
-    if (waiter === null) return;
-    a.evictedFor = null;
-    waiter.pendingEvictions -= 1;
+  private evictionEnded(a: number): void {
+    const A = this.actors;
+    const waiter = A.evictedFor[a]!;
+    if (waiter === NONE) return;
+    A.evictedFor[a] = NONE;
+    A.pendingEvictions[waiter]! -= 1;
   }
 
   /** Places parked actors of a pool while workers have room; those that cannot be placed stay, in order. */
   private dispatchParked(pool: PoolRt, nowMs: number): void {
     if (pool.parkQueue.length === 0) return;
+    const A = this.actors;
     if (pool.spec.mode === 'dedicated') {
       const queue = pool.parkQueue;
       pool.parkQueue = [];
       for (const a of queue) {
-        if (!a.inParkQueue || a.startingWorker !== null) continue;
-        a.inParkQueue = false;
+        if ((A.flags[a]! & IN_PARK_QUEUE) === 0 || A.startingWorker[a] !== NONE) continue;
+        A.flags[a]! &= ~IN_PARK_QUEUE;
         this.startDedicated(a, nowMs);
-        if (a.startingWorker === null) {
-          a.inParkQueue = true;
+        if (A.startingWorker[a] === NONE) {
+          A.flags[a]! |= IN_PARK_QUEUE;
           pool.parkQueue.push(a);
         }
       }
@@ -1015,27 +1545,30 @@ export class Scheduler {
     const queue = pool.parkQueue;
     pool.parkQueue = [];
     let room = true;
-    const seen = new Set<ActorRec>();
+    const seen = this.seenScratch;
+    seen.clear();
     for (const a of queue) {
       // An actor that left the queue and parked again has two entries: keep the first.
-      if (!a.inParkQueue || seen.has(a)) continue;
+      if ((A.flags[a]! & IN_PARK_QUEUE) === 0 || seen.has(a)) continue;
       seen.add(a);
       const w = room ? this.choose(a) : null;
       if (w !== null) {
         this.assign(a, w, nowMs);
       } else {
         pool.parkQueue.push(a);
-        if (a.snapshot.kind !== 'local') room = this.hasAnyRoom(pool);
+        if (A.snapKind[a] !== SNAP_LOCAL) room = this.hasAnyRoom(pool);
       }
     }
+    seen.clear();
     this.evictForWaiters(pool);
   }
 
   /** Starts evictions for the actors waiting in a pool, one per waiter at most. */
   private evictForWaiters(pool: PoolRt): void {
     if (this.config.eviction === 'none') return;
+    const A = this.actors;
     for (const a of pool.parkQueue) {
-      if (!a.inParkQueue) continue;
+      if ((A.flags[a]! & IN_PARK_QUEUE) === 0) continue;
       this.maybeEvict(pool, a);
     }
   }
@@ -1046,50 +1579,53 @@ export class Scheduler {
   }
 
   /** Sends an actor back to its newest snapshot; its in-flight invocation is retried or rejected. */
-  private rollback(a: ActorRec, nowMs: number, reason: 'worker-lost' | 'restore-failed'): void {
-    const w = a.worker!;
+  private rollback(a: number, nowMs: number, reason: 'worker-lost' | 'restore-failed'): void {
+    const A = this.actors;
+    const w = this.workers[A.worker[a]!]!;
     this.accrue(a, nowMs);
     this.evictionEnded(a);
-    const inv = a.running;
-    if (inv !== null) {
-      a.running = null;
+    const I = this.invs;
+    const inv = A.running[a]!;
+    if (inv !== NONE) {
+      A.running[a] = NONE;
       w.busy -= 1;
-      inv.parts.execMs += nowMs - inv.startMs;
-      inv.failures += 1;
-      inv.markMs = nowMs;
-      inv.path = null;
-      a.fifo.unshift(inv);
-    } else if (reason === 'restore-failed' && a.fifo.length > 0) {
-      a.fifo[0]!.failures += 1;
+      I.execMs[inv]! += nowMs - I.startMs[inv]!;
+      I.failures[inv]! += 1;
+      I.markMs[inv] = nowMs;
+      I.path[inv] = 0;
+      this.fifoUnshift(a, inv);
+    } else if (reason === 'restore-failed' && A.queued[a]! > 0) {
+      I.failures[A.head[a]!]! += 1;
     }
-    const head = a.fifo[0];
-    if (head !== undefined && head.failures >= this.config.maxAttempts) this.reject(a, head, nowMs, reason);
-    a.op = this.nextOp++; // completions of the interrupted operation are now stale
-    a.idleStamp += 1;
-    a.phase = 'queued';
-    a.version = a.snapshot.version;
+    const head = A.head[a]!;
+    if (head !== NONE && I.failures[head]! >= this.config.maxAttempts) this.reject(a, head, nowMs, reason);
+    A.op[a] = this.nextOp++; // completions of the interrupted operation are now stale
+    A.idleStamp[a]! += 1;
+    A.phase[a] = QUEUED;
+    A.version[a] = A.snapVersion[a]!;
     if (w.dedicatedActor !== a) this.release(a, w);
     else this.recat(w);
-    this.transition(a, a.snapshot.kind === 'local' ? 'PAUSED' : 'SUSPENDED');
+    this.transition(a, A.snapKind[a] === SNAP_LOCAL ? PAUSED : SUSPENDED);
   }
 
   /** Frees the slot and memory an actor held on a worker. */
-  private release(a: ActorRec, w: WorkerRec): void {
+  private release(a: number, w: WorkerRec): void {
     const i = w.actors.indexOf(a);
     if (i >= 0) {
       w.actors.splice(i, 1);
       w.resident -= 1;
-      w.memUsedMiB -= a.template.spec.memoryMiB;
+      w.memUsedMiB -= this.templateOf(a).spec.memoryMiB;
       this.accounting.residentDelta(-1);
     }
-    a.worker = null;
+    this.actors.worker[a] = NONE;
     this.recat(w);
   }
 
   /** Actors waiting for a worker in a pool. */
   private waiting(pool: PoolRt): number {
+    const A = this.actors;
     let n = 0;
-    for (const a of pool.parkQueue) if (a.inParkQueue) n += 1;
+    for (const a of pool.parkQueue) if ((A.flags[a]! & IN_PARK_QUEUE) !== 0) n += 1;
     return n;
   }
 
@@ -1157,7 +1693,7 @@ export class Scheduler {
       for (const w of empty) {
         this.retire(w);
         this.counters.scaleDowns += 1;
-        this.out.push({ kind: 'stopWorker', worker: w.id });
+        this.emit({ kind: 'stopWorker', worker: w.id });
       }
       // What could not be stopped yet stays in the target, so the pool does not regrow it.
       pool.target = pool.workers.length;
@@ -1166,10 +1702,11 @@ export class Scheduler {
 
   /** Nodes holding a waiting paused actor's snapshot where the pool has no worker. */
   private pinnedNodesWithoutWorker(pool: PoolRt): string[] {
+    const A = this.actors;
     const nodes: string[] = [];
     for (const a of pool.parkQueue) {
-      if (!a.inParkQueue || a.snapshot.kind !== 'local' || a.snapshot.node === null) continue;
-      const node = a.snapshot.node;
+      if ((A.flags[a]! & IN_PARK_QUEUE) === 0 || A.snapKind[a] !== SNAP_LOCAL || A.snapNode[a] === NONE) continue;
+      const node = this.nodeNames[A.snapNode[a]!]!;
       if (!nodes.includes(node) && !pool.workers.some((w) => w.nodeName === node)) nodes.push(node);
     }
     return nodes;
@@ -1187,11 +1724,11 @@ export class Scheduler {
     // Paused actors can resume only on their node: new workers go there first.
     const wanted = this.pinnedNodesWithoutWorker(pool);
     while (pool.workers.length < pool.target) {
-      if (this.startWorker(pool, null, wanted.shift()) === null) break;
+      if (this.startWorker(pool, NONE, wanted.shift()) === null) break;
     }
   }
 
-  private startWorker(pool: PoolRt, owner: ActorRec | null, preferNode?: string): WorkerRec | null {
+  private startWorker(pool: PoolRt, owner: number, preferNode?: string): WorkerRec | null {
     const memoryMiB = pool.spec.workerMemoryMiB;
     // Spread workers: the node with the most free memory that fits, ties to the first.
     let node: NodeRt | null = null;
@@ -1212,7 +1749,8 @@ export class Scheduler {
       pool,
       node,
       nodeName: node.spec.name,
-      actorSlots: owner === null ? pool.spec.actorSlots : 1,
+      nodeId: node.nameId,
+      actorSlots: owner === NONE ? pool.spec.actorSlots : 1,
       memoryMiB,
       state: 'STARTING',
       resident: 0,
@@ -1227,35 +1765,40 @@ export class Scheduler {
     pool.workers.push(w);
     this.counters.workersStarted += 1;
     this.recat(w);
-    this.out.push({ kind: 'startWorker', worker: w.id, pool: pool.spec.name, node: w.nodeName, memoryMiB });
+    this.emit({ kind: 'startWorker', worker: w.id, pool: pool.spec.name, node: w.nodeName, memoryMiB });
     return w;
   }
 
-  private startDedicated(a: ActorRec, nowMs: number): void {
-    const w = this.startWorker(a.template.pool, a);
+  private startDedicated(a: number, nowMs: number): void {
+    const A = this.actors;
+    const w = this.startWorker(this.poolOf(a), a);
     if (w === null) return;
     this.accrue(a, nowMs);
-    a.startingWorker = w;
-    a.inParkQueue = false;
-    a.phase = 'workerStart';
-    for (const inv of a.fifo) {
-      if (inv.parked) {
-        inv.parked = false;
+    A.startingWorker[a] = w.id;
+    A.flags[a]! &= ~IN_PARK_QUEUE;
+    A.phase[a] = WORKER_START;
+    const I = this.invs;
+    for (let inv = A.head[a]!; inv !== NONE; inv = I.next[inv]!) {
+      if (I.parked[inv] !== 0) {
+        I.parked[inv] = 0;
         this.parkedCount -= 1;
       }
     }
   }
 
   /** Scale-to-zero: the idle actor's worker stops and its in-memory state is discarded. */
-  private stopDedicated(a: ActorRec, nowMs: number): void {
-    const w = a.worker!;
+  private stopDedicated(a: number, nowMs: number): void {
+    const A = this.actors;
+    const w = this.workers[A.worker[a]!]!;
     this.accrue(a, nowMs);
     this.release(a, w);
-    a.version = 0;
-    a.snapshot = { kind: 'none', version: 0, node: null };
-    this.transition(a, 'SUSPENDED');
+    A.version[a] = 0;
+    A.snapKind[a] = SNAP_NONE;
+    A.snapVersion[a] = 0;
+    A.snapNode[a] = NONE;
+    this.transition(a, SUSPENDED);
     this.retire(w);
-    this.out.push({ kind: 'stopWorker', worker: w.id });
+    this.emit({ kind: 'stopWorker', worker: w.id });
     this.dispatchParked(w.pool, nowMs);
   }
 

@@ -13,9 +13,11 @@ export interface RunResult {
   readonly endMs: number;
   /** Invocations arriving before this are left out of the statistics (totals already cover [warmupMs, endMs]). */
   readonly warmupMs: number;
+  /** Seed of the run's random streams; the `seed` column (empty when absent). */
+  readonly seed?: number;
 }
 
-/** Columns of summary.csv, in order. The first eighteen are the stable contract shared by sim and real runs. */
+/** Columns of summary.csv, in order. The first eighteen are the stable contract shared by sim and real runs; `seed` stays last. */
 export const SUMMARY_COLUMNS = [
   'policy',
   'invocations',
@@ -49,12 +51,13 @@ export const SUMMARY_COLUMNS = [
   'restore_failures',
   'checkpoint_failures',
   'workers_lost',
+  'seed',
 ] as const;
 
 /** One row of summary.csv. */
 export type SummaryRow = Record<(typeof SUMMARY_COLUMNS)[number], string | number>;
 
-/** Columns of invocations.csv, in order. */
+/** Columns of invocations.csv, in order. The first thirteen are the stable contract; `seed` stays last. */
 export const INVOCATION_COLUMNS = [
   'policy',
   'invocation',
@@ -71,6 +74,7 @@ export const INVOCATION_COLUMNS = [
   'reason',
   'queued_ms',
   'attempts',
+  'seed',
 ] as const;
 
 /** Rounds to microseconds so CSVs stay readable; the same inputs round the same way on every machine. */
@@ -152,6 +156,7 @@ export function summarize(run: RunResult): SummaryRow {
     restore_failures: run.counters.restoreFailures,
     checkpoint_failures: run.counters.checkpointFailures,
     workers_lost: run.counters.workersLost,
+    seed: run.seed ?? '',
   };
   for (const r of REJECT_REASONS) row[`rejected_${r.replaceAll('-', '_')}`] = reasons.get(r) ?? 0;
   return row as SummaryRow;
@@ -175,5 +180,6 @@ export function invocationRows(run: RunResult): (string | number)[][] {
     r.reason,
     ms(r.parts.queuedMs),
     r.attempts,
+    run.seed ?? '',
   ]);
 }

@@ -9,6 +9,7 @@ try {
     err: (t) => process.stderr.write(t),
     wallMs: () => performance.now(),
     isoNow: () => new Date().toISOString(),
+    progress: process.stderr,
   });
 } catch (err) {
   if (err instanceof UsageError) {

@@ -5,8 +5,9 @@ import { Sampler } from '../scenarios/distributions.ts';
 import { makeRng, type Rng } from '../scenarios/rng.ts';
 import { coreConfigFor } from '../scenarios/config.ts';
 import type { CostModel, FaultSpec, PolicySet, Scenario, SizeCost } from '../scenarios/scenario.ts';
-import type { Workload } from '../scenarios/workload.ts';
+import { workloadCursor, type Workload, type WorkloadStream } from '../scenarios/workload.ts';
 import { EventQueue } from './event-queue.ts';
+import { ReplyLog, type ReplySink } from './reply-log.ts';
 
 // Event kinds in the queue; payload slots a, b, c as noted.
 const ARRIVAL = 0; // a: workload row
@@ -40,6 +41,8 @@ export interface SimResult {
   /** Replies arriving before this are left out of the statistics; totals and counters cover [warmupMs, endMs]. */
   readonly warmupMs: number;
   readonly samples: Sample[];
+  /** Seed of the run's random streams (placement, costs, faults). */
+  readonly seed: number;
 }
 
 /** Options of one simulated run. */
@@ -51,6 +54,26 @@ export interface SimOptions {
   readonly maxEvents?: number;
   /** Called with every command the core emits (for tests and traces). */
   readonly onCommand?: (nowMs: number, cmd: Command) => void;
+  /** Filled in at the end of the run with the event queue's depth, for the benchmark's baseline. */
+  readonly probe?: SimProbe;
+  /**
+   * Where replies go. Given, the result's `replies` is empty and the sink has
+   * them (a ReplyLog for all of them as columns, a ReplyDigest for the
+   * statistics and a sample at any scale); absent, they are kept as columns
+   * and `replies` builds the objects when first read.
+   */
+  readonly replies?: ReplySink;
+}
+
+/** What a run's event queue held, written by `simulate` when asked (SimOptions.probe). */
+export interface SimProbe {
+  /** Events popped, including the one that ended the run. */
+  pops: number;
+  /** Sum over pops of the events still queued: pendingSum / pops is the mean depth. */
+  pendingSum: number;
+  peakPending: number;
+  /** Invocations that arrived. */
+  arrivals: number;
 }
 
 class SizeCostSampler {
@@ -95,78 +118,89 @@ const NO_FAULTS: FaultSpec = { restoreFailureRate: 0, checkpointFailureRate: 0, 
  * completions from seeded cost models. Arrivals are pushed one at a time, so
  * the queue holds only in-flight work, never the whole trace.
  */
-export function simulate(scenario: Scenario, policy: PolicySet, workload: Workload, options: SimOptions): SimResult {
+export function simulate(scenario: Scenario, policy: PolicySet, workload: Workload | WorkloadStream, options: SimOptions): SimResult {
   const seed = options.seed;
   const core = new Scheduler(coreConfigFor(scenario, policy), makeRng(seed, 'placement'));
   const costs = new Costs(scenario.costs, makeRng(seed, 'costs'));
   const faults = scenario.faults ?? NO_FAULTS;
   const faultRng = makeRng(seed, 'faults');
   const queue = new EventQueue(4096);
-  const replies: Reply[] = [];
+  const streamed = 'open' in workload;
+  const n = streamed ? workload.size : workload.arrivalMs.length;
+  // Invocations one at a time, whichever form the workload has: the queue holds the next one only.
+  const arrivals = streamed ? workload.open() : workloadCursor(workload);
+  const log = options.replies === undefined ? new ReplyLog(n) : null;
+  const sink: ReplySink = options.replies ?? log!;
+  const onCommand = options.onCommand;
   const samples: Sample[] = [];
   const stopped = new Set<number>();
   const maxEvents = options.maxEvents ?? Number.POSITIVE_INFINITY;
-  const n = workload.arrivalMs.length;
 
-  const execute = (nowMs: number, cmds: Command[]): void => {
-    for (const cmd of cmds) {
-      options.onCommand?.(nowMs, cmd);
-      switch (cmd.kind) {
-        case 'startWorker':
-          stopped.delete(cmd.worker);
-          queue.push(nowMs + costs.workerStart.sample(), WORKER_READY, cmd.worker, 0, 0);
-          if (faults.workerMtbfMs > 0) {
-            queue.push(nowMs - faults.workerMtbfMs * Math.log(1 - faultRng()), WORKER_LOST, cmd.worker, 0, 0);
-          }
-          break;
-        case 'stopWorker':
-          stopped.add(cmd.worker);
-          break;
-        case 'restore': {
-          let d: number;
-          switch (cmd.source) {
-            case 'cold':
-              d = costs.coldBoot.sample();
-              break;
-            case 'golden':
-              d = costs.restoreGolden.sample(cmd.snapshotBytes);
-              break;
-            case 'local':
-              d = costs.restoreLocal.sample(cmd.snapshotBytes);
-              break;
-            case 'external':
-              d = costs.restoreExternal.sample(cmd.snapshotBytes);
-              break;
-          }
-          const ok = faults.restoreFailureRate > 0 && faultRng() < faults.restoreFailureRate ? 0 : 1;
-          queue.push(nowMs + d, RESTORE_DONE, cmd.actorIndex, cmd.op, ok);
-          break;
+  // Runs one command at `nowMs`; made once, handed to drainCommands after every input.
+  let nowMs = 0;
+  const run = (cmd: Command): void => {
+    if (onCommand !== undefined) onCommand(nowMs, cmd);
+    switch (cmd.kind) {
+      case 'startWorker':
+        stopped.delete(cmd.worker);
+        queue.push(nowMs + costs.workerStart.sample(), WORKER_READY, cmd.worker, 0, 0);
+        if (faults.workerMtbfMs > 0) {
+          queue.push(nowMs - faults.workerMtbfMs * Math.log(1 - faultRng()), WORKER_LOST, cmd.worker, 0, 0);
         }
-        case 'execute':
-          queue.push(nowMs + cmd.workMs + costs.dispatch.sample(), EXEC_DONE, cmd.actorIndex, cmd.op, 1);
-          break;
-        case 'checkpoint': {
-          const sampler = cmd.target === 'local' ? costs.checkpointLocal : costs.checkpointExternal;
-          const ok = faults.checkpointFailureRate > 0 && faultRng() < faults.checkpointFailureRate ? 0 : 1;
-          queue.push(nowMs + sampler.sample(cmd.snapshotBytes), CHECKPOINT_DONE, cmd.actorIndex, cmd.op, ok);
-          break;
+        break;
+      case 'stopWorker':
+        stopped.add(cmd.worker);
+        break;
+      case 'restore': {
+        let d: number;
+        switch (cmd.source) {
+          case 'cold':
+            d = costs.coldBoot.sample();
+            break;
+          case 'golden':
+            d = costs.restoreGolden.sample(cmd.snapshotBytes);
+            break;
+          case 'local':
+            d = costs.restoreLocal.sample(cmd.snapshotBytes);
+            break;
+          case 'external':
+            d = costs.restoreExternal.sample(cmd.snapshotBytes);
+            break;
         }
-        case 'setTimer':
-          queue.push(Math.max(nowMs, cmd.atMs), TIMER, TIMER_CODES[cmd.timer], cmd.id, cmd.stamp);
-          break;
-        case 'reply':
-          replies.push(cmd);
-          break;
+        const ok = faults.restoreFailureRate > 0 && faultRng() < faults.restoreFailureRate ? 0 : 1;
+        queue.push(nowMs + d, RESTORE_DONE, cmd.actorIndex, cmd.op, ok);
+        break;
       }
+      case 'execute':
+        queue.push(nowMs + cmd.workMs + costs.dispatch.sample(), EXEC_DONE, cmd.actorIndex, cmd.op, 1);
+        break;
+      case 'checkpoint': {
+        const sampler = cmd.target === 'local' ? costs.checkpointLocal : costs.checkpointExternal;
+        const ok = faults.checkpointFailureRate > 0 && faultRng() < faults.checkpointFailureRate ? 0 : 1;
+        queue.push(nowMs + sampler.sample(cmd.snapshotBytes), CHECKPOINT_DONE, cmd.actorIndex, cmd.op, ok);
+        break;
+      }
+      case 'setTimer':
+        queue.push(Math.max(nowMs, cmd.atMs), TIMER, TIMER_CODES[cmd.timer], cmd.id, cmd.stamp);
+        break;
+      case 'reply':
+        sink.add(cmd);
+        break;
     }
+  };
+  const execute = (t: number): void => {
+    nowMs = t;
+    core.drainCommands(run);
   };
 
   core.start(0);
   for (let i = 0; i < workload.actorNames.length; i++) {
     core.handleActorCreated(0, workload.actorNames[i]!, workload.actorTemplates[i]!);
   }
-  execute(0, core.takeCommands());
-  if (n > 0) queue.push(workload.arrivalMs[0]!, ARRIVAL, 0, 0, 0);
+  execute(0);
+  // The pending arrival: invocation `a` of the event, the cursor's current row.
+  let arrivalsDone = !arrivals.next();
+  if (!arrivalsDone) queue.push(arrivals.arrivalMs, ARRIVAL, 0, 0, 0);
   if (options.sampleEveryMs > 0) queue.push(0, SAMPLE, 0, 0, 0);
   const warmupMs = scenario.warmupMs;
   let atWarmup: { totals: AccountingTotals; counters: CoreCounters } | null = null;
@@ -174,21 +208,38 @@ export function simulate(scenario: Scenario, policy: PolicySet, workload: Worklo
 
   let events = 0;
   let lastMs = 0;
-  let arrivalsDone = n === 0;
+  // One input object for every arrival: the core copies what it needs.
+  const input = { id: 0, actor: '', template: '', workMs: 0 };
+  let pops = 0;
+  let arrived = 0;
+  let pendingSum = 0;
+  let peakPending = 0;
   while (queue.pop()) {
+    const pending = queue.size;
+    pops += 1;
+    pendingSum += pending;
+    if (pending > peakPending) peakPending = pending;
     const t = queue.timeMs;
     const { kind, a, b, c } = queue;
     // Past the last arrival, stop once every invocation has its outcome; idle
     // timers and always-on workers would otherwise run forever.
     if (arrivalsDone && core.pendingInvocations === 0 && t > scenario.durationMs) break;
+    // Periodic timers (scaling) never run out: past a drain of the scenario's
+    // length (at least an hour) what still waits will never be served.
+    if (arrivalsDone && t > scenario.durationMs + Math.max(3_600_000, scenario.durationMs)) break;
     events += 1;
     if (events > maxEvents) throw new Error(`simulation of ${policy.name} exceeded ${maxEvents} events at t=${t} ms: livelock?`);
     lastMs = t;
     switch (kind) {
       case ARRIVAL: {
-        const actor = workload.actor[a]!;
-        core.handleInvocation(t, { id: a, actor: workload.actorNames[actor]!, template: workload.actorTemplates[actor]!, workMs: workload.workMs[a]! });
-        if (a + 1 < n) queue.push(workload.arrivalMs[a + 1]!, ARRIVAL, a + 1, 0, 0);
+        arrived += 1;
+        const actor = arrivals.actor;
+        input.id = a;
+        input.actor = workload.actorNames[actor]!;
+        input.template = workload.actorTemplates[actor]!;
+        input.workMs = arrivals.workMs;
+        core.handleInvocation(t, input);
+        if (arrivals.next()) queue.push(arrivals.arrivalMs, ARRIVAL, a + 1, 0, 0);
         else arrivalsDone = true;
         break;
       }
@@ -222,7 +273,7 @@ export function simulate(scenario: Scenario, policy: PolicySet, workload: Worklo
         break;
       }
     }
-    execute(t, core.takeCommands());
+    execute(t);
   }
   // Integrate cost up to the end of the scenario even if the last event came earlier.
   const endMs = Math.max(lastMs, scenario.durationMs);
@@ -230,9 +281,15 @@ export function simulate(scenario: Scenario, policy: PolicySet, workload: Worklo
   // time budget for a worker that can never come): they end as run-ended.
   if (core.pendingInvocations !== 0) {
     core.handleEnd(endMs);
-    execute(endMs, core.takeCommands());
+    execute(endMs);
   }
   core.accounting.advance(endMs);
+  if (options.probe !== undefined) {
+    options.probe.pops = pops;
+    options.probe.pendingSum = pendingSum;
+    options.probe.peakPending = peakPending;
+    options.probe.arrivals = arrived;
+  }
   const totals = { ...core.accounting.totals };
   const counters = { ...core.counters };
   if (atWarmup !== null) {
@@ -240,5 +297,20 @@ export function simulate(scenario: Scenario, policy: PolicySet, workload: Worklo
     for (const k of ['workerMs', 'busyMiBMs', 'idleMiBMs', 'emptyMiBMs', 'residentActorMs'] as const) totals[k] -= atWarmup.totals[k];
     for (const k of Object.keys(counters) as (keyof CoreCounters)[]) counters[k] -= atWarmup.counters[k];
   }
-  return { policy: policy.name, replies, counters, totals, events, endMs, warmupMs, samples };
+  let replies: Reply[] | null = null;
+  return {
+    policy: policy.name,
+    // Built on first read: most of a large run's consumers want statistics, not ten objects per invocation.
+    get replies(): Reply[] {
+      replies ??= log === null ? [] : log.toReplies();
+      return replies;
+    },
+    counters,
+    totals,
+    events,
+    endMs,
+    warmupMs,
+    samples,
+    seed,
+  };
 }

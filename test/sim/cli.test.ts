@@ -48,6 +48,7 @@ describe('simulate CLI', () => {
     expect(readFileSync(join(a, 'invocations.csv'), 'utf8')).not.toEqual(readFileSync(join(c, 'invocations.csv'), 'utf8'));
     const header = readFileSync(join(a, 'summary.csv'), 'utf8').split('\n')[0]!.split(',');
     expect(header).toEqual([...SUMMARY_COLUMNS]);
+    expect(header.at(-1)).toBe('seed');
     expect(header.slice(0, 18)).toEqual(
       'policy, invocations, served, rejected, p50_ms, p90_ms, p99_ms, max_ms, warm, resume_local, resume_external, golden, cold_boot, worker_seconds, gib_seconds, snapshot_bytes_written, snapshot_bytes_read, sim_events'.split(', '),
     );
@@ -56,6 +57,7 @@ describe('simulate CLI', () => {
       'policy, invocation, actor, arrival_ms, start_ms, end_ms, path, parked_ms, worker_start_ms, restore_ms, exec_ms, outcome, reason'.split(', '),
     );
     expect(invHeader).toEqual([...INVOCATION_COLUMNS]);
+    expect(invHeader.at(-1)).toBe('seed');
     const run = JSON.parse(readFileSync(join(a, 'run.json'), 'utf8')) as { seed: number; scenario: { sha256: string }; partial: boolean };
     expect(run.seed).toBe(1);
     expect(run.scenario.sha256).toMatch(/^[0-9a-f]{64}$/);
@@ -110,6 +112,18 @@ describe('simulate CLI', () => {
     expect(rows.map((r) => r.policy)).toEqual(['shared-locality-immediate-pause']);
   });
 
+  it('writes report.html and summary.md, with the recommendation for --slo', async () => {
+    const out = tmp();
+    const o = io();
+    expect(await runSimulate(['--duration', '2h', '--invocations', 'none', '--slo', 'p99=30s,rejected=0', '--out', out], o)).toBe(0);
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    expect(html).toContain('<svg');
+    expect(html).not.toMatch(/(src|href)="https?:/);
+    expect(readFileSync(join(out, 'summary.md'), 'utf8')).toContain('| ');
+    expect(o.stdout).toMatch(/Recommended: \S+ is the cheapest policy set that meets the SLO/);
+    await expect(runSimulate(['--slo', 'p98=1s'], io())).rejects.toThrow(UsageError);
+  });
+
   it('refuses bad flags and values with a usage error', async () => {
     const bad: string[][] = [
       ['--bogus'],
@@ -154,7 +168,7 @@ describe('simulate as a process', () => {
   it('exits 1 when the scenario file does not exist', async () => {
     const r = spawnSync(tsx, ['sim/cli.ts', '--scenario', 'no/such.json'], { encoding: 'utf8' });
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain('no/such.json: cannot be read: ENOENT');
+    expect(r.stderr).toContain('no/such.json:1:1 (root): cannot be read: ENOENT');
   });
 
   it('prints help', async () => {

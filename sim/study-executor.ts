@@ -1,0 +1,55 @@
+import type { Scenario } from '../scenarios/scenario.ts';
+import { generateWorkload, type Workload } from '../scenarios/workload.ts';
+import { simulate, type SimResult } from './runtime.ts';
+
+/** One run of a study: a policy set (by its index in the scenario) with a seed. */
+export interface StudyTask {
+  readonly policyIndex: number;
+  readonly seed: number;
+}
+
+/** A finished run and what it cost in wall time. */
+export interface StudyRunOutput {
+  readonly result: SimResult;
+  /** Wall time of the simulation alone. */
+  readonly wallMs: number;
+  /** Wall time spent generating the seed's workload for this run (0 when it was cached). */
+  readonly workloadMs: number;
+}
+
+/**
+ * Runs a study's (policy set, seed) pairs in one thread, the same way in the
+ * main thread and in each worker thread. The workload of the latest seed is
+ * kept: runs are handed out seed by seed, so a thread rarely goes back to an
+ * earlier seed, and one workload in memory per thread is enough.
+ */
+export class StudyExecutor {
+  private cached: { readonly seed: number; readonly workload: Promise<Workload> } | null = null;
+
+  constructor(
+    private readonly scenario: Scenario,
+    private readonly sampleEveryMs: number,
+    private readonly clock: () => number,
+  ) {}
+
+  /** Runs one task. */
+  async run(task: StudyTask): Promise<StudyRunOutput> {
+    const policy = this.scenario.policies[task.policyIndex];
+    if (policy === undefined) throw new Error(`study: no policy set #${task.policyIndex} (the scenario has ${this.scenario.policies.length})`);
+    let workloadMs = 0;
+    let cached = this.cached;
+    if (cached === null || cached.seed !== task.seed) {
+      const t = this.clock();
+      // Drop the previous workload before generating the next: one in memory at a time.
+      this.cached = null;
+      cached = { seed: task.seed, workload: generateWorkload(this.scenario, task.seed) };
+      this.cached = cached;
+      await cached.workload;
+      workloadMs = this.clock() - t;
+    }
+    const workload = await cached.workload;
+    const t = this.clock();
+    const result = simulate(this.scenario, policy, workload, { seed: task.seed, sampleEveryMs: this.sampleEveryMs });
+    return { result, wallMs: this.clock() - t, workloadMs };
+  }
+}

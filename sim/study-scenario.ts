@@ -1,0 +1,36 @@
+import { createHash } from 'node:crypto';
+import type { Scenario } from '../scenarios/scenario.ts';
+import { UsageError } from './usage-error.ts';
+
+/**
+ * What the command line changes in a scenario file: plain data, so a study
+ * worker thread can load the file and apply the same changes itself.
+ */
+export interface ScenarioOverrides {
+  /** --duration, in milliseconds. */
+  readonly durationMs?: number;
+  /** --policies: the policy sets to keep, in this order. */
+  readonly policies?: readonly string[];
+}
+
+/** Applies command-line overrides to a loaded scenario; an unknown policy set is a UsageError. */
+export function applyScenarioOverrides(scenario: Scenario, overrides: ScenarioOverrides): Scenario {
+  let s = scenario;
+  if (overrides.durationMs !== undefined) s = { ...s, durationMs: overrides.durationMs };
+  const wanted = overrides.policies;
+  if (wanted !== undefined) {
+    if (wanted.length === 0) throw new UsageError('--policies: empty list');
+    const known = new Map(s.policies.map((p) => [p.name, p]));
+    const unknown = wanted.filter((w) => !known.has(w));
+    if (unknown.length > 0) {
+      throw new UsageError(`--policies: unknown policy set(s) ${unknown.map((u) => `"${u}"`).join(', ')} (known: ${[...known.keys()].join(', ')})`);
+    }
+    s = { ...s, policies: wanted.map((w) => known.get(w)!) };
+  }
+  return s;
+}
+
+/** The sha256 of a scenario as resolved (run.json's, and how a study worker checks it loaded the same scenario). */
+export function scenarioSha256(scenario: Scenario): string {
+  return createHash('sha256').update(JSON.stringify(scenario)).digest('hex');
+}
