@@ -50,7 +50,7 @@ describe('npm run fidelity', () => {
     writeFileSync(join(root, 'tiny-local.yaml'), PROFILE);
     const outDir = join(root, 'out');
     const t = io();
-    const code = await runFidelity(['--scenario', join(root, 'tiny.yaml'), '--backend', 'local', '--profile', join(root, 'tiny-local.yaml'), '--speedup', '5', '--out', outDir], t.io);
+    const code = await runFidelity(['--scenario', join(root, 'tiny.yaml'), '--backend', 'local', '--profile', join(root, 'tiny-local.yaml'), '--speedup', '5', '--prime-golden', '1s', '--out', outDir], t.io);
     expect(code, t.err.join('')).toBe(0);
     for (const f of ['fidelity.csv', 'fidelity.md', 'sim/summary.csv', 'real/summary.csv', 'real/measured.csv', 'inputs/workload.csv']) expect(existsSync(join(outDir, f)), f).toBe(true);
     const rows = parse(readFileSync(join(outDir, 'fidelity.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
@@ -74,6 +74,9 @@ describe('npm run fidelity', () => {
     expect(md).toContain('## ttl-suspend');
     expect(md).toContain('## Primitives');
     expect(md).toMatch(/\| ttl-suspend \| restore \| golden \|/);
+    // The priming actor published the golden snapshot before the span, in both runs.
+    expect(md).toContain('`fidelity-prime-t` invoked once at time 0');
+    expect(readFileSync(join(outDir, 'inputs', 'workload.csv'), 'utf8').split('\n')[1]).toBe('fidelity-prime-t,0,0,t');
   });
 
   it('exits 1 when a run fails; refuses a bad profile, k8s and a missing scenario', async () => {

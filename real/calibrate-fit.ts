@@ -1,0 +1,117 @@
+/**
+ * The fitting rules of `npm run calibrate`, kept apart from the measuring so
+ * they can be checked on made-up samples.
+ *
+ * A size-dependent primitive (restore, checkpoint) is modelled as the
+ * simulator samples it: time = base + size / bandwidth, with `base` a
+ * lognormal. The fit:
+ *
+ *  1. bandwidth: ordinary least squares of time on size over the sizes, one
+ *     point per size at the median of its samples: a shared machine adds
+ *     outliers (another process's burst), and one of them at the largest size
+ *     would otherwise tilt the line and push the small sizes' intercepts
+ *     below zero. With fewer than two distinct sizes, or a slope that is not
+ *     positive (the size does not show in the times), the size term is taken
+ *     as nil and the bandwidth written as {@link UNMEASURED_MIB_PER_SEC}.
+ *  2. base: each sample's own intercept, time - size / bandwidth, so every
+ *     sample at every size contributes to the spread; the lognormal is set by
+ *     the median and the nearest-rank p99 of those intercepts (with a handful
+ *     of repeats the p99 is the largest intercept: the fit keeps the worst
+ *     case seen rather than extrapolating a tail from a few points).
+ *     Intercepts are floored at {@link MIN_BASE_MS}, as a lognormal needs a
+ *     positive median.
+ *
+ * A primitive with no size (worker start, dispatch) is a lognormal of its
+ * samples by the same median / p99 rule.
+ */
+
+/** One timed run of a primitive on a snapshot of `sizeMiB`. */
+export interface SizedSample {
+  readonly sizeMiB: number;
+  readonly ms: number;
+}
+
+/** A lognormal given as the scenario format writes it: median and p99. */
+export interface LognormalFit {
+  readonly medianMs: number;
+  readonly p99Ms: number;
+  /** Samples it was fitted to. */
+  readonly n: number;
+}
+
+/** The fit of a size-dependent primitive: base lognormal plus size over bandwidth. */
+export interface SizeFit {
+  readonly base: LognormalFit;
+  /** Milliseconds each MiB adds (0 when the size did not show). */
+  readonly msPerMiB: number;
+  /** 1000 / msPerMiB, or {@link UNMEASURED_MIB_PER_SEC}. */
+  readonly mibPerSec: number;
+  /** Least-squares intercept, for the record (the base's median is the model's). */
+  readonly interceptMs: number;
+  /** Coefficient of determination of the line through the per-size medians (NaN with one size). */
+  readonly r2: number;
+  readonly sizesMiB: readonly number[];
+  readonly n: number;
+}
+
+/** Bandwidth written when the size term could not be measured: large enough to add nothing. */
+export const UNMEASURED_MIB_PER_SEC = 1_000_000;
+
+/** Smallest base kept, in ms: a lognormal needs a positive median. */
+export const MIN_BASE_MS = 0.01;
+
+/** Nearest-rank percentile of unsorted values (NaN when empty), as reports/summary.ts ranks. */
+export function nearestRank(values: readonly number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const n = sorted.length;
+  if (n === 0) return Number.NaN;
+  return sorted[Math.min(n, Math.max(1, Math.ceil(q * n))) - 1]!;
+}
+
+/** Lognormal by median and nearest-rank p99 of the samples, floored at {@link MIN_BASE_MS}. */
+export function fitLognormal(values: readonly number[]): LognormalFit {
+  if (values.length === 0) throw new Error('fitLognormal: no samples');
+  const median = Math.max(MIN_BASE_MS, nearestRank(values, 0.5));
+  const p99 = Math.max(median, nearestRank(values, 0.99));
+  return { medianMs: median, p99Ms: p99, n: values.length };
+}
+
+/** Fits time = base + size / bandwidth by the rules above. */
+export function fitSizeCost(samples: readonly SizedSample[]): SizeFit {
+  const n = samples.length;
+  if (n === 0) throw new Error('fitSizeCost: no samples');
+  const sizes = [...new Set(samples.map((s) => s.sizeMiB))].sort((a, b) => a - b);
+  const points = sizes.map((x) => ({ x, y: nearestRank(samples.filter((s) => s.sizeMiB === x).map((s) => s.ms), 0.5) }));
+  const k = points.length;
+  const mx = points.reduce((a, p) => a + p.x, 0) / k;
+  const my = points.reduce((a, p) => a + p.y, 0) / k;
+  let sxx = 0;
+  let sxy = 0;
+  let syy = 0;
+  for (const p of points) {
+    sxx += (p.x - mx) ** 2;
+    sxy += (p.x - mx) * (p.y - my);
+    syy += (p.y - my) ** 2;
+  }
+  const slope = k >= 2 && sxx > 0 ? sxy / sxx : Number.NaN;
+  const measured = Number.isFinite(slope) && slope > 0;
+  const msPerMiB = measured ? slope : 0;
+  const intercept = measured ? my - slope * mx : my;
+  const r2 = measured && syy > 0 ? (sxy * sxy) / (sxx * syy) : Number.NaN;
+  const base = fitLognormal(samples.map((s) => s.ms - s.sizeMiB * msPerMiB));
+  return {
+    base,
+    msPerMiB,
+    mibPerSec: measured ? 1000 / msPerMiB : UNMEASURED_MIB_PER_SEC,
+    interceptMs: intercept,
+    r2,
+    sizesMiB: sizes,
+    n,
+  };
+}
+
+/** What a size fit predicts at `sizeMiB`: its median and p99 (base shifted by the size term). */
+export function predictAt(fit: SizeFit, sizeMiB: number): { medianMs: number; p99Ms: number } {
+  const add = sizeMiB * fit.msPerMiB;
+  return { medianMs: fit.base.medianMs + add, p99Ms: fit.base.p99Ms + add };
+}

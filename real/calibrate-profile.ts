@@ -1,0 +1,199 @@
+import { fitLognormal, fitSizeCost, nearestRank, predictAt, type LognormalFit, type SizedSample, type SizeFit } from './calibrate-fit.ts';
+
+/** Every timed sample of a calibration, in milliseconds as the driver would see them. */
+export interface CalibrationSamples {
+  /** Worker process spawn to its READY line. */
+  readonly workerStartMs: number[];
+  /** An execute of workMs 0 on a resident actor, command to completion. */
+  readonly dispatch: SizedSample[];
+  readonly restore: { readonly local: SizedSample[]; readonly external: SizedSample[]; readonly golden: SizedSample[]; readonly cold: SizedSample[] };
+  /** The first golden restore of a template boots the region and publishes it: kept, not fitted (a run pays it once per template). */
+  readonly goldenFirst: SizedSample[];
+  readonly checkpoint: { readonly local: SizedSample[]; readonly external: SizedSample[] };
+  /** Optional sweep: the same primitive run by k workers at once (not fitted: the profile format has no concurrency). */
+  readonly concurrency?: ConcurrencySample[];
+}
+
+/** Times of one primitive when `k` workers ran it at the same moment, each on its own actor. */
+export interface ConcurrencySample {
+  readonly k: number;
+  readonly primitive: 'restore' | 'checkpoint';
+  readonly source: 'golden' | 'external' | 'local';
+  readonly sizeMiB: number;
+  readonly ms: number[];
+}
+
+/** Where and how the samples were taken. */
+export interface CalibrationMeta {
+  readonly backend: string;
+  readonly cpuModel: string;
+  readonly cpus: number;
+  readonly os: string;
+  readonly node: string;
+  readonly memoryGiB: number;
+  /** ISO date and time the calibration started. */
+  readonly date: string;
+  readonly sizesMiB: readonly number[];
+  readonly repeats: number;
+  /** The command line, for the record. */
+  readonly command: string;
+  readonly wallMs: number;
+  /** os.loadavg() (1, 5, 15 min) before and after measuring: on a shared machine, how busy it was. */
+  readonly loadAverage: { readonly before: readonly number[]; readonly after: readonly number[] };
+}
+
+/** The fitted cost of every primitive. */
+export interface CalibrationFits {
+  readonly workerStart: LognormalFit;
+  readonly dispatch: LognormalFit;
+  /** Cold boots grow with the region written; the profile's coldBoot has no size, so it is this fit evaluated at `atMiB`. */
+  readonly coldBoot: { readonly fit: SizeFit; readonly atMiB: number; readonly medianMs: number; readonly p99Ms: number };
+  readonly restore: { readonly local: SizeFit; readonly external: SizeFit; readonly golden: SizeFit };
+  readonly checkpoint: { readonly local: SizeFit; readonly external: SizeFit };
+}
+
+/** Fits every primitive (rules in calibrate-fit.ts); coldBoot is evaluated at `coldSizeMiB`. */
+export function fitCalibration(samples: CalibrationSamples, coldSizeMiB: number): CalibrationFits {
+  const cold = fitSizeCost(samples.restore.cold);
+  const at = predictAt(cold, coldSizeMiB);
+  return {
+    workerStart: fitLognormal(samples.workerStartMs),
+    dispatch: fitLognormal(samples.dispatch.map((s) => s.ms)),
+    coldBoot: { fit: cold, atMiB: coldSizeMiB, medianMs: at.medianMs, p99Ms: at.p99Ms },
+    restore: { local: fitSizeCost(samples.restore.local), external: fitSizeCost(samples.restore.external), golden: fitSizeCost(samples.restore.golden) },
+    checkpoint: { local: fitSizeCost(samples.checkpoint.local), external: fitSizeCost(samples.checkpoint.external) },
+  };
+}
+
+/** A duration as the scenario format writes it, in ms with microsecond precision. */
+export function durationText(ms: number): string {
+  return `${Number(Math.max(0, ms).toFixed(3))}ms`;
+}
+
+function lognormalText(f: { medianMs: number; p99Ms: number }): string {
+  return `{kind: lognormal, median: ${durationText(f.medianMs)}, p99: ${durationText(Math.max(f.medianMs, f.p99Ms))}}`;
+}
+
+function sizeCostText(f: SizeFit): string {
+  return `{base: ${lognormalText(f.base)}, bandwidth: ${Number(f.mibPerSec.toFixed(1))}Mi/s}`;
+}
+
+function round(x: number, digits = 1): string {
+  return Number.isFinite(x) ? String(Number(x.toFixed(digits))) : 'n/a';
+}
+
+/** "16 MiB 31.2 ms (fit 30.9), 64 MiB ...": observed medians by size next to what the fit predicts. */
+function bySize(samples: readonly SizedSample[], fit: SizeFit): string {
+  return fit.sizesMiB
+    .map((s) => {
+      const at = samples.filter((x) => x.sizeMiB === s).map((x) => x.ms);
+      return `${s} MiB ${round(nearestRank(at, 0.5))} ms (fit ${round(predictAt(fit, s).medianMs)})`;
+    })
+    .join(', ');
+}
+
+function sizeComment(what: string, samples: readonly SizedSample[], fit: SizeFit): string {
+  const law = fit.msPerMiB > 0 ? `${round(fit.base.medianMs)} ms + size / ${round(fit.mibPerSec, 0)} MiB/s` : `${round(fit.base.medianMs)} ms (no size dependence measured)`;
+  return `  # ${what}: ${law}; n=${fit.n}, r2 ${round(fit.r2, 3)}. Medians by size: ${bySize(samples, fit)}.`;
+}
+
+/**
+ * The cost profile as YAML in the format of scenarios/profiles/ (loadable
+ * by name or path), every number with a comment saying what was measured.
+ * Raw samples go to `samplesFile` beside it: the profile schema is strict.
+ */
+export function renderProfile(name: string, fits: CalibrationFits, samples: CalibrationSamples, meta: CalibrationMeta, samplesFile: string): string {
+  const lines = [
+    `# Calibrated by \`npm run calibrate\` on ${meta.backend} workers: every number below was measured on`,
+    `# this machine, not taken from a publication. Re-run to refresh it; do not edit by hand.`,
+    `#   command:  ${meta.command}`,
+    `#   machine:  ${meta.cpuModel}, ${meta.cpus} cpus, ${round(meta.memoryGiB)} GiB, ${meta.os}, Node ${meta.node}`,
+    `#   date:     ${meta.date} (${round(meta.wallMs / 1000)} s of measuring)`,
+    `#   load:     load average (1/5/15 min) ${meta.loadAverage.before.map((x) => x.toFixed(2)).join('/')} before, ${meta.loadAverage.after.map((x) => x.toFixed(2)).join('/')} after (${meta.cpus} cpus)`,
+    `#   grid:     sizes ${meta.sizesMiB.map((s) => `${s} MiB`).join(', ')}; ${meta.repeats} repeats each, one primitive at a time on an otherwise idle worker`,
+    `#   samples:  ${samplesFile} (beside this file): every raw sample, in ms`,
+    `# Fit (real/calibrate-fit.ts): time = base + size / bandwidth, bandwidth by least squares over all`,
+    `# sizes; base a lognormal whose median and p99 are the median and nearest-rank p99 of each sample's`,
+    `# intercept (time - size / bandwidth); with few repeats the p99 is the worst intercept seen.`,
+    `# Primitives were measured alone: contention between concurrent restores, checkpoints and`,
+    `# executions on a busy machine is not in these numbers.`,
+    `name: ${name}`,
+    `source: >-`,
+    `  Measured by npm run calibrate --backend ${meta.backend} on ${meta.cpuModel} (${meta.cpus} cpus), ${meta.date};`,
+    `  ${fits.restore.external.n} samples per restore source, raw samples in ${samplesFile}.`,
+    `# Worker process from spawn to READY (node + tsx start-up, listening): n=${fits.workerStart.n},`,
+    `# min ${round(Math.min(...samples.workerStartMs))} ms, max ${round(Math.max(...samples.workerStartMs))} ms. Started one at a time.`,
+    `workerStart: ${lognormalText(fits.workerStart)}`,
+    `# No snapshot: the worker writes a fresh region. Fitted as ${round(fits.coldBoot.fit.base.medianMs)} ms + size / ${round(fits.coldBoot.fit.mibPerSec, 0)} MiB/s`,
+    `# (n=${fits.coldBoot.fit.n}; medians by size: ${bySize(samples.restore.cold, fits.coldBoot.fit)});`,
+    `# coldBoot has no size in the format, so this is the fit at ${fits.coldBoot.atMiB} MiB (--cold-size).`,
+    `coldBoot: ${lognormalText(fits.coldBoot)}`,
+    `restore:`,
+    sizeComment('From the store process over loopback HTTP, checksum verified', samples.restore.external, fits.restore.external),
+    `  external: ${sizeCostText(fits.restore.external)}`,
+    sizeComment("From the node's folder (page cache warm: written just before)", samples.restore.local, fits.restore.local),
+    `  local: ${sizeCostText(fits.restore.local)}`,
+    sizeComment("The template's golden snapshot from the store, once it exists", samples.restore.golden, fits.restore.golden),
+    samples.goldenFirst.length > 0
+      ? `  # (The first golden restore of a template boots and publishes it: ${samples.goldenFirst.map((s) => `${s.sizeMiB} MiB ${round(s.ms)} ms`).join(', ')}; not fitted.)`
+      : '  # (No first golden restore was timed.)',
+    `  golden: ${sizeCostText(fits.restore.golden)}`,
+    `checkpoint:`,
+    sizeComment('Upload to the store, with a copy kept in the node folder (as the worker does)', samples.checkpoint.external, fits.checkpoint.external),
+    `  external: ${sizeCostText(fits.checkpoint.external)}`,
+    sizeComment("To the node's folder: hash, write, fsync, rename", samples.checkpoint.local, fits.checkpoint.local),
+    `  local: ${sizeCostText(fits.checkpoint.local)}`,
+    `# An execute with workMs 0 on a resident actor, command to completion (HTTP round trip and a timer`,
+    `# turn): n=${fits.dispatch.n}, all sizes pooled.`,
+    `dispatch: ${lognormalText(fits.dispatch)}`,
+    ...concurrencyComment(samples.concurrency ?? []),
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * The concurrency sweep as comments: per primitive, the median time with k
+ * at once against k = 1. A ratio near k means the primitives share one
+ * resource (cpu, disk, loopback) and take turns, which the format (each
+ * primitive drawn on its own) cannot say; the simulator will under-predict
+ * them by that ratio whenever that many run at once.
+ */
+function concurrencyComment(sweep: readonly ConcurrencySample[]): string[] {
+  if (sweep.length === 0) return [];
+  const lines = ['# Concurrency sweep (not part of the model): median ms with k workers running the primitive at once.'];
+  const keys = [...new Set(sweep.map((c) => `${c.primitive} ${c.source} ${c.sizeMiB}`))];
+  for (const key of keys) {
+    const rows = sweep.filter((c) => `${c.primitive} ${c.source} ${c.sizeMiB}` === key).sort((a, b) => a.k - b.k);
+    const one = rows.find((r) => r.k === 1);
+    const base = one === undefined ? Number.NaN : nearestRank(one.ms, 0.5);
+    const cells = rows.map((r) => {
+      const m = nearestRank(r.ms, 0.5);
+      return `k=${r.k} ${round(m, 0)}${Number.isFinite(base) && base > 0 ? ` (${round(m / base, 2)}x)` : ''}`;
+    });
+    lines.push(`#   ${key} MiB: ${cells.join(', ')}`);
+  }
+  return lines;
+}
+
+/** The raw samples and the fits as JSON, written beside the profile. */
+export function renderSamples(name: string, fits: CalibrationFits, samples: CalibrationSamples, meta: CalibrationMeta): string {
+  const round3 = (s: SizedSample): SizedSample => ({ sizeMiB: s.sizeMiB, ms: Number(s.ms.toFixed(3)) });
+  const sized = (xs: readonly SizedSample[]): SizedSample[] => xs.map(round3);
+  return `${JSON.stringify(
+    {
+      profile: name,
+      meta,
+      fits,
+      samples: {
+        workerStartMs: samples.workerStartMs.map((x) => Number(x.toFixed(3))),
+        dispatch: sized(samples.dispatch),
+        restore: { local: sized(samples.restore.local), external: sized(samples.restore.external), golden: sized(samples.restore.golden), cold: sized(samples.restore.cold) },
+        goldenFirst: sized(samples.goldenFirst),
+        checkpoint: { local: sized(samples.checkpoint.local), external: sized(samples.checkpoint.external) },
+        concurrency: (samples.concurrency ?? []).map((c) => ({ ...c, ms: c.ms.map((x) => Number(x.toFixed(3))) })),
+      },
+    },
+    null,
+    2,
+  )}\n`;
+}

@@ -1,0 +1,116 @@
+import type { FidelityRow } from './fidelity.ts';
+import type { PrimitiveRow } from './fidelity-primitives.ts';
+
+/** What the fidelity run was, for the header of fidelity.md. */
+export interface FidelityContext {
+  readonly scenario: string;
+  readonly scenarioFile: string;
+  readonly profile: string;
+  readonly seed: number;
+  readonly speedup: number;
+  readonly startMs: number;
+  readonly durationMs: number;
+  readonly warmupMs: number;
+  readonly invocations: number;
+  readonly actors: number;
+  readonly snapshotMiB: Readonly<Record<string, number>>;
+  readonly snapshotAsMemory: boolean;
+  /** Scenario time replayed before the span for the priming invocations (0: none). */
+  readonly primeGapMs?: number;
+  readonly primeActors?: readonly string[];
+  readonly simWallMs: number;
+  readonly realWallMs: number;
+  /** os.loadavg() (1, 5, 15 min) when the real run started and ended. */
+  readonly loadAverage?: { readonly before: readonly number[]; readonly after: readonly number[] };
+  /** Caveats the reader needs to weigh the numbers (known differences between the runtimes). */
+  readonly notes?: readonly string[];
+}
+
+function fmt(x: number): string {
+  if (!Number.isFinite(x)) return '–';
+  const a = Math.abs(x);
+  if (Number.isInteger(x) || a >= 1000) return Math.round(x).toLocaleString('en-US');
+  if (a >= 100) return x.toFixed(0);
+  if (a >= 10) return x.toFixed(1);
+  return String(Number(x.toFixed(2)));
+}
+
+function pct(e: number): string {
+  if (!Number.isFinite(e)) return '–';
+  return `${e >= 0 ? '+' : ''}${(e * 100).toFixed(1)}%`;
+}
+
+function seconds(ms: number): string {
+  return `${Number((ms / 1000).toFixed(3))} s`;
+}
+
+function ratio(model: number, real: number): string {
+  return Number.isFinite(model) && Number.isFinite(real) && model > 0 ? `${(real / model).toFixed(2)}x` : '–';
+}
+
+/**
+ * fidelity.md: the simulated and the measured summary side by side per
+ * policy set with each relative error and the target it must meet, then the
+ * calibrated primitives against what the real run measured under load.
+ */
+export function fidelityMarkdown(rows: readonly FidelityRow[], primitives: readonly PrimitiveRow[], c: FidelityContext): string {
+  const out: string[] = [];
+  const end = c.startMs + c.durationMs;
+  out.push(`# Fidelity: ${c.scenario}, simulated and on local workers`, '');
+  out.push(`- Scenario: \`${c.scenarioFile}\`, scenario time ${seconds(c.startMs)} to ${seconds(end)} (warm-up ${seconds(c.warmupMs)}), ${c.invocations.toLocaleString('en-US')} invocations of ${c.actors.toLocaleString('en-US')} actors`);
+  if ((c.primeGapMs ?? 0) > 0) {
+    out.push(
+      `- Priming: ${(c.primeActors ?? []).map((a) => `\`${a}\``).join(', ')} invoked once at time 0, then ${seconds((c.primeGapMs ?? 0) / c.speedup)} of wall time before the span (the local runtime publishes a golden snapshot on its first golden restore); counted in both runs unless warmed up`,
+    );
+  }
+  out.push(`- Seed ${c.seed}; speedup ${Number(c.speedup.toFixed(3))}: both runs replay the span in ${seconds(c.durationMs / c.speedup)} (arrivals, work, warm-up, TTLs and idle stops divided; parking budgets and the primitives not)`);
+  out.push(`- Cost profile of the simulation: \`${c.profile}\``);
+  out.push(
+    `- Snapshot size: ${Object.entries(c.snapshotMiB).map(([t, s]) => `${t} ${s} MiB`).join(', ')}${c.snapshotAsMemory ? ' (set to the memory size, as the local runtime checkpoints the whole region)' : ''}`,
+  );
+  out.push(`- Wall time: simulation ${seconds(c.simWallMs)}, real run ${seconds(c.realWallMs)}; reports in \`sim/\` and \`real/\` beside this file`);
+  if (c.loadAverage !== undefined) {
+    const la = (x: readonly number[]) => x.map((v) => v.toFixed(2)).join(' / ');
+    out.push(`- Load average (1 / 5 / 15 min) of this machine: ${la(c.loadAverage.before)} when the real run started, ${la(c.loadAverage.after)} when it ended`);
+  }
+  out.push('');
+  out.push('Relative error is (sim - real) / real; `–` where it is undefined (no value, or real 0 and sim not).', '');
+  if (c.notes !== undefined && c.notes.length > 0) {
+    out.push('Caveats:', '');
+    for (const n of c.notes) out.push(`- ${n}`);
+    out.push('');
+  }
+
+  const policies = [...new Set(rows.map((r) => r.policy))];
+  const withTarget = rows.filter((r) => r.target !== undefined);
+  const met = withTarget.filter((r) => r.met === true).length;
+  out.push('## Targets', '');
+  out.push(`${met} of ${withTarget.length} targeted cells within target (p50 and p99 within 10%, counts by path and worker-seconds within 5%).`, '');
+  const misses = withTarget.filter((r) => r.met !== true);
+  if (misses.length > 0) {
+    out.push('| policy | metric | sim | real | error | target |', '|---|---|---:|---:|---:|---:|');
+    for (const r of misses) out.push(`| ${r.policy} | ${r.metric} | ${fmt(r.sim)} | ${fmt(r.real)} | ${pct(r.relError)} | ±${(r.target! * 100).toFixed(0)}% |`);
+    out.push('');
+  }
+
+  for (const p of policies) {
+    out.push(`## ${p}`, '');
+    out.push('| metric | sim | real | error | target | |', '|---|---:|---:|---:|---:|---|');
+    for (const r of rows.filter((x) => x.policy === p)) {
+      const mark = r.met === undefined ? '' : r.met ? 'ok' : 'miss';
+      out.push(`| ${r.metric} | ${fmt(r.sim)} | ${fmt(r.real)} | ${pct(r.relError)} | ${r.target === undefined ? '' : `±${(r.target * 100).toFixed(0)}%`} | ${mark} |`);
+    }
+    out.push('');
+  }
+
+  out.push('## Primitives: calibrated model against the real run', '');
+  out.push('The model column is the cost profile at the snapshot size (calibrated one primitive at a time); the real column is measured.csv of the real run, under its load. A ratio well above 1 is contention the simulator does not model.', '');
+  out.push('| policy | primitive | source | n | model p50 | real p50 | real/model | model p99 | real p99 | real/model |', '|---|---|---|---:|---:|---:|---:|---:|---:|---:|');
+  for (const r of primitives) {
+    out.push(`| ${r.policy} | ${r.primitive} | ${r.source} | ${r.count} | ${fmt(r.modelP50)} | ${fmt(r.realP50)} | ${ratio(r.modelP50, r.realP50)} | ${fmt(r.modelP99)} | ${fmt(r.realP99)} | ${ratio(r.modelP99, r.realP99)} |`);
+  }
+  out.push('');
+  out.push('## Not compared', '');
+  out.push('- Resident actors over time: bench:cluster writes no timeseries.csv; the summary\'s mean and peak resident actors are compared instead (the simulation\'s timeseries.csv is in `sim/`).', '');
+  return `${out.join('\n')}\n`;
+}

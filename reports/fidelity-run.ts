@@ -1,0 +1,294 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { parse as parseCsv } from 'csv-parse/sync';
+import { loadScenarioFile } from '../scenarios/load.ts';
+import { parseDuration } from '../scenarios/units.ts';
+import { compareSummaries, fidelityCsv } from './fidelity.ts';
+import { fidelityMarkdown } from './fidelity-markdown.ts';
+import { comparePrimitives } from './fidelity-primitives.ts';
+import { writeFidelityInputs } from './fidelity-scenario.ts';
+import type { SummaryRow } from './summary.ts';
+import { writeReport } from './write.ts';
+
+const HELP = `Usage: npm run fidelity -- --scenario FILE [options]
+
+Runs one scenario twice, in the simulator with a calibrated cost profile and
+on real local workers (bench:cluster), on the same workload, seed and time
+compression, and compares the two summaries row by row: latency
+percentiles, counts by path, rejections, worker-seconds, resident actors,
+each with its relative error. Writes fidelity.csv and fidelity.md, the two
+reports (sim/, real/) and the exact inputs (inputs/) to the output folder.
+Exits 1 if either run fails.
+
+Options:
+  --scenario FILE    scenario file (required)
+  --backend B        local (default); k8s needs the Kubernetes runtime (not built yet)
+  --profile P        cost profile for the simulation: a .yaml path or a name in
+                     scenarios/profiles/ (default: local-calibrated, written by npm run calibrate)
+  --speedup N        the real run's time compression, applied to the simulation too
+                     (default: bench:cluster's, all policy sets in about a minute)
+  --seed N           seed of the workload, placement and costs (default: the scenario's)
+  --policies A,B     run only these policy sets
+  --start T          scenario time at which the replayed span starts (default 0)
+  --duration D       length of the replayed span, scenario time (default: to the scenario's end)
+  --warmup W         warm-up, scenario time (default: the scenario's)
+  --exec MODE        sleep | cpu: how real workers spend work (default sleep)
+  --prime-golden D   before the span, invoke one extra actor per golden template and
+                     give it this much wall time alone (default 5s; 0 for none): the
+                     local runtime publishes a template's golden snapshot on its first
+                     golden restore, and restores racing it each publish one too
+  --keep-snapshot-size  simulate the template's snapshot size even though the local
+                     runtime moves the whole memory region (default: snapshot = memory)
+  --out DIR          output folder (default: reports/runs/<time>-<scenario>-fidelity)
+  -h, --help         this text
+`;
+
+/** A usage error: exit code 2. */
+export class FidelityUsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'FidelityUsageError';
+  }
+}
+
+/** Where the command writes; injectable for tests. */
+export interface FidelityIo {
+  out(text: string): void;
+  err(text: string): void;
+  isoNow(): string;
+}
+
+const REPO = fileURLToPath(new URL('../', import.meta.url));
+
+interface FidelityOptions {
+  scenarioFile: string;
+  profile: string;
+  speedup: number | undefined;
+  seed: number | undefined;
+  policies: string[] | undefined;
+  startMs: number;
+  durationMs: number | undefined;
+  warmupMs: number | undefined;
+  exec: 'sleep' | 'cpu';
+  primeMs: number;
+  snapshotAsMemory: boolean;
+  outDir: string;
+}
+
+function duration(text: string, flag: string): number {
+  try {
+    return parseDuration(text);
+  } catch (err) {
+    throw new FidelityUsageError(`${flag}: ${(err as Error).message}`);
+  }
+}
+
+/** Resolves --profile: a path (anything with a slash or ending in .yaml) or a name in scenarios/profiles/. */
+function profilePath(p: string): string {
+  const file = p.includes('/') || p.endsWith('.yaml') ? resolve(p) : join(REPO, 'scenarios', 'profiles', `${p}.yaml`);
+  if (!existsSync(file)) {
+    throw new FidelityUsageError(`--profile: ${file} does not exist${p === 'local-calibrated' ? ' (run npm run calibrate -- --backend local first)' : ''}`);
+  }
+  return file;
+}
+
+/** Parses argv; null for --help. */
+export function parseFidelityArgs(argv: readonly string[], io: FidelityIo): FidelityOptions | null {
+  let v;
+  try {
+    ({ values: v } = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        scenario: { type: 'string' },
+        backend: { type: 'string' },
+        profile: { type: 'string' },
+        speedup: { type: 'string' },
+        seed: { type: 'string' },
+        policies: { type: 'string' },
+        start: { type: 'string' },
+        duration: { type: 'string' },
+        warmup: { type: 'string' },
+        exec: { type: 'string' },
+        'prime-golden': { type: 'string' },
+        'keep-snapshot-size': { type: 'boolean' },
+        out: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (err) {
+    throw new FidelityUsageError((err as Error).message);
+  }
+  if (v.help === true) {
+    io.out(HELP);
+    return null;
+  }
+  const backend = v.backend ?? 'local';
+  if (backend === 'k8s') throw new FidelityUsageError('--backend k8s: a fidelity run on Kubernetes needs the Kubernetes runtime (gVisor pods on kind), which is not built yet; use --backend local');
+  if (backend !== 'local') throw new FidelityUsageError(`--backend: expected local or k8s, got "${backend}"`);
+  if (v.scenario === undefined) throw new FidelityUsageError('--scenario is required');
+  let speedup: number | undefined;
+  if (v.speedup !== undefined) {
+    speedup = Number(v.speedup);
+    if (!(speedup > 0) || !Number.isFinite(speedup)) throw new FidelityUsageError(`--speedup: expected a positive number, got "${v.speedup}"`);
+  }
+  let seed: number | undefined;
+  if (v.seed !== undefined) {
+    seed = Number(v.seed);
+    if (!/^\d+$/.test(v.seed) || !Number.isSafeInteger(seed)) throw new FidelityUsageError(`--seed: expected a non-negative integer, got "${v.seed}"`);
+  }
+  const exec = v.exec ?? 'sleep';
+  if (exec !== 'sleep' && exec !== 'cpu') throw new FidelityUsageError(`--exec: expected sleep or cpu, got "${exec}"`);
+  const durationMs = v.duration === undefined ? undefined : duration(v.duration, '--duration');
+  if (durationMs !== undefined && durationMs <= 0) throw new FidelityUsageError('--duration: must be positive');
+  const stamp = io.isoNow().replace(/[:.]/g, '-');
+  const base = (v.scenario.split('/').pop() ?? 'scenario').replace(/\.ya?ml$/, '');
+  return {
+    scenarioFile: resolve(v.scenario),
+    profile: profilePath(v.profile ?? 'local-calibrated'),
+    speedup,
+    seed,
+    policies: v.policies?.split(',').map((s) => s.trim()).filter((s) => s.length > 0),
+    startMs: v.start === undefined ? 0 : duration(v.start, '--start'),
+    durationMs,
+    warmupMs: v.warmup === undefined ? undefined : duration(v.warmup, '--warmup'),
+    exec,
+    primeMs: v['prime-golden'] === undefined ? 5000 : duration(v['prime-golden'], '--prime-golden'),
+    snapshotAsMemory: v['keep-snapshot-size'] !== true,
+    outDir: resolve(v.out ?? join('reports', 'runs', `${stamp}-${base}-fidelity`)),
+  };
+}
+
+/** Runs a CLI of this repository as a child process; resolves with its exit code and output. */
+function runChild(label: string, entry: string, args: readonly string[], io: FidelityIo): Promise<{ code: number; log: string; wallMs: number }> {
+  return new Promise((done) => {
+    const t0 = performance.now();
+    // node --import tsx, as the local runtime starts workers: no npm or tsx wrapper process to orphan.
+    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, entry), ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+    let log = '';
+    const relay = (d: Buffer): void => {
+      const text = d.toString();
+      log += text;
+      for (const line of text.split('\n')) if (line.trim().length > 0) io.err(`  ${label}: ${line}\n`);
+    };
+    child.stdout.on('data', relay);
+    child.stderr.on('data', relay);
+    child.on('error', (err) => {
+      log += `${String(err)}\n`;
+    });
+    child.on('close', (code, signal) => done({ code: code ?? (signal === null ? 1 : 128), log, wallMs: performance.now() - t0 }));
+  });
+}
+
+function readRows(file: string): Record<string, string>[] {
+  return parseCsv(readFileSync(file, 'utf8'), { columns: true, skip_empty_lines: true }) as Record<string, string>[];
+}
+
+/** Runs `npm run fidelity` end to end; returns the exit code. */
+export async function runFidelity(argv: readonly string[], io: FidelityIo): Promise<number> {
+  const o = parseFidelityArgs(argv, io);
+  if (o === null) return 0;
+  const original = loadScenarioFile(o.scenarioFile);
+  const seed = o.seed ?? original.seed;
+  if (o.policies !== undefined) {
+    const known = new Set(original.policies.map((p) => p.name));
+    const unknown = o.policies.filter((p) => !known.has(p));
+    if (o.policies.length === 0 || unknown.length > 0) throw new FidelityUsageError(`--policies: unknown policy set(s) ${unknown.join(', ') || '(empty list)'} (known: ${[...known].join(', ')})`);
+  }
+  const policyCount = o.policies?.length ?? original.policies.length;
+  const spanMs = o.durationMs ?? original.durationMs - o.startMs;
+  // bench:cluster's default: all the policy sets together replay in about a minute.
+  const speedup = o.speedup ?? Math.max(1, (spanMs * policyCount) / 60_000);
+  const inputsDir = join(o.outDir, 'inputs');
+  mkdirSync(inputsDir, { recursive: true });
+  const inputs = await writeFidelityInputs({
+    scenarioFile: o.scenarioFile,
+    profile: o.profile,
+    dir: inputsDir,
+    seed,
+    speedup,
+    startMs: o.startMs,
+    ...(o.durationMs === undefined ? {} : { durationMs: o.durationMs }),
+    ...(o.warmupMs === undefined ? {} : { warmupMs: o.warmupMs }),
+    snapshotAsMemory: o.snapshotAsMemory,
+    primeMs: o.primeMs,
+  });
+  io.err(
+    `fidelity: ${original.name}, ${inputs.invocations} invocations of ${inputs.actors} actors, ${policyCount} policy set(s), ` +
+      `speedup ${Number(speedup.toFixed(3))} (${(inputs.durationMs / speedup / 1000).toFixed(1)} s per policy set)\n`,
+  );
+  const notes: string[] = [];
+  if (inputs.warmupMs > 0) {
+    // real/driver.ts resets neither the cost integrals nor the counters at the warm-up, as sim/runtime.ts does.
+    notes.push(
+      `Warm-up ${inputs.warmupMs / 1000} s: the real driver counts worker-seconds, GiB-seconds, resident actors and snapshot bytes from 0, the simulator from the end of the warm-up, so those rows differ by the warm-up's share; pass --warmup 0 to compare them.`,
+    );
+    io.err(`fidelity: warning: ${notes[notes.length - 1]}\n`);
+  }
+  const policyArgs = o.policies === undefined ? [] : ['--policies', o.policies.join(',')];
+  const simDir = join(o.outDir, 'sim');
+  const realDir = join(o.outDir, 'real');
+  // The simulation first: it is quick, and would otherwise take cpu from the real run.
+  const sim = await runChild('sim', 'sim/cli.ts', ['--scenario', inputs.simScenario, '--seed', String(seed), '--jobs', '1', '--out', simDir, ...policyArgs], io);
+  if (sim.code !== 0) {
+    io.err(`fidelity: the simulation failed (exit ${sim.code})\n`);
+    return 1;
+  }
+  // The machine may be shared: its load during the real run is part of what the numbers mean.
+  const loadBefore = loadavg();
+  const real = await runChild(
+    'real',
+    'real/cli.ts',
+    ['--backend', 'local', '--scenario', inputs.realScenario, '--seed', String(seed), '--speedup', String(speedup), '--exec', o.exec, '--out', realDir, ...policyArgs],
+    io,
+  );
+  const loadAfter = loadavg();
+  if (real.code !== 0) {
+    io.err(`fidelity: the real run failed (exit ${real.code})\n`);
+    return 1;
+  }
+  const runJson = JSON.parse(readFileSync(join(realDir, 'run.json'), 'utf8')) as { partial?: boolean };
+  if (runJson.partial === true) {
+    io.err('fidelity: the real run is partial\n');
+    return 1;
+  }
+  const simRows = readRows(join(simDir, 'summary.csv')) as unknown as SummaryRow[];
+  const realRows = readRows(join(realDir, 'summary.csv')) as unknown as SummaryRow[];
+  const rows = compareSummaries(simRows, realRows);
+  const costs = loadScenarioFile(inputs.simScenario).costs;
+  const sizes = Object.values(inputs.snapshotMiB);
+  const primitives = comparePrimitives(readRows(join(realDir, 'measured.csv')), costs, sizes[0] ?? 0);
+  const md = fidelityMarkdown(rows, primitives, {
+    scenario: original.name,
+    scenarioFile: isAbsolute(o.scenarioFile) ? o.scenarioFile : resolve(o.scenarioFile),
+    profile: o.profile,
+    seed,
+    speedup,
+    startMs: o.startMs,
+    durationMs: inputs.durationMs,
+    warmupMs: inputs.warmupMs,
+    invocations: inputs.invocations,
+    actors: inputs.actors,
+    snapshotMiB: inputs.snapshotMiB,
+    primeGapMs: inputs.primeGapMs,
+    primeActors: inputs.primeActors,
+    snapshotAsMemory: o.snapshotAsMemory,
+    simWallMs: sim.wallMs,
+    realWallMs: real.wallMs,
+    loadAverage: { before: loadBefore, after: loadAfter },
+    notes,
+  });
+  const dir = writeReport(o.outDir, { 'fidelity.csv': fidelityCsv(rows), 'fidelity.md': md, 'sim.log': sim.log, 'real.log': real.log });
+  const targeted = rows.filter((r) => r.target !== undefined);
+  io.out(`${targeted.filter((r) => r.met === true).length} of ${targeted.length} targeted cells within target\n`);
+  for (const r of targeted) {
+    io.out(`  ${r.policy} ${r.metric}: sim ${r.sim} real ${r.real} error ${Number.isFinite(r.relError) ? `${(r.relError * 100).toFixed(1)}%` : '-'}${r.met === false ? '  MISS' : ''}\n`);
+  }
+  io.out(`Fidelity: ${join(dir, 'fidelity.md')}\n`);
+  return 0;
+}

@@ -1,0 +1,70 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CalibrateUsageError, probeScenario, runCalibrate, samplesPathFor } from '../../real/calibrate.ts';
+import { loadScenarioFile } from '../../scenarios/load.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'actorsim-calibrate-test-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function io(): { out: string[]; err: string[]; io: { out(t: string): void; err(t: string): void; isoNow(): string } } {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { out, err, io: { out: (t) => out.push(t), err: (t) => err.push(t), isoNow: () => '2025-01-02T03:04:05.000Z' } };
+}
+
+describe('npm run calibrate', () => {
+  it('measures a tiny grid on local workers and writes a profile a scenario loads by path', async () => {
+    const out = join(dir, 'profiles', 'tiny-calibrated.yaml');
+    const t = io();
+    const t0 = performance.now();
+    expect(await runCalibrate(['--backend', 'local', '--sizes', '4Mi,8Mi', '--repeats', '2', '--concurrency', '1,2', '--out', out], t.io)).toBe(0);
+    expect(performance.now() - t0).toBeLessThan(60_000);
+    const text = readFileSync(out, 'utf8');
+    expect(text).toMatch(/^name: tiny-calibrated$/m);
+    expect(text).toMatch(/machine: .+, \d+ cpus/);
+    expect(text).toContain('2025-01-02T03:04:05.000Z');
+    // Loadable as `costs: <path>`, relative to the scenario.
+    const scenario = join(dir, 'uses-profile.yaml');
+    writeFileSync(scenario, probeScenario('profiles/tiny-calibrated.yaml'));
+    const costs = loadScenarioFile(scenario).costs;
+    expect(costs.name).toBe('tiny-calibrated');
+    for (const c of [costs.restore.local, costs.restore.external, costs.restore.golden, costs.checkpoint.local, costs.checkpoint.external]) {
+      expect(c.mibPerSec).toBeGreaterThan(0);
+      expect(c.base.kind).toBe('lognormal');
+    }
+    expect(costs.workerStart.kind).toBe('lognormal');
+    expect(costs.dispatch.kind).toBe('lognormal');
+    // Raw samples beside it: 2 repeats x 2 sizes of each restore source, 3 local checkpoints per round.
+    const samplesFile = samplesPathFor(out);
+    expect(existsSync(samplesFile)).toBe(true);
+    const raw = JSON.parse(readFileSync(samplesFile, 'utf8')) as { samples: { workerStartMs: number[]; restore: Record<string, { sizeMiB: number; ms: number }[]>; checkpoint: Record<string, unknown[]>; dispatch: unknown[]; goldenFirst: unknown[]; concurrency: { k: number; primitive: string; source: string; sizeMiB: number; ms: number[] }[] } };
+    expect(raw.samples.workerStartMs).toHaveLength(2);
+    for (const src of ['local', 'external', 'golden', 'cold']) {
+      expect(raw.samples.restore[src]).toHaveLength(4);
+      for (const s of raw.samples.restore[src]!) expect(s.ms).toBeGreaterThan(0);
+    }
+    expect(raw.samples.checkpoint.local).toHaveLength(12);
+    expect(raw.samples.checkpoint.external).toHaveLength(4);
+    expect(raw.samples.dispatch).toHaveLength(20);
+    expect(raw.samples.goldenFirst).toHaveLength(2);
+    // The sweep at the largest size: 4 primitives for each k, k timings per repeat.
+    expect(raw.samples.concurrency).toHaveLength(8);
+    for (const c of raw.samples.concurrency) {
+      expect(c.sizeMiB).toBe(8);
+      expect(c.ms).toHaveLength(2 * c.k);
+    }
+    expect(text).toMatch(/^# {3}restore external 8 MiB: k=1 \S+ \(1x\), k=2 /m);
+    expect(t.out.join('')).toContain('Profile:');
+  });
+
+  it('refuses the k8s backend with what it needs, and bad flags, as usage errors', async () => {
+    await expect(runCalibrate(['--backend', 'k8s'], io().io)).rejects.toThrow(/Kubernetes runtime/);
+    await expect(runCalibrate(['--backend', 'k8s'], io().io)).rejects.toBeInstanceOf(CalibrateUsageError);
+    await expect(runCalibrate(['--sizes', 'big'], io().io)).rejects.toBeInstanceOf(CalibrateUsageError);
+    await expect(runCalibrate(['--repeats', '0'], io().io)).rejects.toThrow(/--repeats/);
+    await expect(runCalibrate(['--out', join(dir, 'x.json')], io().io)).rejects.toThrow(/\.yaml/);
+    await expect(runCalibrate(['--nope'], io().io)).rejects.toBeInstanceOf(CalibrateUsageError);
+  });
+});
