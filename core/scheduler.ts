@@ -221,6 +221,8 @@ interface WorkerRec extends WorkerView {
   use: MemoryUse;
   /** When the worker last became empty (NaN while it hosts someone). */
   emptySinceMs: number;
+  /** In its pool's `open` list. */
+  open: boolean;
 }
 
 interface PoolRt {
@@ -237,6 +239,18 @@ interface PoolRt {
   /** Scaling: recent recommendations (stabilization) and when an actor last waited. */
   recommendations: { atMs: number; replicas: number }[];
   lastWaitMs: number;
+  /**
+   * Workers that could take an actor: READY, not an actor's own, with a free
+   * slot; in creation order, kept up to date as workers change, so placing
+   * an actor in a pool of thousands of workers does not scan them all.
+   */
+  readonly open: WorkerRec[];
+  /**
+   * Memory never decides: a free slot always has room for any of the pool's
+   * templates (whole MiB, slots x the largest fit the worker). Then `open`
+   * is exactly the candidate list of an actor not pinned to a node.
+   */
+  slotBound: boolean;
 }
 
 /** Per-actor state as columns indexed by actor index; grown by doubling. */
@@ -353,27 +367,28 @@ class ActorTable {
 // Bits of a float64, for hashing an invocation id.
 const hashFloat = new Float64Array(1);
 const hashWords = new Uint32Array(hashFloat.buffer);
-const EMPTY = -1;
-const DELETED = -2;
 
 /**
  * Invocation id to InvTable slot, with a Map's semantics (ids are whatever
- * numbers the runtime picks; -0 is 0, NaN is NaN): open addressing over
- * typed arrays, as a Map's set and delete on every invocation allocated and
- * rehashed more than the rest of the arrival path.
+ * numbers the runtime picks; -0 is 0, NaN is NaN): linear probing over
+ * typed arrays, deleting by shifting the probe run back rather than leaving
+ * tombstones, so a table of a few live entries and millions of comings and
+ * goings never rehashes. A Map's set and delete on every invocation
+ * allocated and rehashed more than the rest of the arrival path.
  */
 class IdIndex {
   private keys: Float64Array;
+  /** The slot stored for the key at the same place, or NONE for an empty place. */
   private slots: Int32Array;
   private mask: number;
-  /** Entries, and entries plus tombstones. */
-  size = 0;
-  private used = 0;
+  private size = 0;
+  // NaN never equals itself, so it lives apart.
+  private nanSlot = NONE;
 
   constructor(capacity: number) {
     const c = 1 << Math.ceil(Math.log2(Math.max(16, capacity)));
     this.keys = new Float64Array(c);
-    this.slots = new Int32Array(c).fill(EMPTY);
+    this.slots = new Int32Array(c).fill(NONE);
     this.mask = c - 1;
   }
 
@@ -384,97 +399,85 @@ class IdIndex {
     return h ^ (h >>> 13);
   }
 
-  /** Where `id` is, or the first free place on its probe sequence (then `slots[i]` is EMPTY or DELETED). */
-  private find(id: number): number {
+  /** Where `key` is, or the empty place that ends its probe run. */
+  private find(key: number): number {
     const keys = this.keys;
     const slots = this.slots;
     const mask = this.mask;
-    let i = IdIndex.hash(id) & mask;
-    let free = -1;
-    for (;;) {
-      const v = slots[i]!;
-      if (v === EMPTY) return free >= 0 ? free : i;
-      if (v === DELETED) {
-        if (free < 0) free = i;
-      } else if (keys[i] === id) {
-        return i;
-      }
-      i = (i + 1) & mask;
-    }
+    let i = IdIndex.hash(key) & mask;
+    while (slots[i] !== NONE && keys[i] !== key) i = (i + 1) & mask;
+    return i;
   }
 
-  private static key(id: number): number {
-    // As a Map: -0 and 0 are one key, and every NaN is the same one (compared by bits below).
-    return id === 0 ? 0 : id !== id ? Number.NaN : id;
-  }
-
-  /** The slot of `id`, or NONE. */
-  get(id: number): number {
-    const k = IdIndex.key(id);
-    if (k !== k) return this.getNaN();
-    const i = this.find(k);
-    const v = this.slots[i]!;
-    return v >= 0 ? v : NONE;
-  }
-
-  set(id: number, slot: number): void {
-    const k = IdIndex.key(id);
-    if (k !== k) {
-      this.nanSlot = slot;
-      return;
-    }
-    const i = this.find(k);
-    const v = this.slots[i]!;
-    if (v < 0) {
-      this.size += 1;
-      if (v === EMPTY) this.used += 1;
-      this.keys[i] = k;
-    }
-    this.slots[i] = slot;
-    // Keep at most half the table used, tombstones included, so probes stay short.
-    if (this.used * 2 > this.mask + 1) this.rehash();
-  }
-
-  delete(id: number): void {
-    const k = IdIndex.key(id);
-    if (k !== k) {
-      if (this.nanSlot !== NONE) this.nanSlot = NONE;
-      return;
-    }
-    const i = this.find(k);
-    if (this.slots[i]! < 0) return;
-    this.slots[i] = DELETED;
-    this.size -= 1;
-  }
-
-  /** Entries, the NaN one included. */
+  /** Entries. */
   get count(): number {
     return this.size + (this.nanSlot === NONE ? 0 : 1);
   }
 
-  // NaN never equals itself, so it lives apart.
-  private nanSlot = NONE;
-  private getNaN(): number {
-    return this.nanSlot;
+  /** The slot of `id`, or NONE. */
+  get(id: number): number {
+    if (id !== id) return this.nanSlot;
+    // -0 and 0 are one key, as in a Map.
+    return this.slots[this.find(id === 0 ? 0 : id)]!;
   }
 
-  private rehash(): void {
+  set(id: number, slot: number): void {
+    if (id !== id) {
+      this.nanSlot = slot;
+      return;
+    }
+    const key = id === 0 ? 0 : id;
+    const i = this.find(key);
+    if (this.slots[i] === NONE) {
+      this.keys[i] = key;
+      this.size += 1;
+    }
+    this.slots[i] = slot;
+    // At most half full, so probe runs stay short.
+    if (this.size * 2 > this.mask + 1) this.grow();
+  }
+
+  delete(id: number): void {
+    if (id !== id) {
+      this.nanSlot = NONE;
+      return;
+    }
     const keys = this.keys;
     const slots = this.slots;
-    // Grow when mostly live entries, else just sweep the tombstones out.
-    const c = this.size * 4 > slots.length ? slots.length * 2 : slots.length;
+    const mask = this.mask;
+    let i = this.find(id === 0 ? 0 : id);
+    if (slots[i] === NONE) return;
+    this.size -= 1;
+    // Backward shift: pull later entries of the run into the hole when their home is at or before it.
+    let j = i;
+    for (;;) {
+      slots[i] = NONE;
+      for (;;) {
+        j = (j + 1) & mask;
+        if (slots[j] === NONE) return;
+        const home = IdIndex.hash(keys[j]!) & mask;
+        // Keep j where it is if its home lies cyclically in (i, j].
+        if (i <= j ? i < home && home <= j : i < home || home <= j) continue;
+        break;
+      }
+      keys[i] = keys[j]!;
+      slots[i] = slots[j]!;
+      i = j;
+    }
+  }
+
+  private grow(): void {
+    const keys = this.keys;
+    const slots = this.slots;
+    const c = slots.length * 2;
     this.keys = new Float64Array(c);
-    this.slots = new Int32Array(c).fill(EMPTY);
+    this.slots = new Int32Array(c).fill(NONE);
     this.mask = c - 1;
-    this.used = this.size;
     for (let i = 0; i < slots.length; i++) {
-      const v = slots[i]!;
-      if (v < 0) continue;
-      const k = keys[i]!;
-      let j = IdIndex.hash(k) & this.mask;
-      while (this.slots[j] !== EMPTY) j = (j + 1) & this.mask;
-      this.keys[j] = k;
-      this.slots[j] = v;
+      if (slots[i] === NONE) continue;
+      const k = this.find(keys[i]!);
+      this.keys[k] = keys[i]!;
+      this.slots[k] = slots[i]!;
     }
   }
 }
@@ -597,7 +600,7 @@ export class Scheduler {
     const scaling = config.scaling ?? { kind: 'static' };
     for (const [index, spec] of config.pools.entries()) {
       const target = spec.mode !== 'shared' || scaling.kind === 'static' ? spec.replicas : Math.min(scalingMax(scaling), Math.max(scalingMin(scaling), spec.replicas));
-      this.pools.set(spec.name, { spec, index, workers: [], parkQueue: [], target, gdClock: 0, recommendations: [], lastWaitMs: 0 });
+      this.pools.set(spec.name, { spec, index, workers: [], parkQueue: [], target, gdClock: 0, recommendations: [], lastWaitMs: 0, open: [], slotBound: false });
     }
     this.poolList = [...this.pools.values()];
     this.scaling = scaling;
@@ -614,6 +617,11 @@ export class Scheduler {
       this.templateList.push(t);
     }
     if (this.templateList.length > 0xffff) throw new ContractError(`at most 65,535 templates, got ${this.templateList.length}`);
+    for (const pool of this.poolList) {
+      const mems = this.templateList.filter((t) => t.pool === pool).map((t) => t.spec.memoryMiB);
+      const whole = [...mems, pool.spec.workerMemoryMiB].every((m) => Number.isSafeInteger(m));
+      pool.slotBound = pool.spec.mode === 'shared' && whole && pool.spec.actorSlots * Math.max(0, ...mems) <= pool.spec.workerMemoryMiB;
+    }
     if (config.maxAttempts < 1) throw new ContractError(`maxAttempts must be at least 1, got ${config.maxAttempts}`);
   }
 
@@ -736,12 +744,18 @@ export class Scheduler {
     }
   }
 
-  /** An invocation arrived for an actor. */
-  handleInvocation(nowMs: number, input: InvocationInput): void {
+  /**
+   * An invocation arrived for an actor. `actorHint` is the actor's index if
+   * the runtime knows it (commands carry it as actorIndex; actors are numbered
+   * in creation order): it is checked against the name, so a wrong hint costs
+   * only the lookup by name it saves, which in a fleet of a million actors is
+   * a cache miss or two in a hash table of tens of megabytes.
+   */
+  handleInvocation(nowMs: number, input: InvocationInput, actorHint = NONE): void {
     this.begin(nowMs);
     if (this.live.get(input.id) !== NONE) throw new ContractError(`invocation ${input.id} arrived twice`);
     if (!(input.workMs >= 0)) throw new ContractError(`invocation ${input.id}: workMs must be >= 0, got ${input.workMs}`);
-    const a = this.actorFor(input.actor, input.template);
+    const a = this.isActor(actorHint) && this.actors.ids[actorHint] === input.actor ? this.checkTemplate(actorHint, input.template) : this.actorFor(input.actor, input.template);
     const A = this.actors;
     const inv = this.invs.alloc(input.id, a, input.workMs, nowMs);
     this.live.set(input.id, inv);
@@ -1052,15 +1066,18 @@ export class Scheduler {
     return nameId === NONE ? null : this.nodeNames[nameId]!;
   }
 
+  /** `a`, after checking that `template` is its template. */
+  private checkTemplate(a: number, template: string): number {
+    const t = this.templateOf(a);
+    if (t.spec.name !== template) {
+      throw new ContractError(`actor ${this.actors.ids[a]}: template "${template}" differs from its first "${t.spec.name}"`);
+    }
+    return a;
+  }
+
   private actorFor(actorId: string, template: string): number {
     const existing = this.actorsById.get(actorId);
-    if (existing !== undefined) {
-      const t = this.templateOf(existing);
-      if (t.spec.name !== template) {
-        throw new ContractError(`actor ${actorId}: template "${template}" differs from its first "${t.spec.name}"`);
-      }
-      return existing;
-    }
+    if (existing !== undefined) return this.checkTemplate(existing, template);
     const t = this.templates.get(template);
     if (t === undefined) throw new ContractError(`actor ${actorId}: unknown template "${template}"`);
     const dedicated = t.pool.spec.mode === 'dedicated';
@@ -1258,13 +1275,18 @@ export class Scheduler {
     const pool = t.pool;
     const need = t.spec.memoryMiB;
     const pinned = A.snapKind[a] === SNAP_LOCAL ? A.snapNode[a]! : NONE;
-    const candidates = this.candidates;
-    candidates.length = 0;
-    for (const w of pool.workers) {
-      if (w.state !== 'READY' || w.dedicatedActor !== NONE) continue;
-      if (w.resident >= w.actorSlots || w.memUsedMiB + need > w.memoryMiB) continue;
-      if (pinned !== NONE && w.nodeId !== pinned) continue;
-      candidates.push(w);
+    let candidates: WorkerRec[];
+    if (pool.slotBound && pinned === NONE) {
+      candidates = pool.open;
+    } else {
+      candidates = this.candidates;
+      candidates.length = 0;
+      for (const w of pool.workers) {
+        if (w.state !== 'READY' || w.dedicatedActor !== NONE) continue;
+        if (w.resident >= w.actorSlots || w.memUsedMiB + need > w.memoryMiB) continue;
+        if (pinned !== NONE && w.nodeId !== pinned) continue;
+        candidates.push(w);
+      }
     }
     if (candidates.length === 0) return null;
     const view = this.placementView;
@@ -1573,9 +1595,10 @@ export class Scheduler {
     }
   }
 
+  /** A READY worker of a shared pool has a free slot. */
   private hasAnyRoom(pool: PoolRt): boolean {
-    for (const w of pool.workers) if (w.state === 'READY' && w.resident < w.actorSlots) return true;
-    return false;
+    // Shared pools have no actor-owned workers, so this is `open` being non-empty.
+    return pool.open.length > 0;
   }
 
   /** Sends an actor back to its newest snapshot; its in-flight invocation is retried or rejected. */
@@ -1760,6 +1783,7 @@ export class Scheduler {
       dedicatedActor: owner,
       use: 'none',
       emptySinceMs: this.accounting.nowMs,
+      open: false,
     };
     this.workers.push(w);
     pool.workers.push(w);
@@ -1818,5 +1842,24 @@ export class Scheduler {
     else if (Number.isNaN(w.emptySinceMs)) w.emptySinceMs = this.accounting.nowMs;
     this.accounting.move(w.memoryMiB, w.use, use);
     w.use = use;
+    // Every change of state or residents comes through here: keep the pool's open list in step.
+    const open = w.state === 'READY' && w.dedicatedActor === NONE && w.resident < w.actorSlots;
+    if (open !== w.open) this.setOpen(w, open);
+  }
+
+  private setOpen(w: WorkerRec, open: boolean): void {
+    const list = w.pool.open;
+    // Sorted by id, which is creation order: binary search for w's place.
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (list[mid]!.id < w.id) lo = mid + 1;
+      else hi = mid;
+    }
+    if (open) list.splice(lo, 0, w);
+    else if (list[lo] === w) list.splice(lo, 1);
+    else throw new Error(`worker ${w.id}: not in its pool's open list`);
+    w.open = open;
   }
 }

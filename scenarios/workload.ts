@@ -1,8 +1,9 @@
 import { makeRng } from './rng.ts';
-import { Sampler } from './distributions.ts';
+import { Sampler, validateDistribution } from './distributions.ts';
 import { generateArrivals } from './arrivals/index.ts';
+import { planArrivals, type ArrivalPlan, type ArrivalStream } from './arrivals/stream.ts';
 import { importTrace } from './traces/index.ts';
-import type { Scenario, ScenarioTemplate, WorkloadGroup } from './scenario.ts';
+import type { Scenario, ScenarioTemplate, TraceSpec, WorkloadGroup } from './scenario.ts';
 
 /**
  * A generated workload, as columns sorted by arrival time (ties by group,
@@ -18,8 +19,54 @@ export interface Workload {
 }
 
 /** Number of invocations in a workload. */
-export function workloadSize(w: Workload): number {
-  return w.arrivalMs.length;
+export function workloadSize(w: Workload | WorkloadStream): number {
+  return 'open' in w ? w.size : w.arrivalMs.length;
+}
+
+/** Invocations one at a time, in the order of a Workload's columns. */
+export interface ArrivalCursor {
+  /** Moves to the next invocation; false when there are none left. */
+  next(): boolean;
+  readonly arrivalMs: number;
+  /** Index into actorNames. */
+  readonly actor: number;
+  readonly workMs: number;
+}
+
+/**
+ * The workload generateWorkload would return, streamed: the same invocations
+ * in the same order, produced as they are read, so memory grows with the
+ * actors and not with the invocations or the duration. Arrival models are
+ * streamed (scenarios/arrivals/stream.ts); a trace is imported whole, as
+ * generateWorkload imports it, and read from its columns.
+ */
+export interface WorkloadStream {
+  readonly actorNames: readonly string[];
+  readonly actorTemplates: readonly string[];
+  /** Invocations it yields. */
+  readonly size: number;
+  /** A cursor at the first invocation; every policy set opens its own and reads the same invocations. */
+  open(): ArrivalCursor;
+}
+
+/** A cursor over a generated (materialised) workload. */
+export function workloadCursor(w: Workload): ArrivalCursor {
+  let k = -1;
+  const n = w.arrivalMs.length;
+  const cursor = {
+    arrivalMs: 0,
+    actor: 0,
+    workMs: 0,
+    next(): boolean {
+      if (k + 1 >= n) return false;
+      k += 1;
+      cursor.arrivalMs = w.arrivalMs[k]!;
+      cursor.actor = w.actor[k]!;
+      cursor.workMs = w.workMs[k]!;
+      return true;
+    },
+  };
+  return cursor;
 }
 
 /** The random stream of workload group `index`: its own, so adding a group never shifts the traffic of the others. */
@@ -45,9 +92,8 @@ function actorNames(template: string, count: number): string[] {
  * be layered: daily sessions plus a morning wake-up of the same agents.
  */
 export async function generateWorkload(scenario: Scenario, seed: number): Promise<Workload> {
-  const names: string[] = [];
-  const templates: string[] = [];
-  const index = new Map<string, number>();
+  const actors = new ActorRegistry();
+  const { names, templates } = actors;
   const arrival: number[] = [];
   const actor: number[] = [];
   const work: number[] = [];
@@ -56,20 +102,7 @@ export async function generateWorkload(scenario: Scenario, seed: number): Promis
       arrival.push(a);
       actor.push(i);
       work.push(w);
-    }, (groupNames, template) => {
-      // Map the group's local actor numbers to global indices, creating actors on first sight.
-      return groupNames.map((n) => {
-        const known = index.get(n);
-        if (known !== undefined) {
-          if (templates[known] !== template) throw new Error(`workload[${gi}]: actor "${n}" has template "${template}" here and "${templates[known]}" in an earlier group`);
-          return known;
-        }
-        index.set(n, names.length);
-        names.push(n);
-        templates.push(template);
-        return names.length - 1;
-      });
-    });
+    }, (groupNames, template) => actors.register(gi, groupNames, template));
   }
   const order = arrival.map((_, i) => i);
   order.sort((i, j) => arrival[i]! - arrival[j]!); // stable: ties keep group and generation order
@@ -82,6 +115,195 @@ export async function generateWorkload(scenario: Scenario, seed: number): Promis
     out.workMs[k] = work[i]!;
   }
   return { actorNames: names, actorTemplates: templates, ...out };
+}
+
+/** The workload's actors by name: groups of the same template share actors by name. */
+class ActorRegistry {
+  readonly names: string[] = [];
+  readonly templates: string[] = [];
+  private readonly index = new Map<string, number>();
+
+  /** Maps a group's local actor numbers to global indices, creating actors on first sight. */
+  register(gi: number, groupNames: readonly string[], template: string): number[] {
+    const { names, templates, index } = this;
+    return groupNames.map((n) => {
+      const known = index.get(n);
+      if (known !== undefined) {
+        if (templates[known] !== template) throw new Error(`workload[${gi}]: actor "${n}" has template "${template}" here and "${templates[known]}" in an earlier group`);
+        return known;
+      }
+      index.set(n, names.length);
+      names.push(n);
+      templates.push(template);
+      return names.length - 1;
+    });
+  }
+}
+
+/** One group of a streamed workload: its invocations in order, its actors as global indices. */
+interface StreamGroup {
+  readonly size: number;
+  open(): ArrivalStream;
+}
+
+/**
+ * Streams the scenario's workload (see WorkloadStream): the invocations of
+ * generateWorkload(scenario, seed), in its order, groups merged by arrival
+ * (ties to the earlier group, as its stable sort had them). Arrival models
+ * are limited to STREAMED_STEP_LIMIT generation steps per group instead of
+ * ARRIVAL_STEP_LIMIT, there being no rows to hold.
+ */
+export async function openWorkload(scenario: Scenario, seed: number): Promise<WorkloadStream> {
+  const actors = new ActorRegistry();
+  const groups: StreamGroup[] = [];
+  for (const [gi, group] of scenario.workload.entries()) {
+    if (group.kind === 'model') {
+      const t = templateOf(scenario, group.template);
+      const global = Int32Array.from(actors.register(gi, actorNames(t.name, group.actors), t.name));
+      // As generateWorkload, which builds the work sampler first.
+      validateDistribution(t.work, 'Sampler');
+      const plan = planArrivals(group.arrivals, { seed, stream: workloadStream(gi), durationMs: scenario.durationMs, actors: group.actors, firstActor: 0, work: t.work });
+      groups.push(globalActors(plan, global));
+    } else {
+      const w = await importGroupTrace(scenario, seed, group.trace);
+      const global = actors.register(gi, w.actorNames, templateOf(scenario, group.trace.template).name);
+      groups.push(traceGroup(w, global, scenario.durationMs));
+    }
+  }
+  const size = groups.reduce((s, g) => s + g.size, 0);
+  return {
+    actorNames: actors.names,
+    actorTemplates: actors.templates,
+    size,
+    open: () => mergeGroups(groups.map((g) => g.open())),
+  };
+}
+
+/**
+ * Workloads up to this many invocations are worth holding: replaying columns
+ * costs nothing per arrival where a stream draws each one again (a few
+ * hundred nanoseconds), and 5 million rows take about 100 MB.
+ */
+export const MATERIALISE_LIMIT = 5_000_000;
+
+/**
+ * The workload in the form that runs fastest within memory: the columns of
+ * generateWorkload up to MATERIALISE_LIMIT invocations, the stream of
+ * openWorkload beyond. The invocations are the same either way.
+ */
+export async function workloadFor(scenario: Scenario, seed: number): Promise<Workload | WorkloadStream> {
+  const stream = await openWorkload(scenario, seed);
+  return stream.size <= MATERIALISE_LIMIT ? materialise(stream) : stream;
+}
+
+/** Reads a stream into columns (what generateWorkload would have built, without generating it again). */
+export function materialise(stream: WorkloadStream): Workload {
+  const n = stream.size;
+  const out = { arrivalMs: new Float64Array(n), actor: new Int32Array(n), workMs: new Float64Array(n) };
+  const c = stream.open();
+  for (let k = 0; k < n && c.next(); k++) {
+    out.arrivalMs[k] = c.arrivalMs;
+    out.actor[k] = c.actor;
+    out.workMs[k] = c.workMs;
+  }
+  return { actorNames: stream.actorNames, actorTemplates: stream.actorTemplates, ...out };
+}
+
+/** A group's plan with its actors renumbered to the workload's. */
+function globalActors(plan: ArrivalPlan, global: Int32Array): StreamGroup {
+  return {
+    size: plan.size,
+    open(): ArrivalStream {
+      const s = plan.open();
+      const cursor = {
+        arrivalMs: 0,
+        actor: 0,
+        workMs: 0,
+        next(): boolean {
+          if (!s.next()) return false;
+          cursor.arrivalMs = s.arrivalMs;
+          cursor.actor = global[s.actor]!;
+          cursor.workMs = s.workMs;
+          return true;
+        },
+      };
+      return cursor;
+    },
+  };
+}
+
+/** An imported trace's rows before the end of the run, as addGroup keeps them. */
+function traceGroup(w: Workload, global: readonly number[], durationMs: number): StreamGroup {
+  let size = 0;
+  for (let k = 0; k < w.arrivalMs.length; k++) if (w.arrivalMs[k]! < durationMs) size += 1;
+  return {
+    size,
+    open(): ArrivalStream {
+      let k = -1;
+      const cursor = {
+        arrivalMs: 0,
+        actor: 0,
+        workMs: 0,
+        next(): boolean {
+          for (k += 1; k < w.arrivalMs.length; k += 1) {
+            const at = w.arrivalMs[k]!;
+            if (!(at < durationMs)) continue;
+            cursor.arrivalMs = at;
+            cursor.actor = global[w.actor[k]!]!;
+            cursor.workMs = w.workMs[k]!;
+            return true;
+          }
+          return false;
+        },
+      };
+      return cursor;
+    },
+  };
+}
+
+/** Merges groups' streams by arrival, ties to the lower group. */
+function mergeGroups(streams: ArrivalStream[]): ArrivalCursor {
+  if (streams.length === 1) return streams[0]!;
+  const live = streams.map((s) => s.next());
+  const cursor = {
+    arrivalMs: 0,
+    actor: 0,
+    workMs: 0,
+    next(): boolean {
+      let best = -1;
+      for (let g = 0; g < streams.length; g++) {
+        if (!live[g]) continue;
+        if (best < 0 || streams[g]!.arrivalMs < streams[best]!.arrivalMs) best = g;
+      }
+      if (best < 0) return false;
+      const s = streams[best]!;
+      cursor.arrivalMs = s.arrivalMs;
+      cursor.actor = s.actor;
+      cursor.workMs = s.workMs;
+      live[best] = s.next();
+      return true;
+    },
+  };
+  return cursor;
+}
+
+async function importGroupTrace(scenario: Scenario, seed: number, spec: TraceSpec): Promise<Workload> {
+  const t = templateOf(scenario, spec.template);
+  const imported = await importTrace({
+    format: spec.format,
+    files: [...spec.files],
+    ...(spec.durations === undefined ? {} : { durationFiles: [...spec.durations] }),
+    ...(spec.memory === undefined ? {} : { memoryFiles: [...spec.memory] }),
+    template: t.name,
+    defaultWork: t.work,
+    actorBy: spec.actorBy,
+    spread: spec.spread,
+    ...(spec.sample === undefined ? {} : { sample: spec.sample }),
+    ...(spec.window === undefined ? {} : { window: spec.window }),
+    compression: spec.compression,
+    seed,
+  });
+  return imported.workload;
 }
 
 async function addGroup(
@@ -106,21 +328,7 @@ async function addGroup(
   }
   const spec = group.trace;
   const t = templateOf(scenario, spec.template);
-  const imported = await importTrace({
-    format: spec.format,
-    files: [...spec.files],
-    ...(spec.durations === undefined ? {} : { durationFiles: [...spec.durations] }),
-    ...(spec.memory === undefined ? {} : { memoryFiles: [...spec.memory] }),
-    template: t.name,
-    defaultWork: t.work,
-    actorBy: spec.actorBy,
-    spread: spec.spread,
-    ...(spec.sample === undefined ? {} : { sample: spec.sample }),
-    ...(spec.window === undefined ? {} : { window: spec.window }),
-    compression: spec.compression,
-    seed,
-  });
-  const w = imported.workload;
+  const w = await importGroupTrace(scenario, seed, spec);
   const global = register(w.actorNames, t.name);
   for (let k = 0; k < w.arrivalMs.length; k++) {
     const at = w.arrivalMs[k]!;

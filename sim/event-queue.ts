@@ -11,16 +11,19 @@ export class EventQueue {
   /** Third payload slot of the last popped event. */
   c = 0;
 
-  // Struct-of-arrays storage indexed by slot, so events cost no objects or GC pressure.
-  private times: Float64Array;
+  // The heap keeps each entry's key (time, sequence) beside it, in heap
+  // order: sifting compares entries that sit next to each other, and the top
+  // levels stay in cache, where reading keys through slot indices would miss
+  // the cache at every level once tens of thousands of events are pending.
+  private heapTimes: Float64Array;
   // Float64 rather than Int32 because a long run can exceed 2^31 pushes; exact up to 2^53.
-  private seqs: Float64Array;
+  private heapSeqs: Float64Array;
+  private heapSlots: Int32Array;
+  // Payloads by slot, written once at push and read once at pop.
   private kinds: Uint8Array;
   private payloadA: Float64Array;
   private payloadB: Float64Array;
   private payloadC: Float64Array;
-  // heap[i] is a slot index; reordering moves 4-byte ints instead of six fields.
-  private heap: Int32Array;
   // Stack of unused slots; a popped slot is reused by the next push.
   private free: Int32Array;
   private freeCount: number;
@@ -32,13 +35,13 @@ export class EventQueue {
       throw new Error(`EventQueue: initialCapacity must be a positive integer, got ${initialCapacity}`);
     }
     const n = initialCapacity;
-    this.times = new Float64Array(n);
-    this.seqs = new Float64Array(n);
+    this.heapTimes = new Float64Array(n);
+    this.heapSeqs = new Float64Array(n);
+    this.heapSlots = new Int32Array(n);
     this.kinds = new Uint8Array(n);
     this.payloadA = new Float64Array(n);
     this.payloadB = new Float64Array(n);
     this.payloadC = new Float64Array(n);
-    this.heap = new Int32Array(n);
     this.free = new Int32Array(n);
     // Fill so that slot 0 is handed out first, which keeps early slots hot in cache.
     for (let i = 0; i < n; i++) this.free[i] = n - 1 - i;
@@ -57,7 +60,7 @@ export class EventQueue {
 
   /** Time of the earliest queued event, or Infinity when empty. */
   peekTime(): number {
-    return this.count === 0 ? Infinity : this.times[this.heap[0]!]!;
+    return this.count === 0 ? Infinity : this.heapTimes[0]!;
   }
 
   /** Enqueues an event; kind must be an integer in 0-255 and timeMs must not be NaN. */
@@ -68,80 +71,92 @@ export class EventQueue {
     if ((kind & 0xff) !== kind) throw new Error(`EventQueue.push: kind must be an integer 0-255, got ${kind}`);
     if (this.freeCount === 0) this.grow();
     const slot = this.free[--this.freeCount]!;
-    this.times[slot] = timeMs;
-    this.seqs[slot] = this.nextSeq++;
     this.kinds[slot] = kind;
     this.payloadA[slot] = a;
     this.payloadB[slot] = b;
     this.payloadC[slot] = c;
-    this.siftUp(this.count++, slot);
+    this.siftUp(this.count++, timeMs, this.nextSeq++, slot);
   }
 
   /** Removes the earliest event into the public fields; returns false when empty. */
   pop(): boolean {
     if (this.count === 0) return false;
-    const heap = this.heap;
-    const slot = heap[0]!;
-    this.timeMs = this.times[slot]!;
+    const slot = this.heapSlots[0]!;
+    this.timeMs = this.heapTimes[0]!;
     this.kind = this.kinds[slot]!;
     this.a = this.payloadA[slot]!;
     this.b = this.payloadB[slot]!;
     this.c = this.payloadC[slot]!;
     this.free[this.freeCount++] = slot;
-    const last = heap[--this.count]!;
-    if (this.count > 0) this.siftDown(0, last);
+    const last = --this.count;
+    if (last > 0) this.siftDown(0, this.heapTimes[last]!, this.heapSeqs[last]!, this.heapSlots[last]!);
     return true;
   }
 
-  private less(x: number, y: number): boolean {
-    const tx = this.times[x]!;
-    const ty = this.times[y]!;
-    return tx < ty || (tx === ty && this.seqs[x]! < this.seqs[y]!);
-  }
-
-  // Hole-based sifts: move parents/children into the hole and write `slot` once at the end.
-  private siftUp(pos: number, slot: number): void {
-    const heap = this.heap;
+  // Hole-based sifts: move parents/children into the hole and write the entry once at the end.
+  private siftUp(pos: number, time: number, seq: number, slot: number): void {
+    const times = this.heapTimes;
+    const seqs = this.heapSeqs;
+    const slots = this.heapSlots;
     while (pos > 0) {
-      const parentPos = (pos - 1) >> 1;
-      const parent = heap[parentPos]!;
-      if (!this.less(slot, parent)) break;
-      heap[pos] = parent;
-      pos = parentPos;
+      const parent = (pos - 1) >> 1;
+      const pt = times[parent]!;
+      if (!(time < pt || (time === pt && seq < seqs[parent]!))) break;
+      times[pos] = pt;
+      seqs[pos] = seqs[parent]!;
+      slots[pos] = slots[parent]!;
+      pos = parent;
     }
-    heap[pos] = slot;
+    times[pos] = time;
+    seqs[pos] = seq;
+    slots[pos] = slot;
   }
 
-  private siftDown(pos: number, slot: number): void {
-    const heap = this.heap;
+  private siftDown(pos: number, time: number, seq: number, slot: number): void {
+    const times = this.heapTimes;
+    const seqs = this.heapSeqs;
+    const slots = this.heapSlots;
     const n = this.count;
     for (;;) {
       let child = 2 * pos + 1;
       if (child >= n) break;
+      let ct = times[child]!;
+      let cs = seqs[child]!;
       const right = child + 1;
-      if (right < n && this.less(heap[right]!, heap[child]!)) child = right;
-      const childSlot = heap[child]!;
-      if (!this.less(childSlot, slot)) break;
-      heap[pos] = childSlot;
+      if (right < n) {
+        const rt = times[right]!;
+        const rs = seqs[right]!;
+        if (rt < ct || (rt === ct && rs < cs)) {
+          child = right;
+          ct = rt;
+          cs = rs;
+        }
+      }
+      if (!(ct < time || (ct === time && cs < seq))) break;
+      times[pos] = ct;
+      seqs[pos] = cs;
+      slots[pos] = slots[child]!;
       pos = child;
     }
-    heap[pos] = slot;
+    times[pos] = time;
+    seqs[pos] = seq;
+    slots[pos] = slot;
   }
 
   private grow(): void {
-    const old = this.times.length;
+    const old = this.heapTimes.length;
     const n = old * 2;
-    this.times = resized(this.times, n);
-    this.seqs = resized(this.seqs, n);
+    this.heapTimes = resized(this.heapTimes, n);
+    this.heapSeqs = resized(this.heapSeqs, n);
     this.payloadA = resized(this.payloadA, n);
     this.payloadB = resized(this.payloadB, n);
     this.payloadC = resized(this.payloadC, n);
     const kinds = new Uint8Array(n);
     kinds.set(this.kinds);
     this.kinds = kinds;
-    const heap = new Int32Array(n);
-    heap.set(this.heap);
-    this.heap = heap;
+    const slots = new Int32Array(n);
+    slots.set(this.heapSlots);
+    this.heapSlots = slots;
     // grow() only runs when every slot is taken, so the new free list is exactly the new slots.
     this.free = new Int32Array(n);
     for (let i = 0; i < n - old; i++) this.free[i] = n - 1 - i;

@@ -1,6 +1,6 @@
 import { Scheduler, type CoreCounters } from '../core/scheduler.ts';
 import type { AccountingTotals } from '../core/accounting.ts';
-import { TIMER_CODES, TIMER_KINDS, type Command, type Reply } from '../core/types.ts';
+import { TIMER_CODES, TIMER_KINDS, type Command, type Reply, type TimerKind } from '../core/types.ts';
 import { Sampler } from '../scenarios/distributions.ts';
 import { makeRng, type Rng } from '../scenarios/rng.ts';
 import { coreConfigFor } from '../scenarios/config.ts';
@@ -110,13 +110,33 @@ class Costs {
   }
 }
 
+/** TIMER_CODES[kind] as a switch: a keyed lookup by string on every timer costs more than the rest of its push. */
+function timerCode(kind: TimerKind): number {
+  switch (kind) {
+    case 'idle':
+      return TIMER_CODES.idle;
+    case 'park':
+      return TIMER_CODES.park;
+    case 'stop':
+      return TIMER_CODES.stop;
+    case 'retry':
+      return TIMER_CODES.retry;
+    case 'prewarm':
+      return TIMER_CODES.prewarm;
+    case 'scale':
+      return TIMER_CODES.scale;
+  }
+}
+
 const NO_FAULTS: FaultSpec = { restoreFailureRate: 0, checkpointFailureRate: 0, workerMtbfMs: 0 };
 
 /**
  * Runs one policy set of a scenario over a workload in virtual time: the
  * simulated runtime executes the core's commands by scheduling their
  * completions from seeded cost models. Arrivals are pushed one at a time, so
- * the queue holds only in-flight work, never the whole trace.
+ * the queue holds only in-flight work, never the whole trace; with a
+ * WorkloadStream (openWorkload) the trace is never held at all, and the same
+ * scenario and seed give the same result either way.
  */
 export function simulate(scenario: Scenario, policy: PolicySet, workload: Workload | WorkloadStream, options: SimOptions): SimResult {
   const seed = options.seed;
@@ -181,7 +201,7 @@ export function simulate(scenario: Scenario, policy: PolicySet, workload: Worklo
         break;
       }
       case 'setTimer':
-        queue.push(Math.max(nowMs, cmd.atMs), TIMER, TIMER_CODES[cmd.timer], cmd.id, cmd.stamp);
+        queue.push(Math.max(nowMs, cmd.atMs), TIMER, timerCode(cmd.timer), cmd.id, cmd.stamp);
         break;
       case 'reply':
         sink.add(cmd);
@@ -197,6 +217,7 @@ export function simulate(scenario: Scenario, policy: PolicySet, workload: Worklo
   for (let i = 0; i < workload.actorNames.length; i++) {
     core.handleActorCreated(0, workload.actorNames[i]!, workload.actorTemplates[i]!);
   }
+  // Created in workload order, so the core numbers actors as the workload does: arrivals pass it as a hint.
   execute(0);
   // The pending arrival: invocation `a` of the event, the cursor's current row.
   let arrivalsDone = !arrivals.next();
@@ -238,7 +259,7 @@ export function simulate(scenario: Scenario, policy: PolicySet, workload: Worklo
         input.actor = workload.actorNames[actor]!;
         input.template = workload.actorTemplates[actor]!;
         input.workMs = arrivals.workMs;
-        core.handleInvocation(t, input);
+        core.handleInvocation(t, input, actor);
         if (arrivals.next()) queue.push(arrivals.arrivalMs, ARRIVAL, a + 1, 0, 0);
         else arrivalsDone = true;
         break;

@@ -28,3 +28,10 @@ export class StepBudget {
     }
   }
 }
+
+/**
+ * Steps a streamed group may take. Streaming holds no rows, so the memory
+ * reason for ARRIVAL_STEP_LIMIT is gone; what is left is a spec that makes
+ * no progress, which this still stops, after about a minute of generation.
+ */
+export const STREAMED_STEP_LIMIT = 2_000_000_000;

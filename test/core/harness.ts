@@ -157,10 +157,31 @@ function violation(v: Map<string, string[]>, property: string, message: string):
   v.set(property, list);
 }
 
+/** What the harness drives: the core, or a frozen earlier copy of it (the differential test). */
+export type CoreUnderTest = Pick<
+  Scheduler,
+  | 'start'
+  | 'handleActorCreated'
+  | 'handleInvocation'
+  | 'handleWorkerReady'
+  | 'handleWorkerLost'
+  | 'handleRestoreDone'
+  | 'handleExecutionDone'
+  | 'handleCheckpointDone'
+  | 'handleTimer'
+  | 'handleEnd'
+  | 'takeCommands'
+  | 'actorView'
+  | 'actorIds'
+  | 'workerViews'
+  | 'nodeUsage'
+  | 'pendingInvocations'
+>;
+
 /** Runs one case to completion, checking invariants after every step. */
-export function runCase(c: HarnessCase): HarnessRun {
+export function runCase(c: HarnessCase, makeCore: (config: CoreConfig, rng: () => number) => CoreUnderTest = (config, rng) => new Scheduler(config, rng)): HarnessRun {
   const rng = makeRng(c.seed, 'harness');
-  const core = new Scheduler(c.config, makeRng(c.seed, 'placement'));
+  const core = makeCore(c.config, makeRng(c.seed, 'placement'));
   const q = new EventQueue(64);
   const violations = new Map<string, string[]>();
   const commands: string[] = [];

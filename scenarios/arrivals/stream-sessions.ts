@@ -1,0 +1,135 @@
+import { sampleExponential, sampleStandardNormal } from '../distributions.ts';
+import type { StepBudget } from './budget.ts';
+import { ResumableSampler } from './resumable-sampler.ts';
+import type { SessionsArrivals } from './sessions.ts';
+import type { ActorStepper, StepOut, StepperDraws } from './stream-types.ts';
+import { requireNonNegative, requirePositive } from './validate.ts';
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+
+// Per-actor variables.
+const BASE = 0; // session rate per ms, before the daily swing
+const MAX = 1; // its peak: the rate candidates are drawn at
+const T = 2; // the last candidate session start drawn
+const NEXT_START = 3; // the next accepted session start, its turns not drawn yet; +Infinity when there is none
+const SIZE = 4;
+
+/**
+ * generateSessions one actor at a time. Its turns are not in time order (a
+ * session's later turns can come after the next session starts), so each
+ * actor keeps the turns drawn and not yet handed out, in (time, draw order);
+ * the next session's start is drawn ahead, and a pending turn is handed out
+ * once no later session can come before it. Draws per actor: a step and a
+ * standard normal for its rate; per candidate a step, the gap and the
+ * acceptance; per turn a step, its work, the continue draw and the think
+ * time, in generateSessions' order.
+ */
+export class SessionsStepper implements ActorStepper {
+  readonly size = SIZE;
+  readonly samplers: readonly ResumableSampler[];
+  private readonly think: ResumableSampler;
+  private readonly a: number;
+  private readonly pExtra: number;
+  /** Per actor: pending turns as [time, work, time, work, ...], sorted by time, ties in draw order. */
+  private readonly pending = new Map<number, number[]>();
+
+  constructor(
+    private readonly spec: SessionsArrivals,
+    private readonly draws: StepperDraws,
+    private readonly endMs: number,
+    public budget: StepBudget,
+  ) {
+    requireNonNegative('sessions', 'sessionsPerDay.median', spec.sessionsPerDay.median);
+    requireNonNegative('sessions', 'sessionsPerDay.sigma', spec.sessionsPerDay.sigma);
+    requirePositive('sessions', 'periodMs', spec.periodMs);
+    requireNonNegative('sessions', 'peakAtMs', spec.peakAtMs);
+    requireNonNegative('sessions', 'meanExtraTurns', spec.meanExtraTurns);
+    if (!(spec.peakToTrough >= 1 && Number.isFinite(spec.peakToTrough))) {
+      throw new RangeError(`sessions: peakToTrough must be a finite number >= 1, got ${spec.peakToTrough}`);
+    }
+    this.think = new ResumableSampler(spec.think, draws.alea.rng);
+    this.samplers = [this.think];
+    this.a = (spec.peakToTrough - 1) / (spec.peakToTrough + 1);
+    this.pExtra = spec.meanExtraTurns / (1 + spec.meanExtraTurns);
+  }
+
+  begin(i: number, state: Float64Array, at: number): void {
+    this.budget.spend();
+    const perDay = this.spec.sessionsPerDay.median * Math.exp(this.spec.sessionsPerDay.sigma * sampleStandardNormal(this.draws.alea.rng));
+    const baseRatePerMs = perDay / DAY_MS;
+    const maxRatePerMs = baseRatePerMs * (1 + this.a);
+    state[at + BASE] = baseRatePerMs;
+    state[at + MAX] = maxRatePerMs;
+    state[at + T] = 0;
+    state[at + NEXT_START] = Number.POSITIVE_INFINITY;
+    this.pending.delete(i);
+    if (maxRatePerMs <= 0) return;
+    this.findNextStart(state, at);
+  }
+
+  /** Draws candidates up to the next accepted session start (or the end). */
+  private findNextStart(state: Float64Array, at: number): void {
+    const rng = this.draws.alea.rng;
+    const base = state[at + BASE]!;
+    const max = state[at + MAX]!;
+    let t = state[at + T]!;
+    for (;;) {
+      this.budget.spend();
+      t += sampleExponential(rng, 1 / max);
+      if (t >= this.endMs) {
+        state[at + T] = t;
+        state[at + NEXT_START] = Number.POSITIVE_INFINITY;
+        return;
+      }
+      const ratePerMs = base * (1 + this.a * Math.cos((2 * Math.PI * (t - this.spec.peakAtMs)) / this.spec.periodMs));
+      if (rng() * max > ratePerMs) continue;
+      state[at + T] = t;
+      state[at + NEXT_START] = t;
+      return;
+    }
+  }
+
+  /** Draws the turns of the session at NEXT_START into the actor's pending turns, then the following start. */
+  private expand(i: number, state: Float64Array, at: number): void {
+    const rng = this.draws.alea.rng;
+    let list = this.pending.get(i);
+    if (list === undefined) {
+      list = [];
+      this.pending.set(i, list);
+    }
+    let turnAtMs = state[at + NEXT_START]!;
+    for (;;) {
+      this.budget.spend();
+      const workMs = this.draws.work.sample();
+      // After every pending turn at or before it: ties keep the draw order.
+      let k = list.length;
+      while (k > 0 && list[k - 2]! > turnAtMs) k -= 2;
+      list.splice(k, 0, turnAtMs, workMs);
+      if (rng() >= this.pExtra) break;
+      turnAtMs += workMs + this.think.sample();
+      if (turnAtMs >= this.endMs) break;
+    }
+    this.findNextStart(state, at);
+  }
+
+  next(i: number, state: Float64Array, at: number, out: StepOut): boolean {
+    for (;;) {
+      const list = this.pending.get(i);
+      const nextStartMs = state[at + NEXT_START]!;
+      // A pending turn at or before the next session's start comes first: that session's turns are all later or drawn later.
+      if (list !== undefined && list.length > 0 && list[0]! <= nextStartMs) {
+        out.arrivalMs = list[0]!;
+        out.workMs = list[1]!;
+        list.splice(0, 2);
+        return true;
+      }
+      if (nextStartMs === Number.POSITIVE_INFINITY) return false;
+      this.expand(i, state, at);
+    }
+  }
+
+  end(i: number): void {
+    this.pending.delete(i);
+  }
+}

@@ -1,0 +1,650 @@
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import Table from 'cli-table3';
+import { Bench } from 'tinybench';
+import { Scheduler } from '../core/scheduler.ts';
+import type { Command } from '../core/types.ts';
+import { coreConfigFor } from '../scenarios/config.ts';
+import { loadScenarioFile } from '../scenarios/load.ts';
+import { makeRng } from '../scenarios/rng.ts';
+import type { PolicySet, Scenario } from '../scenarios/scenario.ts';
+import { formatDuration, parseDuration } from '../scenarios/units.ts';
+import { openWorkload, workloadFor, workloadSize } from '../scenarios/workload.ts';
+import { EventQueue } from './event-queue.ts';
+import { planArrivals } from '../scenarios/arrivals/stream.ts';
+import { ReplyDigest } from './reply-digest.ts';
+import { simulate, type SimProbe } from './runtime.ts';
+
+/**
+ * `npm run bench:sim`: how fast the simulator is and how close it runs to its
+ * own limit. Micro parts with tinybench; whole runs of each scenario in a
+ * child process of their own (so each has its own peak RSS), interleaved
+ * with a bare baseline in the same process: a hold loop on the same event
+ * queue holding as many events as the simulator's queue did on average, with
+ * no scheduling work. Times are medians of several runs: the machine is
+ * shared and noisy.
+ */
+
+const HELP = `Usage: npm run bench:sim -- [options]
+
+Options:
+  --scenarios A,B    scenarios to run: default, million, fleet, or YAML paths
+                     (default: default,million)
+  --runs N           whole runs per policy set, median reported (default 5)
+  --large-runs N     runs per policy set of scenarios with over 10 million
+                     invocations (default 3)
+  --duration D       override every scenario's duration (Go form: 30m, 6h)
+  --policies A,B     only these policy sets (default: all of the small
+                     scenarios, the first of the large ones)
+  --scaling D        memory against duration: the million scenario at D, 2D
+                     and 4D, one run each (default 6h; "off" to skip)
+  --dormant N        actors for the bytes-per-dormant-actor figure (default 1000000)
+  --no-micro         skip the tinybench micro benchmarks
+  --quick            CI-sized, about two minutes: 3 runs, million at 30m,
+                     scaling at 5m
+  --json FILE        also write every figure as JSON
+  -h, --help         this text
+`;
+
+const SCENARIOS: Readonly<Record<string, string>> = {
+  default: fileURLToPath(new URL('../scenarios/default.yaml', import.meta.url)),
+  million: fileURLToPath(new URL('../scenarios/million.yaml', import.meta.url)),
+  fleet: fileURLToPath(new URL('../scenarios/fleet-2000.yaml', import.meta.url)),
+};
+
+/** Invocations above which a scenario counts as large (fewer runs, first policy set only). */
+const LARGE_INVOCATIONS = 10_000_000;
+/** The baseline's holds are capped so that it never takes longer than the run it is compared with needs. */
+const MAX_BASELINE_HOLDS = 20_000_000;
+/** ... and runs no longer than this, however long the sample. */
+const MAX_BASELINE_MS = 10_000;
+/** A timed sample of a small scenario lasts at least this long. */
+const MIN_SAMPLE_MS = 300;
+
+// ---- what children measure -------------------------------------------------
+
+/** Whole runs of one scenario, done in a child process. */
+interface RunsTask {
+  readonly kind: 'runs';
+  readonly file: string;
+  readonly durationMs?: number;
+  readonly policies?: readonly string[];
+  readonly runs: number;
+  readonly largeRuns: number;
+  readonly baseline: boolean;
+  /** Replies to a ReplyDigest even when small (the memory-against-duration runs). */
+  readonly digest?: boolean;
+}
+
+/** Bytes per dormant actor, done in a child process with a collectable heap. */
+interface DormantTask {
+  readonly kind: 'dormant';
+  readonly file: string;
+  readonly policy: string;
+  readonly actors: number;
+}
+
+type Task = RunsTask | DormantTask;
+
+/** Medians of one policy set's runs. */
+interface PolicyFigures {
+  readonly policy: string;
+  readonly runs: number;
+  readonly events: number;
+  readonly invocations: number;
+  readonly wallMs: number;
+  readonly eventsPerSec: number;
+  readonly invocationsPerSec: number;
+  /** Mean events queued at a pop. */
+  readonly meanPending: number;
+  readonly peakPending: number;
+  readonly baselineHoldsPerSec: number;
+  readonly ratio: number;
+}
+
+/** What a child reports for a RunsTask. */
+interface RunsFigures {
+  readonly kind: 'runs';
+  readonly scenario: string;
+  readonly durationMs: number;
+  readonly actors: number;
+  readonly invocations: number;
+  readonly workloadMs: number;
+  readonly policies: PolicyFigures[];
+  readonly peakRssBytes: number;
+}
+
+/** What a child reports for a DormantTask. */
+interface DormantFigures {
+  readonly kind: 'dormant';
+  readonly actors: number;
+  readonly policy: string;
+  /** Heap (JS heap and array buffers) and RSS growth per actor created and never run. */
+  readonly heapBytesPerActor: number;
+  readonly rssBytesPerActor: number;
+  /** The same after each actor served one invocation and was suspended by its idle timer. */
+  readonly heapBytesPerSuspendedActor: number;
+  readonly rssBytesPerSuspendedActor: number;
+  /** A streamed workload of as many heavy-tailed actors (million.yaml's model), opened: names, generator states, merge heap. */
+  readonly heapBytesPerStreamedActor: number;
+  readonly rssBytesPerStreamedActor: number;
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const n = s.length;
+  if (n === 0) return Number.NaN;
+  return n % 2 === 1 ? s[(n - 1) >> 1]! : (s[n / 2 - 1]! + s[n / 2]!) / 2;
+}
+
+/**
+ * The bare baseline: pop the earliest event and push one at a later time
+ * (exponential increment of mean `meanGapMs`), on an EventQueue holding
+ * `pending` events, at least `holds` times and for at least `minWallMs` (as
+ * long as the simulator sample it is compared with, so both are as exposed
+ * to a busy machine). Returns holds per second. The random increments come
+ * from an inline xorshift so the loop measures the queue, not an rng.
+ */
+export function holdBaseline(pending: number, holds: number, meanGapMs: number, minWallMs = 0): number {
+  const queue = new EventQueue(4096);
+  let x = 0x9e3779b9;
+  const uniform = (): number => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return ((x >>> 0) + 0.5) / 4294967296;
+  };
+  for (let i = 0; i < pending; i++) queue.push(-meanGapMs * Math.log(uniform()), 1, i, 0, 0);
+  const t0 = performance.now();
+  let done = 0;
+  let wallMs = 0;
+  const chunk = 100_000;
+  while (done < holds || wallMs < minWallMs) {
+    for (let i = 0; i < chunk; i++) {
+      queue.pop();
+      queue.push(queue.timeMs - meanGapMs * Math.log(uniform()), queue.kind, queue.a, 0, 0);
+    }
+    done += chunk;
+    wallMs = performance.now() - t0;
+  }
+  return done / (wallMs / 1000);
+}
+
+/** Large runs keep their replies as a digest (the statistics of summary.csv), as --invocations none would. */
+function digestFor(scenario: Scenario, expected: number): ReplyDigest {
+  return new ReplyDigest({ warmupMs: scenario.warmupMs, expected });
+}
+
+function withOverrides(scenario: Scenario, durationMs: number | undefined, policies: readonly string[] | undefined): Scenario {
+  let s = scenario;
+  if (durationMs !== undefined) s = { ...s, durationMs };
+  if (policies !== undefined) {
+    const known = new Map(s.policies.map((p) => [p.name, p]));
+    const picked: PolicySet[] = [];
+    for (const name of policies) {
+      const p = known.get(name);
+      if (p !== undefined) picked.push(p);
+    }
+    if (picked.length === 0) throw new Error(`${s.name}: none of the policy sets ${policies.join(', ')} (known: ${[...known.keys()].join(', ')})`);
+    s = { ...s, policies: picked };
+  }
+  return s;
+}
+
+async function measureRuns(task: RunsTask): Promise<RunsFigures> {
+  const scenario = withOverrides(loadScenarioFile(task.file), task.durationMs, task.policies);
+  const tw = performance.now();
+  // Columns for a small workload, a stream for a large one (workloadFor): the same invocations either way.
+  const workload = await workloadFor(scenario, scenario.seed);
+  const workloadMs = performance.now() - tw;
+  const invocations = workloadSize(workload);
+  const large = invocations > LARGE_INVOCATIONS;
+  const policies = large && task.policies === undefined ? scenario.policies.slice(0, 1) : scenario.policies;
+  const runs = large ? task.largeRuns : task.runs;
+  const figures: PolicyFigures[] = [];
+  for (const policy of policies) {
+    const walls: number[] = [];
+    const baselines: number[] = [];
+    const ratios: number[] = [];
+    let events = 0;
+    let arrivals = 0;
+    let meanPending = 0;
+    let peakPending = 0;
+    // A small scenario runs in tens of milliseconds: one untimed run first
+    // (the compiler's warm-up), then each timed sample repeats the run until
+    // it lasts MIN_SAMPLE_MS, so timer grain and a stray GC do not decide it.
+    let repeat = 1;
+    if (!large && task.baseline) {
+      const t0 = performance.now();
+      simulate(scenario, policy, workload, { seed: scenario.seed, sampleEveryMs: 60_000 });
+      repeat = Math.max(1, Math.ceil(MIN_SAMPLE_MS / Math.max(1, performance.now() - t0)));
+    }
+    for (let r = 0; r < runs; r++) {
+      const probe: SimProbe = { pops: 0, pendingSum: 0, peakPending: 0, arrivals: 0 };
+      let endMs = 0;
+      const t0 = performance.now();
+      for (let k = 0; k < repeat; k++) {
+        const result = simulate(scenario, policy, workload, { seed: scenario.seed, sampleEveryMs: 60_000, probe, ...(large || task.digest === true ? { replies: digestFor(scenario, workloadSize(workload)) } : {}) });
+        events = result.events;
+        endMs = result.endMs;
+      }
+      const wall = (performance.now() - t0) / repeat;
+      walls.push(wall);
+      arrivals = probe.arrivals;
+      meanPending = probe.pendingSum / Math.max(1, probe.pops);
+      peakPending = probe.peakPending;
+      if (task.baseline) {
+        // Right after the sample, as many holds as it had events, so both see the same machine;
+        // Little's law gives the mean time an event waits: depth x span / events.
+        const meanGapMs = (Math.max(1, meanPending) * endMs) / Math.max(1, probe.pops);
+        const holdsPerSec = holdBaseline(Math.max(1, Math.round(meanPending)), Math.min(MAX_BASELINE_HOLDS, Math.max(200_000, events * repeat)), meanGapMs, Math.min(wall * repeat, MAX_BASELINE_MS));
+        baselines.push(holdsPerSec);
+        ratios.push(events / (wall / 1000) / holdsPerSec);
+      }
+      process.stderr.write(`  ${scenario.name} / ${policy.name}: sample ${r + 1}/${runs}, ${events} events in ${(wall / 1000).toFixed(3)} s${repeat > 1 ? ` (mean of ${repeat} runs)` : ''}\n`);
+    }
+    const wallMs = median(walls);
+    const eventsPerSec = events / (wallMs / 1000);
+    const baselineHoldsPerSec = task.baseline ? median(baselines) : Number.NaN;
+    figures.push({
+      policy: policy.name,
+      runs,
+      events,
+      invocations: arrivals,
+      wallMs,
+      eventsPerSec,
+      invocationsPerSec: arrivals / (wallMs / 1000),
+      meanPending,
+      peakPending,
+      baselineHoldsPerSec,
+      // The median of the per-run ratios: each run is compared with the baseline measured right after it.
+      ratio: task.baseline ? median(ratios) : Number.NaN,
+    });
+  }
+  return {
+    kind: 'runs',
+    scenario: scenario.name,
+    durationMs: scenario.durationMs,
+    actors: workload.actorNames.length,
+    invocations,
+    workloadMs,
+    policies: figures,
+    peakRssBytes: process.resourceUsage().maxRSS * 1024,
+  };
+}
+
+/** Bytes held by JavaScript: the heap plus array buffers (typed arrays live outside the heap). */
+function heap(m: NodeJS.MemoryUsage): number {
+  return m.heapUsed + m.arrayBuffers;
+}
+
+/** A full collection, so heap figures count only what is reachable. */
+function collector(): () => void {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  return () => {
+    gc();
+    gc();
+  };
+}
+
+/**
+ * Bytes per dormant actor: heap and RSS after creating `actors` actors (names
+ * included) that never run, minus before, over `actors`; then the same after
+ * each has served one invocation and been suspended by its idle timer, the
+ * state most of a large fleet is in most of the time.
+ */
+async function measureDormant(task: DormantTask): Promise<DormantFigures> {
+  const gc = collector();
+  const scenario = loadScenarioFile(task.file);
+  const policy = scenario.policies.find((p) => p.name === task.policy);
+  if (policy === undefined) throw new Error(`${scenario.name}: no policy set ${task.policy}`);
+  const template = scenario.templates[0]!.name;
+  const n = task.actors;
+  const core = new Scheduler(coreConfigFor(scenario, policy), makeRng(scenario.seed, 'placement'));
+  // Completions come at once: worker start, restore, execute, idle timer, checkpoint.
+  let queue = new EventQueue(4096);
+  let nowMs = 0;
+  let ready = 0;
+  const run = (cmds: Command[]): void => {
+    for (const c of cmds) {
+      switch (c.kind) {
+        case 'startWorker':
+          queue.push(nowMs, 1, c.worker, 0, 0);
+          break;
+        case 'restore':
+          queue.push(nowMs, 3, c.actorIndex, c.op, 0);
+          break;
+        case 'execute':
+          queue.push(nowMs, 4, c.actorIndex, c.op, 0);
+          break;
+        case 'checkpoint':
+          queue.push(nowMs, 5, c.actorIndex, c.op, 0);
+          break;
+        case 'setTimer':
+          if (c.timer === 'idle') queue.push(Math.max(nowMs, c.atMs), 6, c.id, c.stamp, 0);
+          break;
+        default:
+          break;
+      }
+    }
+  };
+  const drain = (untilMs: number): void => {
+    while (queue.peekTime() <= untilMs && queue.pop()) {
+      nowMs = queue.timeMs;
+      switch (queue.kind) {
+        case 1:
+          core.handleWorkerReady(nowMs, queue.a);
+          ready += 1;
+          break;
+        case 3:
+          core.handleRestoreDone(nowMs, queue.a, queue.b, true);
+          break;
+        case 4:
+          core.handleExecutionDone(nowMs, queue.a, queue.b, true);
+          break;
+        case 5:
+          core.handleCheckpointDone(nowMs, queue.a, queue.b, true);
+          break;
+        case 6:
+          core.handleTimer(nowMs, 'idle', queue.a, queue.b);
+          break;
+      }
+      run(core.takeCommands());
+    }
+  };
+  core.start(0);
+  run(core.takeCommands());
+  drain(0);
+  const width = String(n - 1).length;
+  gc();
+  const before = process.memoryUsage();
+  const names: string[] = new Array<string>(n);
+  for (let i = 0; i < n; i++) names[i] = `${template}-${String(i).padStart(width, '0')}`;
+  for (let i = 0; i < n; i++) core.handleActorCreated(0, names[i]!, template);
+  run(core.takeCommands());
+  gc();
+  const created = process.memoryUsage();
+  if (ready === 0) throw new Error(`${scenario.name} / ${policy.name}: no shared worker became ready`);
+  for (let i = 0; i < n; i++) {
+    nowMs += 1;
+    drain(nowMs);
+    core.handleInvocation(nowMs, { id: i, actor: names[i]!, template, workMs: 0 });
+    run(core.takeCommands());
+    drain(nowMs);
+  }
+  drain(Number.POSITIVE_INFINITY);
+  if (core.pendingInvocations !== 0) throw new Error('dormant: invocations left over');
+  // This harness's queue held every actor's idle timer at once; it is not the core's.
+  queue = new EventQueue(16);
+  gc();
+  const suspended = process.memoryUsage();
+  // What the workload side holds per actor when it is streamed: million.yaml's model, one simulated hour.
+  const million = loadScenarioFile(SCENARIOS.million!);
+  const group = million.workload[0]!;
+  const streamScenario: Scenario = { ...million, durationMs: 3_600_000, workload: group.kind === 'model' ? [{ ...group, actors: n }] : million.workload };
+  gc();
+  const beforeStream = process.memoryUsage();
+  const ws = await openWorkload(streamScenario, million.seed);
+  const cursor = ws.open();
+  cursor.next();
+  gc();
+  const streamed = process.memoryUsage();
+  if (ws.actorNames.length !== n) throw new Error(`dormant: streamed ${ws.actorNames.length} actors, not ${n}`);
+  return {
+    kind: 'dormant',
+    actors: n,
+    policy: policy.name,
+    heapBytesPerActor: (heap(created) - heap(before)) / n,
+    rssBytesPerActor: (created.rss - before.rss) / n,
+    heapBytesPerSuspendedActor: (heap(suspended) - heap(before)) / n,
+    rssBytesPerSuspendedActor: (suspended.rss - before.rss) / n,
+    heapBytesPerStreamedActor: (heap(streamed) - heap(beforeStream)) / n,
+    rssBytesPerStreamedActor: (streamed.rss - beforeStream.rss) / n,
+  };
+}
+
+// ---- the parent: children, micro benchmarks, tables -------------------------
+
+const CHILD_MARK = 'BENCH-RESULT ';
+
+function inChild<T>(task: Task): T {
+  const script = fileURLToPath(import.meta.url);
+  const r = spawnSync(process.execPath, [...process.execArgv, script, '--child', JSON.stringify(task)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  if (r.status !== 0) throw new Error(`bench child (${task.kind} ${task.file}) exited with ${r.status ?? r.signal}`);
+  const line = r.stdout.split('\n').find((l) => l.startsWith(CHILD_MARK));
+  if (line === undefined) throw new Error(`bench child (${task.kind} ${task.file}) printed no result`);
+  return JSON.parse(line.slice(CHILD_MARK.length)) as T;
+}
+
+async function micro(): Promise<{ name: string; nsPerOp: number; opsPerSec: number }[]> {
+  const bench = new Bench({ time: 500, warmupTime: 100 });
+  // The queue at the depth the default scenario runs at.
+  const queue = new EventQueue(4096);
+  for (let i = 0; i < 128; i++) queue.push(i * 10, 1, i, 0, 0);
+  let t = 0;
+  bench.add('event queue: hold at 128 pending', () => {
+    queue.pop();
+    t = queue.timeMs + 1280;
+    queue.push(t, queue.kind, queue.a, 0, 0);
+  });
+  // A warm invocation through the core: arrival, execute command, completion.
+  const scenario = loadScenarioFile(SCENARIOS.default!);
+  const policy = scenario.policies.find((p) => p.name === 'shared-p2c-ttl-pause') ?? scenario.policies[0]!;
+  const core = new Scheduler(coreConfigFor({ ...scenario }, { ...policy, idle: { kind: 'never' } }), makeRng(1, 'placement'));
+  core.start(0);
+  let nowMs = 0;
+  let id = 0;
+  for (const c of core.takeCommands()) if (c.kind === 'startWorker') core.handleWorkerReady(0, c.worker);
+  core.takeCommands();
+  core.handleInvocation(0, { id: id++, actor: 'a', template: scenario.templates[0]!.name, workMs: 1 });
+  for (const c of core.takeCommands()) if (c.kind === 'restore') core.handleRestoreDone(0, c.actorIndex, c.op, true);
+  let op = 0;
+  for (const c of core.takeCommands()) if (c.kind === 'execute') op = c.op;
+  core.handleExecutionDone(0, 0, op, true);
+  core.takeCommands();
+  const input = { id: 0, actor: 'a', template: scenario.templates[0]!.name, workMs: 1 };
+  const digest = new ReplyDigest({ warmupMs: 0 });
+  const run = (c: Command): void => {
+    if (c.kind === 'execute') op = c.op;
+    else if (c.kind === 'reply') digest.add(c);
+  };
+  bench.add('core: warm invocation (arrive, execute, done, reply)', () => {
+    nowMs += 1;
+    input.id = id++;
+    core.handleInvocation(nowMs, input, 0);
+    core.drainCommands(run);
+    core.handleExecutionDone(nowMs, 0, op, true);
+    core.drainCommands(run);
+  });
+  // The next arrival of a streamed heavy-tailed population of 100,000 actors (merge heap, generator state).
+  const plan = planArrivals(
+    { kind: 'heavy-tailed', medianRatePerHour: 0.4, sigma: 2, maxRatePerHour: 60 },
+    { seed: 1, stream: 'workload', durationMs: 24 * 3_600_000, actors: 100_000, firstActor: 0, work: { kind: 'lognormal', medianMs: 2000, p99Ms: 20_000 } },
+  );
+  let stream = plan.open();
+  bench.add('workload stream: next arrival of 100,000 heavy-tailed actors', () => {
+    if (!stream.next()) stream = plan.open();
+  });
+  await bench.run();
+  return bench.tasks.map((task) => {
+    const r = task.result;
+    if (r.state !== 'completed') throw new Error(`micro ${task.name}: ${r.state}`);
+    const nsPerOp = r.latency.p50 * 1e6;
+    return { name: task.name, nsPerOp, opsPerSec: 1e9 / nsPerOp };
+  });
+}
+
+function fmt(x: number, digits = 0): string {
+  if (!Number.isFinite(x)) return '-';
+  return x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+function mib(bytes: number): string {
+  return `${fmt(bytes / 1024 / 1024)} MiB`;
+}
+
+function resolveScenario(name: string): string {
+  return SCENARIOS[name] ?? name;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const { values: v } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      child: { type: 'string' },
+      scenarios: { type: 'string' },
+      runs: { type: 'string' },
+      'large-runs': { type: 'string' },
+      duration: { type: 'string' },
+      policies: { type: 'string' },
+      scaling: { type: 'string' },
+      dormant: { type: 'string' },
+      'no-micro': { type: 'boolean' },
+      quick: { type: 'boolean' },
+      json: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (v.child !== undefined) {
+    const task = JSON.parse(v.child) as Task;
+    const result = task.kind === 'runs' ? await measureRuns(task) : await measureDormant(task);
+    process.stdout.write(`${CHILD_MARK}${JSON.stringify(result)}\n`);
+    return;
+  }
+  if (v.help === true) {
+    process.stdout.write(HELP);
+    return;
+  }
+  const quick = v.quick === true;
+  const count = (text: string | undefined, fallback: number, flag: string): number => {
+    if (text === undefined) return fallback;
+    const n = Number(text);
+    if (!Number.isSafeInteger(n) || n < 1) throw new Error(`${flag}: expected a positive integer, got "${text}"`);
+    return n;
+  };
+  const runs = count(v.runs, quick ? 3 : 5, '--runs');
+  const largeRuns = count(v['large-runs'], quick ? 1 : 3, '--large-runs');
+  // The target is stated at a million actors (typed arrays grow by doubling, so smaller counts carry slack): quick too.
+  const dormantActors = count(v.dormant, 1_000_000, '--dormant');
+  const names = (v.scenarios ?? 'default,million').split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  const durationMs = v.duration === undefined ? undefined : parseDuration(v.duration);
+  const policies = v.policies?.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  const scalingText = v.scaling ?? (quick ? '5m' : '6h');
+  const scalingMs = scalingText === 'off' ? null : parseDuration(scalingText);
+  const out: Record<string, unknown> = { node: process.version, startedAt: new Date().toISOString() };
+
+  process.stdout.write(`bench:sim on ${process.version}, ${runs} runs (${largeRuns} for large scenarios), medians\n\n`);
+
+  if (v['no-micro'] !== true) {
+    const m = await micro();
+    out.micro = m;
+    const table = new Table({ head: ['micro (tinybench, median)', 'ns/op', 'ops/s'], style: { head: [], border: [] } });
+    for (const r of m) table.push([r.name, fmt(r.nsPerOp, 1), fmt(r.opsPerSec)]);
+    process.stdout.write(`${table.toString()}\n\n`);
+  }
+
+  const dormant = inChild<DormantFigures>({ kind: 'dormant', file: SCENARIOS.default!, policy: 'shared-random-ttl-suspend', actors: dormantActors });
+  out.dormant = dormant;
+  {
+    const table = new Table({ head: [`dormant actors (${fmt(dormant.actors)}, ${dormant.policy})`, 'heap bytes/actor', 'RSS bytes/actor'], style: { head: [], border: [] } });
+    table.push(['created, never run', fmt(dormant.heapBytesPerActor), fmt(dormant.rssBytesPerActor)]);
+    table.push(['after one invocation, suspended', fmt(dormant.heapBytesPerSuspendedActor), fmt(dormant.rssBytesPerSuspendedActor)]);
+    table.push(['streamed workload (million.yaml model), per actor', fmt(dormant.heapBytesPerStreamedActor), fmt(dormant.rssBytesPerStreamedActor)]);
+    process.stdout.write(`${table.toString()}\n\n`);
+  }
+
+  const scenarios: RunsFigures[] = [];
+  for (const name of names) {
+    const file = resolveScenario(name);
+    const dur = durationMs ?? (quick && name === 'million' ? parseDuration('30m') : undefined);
+    const r = inChild<RunsFigures>({
+      kind: 'runs',
+      file,
+      ...(dur === undefined ? {} : { durationMs: dur }),
+      ...(policies === undefined ? {} : { policies }),
+      runs,
+      largeRuns,
+      baseline: true,
+    });
+    scenarios.push(r);
+    const table = new Table({
+      head: ['policy', 'runs', 'events', 'invocations', 'wall', 'events/s', 'invocations/s', 'queue depth', 'baseline holds/s', 'sim/baseline'],
+      style: { head: [], border: [] },
+    });
+    for (const p of r.policies) {
+      table.push([
+        p.policy,
+        p.runs,
+        fmt(p.events),
+        fmt(p.invocations),
+        `${fmt(p.wallMs / 1000, 2)} s`,
+        fmt(p.eventsPerSec),
+        fmt(p.invocationsPerSec),
+        fmt(p.meanPending, 1),
+        fmt(p.baselineHoldsPerSec),
+        fmt(p.ratio, 3),
+      ]);
+    }
+    process.stdout.write(
+      `${r.scenario}: ${fmt(r.actors)} actors, ${fmt(r.invocations)} invocations over ${formatDuration(r.durationMs)}; ` +
+        `workload ${fmt(r.workloadMs / 1000, 2)} s; peak RSS ${mib(r.peakRssBytes)}\n${table.toString()}\n\n`,
+    );
+  }
+  out.scenarios = scenarios;
+
+  const scaling: { durationMs: number; invocations: number; events: number; peakRssBytes: number }[] = [];
+  if (scalingMs !== null && names.includes('million')) {
+    // The digest keeps two numbers per invocation for exact percentiles (summary.csv's); the rest is what the run holds.
+    const table = new Table({ head: ['million.yaml, one run', 'invocations', 'events', 'peak RSS', 'of which latency columns', 'peak RSS less them'], style: { head: [], border: [] } });
+    for (const k of [1, 2, 4]) {
+      const r = inChild<RunsFigures>({
+        kind: 'runs',
+        file: SCENARIOS.million!,
+        durationMs: k * scalingMs,
+        ...(policies === undefined ? {} : { policies }),
+        runs: 1,
+        largeRuns: 1,
+        baseline: false,
+        digest: true,
+      });
+      const p = r.policies[0]!;
+      scaling.push({ durationMs: r.durationMs, invocations: p.invocations, events: p.events, peakRssBytes: r.peakRssBytes });
+      const columns = 16 * r.invocations;
+      table.push([`${k}x: ${formatDuration(r.durationMs)}`, fmt(p.invocations), fmt(p.events), mib(r.peakRssBytes), mib(columns), mib(r.peakRssBytes - columns)]);
+    }
+    process.stdout.write(`${table.toString()}\n\n`);
+  }
+  out.scaling = scaling;
+
+  // Targets of issue 7.
+  const lines: string[] = [];
+  const fleet = scenarios.find((s) => s.scenario.includes('fleet'));
+  if (fleet !== undefined) {
+    const all = fleet.policies.reduce((s, p) => s + p.events, 0) / fleet.policies.reduce((s, p) => s + p.wallMs / 1000, 0);
+    const base = median(fleet.policies.map((p) => p.baselineHoldsPerSec));
+    const worst = Math.min(...fleet.policies.map((p) => p.ratio));
+    lines.push(`simulator/baseline >= 0.25 on ${fleet.scenario}: ${fmt(all / base, 3)} overall, ${fmt(worst, 3)} worst policy set: ${worst >= 0.25 ? 'met' : 'NOT met'}`);
+  }
+  lines.push(`<= 256 bytes per dormant actor (ttl, ${fmt(dormant.actors)} actors): ${fmt(dormant.rssBytesPerActor)} RSS, ${fmt(dormant.heapBytesPerActor)} heap: ${Math.max(dormant.rssBytesPerActor, dormant.heapBytesPerActor) <= 256 ? 'met' : 'NOT met'}`);
+  const million = scenarios.find((s) => s.scenario === 'million');
+  if (million !== undefined) {
+    lines.push(`million.yaml within 4 GiB RSS on one core (${formatDuration(million.durationMs)}): peak ${mib(million.peakRssBytes)}: ${million.peakRssBytes <= 4 * 1024 ** 3 ? 'met' : 'NOT met'}`);
+  }
+  process.stdout.write(`Targets (issue 7):\n${lines.map((l) => `  ${l}`).join('\n')}\n`);
+  out.targets = lines;
+  if (v.json !== undefined) {
+    writeFileSync(v.json, `${JSON.stringify(out, null, 2)}\n`);
+  }
+}
+
+await main(process.argv.slice(2));
