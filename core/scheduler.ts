@@ -65,7 +65,7 @@ const SNAP_EXTERNAL = 2;
 const SNAP_LOCAL = 3;
 const SNAP_NAMES: readonly Snapshot['kind'][] = ['none', 'golden', 'external', 'local'];
 
-// Flag bits.
+// Flag bits: the actor waits in its pool's park queue; its restore under way is a pre-warm (no invocation asked for it).
 const IN_PARK_QUEUE = 1;
 const PREWARMING = 2;
 
@@ -487,6 +487,29 @@ function grown<T extends Uint8Array | Uint16Array | Int32Array | Float64Array>(f
   return to;
 }
 
+/**
+ * Receives each invocation's outcome as plain values, in place of its reply
+ * command (Scheduler.replyTo): the fields of Reply, with the actor by index.
+ */
+export interface OutcomeSink {
+  outcome(
+    invocation: number,
+    actorIndex: number,
+    outcome: 'served' | 'rejected',
+    reason: RejectReason | '',
+    path: InvocationPath,
+    arrivalMs: number,
+    startMs: number,
+    endMs: number,
+    parkedMs: number,
+    workerStartMs: number,
+    restoreMs: number,
+    execMs: number,
+    queuedMs: number,
+    attempts: number,
+  ): void;
+}
+
 /** Counters the core keeps for reports. */
 export interface CoreCounters {
   snapshotBytesWritten: number;
@@ -552,6 +575,7 @@ export class Scheduler {
   private readonly out: Command[] = [];
   private outLength = 0;
   private draining = false;
+  private outcomes: OutcomeSink | null = null;
   private parkedCount = 0;
   private nextOp = 1;
   private started = false;
@@ -649,6 +673,16 @@ export class Scheduler {
       this.draining = false;
       this.forget();
     }
+  }
+
+  /**
+   * From now on, hands each outcome to `sink` as it happens instead of
+   * emitting a reply command (null goes back to commands). For a simulator
+   * that keeps outcomes as columns: a reply command is two objects and eight
+   * boxed numbers per invocation, built only to be copied and dropped.
+   */
+  replyTo(sink: OutcomeSink | null): void {
+    this.outcomes = sink;
   }
 
   private forget(): void {
@@ -1177,6 +1211,27 @@ export class Scheduler {
     const id = I.id[inv]!;
     this.live.delete(id);
     const served = outcome === 'served';
+    const sink = this.outcomes;
+    if (sink !== null) {
+      sink.outcome(
+        id,
+        I.actor[inv]!,
+        outcome,
+        reason,
+        served ? (PATH_NAMES[I.path[inv]!] ?? 'warm') : 'rejected',
+        I.arrivalMs[inv]!,
+        served ? I.startMs[inv]! : Number.NaN,
+        nowMs,
+        I.parkedMs[inv]!,
+        I.workerStartMs[inv]!,
+        I.restoreMs[inv]!,
+        I.execMs[inv]!,
+        I.queuedMs[inv]!,
+        I.failures[inv]! + 1,
+      );
+      I.release(inv);
+      return;
+    }
     this.emit({
       kind: 'reply',
       invocation: id,

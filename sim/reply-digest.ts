@@ -1,9 +1,11 @@
-import { REJECT_REASONS, type Reply } from '../core/types.ts';
+import type { OutcomeSink } from '../core/scheduler.ts';
+import { REJECT_REASONS, type InvocationPath, type RejectReason, type Reply } from '../core/types.ts';
 import { ms, percentile, summarize, type RunResult, type SummaryRow } from '../reports/summary.ts';
-import type { ReplySink } from './reply-log.ts';
 
 /** What a digest is told at the start. */
 export interface ReplyDigestOptions {
+  /** The core's actors by index (the workload's actorNames, for a simulated run). */
+  readonly actorNames: readonly string[];
   /** Replies arriving before this are left out of the statistics, as summarize() leaves them out. */
   readonly warmupMs: number;
   /** Invocations expected (sizes the latency columns once); the digest grows past it. */
@@ -13,15 +15,16 @@ export interface ReplyDigestOptions {
 }
 
 /**
- * A run's replies reduced to what summary.csv needs, at any scale: counts by
+ * A run's outcomes reduced to what summary.csv needs, at any scale: counts by
  * path and reason, and the latency and overhead of each served invocation
  * (two numbers, 16 bytes, where a kept Reply costs some 300 in ten objects),
  * plus the replies `keep` asks for. summaryRow() gives the same row as
  * reports' summarize() would over all the replies, number for number.
  */
-export class ReplyDigest implements ReplySink {
+export class ReplyDigest implements OutcomeSink {
   /** The replies kept whole, in the order they came. */
   readonly kept: Reply[] = [];
+  private readonly actorNames: readonly string[];
   private readonly warmupMs: number;
   private readonly keep: ((invocation: number) => boolean) | undefined;
   private latencies: Float64Array;
@@ -33,6 +36,7 @@ export class ReplyDigest implements ReplySink {
   private readonly reasons = new Map<string, number>(REJECT_REASONS.map((r) => [r, 0]));
 
   constructor(options: ReplyDigestOptions) {
+    this.actorNames = options.actorNames;
     this.warmupMs = options.warmupMs;
     this.keep = options.keep;
     const n = Math.max(16, Math.ceil(options.expected ?? 1024));
@@ -40,22 +44,52 @@ export class ReplyDigest implements ReplySink {
     this.overheads = new Float64Array(n);
   }
 
-  add(r: Reply): void {
-    if (this.keep !== undefined && this.keep(r.invocation)) this.kept.push(r);
+  outcome(
+    invocation: number,
+    actorIndex: number,
+    outcome: 'served' | 'rejected',
+    reason: RejectReason | '',
+    path: InvocationPath,
+    arrivalMs: number,
+    startMs: number,
+    endMs: number,
+    parkedMs: number,
+    workerStartMs: number,
+    restoreMs: number,
+    execMs: number,
+    queuedMs: number,
+    attempts: number,
+  ): void {
+    if (this.keep !== undefined && this.keep(invocation)) {
+      const reply: Reply & { readonly kind: 'reply' } = {
+        kind: 'reply',
+        invocation,
+        actor: this.actorNames[actorIndex]!,
+        outcome,
+        reason,
+        path,
+        arrivalMs,
+        startMs,
+        endMs,
+        parts: { parkedMs, workerStartMs, restoreMs, execMs, queuedMs },
+        attempts,
+      };
+      this.kept.push(reply);
+    }
     // Below, summarize()'s loop, step for step, so every sum and sort sees the same numbers in the same order.
-    if (r.arrivalMs < this.warmupMs) return;
+    if (arrivalMs < this.warmupMs) return;
     this.counted += 1;
-    this.paths[r.path] += 1;
-    if (r.outcome === 'served') {
+    this.paths[path] += 1;
+    if (outcome === 'served') {
       const k = this.served;
       if (k === this.latencies.length) this.grow(k * 2);
-      const l = r.endMs - r.arrivalMs;
+      const l = endMs - arrivalMs;
       this.latencies[k] = l;
-      this.overheads[k] = l - r.parts.execMs;
+      this.overheads[k] = l - execMs;
       this.sum += l;
       this.served = k + 1;
     } else {
-      this.reasons.set(r.reason, (this.reasons.get(r.reason) ?? 0) + 1);
+      this.reasons.set(reason, (this.reasons.get(reason) ?? 0) + 1);
     }
   }
 
@@ -65,7 +99,7 @@ export class ReplyDigest implements ReplySink {
   }
 
   /**
-   * The summary.csv row of a run whose replies went to this digest: `run` as
+   * The summary.csv row of a run whose outcomes went to this digest: `run` as
    * simulate returned it (its `replies` are not read). Columns that do not
    * depend on replies come from summarize() itself.
    */

@@ -1,10 +1,5 @@
+import type { OutcomeSink } from '../core/scheduler.ts';
 import { REJECT_REASONS, type InvocationPath, type Reply, type RejectReason } from '../core/types.ts';
-
-/** Where a simulated run puts the replies (one outcome per invocation) the core emits. */
-export interface ReplySink {
-  /** Takes one reply; the object is the core's and may be dropped once read. */
-  add(reply: Reply): void;
-}
 
 const PATHS: readonly InvocationPath[] = ['warm', 'resume-local', 'resume-external', 'golden', 'cold-boot', 'rejected'];
 const REASONS: readonly (RejectReason | '')[] = ['', ...REJECT_REASONS];
@@ -44,25 +39,29 @@ const ATTEMPTS = 9;
 const NUMBERS = 10;
 
 /**
- * Every reply of a run as columns: numbers in one Float64Array (every bit
- * kept, NaN start times and -0 included), the actor's name (the core's own
- * string, shared), outcome, reason and path as small codes. About 90 bytes a
- * reply and one pointer, against some 300 bytes in ten objects for a kept
- * Reply, which the garbage collector would copy and trace for the rest of the run.
- * `toReplies()` gives the objects back, equal to what the core emitted.
+ * Every outcome of a run as columns: numbers in one Float64Array (every bit
+ * kept, NaN start times and -0 included), the actor as its index, outcome,
+ * reason and path as one small code. About 90 bytes an invocation and no
+ * objects, against some 300 bytes in ten objects for a kept Reply, which the
+ * garbage collector would copy and trace for the rest of the run.
+ * `toReplies()` gives the objects back, equal to the reply commands the core
+ * would have emitted.
  */
-export class ReplyLog implements ReplySink {
+export class ReplyLog implements OutcomeSink {
   private numbers: Float64Array;
-  private actors: string[];
+  private actors: Int32Array;
   private codes: Uint8Array;
   private count = 0;
 
-  /** `capacity`: replies expected (the log grows past it, by doubling). */
-  constructor(capacity = 1024) {
+  /** `actorNames`: the core's actors by index; `capacity`: replies expected (the log grows past it, by doubling). */
+  constructor(
+    private readonly actorNames: readonly string[],
+    capacity = 1024,
+  ) {
     const c = Math.max(16, Math.ceil(capacity));
     this.numbers = new Float64Array(NUMBERS * c);
+    this.actors = new Int32Array(c);
     this.codes = new Uint8Array(c);
-    this.actors = new Array<string>(c).fill('');
   }
 
   /** Replies taken so far. */
@@ -70,29 +69,43 @@ export class ReplyLog implements ReplySink {
     return this.count;
   }
 
-  add(reply: Reply): void {
+  outcome(
+    invocation: number,
+    actorIndex: number,
+    outcome: 'served' | 'rejected',
+    reason: RejectReason | '',
+    path: InvocationPath,
+    arrivalMs: number,
+    startMs: number,
+    endMs: number,
+    parkedMs: number,
+    workerStartMs: number,
+    restoreMs: number,
+    execMs: number,
+    queuedMs: number,
+    attempts: number,
+  ): void {
     const k = this.count;
     if (k === this.codes.length) this.grow(k * 2);
     this.count = k + 1;
     const o = k * NUMBERS;
     const n = this.numbers;
-    const parts = reply.parts;
-    n[o + INVOCATION] = reply.invocation;
-    n[o + ARRIVAL] = reply.arrivalMs;
-    n[o + START] = reply.startMs;
-    n[o + END] = reply.endMs;
-    n[o + PARKED] = parts.parkedMs;
-    n[o + WORKER_START] = parts.workerStartMs;
-    n[o + RESTORE] = parts.restoreMs;
-    n[o + EXEC] = parts.execMs;
-    n[o + QUEUED] = parts.queuedMs;
-    n[o + ATTEMPTS] = reply.attempts;
-    this.actors[k] = reply.actor;
+    n[o + INVOCATION] = invocation;
+    n[o + ARRIVAL] = arrivalMs;
+    n[o + START] = startMs;
+    n[o + END] = endMs;
+    n[o + PARKED] = parkedMs;
+    n[o + WORKER_START] = workerStartMs;
+    n[o + RESTORE] = restoreMs;
+    n[o + EXEC] = execMs;
+    n[o + QUEUED] = queuedMs;
+    n[o + ATTEMPTS] = attempts;
+    this.actors[k] = actorIndex;
     // Path in the low three bits, reason above, served in the top bit.
-    this.codes[k] = pathCode(reply.path) | (reasonCode(reply.reason) << 3) | (reply.outcome === 'served' ? 0x80 : 0);
+    this.codes[k] = pathCode(path) | (reasonCode(reason) << 3) | (outcome === 'served' ? 0x80 : 0);
   }
 
-  /** The replies as the core emitted them (reply commands, `kind` included), in order. */
+  /** The replies as the core emits them (reply commands, `kind` included), in order. */
   toReplies(): Reply[] {
     const out = new Array<Reply>(this.count);
     for (let k = 0; k < this.count; k++) out[k] = this.reply(k);
@@ -108,7 +121,7 @@ export class ReplyLog implements ReplySink {
     const reply: Reply & { readonly kind: 'reply' } = {
       kind: 'reply',
       invocation: n[o + INVOCATION]!,
-      actor: this.actors[k]!,
+      actor: this.actorNames[this.actors[k]!]!,
       outcome: (code & 0x80) !== 0 ? 'served' : 'rejected',
       reason: REASONS[(code >> 3) & 0x07]!,
       path: PATHS[code & 0x07]!,
@@ -125,11 +138,17 @@ export class ReplyLog implements ReplySink {
     const numbers = new Float64Array(NUMBERS * capacity);
     numbers.set(this.numbers);
     this.numbers = numbers;
-    const actors = new Array<string>(capacity).fill('');
-    for (let k = 0; k < this.count; k++) actors[k] = this.actors[k]!;
+    const actors = new Int32Array(capacity);
+    actors.set(this.actors);
     this.actors = actors;
     const codes = new Uint8Array(capacity);
     codes.set(this.codes);
     this.codes = codes;
   }
+}
+
+/** Hands a reply (command) to a sink as the core would have, its actor found by name among `actorNames`. */
+export function replyToSink(sink: OutcomeSink, r: Reply, actorIndex: (name: string) => number): void {
+  const p = r.parts;
+  sink.outcome(r.invocation, actorIndex(r.actor), r.outcome, r.reason, r.path, r.arrivalMs, r.startMs, r.endMs, p.parkedMs, p.workerStartMs, p.restoreMs, p.execMs, p.queuedMs, r.attempts);
 }

@@ -1,4 +1,4 @@
-import { Scheduler, type CoreCounters } from '../core/scheduler.ts';
+import { Scheduler, type CoreCounters, type OutcomeSink } from '../core/scheduler.ts';
 import type { AccountingTotals } from '../core/accounting.ts';
 import { TIMER_CODES, TIMER_KINDS, type Command, type Reply, type TimerKind } from '../core/types.ts';
 import { Sampler } from '../scenarios/distributions.ts';
@@ -7,7 +7,7 @@ import { coreConfigFor } from '../scenarios/config.ts';
 import type { CostModel, FaultSpec, PolicySet, Scenario, SizeCost } from '../scenarios/scenario.ts';
 import { workloadCursor, type Workload, type WorkloadStream } from '../scenarios/workload.ts';
 import { EventQueue } from './event-queue.ts';
-import { ReplyLog, type ReplySink } from './reply-log.ts';
+import { ReplyLog, replyToSink } from './reply-log.ts';
 
 // Event kinds in the queue; payload slots a, b, c as noted.
 const ARRIVAL = 0; // a: workload row
@@ -57,12 +57,12 @@ export interface SimOptions {
   /** Filled in at the end of the run with the event queue's depth, for the benchmark's baseline. */
   readonly probe?: SimProbe;
   /**
-   * Where replies go. Given, the result's `replies` is empty and the sink has
+   * Where outcomes go. Given, the result's `replies` is empty and the sink has
    * them (a ReplyLog for all of them as columns, a ReplyDigest for the
    * statistics and a sample at any scale); absent, they are kept as columns
    * and `replies` builds the objects when first read.
    */
-  readonly replies?: ReplySink;
+  readonly replies?: OutcomeSink;
 }
 
 /** What a run's event queue held, written by `simulate` when asked (SimOptions.probe). */
@@ -149,9 +149,16 @@ export function simulate(scenario: Scenario, policy: PolicySet, workload: Worklo
   const n = streamed ? workload.size : workload.arrivalMs.length;
   // Invocations one at a time, whichever form the workload has: the queue holds the next one only.
   const arrivals = streamed ? workload.open() : workloadCursor(workload);
-  const log = options.replies === undefined ? new ReplyLog(n) : null;
-  const sink: ReplySink = options.replies ?? log!;
+  const log = options.replies === undefined ? new ReplyLog(workload.actorNames, n) : null;
+  const sink: OutcomeSink = options.replies ?? log!;
   const onCommand = options.onCommand;
+  // Outcomes go straight to the sink, no reply objects, unless someone watches the commands go by.
+  if (onCommand === undefined) core.replyTo(sink);
+  let actorIndex: Map<string, number> | null = null;
+  const indexOf = (name: string): number => {
+    actorIndex ??= new Map(workload.actorNames.map((a, i) => [a, i]));
+    return actorIndex.get(name)!;
+  };
   const samples: Sample[] = [];
   const stopped = new Set<number>();
   const maxEvents = options.maxEvents ?? Number.POSITIVE_INFINITY;
@@ -204,7 +211,7 @@ export function simulate(scenario: Scenario, policy: PolicySet, workload: Worklo
         queue.push(Math.max(nowMs, cmd.atMs), TIMER, timerCode(cmd.timer), cmd.id, cmd.stamp);
         break;
       case 'reply':
-        sink.add(cmd);
+        replyToSink(sink, cmd, indexOf);
         break;
     }
   };

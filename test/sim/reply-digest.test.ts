@@ -5,7 +5,7 @@ import { loadScenarioFile } from '../../scenarios/load.ts';
 import { openWorkload } from '../../scenarios/workload.ts';
 import { invocationFilter, parseInvocationsOption } from '../../sim/invocation-sample.ts';
 import { ReplyDigest } from '../../sim/reply-digest.ts';
-import { ReplyLog } from '../../sim/reply-log.ts';
+import { ReplyLog, replyToSink } from '../../sim/reply-log.ts';
 import { simulate } from '../../sim/runtime.ts';
 
 const SCENARIOS = ['default', 'fleet-2000', 'thundering-herd', 'kagent-six-agents'].map((n) => new URL(`../../scenarios/${n}.yaml`, import.meta.url).pathname);
@@ -27,7 +27,7 @@ describe('replies without objects', () => {
         });
         // The default result keeps replies as columns and rebuilds them on read.
         expect(kept.replies).toEqual(emitted);
-        const digest = new ReplyDigest({ warmupMs: scenario.warmupMs, expected: workload.size, keep });
+        const digest = new ReplyDigest({ actorNames: workload.actorNames, warmupMs: scenario.warmupMs, expected: workload.size, keep });
         const digested = simulate(scenario, policy, workload, { seed: scenario.seed, sampleEveryMs: 0, replies: digest });
         expect(digested.replies).toEqual([]);
         expect(digest.summaryRow(digested)).toEqual(summarize(kept));
@@ -38,7 +38,7 @@ describe('replies without objects', () => {
   }
 
   it('a log keeps every bit: NaN start times and -0', () => {
-    const log = new ReplyLog(1);
+    const log = new ReplyLog(['a'], 1);
     const r: Reply & { kind: 'reply' } = {
       kind: 'reply',
       invocation: 7,
@@ -52,7 +52,7 @@ describe('replies without objects', () => {
       parts: { parkedMs: 1.5, workerStartMs: 0, restoreMs: 0, execMs: 0, queuedMs: -0 },
       attempts: 1,
     };
-    for (let i = 0; i < 40; i++) log.add(r);
+    for (let i = 0; i < 40; i++) replyToSink(log, r, () => 0);
     const back = log.reply(39);
     expect(back).toEqual(r);
     expect(Object.is(back.arrivalMs, -0)).toBe(true);
