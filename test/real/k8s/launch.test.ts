@@ -102,7 +102,10 @@ describe('bench:cluster --backend k8s against a fake cluster', () => {
     expect(Number(row!.workers_lost)).toBe(1);
     expect(Number(row!.invocations)).toBeGreaterThan(20);
     const measured = parseCsv(readFileSync(join(out, 'measured.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
-    expect(Number(measured.find((m) => m.primitive === 'worker-start')!.count)).toBeGreaterThanOrEqual(3);
+    // The two first workers were timed; the replacement of the deleted one is
+    // timed too when it comes up before the run ends, which a loaded machine
+    // can delay past the end: so at least two.
+    expect(Number(measured.find((m) => m.primitive === 'worker-start')!.count)).toBeGreaterThanOrEqual(2);
     // What the user sees: the driver's progress on stderr, the summary and the report folder on stdout.
     expect(io.stderr()).toContain(`pod ${deleted} is being deleted`);
     expect(io.stdout()).toMatch(/^ttl-suspend: served \d+\/\d+/m);
