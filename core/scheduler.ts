@@ -65,9 +65,11 @@ const SNAP_EXTERNAL = 2;
 const SNAP_LOCAL = 3;
 const SNAP_NAMES: readonly Snapshot['kind'][] = ['none', 'golden', 'external', 'local'];
 
-// Flag bits: the actor waits in its pool's park queue; its restore under way is a pre-warm (no invocation asked for it).
+// Flag bits: the actor waits in its pool's park queue; its restore under way is a pre-warm (no invocation
+// asked for it); dispatchParked has met it already in this pass.
 const IN_PARK_QUEUE = 1;
 const PREWARMING = 2;
+const SEEN = 4;
 
 /** No worker, no actor, no node. */
 const NONE = -1;
@@ -539,6 +541,11 @@ export class ContractError extends Error {
 }
 
 const CHECKPOINT_RETRY_MS = 1_000;
+// What maybeEvict did: nothing (no eviction policy, evictions under way, or a worker has room already),
+// searched every worker it may use and none could make room, or started evictions.
+const EVICT_SKIPPED = 0;
+const EVICT_IMPOSSIBLE = 1;
+const EVICT_STARTED = 2;
 const KEEP: IdleDecision = { kind: 'keep' };
 
 function scalingMin(s: ScalingSpec): number {
@@ -582,10 +589,9 @@ export class Scheduler {
   // Scratch space of the hot paths, reused so that placing or evicting allocates nothing.
   private readonly candidates: WorkerRec[] = [];
   private readonly placementView: { snapshotNode: string | null } = { snapshotNode: null };
-  private readonly idleScratch: number[] = [];
-  private victimsScratch: number[] = [];
-  private bestScratch: number[] = [];
-  private readonly seenScratch = new Set<number>();
+  private idleScratch = new Int32Array(64);
+  private keyScratch = new Float64Array(64);
+  private readonly bestScratch: number[] = [];
   /** Time integrals for reports. */
   readonly accounting = new Accounting();
   /** Counters for reports. */
@@ -1515,67 +1521,76 @@ export class Scheduler {
    * until the waiter would fit; the worker whose newest victim is oldest wins.
    * One batch per waiter at a time, so a burst of waiters cannot empty a pool.
    */
-  private maybeEvict(pool: PoolRt, waiting: number): void {
+  private maybeEvict(pool: PoolRt, waiting: number): number {
     const A = this.actors;
-    if (this.config.eviction === 'none' || A.pendingEvictions[waiting]! > 0) return;
+    if (this.config.eviction === 'none' || A.pendingEvictions[waiting]! > 0) return EVICT_SKIPPED;
     const need = this.templateOf(waiting).spec.memoryMiB;
     const pinned = A.snapKind[waiting] === SNAP_LOCAL ? A.snapNode[waiting]! : NONE;
-    const idle = this.idleScratch;
-    let best = this.bestScratch;
-    let victims = this.victimsScratch;
-    let found = false;
-    best.length = 0;
+    // The idle residents of one worker, oldest first (ties by index), with their keys beside them.
+    let idle = this.idleScratch;
+    let keys = this.keyScratch;
+    const best = this.bestScratch;
+    let bestCount = 0;
+    // A worker that has room without evicting is passed over, but a bigger waiter might evict there.
+    let roomWithout = false;
     let bestNewestMs = Number.POSITIVE_INFINITY;
-    for (const w of pool.workers) {
+    const workers = pool.workers;
+    for (let wi = 0; wi < workers.length; wi++) {
+      const w = workers[wi]!;
       if (w.state !== 'READY' || w.dedicatedActor !== NONE) continue;
       if (pinned !== NONE && w.nodeId !== pinned) continue;
-      // The idle residents not already being evicted, oldest first (ties by index):
-      // an insertion sort, as a worker hosts a handful of actors.
-      idle.length = 0;
-      for (const v of w.actors) {
+      const residents = w.actors;
+      if (residents.length > idle.length) {
+        idle = this.idleScratch = new Int32Array(residents.length * 2);
+        keys = this.keyScratch = new Float64Array(residents.length * 2);
+      }
+      // An insertion sort: a worker hosts a handful of actors.
+      let n = 0;
+      for (let j = 0; j < residents.length; j++) {
+        const v = residents[j]!;
         if (!this.isIdleResident(v) || A.evictedFor[v] !== NONE) continue;
         const key = this.evictionKey(pool, v);
-        let i = idle.length;
-        idle.push(v);
+        let i = n++;
         while (i > 0) {
           const u = idle[i - 1]!;
-          const ku = this.evictionKey(pool, u);
+          const ku = keys[i - 1]!;
           if (!(ku - key > 0 || (!(ku - key < 0) && u > v))) break;
           idle[i] = u;
+          keys[i] = ku;
           i -= 1;
         }
         idle[i] = v;
+        keys[i] = key;
       }
-      if (idle.length === 0) continue;
+      if (n === 0) continue;
+      // The oldest first until the waiter fits: the victims are a prefix of `idle`.
       let slots = w.actorSlots - w.resident;
       let mem = w.memoryMiB - w.memUsedMiB;
-      victims.length = 0;
-      for (const v of idle) {
-        if (slots >= 1 && mem >= need) break;
-        victims.push(v);
+      let m = 0;
+      while (m < n && !(slots >= 1 && mem >= need)) {
         slots += 1;
-        mem += this.templateOf(v).spec.memoryMiB;
+        mem += this.templateOf(idle[m]!).spec.memoryMiB;
+        m += 1;
       }
-      if (!(slots >= 1 && mem >= need) || victims.length === 0) continue;
-      const newestMs = this.evictionKey(pool, victims[victims.length - 1]!);
-      if (!found || newestMs < bestNewestMs || (newestMs === bestNewestMs && victims.length < best.length)) {
-        const swap = best;
-        best = victims;
-        victims = swap;
-        found = true;
+      if (m === 0) roomWithout = true;
+      if (!(slots >= 1 && mem >= need) || m === 0) continue;
+      const newestMs = keys[m - 1]!;
+      if (bestCount === 0 || newestMs < bestNewestMs || (newestMs === bestNewestMs && m < bestCount)) {
+        for (let k = 0; k < m; k++) best[k] = idle[k]!;
+        bestCount = m;
         bestNewestMs = newestMs;
       }
     }
-    this.bestScratch = best;
-    this.victimsScratch = victims;
-    if (!found) return;
+    if (bestCount === 0) return roomWithout ? EVICT_SKIPPED : EVICT_IMPOSSIBLE;
     if (this.config.eviction === 'greedy-dual') pool.gdClock = Math.max(pool.gdClock, bestNewestMs);
-    for (const v of best) {
+    for (let k = 0; k < bestCount; k++) {
+      const v = best[k]!;
       A.evictedFor[v] = waiting;
       A.pendingEvictions[waiting]! += 1;
       this.counters.evictions += 1;
       this.checkpoint(v, this.idle.evictTarget, this.accounting.nowMs);
     }
+    return EVICT_STARTED;
   }
 
   /**
@@ -1622,12 +1637,10 @@ export class Scheduler {
     const queue = pool.parkQueue;
     pool.parkQueue = [];
     let room = true;
-    const seen = this.seenScratch;
-    seen.clear();
     for (const a of queue) {
       // An actor that left the queue and parked again has two entries: keep the first.
-      if ((A.flags[a]! & IN_PARK_QUEUE) === 0 || seen.has(a)) continue;
-      seen.add(a);
+      if ((A.flags[a]! & (IN_PARK_QUEUE | SEEN)) !== IN_PARK_QUEUE) continue;
+      A.flags[a]! |= SEEN;
       const w = room ? this.choose(a) : null;
       if (w !== null) {
         this.assign(a, w, nowMs);
@@ -1636,21 +1649,39 @@ export class Scheduler {
         if (A.snapKind[a] !== SNAP_LOCAL) room = this.hasAnyRoom(pool);
       }
     }
-    seen.clear();
+    for (const a of queue) A.flags[a]! &= ~SEEN;
     this.evictForWaiters(pool);
   }
 
   /** Starts evictions for the actors waiting in a pool, one per waiter at most. */
   private evictForWaiters(pool: PoolRt): void {
     if (this.config.eviction === 'none') return;
+    // With no idle resident anywhere in the pool every waiter's search would come back empty:
+    // one scan instead of one per waiter (and evictions only ever remove candidates).
+    if (!this.anyEvictable(pool)) return;
     const A = this.actors;
+    // Evictions started here only take candidates away and free nothing yet, so once an unpinned
+    // waiter could not make room on any worker, no waiter needing as much memory can either.
+    let hopelessMiB = Number.POSITIVE_INFINITY;
     for (const a of pool.parkQueue) {
       if ((A.flags[a]! & IN_PARK_QUEUE) === 0) continue;
-      this.maybeEvict(pool, a);
+      const need = this.templateOf(a).spec.memoryMiB;
+      if (need >= hopelessMiB) continue;
+      if (this.maybeEvict(pool, a) === EVICT_IMPOSSIBLE && A.snapKind[a] !== SNAP_LOCAL) hopelessMiB = need;
     }
   }
 
   /** A READY worker of a shared pool has a free slot. */
+  /** Some worker of the pool maybeEvict looks at holds an idle resident not already being evicted. */
+  private anyEvictable(pool: PoolRt): boolean {
+    const A = this.actors;
+    for (const w of pool.workers) {
+      if (w.state !== 'READY' || w.dedicatedActor !== NONE) continue;
+      for (const v of w.actors) if (this.isIdleResident(v) && A.evictedFor[v] === NONE) return true;
+    }
+    return false;
+  }
+
   private hasAnyRoom(pool: PoolRt): boolean {
     // Shared pools have no actor-owned workers, so this is `open` being non-empty.
     return pool.open.length > 0;

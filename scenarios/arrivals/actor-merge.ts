@@ -18,6 +18,8 @@ export class ActorMergePlan implements ArrivalPlan {
   /** Generator and sampler state at each actor's start, `head` numbers each. */
   private readonly starts: Float64Array;
   private readonly head: number;
+  /** Streams opened so far: the stepper is shared, so only the newest may be read. */
+  private opened = 0;
 
   constructor(
     private readonly stepper: ActorStepper,
@@ -54,10 +56,21 @@ export class ActorMergePlan implements ArrivalPlan {
     for (let k = 0; k < samplers.length; k++) samplers[k]!.load(from, at + ALEA_STATE_SIZE + SAMPLER_STATE_SIZE * (1 + k));
   }
 
+  /** A stream at the first invocation. Streams of one plan are read one at a time: opening one retires the one before. */
   open(): ArrivalStream {
     // Steps were counted on the first pass; a replay never stops short.
     this.stepper.budget = new StepBudget(Number.POSITIVE_INFINITY, 'replay');
-    return new ActorMergeStream(this.stepper, this.starts, this.head, this.actors, this.firstActor, (s, at) => this.loadDraws(s, at), (s, at) => this.saveDraws(s, at));
+    const generation = ++this.opened;
+    return new ActorMergeStream(
+      this.stepper,
+      this.starts,
+      this.head,
+      this.actors,
+      this.firstActor,
+      (s, at) => this.loadDraws(s, at),
+      (s, at) => this.saveDraws(s, at),
+      () => generation === this.opened,
+    );
   }
 }
 
@@ -84,6 +97,7 @@ class ActorMergeStream implements ArrivalStream {
     private readonly firstActor: number,
     private readonly load: (from: Float64Array, at: number) => void,
     private readonly save: (to: Float64Array, at: number) => void,
+    private readonly current: () => boolean,
   ) {
     this.stride = head + stepper.size + 1;
     this.state = new Float64Array(actors * this.stride);
@@ -116,6 +130,8 @@ class ActorMergeStream implements ArrivalStream {
 
   next(): boolean {
     if (this.count === 0) return false;
+    // Sessions keep an actor's pending turns in the (shared) stepper: a retired stream would read another's.
+    if (!this.current()) throw new Error('arrival stream: a newer stream of the same plan was opened; read one at a time');
     const i = this.heapActor[0]!;
     this.arrivalMs = this.heapMs[0]!;
     this.actor = this.firstActor + i;

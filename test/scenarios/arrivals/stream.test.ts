@@ -154,6 +154,15 @@ describe('streamed arrivals', () => {
     expect(read()).toEqual(read());
   });
 
+  it('read one stream of a plan at a time: opening another retires the first', () => {
+    const plan = planArrivals(SPECS[5]!, { seed: 2, stream: 'workload', durationMs: DAY_MS, actors: 50, firstActor: 0, work: LOGNORMAL });
+    const first = plan.open();
+    expect(first.next()).toBe(true);
+    const second = plan.open();
+    expect(second.next()).toBe(true);
+    expect(() => first.next()).toThrow(/one at a time/);
+  });
+
   it('match generation for random specs, seeds and sizes', () => {
     const work = fc.constantFrom<DistributionSpec>(LOGNORMAL, { kind: 'exponential', meanMs: 500 }, { kind: 'constant', valueMs: 0 });
     const spec: fc.Arbitrary<ArrivalSpec> = fc.oneof(
