@@ -60,7 +60,7 @@ export function fidelityMarkdown(rows: readonly FidelityRow[], primitives: reado
   out.push(`- Scenario: \`${c.scenarioFile}\`, scenario time ${seconds(c.startMs)} to ${seconds(end)} (warm-up ${seconds(c.warmupMs)}), ${c.invocations.toLocaleString('en-US')} invocations of ${c.actors.toLocaleString('en-US')} actors`);
   if ((c.primeGapMs ?? 0) > 0) {
     out.push(
-      `- Priming: ${(c.primeActors ?? []).map((a) => `\`${a}\``).join(', ')} invoked once at time 0, then ${seconds((c.primeGapMs ?? 0) / c.speedup)} of wall time before the span (the local runtime publishes a golden snapshot on its first golden restore); counted in both runs unless warmed up`,
+      `- Priming: ${(c.primeActors ?? []).map((a) => `\`${a}\``).join(', ')} invoked once halfway into ${seconds((c.primeGapMs ?? 0) / c.speedup)} of wall time before the span (the local runtime publishes a golden snapshot on its first golden restore); counted in both runs unless warmed up`,
     );
   }
   out.push(`- Seed ${c.seed}; speedup ${Number(c.speedup.toFixed(3))}: both runs replay the span in ${seconds(c.durationMs / c.speedup)} (arrivals, work, warm-up, TTLs and idle stops divided; parking budgets and the primitives not)`);

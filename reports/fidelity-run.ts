@@ -37,8 +37,8 @@ Options:
   --duration D       length of the replayed span, scenario time (default: to the scenario's end)
   --warmup W         warm-up, scenario time (default: the scenario's)
   --exec MODE        sleep | cpu: how real workers spend work (default sleep)
-  --prime-golden D   before the span, invoke one extra actor per golden template and
-                     give it this much wall time alone (default 5s; 0 for none): the
+  --prime-golden D   wall time before the span; one extra actor per golden template is
+                     invoked once halfway into it (default 5s; 0 for none): the
                      local runtime publishes a template's golden snapshot on its first
                      golden restore, and restores racing it each publish one too
   --keep-snapshot-size  simulate the template's snapshot size even though the local

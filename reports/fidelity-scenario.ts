@@ -31,8 +31,8 @@ export interface FidelityInputOptions {
    */
   readonly snapshotAsMemory?: boolean;
   /**
-   * Wall time (after compression) given to a first invocation of one extra
-   * actor per golden template at time 0, before the span starts; 0: none.
+   * Wall time (after compression) before the span starts; one extra actor
+   * per golden template is invoked once halfway into it; 0: none.
    * The local runtime has no golden snapshot until a first golden restore
    * boots and publishes one, and every restore that starts before it lands
    * does the same; a cluster where the template was applied has it ready.
@@ -141,7 +141,10 @@ export async function writeFidelityInputs(o: FidelityInputOptions): Promise<Fide
       if (!goldenTemplates.has(t)) continue;
       const actor = `fidelity-prime-${t}`;
       primeActors.push(actor);
-      rows.push([actor, '0', '0', t]);
+      // Halfway into the gap: the first half lets the workers start (slow when many spawn at once on
+      // a few cores; a prime parked longer than the parking budget would be rejected), the second
+      // lets the golden snapshot be published before the span's first restores read it.
+      rows.push([actor, numText(primeGapMs / 2), '0', t]);
     }
   }
   for (const r of spanRows) rows.push([workload.actorNames[r.actor]!, numText(r.at + primeGapMs), numText(r.work), workload.actorTemplates[r.actor]!]);

@@ -75,8 +75,8 @@ describe('npm run fidelity', () => {
     expect(md).toContain('## Primitives');
     expect(md).toMatch(/\| ttl-suspend \| restore \| golden \|/);
     // The priming actor published the golden snapshot before the span, in both runs.
-    expect(md).toContain('`fidelity-prime-t` invoked once at time 0');
-    expect(readFileSync(join(outDir, 'inputs', 'workload.csv'), 'utf8').split('\n')[1]).toBe('fidelity-prime-t,0,0,t');
+    expect(md).toContain('`fidelity-prime-t` invoked once halfway into 1 s of wall time before the span');
+    expect(readFileSync(join(outDir, 'inputs', 'workload.csv'), 'utf8').split('\n')[1]).toBe('fidelity-prime-t,2500,0,t');
   });
 
   it('exits 1 when a run fails; refuses a bad profile, k8s and a missing scenario', async () => {

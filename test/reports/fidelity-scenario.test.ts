@@ -94,7 +94,7 @@ describe('writeFidelityInputs', () => {
     }
   });
 
-  it('primes each golden template with one invocation alone before the span', async () => {
+  it('primes each golden template with one invocation before the span', async () => {
     const src = join(root, 'p');
     mkdirSync(src);
     writeFileSync(join(src, 'scn.yaml'), SCENARIO.replace('include: [manifests/pool.yaml]', 'pools: [{name: shared, worker: {memory: 512Mi}, actorSlots: 4}]').replace(/---[\s\S]*$/, ''));
@@ -110,7 +110,8 @@ describe('writeFidelityInputs', () => {
     const w = await generateWorkload(sim, 3);
     expect(w.arrivalMs.length).toBe(plainW.arrivalMs.length + 1);
     expect(w.actorNames[w.actor[0]!]).toBe('fidelity-prime-agent');
-    expect(w.arrivalMs[0]).toBe(0);
+    // Halfway into the 2 s of wall time before the span.
+    expect(w.arrivalMs[0]).toBe(1000);
     expect(w.workMs[0]).toBe(0);
     // Wall time 2 s before the span.
     for (let i = 0; i < plainW.arrivalMs.length; i++) expect(w.arrivalMs[i + 1]).toBeCloseTo(plainW.arrivalMs[i]! + 2000, 6);
