@@ -15,6 +15,8 @@ export interface RunResult {
   readonly warmupMs: number;
   /** Seed of the run's random streams; the `seed` column (empty when absent). */
   readonly seed?: number;
+  /** The summary row, computed as the run went, when `replies` holds only a sample of the outcomes. */
+  readonly summary?: SummaryRow;
 }
 
 /** Columns of summary.csv, in order. The first eighteen are the stable contract shared by sim and real runs; `seed` stays last. */
@@ -100,6 +102,7 @@ const GIB_MS_PER_MIB_MS = 1 / 1024 / 1000;
 
 /** Aggregates one run into its summary.csv row. Latency percentiles are over served invocations. */
 export function summarize(run: RunResult): SummaryRow {
+  if (run.summary !== undefined) return run.summary;
   const latencies: number[] = [];
   const overheads: number[] = [];
   const paths = { warm: 0, 'resume-local': 0, 'resume-external': 0, golden: 0, 'cold-boot': 0, rejected: 0 };

@@ -19,6 +19,7 @@ import { defaultJobs, runStudy, type StudyOutcome } from './study-runner.ts';
 import { createStudyProgress, type ProgressStream } from './study-progress.ts';
 import { applyScenarioOverrides, scenarioSha256, type ScenarioOverrides } from './study-scenario.ts';
 import { UsageError } from './usage-error.ts';
+import { parseInvocationsOption, type InvocationsOption } from './invocation-sample.ts';
 
 export { UsageError } from './usage-error.ts';
 
@@ -45,7 +46,9 @@ Options:
   --out DIR          report folder (default: reports/runs/<time>-<scenario>)
   --policies A,B     run only these policy sets, by name
   --duration D       simulated time, Go form: 30m, 6h, 1h30m (default: the scenario's)
-  --invocations W    all | none: rows of invocations.csv (default: all)
+  --invocations W    all | none | sample=N: rows of invocations.csv (default: all);
+                     none and sample=N keep outcomes as statistics only, which a
+                     million-actor day needs (report.html then draws a sample)
   --slo GOALS        latency goal of the report's recommendation, e.g. p99=1s,overheadP99=500ms,rejected=1%
                      (keys p50 p90 p99 overheadP99 rejected; default: the scenario's slo)
   --list             list the scenario's policy sets and exit
@@ -90,7 +93,8 @@ export interface SimulateOptions {
   /** Whether --jobs was given (else worker threads start only for a study big enough). */
   jobsGiven: boolean;
   outDir: string;
-  invocations: 'all' | 'none';
+  /** Rows of invocations.csv: all, none, or an even sample (then outcomes are reduced to statistics as they come). */
+  invocations: InvocationsOption;
   /** The latency goal of the report's recommendation: --slo, else the scenario's. */
   slo?: Slo;
 }
@@ -148,8 +152,12 @@ export function parseSimulateArgs(argv: readonly string[], io: Io): SimulateOpti
   if (v.seed !== undefined && v.seeds !== undefined) throw new UsageError('--seed and --seeds: give one or the other');
   const flagSeeds = v.seeds !== undefined ? parseSeeds(v.seeds) : v.seed !== undefined ? [parseSeed(v.seed)] : undefined;
   const jobs = v.jobs === undefined ? defaultJobs() : parseJobs(v.jobs);
-  const invocations = v.invocations ?? 'all';
-  if (invocations !== 'all' && invocations !== 'none') throw new UsageError(`--invocations: expected all or none, got "${invocations}"`);
+  let invocations: InvocationsOption;
+  try {
+    invocations = parseInvocationsOption(v.invocations ?? 'all');
+  } catch (err) {
+    throw new UsageError(`--invocations: ${(err as Error).message}`);
+  }
   let durationMs: number | undefined;
   if (v.duration !== undefined) {
     try {
@@ -265,7 +273,7 @@ export async function runSimulate(argv: readonly string[], io: Io): Promise<numb
   let study: StudyOutcome;
   try {
     study = await runStudy(
-      { scenarioFile: opts.scenarioSource, overrides: opts.overrides, scenario, seeds, sampleEveryMs: 60_000 },
+      { scenarioFile: opts.scenarioSource, overrides: opts.overrides, scenario, seeds, sampleEveryMs: 60_000, invocations: opts.invocations },
       {
         jobs: opts.jobs,
         // With --jobs, N threads; without, worker threads only for a study big enough to gain from them.
@@ -289,7 +297,7 @@ export async function runSimulate(argv: readonly string[], io: Io): Promise<numb
   const workloadWallMs = runs.reduce((s, r) => s + r.workloadMs, 0);
   if (progress.active) io.err(`${total} run(s), ${events} events in ${(wallMs / 1000).toFixed(1)} s\n`);
   const firstOfSeed = new Map<number, number>();
-  for (const r of runs) if (!firstOfSeed.has(r.seed)) firstOfSeed.set(r.seed, r.result.replies.length);
+  for (const r of runs) if (!firstOfSeed.has(r.seed)) firstOfSeed.set(r.seed, r.result.outcomes ?? r.result.replies.length);
   const files: Record<string, string> = {
     'summary.csv': summaryCsv(rows),
     'timeseries.csv': stringify(
@@ -316,7 +324,7 @@ export async function runSimulate(argv: readonly string[], io: Io): Promise<numb
         runs: runs.map((r) => ({
           policy: r.result.policy,
           seed: r.seed,
-          invocations: r.result.replies.length,
+          invocations: r.result.outcomes ?? r.result.replies.length,
           events: r.result.events,
           wallMs: Math.round(r.wallMs),
           workloadMs: Math.round(r.workloadMs),
@@ -341,7 +349,7 @@ export async function runSimulate(argv: readonly string[], io: Io): Promise<numb
     )}\n`,
   };
   if (seeds.length > 1) files['aggregate.csv'] = aggregateCsv(aggregateRows(rows));
-  if (opts.invocations === 'all') files['invocations.csv'] = invocationsCsv(results);
+  if (opts.invocations.kind !== 'none') files['invocations.csv'] = invocationsCsv(results);
   const reportInput = {
     scenario: { name: scenario.name, description: scenario.description },
     seeds,

@@ -24,6 +24,8 @@ export interface ReplyDigestOptions {
 export class ReplyDigest implements OutcomeSink {
   /** The replies kept whole, in the order they came. */
   readonly kept: Reply[] = [];
+  /** Outcomes received, warm-up included: one per invocation of the run. */
+  outcomes = 0;
   private readonly actorNames: readonly string[];
   private readonly warmupMs: number;
   private readonly keep: ((invocation: number) => boolean) | undefined;
@@ -60,6 +62,7 @@ export class ReplyDigest implements OutcomeSink {
     queuedMs: number,
     attempts: number,
   ): void {
+    this.outcomes += 1;
     if (this.keep !== undefined && this.keep(invocation)) {
       const reply: Reply & { readonly kind: 'reply' } = {
         kind: 'reply',

@@ -7,6 +7,7 @@ import { coreConfigFor } from '../scenarios/config.ts';
 import type { CostModel, FaultSpec, PolicySet, Scenario, SizeCost } from '../scenarios/scenario.ts';
 import { workloadCursor, type Workload, type WorkloadStream } from '../scenarios/workload.ts';
 import { EventQueue } from './event-queue.ts';
+import type { SummaryRow } from '../reports/summary.ts';
 import { ReplyLog, replyToSink } from './reply-log.ts';
 
 // Event kinds in the queue; payload slots a, b, c as noted.
@@ -43,6 +44,10 @@ export interface SimResult {
   readonly samples: Sample[];
   /** Seed of the run's random streams (placement, costs, faults). */
   readonly seed: number;
+  /** The summary row, when it was computed as the run went and `replies` holds only a sample. */
+  readonly summary?: SummaryRow;
+  /** Outcomes of the run, warm-up included, when `replies` holds only a sample (else replies.length). */
+  readonly outcomes?: number;
 }
 
 /** Options of one simulated run. */

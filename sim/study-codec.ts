@@ -2,6 +2,7 @@ import type { AccountingTotals } from '../core/accounting.ts';
 import type { CoreCounters } from '../core/scheduler.ts';
 import type { LatencyParts, Reply } from '../core/types.ts';
 import type { Sample, SimResult } from './runtime.ts';
+import type { SummaryRow } from '../reports/summary.ts';
 
 // A SimResult as a worker thread posts it: replies and samples as columns of
 // typed arrays whose buffers are transferred, not copied, and strings interned
@@ -19,7 +20,7 @@ const carried: [
   Carried<Reply, 'invocation' | 'actor' | 'outcome' | 'reason' | 'path' | 'arrivalMs' | 'startMs' | 'endMs' | 'parts' | 'attempts'>,
   Carried<LatencyParts, 'parkedMs' | 'workerStartMs' | 'restoreMs' | 'execMs' | 'queuedMs'>,
   Carried<Sample, 'timeMs' | 'workers' | 'resident' | 'parked'>,
-  Carried<SimResult, 'policy' | 'replies' | 'counters' | 'totals' | 'events' | 'endMs' | 'warmupMs' | 'samples' | 'seed'>,
+  Carried<SimResult, 'policy' | 'replies' | 'counters' | 'totals' | 'events' | 'endMs' | 'warmupMs' | 'samples' | 'seed' | 'summary' | 'outcomes'>,
 ] = [true, true, true, true];
 void carried;
 
@@ -36,6 +37,9 @@ export interface EncodedSimResult {
   readonly replyNumbers: Float64Array;
   readonly replyStrings: Int32Array;
   readonly samples: Float64Array;
+  /** A summary row computed as the run went (structured-cloned: one row). */
+  readonly summary?: SummaryRow;
+  readonly outcomes?: number;
 }
 
 /** Encodes a result for transfer to another thread; the result itself is left untouched. */
@@ -89,6 +93,8 @@ export function encodeSimResult(r: SimResult): { message: EncodedSimResult; tran
     replyNumbers: nums,
     replyStrings: strs,
     samples,
+    ...(r.summary === undefined ? {} : { summary: r.summary }),
+    ...(r.outcomes === undefined ? {} : { outcomes: r.outcomes }),
   };
   return { message, transfer: [nums.buffer, strs.buffer, samples.buffer] };
 }
@@ -146,5 +152,7 @@ export function decodeSimResult(m: EncodedSimResult): SimResult {
     warmupMs: m.warmupMs,
     samples,
     seed: m.seed,
+    ...(m.summary === undefined ? {} : { summary: m.summary }),
+    ...(m.outcomes === undefined ? {} : { outcomes: m.outcomes }),
   };
 }

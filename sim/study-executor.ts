@@ -1,6 +1,11 @@
 import type { Scenario } from '../scenarios/scenario.ts';
-import { generateWorkload, type Workload } from '../scenarios/workload.ts';
+import { workloadFor, workloadSize, type Workload, type WorkloadStream } from '../scenarios/workload.ts';
+import { invocationFilter, type InvocationsOption } from './invocation-sample.ts';
+import { ReplyDigest } from './reply-digest.ts';
 import { simulate, type SimResult } from './runtime.ts';
+
+/** Rows of a run kept for report.html's latency charts when invocations.csv is not wanted. */
+const REPORT_SAMPLE_ROWS = 20_000;
 
 /** One run of a study: a policy set (by its index in the scenario) with a seed. */
 export interface StudyTask {
@@ -24,11 +29,12 @@ export interface StudyRunOutput {
  * earlier seed, and one workload in memory per thread is enough.
  */
 export class StudyExecutor {
-  private cached: { readonly seed: number; readonly workload: Promise<Workload> } | null = null;
+  private cached: { readonly seed: number; readonly workload: Promise<Workload | WorkloadStream> } | null = null;
 
   constructor(
     private readonly scenario: Scenario,
     private readonly sampleEveryMs: number,
+    private readonly invocations: InvocationsOption,
     private readonly clock: () => number,
   ) {}
 
@@ -42,14 +48,27 @@ export class StudyExecutor {
       const t = this.clock();
       // Drop the previous workload before generating the next: one in memory at a time.
       this.cached = null;
-      cached = { seed: task.seed, workload: generateWorkload(this.scenario, task.seed) };
+      // Columns when small, a stream when large (a million-actor day): the same invocations either way.
+      cached = { seed: task.seed, workload: workloadFor(this.scenario, task.seed) };
       this.cached = cached;
       await cached.workload;
       workloadMs = this.clock() - t;
     }
     const workload = await cached.workload;
     const t = this.clock();
-    const result = simulate(this.scenario, policy, workload, { seed: task.seed, sampleEveryMs: this.sampleEveryMs });
+    const options = { seed: task.seed, sampleEveryMs: this.sampleEveryMs };
+    if (this.invocations.kind === 'all') {
+      const result = simulate(this.scenario, policy, workload, options);
+      return { result, wallMs: this.clock() - t, workloadMs };
+    }
+    // Without every row, outcomes are reduced to statistics as they come (16
+    // bytes each) and only a sample is kept whole: for invocations.csv with
+    // sample=N, for the report's latency charts with none.
+    const size = workloadSize(workload);
+    const keep = invocationFilter(this.invocations.kind === 'sample' ? this.invocations : { kind: 'sample', rows: REPORT_SAMPLE_ROWS }, size);
+    const digest = new ReplyDigest({ actorNames: workload.actorNames, warmupMs: this.scenario.warmupMs, expected: size, keep });
+    const run = simulate(this.scenario, policy, workload, { ...options, replies: digest });
+    const result: SimResult = { ...run, replies: digest.kept, summary: digest.summaryRow(run), outcomes: digest.outcomes };
     return { result, wallMs: this.clock() - t, workloadMs };
   }
 }

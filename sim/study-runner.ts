@@ -6,6 +6,7 @@ import { StudyExecutor, type StudyTask } from './study-executor.ts';
 import type { SimResult } from './runtime.ts';
 import { scenarioSha256, type ScenarioOverrides } from './study-scenario.ts';
 import type { StudyTaskMessage, StudyWorkerData, StudyWorkerMessage } from './study-worker.ts';
+import type { InvocationsOption } from './invocation-sample.ts';
 
 /** What to run: every policy set of `scenario` with every seed. */
 export interface StudyRequest {
@@ -18,6 +19,8 @@ export interface StudyRequest {
   readonly seeds: readonly number[];
   /** Time-series sampling interval; 0 disables. */
   readonly sampleEveryMs: number;
+  /** Which outcomes each run keeps whole (the others are reduced to statistics as they come). */
+  readonly invocations?: InvocationsOption;
 }
 
 /** How to run it. */
@@ -98,7 +101,7 @@ export async function runStudy(req: StudyRequest, options: StudyOptions = {}): P
   let pool: WorkerPool | null = threads > 1 && (!here || options.workersWorthMs === undefined) ? newPool() : null;
   const failed = (): boolean => pool?.failure !== undefined;
   try {
-    const executor = new StudyExecutor(req.scenario, req.sampleEveryMs, options.clock ?? (() => performance.now()));
+    const executor = new StudyExecutor(req.scenario, req.sampleEveryMs, req.invocations ?? { kind: 'all' }, options.clock ?? (() => performance.now()));
     let hereMs = 0;
     let hereRuns = 0;
     const runHere = async (task: Slotted): Promise<void> => {
@@ -175,6 +178,7 @@ class WorkerPool {
       overrides: req.overrides,
       scenarioSha256: scenarioSha256(req.scenario),
       sampleEveryMs: req.sampleEveryMs,
+      invocations: req.invocations ?? { kind: 'all' },
     };
     const code = bootstrap();
     try {

@@ -3,6 +3,7 @@ import { loadScenarioFile } from '../scenarios/load.ts';
 import { encodeSimResult, type EncodedSimResult } from './study-codec.ts';
 import { StudyExecutor, type StudyTask } from './study-executor.ts';
 import { applyScenarioOverrides, scenarioSha256, type ScenarioOverrides } from './study-scenario.ts';
+import type { InvocationsOption } from './invocation-sample.ts';
 
 // The body of one study worker thread (started by study-runner.ts): loads the
 // scenario file itself, applies the command line's overrides, checks it got
@@ -16,6 +17,7 @@ export interface StudyWorkerData {
   /** scenarioSha256 of the scenario in the main thread. */
   readonly scenarioSha256: string;
   readonly sampleEveryMs: number;
+  readonly invocations: InvocationsOption;
 }
 
 /** A task message: run this pair; `id` comes back with its result. Sent only after `ready`. */
@@ -45,7 +47,7 @@ try {
   if (scenarioSha256(scenario) !== data.scenarioSha256) {
     throw new Error(`${data.scenarioFile}: the scenario changed on disk while the study was starting; run it again`);
   }
-  executor = new StudyExecutor(scenario, data.sampleEveryMs, () => performance.now());
+  executor = new StudyExecutor(scenario, data.sampleEveryMs, data.invocations, () => performance.now());
   const ready: StudyWorkerMessage = { kind: 'ready' };
   port.postMessage(ready);
 } catch (err) {

@@ -112,6 +112,35 @@ describe('simulate CLI', () => {
     expect(rows.map((r) => r.policy)).toEqual(['shared-locality-immediate-pause']);
   });
 
+  it('--invocations none and sample=N reduce outcomes to statistics without changing summary.csv', async () => {
+    const all = tmp();
+    const none = tmp();
+    const sample = tmp();
+    const base = ['--scenario', 'scenarios/fleet-2000.yaml', '--duration', '3h', '--policies', 'shared-4,shared-16', '--jobs', '1'];
+    expect(await runSimulate([...base, '--out', all], io())).toBe(0);
+    expect(await runSimulate([...base, '--invocations', 'none', '--out', none], io())).toBe(0);
+    expect(await runSimulate([...base, '--invocations', 'sample=100', '--out', sample], io())).toBe(0);
+    // fleet-2000 has a warm-up: the digest must leave it out exactly as summarize() does.
+    expect(readFileSync(join(none, 'summary.csv'), 'utf8')).toBe(readFileSync(join(all, 'summary.csv'), 'utf8'));
+    expect(readFileSync(join(sample, 'summary.csv'), 'utf8')).toBe(readFileSync(join(all, 'summary.csv'), 'utf8'));
+    expect(existsSync(join(none, 'invocations.csv'))).toBe(false);
+    const rows = csv(join(sample, 'invocations.csv'));
+    const perPolicy = new Map<string, number>();
+    for (const r of rows) perPolicy.set(r.policy!, (perPolicy.get(r.policy!) ?? 0) + 1);
+    expect([...perPolicy.keys()]).toEqual(['shared-4', 'shared-16']);
+    for (const n of perPolicy.values()) {
+      expect(n).toBeGreaterThan(50);
+      expect(n).toBeLessThanOrEqual(100);
+    }
+    // The sampled rows are the same invocations in both policy sets, identical to the full file's rows.
+    const full = new Map(csv(join(all, 'invocations.csv')).map((r) => [`${r.policy}/${r.invocation}`, r]));
+    for (const r of rows) expect(full.get(`${r.policy}/${r.invocation}`)).toEqual(r);
+    const run = JSON.parse(readFileSync(join(none, 'run.json'), 'utf8')) as { runs: { invocations: number }[] };
+    const runAll = JSON.parse(readFileSync(join(all, 'run.json'), 'utf8')) as { runs: { invocations: number }[] };
+    expect(run.runs.map((r) => r.invocations)).toEqual(runAll.runs.map((r) => r.invocations));
+    await expect(runSimulate(['--invocations', 'sample=0'], io())).rejects.toThrow(UsageError);
+  });
+
   it('writes report.html and summary.md, with the recommendation for --slo', async () => {
     const out = tmp();
     const o = io();
