@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CoreV1Api, makeInformer, type Informer, type KubeConfig, type ObjectCache, type V1Pod } from '@kubernetes/client-node';
 import type { RealRuntime, RuntimeCommand, RuntimeEvent, WorkerMemorySample } from '../runtime.ts';
+import { runWorkerRequest, type WorkerRequestContext } from '../worker-commands.ts';
 import { serverUrl } from '../store/listen.ts';
 import type { ExecuteMode } from '../worker/api.ts';
 import { WorkerClient, WorkerError } from '../worker/client.ts';
@@ -71,11 +72,19 @@ export class K8sRuntime implements RealRuntime {
   private readonly healthPollMs: number;
   private readonly lossGraceMs: number;
 
+  private readonly requests: WorkerRequestContext;
+
   private constructor(private readonly options: K8sRuntimeOptions) {
     this.core = options.kubeConfig.makeApiClient(CoreV1Api);
     this.selector = `${RUN_LABEL}=${labelValue(options.plan.runId)},${COMPONENT_LABEL}=worker,${POLICY_LABEL}=${options.policyIndex}`;
     this.healthPollMs = options.healthPollMs ?? 50;
     this.lossGraceMs = options.lossGraceMs ?? 3_000;
+    this.requests = {
+      call: (worker, request, done) => this.call(worker, request, done),
+      emit: (e) => this.emit(e),
+      memoryOf: (template) => this.memoryOf(template),
+      execMode: options.execMode ?? 'sleep',
+    };
   }
 
   /** Starts the runtime: its pod informer listed and watching before the first worker is created. */
@@ -130,19 +139,9 @@ export class K8sRuntime implements RealRuntime {
         return;
       }
       case 'restore':
-        this.call(cmd.worker, (c) => c.restore(cmd.actor, { template: cmd.template, memoryMiB: this.memoryOf(cmd.template), source: cmd.source, version: cmd.version }), (ok, ms, error) =>
-          this.emit({ kind: 'restoreDone', actorIndex: cmd.actorIndex, op: cmd.op, ok, restoreMs: ms, ...(error === undefined ? {} : { error }) }),
-        );
-        return;
       case 'execute':
-        this.call(cmd.worker, (c) => c.execute(cmd.actor, { invocation: cmd.invocation, workMs: cmd.workMs, mode: this.options.execMode ?? 'sleep' }), (ok, ms, error) =>
-          this.emit({ kind: 'executionDone', actorIndex: cmd.actorIndex, op: cmd.op, ok, execMs: ms, ...(error === undefined ? {} : { error }) }),
-        );
-        return;
       case 'checkpoint':
-        this.call(cmd.worker, (c) => c.checkpoint(cmd.actor, { target: cmd.target, version: cmd.version }), (ok, ms, error) =>
-          this.emit({ kind: 'checkpointDone', actorIndex: cmd.actorIndex, op: cmd.op, ok, checkpointMs: ms, ...(error === undefined ? {} : { error }) }),
-        );
+        runWorkerRequest(cmd, this.requests);
         return;
     }
   }

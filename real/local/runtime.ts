@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import type { RealRuntime, RuntimeCommand, RuntimeEvent, WorkerMemorySample } from '../runtime.ts';
+import { runWorkerRequest, type WorkerRequestContext } from '../worker-commands.ts';
 import { WorkerClient, WorkerError } from '../worker/client.ts';
 import type { ExecuteMode } from '../worker/api.ts';
 
@@ -95,9 +96,17 @@ export class LocalRuntime implements RealRuntime {
   private readonly execMode: ExecuteMode;
   private readonly startTimeoutMs: number;
 
+  private readonly requests: WorkerRequestContext;
+
   private constructor(private readonly options: LocalRuntimeOptions) {
     this.execMode = options.execMode ?? 'sleep';
     this.startTimeoutMs = options.startTimeoutMs ?? 30_000;
+    this.requests = {
+      call: (worker, request, done) => this.call(worker, request, done),
+      emit: (e) => this.emit(e),
+      memoryOf: (template) => this.memoryOf(template),
+      execMode: this.execMode,
+    };
   }
 
   /** Starts the runtime (and its store, unless one is given). */
@@ -138,19 +147,9 @@ export class LocalRuntime implements RealRuntime {
         return;
       }
       case 'restore':
-        this.call(cmd.worker, (c) => c.restore(cmd.actor, { template: cmd.template, memoryMiB: this.memoryOf(cmd.template), source: cmd.source, version: cmd.version }), (ok, ms, error) =>
-          this.emit({ kind: 'restoreDone', actorIndex: cmd.actorIndex, op: cmd.op, ok, restoreMs: ms, ...(error === undefined ? {} : { error }) }),
-        );
-        return;
       case 'execute':
-        this.call(cmd.worker, (c) => c.execute(cmd.actor, { invocation: cmd.invocation, workMs: cmd.workMs, mode: this.execMode }), (ok, ms, error) =>
-          this.emit({ kind: 'executionDone', actorIndex: cmd.actorIndex, op: cmd.op, ok, execMs: ms, ...(error === undefined ? {} : { error }) }),
-        );
-        return;
       case 'checkpoint':
-        this.call(cmd.worker, (c) => c.checkpoint(cmd.actor, { target: cmd.target, version: cmd.version }), (ok, ms, error) =>
-          this.emit({ kind: 'checkpointDone', actorIndex: cmd.actorIndex, op: cmd.op, ok, checkpointMs: ms, ...(error === undefined ? {} : { error }) }),
-        );
+        runWorkerRequest(cmd, this.requests);
         return;
     }
   }

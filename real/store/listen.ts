@@ -37,3 +37,30 @@ export function closeServer(server: Server, graceMs = 2_000): Promise<void> {
     server.closeIdleConnections();
   });
 }
+
+/**
+ * What a server process does once it listens: prints `READY url` (the line
+ * its parent waits for), exits cleanly on SIGTERM (Kubernetes) or SIGINT
+ * (Ctrl-C), and, when started by the local runtime with a pipe on stdin
+ * (`exitWithParent`), goes when that pipe closes: when the driver dies,
+ * even by SIGKILL, no orphan outlives a run.
+ */
+export function serveUntilStopped(server: { readonly url: string; close(): Promise<void> }, exitWithParent: boolean): void {
+  process.stdout.write(`READY ${server.url}\n`);
+  let stopping = false;
+  const stop = (): void => {
+    if (stopping) return;
+    stopping = true;
+    server.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  if (exitWithParent) {
+    process.stdin.on('end', stop);
+    process.stdin.on('error', stop);
+    process.stdin.resume();
+  }
+}

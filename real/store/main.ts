@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { serveUntilStopped } from './listen.ts';
 import { startStoreServer } from './server.ts';
 
 // The shell of the store server: flags and environment in, one READY line out,
@@ -38,26 +39,7 @@ async function main(): Promise<void> {
   if (maxBlobBytes !== undefined && !(Number.isSafeInteger(maxBlobBytes) && maxBlobBytes > 0)) usage('bad --max-blob-bytes');
 
   const server = await startStoreServer({ dir, token, port, host: values.host ?? env.ACTORSIM_HOST ?? '127.0.0.1', ...(maxBlobBytes ? { maxBlobBytes } : {}) });
-  process.stdout.write(`READY ${server.url}\n`);
-  let stopping = false;
-  const stop = (): void => {
-    if (stopping) return;
-    stopping = true;
-    server.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
-  // Started by the local runtime with a pipe on stdin: when the driver dies,
-  // even by SIGKILL, the pipe closes and this process goes too, so no orphan
-  // outlives a run.
-  if (env.ACTORSIM_EXIT_WITH_PARENT === '1') {
-    process.stdin.on('end', stop);
-    process.stdin.on('error', stop);
-    process.stdin.resume();
-  }
+  serveUntilStopped(server, env.ACTORSIM_EXIT_WITH_PARENT === '1');
 }
 
 function usage(problem: string): never {

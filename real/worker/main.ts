@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { serveUntilStopped } from '../store/listen.ts';
 import { startWorkerServer } from './server.ts';
 
 // The shell of one worker: flags (or, in a pod, the environment) in, one
@@ -61,26 +62,7 @@ async function main(): Promise<void> {
     coldBootMs,
     collectGarbage: garbageCollector(),
   });
-  process.stdout.write(`READY ${server.url}\n`);
-  let stopping = false;
-  const stop = (): void => {
-    if (stopping) return;
-    stopping = true;
-    server.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
-  // Started by the local runtime with a pipe on stdin: when the driver dies,
-  // even by SIGKILL, the pipe closes and this process goes too, so no orphan
-  // outlives a run.
-  if (env.ACTORSIM_EXIT_WITH_PARENT === '1') {
-    process.stdin.on('end', stop);
-    process.stdin.on('error', stop);
-    process.stdin.resume();
-  }
+  serveUntilStopped(server, env.ACTORSIM_EXIT_WITH_PARENT === '1');
 }
 
 /** V8's collector, exposed at run time, so a checkpointed actor's memory leaves RSS promptly. */

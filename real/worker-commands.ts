@@ -1,0 +1,51 @@
+import type { RuntimeCommand, RuntimeEvent } from './runtime.ts';
+import type { ExecuteMode } from './worker/api.ts';
+import type { WorkerClient } from './worker/client.ts';
+
+/** The commands that are one request to a worker's HTTP API. */
+export type WorkerRequestCommand = Extract<RuntimeCommand, { kind: 'restore' | 'execute' | 'checkpoint' }>;
+
+/**
+ * Runs a request on a worker and reports how it went; a runtime decides what
+ * a worker that is gone means (local: its process exited; k8s: its pod went).
+ */
+export type CallWorker = (worker: number, request: (c: WorkerClient) => Promise<unknown>, done: (ok: boolean, ms: number, error?: string) => void) => void;
+
+export interface WorkerRequestContext {
+  readonly call: CallWorker;
+  readonly emit: (event: RuntimeEvent) => void;
+  readonly memoryOf: (template: string) => number;
+  readonly execMode: ExecuteMode;
+}
+
+/**
+ * Carries out restore, execute or checkpoint as the worker request it is, and
+ * maps the answer to the event the core expects. Shared by every runtime, so
+ * the local processes and the pods speak to workers the same way.
+ */
+export function runWorkerRequest(cmd: WorkerRequestCommand, ctx: WorkerRequestContext): void {
+  const failure = (error: string | undefined) => (error === undefined ? {} : { error });
+  switch (cmd.kind) {
+    case 'restore': {
+      const body = { template: cmd.template, memoryMiB: ctx.memoryOf(cmd.template), source: cmd.source, version: cmd.version };
+      ctx.call(cmd.worker, (c) => c.restore(cmd.actor, body), (ok, ms, error) =>
+        ctx.emit({ kind: 'restoreDone', actorIndex: cmd.actorIndex, op: cmd.op, ok, restoreMs: ms, ...failure(error) }),
+      );
+      return;
+    }
+    case 'execute': {
+      const body = { invocation: cmd.invocation, workMs: cmd.workMs, mode: ctx.execMode };
+      ctx.call(cmd.worker, (c) => c.execute(cmd.actor, body), (ok, ms, error) =>
+        ctx.emit({ kind: 'executionDone', actorIndex: cmd.actorIndex, op: cmd.op, ok, execMs: ms, ...failure(error) }),
+      );
+      return;
+    }
+    case 'checkpoint': {
+      const body = { target: cmd.target, version: cmd.version };
+      ctx.call(cmd.worker, (c) => c.checkpoint(cmd.actor, body), (ok, ms, error) =>
+        ctx.emit({ kind: 'checkpointDone', actorIndex: cmd.actorIndex, op: cmd.op, ok, checkpointMs: ms, ...failure(error) }),
+      );
+      return;
+    }
+  }
+}
