@@ -32,3 +32,12 @@ export function checkTransition(actor: string, from: ActorState, to: ActorState)
   if (!ACTOR_TRANSITIONS[from].includes(to)) throw new IllegalTransitionError(actor, from, to);
   return to;
 }
+
+/**
+ * ACTOR_TRANSITIONS as a matrix over states numbered by `order`: entry
+ * `from * order.length + to` is 1 when the transition is allowed. The
+ * scheduler keeps states as small codes and checks one byte per transition.
+ */
+export function transitionMatrix(order: readonly ActorState[]): Uint8Array {
+  return Uint8Array.from(order.flatMap((from) => order.map((to) => (ACTOR_TRANSITIONS[from].includes(to) ? 1 : 0))));
+}
