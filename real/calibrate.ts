@@ -42,8 +42,15 @@ Options:
                     with --backend k8s scenarios/profiles/k8s-calibrated.yaml)
   -h, --help        this text
 
-With --backend k8s (the cluster is checked first, as by bench:cluster: a cluster that does not
-answer, or lacks the RuntimeClass, fails within seconds and nothing is written):
+Ctrl-C stops between two primitives and writes nothing (exit 130).
+
+With --backend k8s, the cluster is checked first, as by bench:cluster: a cluster that does not
+answer, or lacks the RuntimeClass, fails within seconds and nothing is written. Each worker pod
+asks for 3x the largest size of memory (two actors and a snapshot in flight) plus 256 MiB of
+limit for Node.js and the sandbox. The image must be built from this checkout
+(scripts/build-image.sh after a code change): its driver runs real/k8s/job-calibrate.ts.
+
+Options of --backend k8s (bench:cluster's, plus the RuntimeClass):
   --runtime-class N  RuntimeClass of the worker pods (default: ${DEFAULT_CALIBRATE_RUNTIME_CLASS})
   --dry-run          print every manifest the calibration would apply, as YAML, and exit
 ${K8S_FLAGS_HELP}`;

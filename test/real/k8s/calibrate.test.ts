@@ -138,6 +138,7 @@ describe('calibrate --backend k8s without a cluster', () => {
     expect(stderr).toContain(`127.0.0.1:${port}`);
     expect(stderr).toContain('scripts/cluster-up.sh');
     expect(stderr).toContain('No profile was written.');
+    expect(stderr).toContain('--backend local');
     expect(stderr).not.toMatch(/^\s+at /m);
     expect(existsSync(join(here, 'profiles'))).toBe(false);
   });
