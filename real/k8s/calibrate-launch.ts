@@ -61,7 +61,14 @@ export async function measureOnK8s(opts: CalibrateOptions, io: CalibrateIo, tuni
     return null;
   }
   const cluster = await connectCluster(opts.k8s, [opts.runtimeClass], io);
-  const result = await runDriverJob(cluster, { plan, flags: opts.k8s, configFiles, configKey: CALIBRATION_KEY, activeDeadlineSeconds, driverCommand: CALIBRATION_COMMAND }, io);
+  let result;
+  try {
+    result = await runDriverJob(cluster, { plan, flags: opts.k8s, configFiles, configKey: CALIBRATION_KEY, activeDeadlineSeconds, driverCommand: CALIBRATION_COMMAND }, io);
+  } catch (err) {
+    // A driver stopped by Ctrl-C (its namespace deleted) may end before it says so.
+    if (io.signal?.aborted === true) throw new CalibrationInterruptedError();
+    throw err;
+  }
   if (result.partial) throw new CalibrationInterruptedError();
   const samples = samplesSchema.safeParse(parseJson(result.files[SAMPLES_FILE], SAMPLES_FILE));
   const facts = driverFactsSchema.safeParse(parseJson(result.files[DRIVER_FILE], DRIVER_FILE));

@@ -10,7 +10,7 @@ import { K8sRuntime } from './runtime.ts';
 // against worker pods through the k8s runtime, the raw samples out as the
 // report stream of its log; the launcher fits them and writes the profile.
 // SIGTERM (Ctrl-C on the launcher deletes the namespace) stops between two
-// primitives and streams nothing: a calibration is all or nothing.
+// primitives and streams no samples: a calibration is all or nothing.
 const USAGE = 'usage: node --import tsx real/k8s/job-calibrate.ts --calibration FILE\n  token from ACTORSIM_TOKEN, the store from ACTORSIM_STORE_URL; the API server from the pod\'s service account';
 
 async function main(): Promise<number> {
@@ -40,6 +40,8 @@ async function main(): Promise<number> {
   } catch (err) {
     if (err instanceof CalibrationInterruptedError) {
       process.stderr.write(`driver: ${err.message}\n`);
+      // An empty stream: the launcher tells an interruption from a driver that broke.
+      await streamReport({});
       return 130;
     }
     throw err;

@@ -96,6 +96,31 @@ describe('calibrate --backend k8s against a fake cluster', () => {
     expect(io.stdout()).toContain(`Profile: ${out}`);
   });
 
+  it('on Ctrl-C deletes the namespace, stops the driver between two primitives and writes nothing (exit 130)', async () => {
+    const out = join(dir, 'interrupted', 'k8s.yaml');
+    const controller = new AbortController();
+    const io = { ...capture(), signal: controller.signal };
+    let stderr = '';
+    io.err = (t: string) => void (stderr += t);
+    const aborter = (async () => {
+      // Once the driver has timed its first worker starts, mid-grid.
+      for (let i = 0; i < 600 && !stderr.includes('worker start:'); i++) await sleep(50);
+      controller.abort();
+    })();
+    const code = await runCalibrate(['--backend', 'k8s', '--sizes', '4Mi', '--repeats', '20', '--out', out, '--image', IMAGE, '--kubeconfig', kubeconfig], io, {
+      workerPort: await freePort(),
+      storePort: await freePort(),
+      startTimeoutMs: 60_000,
+    });
+    await aborter;
+    expect(stderr).toContain('worker start:');
+    expect(code, stderr).toBe(130);
+    expect(stderr).toMatch(/nothing written/);
+    expect(existsSync(join(dir, 'interrupted'))).toBe(false);
+    const ns = /namespace (actorsim-\S+):/.exec(stderr)![1]!;
+    expect(await untilGone(ns)).toBe(true);
+  });
+
   it('refuses a cluster without the RuntimeClass before creating anything, and writes nothing', async () => {
     const out = join(dir, 'never', 'kata.yaml');
     const before = fake.list('namespaces').length;
