@@ -2,7 +2,7 @@ import { fitLognormal, fitSizeCost, nearestRank, predictAt, type LognormalFit, t
 
 /** Every timed sample of a calibration, in milliseconds as the driver would see them. */
 export interface CalibrationSamples {
-  /** Worker process spawn to its READY line. */
+  /** Worker process spawn to its READY line (k8s: pod create request to its server answering). */
   readonly workerStartMs: number[];
   /** An execute of workMs 0 on a resident actor, command to completion. */
   readonly dispatch: SizedSample[];
@@ -23,9 +23,24 @@ export interface ConcurrencySample {
   readonly ms: number[];
 }
 
+/** The cluster a k8s calibration measured on, as its profile header names it. */
+export interface CalibrationCluster {
+  readonly context: string;
+  readonly server: string;
+  /** The API server's version, e.g. v1.34.0. */
+  readonly version: string;
+  /** Schedulable nodes when it ran; null when they could not be listed. */
+  readonly nodes: number | null;
+  readonly runtimeClass: string;
+  readonly image: string;
+  readonly namespace: string;
+}
+
 /** Where and how the samples were taken. */
 export interface CalibrationMeta {
-  readonly backend: string;
+  readonly backend: 'local' | 'k8s';
+  /** k8s only: the cluster; the machine fields are then the driver pod's view of its node. */
+  readonly cluster?: CalibrationCluster;
   readonly cpuModel: string;
   readonly cpus: number;
   readonly os: string;
@@ -97,20 +112,65 @@ function sizeComment(what: string, samples: readonly SizedSample[], fit: SizeFit
   return `  # ${what}: ${law}; n=${fit.n}, r2 ${round(fit.r2, 3)}. Medians by size: ${bySize(samples, fit)}.`;
 }
 
+/** What each primitive was on the backend measured, for the profile's comments. */
+interface Wording {
+  readonly where: string;
+  readonly workerStart: string;
+  readonly external: string;
+  readonly local: string;
+  readonly checkpointLocal: string;
+  readonly dispatch: string;
+}
+
+function wordingOf(meta: CalibrationMeta): Wording {
+  if (meta.cluster === undefined) {
+    return {
+      where: 'this machine',
+      workerStart: 'Worker process from spawn to READY (node + tsx start-up, listening)',
+      external: 'From the store process over loopback HTTP, checksum verified',
+      local: "From the node's folder (page cache warm: written just before)",
+      checkpointLocal: "To the node's folder: hash, write, fsync, rename",
+      dispatch: '(HTTP round trip and a timer',
+    };
+  }
+  return {
+    where: 'this cluster',
+    workerStart: `Worker pod from the driver's create request to its server answering the driver (scheduling, the ${meta.cluster.runtimeClass} sandbox, node + tsx start-up; /healthz polled every 50 ms)`,
+    external: 'From the store pod over the pod network, checksum verified',
+    local: "From the node's volume (the scenario node's claim; page cache warm: written just before)",
+    checkpointLocal: "To the node's volume: hash, write, fsync, rename",
+    dispatch: '(HTTP round trip from the driver pod over the pod network and a timer',
+  };
+}
+
+/** The header lines that say where the samples were taken: the machine, or the cluster and the driver's view of its node. */
+function whereLines(meta: CalibrationMeta): string[] {
+  const machine = `${meta.cpuModel}, ${meta.cpus} cpus, ${round(meta.memoryGiB)} GiB, ${meta.os}, Node ${meta.node}`;
+  const c = meta.cluster;
+  if (c === undefined) return [`#   machine:  ${machine}`];
+  return [
+    `#   cluster:  context ${c.context} (${c.server}), Kubernetes ${c.version}, ${c.nodes === null ? 'unknown number of' : c.nodes} schedulable node(s)`,
+    `#   pods:     runtime class ${c.runtimeClass}, image ${c.image}, namespace ${c.namespace} (deleted after)`,
+    `#   driver:   ${machine} (as the driver pod saw its node)`,
+  ];
+}
+
 /**
  * The cost profile as YAML in the format of scenarios/profiles/ (loadable
  * by name or path), every number with a comment saying what was measured.
  * Raw samples go to `samplesFile` beside it: the profile schema is strict.
  */
 export function renderProfile(name: string, fits: CalibrationFits, samples: CalibrationSamples, meta: CalibrationMeta, samplesFile: string): string {
+  const w = wordingOf(meta);
+  const c = meta.cluster;
   const lines = [
-    `# Calibrated by \`npm run calibrate\` on ${meta.backend} workers: every number below was measured on`,
-    `# this machine, not taken from a publication. Re-run to refresh it; do not edit by hand.`,
+    `# Calibrated by \`npm run calibrate\` on ${c === undefined ? `${meta.backend} workers` : 'worker pods of a Kubernetes cluster'}: every number below was measured on`,
+    `# ${w.where}, not taken from a publication. Re-run to refresh it; do not edit by hand.`,
     `#   command:  ${meta.command}`,
-    `#   machine:  ${meta.cpuModel}, ${meta.cpus} cpus, ${round(meta.memoryGiB)} GiB, ${meta.os}, Node ${meta.node}`,
+    ...whereLines(meta),
     `#   date:     ${meta.date} (${round(meta.wallMs / 1000)} s of measuring)`,
     `#   load:     load average (1/5/15 min) ${meta.loadAverage.before.map((x) => x.toFixed(2)).join('/')} before, ${meta.loadAverage.after.map((x) => x.toFixed(2)).join('/')} after (${meta.cpus} cpus)`,
-    `#   grid:     sizes ${meta.sizesMiB.map((s) => `${s} MiB`).join(', ')}; ${meta.repeats} repeats each, one primitive at a time on an otherwise idle worker`,
+    `#   grid:     sizes ${meta.sizesMiB.map((s) => `${s} MiB`).join(', ')}; ${meta.repeats} repeats each, one primitive at a time on an otherwise idle worker${c === undefined ? '' : ' pod'}`,
     `#   samples:  ${samplesFile} (beside this file): every raw sample, in ms`,
     `# Fit (real/calibrate-fit.ts): time = base + size / bandwidth, bandwidth by least squares over all`,
     `# sizes; base a lognormal whose median and p99 are the median and nearest-rank p99 of each sample's`,
@@ -119,9 +179,11 @@ export function renderProfile(name: string, fits: CalibrationFits, samples: Cali
     `# executions on a busy machine is not in these numbers.`,
     `name: ${name}`,
     `source: >-`,
-    `  Measured by npm run calibrate --backend ${meta.backend} on ${meta.cpuModel} (${meta.cpus} cpus), ${meta.date};`,
+    c === undefined
+      ? `  Measured by npm run calibrate --backend ${meta.backend} on ${meta.cpuModel} (${meta.cpus} cpus), ${meta.date};`
+      : `  Measured by npm run calibrate --backend k8s on cluster context ${c.context} (${c.nodes ?? '?'} nodes, runtime class ${c.runtimeClass}), ${meta.date};`,
     `  ${fits.restore.external.n} samples per restore source, raw samples in ${samplesFile}.`,
-    `# Worker process from spawn to READY (node + tsx start-up, listening): n=${fits.workerStart.n},`,
+    `# ${w.workerStart}: n=${fits.workerStart.n},`,
     `# min ${round(Math.min(...samples.workerStartMs))} ms, max ${round(Math.max(...samples.workerStartMs))} ms. Started one at a time.`,
     `workerStart: ${lognormalText(fits.workerStart)}`,
     `# No snapshot: the worker writes a fresh region. Fitted as ${round(fits.coldBoot.fit.base.medianMs)} ms + size / ${round(fits.coldBoot.fit.mibPerSec, 0)} MiB/s`,
@@ -129,9 +191,9 @@ export function renderProfile(name: string, fits: CalibrationFits, samples: Cali
     `# coldBoot has no size in the format, so this is the fit at ${fits.coldBoot.atMiB} MiB (--cold-size).`,
     `coldBoot: ${lognormalText(fits.coldBoot)}`,
     `restore:`,
-    sizeComment('From the store process over loopback HTTP, checksum verified', samples.restore.external, fits.restore.external),
+    sizeComment(w.external, samples.restore.external, fits.restore.external),
     `  external: ${sizeCostText(fits.restore.external)}`,
-    sizeComment("From the node's folder (page cache warm: written just before)", samples.restore.local, fits.restore.local),
+    sizeComment(w.local, samples.restore.local, fits.restore.local),
     `  local: ${sizeCostText(fits.restore.local)}`,
     sizeComment("The template's golden snapshot from the store, once it exists", samples.restore.golden, fits.restore.golden),
     samples.goldenFirst.length > 0
@@ -141,9 +203,9 @@ export function renderProfile(name: string, fits: CalibrationFits, samples: Cali
     `checkpoint:`,
     sizeComment('Upload to the store, with a copy kept in the node folder (as the worker does)', samples.checkpoint.external, fits.checkpoint.external),
     `  external: ${sizeCostText(fits.checkpoint.external)}`,
-    sizeComment("To the node's folder: hash, write, fsync, rename", samples.checkpoint.local, fits.checkpoint.local),
+    sizeComment(w.checkpointLocal, samples.checkpoint.local, fits.checkpoint.local),
     `  local: ${sizeCostText(fits.checkpoint.local)}`,
-    `# An execute with workMs 0 on a resident actor, command to completion (HTTP round trip and a timer`,
+    `# An execute with workMs 0 on a resident actor, command to completion ${w.dispatch}`,
     `# turn): n=${fits.dispatch.n}, all sizes pooled.`,
     `dispatch: ${lognormalText(fits.dispatch)}`,
     ...concurrencyComment(samples.concurrency ?? []),

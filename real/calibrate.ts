@@ -8,7 +8,12 @@ import { loadScenarioFile } from '../scenarios/load.ts';
 import { parseMemoryMiB } from '../scenarios/quantity.ts';
 import { fitCalibration, renderProfile, renderSamples, type CalibrationMeta, type CalibrationSamples, type ConcurrencySample } from './calibrate-profile.ts';
 import { LocalRuntime } from './local/runtime.ts';
-import type { RuntimeCommand, RuntimeEvent } from './runtime.ts';
+import type { RealRuntime, RuntimeCommand, RuntimeEvent } from './runtime.ts';
+import { K8S_FLAG_OPTIONS, K8S_FLAGS_HELP, k8sFlagsFrom, k8sOnlyFlagsGiven, type K8sFlags } from './k8s/flags.ts';
+import type { PlanTuning } from './k8s/launch.ts';
+
+/** The RuntimeClass of the calibration's worker pods unless --runtime-class says otherwise: the scenarios' default. */
+export const DEFAULT_CALIBRATE_RUNTIME_CLASS = 'gvisor';
 
 const HELP = `Usage: npm run calibrate -- [options]
 
@@ -23,7 +28,9 @@ to <profile>.samples.json beside the profile.
 
 Options:
   --backend B       local: worker processes on this machine (default)
-                    k8s: needs the Kubernetes runtime (not built yet)
+                    k8s: worker pods on a Kubernetes cluster (kind with gVisor: scripts/cluster-up.sh);
+                    the measuring runs inside the cluster as a Job, as bench:cluster's driver does,
+                    and the profile is written here; worker start is then pod create to ready
   --sizes LIST      snapshot sizes, Kubernetes quantities (default: 16Mi,64Mi,256Mi)
   --repeats N       samples per size and primitive (default: 5)
   --concurrency K   also time restores and checkpoints with K workers at once, for each K of a
@@ -31,9 +38,22 @@ Options:
                     no concurrency; default: none)
   --concurrency-size S  snapshot size of that sweep (default: the largest of --sizes)
   --cold-size S     size at which the size-less coldBoot is evaluated (default: 64Mi)
-  --out FILE        profile to write (default: scenarios/profiles/local-calibrated.yaml)
+  --out FILE        profile to write (default: scenarios/profiles/local-calibrated.yaml,
+                    with --backend k8s scenarios/profiles/k8s-calibrated.yaml)
   -h, --help        this text
-`;
+
+Ctrl-C stops between two primitives and writes nothing (exit 130).
+
+With --backend k8s, the cluster is checked first, as by bench:cluster: a cluster that does not
+answer, or lacks the RuntimeClass, fails within seconds and nothing is written. Each worker pod
+asks for 3x the largest size of memory (two actors and a snapshot in flight) plus 256 MiB of
+limit for Node.js and the sandbox. The image must be built from this checkout
+(scripts/build-image.sh after a code change): its driver runs real/k8s/job-calibrate.ts.
+
+Options of --backend k8s (bench:cluster's, plus the RuntimeClass):
+  --runtime-class N  RuntimeClass of the worker pods (default: ${DEFAULT_CALIBRATE_RUNTIME_CLASS})
+  --dry-run          print every manifest the calibration would apply, as YAML, and exit
+${K8S_FLAGS_HELP}`;
 
 /** A usage error: exit code 2. */
 export class CalibrateUsageError extends Error {
@@ -48,6 +68,16 @@ export interface CalibrateIo {
   out(text: string): void;
   err(text: string): void;
   isoNow(): string;
+  /** Aborts the calibration (Ctrl-C): nothing is written. */
+  readonly signal?: AbortSignal;
+}
+
+/** The calibration was interrupted before it measured everything: nothing is written (exit code 130). */
+export class CalibrationInterruptedError extends Error {
+  constructor(message = 'interrupted before every primitive was measured; nothing written') {
+    super(message);
+    this.name = 'CalibrationInterruptedError';
+  }
 }
 
 /** What to measure. */
@@ -60,19 +90,34 @@ export interface MeasureOptions {
   readonly concurrency?: readonly number[];
   readonly concurrencySizeMiB?: number;
   readonly log?: (line: string) => void;
+  /** Aborts the measuring between two primitives (Ctrl-C, or SIGTERM to the driver pod). */
+  readonly signal?: AbortSignal;
 }
 
 /** Options of `npm run calibrate`. */
-interface CalibrateOptions extends MeasureOptions {
+export interface CalibrateOptions extends MeasureOptions {
+  readonly backend: 'local' | 'k8s';
   readonly out: string;
   readonly coldSizeMiB: number;
+  /** k8s only: the cluster and image (bench:cluster's flags). */
+  readonly k8s: K8sFlags;
+  /** k8s only: the RuntimeClass of the worker pods. */
+  readonly runtimeClass: string;
+  /** k8s only: print the manifests instead of applying them. */
+  readonly dryRun: boolean;
 }
 
 const REPO = fileURLToPath(new URL('../', import.meta.url));
 /** The default profile written, loadable as `costs: local-calibrated`. */
 export const DEFAULT_PROFILE_OUT = join(REPO, 'scenarios', 'profiles', 'local-calibrated.yaml');
-const POOL = 'calibrate';
-const NODE = 'node-0';
+/** The default profile of `--backend k8s`, loadable as `costs: k8s-calibrated`. */
+export const DEFAULT_K8S_PROFILE_OUT = join(REPO, 'scenarios', 'profiles', 'k8s-calibrated.yaml');
+/** The one pool every calibration worker belongs to. */
+export const CALIBRATE_POOL = 'calibrate';
+/** The one scenario node of a calibration: every worker shares its disk (on k8s, one node claim). */
+export const CALIBRATE_NODE = 'node-0';
+/** Resident actors a calibration worker holds at most: the measured actor and a cold one. */
+export const CALIBRATE_SLOTS = 2;
 
 function positiveInt(text: string, flag: string): number {
   const n = Number(text);
@@ -108,6 +153,9 @@ export function parseCalibrateArgs(argv: readonly string[], io: CalibrateIo): Ca
         concurrency: { type: 'string' },
         'concurrency-size': { type: 'string' },
         out: { type: 'string' },
+        'runtime-class': { type: 'string' },
+        'dry-run': { type: 'boolean' },
+        ...K8S_FLAG_OPTIONS,
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -119,36 +167,47 @@ export function parseCalibrateArgs(argv: readonly string[], io: CalibrateIo): Ca
     return null;
   }
   const backend = v.backend ?? 'local';
-  if (backend === 'k8s') {
-    throw new CalibrateUsageError('--backend k8s: calibrating on Kubernetes needs the Kubernetes runtime (gVisor pods on kind), which is not built yet; use --backend local');
+  if (backend !== 'local' && backend !== 'k8s') throw new CalibrateUsageError(`--backend: expected local or k8s, got "${backend}"`);
+  if (backend === 'local') {
+    const k8sOnly = k8sOnlyFlagsGiven(v, ['runtime-class', 'dry-run', ...Object.keys(K8S_FLAG_OPTIONS)]);
+    if (k8sOnly.length > 0) throw new CalibrateUsageError(`${k8sOnly.join(', ')}: only with --backend k8s`);
   }
-  if (backend !== 'local') throw new CalibrateUsageError(`--backend: expected local or k8s, got "${backend}"`);
+  const runtimeClass = v['runtime-class'] ?? DEFAULT_CALIBRATE_RUNTIME_CLASS;
+  if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(runtimeClass) || runtimeClass.length > 253) {
+    throw new CalibrateUsageError(`--runtime-class: expected a RuntimeClass name (lower case DNS subdomain), got "${runtimeClass}"`);
+  }
   const items = (v.sizes ?? '16Mi,64Mi,256Mi').split(',').filter((s) => s.trim().length > 0);
   if (items.length === 0) throw new CalibrateUsageError('--sizes: empty list');
   const sizesMiB = [...new Set(items.map((s) => size(s, '--sizes')))].sort((a, b) => a - b);
   const repeats = v.repeats === undefined ? 5 : positiveInt(v.repeats, '--repeats');
   const coldSizeMiB = v['cold-size'] === undefined ? 64 : size(v['cold-size'], '--cold-size');
-  const out = resolve(v.out ?? DEFAULT_PROFILE_OUT);
+  const out = resolve(v.out ?? (backend === 'k8s' ? DEFAULT_K8S_PROFILE_OUT : DEFAULT_PROFILE_OUT));
   if (!out.endsWith('.yaml')) throw new CalibrateUsageError(`--out: the profile must be a .yaml file (the scenario loader reads a path ending in .yaml), got "${v.out}"`);
   const concurrency = v.concurrency === undefined ? [] : [...new Set(v.concurrency.split(',').filter((x) => x.trim() !== '').map((x) => positiveInt(x.trim(), '--concurrency')))].sort((a, b) => a - b);
   if (v.concurrency !== undefined && concurrency.length === 0) throw new CalibrateUsageError('--concurrency: empty list');
   const concurrencySizeMiB = v['concurrency-size'] === undefined ? sizesMiB[sizesMiB.length - 1]! : size(v['concurrency-size'], '--concurrency-size');
-  return { sizesMiB, repeats, coldSizeMiB, out, concurrency, concurrencySizeMiB };
+  return { backend, sizesMiB, repeats, coldSizeMiB, out, concurrency, concurrencySizeMiB, k8s: k8sFlagsFrom(v), runtimeClass, dryRun: v['dry-run'] === true };
 }
 
 type Pending = { readonly worker: number; readonly resolve: (ms: number) => void; readonly reject: (err: Error) => void };
 
 /**
- * The local runtime driven one command at a time: each call sends one
- * command and resolves with the time the runtime reports for it, the same
- * number bench:cluster's measured.csv records (dispatch: wall time from the
- * command to its completion, less the work, as the driver times it).
+ * A runtime (local processes or pods) driven one command at a time: each
+ * call sends one command and resolves with the time the runtime reports for
+ * it, the same number bench:cluster's measured.csv records (worker start:
+ * spawn or pod create to ready; dispatch: wall time from the command to its
+ * completion, less the work, as the driver times it).
  */
 class Probe {
   private op = 0;
   private readonly pending = new Map<string, Pending>();
 
-  constructor(private readonly runtime: LocalRuntime) {
+  constructor(
+    private readonly runtime: RealRuntime,
+    /** Memory of each worker (the pod's request on k8s; the local runtime does not limit it). */
+    private readonly workerMemoryMiB: number,
+    private readonly signal?: AbortSignal,
+  ) {
     runtime.attach((e) => this.onEvent(e));
   }
 
@@ -186,6 +245,7 @@ class Probe {
   }
 
   private send(key: string, worker: number, cmd: RuntimeCommand): Promise<number> {
+    if (this.signal?.aborted === true) return Promise.reject(new CalibrationInterruptedError());
     return new Promise((resolveMs, reject) => {
       this.pending.set(key, { worker, resolve: resolveMs, reject });
       this.runtime.run(cmd);
@@ -193,7 +253,7 @@ class Probe {
   }
 
   startWorker(worker: number): Promise<number> {
-    return this.send(`w${worker}`, worker, { kind: 'startWorker', worker, pool: POOL, node: NODE, memoryMiB: 0 });
+    return this.send(`w${worker}`, worker, { kind: 'startWorker', worker, pool: CALIBRATE_POOL, node: CALIBRATE_NODE, memoryMiB: this.workerMemoryMiB });
   }
 
   stopWorker(worker: number): void {
@@ -222,17 +282,54 @@ function templateOf(sizeMiB: number): string {
   return `cal-${String(sizeMiB).replace('.', 'p')}`;
 }
 
+/** Template name → memory of every template a calibration restores (one per size). */
+export function calibrationTemplates(options: Pick<MeasureOptions, 'sizesMiB' | 'concurrencySizeMiB'>): Record<string, number> {
+  return Object.fromEntries([...options.sizesMiB, ...(options.concurrencySizeMiB === undefined ? [] : [options.concurrencySizeMiB])].map((s) => [templateOf(s), s]));
+}
+
 /**
- * Measures every primitive on local worker processes: `repeats` worker
- * starts one after the other, then, per repeat and size (sizes interleaved so
- * drift spreads over all of them), on one worker: golden restore, dispatches,
- * checkpoint and restore through the node's folder, then through the store,
- * a last checkpoint to the node, and a cold boot of a second actor.
+ * Memory a calibration worker needs: its slots of the largest size, and one
+ * more for a snapshot being read or written beside them. On k8s it is the
+ * worker pod's memory request (the limit adds the plan's overhead for
+ * Node.js and the sandbox), as a scenario pool's worker memory is.
  */
+export function calibrationWorkerMemoryMiB(options: Pick<MeasureOptions, 'sizesMiB' | 'concurrencySizeMiB'>): number {
+  const largest = Math.max(...options.sizesMiB, options.concurrencySizeMiB ?? 0);
+  return Math.ceil((CALIBRATE_SLOTS + 1) * largest);
+}
+
+/** Measures every primitive on local worker processes: {@link measure} on a local runtime made for it. */
 export async function measureLocal(options: MeasureOptions): Promise<CalibrationSamples> {
   const log = options.log ?? (() => {});
-  const dispatches = options.dispatchPerRepeat ?? 5;
   const workDir = mkdtempSync(join(tmpdir(), 'actorsim-calibrate-'));
+  let runtime: LocalRuntime | null = null;
+  try {
+    runtime = await LocalRuntime.start({
+      workDir,
+      token: randomBytes(24).toString('hex'),
+      poolSlots: { [CALIBRATE_POOL]: CALIBRATE_SLOTS },
+      templateMemoryMiB: calibrationTemplates(options),
+      log,
+    });
+    return await measure(runtime, options);
+  } finally {
+    await runtime?.close();
+    rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Measures every primitive on a runtime whose pool {@link CALIBRATE_POOL}
+ * has {@link CALIBRATE_SLOTS} slots and knows {@link calibrationTemplates}:
+ * `repeats` worker starts one after the other, then, per repeat and size
+ * (sizes interleaved so drift spreads over all of them), on one worker:
+ * golden restore, dispatches, checkpoint and restore through the node's
+ * folder, then through the store, a last checkpoint to the node, and a cold
+ * boot of a second actor. The caller closes the runtime.
+ */
+export async function measure(runtime: RealRuntime, options: MeasureOptions): Promise<CalibrationSamples> {
+  const log = options.log ?? (() => {});
+  const dispatches = options.dispatchPerRepeat ?? 5;
   const samples: { -readonly [K in keyof CalibrationSamples]: CalibrationSamples[K] } = {
     workerStartMs: [],
     dispatch: [],
@@ -240,60 +337,47 @@ export async function measureLocal(options: MeasureOptions): Promise<Calibration
     goldenFirst: [],
     checkpoint: { local: [], external: [] },
   };
-  let runtime: LocalRuntime | null = null;
-  try {
-    runtime = await LocalRuntime.start({
-      workDir,
-      token: randomBytes(24).toString('hex'),
-      poolSlots: { [POOL]: 2 },
-      templateMemoryMiB: Object.fromEntries([...options.sizesMiB, ...(options.concurrencySizeMiB === undefined ? [] : [options.concurrencySizeMiB])].map((s) => [templateOf(s), s])),
-      log,
-    });
-    const probe = new Probe(runtime);
-    // Worker starts first, one at a time, each stopped before the next: an uncontended start.
-    for (let r = 0; r < options.repeats; r++) {
-      const id = 1000 + r;
-      samples.workerStartMs.push(await probe.startWorker(id));
-      probe.stopWorker(id);
-    }
-    log(`worker start: ${samples.workerStartMs.map((x) => x.toFixed(0)).join(', ')} ms`);
-    const w = 0;
-    await probe.startWorker(w);
-    // The first golden restore of a template creates the golden snapshot: timed apart.
-    for (const s of options.sizesMiB) {
-      const actor = `prime-${templateOf(s)}`;
-      samples.goldenFirst.push({ sizeMiB: s, ms: await probe.restore(w, actor, templateOf(s), s, 'golden', 0) });
-      await probe.checkpoint(w, actor, s, 'local', 0);
-    }
-    let invocation = 0;
-    for (let r = 0; r < options.repeats; r++) {
-      for (const s of options.sizesMiB) {
-        const t = templateOf(s);
-        const actor = `${t}-${r}`;
-        samples.restore.golden.push({ sizeMiB: s, ms: await probe.restore(w, actor, t, s, 'golden', 0) });
-        let version = 0;
-        for (let d = 0; d < dispatches; d++) {
-          samples.dispatch.push({ sizeMiB: s, ms: await probe.dispatch(w, actor, invocation++) });
-          version += 1;
-        }
-        samples.checkpoint.local.push({ sizeMiB: s, ms: await probe.checkpoint(w, actor, s, 'local', version) });
-        samples.restore.local.push({ sizeMiB: s, ms: await probe.restore(w, actor, t, s, 'local', version) });
-        samples.checkpoint.external.push({ sizeMiB: s, ms: await probe.checkpoint(w, actor, s, 'external', version) });
-        samples.restore.external.push({ sizeMiB: s, ms: await probe.restore(w, actor, t, s, 'external', version) });
-        samples.checkpoint.local.push({ sizeMiB: s, ms: await probe.checkpoint(w, actor, s, 'local', version) });
-        const cold = `${actor}-cold`;
-        samples.restore.cold.push({ sizeMiB: s, ms: await probe.restore(w, cold, t, s, 'cold', 0) });
-        samples.checkpoint.local.push({ sizeMiB: s, ms: await probe.checkpoint(w, cold, s, 'local', 0) });
-        log(`repeat ${r + 1}/${options.repeats}, ${s} MiB done`);
-      }
-    }
-    probe.stopWorker(w);
-    const sweep = options.concurrency ?? [];
-    if (sweep.length > 0) samples.concurrency = await measureConcurrency(probe, sweep, options.concurrencySizeMiB ?? options.sizesMiB[options.sizesMiB.length - 1]!, options.repeats, log);
-  } finally {
-    await runtime?.close();
-    rmSync(workDir, { recursive: true, force: true });
+  const probe = new Probe(runtime, calibrationWorkerMemoryMiB(options), options.signal);
+  // Worker starts first, one at a time, each stopped before the next: an uncontended start.
+  for (let r = 0; r < options.repeats; r++) {
+    const id = 1000 + r;
+    samples.workerStartMs.push(await probe.startWorker(id));
+    probe.stopWorker(id);
   }
+  log(`worker start: ${samples.workerStartMs.map((x) => x.toFixed(0)).join(', ')} ms`);
+  const w = 0;
+  await probe.startWorker(w);
+  // The first golden restore of a template creates the golden snapshot: timed apart.
+  for (const s of options.sizesMiB) {
+    const actor = `prime-${templateOf(s)}`;
+    samples.goldenFirst.push({ sizeMiB: s, ms: await probe.restore(w, actor, templateOf(s), s, 'golden', 0) });
+    await probe.checkpoint(w, actor, s, 'local', 0);
+  }
+  let invocation = 0;
+  for (let r = 0; r < options.repeats; r++) {
+    for (const s of options.sizesMiB) {
+      const t = templateOf(s);
+      const actor = `${t}-${r}`;
+      samples.restore.golden.push({ sizeMiB: s, ms: await probe.restore(w, actor, t, s, 'golden', 0) });
+      let version = 0;
+      for (let d = 0; d < dispatches; d++) {
+        samples.dispatch.push({ sizeMiB: s, ms: await probe.dispatch(w, actor, invocation++) });
+        version += 1;
+      }
+      samples.checkpoint.local.push({ sizeMiB: s, ms: await probe.checkpoint(w, actor, s, 'local', version) });
+      samples.restore.local.push({ sizeMiB: s, ms: await probe.restore(w, actor, t, s, 'local', version) });
+      samples.checkpoint.external.push({ sizeMiB: s, ms: await probe.checkpoint(w, actor, s, 'external', version) });
+      samples.restore.external.push({ sizeMiB: s, ms: await probe.restore(w, actor, t, s, 'external', version) });
+      samples.checkpoint.local.push({ sizeMiB: s, ms: await probe.checkpoint(w, actor, s, 'local', version) });
+      const cold = `${actor}-cold`;
+      samples.restore.cold.push({ sizeMiB: s, ms: await probe.restore(w, cold, t, s, 'cold', 0) });
+      samples.checkpoint.local.push({ sizeMiB: s, ms: await probe.checkpoint(w, cold, s, 'local', 0) });
+      log(`repeat ${r + 1}/${options.repeats}, ${s} MiB done`);
+    }
+  }
+  probe.stopWorker(w);
+  const sweep = options.concurrency ?? [];
+  if (sweep.length > 0) samples.concurrency = await measureConcurrency(probe, sweep, options.concurrencySizeMiB ?? options.sizesMiB[options.sizesMiB.length - 1]!, options.repeats, log);
   return samples;
 }
 
@@ -351,32 +435,68 @@ export function samplesPathFor(profile: string): string {
   return profile.replace(/\.yaml$/, '.samples.json');
 }
 
-/** Runs `npm run calibrate` end to end; returns the exit code. */
-export async function runCalibrate(argv: readonly string[], io: CalibrateIo): Promise<number> {
-  const opts = parseCalibrateArgs(argv, io);
-  if (opts === null) return 0;
-  const date = io.isoNow();
-  const t0 = performance.now();
-  const loadBefore = loadavg();
-  io.err(`calibrate: local workers, sizes ${opts.sizesMiB.map((s) => `${s} MiB`).join(', ')}, ${opts.repeats} repeats\n`);
-  const samples = await measureLocal({ ...opts, log: (l) => io.err(`  ${l}\n`) });
-  const fits = fitCalibration(samples, opts.coldSizeMiB);
+/** What a calibration says of the machine it measured from (local: this one; k8s: the driver pod's view of its node). */
+export type MachineFacts = Pick<CalibrationMeta, 'cpuModel' | 'cpus' | 'os' | 'node' | 'memoryGiB' | 'loadAverage'>;
+
+/** This machine's facts, with the load average taken before measuring and now. */
+export function machineFacts(loadBefore: readonly number[]): MachineFacts {
   const cpu = cpus();
-  const name = basename(opts.out, '.yaml');
-  const samplesFile = samplesPathFor(opts.out);
-  const meta: CalibrationMeta = {
-    backend: 'local',
+  return {
     cpuModel: cpu[0]?.model.trim() ?? 'unknown cpu',
     cpus: cpu.length,
     os: `${platform()} ${release()}`,
     node: process.version,
     memoryGiB: totalmem() / 2 ** 30,
+    loadAverage: { before: [...loadBefore], after: loadavg() },
+  };
+}
+
+/**
+ * Runs `npm run calibrate` end to end; returns the exit code. `tuning`
+ * sets what the command line does not expose of a k8s run (the tests' fake
+ * cluster needs its own ports).
+ */
+export async function runCalibrate(argv: readonly string[], io: CalibrateIo, tuning: PlanTuning = {}): Promise<number> {
+  const opts = parseCalibrateArgs(argv, io);
+  if (opts === null) return 0;
+  const date = io.isoNow();
+  const t0 = performance.now();
+  const grid = `sizes ${opts.sizesMiB.map((s) => `${s} MiB`).join(', ')}, ${opts.repeats} repeats`;
+  const measureOptions: MeasureOptions = { ...opts, log: (l) => io.err(`  ${l}\n`), ...(io.signal === undefined ? {} : { signal: io.signal }) };
+  let samples: CalibrationSamples;
+  let facts: MachineFacts;
+  let cluster: CalibrationMeta['cluster'];
+  try {
+    if (opts.backend === 'k8s') {
+      // Loaded only here: the local path never pays for the Kubernetes client.
+      const { measureOnK8s } = await import('./k8s/calibrate-launch.ts');
+      if (!opts.dryRun) io.err(`calibrate: worker pods (runtime class ${opts.runtimeClass}, image ${opts.k8s.image}), ${grid}\n`);
+      const measured = await measureOnK8s(opts, io, tuning);
+      if (measured === null) return 0;
+      ({ samples, facts, cluster } = measured);
+    } else {
+      const loadBefore = loadavg();
+      io.err(`calibrate: local workers, ${grid}\n`);
+      samples = await measureLocal(measureOptions);
+      facts = machineFacts(loadBefore);
+    }
+  } catch (err) {
+    if (!(err instanceof CalibrationInterruptedError)) throw err;
+    io.err(`calibrate: ${err.message}\n`);
+    return 130;
+  }
+  const fits = fitCalibration(samples, opts.coldSizeMiB);
+  const name = basename(opts.out, '.yaml');
+  const samplesFile = samplesPathFor(opts.out);
+  const meta: CalibrationMeta = {
+    backend: opts.backend,
+    ...facts,
     date,
     sizesMiB: opts.sizesMiB,
     repeats: opts.repeats,
     command: `npm run calibrate -- ${argv.join(' ')}`.trim(),
     wallMs: performance.now() - t0,
-    loadAverage: { before: loadBefore, after: loadavg() },
+    ...(cluster === undefined ? {} : { cluster }),
   };
   const profile = renderProfile(name, fits, samples, meta, basename(samplesFile));
   // Refuse to write a profile the scenario loader would not read back.

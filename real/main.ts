@@ -16,6 +16,9 @@ import { drive, type RealRunResult } from './driver.ts';
 import { LocalRuntime } from './local/runtime.ts';
 import type { RealRuntime } from './runtime.ts';
 import type { ExecuteMode } from './worker/api.ts';
+import { K8S_FLAG_OPTIONS, K8S_FLAGS_HELP, k8sFlagsFrom, k8sOnlyFlagsGiven, type K8sFlags } from './k8s/flags.ts';
+
+export { DEFAULT_K8S_IMAGE, type K8sFlags } from './k8s/flags.ts';
 
 const HELP = `Usage: npm run bench:cluster -- [options]
 
@@ -42,12 +45,7 @@ Options:
 
 With --backend k8s:
   --dry-run          print every manifest the run would apply, as YAML, and exit
-  --image IMAGE      image of workers, store and driver (default: actorsim:dev,
-                     built and loaded into kind by scripts/cluster-up.sh)
-  --kubeconfig FILE  kubeconfig (default: $KUBECONFIG, else ~/.kube/config)
-  --context NAME     kubeconfig context (default: the current one)
-  --keep-namespace   leave the run's namespace for inspection instead of deleting it
-
+${K8S_FLAGS_HELP}
 Ctrl-C stops every worker, writes what was measured so far and marks the
 report partial in run.json.
 `;
@@ -92,17 +90,6 @@ export interface BenchRun {
   invocations: 'all' | 'none';
 }
 
-/** Flags of the k8s backend. */
-export interface K8sFlags {
-  image: string;
-  kubeconfig?: string;
-  context?: string;
-  keepNamespace: boolean;
-}
-
-/** The image of a k8s run unless --image says otherwise: what scripts/cluster-up.sh builds and loads. */
-export const DEFAULT_K8S_IMAGE = 'actorsim:dev';
-
 function positive(text: string, flag: string): number {
   const n = Number(text);
   if (!(n > 0) || !Number.isFinite(n)) throw new BenchUsageError(`${flag}: expected a positive number, got "${text}"`);
@@ -129,10 +116,7 @@ export function parseBenchArgs(argv: readonly string[], io: BenchIo): BenchOptio
         exec: { type: 'string' },
         invocations: { type: 'string' },
         'dry-run': { type: 'boolean' },
-        image: { type: 'string' },
-        kubeconfig: { type: 'string' },
-        context: { type: 'string' },
-        'keep-namespace': { type: 'boolean' },
+        ...K8S_FLAG_OPTIONS,
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -146,8 +130,8 @@ export function parseBenchArgs(argv: readonly string[], io: BenchIo): BenchOptio
   const backend = v.backend ?? 'local';
   if (backend !== 'local' && backend !== 'k8s') throw new BenchUsageError(`--backend: expected local or k8s, got "${backend}"`);
   if (backend === 'local') {
-    const k8sOnly = (['dry-run', 'image', 'kubeconfig', 'context', 'keep-namespace'] as const).filter((f) => v[f] !== undefined);
-    if (k8sOnly.length > 0) throw new BenchUsageError(`${k8sOnly.map((f) => `--${f}`).join(', ')}: only with --backend k8s`);
+    const k8sOnly = k8sOnlyFlagsGiven(v, ['dry-run', ...Object.keys(K8S_FLAG_OPTIONS)]);
+    if (k8sOnly.length > 0) throw new BenchUsageError(`${k8sOnly.join(', ')}: only with --backend k8s`);
   }
   const source = v.scenario ?? DEFAULT_BENCH_SCENARIO;
   let scenario = loadScenarioFile(source);
@@ -191,12 +175,7 @@ export function parseBenchArgs(argv: readonly string[], io: BenchIo): BenchOptio
   if (invocations !== 'all' && invocations !== 'none') throw new BenchUsageError(`--invocations: expected all or none, got "${invocations}"`);
   const stamp = io.isoNow().replace(/[:.]/g, '-');
   const outDir = v.out ?? join('reports', 'runs', `${stamp}-${scenario.name}-${backend}`);
-  const k8s: K8sFlags = {
-    image: v.image ?? DEFAULT_K8S_IMAGE,
-    keepNamespace: v['keep-namespace'] === true,
-    ...(v.kubeconfig === undefined ? {} : { kubeconfig: v.kubeconfig }),
-    ...(v.context === undefined ? {} : { context: v.context }),
-  };
+  const k8s: K8sFlags = k8sFlagsFrom(v);
   return { backend, dryRun: v['dry-run'] === true, scenario, source, seed, speedup, outDir, killEveryMs, exec, invocations, k8s };
 }
 

@@ -1,6 +1,7 @@
 import { FidelityUsageError, runFidelity } from './fidelity-run.ts';
 import { ScenarioError } from '../scenarios/errors.ts';
 import { TraceError } from '../scenarios/traces/errors.ts';
+import { K8sBenchError } from '../real/k8s/errors.ts';
 
 // The shell of `npm run fidelity`: stdout, stderr, exit codes (2 usage, 1 a failed run or scenario).
 try {
@@ -15,6 +16,10 @@ try {
     process.exitCode = 2;
   } else if (err instanceof ScenarioError) {
     process.stderr.write(`fidelity: invalid scenario:\n${err.message}\n`);
+    process.exitCode = 1;
+  } else if (err instanceof K8sBenchError) {
+    // --backend k8s: the cluster is checked before anything runs; the message says what to do.
+    process.stderr.write(`fidelity: ${err.message}\nNothing was run or written.\n`);
     process.exitCode = 1;
   } else if (err instanceof TraceError) {
     process.stderr.write(`fidelity: invalid trace:\n${err.message}\n`);

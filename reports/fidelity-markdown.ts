@@ -3,6 +3,8 @@ import type { PrimitiveRow } from './fidelity-primitives.ts';
 
 /** What the fidelity run was, for the header of fidelity.md. */
 export interface FidelityContext {
+  /** Where the real run ran (default local). */
+  readonly backend?: 'local' | 'k8s';
   readonly scenario: string;
   readonly scenarioFile: string;
   readonly profile: string;
@@ -56,7 +58,7 @@ function ratio(model: number, real: number): string {
 export function fidelityMarkdown(rows: readonly FidelityRow[], primitives: readonly PrimitiveRow[], c: FidelityContext): string {
   const out: string[] = [];
   const end = c.startMs + c.durationMs;
-  out.push(`# Fidelity: ${c.scenario}, simulated and on local workers`, '');
+  out.push(`# Fidelity: ${c.scenario}, simulated and on ${c.backend === 'k8s' ? 'worker pods (bench:cluster --backend k8s)' : 'local workers'}`, '');
   out.push(`- Scenario: \`${c.scenarioFile}\`, scenario time ${seconds(c.startMs)} to ${seconds(end)} (warm-up ${seconds(c.warmupMs)}), ${c.invocations.toLocaleString('en-US')} invocations of ${c.actors.toLocaleString('en-US')} actors`);
   if ((c.primeGapMs ?? 0) > 0) {
     out.push(

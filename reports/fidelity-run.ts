@@ -13,12 +13,14 @@ import { comparePrimitives } from './fidelity-primitives.ts';
 import { writeFidelityInputs } from './fidelity-scenario.ts';
 import type { SummaryRow } from './summary.ts';
 import { writeReport } from './write.ts';
+import { K8S_FLAG_OPTIONS, K8S_FLAGS_HELP, k8sFlagArgs, k8sFlagsFrom, k8sOnlyFlagsGiven, type K8sFlags } from '../real/k8s/flags.ts';
 
 const HELP = `Usage: npm run fidelity -- --scenario FILE [options]
 
 Runs one scenario twice, in the simulator with a calibrated cost profile and
-on real local workers (bench:cluster), on the same workload, seed and time
-compression, and compares the two summaries row by row: latency
+on real workers (bench:cluster: local processes, or gVisor pods with
+--backend k8s), on the same workload, seed and time compression, and
+compares the two summaries row by row: latency
 percentiles, counts by path, rejections, worker-seconds, resident actors,
 each with its relative error. Writes fidelity.csv and fidelity.md, the two
 reports (sim/, real/) and the exact inputs (inputs/) to the output folder.
@@ -26,9 +28,13 @@ Exits 1 if either run fails.
 
 Options:
   --scenario FILE    scenario file (required)
-  --backend B        local (default); k8s needs the Kubernetes runtime (not built yet)
+  --backend B        local: worker processes on this machine (default)
+                     k8s: gVisor pods on a Kubernetes cluster (bench:cluster --backend k8s);
+                     the cluster is checked before anything is run or written
   --profile P        cost profile for the simulation: a .yaml path or a name in
-                     scenarios/profiles/ (default: local-calibrated, written by npm run calibrate)
+                     scenarios/profiles/ (default: local-calibrated, written by
+                     npm run calibrate; with --backend k8s: k8s-calibrated, written by
+                     npm run calibrate -- --backend k8s)
   --speedup N        the real run's time compression, applied to the simulation too
                      (default: bench:cluster's, all policy sets in about a minute)
   --seed N           seed of the workload, placement and costs (default: the scenario's)
@@ -39,13 +45,15 @@ Options:
   --exec MODE        sleep | cpu: how real workers spend work (default sleep)
   --prime-golden D   wall time before the span; one extra actor per golden template is
                      invoked once halfway into it (default 5s; 0 for none): the
-                     local runtime publishes a template's golden snapshot on its first
+                     real workers publish a template's golden snapshot on its first
                      golden restore, and restores racing it each publish one too
-  --keep-snapshot-size  simulate the template's snapshot size even though the local
-                     runtime moves the whole memory region (default: snapshot = memory)
+  --keep-snapshot-size  simulate the template's snapshot size even though the real
+                     worker moves the whole memory region (default: snapshot = memory)
   --out DIR          output folder (default: reports/runs/<time>-<scenario>-fidelity)
   -h, --help         this text
-`;
+
+With --backend k8s, passed on to bench:cluster:
+${K8S_FLAGS_HELP}`;
 
 /** A usage error: exit code 2. */
 export class FidelityUsageError extends Error {
@@ -64,7 +72,11 @@ export interface FidelityIo {
 
 const REPO = fileURLToPath(new URL('../', import.meta.url));
 
-interface FidelityOptions {
+/** The options of one fidelity run, as parsed from the command line. */
+export interface FidelityOptions {
+  backend: 'local' | 'k8s';
+  /** k8s only: the cluster and image, passed on to bench:cluster. */
+  k8s: K8sFlags;
   scenarioFile: string;
   profile: string;
   speedup: number | undefined;
@@ -87,17 +99,30 @@ function duration(text: string, flag: string): number {
   }
 }
 
-/** Resolves --profile: a path (anything with a slash or ending in .yaml) or a name in scenarios/profiles/. */
-function profilePath(p: string): string {
-  const file = p.includes('/') || p.endsWith('.yaml') ? resolve(p) : join(REPO, 'scenarios', 'profiles', `${p}.yaml`);
+/** Where profiles named without a path live. */
+export const PROFILES_DIR = join(REPO, 'scenarios', 'profiles');
+
+/** The profile each backend compares against unless --profile says otherwise: the one `npm run calibrate` writes for it. */
+export const DEFAULT_FIDELITY_PROFILE = { local: 'local-calibrated', k8s: 'k8s-calibrated' } as const;
+
+/** Resolves --profile: a path (anything with a slash or ending in .yaml) or a name in `profilesDir`. */
+function profilePath(p: string | undefined, backend: 'local' | 'k8s', profilesDir: string): string {
+  const name = p ?? DEFAULT_FIDELITY_PROFILE[backend];
+  const file = name.includes('/') || name.endsWith('.yaml') ? resolve(name) : join(profilesDir, `${name}.yaml`);
   if (!existsSync(file)) {
-    throw new FidelityUsageError(`--profile: ${file} does not exist${p === 'local-calibrated' ? ' (run npm run calibrate -- --backend local first)' : ''}`);
+    if (p === undefined) {
+      throw new FidelityUsageError(
+        `--profile: ${file} does not exist; fidelity --backend ${backend} compares against a profile calibrated on the ${backend === 'k8s' ? 'cluster' : 'machine'} it runs on: ` +
+          `run npm run calibrate -- --backend ${backend} first (it writes ${DEFAULT_FIDELITY_PROFILE[backend]}), or pass --profile NAME|FILE`,
+      );
+    }
+    throw new FidelityUsageError(`--profile: ${file} does not exist`);
   }
   return file;
 }
 
-/** Parses argv; null for --help. */
-export function parseFidelityArgs(argv: readonly string[], io: FidelityIo): FidelityOptions | null {
+/** Parses argv; null for --help. `profilesDir` is where a profile named without a path is looked for (tests give their own). */
+export function parseFidelityArgs(argv: readonly string[], io: FidelityIo, profilesDir: string = PROFILES_DIR): FidelityOptions | null {
   let v;
   try {
     ({ values: v } = parseArgs({
@@ -118,6 +143,7 @@ export function parseFidelityArgs(argv: readonly string[], io: FidelityIo): Fide
         'prime-golden': { type: 'string' },
         'keep-snapshot-size': { type: 'boolean' },
         out: { type: 'string' },
+        ...K8S_FLAG_OPTIONS,
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -129,8 +155,11 @@ export function parseFidelityArgs(argv: readonly string[], io: FidelityIo): Fide
     return null;
   }
   const backend = v.backend ?? 'local';
-  if (backend === 'k8s') throw new FidelityUsageError('--backend k8s: a fidelity run on Kubernetes needs the Kubernetes runtime (gVisor pods on kind), which is not built yet; use --backend local');
-  if (backend !== 'local') throw new FidelityUsageError(`--backend: expected local or k8s, got "${backend}"`);
+  if (backend !== 'local' && backend !== 'k8s') throw new FidelityUsageError(`--backend: expected local or k8s, got "${backend}"`);
+  if (backend === 'local') {
+    const k8sOnly = k8sOnlyFlagsGiven(v);
+    if (k8sOnly.length > 0) throw new FidelityUsageError(`${k8sOnly.join(', ')}: only with --backend k8s`);
+  }
   if (v.scenario === undefined) throw new FidelityUsageError('--scenario is required');
   let speedup: number | undefined;
   if (v.speedup !== undefined) {
@@ -149,8 +178,10 @@ export function parseFidelityArgs(argv: readonly string[], io: FidelityIo): Fide
   const stamp = io.isoNow().replace(/[:.]/g, '-');
   const base = (v.scenario.split('/').pop() ?? 'scenario').replace(/\.ya?ml$/, '');
   return {
+    backend,
+    k8s: k8sFlagsFrom(v),
     scenarioFile: resolve(v.scenario),
-    profile: profilePath(v.profile ?? 'local-calibrated'),
+    profile: profilePath(v.profile, backend, profilesDir),
     speedup,
     seed,
     policies: v.policies?.split(',').map((s) => s.trim()).filter((s) => s.length > 0),
@@ -185,6 +216,26 @@ function runChild(label: string, entry: string, args: readonly string[], io: Fid
   });
 }
 
+/** The command line of the real run: bench:cluster on the fidelity run's backend, with its k8s flags, on the inputs' real scenario. */
+export function realRunArgs(o: Pick<FidelityOptions, 'backend' | 'k8s' | 'exec'>, run: { scenario: string; seed: number; speedup: number; out: string; policies?: readonly string[] | undefined }): string[] {
+  return [
+    '--backend',
+    o.backend,
+    ...(o.backend === 'k8s' ? k8sFlagArgs(o.k8s) : []),
+    '--scenario',
+    run.scenario,
+    '--seed',
+    String(run.seed),
+    '--speedup',
+    String(run.speedup),
+    '--exec',
+    o.exec,
+    '--out',
+    run.out,
+    ...(run.policies === undefined ? [] : ['--policies', run.policies.join(',')]),
+  ];
+}
+
 function readRows(file: string): Record<string, string>[] {
   return parseCsv(readFileSync(file, 'utf8'), { columns: true, skip_empty_lines: true }) as Record<string, string>[];
 }
@@ -199,6 +250,11 @@ export async function runFidelity(argv: readonly string[], io: FidelityIo): Prom
     const known = new Set(original.policies.map((p) => p.name));
     const unknown = o.policies.filter((p) => !known.has(p));
     if (o.policies.length === 0 || unknown.length > 0) throw new FidelityUsageError(`--policies: unknown policy set(s) ${unknown.join(', ') || '(empty list)'} (known: ${[...known].join(', ')})`);
+  }
+  if (o.backend === 'k8s') {
+    // The cluster is checked before anything is simulated or written, as bench:cluster checks it (it checks again when it runs).
+    const { connectCluster } = await import('../real/k8s/launch.ts');
+    await connectCluster(o.k8s, original.pools.map((p) => p.runtimeClass), io);
   }
   const policyCount = o.policies?.length ?? original.policies.length;
   const spanMs = o.durationMs ?? original.durationMs - o.startMs;
@@ -241,12 +297,7 @@ export async function runFidelity(argv: readonly string[], io: FidelityIo): Prom
   }
   // The machine may be shared: its load during the real run is part of what the numbers mean.
   const loadBefore = loadavg();
-  const real = await runChild(
-    'real',
-    'real/cli.ts',
-    ['--backend', 'local', '--scenario', inputs.realScenario, '--seed', String(seed), '--speedup', String(speedup), '--exec', o.exec, '--out', realDir, ...policyArgs],
-    io,
-  );
+  const real = await runChild('real', 'real/cli.ts', realRunArgs(o, { scenario: inputs.realScenario, seed, speedup, out: realDir, policies: o.policies }), io);
   const loadAfter = loadavg();
   if (real.code !== 0) {
     io.err(`fidelity: the real run failed (exit ${real.code})\n`);
@@ -264,6 +315,7 @@ export async function runFidelity(argv: readonly string[], io: FidelityIo): Prom
   const sizes = Object.values(inputs.snapshotMiB);
   const primitives = comparePrimitives(readRows(join(realDir, 'measured.csv')), costs, sizes[0] ?? 0);
   const md = fidelityMarkdown(rows, primitives, {
+    backend: o.backend,
     scenario: original.name,
     scenarioFile: isAbsolute(o.scenarioFile) ? o.scenarioFile : resolve(o.scenarioFile),
     profile: o.profile,

@@ -12,7 +12,7 @@ export class ClusterUnreachableError extends K8sBenchError {
     super(
       `no reachable Kubernetes cluster: ${detail}\n` +
         '  Create a kind cluster with gVisor: scripts/cluster-up.sh (needs docker, kind and kubectl),\n' +
-        '  or run on worker processes on this machine: npm run bench:cluster -- --backend local',
+        '  or run on worker processes on this machine instead: --backend local',
     );
     this.name = 'ClusterUnreachableError';
   }

@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { BatchV1Api, CoreV1Api, Log, NodeV1Api, dumpYaml, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { writeReport } from '../../reports/write.ts';
 import { packageVersion, type BenchIo, type BenchOptions } from '../main.ts';
+import type { K8sFlags } from './flags.ts';
 import { ManifestApplier } from './apply.ts';
 import { loadCluster, probeCluster } from './cluster.ts';
 import { K8sBenchError } from './errors.ts';
@@ -19,8 +20,14 @@ import { workerPod } from './worker-pod.ts';
 /** Settings of a run the command line does not expose (the tests' fake cluster needs its own ports). */
 export type PlanTuning = Partial<Pick<RunPlan, 'workerPort' | 'storePort' | 'memoryOverheadMiB' | 'startTimeoutMs' | 'imagePullPolicy'>>;
 
+/** What a run's plan is made from: the image, and the scenario nodes that get a claim each (a bench's scenario, or the calibration's one node). */
+export interface PlanSource {
+  readonly k8s: Pick<K8sFlags, 'image'>;
+  readonly scenario: { readonly nodes: readonly { readonly name: string }[] };
+}
+
 /** The run's plan: names, ports and the scenario nodes' claims. */
-export function planFor(opts: BenchOptions, runId: string, tuning: PlanTuning = {}): RunPlan {
+export function planFor(opts: PlanSource, runId: string, tuning: PlanTuning = {}): RunPlan {
   return {
     runId,
     namespace: namespaceFor(runId),
@@ -101,15 +108,86 @@ export async function runK8sBench(opts: BenchOptions, io: BenchIo, tuning: PlanT
     io.out(`${dryRunText(opts, plan)}\n`);
     return 0;
   }
-  const cluster = loadCluster({ ...(opts.k8s.kubeconfig === undefined ? {} : { kubeconfig: opts.k8s.kubeconfig }), ...(opts.k8s.context === undefined ? {} : { context: opts.k8s.context }) });
+  const cluster = await connectCluster(opts.k8s, opts.scenario.pools.map((p) => p.runtimeClass), io);
+  const configFiles = jobConfigFiles(opts, plan);
+  const job = await runDriverJob(cluster, { plan, flags: opts.k8s, configFiles, configKey: BENCH_KEY, activeDeadlineSeconds: activeDeadlineSeconds(opts) }, io);
+  const { 'stdout.txt': summary, ...files } = job.files;
+  const dir = writeReport(opts.outDir, files);
+  io.out(summary ?? '');
+  io.out(`Report: ${dir}${job.partial ? ' (partial)' : ''}\n`);
+  return job.partial ? 130 : job.exitCode === 0 || job.exitCode === null ? 0 : 1;
+}
+
+/** A cluster that answered the preflight checks, and what it is, for messages and profile headers. */
+export interface ConnectedCluster {
+  readonly kc: KubeConfig;
+  readonly server: string;
+  readonly context: string;
+  /** The API server's gitVersion, e.g. v1.34.0. */
+  readonly version: string;
+  /** Schedulable nodes (no NoSchedule or NoExecute taint), sorted; null when the user may not list nodes. */
+  readonly nodes: readonly string[] | null;
+}
+
+/**
+ * The preflight of every k8s command: loads the kubeconfig (--kubeconfig,
+ * --context), asks the API server for its version within seconds, checks
+ * that each RuntimeClass the run's worker pods name exists, and lists the
+ * schedulable nodes. Each failure is a {@link K8sBenchError} saying what to do.
+ */
+export async function connectCluster(flags: K8sFlags, runtimeClasses: readonly string[], io: BenchIo): Promise<ConnectedCluster> {
+  const cluster = loadCluster({ ...(flags.kubeconfig === undefined ? {} : { kubeconfig: flags.kubeconfig }), ...(flags.context === undefined ? {} : { context: flags.context }) });
   const version = await probeCluster(cluster);
   const { kc } = cluster;
-  const core = kc.makeApiClient(CoreV1Api);
   io.err(`k8s: cluster ${cluster.server} (context ${cluster.context}, Kubernetes ${version})\n`);
-  await checkRuntimeClasses(kc, opts);
-  const claimNodes = await pinClaims(core, plan, io);
-  const configFiles = jobConfigFiles(opts, plan);
-  const manifests = runManifests({ plan, token: randomToken(), configFiles, claimNodes, activeDeadlineSeconds: activeDeadlineSeconds(opts) });
+  await checkRuntimeClasses(kc, runtimeClasses);
+  const nodes = await schedulableNodes(kc.makeApiClient(CoreV1Api), io);
+  return { kc, server: cluster.server, context: cluster.context, version, nodes };
+}
+
+/** What a driver Job runs, and with what. */
+export interface DriverJobSpec {
+  readonly plan: RunPlan;
+  readonly flags: K8sFlags;
+  /** Files of the run's ConfigMap; `configKey` is the one the driver reads (its size is logged). */
+  readonly configFiles: Readonly<Record<string, string>>;
+  readonly configKey: string;
+  readonly activeDeadlineSeconds: number;
+  /** The driver's command line in the image (default: the bench's). */
+  readonly driverCommand?: readonly string[];
+}
+
+/** What a driver Job streamed back. */
+export interface DriverJobResult {
+  /** The files of its report stream, by name. */
+  readonly files: Record<string, string>;
+  /** The driver container's exit code, null when it could not be read. */
+  readonly exitCode: number | null;
+  /** Interrupted (Ctrl-C) or ended by a signal: what it measured is incomplete. */
+  readonly partial: boolean;
+}
+
+/**
+ * Runs one driver Job on a connected cluster: creates the run's namespace
+ * and everything in it (token, ConfigMap, RBAC, NetworkPolicies, node
+ * claims pinned to nodes, store, the Job), follows the driver's log (its
+ * lines go to stderr), decodes the report it streams, and deletes the
+ * namespace (kept with --keep-namespace). Ctrl-C deletes the namespace at
+ * once; the driver, terminated, still streams what it has. A driver that
+ * ends without a complete stream is a {@link K8sBenchError}.
+ */
+export async function runDriverJob(cluster: ConnectedCluster, spec: DriverJobSpec, io: BenchIo): Promise<DriverJobResult> {
+  const { plan, configFiles } = spec;
+  const { kc } = cluster;
+  const core = kc.makeApiClient(CoreV1Api);
+  const manifests = runManifests({
+    plan,
+    token: randomToken(),
+    configFiles,
+    claimNodes: pinClaims(cluster.nodes ?? [], plan),
+    activeDeadlineSeconds: spec.activeDeadlineSeconds,
+    ...(spec.driverCommand === undefined ? {} : { driverCommand: spec.driverCommand }),
+  });
 
   let namespaceDeleted = false;
   const deleteNamespace = async (): Promise<void> => {
@@ -141,7 +219,7 @@ export async function runK8sBench(opts: BenchOptions, io: BenchIo, tuning: PlanT
         throw new K8sBenchError(`creating ${m.kind} ${m.metadata?.name ?? ''} in ${plan.namespace} failed: ${apiErrorText(err)}`);
       }
     }
-    io.err(`k8s: namespace ${plan.namespace}: store, ${Object.keys(plan.nodeClaims).length} node claim(s), driver job (image ${plan.image}); ${configFiles[BENCH_KEY]!.length} bytes of bench\n`);
+    io.err(`k8s: namespace ${plan.namespace}: store, ${Object.keys(plan.nodeClaims).length} node claim(s), driver job (image ${plan.image}); ${configFiles[spec.configKey]?.length ?? 0} bytes of ${spec.configKey}\n`);
     const pod = await waitForDriverPod(core, plan, io, () => interrupted);
     const decoder = new ReportDecoder();
     if (pod !== null) {
@@ -155,18 +233,13 @@ export async function runK8sBench(opts: BenchOptions, io: BenchIo, tuning: PlanT
     if (!decoder.done) {
       const why = final === null ? 'no driver pod' : describePod(final);
       throw new K8sBenchError(
-        `the driver ended without a complete report (${why}); its log is above; ${opts.k8s.keepNamespace ? `inspect with: kubectl -n ${plan.namespace} get pods,events` : 'rerun with --keep-namespace to inspect its pods'}`,
+        `the driver ended without a complete report (${why}); its log is above; ${spec.flags.keepNamespace ? `inspect with: kubectl -n ${plan.namespace} get pods,events` : 'rerun with --keep-namespace to inspect its pods'}`,
       );
     }
-    const { 'stdout.txt': summary, ...files } = decoder.files();
-    const partial = interrupted || code === 130;
-    const dir = writeReport(opts.outDir, files);
-    io.out(summary ?? '');
-    io.out(`Report: ${dir}${partial ? ' (partial)' : ''}\n`);
-    return partial ? 130 : code === 0 || code === null ? 0 : 1;
+    return { files: decoder.files(), exitCode: code, partial: interrupted || code === 130 };
   } finally {
     io.signal?.removeEventListener('abort', onAbort);
-    if (opts.k8s.keepNamespace && !interrupted) io.err(`k8s: kept namespace ${plan.namespace}; delete it with: kubectl delete namespace ${plan.namespace}\n`);
+    if (spec.flags.keepNamespace && !interrupted) io.err(`k8s: kept namespace ${plan.namespace}; delete it with: kubectl delete namespace ${plan.namespace}\n`);
     else await deleteNamespace();
   }
 }
@@ -176,19 +249,34 @@ function randomToken(): string {
 }
 
 /** Fails early, with the fix, when a pool's RuntimeClass is missing (the usual cause: the cluster was not made by scripts/cluster-up.sh). */
-async function checkRuntimeClasses(kc: KubeConfig, opts: BenchOptions): Promise<void> {
+async function checkRuntimeClasses(kc: KubeConfig, runtimeClasses: readonly string[]): Promise<void> {
   const api = kc.makeApiClient(NodeV1Api);
-  for (const name of new Set(opts.scenario.pools.map((p) => p.runtimeClass))) {
+  for (const name of new Set(runtimeClasses)) {
     try {
       await api.readRuntimeClass({ name });
     } catch (err) {
       const status = apiStatus(err);
       if (status === 404) {
-        throw new K8sBenchError(`the cluster has no RuntimeClass "${name}" (the scenario's pools run on it): create the cluster with scripts/cluster-up.sh, which installs gVisor and RuntimeClass gvisor`);
+        throw new K8sBenchError(`the cluster has no RuntimeClass "${name}" (the run's worker pods run on it): create the cluster with scripts/cluster-up.sh, which installs gVisor and RuntimeClass gvisor`);
       }
       // Not allowed to look (403) or another hiccup: the worker pods will say so if it is really missing.
       if (status !== 403) throw new K8sBenchError(`reading RuntimeClass ${name} failed: ${apiErrorText(err)}`);
     }
+  }
+}
+
+/** The schedulable nodes, sorted; null (said on stderr) when they cannot be listed. */
+async function schedulableNodes(core: CoreV1Api, io: BenchIo): Promise<string[] | null> {
+  try {
+    const list = await core.listNode();
+    return list.items
+      .filter((n) => n.spec?.unschedulable !== true && !(n.spec?.taints ?? []).some((t) => t.effect === 'NoSchedule' || t.effect === 'NoExecute'))
+      .map((n) => n.metadata?.name ?? '')
+      .filter((n) => n.length > 0)
+      .sort();
+  } catch (err) {
+    io.err(`k8s: cannot list nodes (${apiErrorText(err)}); node claims bind where their first worker lands\n`);
+    return null;
   }
 }
 
@@ -197,19 +285,7 @@ async function checkRuntimeClasses(kc: KubeConfig, opts: BenchOptions): Promise<
  * schedulable nodes, so each claim is provisioned before the first worker
  * needs it, and scenario nodes spread over the cluster's nodes.
  */
-async function pinClaims(core: CoreV1Api, plan: RunPlan, io: BenchIo): Promise<Record<string, string>> {
-  let nodes: string[];
-  try {
-    const list = await core.listNode();
-    nodes = list.items
-      .filter((n) => n.spec?.unschedulable !== true && !(n.spec?.taints ?? []).some((t) => t.effect === 'NoSchedule' || t.effect === 'NoExecute'))
-      .map((n) => n.metadata?.name ?? '')
-      .filter((n) => n.length > 0)
-      .sort();
-  } catch (err) {
-    io.err(`k8s: cannot list nodes (${apiErrorText(err)}); node claims bind where their first worker lands\n`);
-    return {};
-  }
+function pinClaims(nodes: readonly string[], plan: RunPlan): Record<string, string> {
   if (nodes.length === 0) return {};
   return Object.fromEntries(Object.values(plan.nodeClaims).map((claim, i) => [claim, nodes[i % nodes.length]!]));
 }

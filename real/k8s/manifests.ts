@@ -31,6 +31,8 @@ export interface RunManifestInput {
   readonly storageClass?: string;
   /** Upper bound of the driver's run; past it Kubernetes stops the Job. */
   readonly activeDeadlineSeconds: number;
+  /** What the driver runs (default: the bench, {@link DRIVER_COMMAND}); the calibration runs its own. */
+  readonly driverCommand?: readonly string[];
 }
 
 /** The Service of the store. */
@@ -238,7 +240,7 @@ export const DRIVER_COMMAND = ['node', '--import', 'tsx', 'real/k8s/job-main.ts'
  * idempotent, so a failed driver is not retried), under the driver's
  * ServiceAccount; it prints the report to its log, which the launcher reads.
  */
-export function driverJob(plan: RunPlan, activeDeadlineSeconds: number): V1Job {
+export function driverJob(plan: RunPlan, activeDeadlineSeconds: number, command: readonly string[] = DRIVER_COMMAND): V1Job {
   const labels = runLabels(plan.runId, plan.version, 'driver');
   return {
     apiVersion: 'batch/v1',
@@ -264,7 +266,7 @@ export function driverJob(plan: RunPlan, activeDeadlineSeconds: number): V1Job {
               image: plan.image,
               imagePullPolicy: plan.imagePullPolicy,
               workingDir: IMAGE_WORKDIR,
-              command: [...DRIVER_COMMAND],
+              command: [...command],
               env: [
                 tokenEnv,
                 { name: 'ACTORSIM_STORE_URL', value: storeUrl(plan, STORE_SERVICE) },
@@ -302,6 +304,6 @@ export function runManifests(input: RunManifestInput): RunManifest[] {
     ...nodeClaims(plan, input.claimNodes, input.storageClass),
     storePod(plan),
     storeService(plan),
-    driverJob(plan, input.activeDeadlineSeconds),
+    driverJob(plan, input.activeDeadlineSeconds, input.driverCommand),
   ];
 }

@@ -79,7 +79,7 @@ describe('npm run fidelity', () => {
     expect(readFileSync(join(outDir, 'inputs', 'workload.csv'), 'utf8').split('\n')[1]).toBe('fidelity-prime-t,2500,0,t');
   });
 
-  it('exits 1 when a run fails; refuses a bad profile, k8s and a missing scenario', async () => {
+  it('exits 1 when a run fails; refuses a bad profile and a missing scenario (k8s flags: fidelity-k8s.test.ts)', async () => {
     writeFileSync(join(root, 'tiny2.yaml'), TINY);
     // The simulation cannot write its report where a file stands: it fails, so the command does.
     const outDir = join(root, 'blocked');
@@ -91,7 +91,7 @@ describe('npm run fidelity', () => {
     expect(existsSync(join(outDir, 'fidelity.csv'))).toBe(false);
     writeFileSync(join(root, 'bad.yaml'), PROFILE.replace('bandwidth: 200Mi/s', 'bandwidth: fast'));
     await expect(runFidelity(['--scenario', join(root, 'tiny2.yaml'), '--profile', join(root, 'bad.yaml'), '--speedup', '5', '--out', join(root, 'bad-out')], io().io)).rejects.toThrow(/bandwidth/);
-    await expect(runFidelity(['--scenario', join(root, 'tiny2.yaml'), '--backend', 'k8s'], io().io)).rejects.toBeInstanceOf(FidelityUsageError);
+    await expect(runFidelity(['--scenario', join(root, 'tiny2.yaml'), '--backend', 'nomad'], io().io)).rejects.toBeInstanceOf(FidelityUsageError);
     await expect(runFidelity(['--backend', 'local'], io().io)).rejects.toThrow(/--scenario is required/);
   });
 });

@@ -1,0 +1,110 @@
+import { dumpYaml, type V1Pod } from '@kubernetes/client-node';
+import type { CalibrationCluster, CalibrationSamples } from '../calibrate-profile.ts';
+import { CALIBRATE_NODE, CALIBRATE_POOL, CALIBRATE_SLOTS, CalibrationInterruptedError, calibrationWorkerMemoryMiB, type CalibrateIo, type CalibrateOptions, type MachineFacts } from '../calibrate.ts';
+import { K8sBenchError } from './errors.ts';
+import { CALIBRATION_COMMAND, CALIBRATION_KEY, DRIVER_FILE, SAMPLES_FILE, calibrationConfigFiles, driverFactsSchema, samplesSchema, type JobCalibration } from './job-calibration.ts';
+import { connectCluster, planFor, runDriverJob, type PlanTuning } from './launch.ts';
+import { STORE_SERVICE, runManifests, type RunManifest } from './manifests.ts';
+import { newRunId } from './names.ts';
+import { storeUrl } from './plan.ts';
+import { workerPod } from './worker-pod.ts';
+
+/** What a calibration on Kubernetes brings back to the launcher. */
+export interface K8sCalibration {
+  readonly samples: CalibrationSamples;
+  /** The driver pod's view of its node. */
+  readonly facts: MachineFacts;
+  readonly cluster: CalibrationCluster;
+}
+
+/**
+ * How long the calibration Job may run before Kubernetes stops it: half an
+ * hour of pod starts, and two minutes per size and repeat and per sweep step.
+ */
+export function calibrationDeadlineSeconds(opts: Pick<CalibrateOptions, 'sizesMiB' | 'repeats' | 'concurrency'>): number {
+  return 1800 + 120 * opts.repeats * (opts.sizesMiB.length + (opts.concurrency?.length ?? 0));
+}
+
+/**
+ * `calibrate --backend k8s` from the user's machine: the same preflight and
+ * driver Job as bench:cluster (real/k8s/launch.ts), with the calibration's
+ * driver (job-calibrate.ts) measuring on worker pods inside the cluster,
+ * where pod IPs are reachable; its raw samples come back through its log.
+ * Returns null after a dry run (the manifests printed). Throws a
+ * K8sBenchError when the cluster or the driver fails, and
+ * CalibrationInterruptedError on Ctrl-C: the caller writes nothing then.
+ */
+export async function measureOnK8s(opts: CalibrateOptions, io: CalibrateIo, tuning: PlanTuning = {}): Promise<K8sCalibration | null> {
+  const plan = planFor({ k8s: opts.k8s, scenario: { nodes: [{ name: CALIBRATE_NODE }] } }, newRunId(new Date(io.isoNow())), tuning);
+  const job: JobCalibration = {
+    plan,
+    sizesMiB: opts.sizesMiB,
+    repeats: opts.repeats,
+    concurrency: opts.concurrency ?? [],
+    concurrencySizeMiB: opts.concurrencySizeMiB ?? opts.sizesMiB[opts.sizesMiB.length - 1]!,
+    runtimeClass: opts.runtimeClass,
+  };
+  const configFiles = calibrationConfigFiles(job);
+  const activeDeadlineSeconds = calibrationDeadlineSeconds(opts);
+  if (opts.dryRun) {
+    const manifests = runManifests({ plan, token: 'generated-per-run', configFiles, activeDeadlineSeconds, driverCommand: CALIBRATION_COMMAND });
+    const doc = (m: RunManifest | V1Pod): string => `---\n${dumpYaml(m, { lineWidth: 160, noRefs: true })}`;
+    io.out(
+      `${[
+        `# calibrate --backend k8s --dry-run: the manifests of one calibration (${job.sizesMiB.map((s) => `${s} MiB`).join(', ')}, ${job.repeats} repeats),`,
+        `# in the order the launcher applies them to namespace ${plan.namespace} (a new namespace and token per run).`,
+        ...manifests.map(doc),
+        `# Worker pods: the driver creates them one after the other (each worker start is timed), as this one:`,
+        doc(calibrationWorkerPod(job)),
+      ].join('\n')}\n`,
+    );
+    return null;
+  }
+  const cluster = await connectCluster(opts.k8s, [opts.runtimeClass], io);
+  let result;
+  try {
+    result = await runDriverJob(cluster, { plan, flags: opts.k8s, configFiles, configKey: CALIBRATION_KEY, activeDeadlineSeconds, driverCommand: CALIBRATION_COMMAND }, io);
+  } catch (err) {
+    // A driver stopped by Ctrl-C (its namespace deleted) may end before it says so.
+    if (io.signal?.aborted === true) throw new CalibrationInterruptedError();
+    throw err;
+  }
+  if (result.partial) throw new CalibrationInterruptedError();
+  const samples = samplesSchema.safeParse(parseJson(result.files[SAMPLES_FILE], SAMPLES_FILE));
+  const facts = driverFactsSchema.safeParse(parseJson(result.files[DRIVER_FILE], DRIVER_FILE));
+  if (!samples.success || !facts.success) {
+    const issues = [...(samples.error?.issues ?? []), ...(facts.error?.issues ?? [])].map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new K8sBenchError(`the calibration driver streamed samples this version cannot read (${issues.slice(0, 3).join('; ')}); is the image ${opts.k8s.image} built from this checkout? scripts/build-image.sh`);
+  }
+  return {
+    samples: samples.data as CalibrationSamples,
+    facts: facts.data,
+    cluster: { context: cluster.context, server: cluster.server, version: cluster.version, nodes: cluster.nodes?.length ?? null, runtimeClass: opts.runtimeClass, image: plan.image, namespace: plan.namespace },
+  };
+}
+
+function parseJson(text: string | undefined, name: string): unknown {
+  if (text === undefined) throw new K8sBenchError(`the calibration driver streamed no ${name}; is the image built from this checkout? scripts/build-image.sh`);
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new K8sBenchError(`the calibration driver's ${name} is not JSON: ${(err as Error).message}`);
+  }
+}
+
+/** A worker pod of the calibration, as its driver creates each one: what --dry-run shows. */
+export function calibrationWorkerPod(job: JobCalibration): V1Pod {
+  return workerPod({
+    plan: job.plan,
+    policyIndex: 0,
+    policyName: 'calibrate',
+    worker: 0,
+    pool: CALIBRATE_POOL,
+    node: CALIBRATE_NODE,
+    actorSlots: CALIBRATE_SLOTS,
+    memoryMiB: calibrationWorkerMemoryMiB(job),
+    runtimeClass: job.runtimeClass,
+    nodeSelector: {},
+    storeUrl: storeUrl(job.plan, STORE_SERVICE),
+  });
+}

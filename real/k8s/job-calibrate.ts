@@ -1,0 +1,58 @@
+import { loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
+import { CALIBRATE_POOL, CALIBRATE_SLOTS, CalibrationInterruptedError, calibrationTemplates, machineFacts, measure } from '../calibrate.ts';
+import { driverEnv, runDriverMain, streamReport, waitForStore } from './job-common.ts';
+import { DRIVER_FILE, SAMPLES_FILE, readJobCalibration } from './job-calibration.ts';
+import { K8sRuntime } from './runtime.ts';
+
+// The calibration's driver inside the cluster, as its Job runs it:
+// calibration.json in, the same measuring as `calibrate --backend local`
+// against worker pods through the k8s runtime, the raw samples out as the
+// report stream of its log; the launcher fits them and writes the profile.
+// SIGTERM (Ctrl-C on the launcher deletes the namespace) stops between two
+// primitives and streams no samples: a calibration is all or nothing.
+const USAGE = 'usage: node --import tsx real/k8s/job-calibrate.ts --calibration FILE\n  token from ACTORSIM_TOKEN, the store from ACTORSIM_STORE_URL; the API server from the pod\'s service account';
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({ options: { calibration: { type: 'string' } }, strict: true });
+  if (values.calibration === undefined) throw new Error(USAGE);
+  const job = readJobCalibration(values.calibration);
+  const { token, storeUrl, kc, signal } = driverEnv(USAGE);
+  await waitForStore(storeUrl, token, signal);
+  const loadBefore = loadavg();
+  const t0 = performance.now();
+  const log = (line: string): void => void process.stderr.write(`  ${line}\n`);
+  const runtime = await K8sRuntime.start({
+    kubeConfig: kc,
+    plan: job.plan,
+    policyIndex: 0,
+    policyName: 'calibrate',
+    pools: { [CALIBRATE_POOL]: { actorSlots: CALIBRATE_SLOTS, runtimeClass: job.runtimeClass, nodeSelector: {} } },
+    templateMemoryMiB: calibrationTemplates(job),
+    token,
+    storeUrl,
+    log,
+  });
+  process.stderr.write(`calibrate on worker pods in namespace ${job.plan.namespace}: sizes ${job.sizesMiB.map((s) => `${s} MiB`).join(', ')}, ${job.repeats} repeats\n`);
+  let samples;
+  try {
+    samples = await measure(runtime, { ...job, log, signal });
+  } catch (err) {
+    if (err instanceof CalibrationInterruptedError) {
+      process.stderr.write(`driver: ${err.message}\n`);
+      // An empty stream: the launcher tells an interruption from a driver that broke.
+      await streamReport({});
+      return 130;
+    }
+    throw err;
+  } finally {
+    await runtime.close();
+  }
+  await streamReport({
+    [SAMPLES_FILE]: JSON.stringify(samples),
+    [DRIVER_FILE]: JSON.stringify({ ...machineFacts(loadBefore), wallMs: performance.now() - t0 }),
+  });
+  return 0;
+}
+
+runDriverMain(main);

@@ -1,0 +1,73 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { RUN_CONFIG_DIR, runPlanSchema, type RunPlan } from './plan.ts';
+
+/**
+ * What the calibration's driver Job measures: the grid as the launcher
+ * parsed it, the RuntimeClass of the worker pods, and the run's plan. It
+ * travels as `calibration.json` in the run's ConfigMap, as bench.json does
+ * for a bench.
+ */
+export interface JobCalibration {
+  readonly plan: RunPlan;
+  readonly sizesMiB: readonly number[];
+  readonly repeats: number;
+  readonly concurrency: readonly number[];
+  readonly concurrencySizeMiB: number;
+  readonly runtimeClass: string;
+}
+
+/** ConfigMap key of the calibration. */
+export const CALIBRATION_KEY = 'calibration.json';
+
+/** The calibration driver's command line inside the image. */
+export const CALIBRATION_COMMAND = ['node', '--import', 'tsx', 'real/k8s/job-calibrate.ts', '--calibration', `${RUN_CONFIG_DIR}/${CALIBRATION_KEY}`];
+
+/** The report-stream files of a calibration: the raw samples and the driver's view of its node. */
+export const SAMPLES_FILE = 'samples.json';
+export const DRIVER_FILE = 'driver.json';
+
+const jobCalibrationSchema = z.strictObject({
+  plan: runPlanSchema,
+  sizesMiB: z.array(z.number().positive()).min(1),
+  repeats: z.number().int().min(1),
+  concurrency: z.array(z.number().int().min(1)),
+  concurrencySizeMiB: z.number().positive(),
+  runtimeClass: z.string().min(1),
+});
+
+/** The run's ConfigMap files of a calibration. */
+export function calibrationConfigFiles(job: JobCalibration): Record<string, string> {
+  return { [CALIBRATION_KEY]: `${JSON.stringify(job, null, 2)}\n` };
+}
+
+/** Reads calibration.json back in the driver. */
+export function readJobCalibration(file: string): JobCalibration {
+  const parsed = jobCalibrationSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+  if (!parsed.success) throw new Error(`${file}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  return parsed.data;
+}
+
+const sized = z.array(z.object({ sizeMiB: z.number(), ms: z.number().min(0) }));
+
+/** Schema of the samples the driver streams back (the launcher checks them before fitting: the image may be another version). */
+export const samplesSchema = z.object({
+  workerStartMs: z.array(z.number().min(0)),
+  dispatch: sized,
+  restore: z.object({ local: sized, external: sized, golden: sized, cold: sized }),
+  goldenFirst: sized,
+  checkpoint: z.object({ local: sized, external: sized }),
+  concurrency: z
+    .array(z.object({ k: z.number().int().min(1), primitive: z.enum(['restore', 'checkpoint']), source: z.enum(['golden', 'external', 'local']), sizeMiB: z.number(), ms: z.array(z.number().min(0)) }))
+    .optional(),
+});
+
+/** Schema of the driver's view of its node. */
+export const driverFactsSchema = z.object({
+  cpuModel: z.string(),
+  cpus: z.number().int().min(0),
+  os: z.string(),
+  node: z.string(),
+  memoryGiB: z.number().min(0),
+  loadAverage: z.object({ before: z.array(z.number()), after: z.array(z.number()) }),
+});

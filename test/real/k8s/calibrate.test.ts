@@ -1,0 +1,197 @@
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CalibrateUsageError, probeScenario, runCalibrate, samplesPathFor, type CalibrateIo } from '../../../real/calibrate.ts';
+import { loadScenarioFile } from '../../../scenarios/load.ts';
+import { REPO, removeTempDirs, tempDir } from '../helpers.ts';
+import { FakeKube } from './fake-kube.ts';
+import { podSpecOf, restrictedProblems, schemaProblems, yamlDocs, type Doc } from './manifest-checks.ts';
+
+const ADMIN = 'admin-token-for-calibrate-tests';
+const IMAGE = 'actorsim:test';
+
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
+}
+
+function capture(): CalibrateIo & { stdout: () => string; stderr: () => string } {
+  let out = '';
+  let err = '';
+  return { out: (t) => (out += t), err: (t) => (err += t), isoNow: () => '2026-11-29T01:02:03.000Z', stdout: () => out, stderr: () => err };
+}
+
+let fake: FakeKube;
+let dir: string;
+let kubeconfig: string;
+beforeAll(async () => {
+  dir = tempDir('k8s-calibrate');
+  fake = await FakeKube.start({ repo: REPO, workDir: join(dir, 'cluster'), adminToken: ADMIN, images: [IMAGE], nodes: ['kind-worker', 'kind-worker2', 'kind-worker3'] });
+  kubeconfig = fake.kubeconfig(ADMIN, join(dir, 'admin.kubeconfig'));
+});
+afterAll(async () => {
+  await fake?.close();
+  removeTempDirs();
+});
+
+async function untilGone(namespace: string): Promise<boolean> {
+  for (let i = 0; i < 200; i++) {
+    if (!fake.list('namespaces').some((n) => n.metadata.name === namespace)) return true;
+    await sleep(50);
+  }
+  return false;
+}
+
+describe('calibrate --backend k8s against a fake cluster', () => {
+  it('measures a tiny grid on worker pods through the driver Job and writes a profile the scenario loader reads', async () => {
+    const out = join(dir, 'profiles', 'tiny-k8s.yaml');
+    const io = capture();
+    const code = await runCalibrate(['--backend', 'k8s', '--sizes', '4Mi', '--repeats', '2', '--out', out, '--image', IMAGE, '--kubeconfig', kubeconfig], io, {
+      workerPort: await freePort(),
+      storePort: await freePort(),
+      startTimeoutMs: 60_000,
+    });
+    if (process.env.K8S_TEST_DEBUG) console.log(`${io.stderr()}\n----\n${io.stdout()}`);
+    expect(code, io.stderr()).toBe(0);
+    const text = readFileSync(out, 'utf8');
+    if (process.env.K8S_TEST_DEBUG) console.log(text);
+    // The header says what was measured: the cluster, its nodes, the runtime class and image, not this machine.
+    expect(text).toMatch(new RegExp(`^# {3}cluster: {2}context fake \\(${fake.url.replace(/[.]/g, '\\.')}\\), Kubernetes v1\\.34\\.0-fake, 3 schedulable node\\(s\\)$`, 'm'));
+    expect(text).toMatch(/^# {3}pods: {5}runtime class gvisor, image actorsim:test, namespace actorsim-20261129-010203-[0-9a-f]{4} \(deleted after\)$/m);
+    expect(text).toMatch(/^# {3}driver: {3}.+, \d+ cpus, .+ \(as the driver pod saw its node\)$/m);
+    expect(text).not.toMatch(/^# {3}machine:/m);
+    expect(text).toMatch(/^# Worker pod from the driver's create request to its server answering the driver/m);
+    expect(text).toContain('2026-11-29T01:02:03.000Z');
+    // Loadable as `costs: <path>`.
+    const scenario = join(dir, 'uses-k8s-profile.yaml');
+    writeFileSync(scenario, probeScenario('profiles/tiny-k8s.yaml'));
+    const costs = loadScenarioFile(scenario).costs;
+    expect(costs.name).toBe('tiny-k8s');
+    expect(costs.workerStart.kind).toBe('lognormal');
+    for (const c of [costs.restore.local, costs.restore.external, costs.restore.golden, costs.checkpoint.local, costs.checkpoint.external]) expect(c.mibPerSec).toBeGreaterThan(0);
+    // The raw samples: 2 worker starts, 2 of each restore source, 6 local checkpoints, 10 dispatches.
+    const raw = JSON.parse(readFileSync(samplesPathFor(out), 'utf8'));
+    expect(raw.meta.backend).toBe('k8s');
+    expect(raw.meta.cluster).toMatchObject({ context: 'fake', nodes: 3, runtimeClass: 'gvisor', image: IMAGE });
+    expect(raw.samples.workerStartMs).toHaveLength(2);
+    for (const src of ['local', 'external', 'golden', 'cold']) expect(raw.samples.restore[src]).toHaveLength(2);
+    expect(raw.samples.checkpoint.local).toHaveLength(6);
+    expect(raw.samples.dispatch).toHaveLength(10);
+    // Worker pods were created by the driver (its service account, within its Role), sandboxed, one per start plus the measuring one.
+    const ns = raw.meta.cluster.namespace as string;
+    const driver = `system:serviceaccount:${ns}:driver`;
+    const creates = fake.requests.filter((r) => r.method === 'POST' && r.path === `/api/v1/namespaces/${ns}/pods` && r.user === driver);
+    expect(creates.map((r) => r.status)).toEqual([201, 201, 201]);
+    expect(fake.requests.filter((r) => r.user === driver && r.status === 403)).toEqual([]);
+    expect(fake.unhandled).toEqual([]);
+    // The driver ran the calibration's command, and everything is gone after.
+    expect(io.stderr()).toContain('calibrate on worker pods in namespace');
+    expect(await untilGone(ns)).toBe(true);
+    expect(io.stdout()).toContain(`Profile: ${out}`);
+  });
+
+  it('on Ctrl-C deletes the namespace, stops the driver between two primitives and writes nothing (exit 130)', async () => {
+    const out = join(dir, 'interrupted', 'k8s.yaml');
+    const controller = new AbortController();
+    const io = { ...capture(), signal: controller.signal };
+    let stderr = '';
+    io.err = (t: string) => void (stderr += t);
+    const aborter = (async () => {
+      // Once the driver has timed its first worker starts, mid-grid.
+      for (let i = 0; i < 600 && !stderr.includes('worker start:'); i++) await sleep(50);
+      controller.abort();
+    })();
+    const code = await runCalibrate(['--backend', 'k8s', '--sizes', '4Mi', '--repeats', '20', '--out', out, '--image', IMAGE, '--kubeconfig', kubeconfig], io, {
+      workerPort: await freePort(),
+      storePort: await freePort(),
+      startTimeoutMs: 60_000,
+    });
+    await aborter;
+    expect(stderr).toContain('worker start:');
+    expect(code, stderr).toBe(130);
+    expect(stderr).toMatch(/nothing written/);
+    expect(existsSync(join(dir, 'interrupted'))).toBe(false);
+    const ns = /namespace (actorsim-\S+):/.exec(stderr)![1]!;
+    expect(await untilGone(ns)).toBe(true);
+  });
+
+  it('refuses a cluster without the RuntimeClass before creating anything, and writes nothing', async () => {
+    const out = join(dir, 'never', 'kata.yaml');
+    const before = fake.list('namespaces').length;
+    await expect(runCalibrate(['--backend', 'k8s', '--runtime-class', 'kata', '--sizes', '4Mi', '--repeats', '1', '--out', out, '--image', IMAGE, '--kubeconfig', kubeconfig], capture())).rejects.toThrow(
+      /no RuntimeClass "kata".*scripts\/cluster-up\.sh/s,
+    );
+    expect(fake.list('namespaces').length).toBe(before);
+    expect(existsSync(join(dir, 'never'))).toBe(false);
+  });
+});
+
+describe('calibrate --backend k8s without a cluster', () => {
+  it('exits 1 within seconds naming the cluster it tried and what to do, and writes nothing', async () => {
+    const port = await freePort();
+    const here = tempDir('calibrate-no-cluster');
+    const kc = join(here, 'kubeconfig');
+    writeFileSync(
+      kc,
+      `apiVersion: v1\nkind: Config\nclusters: [{name: gone, cluster: {server: "https://127.0.0.1:${port}", insecure-skip-tls-verify: true}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: gone, context: {cluster: gone, user: u}}]\ncurrent-context: gone\n`,
+    );
+    const out = join(here, 'profiles', 'k8s.yaml');
+    const child = spawn(process.execPath, ['--import', 'tsx', 'real/calibrate-cli.ts', '--backend', 'k8s', '--sizes', '4Mi', '--repeats', '1', '--out', out], {
+      cwd: REPO,
+      env: { ...process.env, KUBECONFIG: kc },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const t0 = performance.now();
+    const code = await new Promise<number | null>((resolve) => {
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      child.on('exit', (c) => {
+        clearTimeout(timer);
+        resolve(c);
+      });
+    });
+    expect(code, stderr).toBe(1);
+    expect(performance.now() - t0).toBeLessThan(20_000);
+    expect(stderr).toContain('no reachable Kubernetes cluster');
+    expect(stderr).toContain(`127.0.0.1:${port}`);
+    expect(stderr).toContain('scripts/cluster-up.sh');
+    expect(stderr).toContain('No profile was written.');
+    expect(stderr).toContain('--backend local');
+    expect(stderr).not.toMatch(/^\s+at /m);
+    expect(existsSync(join(here, 'profiles'))).toBe(false);
+  });
+});
+
+describe('calibrate --backend k8s --dry-run and flags', () => {
+  it('prints manifests that validate against the Kubernetes schemas and wear the restricted profile, with the calibration driver', async () => {
+    const io = capture();
+    expect(await runCalibrate(['--backend', 'k8s', '--dry-run', '--sizes', '16Mi,64Mi', '--runtime-class', 'gvisor'], io)).toBe(0);
+    const docs = yamlDocs(io.stdout());
+    expect(docs.flatMap(schemaProblems)).toEqual([]);
+    const pods = docs.map((d) => ({ d, spec: podSpecOf(d) })).filter((x): x is { d: Doc; spec: Doc } => x.spec !== null);
+    expect(pods.flatMap(({ d, spec }) => restrictedProblems(spec, `${d.kind} ${d.metadata.name}`))).toEqual([]);
+    const job = docs.find((d) => d.kind === 'Job')!;
+    expect(job.spec.template.spec.containers[0].command).toEqual(['node', '--import', 'tsx', 'real/k8s/job-calibrate.ts', '--calibration', '/etc/actorsim/run/calibration.json']);
+    const config = JSON.parse(docs.find((d) => d.kind === 'ConfigMap')!.data['calibration.json']);
+    expect(config).toMatchObject({ sizesMiB: [16, 64], repeats: 5, runtimeClass: 'gvisor' });
+    const worker = docs.find((d) => d.kind === 'Pod' && d.metadata.labels['app.kubernetes.io/component'] === 'worker')!;
+    expect(worker.spec.runtimeClassName).toBe('gvisor');
+    // Two slots of the largest size and one snapshot in flight.
+    expect(worker.spec.containers[0].resources.requests.memory).toBe('192Mi');
+    expect(docs.find((d) => d.kind === 'Secret')!.stringData.token).toBe('generated-per-run');
+  });
+
+  it('refuses k8s flags without --backend k8s, and a bad RuntimeClass name, as usage errors', async () => {
+    await expect(runCalibrate(['--image', 'x'], capture())).rejects.toThrow(/--image: only with --backend k8s/);
+    await expect(runCalibrate(['--backend', 'local', '--runtime-class', 'gvisor', '--context', 'c'], capture())).rejects.toThrow(/--runtime-class, --context: only with --backend k8s/);
+    await expect(runCalibrate(['--backend', 'k8s', '--runtime-class', 'Not_A_Name'], capture())).rejects.toBeInstanceOf(CalibrateUsageError);
+    await expect(runCalibrate(['--backend', 'nomad'], capture())).rejects.toThrow(/expected local or k8s/);
+  });
+});
