@@ -7,10 +7,13 @@ import { parseArgs } from 'node:util';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { loadScenarioFile } from '../scenarios/load.ts';
 import { parseDuration } from '../scenarios/units.ts';
-import { compareSummaries, fidelityCsv } from './fidelity.ts';
+import { compareSummaries, fidelityCsv, type FidelityRow } from './fidelity.ts';
+import { renderFidelityHtml, repliesFromCsv } from './fidelity-html.ts';
 import { fidelityMarkdown } from './fidelity-markdown.ts';
 import { comparePrimitives } from './fidelity-primitives.ts';
 import { writeFidelityInputs } from './fidelity-scenario.ts';
+import { fidelityTimeseriesCsv, pairSeries, samplesByPolicy, seriesInterval, seriesRows, type PairedSample } from './fidelity-series.ts';
+import type { Reply } from '../core/types.ts';
 import type { SummaryRow } from './summary.ts';
 import { writeReport } from './write.ts';
 
@@ -19,9 +22,22 @@ const HELP = `Usage: npm run fidelity -- --scenario FILE [options]
 Runs one scenario twice, in the simulator with a calibrated cost profile and
 on real local workers (bench:cluster), on the same workload, seed and time
 compression, and compares the two summaries row by row: latency
-percentiles, counts by path, rejections, worker-seconds, resident actors,
-each with its relative error. Writes fidelity.csv and fidelity.md, the two
-reports (sim/, real/) and the exact inputs (inputs/) to the output folder.
+percentiles, counts by path, rejections, worker-seconds, resident actors
+(mean, peak, and over time), each with its relative error. Writes to the
+output folder:
+  report.html              the fidelity table per policy set with each error and
+                           whether it is within the target (p50 and p99 within
+                           10%, counts by path and worker-seconds within 5%),
+                           resident actors over time and latency CDFs, sim
+                           against real, and the primitives against the profile
+  fidelity.csv             one row per policy set and metric: sim, real, diff,
+                           rel_error, target, met; resident_over_time and
+                           workers_over_time hold the series' means and their
+                           mean absolute error sum|sim - real| / sum real
+  fidelity-timeseries.csv  both runs' workers and resident actors on the same
+                           slots, scenario time since the span starts
+  fidelity.md              the tables in Markdown
+  sim/, real/, inputs/     the two runs' own reports and the exact inputs
 Exits 1 if either run fails.
 
 Options:
@@ -41,6 +57,8 @@ Options:
                      invoked once halfway into it (default 5s; 0 for none): the
                      local runtime publishes a template's golden snapshot on its first
                      golden restore, and restores racing it each publish one too
+  --sample-every D   time-series interval, scenario time (default: a round interval
+                     giving at most 150 samples of the replayed time, at least 1s)
   --keep-snapshot-size  simulate the template's snapshot size even though the local
                      runtime moves the whole memory region (default: snapshot = memory)
   --out DIR          output folder (default: reports/runs/<time>-<scenario>-fidelity)
@@ -75,6 +93,7 @@ interface FidelityOptions {
   warmupMs: number | undefined;
   exec: 'sleep' | 'cpu';
   primeMs: number;
+  sampleEveryMs: number | undefined;
   snapshotAsMemory: boolean;
   outDir: string;
 }
@@ -116,6 +135,7 @@ export function parseFidelityArgs(argv: readonly string[], io: FidelityIo): Fide
         warmup: { type: 'string' },
         exec: { type: 'string' },
         'prime-golden': { type: 'string' },
+        'sample-every': { type: 'string' },
         'keep-snapshot-size': { type: 'boolean' },
         out: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -146,6 +166,8 @@ export function parseFidelityArgs(argv: readonly string[], io: FidelityIo): Fide
   if (exec !== 'sleep' && exec !== 'cpu') throw new FidelityUsageError(`--exec: expected sleep or cpu, got "${exec}"`);
   const durationMs = v.duration === undefined ? undefined : duration(v.duration, '--duration');
   if (durationMs !== undefined && durationMs <= 0) throw new FidelityUsageError('--duration: must be positive');
+  const sampleEveryMs = v['sample-every'] === undefined ? undefined : duration(v['sample-every'], '--sample-every');
+  if (sampleEveryMs !== undefined && !(sampleEveryMs > 0)) throw new FidelityUsageError('--sample-every: must be positive');
   const stamp = io.isoNow().replace(/[:.]/g, '-');
   const base = (v.scenario.split('/').pop() ?? 'scenario').replace(/\.ya?ml$/, '');
   return {
@@ -159,6 +181,7 @@ export function parseFidelityArgs(argv: readonly string[], io: FidelityIo): Fide
     warmupMs: v.warmup === undefined ? undefined : duration(v.warmup, '--warmup'),
     exec,
     primeMs: v['prime-golden'] === undefined ? 5000 : duration(v['prime-golden'], '--prime-golden'),
+    sampleEveryMs,
     snapshotAsMemory: v['keep-snapshot-size'] !== true,
     outDir: resolve(v.out ?? join('reports', 'runs', `${stamp}-${base}-fidelity`)),
   };
@@ -223,18 +246,14 @@ export async function runFidelity(argv: readonly string[], io: FidelityIo): Prom
       `speedup ${Number(speedup.toFixed(3))} (${(inputs.durationMs / speedup / 1000).toFixed(1)} s per policy set)\n`,
   );
   const notes: string[] = [];
-  if (inputs.warmupMs > 0) {
-    // real/driver.ts resets neither the cost integrals nor the counters at the warm-up, as sim/runtime.ts does.
-    notes.push(
-      `Warm-up ${inputs.warmupMs / 1000} s: the real driver counts worker-seconds, GiB-seconds, resident actors and snapshot bytes from 0, the simulator from the end of the warm-up, so those rows differ by the warm-up's share; pass --warmup 0 to compare them.`,
-    );
-    io.err(`fidelity: warning: ${notes[notes.length - 1]}\n`);
-  }
+  // Both runs sample on the same slots of the copies' scenario time (priming gap, then span); the
+  // simulator runs the compressed copy, so its interval and its times are divided by the speedup.
+  const everyMs = o.sampleEveryMs ?? seriesInterval(inputs.primeGapMs + inputs.durationMs);
   const policyArgs = o.policies === undefined ? [] : ['--policies', o.policies.join(',')];
   const simDir = join(o.outDir, 'sim');
   const realDir = join(o.outDir, 'real');
   // The simulation first: it is quick, and would otherwise take cpu from the real run.
-  const sim = await runChild('sim', 'sim/cli.ts', ['--scenario', inputs.simScenario, '--seed', String(seed), '--jobs', '1', '--out', simDir, ...policyArgs], io);
+  const sim = await runChild('sim', 'sim/cli.ts', ['--scenario', inputs.simScenario, '--seed', String(seed), '--jobs', '1', '--sample-every', `${everyMs / speedup}ms`, '--out', simDir, ...policyArgs], io);
   if (sim.code !== 0) {
     io.err(`fidelity: the simulation failed (exit ${sim.code})\n`);
     return 1;
@@ -244,7 +263,7 @@ export async function runFidelity(argv: readonly string[], io: FidelityIo): Prom
   const real = await runChild(
     'real',
     'real/cli.ts',
-    ['--backend', 'local', '--scenario', inputs.realScenario, '--seed', String(seed), '--speedup', String(speedup), '--exec', o.exec, '--out', realDir, ...policyArgs],
+    ['--backend', 'local', '--scenario', inputs.realScenario, '--seed', String(seed), '--speedup', String(speedup), '--exec', o.exec, '--sample-every', `${everyMs}ms`, '--out', realDir, ...policyArgs],
     io,
   );
   const loadAfter = loadavg();
@@ -259,11 +278,36 @@ export async function runFidelity(argv: readonly string[], io: FidelityIo): Prom
   }
   const simRows = readRows(join(simDir, 'summary.csv')) as unknown as SummaryRow[];
   const realRows = readRows(join(realDir, 'summary.csv')) as unknown as SummaryRow[];
-  const rows = compareSummaries(simRows, realRows);
+  // Time series in span time: the sim's compressed times scaled back, both shifted by the priming gap.
+  const simSeries = samplesByPolicy(readRows(join(simDir, 'timeseries.csv')), speedup, inputs.primeGapMs);
+  const realSeries = samplesByPolicy(readRows(join(realDir, 'timeseries.csv')), 1, inputs.primeGapMs);
+  const series = new Map<string, PairedSample[]>();
+  const summaryRows = compareSummaries(simRows, realRows);
+  const rows: FidelityRow[] = [];
+  for (const policy of [...new Set(summaryRows.map((r) => r.policy))]) {
+    const paired = pairSeries(simSeries.get(policy) ?? [], realSeries.get(policy) ?? [], everyMs, -inputs.primeGapMs);
+    series.set(policy, paired);
+    rows.push(...summaryRows.filter((r) => r.policy === policy), ...seriesRows(policy, paired, inputs.warmupMs, inputs.durationMs));
+  }
+  // Outcomes for the latency CDFs, in the runs' (compressed) time; the warm-up there includes the priming gap.
+  const outcomes = new Map<string, { sim: Reply[]; real: Reply[] }>();
+  const byPolicy = (file: string): Map<string, Record<string, string>[]> => {
+    const m = new Map<string, Record<string, string>[]>();
+    for (const r of readRows(file)) {
+      const list = m.get(r.policy ?? '');
+      if (list === undefined) m.set(r.policy ?? '', [r]);
+      else list.push(r);
+    }
+    return m;
+  };
+  const simInv = byPolicy(join(simDir, 'invocations.csv'));
+  const realInv = byPolicy(join(realDir, 'invocations.csv'));
+  for (const policy of series.keys()) outcomes.set(policy, { sim: repliesFromCsv(simInv.get(policy) ?? []), real: repliesFromCsv(realInv.get(policy) ?? []) });
+  const runWarmupMs = inputs.warmupMs > 0 ? (inputs.primeGapMs + inputs.warmupMs) / speedup : 0;
   const costs = loadScenarioFile(inputs.simScenario).costs;
   const sizes = Object.values(inputs.snapshotMiB);
   const primitives = comparePrimitives(readRows(join(realDir, 'measured.csv')), costs, sizes[0] ?? 0);
-  const md = fidelityMarkdown(rows, primitives, {
+  const context = {
     scenario: original.name,
     scenarioFile: isAbsolute(o.scenarioFile) ? o.scenarioFile : resolve(o.scenarioFile),
     profile: o.profile,
@@ -282,13 +326,22 @@ export async function runFidelity(argv: readonly string[], io: FidelityIo): Prom
     realWallMs: real.wallMs,
     loadAverage: { before: loadBefore, after: loadAfter },
     notes,
+  };
+  const md = fidelityMarkdown(rows, primitives, context);
+  const html = await renderFidelityHtml({ rows, primitives, context, series, outcomes, runWarmupMs });
+  const dir = writeReport(o.outDir, {
+    'fidelity.csv': fidelityCsv(rows),
+    'fidelity-timeseries.csv': fidelityTimeseriesCsv(series),
+    'fidelity.md': md,
+    'report.html': html,
+    'sim.log': sim.log,
+    'real.log': real.log,
   });
-  const dir = writeReport(o.outDir, { 'fidelity.csv': fidelityCsv(rows), 'fidelity.md': md, 'sim.log': sim.log, 'real.log': real.log });
   const targeted = rows.filter((r) => r.target !== undefined);
   io.out(`${targeted.filter((r) => r.met === true).length} of ${targeted.length} targeted cells within target\n`);
   for (const r of targeted) {
     io.out(`  ${r.policy} ${r.metric}: sim ${r.sim} real ${r.real} error ${Number.isFinite(r.relError) ? `${(r.relError * 100).toFixed(1)}%` : '-'}${r.met === false ? '  MISS' : ''}\n`);
   }
-  io.out(`Fidelity: ${join(dir, 'fidelity.md')}\n`);
+  io.out(`Fidelity: ${join(dir, 'report.html')}\n`);
   return 0;
 }
