@@ -464,6 +464,9 @@ export function pathsSpec(rows: readonly SummaryRow[]): TopLevelSpec {
   } as TopLevelSpec;
 }
 
+// Vega expression that labels a value in minutes as "2 min", or "30 s" below a minute.
+const MIN_LABEL = "abs(datum.value) >= 1 || datum.value == 0 ? format(datum.value, '~r') + ' min' : format(datum.value * 60, '~r') + ' s'";
+
 /** Colours of the two runs a fidelity report lays over each other. */
 export const FIDELITY_SOURCES = { domain: ['simulated', 'real'], range: ['#4e79a7', '#f28e2b'] } as const;
 
@@ -484,12 +487,20 @@ export function fidelityTimelineSpec(series: readonly FidelitySeries[], warmupMs
   const spacing = 44;
   const gutter = 48;
   const width = Math.floor((WIDTH - spacing * (columns - 1)) / columns) - gutter;
-  const x = { field: 'min', type: 'quantitative', title: 'scenario time since the span starts', axis: { grid: false, tickCount: 8, labelExpr: "datum.value + ' min'", labelFlush: true } } as const;
+  const times = series.flatMap((s) => s.points.map((p) => p.timeMs / 60_000));
+  // The data's own range, not a nice one: a nice domain would start the axis a minute before the priming gap.
+  const domain = times.length === 0 ? [0, 1] : [Math.min(...times), Math.max(...times)];
+  const x = {
+    field: 'min',
+    type: 'quantitative',
+    title: 'scenario time since the span starts',
+    scale: { domain, nice: false },
+    axis: { grid: false, tickCount: 8, tickMinStep: 1 / 60, labelExpr: MIN_LABEL, labelFlush: true },
+  } as const;
   const color = { field: 'source', type: 'nominal', title: null, scale: { domain: [...FIDELITY_SOURCES.domain], range: [...FIDELITY_SOURCES.range] }, legend: { orient: 'top', symbolType: 'stroke', symbolStrokeWidth: 3, symbolOpacity: 1 } } as const;
   const dash = { field: 'source', type: 'nominal', scale: { domain: [...FIDELITY_SOURCES.domain], range: [[6, 3], [1, 0]] }, legend: null } as const;
   const marks: { min: number; label: string }[] = [];
-  const lo = Math.min(0, ...series.flatMap((s) => s.points.map((p) => p.timeMs)));
-  if (lo < 0) marks.push({ min: 0, label: 'span starts' });
+  if (domain[0]! < 0) marks.push({ min: 0, label: 'span starts' });
   if (warmupMs > 0) marks.push({ min: warmupMs / 60_000, label: 'warm-up ends' });
   const panel = (s: FidelitySeries) => ({
     title: { text: s.policy, fontSize: 12, anchor: 'start', frame: 'group', offset: 6 },

@@ -7,6 +7,7 @@ import type { PairedSample } from './fidelity-series.ts';
 import { formatCount, formatMs, formatPercent } from './format.ts';
 import { STYLE, esc } from './html.ts';
 import { renderSvg } from './vega-svg.ts';
+import { formatDuration } from '../scenarios/units.ts';
 
 /** What the fidelity report.html is rendered from. */
 export interface FidelityHtmlInput {
@@ -162,11 +163,11 @@ function seconds(ms: number): string {
 function header(input: FidelityHtmlInput): string {
   const c = input.context;
   const meta: [string, string][] = [
-    ['Span', `${seconds(c.startMs)} to ${seconds(c.startMs + c.durationMs)} of scenario time`],
-    ['Warm-up', seconds(c.warmupMs)],
-    ['Speedup', `${Number(c.speedup.toFixed(3))}× (${seconds(c.durationMs / c.speedup)} of wall time)`],
+    ['Span', `${formatDuration(c.startMs)} to ${formatDuration(c.startMs + c.durationMs)} of scenario time`],
+    ['Warm-up', formatDuration(c.warmupMs)],
+    ['Speedup', `${Number(c.speedup.toFixed(3))}× (${formatDuration(Math.round(c.durationMs / c.speedup))} of wall time)`],
     ['Seed', String(c.seed)],
-    ['Invocations', `${formatCount(c.invocations)} of ${formatCount(c.actors)} actors`],
+    ['Invocations', `${formatCount(c.invocations)} of ${formatCount(c.actors)} actors${(c.primeActors ?? []).length > 0 && (c.primeGapMs ?? 0) > 0 ? `, and ${(c.primeActors ?? []).length} priming` : ''}`],
   ];
   if (c.loadAverage !== undefined) meta.push(['Load average', `${c.loadAverage.before[0]?.toFixed(2)} → ${c.loadAverage.after[0]?.toFixed(2)} (1 min)`]);
   return `<header>
