@@ -38,7 +38,7 @@ output folder:
                            slots, scenario time since the span starts
   fidelity.md              the tables in Markdown
   sim/, real/, inputs/     the two runs' own reports and the exact inputs
-Exits 1 if either run fails.
+Exits 1 if either run fails or the real run is partial, 2 on a bad flag.
 
 Options:
   --scenario FILE    scenario file (required)
@@ -58,7 +58,7 @@ Options:
                      local runtime publishes a template's golden snapshot on its first
                      golden restore, and restores racing it each publish one too
   --sample-every D   time-series interval, scenario time (default: a round interval
-                     giving at most 150 samples of the replayed time, at least 1s)
+                     giving at most 150 samples of the priming gap and span, at least 1s)
   --keep-snapshot-size  simulate the template's snapshot size even though the local
                      runtime moves the whole memory region (default: snapshot = memory)
   --out DIR          output folder (default: reports/runs/<time>-<scenario>-fidelity)
