@@ -497,8 +497,10 @@ export function fidelityTimelineSpec(series: readonly FidelitySeries[], warmupMs
     scale: { domain, nice: false },
     axis: { grid: false, tickCount: 8, tickMinStep: 1 / 60, labelExpr: MIN_LABEL, labelFlush: true },
   } as const;
-  const color = { field: 'source', type: 'nominal', title: null, scale: { domain: [...FIDELITY_SOURCES.domain], range: [...FIDELITY_SOURCES.range] }, legend: { orient: 'top', symbolType: 'stroke', symbolStrokeWidth: 3, symbolOpacity: 1 } } as const;
-  const dash = { field: 'source', type: 'nominal', scale: { domain: [...FIDELITY_SOURCES.domain], range: [[6, 3], [1, 0]] }, legend: null } as const;
+  // One legend for both channels (same field, same legend): its symbols are dashed as the lines are.
+  const legend = { orient: 'top', symbolType: 'stroke', symbolStrokeWidth: 3, symbolOpacity: 1 } as const;
+  const color = { field: 'source', type: 'nominal', title: null, scale: { domain: [...FIDELITY_SOURCES.domain], range: [...FIDELITY_SOURCES.range] }, legend } as const;
+  const dash = { field: 'source', type: 'nominal', title: null, scale: { domain: [...FIDELITY_SOURCES.domain], range: [[6, 3], [1, 0]] }, legend } as const;
   const marks: { min: number; label: string }[] = [];
   if (domain[0]! < 0) marks.push({ min: 0, label: 'span starts' });
   if (warmupMs > 0) marks.push({ min: warmupMs / 60_000, label: 'warm-up ends' });

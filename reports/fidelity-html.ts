@@ -113,6 +113,7 @@ export async function renderFidelityHtml(input: FidelityHtmlInput): Promise<stri
     'fid-timeline',
   );
   const cdfs: string[] = [];
+  let fewestServed = Number.POSITIVE_INFINITY;
   for (const [i, p] of policies.entries()) {
     const o = input.outcomes.get(p);
     if (o === undefined) continue;
@@ -120,6 +121,7 @@ export async function renderFidelityHtml(input: FidelityHtmlInput): Promise<stri
       { policy: 'simulated', replies: o.sim, samples: [], warmupMs: input.runWarmupMs },
       { policy: 'real', replies: o.real, samples: [], warmupMs: input.runWarmupMs },
     ];
+    for (const r of runs) fewestServed = Math.min(fewestServed, r.replies.filter((x) => x.outcome === 'served' && x.arrivalMs >= input.runWarmupMs).length);
     const svg = await renderSvg(cdfSpec(runs, FIDELITY_SOURCES.domain, undefined, 'run', FIDELITY_SOURCES.range), `fid-cdf-${i}`);
     cdfs.push(`<h3>${esc(p)}</h3>\n<figure>${svg}</figure>`);
   }
@@ -144,7 +146,9 @@ ${policies.map((p) => table(p, input.rows.filter((r) => r.policy === p))).join('
 </section>
 <section class="chart" id="chart-fidelity-cdf">
 <h2>Latency distribution, simulated and real</h2>
-<p class="caption">Share of served invocations (after warm-up) at or under each latency, per policy set: the whole distribution on the left, the tail from p90 on the right (log latency axes). Latencies are in the runs' own time: work is compressed by the speedup, the primitives are not.</p>
+<p class="caption">Share of served invocations (after warm-up) at or under each latency, per policy set: the whole distribution on the left, the tail from p90 on the right (log latency axes). Latencies are in the runs' own time: work is compressed by the speedup, the primitives are not.${
+    fewestServed < 100 ? ` With ${formatCount(fewestServed)} served invocations in a run, its p99 (nearest rank) is its maximum: read the tail from the curves, not from one cell.` : ''
+  }</p>
 ${cdfs.join('\n')}
 </section>
 ${primitivesTable(input.primitives)}

@@ -98,6 +98,8 @@ describe('npm run fidelity', () => {
       expect(html.slice(start, html.indexOf('</section>', start)), id).toContain('<svg');
     }
     expect(html).not.toContain('<script');
+    // Tens of invocations: the CDF's caption warns that p99 is the maximum.
+    expect(html).toMatch(/With \d+ served invocations in a run, its p99 \(nearest rank\) is its maximum/);
     // fidelity-timeseries.csv: both runs on the same slots, from the priming gap (negative) to the span's end.
     const ts = parse(readFileSync(join(outDir, 'fidelity-timeseries.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
     expect(Object.keys(ts[0]!)).toEqual(['policy', 'time_ms', 'sim_workers', 'real_workers', 'sim_resident', 'real_resident']);
