@@ -1,9 +1,11 @@
 import { Scheduler } from '../core/scheduler.ts';
 import type { Command, Reply, TimerKind } from '../core/types.ts';
+import { sinceWarmup, type WarmupMark } from '../core/warmup.ts';
 import { coreConfigFor } from '../scenarios/config.ts';
 import { makeRng } from '../scenarios/rng.ts';
 import type { PolicySet, Scenario } from '../scenarios/scenario.ts';
 import type { Workload } from '../scenarios/workload.ts';
+import type { ReportSample } from '../reports/report-input.ts';
 import type { RunResult } from '../reports/summary.ts';
 import type { RealRuntime, RuntimeCommand, RuntimeEvent, WorkerMemorySample } from './runtime.ts';
 import { TimerHeap } from './timer-heap.ts';
@@ -25,6 +27,8 @@ export interface Measured {
 export interface RealRunResult extends RunResult {
   readonly partial: boolean;
   readonly measured: Measured;
+  /** Workers, resident actors and parked invocations every `sampleEveryMs` of run time, as the simulator samples them. */
+  readonly samples: readonly ReportSample[];
   readonly kills: number;
   /** Each actor's state and version (invocations applied) in the core at the end. */
   readonly actors: ReadonlyMap<string, { readonly state: string; readonly version: number; readonly snapshotVersion: number }>;
@@ -39,6 +43,11 @@ export interface DriveOptions {
   readonly killEveryMs?: number;
   /** Sample worker memory this often (0: never). */
   readonly memoryEveryMs?: number;
+  /**
+   * Sample workers, resident actors and parked invocations at 0 and every
+   * this often up to the scenario's end, in run time (0 or absent: never).
+   */
+  readonly sampleEveryMs?: number;
   /** How long past the scenario's end to wait for in-flight work before ending the run. */
   readonly drainMs?: number;
   /** Aborting ends the run at once: outstanding invocations become run-ended and the result is partial. */
@@ -82,6 +91,13 @@ export function drive(scenario: Scenario, policy: PolicySet, workload: Workload,
     const executeInfo = new Map<number, { workMs: number; sentMs: number }>();
     const n = workload.arrivalMs.length;
     const drainMs = options.drainMs ?? 60_000;
+    const samples: ReportSample[] = [];
+    const sampleEveryMs = options.sampleEveryMs ?? 0;
+    // Slot k of the time series is due at k * sampleEveryMs; Infinity once past the scenario's end.
+    let sampleSlot = 0;
+    let nextSampleAt = sampleEveryMs > 0 ? 0 : Number.POSITIVE_INFINITY;
+    const warmupMs = scenario.warmupMs;
+    let atWarmup: WarmupMark | null = null;
     let next = 0;
     let events = 0;
     let kills = 0;
@@ -127,10 +143,34 @@ export function drive(scenario: Scenario, policy: PolicySet, workload: Workload,
       }
     };
 
+    /**
+     * As the simulator's warm-up event: the cost integrals and counters as
+     * they were at the end of the warm-up, subtracted at the end. Called
+     * before every input to the core, so the core's clock is still at or
+     * before the warm-up's end when the integrals are advanced to it.
+     */
+    const markWarmup = (t: number): void => {
+      if (atWarmup !== null || !(warmupMs > 0) || t < warmupMs) return;
+      core.accounting.advance(warmupMs);
+      atWarmup = { totals: { ...core.accounting.totals }, counters: { ...core.counters } };
+    };
+
+    /** Takes the time series' sample when its slot is due; slots missed by a late wake-up are skipped, not repeated. */
+    const sample = (t: number): void => {
+      if (t < nextSampleAt) return;
+      const g = core.accounting.gauges();
+      samples.push({ timeMs: t, workers: g.workers, resident: g.resident, parked: core.parked });
+      while (sampleSlot * sampleEveryMs <= t) sampleSlot += 1;
+      nextSampleAt = sampleSlot * sampleEveryMs;
+      if (nextSampleAt > scenario.durationMs) nextSampleAt = Number.POSITIVE_INFINITY;
+    };
+
     const step = (input: (t: number) => void): void => {
       if (done) return;
       try {
         const t = now();
+        sample(t);
+        markWarmup(t);
         input(t);
         events += 1;
         execute(core.takeCommands());
@@ -193,6 +233,7 @@ export function drive(scenario: Scenario, policy: PolicySet, workload: Workload,
           if (due > t) break;
           const stamp = now();
           measured.lagMs.push(stamp - due);
+          markWarmup(stamp);
           if (arrivalAt <= timerAt) {
             const a = workload.actor[next]!;
             core.handleInvocation(stamp, { id: next, actor: workload.actorNames[a]!, template: workload.actorTemplates[a]!, workMs: workload.workMs[next]! });
@@ -212,7 +253,7 @@ export function drive(scenario: Scenario, policy: PolicySet, workload: Workload,
       const arrivalAt = next < n ? workload.arrivalMs[next]! : Number.POSITIVE_INFINITY;
       // Wake at the scenario's end too, to finish there if all is quiet, and at the end of the drain at the latest.
       const end = last < scenario.durationMs ? scenario.durationMs : scenario.durationMs + drainMs;
-      const at = Math.min(arrivalAt, timers.peekTime(), end);
+      const at = Math.min(arrivalAt, timers.peekTime(), end, nextSampleAt);
       const delay = Math.max(0, at - now());
       armed = setTimeout(tick, Math.min(delay, 2 ** 31 - 1));
     };
@@ -232,6 +273,7 @@ export function drive(scenario: Scenario, policy: PolicySet, workload: Workload,
       cleanup();
       const endMs = Math.max(now(), partial ? 0 : scenario.durationMs);
       try {
+        markWarmup(endMs);
         if (core.pendingInvocations > 0 || next < n) {
           core.handleEnd(endMs);
           for (const c of core.takeCommands()) if (c.kind === 'reply') replies.push(c);
@@ -246,16 +288,19 @@ export function drive(scenario: Scenario, policy: PolicySet, workload: Workload,
         const v = core.actorView(id)!;
         actors.set(id, { state: v.state, version: v.version, snapshotVersion: v.snapshot.version });
       }
+      // Costs and counts from the end of the warm-up, as the simulator reports them; peaks stay whole-run maxima.
+      const { totals, counters } = sinceWarmup(core.accounting.totals, core.counters, atWarmup);
       const result: RealRunResult = {
         policy: policy.name,
         replies,
-        counters: { ...core.counters },
-        totals: { ...core.accounting.totals },
+        counters,
+        totals,
         events,
         endMs,
         warmupMs: scenario.warmupMs,
         partial: partial || next < n,
         measured,
+        samples,
         kills,
         actors,
       };
@@ -292,6 +337,8 @@ export function drive(scenario: Scenario, policy: PolicySet, workload: Workload,
       core.start(0);
       for (let i = 0; i < workload.actorNames.length; i++) core.handleActorCreated(0, workload.actorNames[i]!, workload.actorTemplates[i]!);
       execute(core.takeCommands());
+      // The time series starts at 0, as the simulator's does.
+      sample(0);
     } catch (err) {
       fail(err);
       return;

@@ -11,6 +11,7 @@ import { formatDuration, parseDuration } from '../scenarios/units.ts';
 import { generateWorkload } from '../scenarios/workload.ts';
 import { invocationsCsv, summaries, summaryCsv, writeReport } from '../reports/write.ts';
 import { MEASURED_COLUMNS, density, measuredRows, type Density } from '../reports/measured.ts';
+import { TIMESERIES_COLUMNS, ms } from '../reports/summary.ts';
 import { compressScenario, compressWorkload } from './compress.ts';
 import { drive, type RealRunResult } from './driver.ts';
 import { LocalRuntime } from './local/runtime.ts';
@@ -24,8 +25,11 @@ const HELP = `Usage: npm run bench:cluster -- [options]
 
 Runs a scenario's policy sets on real workers, in wall-clock time, with the
 same scheduler core as the simulator, and writes the same report (summary.csv,
-invocations.csv, run.json) plus what it measured (measured.csv: worker start,
-restore, checkpoint and dispatch latencies; density in run.json).
+invocations.csv, timeseries.csv, run.json) plus what it measured (measured.csv:
+worker start, restore, checkpoint and dispatch latencies; density in run.json).
+Times in invocations.csv are run (compressed) time; timeseries.csv is in
+scenario time (run time x speedup), as the simulator writes it, so the two
+series can be laid over each other.
 
 Options:
   --backend B        local: worker processes on this machine (default)
@@ -41,6 +45,9 @@ Options:
   --chaos SPEC       worker-kill=30s: SIGKILL a random worker this often (wall time)
   --exec MODE        sleep | cpu: how a worker spends an invocation's work (default: sleep)
   --invocations W    all | none: rows of invocations.csv (default: all)
+  --sample-every D   timeseries.csv interval, scenario time (default 60s, the
+                     simulator's); each sample is taken when its slot comes due
+                     and stamped with the time it was taken
   -h, --help         this text
 
 With --backend k8s:
@@ -86,6 +93,8 @@ export interface BenchRun {
   seed: number;
   speedup: number;
   killEveryMs: number;
+  /** timeseries.csv interval in scenario time (the driver samples every sampleEveryMs / speedup of run time). */
+  sampleEveryMs: number;
   exec: ExecuteMode;
   invocations: 'all' | 'none';
 }
@@ -115,6 +124,7 @@ export function parseBenchArgs(argv: readonly string[], io: BenchIo): BenchOptio
         chaos: { type: 'string' },
         exec: { type: 'string' },
         invocations: { type: 'string' },
+        'sample-every': { type: 'string' },
         'dry-run': { type: 'boolean' },
         ...K8S_FLAG_OPTIONS,
         help: { type: 'boolean', short: 'h' },
@@ -169,6 +179,15 @@ export function parseBenchArgs(argv: readonly string[], io: BenchIo): BenchOptio
     }
     if (killEveryMs <= 0) throw new BenchUsageError('--chaos: the interval must be positive');
   }
+  let sampleEveryMs = 60_000;
+  if (v['sample-every'] !== undefined) {
+    try {
+      sampleEveryMs = parseDuration(v['sample-every']);
+    } catch (err) {
+      throw new BenchUsageError(`--sample-every: ${(err as Error).message}`);
+    }
+    if (!(sampleEveryMs > 0)) throw new BenchUsageError(`--sample-every: must be positive, got "${v['sample-every']}"`);
+  }
   const exec = v.exec ?? 'sleep';
   if (exec !== 'sleep' && exec !== 'cpu') throw new BenchUsageError(`--exec: expected sleep or cpu, got "${exec}"`);
   const invocations = v.invocations ?? 'all';
@@ -176,7 +195,7 @@ export function parseBenchArgs(argv: readonly string[], io: BenchIo): BenchOptio
   const stamp = io.isoNow().replace(/[:.]/g, '-');
   const outDir = v.out ?? join('reports', 'runs', `${stamp}-${scenario.name}-${backend}`);
   const k8s: K8sFlags = k8sFlagsFrom(v);
-  return { backend, dryRun: v['dry-run'] === true, scenario, source, seed, speedup, outDir, killEveryMs, exec, invocations, k8s };
+  return { backend, dryRun: v['dry-run'] === true, scenario, source, seed, speedup, outDir, killEveryMs, sampleEveryMs, exec, invocations, k8s };
 }
 
 /** The harness version, from package.json. */
@@ -237,6 +256,7 @@ export async function measureBench(opts: BenchRun, io: BenchIo, backend: BenchBa
       clock: () => performance.now(),
       killEveryMs: opts.killEveryMs,
       memoryEveryMs: 1000,
+      sampleEveryMs: opts.sampleEveryMs / opts.speedup,
       drainMs: Math.max(10_000, scenario.durationMs),
       ...(io.signal === undefined ? {} : { signal: io.signal }),
       log: (l) => io.err(`  ${l}\n`),
@@ -256,6 +276,7 @@ export async function measureBench(opts: BenchRun, io: BenchIo, backend: BenchBa
   const files: Record<string, string> = {
     'summary.csv': summaryCsv(rows),
     'measured.csv': stringify(measured, { header: true, columns: [...MEASURED_COLUMNS] }),
+    'timeseries.csv': timeseriesCsv(results, opts.speedup, opts.seed),
     'run.json': `${JSON.stringify(
       {
         kind: 'bench',
@@ -289,6 +310,17 @@ export async function measureBench(opts: BenchRun, io: BenchIo, backend: BenchBa
   for (const m of measured) if (Number(m[3]) > 0 && m[1] !== 'driver-lag') lines.push(`  ${m[0]} ${m[1]}${m[2] ? ` (${m[2]})` : ''}: n=${m[3]} p50 ${m[4]} ms p99 ${m[6]} ms\n`);
   for (const [p, d] of Object.entries(densities)) lines.push(`  ${p} density: worker ${d.workerBaseMiB} MiB + ${d.perActorMiB} MiB per resident actor (${d.samples} samples)\n`);
   return { files, lines, interrupted };
+}
+
+/**
+ * timeseries.csv of real runs, in the simulator's columns and time base:
+ * scenario time, i.e. the run's time multiplied back by the speedup.
+ */
+export function timeseriesCsv(results: readonly Pick<RealRunResult, 'policy' | 'samples'>[], speedup: number, seed: number): string {
+  return stringify(
+    results.flatMap((r) => r.samples.map((s) => [r.policy, ms(s.timeMs * speedup), s.workers, s.resident, s.parked, seed])),
+    { header: true, columns: [...TIMESERIES_COLUMNS] },
+  );
 }
 
 /** Runs the real benchmark end to end; returns the exit code (130 when interrupted). */

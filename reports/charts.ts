@@ -128,8 +128,12 @@ function sloRules(slo: Slo | undefined): { goal: string; ms: number }[] {
   return rules;
 }
 
-/** Latency CDF per policy set: the whole distribution and the tail on a "nines" axis. */
-export function cdfSpec(runs: readonly ReportRun[], policies: readonly string[], slo?: Slo): TopLevelSpec {
+/**
+ * Latency CDF per policy set: the whole distribution and the tail on a
+ * "nines" axis. The lines are the runs by their `policy` field, named in the
+ * legend under `legendTitle` (fidelity draws a simulated and a real run).
+ */
+export function cdfSpec(runs: readonly ReportRun[], policies: readonly string[], slo?: Slo, legendTitle = 'policy set', colors?: readonly string[]): TopLevelSpec {
   const points: { policy: string; ms: number; fraction: number; nines: number }[] = [];
   let minN = Number.POSITIVE_INFINITY;
   let tailLo = Number.POSITIVE_INFINITY;
@@ -162,7 +166,8 @@ export function cdfSpec(runs: readonly ReportRun[], policies: readonly string[],
       scale: { type: 'log', domain, nice: false },
       axis: { values: timeTicks(domain[0], domain[1]), labelExpr: MS_LABEL, grid: true, labelOverlap: true },
     }) as const;
-  const color = { field: 'policy', type: 'nominal', title: 'policy set', scale: colorScale(policies), legend: LEGEND } as const;
+  const scale = colors === undefined ? colorScale(policies) : { domain: [...policies], range: [...colors] };
+  const color = { field: 'policy', type: 'nominal', title: legendTitle, scale, legend: LEGEND } as const;
   const line = { type: 'line', interpolate: 'linear', strokeWidth: 2, clip: true, strokeJoin: 'round' } as const;
   // Labels at the foot of the rules, right of them: a CDF rises to the left of its goal, so that corner is empty;
   // near the right edge, left of them, so they are not cut off.
@@ -456,5 +461,76 @@ export function pathsSpec(rows: readonly SummaryRow[]): TopLevelSpec {
       },
       order: { field: 'order', type: 'quantitative' },
     },
+  } as TopLevelSpec;
+}
+
+// Vega expression that labels a value in minutes as "2 min", or "30 s" below a minute.
+const MIN_LABEL = "abs(datum.value) >= 1 || datum.value == 0 ? format(datum.value, '~r') + ' min' : format(datum.value * 60, '~r') + ' s'";
+
+/** Colours of the two runs a fidelity report lays over each other. */
+export const FIDELITY_SOURCES = { domain: ['simulated', 'real'], range: ['#4e79a7', '#f28e2b'] } as const;
+
+/** One policy set's resident actors over time, both runs, on the same slots. */
+export interface FidelitySeries {
+  readonly policy: string;
+  /** Scenario time since the span's start (negative in the priming gap). */
+  readonly points: readonly { readonly timeMs: number; readonly sim: number; readonly real: number }[];
+}
+
+/**
+ * Resident actors over time, simulated against real, one panel per policy
+ * set; x in minutes of scenario time since the replayed span starts, with
+ * rules where it starts (after the priming gap) and where the warm-up ends.
+ */
+export function fidelityTimelineSpec(series: readonly FidelitySeries[], warmupMs: number, what = 'resident actors'): TopLevelSpec {
+  const columns = series.length <= 1 ? 1 : 2;
+  const spacing = 44;
+  const gutter = 48;
+  const width = Math.floor((WIDTH - spacing * (columns - 1)) / columns) - gutter;
+  const times = series.flatMap((s) => s.points.map((p) => p.timeMs / 60_000));
+  // The data's own range, not a nice one: a nice domain would start the axis a minute before the priming gap.
+  const domain = times.length === 0 ? [0, 1] : [Math.min(...times), Math.max(...times)];
+  const x = {
+    field: 'min',
+    type: 'quantitative',
+    title: 'scenario time since the span starts',
+    scale: { domain, nice: false },
+    axis: { grid: false, tickCount: 8, tickMinStep: 1 / 60, labelExpr: MIN_LABEL, labelFlush: true },
+  } as const;
+  // One legend for both channels (same field, same legend): its symbols are dashed as the lines are.
+  const legend = { orient: 'top', symbolType: 'stroke', symbolStrokeWidth: 3, symbolOpacity: 1 } as const;
+  const color = { field: 'source', type: 'nominal', title: null, scale: { domain: [...FIDELITY_SOURCES.domain], range: [...FIDELITY_SOURCES.range] }, legend } as const;
+  const dash = { field: 'source', type: 'nominal', title: null, scale: { domain: [...FIDELITY_SOURCES.domain], range: [[6, 3], [1, 0]] }, legend } as const;
+  const marks: { min: number; label: string }[] = [];
+  if (domain[0]! < 0) marks.push({ min: 0, label: 'span starts' });
+  if (warmupMs > 0) marks.push({ min: warmupMs / 60_000, label: 'warm-up ends' });
+  const panel = (s: FidelitySeries) => ({
+    title: { text: s.policy, fontSize: 12, anchor: 'start', frame: 'group', offset: 6 },
+    width,
+    height: columns === 1 ? 240 : 160,
+    layer: [
+      ...(marks.length === 0
+        ? []
+        : [
+            { data: { values: marks }, mark: { type: 'rule', strokeDash: [2, 3], color: '#7b8794', strokeWidth: 1.2 }, encoding: { x } },
+            {
+              data: { values: marks },
+              mark: { type: 'text', align: 'left', baseline: 'top', dx: 4, dy: 2, y: 0, color: MUTED, fontSize: 10.5 },
+              encoding: { x, text: { field: 'label' } },
+            },
+          ]),
+      {
+        data: { values: s.points.flatMap((p) => [{ min: p.timeMs / 60_000, source: 'simulated', value: p.sim }, { min: p.timeMs / 60_000, source: 'real', value: p.real }]) },
+        mark: { type: 'line', interpolate: 'linear', strokeWidth: 1.8, clip: true },
+        encoding: { x, y: { field: 'value', type: 'quantitative', title: what, axis: { format: ',~r', tickCount: 5, tickMinStep: 1, minExtent: 40 } }, color, strokeDash: dash },
+      },
+    ],
+  });
+  return {
+    config: CONFIG,
+    concat: series.map(panel),
+    columns,
+    spacing: { row: 26, column: spacing },
+    resolve: { scale: { y: 'independent', color: 'shared', strokeDash: 'shared' } },
   } as TopLevelSpec;
 }

@@ -37,9 +37,9 @@ function fmt(x: number): string {
   return String(Number(x.toFixed(2)));
 }
 
-function pct(e: number): string {
+function pct(e: number, signed = true): string {
   if (!Number.isFinite(e)) return '–';
-  return `${e >= 0 ? '+' : ''}${(e * 100).toFixed(1)}%`;
+  return `${signed && e >= 0 ? '+' : ''}${(e * 100).toFixed(1)}%`;
 }
 
 function seconds(ms: number): string {
@@ -76,7 +76,10 @@ export function fidelityMarkdown(rows: readonly FidelityRow[], primitives: reado
     out.push(`- Load average (1 / 5 / 15 min) of this machine: ${la(c.loadAverage.before)} when the real run started, ${la(c.loadAverage.after)} when it ended`);
   }
   out.push('');
-  out.push('Relative error is (sim - real) / real; `–` where it is undefined (no value, or real 0 and sim not).', '');
+  out.push(
+    'Relative error is (sim - real) / real; `–` where it is undefined (no value, or real 0 and sim not). The `*_over_time` rows compare the time series slot by slot after the warm-up: sim and real are the means of the series, the error is their mean absolute difference over the real mean, Σ|sim − real| / Σ real (unsigned); the slots are in `fidelity-timeseries.csv`, the curves in `report.html`.',
+    '',
+  );
   if (c.notes !== undefined && c.notes.length > 0) {
     out.push('Caveats:', '');
     for (const n of c.notes) out.push(`- ${n}`);
@@ -100,7 +103,7 @@ export function fidelityMarkdown(rows: readonly FidelityRow[], primitives: reado
     out.push('| metric | sim | real | error | target | |', '|---|---:|---:|---:|---:|---|');
     for (const r of rows.filter((x) => x.policy === p)) {
       const mark = r.met === undefined ? '' : r.met ? 'ok' : 'miss';
-      out.push(`| ${r.metric} | ${fmt(r.sim)} | ${fmt(r.real)} | ${pct(r.relError)} | ${r.target === undefined ? '' : `±${(r.target * 100).toFixed(0)}%`} | ${mark} |`);
+      out.push(`| ${r.metric} | ${fmt(r.sim)} | ${fmt(r.real)} | ${pct(r.relError, !r.metric.endsWith('_over_time'))} | ${r.target === undefined ? '' : `±${(r.target * 100).toFixed(0)}%`} | ${mark} |`);
     }
     out.push('');
   }
@@ -112,7 +115,5 @@ export function fidelityMarkdown(rows: readonly FidelityRow[], primitives: reado
     out.push(`| ${r.policy} | ${r.primitive} | ${r.source} | ${r.count} | ${fmt(r.modelP50)} | ${fmt(r.realP50)} | ${ratio(r.modelP50, r.realP50)} | ${fmt(r.modelP99)} | ${fmt(r.realP99)} | ${ratio(r.modelP99, r.realP99)} |`);
   }
   out.push('');
-  out.push('## Not compared', '');
-  out.push('- Resident actors over time: bench:cluster writes no timeseries.csv; the summary\'s mean and peak resident actors are compared instead (the simulation\'s timeseries.csv is in `sim/`).', '');
   return `${out.join('\n')}\n`;
 }

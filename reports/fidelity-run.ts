@@ -7,10 +7,13 @@ import { parseArgs } from 'node:util';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { loadScenarioFile } from '../scenarios/load.ts';
 import { parseDuration } from '../scenarios/units.ts';
-import { compareSummaries, fidelityCsv } from './fidelity.ts';
+import { compareSummaries, fidelityCsv, type FidelityRow } from './fidelity.ts';
+import { renderFidelityHtml, repliesFromCsv } from './fidelity-html.ts';
 import { fidelityMarkdown } from './fidelity-markdown.ts';
 import { comparePrimitives } from './fidelity-primitives.ts';
 import { writeFidelityInputs } from './fidelity-scenario.ts';
+import { fidelityTimeseriesCsv, pairSeries, samplesByPolicy, seriesInterval, seriesRows, type PairedSample } from './fidelity-series.ts';
+import type { Reply } from '../core/types.ts';
 import type { SummaryRow } from './summary.ts';
 import { writeReport } from './write.ts';
 import { K8S_FLAG_OPTIONS, K8S_FLAGS_HELP, k8sFlagArgs, k8sFlagsFrom, k8sOnlyFlagsGiven, type K8sFlags } from '../real/k8s/flags.ts';
@@ -20,11 +23,24 @@ const HELP = `Usage: npm run fidelity -- --scenario FILE [options]
 Runs one scenario twice, in the simulator with a calibrated cost profile and
 on real workers (bench:cluster: local processes, or gVisor pods with
 --backend k8s), on the same workload, seed and time compression, and
-compares the two summaries row by row: latency
-percentiles, counts by path, rejections, worker-seconds, resident actors,
-each with its relative error. Writes fidelity.csv and fidelity.md, the two
-reports (sim/, real/) and the exact inputs (inputs/) to the output folder.
-Exits 1 if either run fails.
+compares the two summaries row by row: latency percentiles, counts by path,
+rejections, worker-seconds, resident actors (mean, peak, and over time),
+each with its relative error. Writes to the
+output folder:
+  report.html              the fidelity table per policy set with each error and
+                           whether it is within the target (p50 and p99 within
+                           10%, counts by path and worker-seconds within 5%),
+                           resident actors over time and latency CDFs, sim
+                           against real, and the primitives against the profile
+  fidelity.csv             one row per policy set and metric: sim, real, diff,
+                           rel_error, target, met; resident_over_time and
+                           workers_over_time hold the series' means and their
+                           mean absolute error sum|sim - real| / sum real
+  fidelity-timeseries.csv  both runs' workers and resident actors on the same
+                           slots, scenario time since the span starts
+  fidelity.md              the tables in Markdown
+  sim/, real/, inputs/     the two runs' own reports and the exact inputs
+Exits 1 if either run fails or the real run is partial, 2 on a bad flag.
 
 Options:
   --scenario FILE    scenario file (required)
@@ -47,6 +63,8 @@ Options:
                      invoked once halfway into it (default 5s; 0 for none): the
                      real workers publish a template's golden snapshot on its first
                      golden restore, and restores racing it each publish one too
+  --sample-every D   time-series interval, scenario time (default: a round interval
+                     giving at most 150 samples of the priming gap and span, at least 1s)
   --keep-snapshot-size  simulate the template's snapshot size even though the real
                      worker moves the whole memory region (default: snapshot = memory)
   --out DIR          output folder (default: reports/runs/<time>-<scenario>-fidelity)
@@ -87,6 +105,7 @@ export interface FidelityOptions {
   warmupMs: number | undefined;
   exec: 'sleep' | 'cpu';
   primeMs: number;
+  sampleEveryMs: number | undefined;
   snapshotAsMemory: boolean;
   outDir: string;
 }
@@ -141,6 +160,7 @@ export function parseFidelityArgs(argv: readonly string[], io: FidelityIo, profi
         warmup: { type: 'string' },
         exec: { type: 'string' },
         'prime-golden': { type: 'string' },
+        'sample-every': { type: 'string' },
         'keep-snapshot-size': { type: 'boolean' },
         out: { type: 'string' },
         ...K8S_FLAG_OPTIONS,
@@ -175,6 +195,8 @@ export function parseFidelityArgs(argv: readonly string[], io: FidelityIo, profi
   if (exec !== 'sleep' && exec !== 'cpu') throw new FidelityUsageError(`--exec: expected sleep or cpu, got "${exec}"`);
   const durationMs = v.duration === undefined ? undefined : duration(v.duration, '--duration');
   if (durationMs !== undefined && durationMs <= 0) throw new FidelityUsageError('--duration: must be positive');
+  const sampleEveryMs = v['sample-every'] === undefined ? undefined : duration(v['sample-every'], '--sample-every');
+  if (sampleEveryMs !== undefined && !(sampleEveryMs > 0)) throw new FidelityUsageError('--sample-every: must be positive');
   const stamp = io.isoNow().replace(/[:.]/g, '-');
   const base = (v.scenario.split('/').pop() ?? 'scenario').replace(/\.ya?ml$/, '');
   return {
@@ -190,6 +212,7 @@ export function parseFidelityArgs(argv: readonly string[], io: FidelityIo, profi
     warmupMs: v.warmup === undefined ? undefined : duration(v.warmup, '--warmup'),
     exec,
     primeMs: v['prime-golden'] === undefined ? 5000 : duration(v['prime-golden'], '--prime-golden'),
+    sampleEveryMs,
     snapshotAsMemory: v['keep-snapshot-size'] !== true,
     outDir: resolve(v.out ?? join('reports', 'runs', `${stamp}-${base}-fidelity`)),
   };
@@ -217,7 +240,7 @@ function runChild(label: string, entry: string, args: readonly string[], io: Fid
 }
 
 /** The command line of the real run: bench:cluster on the fidelity run's backend, with its k8s flags, on the inputs' real scenario. */
-export function realRunArgs(o: Pick<FidelityOptions, 'backend' | 'k8s' | 'exec'>, run: { scenario: string; seed: number; speedup: number; out: string; policies?: readonly string[] | undefined }): string[] {
+export function realRunArgs(o: Pick<FidelityOptions, 'backend' | 'k8s' | 'exec'>, run: { scenario: string; seed: number; speedup: number; sampleEveryMs: number; out: string; policies?: readonly string[] | undefined }): string[] {
   return [
     '--backend',
     o.backend,
@@ -230,6 +253,8 @@ export function realRunArgs(o: Pick<FidelityOptions, 'backend' | 'k8s' | 'exec'>
     String(run.speedup),
     '--exec',
     o.exec,
+    '--sample-every',
+    `${run.sampleEveryMs}ms`,
     '--out',
     run.out,
     ...(run.policies === undefined ? [] : ['--policies', run.policies.join(',')]),
@@ -279,25 +304,21 @@ export async function runFidelity(argv: readonly string[], io: FidelityIo): Prom
       `speedup ${Number(speedup.toFixed(3))} (${(inputs.durationMs / speedup / 1000).toFixed(1)} s per policy set)\n`,
   );
   const notes: string[] = [];
-  if (inputs.warmupMs > 0) {
-    // real/driver.ts resets neither the cost integrals nor the counters at the warm-up, as sim/runtime.ts does.
-    notes.push(
-      `Warm-up ${inputs.warmupMs / 1000} s: the real driver counts worker-seconds, GiB-seconds, resident actors and snapshot bytes from 0, the simulator from the end of the warm-up, so those rows differ by the warm-up's share; pass --warmup 0 to compare them.`,
-    );
-    io.err(`fidelity: warning: ${notes[notes.length - 1]}\n`);
-  }
+  // Both runs sample on the same slots of the copies' scenario time (priming gap, then span); the
+  // simulator runs the compressed copy, so its interval and its times are divided by the speedup.
+  const everyMs = o.sampleEveryMs ?? seriesInterval(inputs.primeGapMs + inputs.durationMs);
   const policyArgs = o.policies === undefined ? [] : ['--policies', o.policies.join(',')];
   const simDir = join(o.outDir, 'sim');
   const realDir = join(o.outDir, 'real');
   // The simulation first: it is quick, and would otherwise take cpu from the real run.
-  const sim = await runChild('sim', 'sim/cli.ts', ['--scenario', inputs.simScenario, '--seed', String(seed), '--jobs', '1', '--out', simDir, ...policyArgs], io);
+  const sim = await runChild('sim', 'sim/cli.ts', ['--scenario', inputs.simScenario, '--seed', String(seed), '--jobs', '1', '--sample-every', `${everyMs / speedup}ms`, '--out', simDir, ...policyArgs], io);
   if (sim.code !== 0) {
     io.err(`fidelity: the simulation failed (exit ${sim.code})\n`);
     return 1;
   }
   // The machine may be shared: its load during the real run is part of what the numbers mean.
   const loadBefore = loadavg();
-  const real = await runChild('real', 'real/cli.ts', realRunArgs(o, { scenario: inputs.realScenario, seed, speedup, out: realDir, policies: o.policies }), io);
+  const real = await runChild('real', 'real/cli.ts', realRunArgs(o, { scenario: inputs.realScenario, seed, speedup, sampleEveryMs: everyMs, out: realDir, policies: o.policies }), io);
   const loadAfter = loadavg();
   if (real.code !== 0) {
     io.err(`fidelity: the real run failed (exit ${real.code})\n`);
@@ -310,11 +331,36 @@ export async function runFidelity(argv: readonly string[], io: FidelityIo): Prom
   }
   const simRows = readRows(join(simDir, 'summary.csv')) as unknown as SummaryRow[];
   const realRows = readRows(join(realDir, 'summary.csv')) as unknown as SummaryRow[];
-  const rows = compareSummaries(simRows, realRows);
+  // Time series in span time: the sim's compressed times scaled back, both shifted by the priming gap.
+  const simSeries = samplesByPolicy(readRows(join(simDir, 'timeseries.csv')), speedup, inputs.primeGapMs);
+  const realSeries = samplesByPolicy(readRows(join(realDir, 'timeseries.csv')), 1, inputs.primeGapMs);
+  const series = new Map<string, PairedSample[]>();
+  const summaryRows = compareSummaries(simRows, realRows);
+  const rows: FidelityRow[] = [];
+  for (const policy of [...new Set(summaryRows.map((r) => r.policy))]) {
+    const paired = pairSeries(simSeries.get(policy) ?? [], realSeries.get(policy) ?? [], everyMs, -inputs.primeGapMs);
+    series.set(policy, paired);
+    rows.push(...summaryRows.filter((r) => r.policy === policy), ...seriesRows(policy, paired, inputs.warmupMs, inputs.durationMs));
+  }
+  // Outcomes for the latency CDFs, in the runs' (compressed) time; the warm-up there includes the priming gap.
+  const outcomes = new Map<string, { sim: Reply[]; real: Reply[] }>();
+  const byPolicy = (file: string): Map<string, Record<string, string>[]> => {
+    const m = new Map<string, Record<string, string>[]>();
+    for (const r of readRows(file)) {
+      const list = m.get(r.policy ?? '');
+      if (list === undefined) m.set(r.policy ?? '', [r]);
+      else list.push(r);
+    }
+    return m;
+  };
+  const simInv = byPolicy(join(simDir, 'invocations.csv'));
+  const realInv = byPolicy(join(realDir, 'invocations.csv'));
+  for (const policy of series.keys()) outcomes.set(policy, { sim: repliesFromCsv(simInv.get(policy) ?? []), real: repliesFromCsv(realInv.get(policy) ?? []) });
+  const runWarmupMs = inputs.warmupMs > 0 ? (inputs.primeGapMs + inputs.warmupMs) / speedup : 0;
   const costs = loadScenarioFile(inputs.simScenario).costs;
   const sizes = Object.values(inputs.snapshotMiB);
   const primitives = comparePrimitives(readRows(join(realDir, 'measured.csv')), costs, sizes[0] ?? 0);
-  const md = fidelityMarkdown(rows, primitives, {
+  const context = {
     backend: o.backend,
     scenario: original.name,
     scenarioFile: isAbsolute(o.scenarioFile) ? o.scenarioFile : resolve(o.scenarioFile),
@@ -334,13 +380,22 @@ export async function runFidelity(argv: readonly string[], io: FidelityIo): Prom
     realWallMs: real.wallMs,
     loadAverage: { before: loadBefore, after: loadAfter },
     notes,
+  };
+  const md = fidelityMarkdown(rows, primitives, context);
+  const html = await renderFidelityHtml({ rows, primitives, context, series, outcomes, runWarmupMs });
+  const dir = writeReport(o.outDir, {
+    'fidelity.csv': fidelityCsv(rows),
+    'fidelity-timeseries.csv': fidelityTimeseriesCsv(series),
+    'fidelity.md': md,
+    'report.html': html,
+    'sim.log': sim.log,
+    'real.log': real.log,
   });
-  const dir = writeReport(o.outDir, { 'fidelity.csv': fidelityCsv(rows), 'fidelity.md': md, 'sim.log': sim.log, 'real.log': real.log });
   const targeted = rows.filter((r) => r.target !== undefined);
   io.out(`${targeted.filter((r) => r.met === true).length} of ${targeted.length} targeted cells within target\n`);
   for (const r of targeted) {
     io.out(`  ${r.policy} ${r.metric}: sim ${r.sim} real ${r.real} error ${Number.isFinite(r.relError) ? `${(r.relError * 100).toFixed(1)}%` : '-'}${r.met === false ? '  MISS' : ''}\n`);
   }
-  io.out(`Fidelity: ${join(dir, 'fidelity.md')}\n`);
+  io.out(`Fidelity: ${join(dir, 'report.html')}\n`);
   return 0;
 }

@@ -142,11 +142,13 @@ function chartSection(key: ChartKey, svg: string, note: string): string {
 </section>`;
 }
 
-function esc(s: string): string {
+/** Escapes text for HTML content and attribute values. */
+export function esc(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-const STYLE = `
+/** The report's style sheet, shared by report.html and the fidelity report. */
+export const STYLE = `
 :root {
   --ink: #1f2933; --muted: #52606d; --line: #e4e7eb; --bg: #f5f7fa; --card: #ffffff;
   --good: #2f7d4a; --good-bg: #e8f5ec; --warn: #9a5b00; --warn-bg: #fff4e0; --bad: #b42318; --bad-bg: #fdecea;

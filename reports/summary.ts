@@ -59,6 +59,9 @@ export const SUMMARY_COLUMNS = [
 /** One row of summary.csv. */
 export type SummaryRow = Record<(typeof SUMMARY_COLUMNS)[number], string | number>;
 
+/** Columns of timeseries.csv, in order: the simulator's and the real driver's. */
+export const TIMESERIES_COLUMNS = ['policy', 'time_ms', 'workers', 'resident', 'parked', 'seed'] as const;
+
 /** Columns of invocations.csv, in order. The first thirteen are the stable contract; `seed` stays last. */
 export const INVOCATION_COLUMNS = [
   'policy',

@@ -13,7 +13,7 @@ import { renderHtmlReport } from '../reports/html.ts';
 import { renderMarkdownSummary } from '../reports/markdown.ts';
 import { recommend } from '../reports/recommend.ts';
 import { parseSloFlag } from '../reports/slo-flag.ts';
-import type { SummaryRow } from '../reports/summary.ts';
+import { TIMESERIES_COLUMNS, type SummaryRow } from '../reports/summary.ts';
 import { aggregateCsv, aggregateRows, meanCi } from '../reports/aggregate.ts';
 import { defaultJobs, runStudy, type StudyOutcome } from './study-runner.ts';
 import { createStudyProgress, type ProgressStream } from './study-progress.ts';
@@ -49,6 +49,7 @@ Options:
   --invocations W    all | none | sample=N: rows of invocations.csv (default: all);
                      none and sample=N keep outcomes as statistics only, which a
                      million-actor day needs (report.html then draws a sample)
+  --sample-every D   interval of timeseries.csv, simulated time (default 60s)
   --slo GOALS        latency goal of the report's recommendation, e.g. p99=1s,overheadP99=500ms,rejected=1%
                      (keys p50 p90 p99 overheadP99 rejected; default: the scenario's slo)
   --list             list the scenario's policy sets and exit
@@ -97,6 +98,8 @@ export interface SimulateOptions {
   invocations: InvocationsOption;
   /** The latency goal of the report's recommendation: --slo, else the scenario's. */
   slo?: Slo;
+  /** Interval of timeseries.csv in simulated time. */
+  sampleEveryMs: number;
 }
 
 function parseSeed(text: string, flag = '--seed'): number {
@@ -136,6 +139,7 @@ export function parseSimulateArgs(argv: readonly string[], io: Io): SimulateOpti
         duration: { type: 'string' },
         invocations: { type: 'string' },
         slo: { type: 'string' },
+        'sample-every': { type: 'string' },
         list: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -167,6 +171,15 @@ export function parseSimulateArgs(argv: readonly string[], io: Io): SimulateOpti
     }
     if (durationMs <= 0) throw new UsageError(`--duration: must be positive, got "${v.duration}"`);
   }
+  let sampleEveryMs = 60_000;
+  if (v['sample-every'] !== undefined) {
+    try {
+      sampleEveryMs = parseDuration(v['sample-every']);
+    } catch (err) {
+      throw new UsageError(`--sample-every: ${(err as Error).message}`);
+    }
+    if (!(sampleEveryMs > 0)) throw new UsageError(`--sample-every: must be positive, got "${v['sample-every']}"`);
+  }
   let policies: string[] | undefined;
   if (v.policies !== undefined) policies = v.policies.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
 
@@ -194,7 +207,7 @@ export function parseSimulateArgs(argv: readonly string[], io: Io): SimulateOpti
       throw new UsageError(`--slo: ${(err as Error).message}`);
     }
   }
-  return { scenario, scenarioSource, overrides, seeds, jobs, jobsGiven: v.jobs !== undefined, outDir, invocations, ...(slo === undefined ? {} : { slo }) };
+  return { scenario, scenarioSource, overrides, seeds, jobs, jobsGiven: v.jobs !== undefined, outDir, invocations, sampleEveryMs, ...(slo === undefined ? {} : { slo }) };
 }
 
 function packageVersion(): string {
@@ -273,7 +286,7 @@ export async function runSimulate(argv: readonly string[], io: Io): Promise<numb
   let study: StudyOutcome;
   try {
     study = await runStudy(
-      { scenarioFile: opts.scenarioSource, overrides: opts.overrides, scenario, seeds, sampleEveryMs: 60_000, invocations: opts.invocations },
+      { scenarioFile: opts.scenarioSource, overrides: opts.overrides, scenario, seeds, sampleEveryMs: opts.sampleEveryMs, invocations: opts.invocations },
       {
         jobs: opts.jobs,
         // With --jobs, N threads; without, worker threads only for a study big enough to gain from them.
@@ -302,7 +315,7 @@ export async function runSimulate(argv: readonly string[], io: Io): Promise<numb
     'summary.csv': summaryCsv(rows),
     'timeseries.csv': stringify(
       results.flatMap((r) => r.samples.map((s) => [r.policy, s.timeMs, s.workers, s.resident, s.parked, r.seed])),
-      { header: true, columns: ['policy', 'time_ms', 'workers', 'resident', 'parked', 'seed'] },
+      { header: true, columns: [...TIMESERIES_COLUMNS] },
     ),
     'run.json': `${JSON.stringify(
       {

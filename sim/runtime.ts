@@ -1,5 +1,6 @@
 import { Scheduler, type CoreCounters, type OutcomeSink } from '../core/scheduler.ts';
 import type { AccountingTotals } from '../core/accounting.ts';
+import { sinceWarmup, type WarmupMark } from '../core/warmup.ts';
 import { TIMER_CODES, TIMER_KINDS, type Command, type Reply, type TimerKind } from '../core/types.ts';
 import { Sampler } from '../scenarios/distributions.ts';
 import { makeRng, type Rng } from '../scenarios/rng.ts';
@@ -236,7 +237,7 @@ export function simulate(scenario: Scenario, policy: PolicySet, workload: Worklo
   if (!arrivalsDone) queue.push(arrivals.arrivalMs, ARRIVAL, 0, 0, 0);
   if (options.sampleEveryMs > 0) queue.push(0, SAMPLE, 0, 0, 0);
   const warmupMs = scenario.warmupMs;
-  let atWarmup: { totals: AccountingTotals; counters: CoreCounters } | null = null;
+  let atWarmup: WarmupMark | null = null;
   if (warmupMs > 0) queue.push(warmupMs, WARMUP, 0, 0, 0);
 
   let events = 0;
@@ -323,13 +324,8 @@ export function simulate(scenario: Scenario, policy: PolicySet, workload: Worklo
     options.probe.peakPending = peakPending;
     options.probe.arrivals = arrived;
   }
-  const totals = { ...core.accounting.totals };
-  const counters = { ...core.counters };
-  if (atWarmup !== null) {
-    // Costs count from the end of the warm-up; peaks stay whole-run maxima.
-    for (const k of ['workerMs', 'busyMiBMs', 'idleMiBMs', 'emptyMiBMs', 'residentActorMs'] as const) totals[k] -= atWarmup.totals[k];
-    for (const k of Object.keys(counters) as (keyof CoreCounters)[]) counters[k] -= atWarmup.counters[k];
-  }
+  // Costs count from the end of the warm-up; peaks stay whole-run maxima.
+  const { totals, counters } = sinceWarmup(core.accounting.totals, core.counters, atWarmup);
   let replies: Reply[] | null = null;
   return {
     policy: policy.name,

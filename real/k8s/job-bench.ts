@@ -43,7 +43,7 @@ export function jobConfigFiles(run: BenchRun, plan: RunPlan): Record<string, str
   });
   const workload = run.scenario.workload.map((g): WorkloadGroup => (g.kind === 'trace' ? { ...g, trace: trace(g.trace) } : g));
   const scenario: Scenario = { ...run.scenario, workload };
-  const bench: JobBench = { scenario, source: run.source, seed: run.seed, speedup: run.speedup, killEveryMs: run.killEveryMs, exec: run.exec, invocations: run.invocations, plan };
+  const bench: JobBench = { scenario, source: run.source, seed: run.seed, speedup: run.speedup, killEveryMs: run.killEveryMs, sampleEveryMs: run.sampleEveryMs, exec: run.exec, invocations: run.invocations, plan };
   // Indented: it is read by people too, in --dry-run and kubectl describe.
   files[BENCH_KEY] = `${JSON.stringify(bench, null, 2)}\n`;
   return files;
@@ -56,6 +56,7 @@ const jobBenchSchema = z.object({
   seed: z.number().int().min(0),
   speedup: z.number().positive(),
   killEveryMs: z.number().min(0),
+  sampleEveryMs: z.number().positive(),
   exec: z.enum(['sleep', 'cpu']),
   invocations: z.enum(['all', 'none']),
   plan: runPlanSchema,

@@ -2,6 +2,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse as parseCsv } from 'csv-parse/sync';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadScenarioFile } from '../../scenarios/load.ts';
 import type { Scenario } from '../../scenarios/scenario.ts';
@@ -9,6 +10,7 @@ import { generateWorkload, type Workload } from '../../scenarios/workload.ts';
 import { compressScenario, compressWorkload } from '../../real/compress.ts';
 import { drive, type RealRunResult } from '../../real/driver.ts';
 import { LocalRuntime } from '../../real/local/runtime.ts';
+import { summarize } from '../../reports/summary.ts';
 import { startStoreServer } from '../../real/store/server.ts';
 import { runSimulate } from '../../sim/main.ts';
 
@@ -60,7 +62,7 @@ async function run(
   scenario: Scenario,
   workload: Workload,
   policyIndex: number,
-  extra: { killEveryMs?: number; store?: { url: string; token: string }; during?: (rt: LocalRuntime) => void } = {},
+  extra: { killEveryMs?: number; sampleEveryMs?: number; store?: { url: string; token: string }; during?: (rt: LocalRuntime) => void } = {},
 ): Promise<{ result: RealRunResult; resident: Map<string, number> }> {
   const policy = scenario.policies[policyIndex]!;
   const runtime = await LocalRuntime.start({
@@ -76,6 +78,7 @@ async function run(
     seed: scenario.seed,
     clock: () => performance.now(),
     killEveryMs: extra.killEveryMs ?? 0,
+    ...(extra.sampleEveryMs === undefined ? {} : { sampleEveryMs: extra.sampleEveryMs }),
     memoryEveryMs: 500,
     drainMs: 20_000,
     beforeClose: async () => {
@@ -151,16 +154,65 @@ describe('real driver on the local runtime', () => {
     }
   });
 
+  it('restarts its cost integrals at the end of the warm-up, as the simulator does', async () => {
+    const { scenario: whole, workload } = await setup(5);
+    // 8 s of run time; the first 2 s are warm-up.
+    const scenario = { ...whole, warmupMs: 2000 };
+    const { result } = await run(scenario, workload, 0, { sampleEveryMs: 500 });
+    expect(result.partial).toBe(false);
+    expect(result.counters.workersLost).toBe(0);
+    // The pool's two workers exist from time 0 to the end (static replicas): counted from the warm-up's end, not from 0.
+    expect(result.totals.workerMs).toBeCloseTo(2 * (result.endMs - 2000), 6);
+    const row = summarize(result);
+    expect(Number(row.worker_seconds)).toBeCloseTo((2 * (result.endMs - 2000)) / 1000, 2);
+    expect(Number(row.mean_resident)).toBeLessThanOrEqual(Number(row.peak_resident));
+    // The time series covers the whole run, warm-up included, as the simulator's does.
+    const times = result.samples.map((x) => x.timeMs);
+    expect(times[0]).toBe(0);
+    expect(times.some((t) => t < 2000)).toBe(true);
+  });
+
+  it('samples workers, resident actors and parked invocations on its slots, up to the scenario end', async () => {
+    const { scenario, workload } = await setup(5);
+    const { result } = await run(scenario, workload, 1, { sampleEveryMs: 400 });
+    const s = result.samples;
+    // Slots at 0, 400, ..., 8000 ms; a late wake-up may skip one, never repeat one.
+    expect(s.length).toBeGreaterThan(10);
+    expect(s.length).toBeLessThanOrEqual(21);
+    expect(s[0]!.timeMs).toBe(0);
+    const slots = s.map((x) => Math.floor(x.timeMs / 400));
+    expect(new Set(slots).size).toBe(slots.length);
+    for (let i = 1; i < s.length; i++) expect(s[i]!.timeMs).toBeGreaterThan(s[i - 1]!.timeMs);
+    expect(s[s.length - 1]!.timeMs).toBeGreaterThanOrEqual(scenario.durationMs - 400);
+    for (const x of s) {
+      // Two static workers of two slots each.
+      expect(x.workers).toBe(2);
+      expect(x.resident).toBeGreaterThanOrEqual(0);
+      expect(x.resident).toBeLessThanOrEqual(4);
+      expect(x.parked).toBeGreaterThanOrEqual(0);
+    }
+    expect(Math.max(...s.map((x) => x.resident))).toBeGreaterThan(0);
+  });
+
   it('writes summary.csv with the same columns as the simulator for the same scenario', async () => {
     const { file } = await setup(1);
     const simOut = temp('sim');
     const benchOut = temp('bench');
     const io = { out: () => {}, err: () => {}, wallMs: () => performance.now(), isoNow: () => '2026-01-01T00:00:00.000Z' };
     expect(await runSimulate(['--scenario', file, '--out', simOut, '--policies', 'ttl-suspend'], io)).toBe(0);
-    execFileSync(join('node_modules', '.bin', 'tsx'), ['real/cli.ts', '--scenario', file, '--speedup', '8', '--policies', 'ttl-suspend', '--out', benchOut], { stdio: 'pipe' });
-    const header = (d: string): string => readFileSync(join(d, 'summary.csv'), 'utf8').split('\n')[0]!;
+    execFileSync(join('node_modules', '.bin', 'tsx'), ['real/cli.ts', '--scenario', file, '--speedup', '8', '--policies', 'ttl-suspend', '--sample-every', '2s', '--out', benchOut], { stdio: 'pipe' });
+    const header = (d: string, f = 'summary.csv'): string => readFileSync(join(d, f), 'utf8').split('\n')[0]!;
     expect(header(benchOut)).toBe(header(simOut));
     expect(readFileSync(join(benchOut, 'measured.csv'), 'utf8')).toContain('restore,');
+    // timeseries.csv: the simulator's columns, in scenario time (the run took 5 s of wall time for 40 s of scenario).
+    expect(header(benchOut, 'timeseries.csv')).toBe(header(simOut, 'timeseries.csv'));
+    const ts = parseCsv(readFileSync(join(benchOut, 'timeseries.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
+    expect(ts.length).toBeGreaterThan(10);
+    expect(ts.length).toBeLessThanOrEqual(21);
+    expect(ts[0]).toMatchObject({ policy: 'ttl-suspend', time_ms: '0', workers: '2', seed: '5' });
+    const last = Number(ts[ts.length - 1]!.time_ms);
+    expect(last).toBeGreaterThanOrEqual(38_000);
+    expect(last).toBeLessThan(60_000);
   });
 
   it('stops every worker on Ctrl-C and writes a partial report', async () => {

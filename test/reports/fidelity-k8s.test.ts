@@ -53,15 +53,15 @@ describe('fidelity --backend k8s flags', () => {
     const dir = profilesDir('k8s-calibrated', 'local-calibrated');
     const o = parseFidelityArgs(['--scenario', SCENARIO, '--backend', 'k8s', '--image', 'reg/actorsim:1', '--kubeconfig', '/k/config', '--context', 'kind-x', '--keep-namespace', '--exec', 'cpu'], io(), dir)!;
     expect(o.backend).toBe('k8s');
-    expect(realRunArgs(o, { scenario: '/in/real.yaml', seed: 7, speedup: 2.5, out: '/out/real', policies: ['a', 'b'] })).toEqual([
+    expect(realRunArgs(o, { scenario: '/in/real.yaml', seed: 7, speedup: 2.5, sampleEveryMs: 5000, out: '/out/real', policies: ['a', 'b'] })).toEqual([
       '--backend', 'k8s', '--image', 'reg/actorsim:1', '--kubeconfig', '/k/config', '--context', 'kind-x', '--keep-namespace',
-      '--scenario', '/in/real.yaml', '--seed', '7', '--speedup', '2.5', '--exec', 'cpu', '--out', '/out/real', '--policies', 'a,b',
+      '--scenario', '/in/real.yaml', '--seed', '7', '--speedup', '2.5', '--exec', 'cpu', '--sample-every', '5000ms', '--out', '/out/real', '--policies', 'a,b',
     ]);
     // The default image, and no cluster flags the user did not give.
     const plain = parseFidelityArgs(['--scenario', SCENARIO, '--backend', 'k8s'], io(), dir)!;
-    expect(realRunArgs(plain, { scenario: 's', seed: 1, speedup: 1, out: 'o' }).slice(0, 5)).toEqual(['--backend', 'k8s', '--image', 'actorsim:dev', '--scenario']);
+    expect(realRunArgs(plain, { scenario: 's', seed: 1, speedup: 1, sampleEveryMs: 1000, out: 'o' }).slice(0, 5)).toEqual(['--backend', 'k8s', '--image', 'actorsim:dev', '--scenario']);
     const local = parseFidelityArgs(['--scenario', SCENARIO], io(), dir)!;
-    expect(realRunArgs(local, { scenario: 's', seed: 1, speedup: 1, out: 'o' })).toEqual(['--backend', 'local', '--scenario', 's', '--seed', '1', '--speedup', '1', '--exec', 'sleep', '--out', 'o']);
+    expect(realRunArgs(local, { scenario: 's', seed: 1, speedup: 1, sampleEveryMs: 1000, out: 'o' })).toEqual(['--backend', 'local', '--scenario', 's', '--seed', '1', '--speedup', '1', '--exec', 'sleep', '--sample-every', '1000ms', '--out', 'o']);
   });
 
   it('refuses k8s flags without --backend k8s, and an unknown backend', () => {

@@ -52,11 +52,11 @@ describe('npm run fidelity', () => {
     const t = io();
     const code = await runFidelity(['--scenario', join(root, 'tiny.yaml'), '--backend', 'local', '--profile', join(root, 'tiny-local.yaml'), '--speedup', '5', '--prime-golden', '1s', '--out', outDir], t.io);
     expect(code, t.err.join('')).toBe(0);
-    for (const f of ['fidelity.csv', 'fidelity.md', 'sim/summary.csv', 'real/summary.csv', 'real/measured.csv', 'inputs/workload.csv']) expect(existsSync(join(outDir, f)), f).toBe(true);
+    for (const f of ['fidelity.csv', 'fidelity.md', 'report.html', 'fidelity-timeseries.csv', 'real/timeseries.csv', 'sim/summary.csv', 'real/summary.csv', 'real/measured.csv', 'inputs/workload.csv']) expect(existsSync(join(outDir, f)), f).toBe(true);
     const rows = parse(readFileSync(join(outDir, 'fidelity.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
     expect(Object.keys(rows[0]!)).toEqual([...FIDELITY_COLUMNS]);
     // Every metric present, once.
-    expect(rows.map((r) => r.metric)).toEqual(FIDELITY_METRICS.map((m) => m.column));
+    expect(rows.map((r) => r.metric)).toEqual([...FIDELITY_METRICS.map((m) => m.column), 'resident_over_time', 'workers_over_time']);
     for (const r of rows) {
       expect(r.policy).toBe('ttl-suspend');
       // Both sides have a number for every metric here.
@@ -74,6 +74,39 @@ describe('npm run fidelity', () => {
     expect(md).toContain('## ttl-suspend');
     expect(md).toContain('## Primitives');
     expect(md).toMatch(/\| ttl-suspend \| restore \| golden \|/);
+    // report.html: the targets, one table per policy set carrying every row of fidelity.csv, and both charts.
+    const html = readFileSync(join(outDir, 'report.html'), 'utf8');
+    const targeted = rows.filter((r) => r.target !== '');
+    expect(html).toContain(`${targeted.filter((r) => r.met === 'yes').length} of ${targeted.length}</p>`);
+    const section = html.slice(html.indexOf('id="fidelity-ttl-suspend"'), html.indexOf('id="chart-fidelity-resident"'));
+    expect(section.length).toBeGreaterThan(0);
+    const trs = [...section.matchAll(/<tr data-metric="([^"]+)">(.*?)<\/tr>/g)];
+    expect(trs.map((m) => m[1])).toEqual(rows.map((r) => r.metric));
+    for (const [, metric, tr] of trs) {
+      const r = rows.find((x) => x.metric === metric)!;
+      // A flag exactly where fidelity.csv has one, and it says the same.
+      if (r.met === 'yes') expect(tr, metric).toContain('badge-meets');
+      else if (r.met === 'no') expect(tr, metric).toContain('badge-miss');
+      else expect(tr, metric).not.toContain('badge');
+      if (r.target !== '') expect(tr, metric).toContain(`±${Number(r.target) * 100}%`);
+    }
+    // The counts print as integers, so the row must show fidelity.csv's numbers.
+    expect(trs.find((m) => m[1] === 'invocations')![2]).toContain(`<td>${invocations.sim}</td><td>${invocations.real}</td>`);
+    for (const id of ['chart-fidelity-resident', 'chart-fidelity-cdf']) {
+      const start = html.indexOf(`id="${id}"`);
+      expect(start, id).toBeGreaterThan(0);
+      expect(html.slice(start, html.indexOf('</section>', start)), id).toContain('<svg');
+    }
+    expect(html).not.toContain('<script');
+    // Tens of invocations: the CDF's caption warns that p99 is the maximum.
+    expect(html).toMatch(/With \d+ served invocations in a run, its p99 \(nearest rank\) is its maximum/);
+    // fidelity-timeseries.csv: both runs on the same slots, from the priming gap (negative) to the span's end.
+    const ts = parse(readFileSync(join(outDir, 'fidelity-timeseries.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
+    expect(Object.keys(ts[0]!)).toEqual(['policy', 'time_ms', 'sim_workers', 'real_workers', 'sim_resident', 'real_resident']);
+    expect(ts.length).toBeGreaterThan(15);
+    expect(Number(ts[0]!.time_ms)).toBe(-5000);
+    expect(Number(ts[ts.length - 1]!.time_ms)).toBeLessThanOrEqual(20_000);
+    for (const r of ts) expect(Number.isInteger(Number(r.time_ms) / 1000), r.time_ms).toBe(true);
     // The priming actor published the golden snapshot before the span, in both runs.
     expect(md).toContain('`fidelity-prime-t` invoked once halfway into 1 s of wall time before the span');
     expect(readFileSync(join(outDir, 'inputs', 'workload.csv'), 'utf8').split('\n')[1]).toBe('fidelity-prime-t,2500,0,t');

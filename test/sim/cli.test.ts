@@ -141,6 +141,22 @@ describe('simulate CLI', () => {
     await expect(runSimulate(['--invocations', 'sample=0'], io())).rejects.toThrow(UsageError);
   });
 
+  it('--sample-every sets the interval of timeseries.csv and leaves the outcomes alone', async () => {
+    const every = tmp();
+    const minute = tmp();
+    const base = ['--scenario', 'scenarios/small.yaml', '--duration', '1h', '--policies', 'shared-locality-immediate-pause'];
+    expect(await runSimulate([...base, '--sample-every', '15m', '--out', every], io())).toBe(0);
+    expect(await runSimulate([...base, '--out', minute], io())).toBe(0);
+    expect(csv(join(every, 'timeseries.csv')).map((r) => r.time_ms)).toEqual(['0', '900000', '1800000', '2700000', '3600000']);
+    // The default is a sample a minute; the samples at 15-minute slots are the same moments in both runs.
+    const perMinute = csv(join(minute, 'timeseries.csv'));
+    expect(perMinute.length).toBe(61);
+    const at = new Map(perMinute.map((r) => [r.time_ms, r]));
+    for (const r of csv(join(every, 'timeseries.csv'))) expect(at.get(r.time_ms)).toEqual(r);
+    expect(readFileSync(join(every, 'invocations.csv'), 'utf8')).toBe(readFileSync(join(minute, 'invocations.csv'), 'utf8'));
+    for (const bad of ['0s', '15', 'soon']) await expect(runSimulate([...base, '--sample-every', bad], io()), bad).rejects.toThrow(UsageError);
+  });
+
   it('writes report.html and summary.md, with the recommendation for --slo', async () => {
     const out = tmp();
     const o = io();
