@@ -56,7 +56,8 @@ export interface CalibrationFits {
 
 /** A capacity fit with the slowdowns it was fitted to. */
 export interface SweepFit extends CapacityFit {
-  readonly points: readonly SlowdownPoint[];
+  /** The slowdowns, each with the sweep series it came from ("restore golden", "workerStart none"). */
+  readonly points: readonly (SlowdownPoint & { readonly series: string })[];
 }
 
 /** What the concurrency sweep says about sharing: snapshot transfers, and worker starts on `cpus` cpus. */
@@ -73,8 +74,8 @@ export interface ContentionFit {
  * without k = 1 gives no points.
  */
 export function fitContention(sweep: readonly ConcurrencySample[], bases: (primitive: 'restore' | 'checkpoint', source: 'golden' | 'external' | 'local') => number, cpus: number): ContentionFit | undefined {
-  const transfers: SlowdownPoint[] = [];
-  const starts: SlowdownPoint[] = [];
+  const transfers: (SlowdownPoint & { series: string })[] = [];
+  const starts: (SlowdownPoint & { series: string })[] = [];
   const keys = [...new Set(sweep.map((c) => `${c.primitive} ${c.source}`))];
   for (const key of keys) {
     const rows = sweep.filter((c) => `${c.primitive} ${c.source}` === key);
@@ -85,11 +86,11 @@ export function fitContention(sweep: readonly ConcurrencySample[], bases: (primi
     const solo = nearestRank(one.ms, 0.5) - base;
     if (!(solo > 0)) continue;
     for (const r of [...rows].sort((a, b) => a.k - b.k)) {
-      const point = { k: r.k, slowdown: (nearestRank(r.ms, 0.5) - base) / solo };
+      const point = { series: key, k: r.k, slowdown: (nearestRank(r.ms, 0.5) - base) / solo };
       (first.primitive === 'workerStart' ? starts : transfers).push(point);
     }
   }
-  const fit = (points: SlowdownPoint[]): SweepFit | undefined => {
+  const fit = (points: (SlowdownPoint & { series: string })[]): SweepFit | undefined => {
     if (points.length === 0) return undefined;
     const f = fitSharedCapacity(points);
     return Number.isFinite(f.capacity) ? { ...f, points } : undefined;
@@ -176,8 +177,12 @@ export function renderProfile(name: string, fits: CalibrationFits, samples: Cali
     `# Fit (real/calibrate-fit.ts): time = base + size / bandwidth, bandwidth by least squares over all`,
     `# sizes; base a lognormal whose median and p99 are the median and nearest-rank p99 of each sample's`,
     `# intercept (time - size / bandwidth); with few repeats the p99 is the worst intercept seen.`,
-    `# Primitives were measured alone: contention between concurrent restores, checkpoints and`,
-    `# executions on a busy machine is not in these numbers.`,
+    ...(fits.contention === undefined
+      ? [`# Primitives were measured alone: contention between concurrent restores, checkpoints and`, `# executions on a busy machine is not in these numbers.`]
+      : [
+          `# Primitives were measured alone; how concurrent transfers and worker starts slow each other`,
+          `# down is the contention block at the end, fitted to the concurrency sweep (executions are not in it).`,
+        ]),
     `name: ${name}`,
     `source: >-`,
     `  Measured by npm run calibrate --backend ${meta.backend} on ${meta.cpuModel} (${meta.cpus} cpus), ${meta.date};`,
@@ -241,7 +246,15 @@ function concurrencyComment(sweep: readonly ConcurrencySample[], fitted: boolean
 /** The `contention` block fitted to the sweep, with a comment saying how; none without a sweep. */
 function contentionLines(c: ContentionFit | undefined): string[] {
   if (c === undefined) return [];
-  const slowdowns = (f: SweepFit): string => f.points.map((p) => `k=${p.k} ${round(p.slowdown, 2)}x`).join(', ');
+  // "restore golden 1.49/2.9/5.7x at k=2/4/8": one group per series, k = 1 (always 1x) left out.
+  const slowdowns = (f: SweepFit): string => {
+    const groups = [...new Set(f.points.map((p) => p.series))].map((series) => {
+      const ps = f.points.filter((p) => p.series === series && p.k !== 1);
+      const name = series === 'workerStart none' ? '' : `${series} `;
+      return `${name}${ps.map((p) => round(p.slowdown, 2)).join('/')}x at k=${ps.map((p) => p.k).join('/')}`;
+    });
+    return groups.join('; ');
+  };
   const lines = [
     `# Contention, fitted to the concurrency sweep below (real/calibrate-fit.ts fitSharedCapacity): k at once`,
     `# take max(1, k / capacity) times one alone, capacity by least squares over the sweep's medians.`,
@@ -249,14 +262,15 @@ function contentionLines(c: ContentionFit | undefined): string[] {
   ];
   if (c.transfers !== undefined) {
     lines.push(
-      `# transfers: size part of each restore/checkpoint (median less the fitted base), slowdowns ${slowdowns(c.transfers)};`,
-      `# streams ${round(c.transfers.capacity, 3)}, rmse ${round(c.transfers.rmse, 2)} (n=${c.transfers.n}).`,
+      `# transfers: size part of each restore/checkpoint (median less the fitted base), slowdowns`,
+      `#   ${slowdowns(c.transfers)};`,
+      `#   streams ${round(c.transfers.capacity, 3)}, rmse ${round(c.transfers.rmse, 2)} (n=${c.transfers.n}).`,
     );
   }
   if (c.workerStart !== undefined) {
     lines.push(
-      `# cpu: k workers started at once, slowdowns ${slowdowns(c.workerStart)}; ${round(c.workerStart.capacity, 3)} starts at`,
-      `# full speed on ${c.workerStart.cpus} cpus, so one start uses ${round(c.workerStart.cpus / c.workerStart.capacity, 3)} cpus; rmse ${round(c.workerStart.rmse, 2)} (n=${c.workerStart.n}).`,
+      `# cpu: k workers started at once, slowdowns ${slowdowns(c.workerStart)}; ${round(c.workerStart.capacity, 3)} starts`,
+      `#   at full speed on ${c.workerStart.cpus} cpus, so one start uses ${round(c.workerStart.cpus / c.workerStart.capacity, 3)} cpus; rmse ${round(c.workerStart.rmse, 2)} (n=${c.workerStart.n}).`,
     );
   }
   lines.push('contention:', '  scope: machine');
