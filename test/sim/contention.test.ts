@@ -1,8 +1,11 @@
+import { createHash } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { Command, Reply } from '../../core/types.ts';
 import type { DistributionSpec } from '../../scenarios/distributions.ts';
 import type { ContentionSpec, CostModel, PolicySet, Scenario } from '../../scenarios/scenario.ts';
-import type { Workload } from '../../scenarios/workload.ts';
+import { loadScenarioFile } from '../../scenarios/load.ts';
+import { generateWorkload, type Workload } from '../../scenarios/workload.ts';
 import { SharedResource } from '../../sim/contention.ts';
 import { EventQueue } from '../../sim/event-queue.ts';
 import { simulate } from '../../sim/runtime.ts';
@@ -246,5 +249,22 @@ describe('simulate with contention', () => {
       expect(huge.replies[i]!.endMs).toBeCloseTo(none.replies[i]!.endMs, 6);
       expect(huge.replies[i]!.parts.restoreMs).toBeCloseTo(none.replies[i]!.parts.restoreMs, 6);
     }
+  });
+});
+
+describe('without a contention block', () => {
+  it('small.yaml gives exactly what it gave before contention existed (frozen at 9ecee25)', async () => {
+    // A digest of every result of every policy set: replies, totals, counters,
+    // samples, events. Frozen from the simulator before this feature; a change
+    // meant to alter runs without contention updates it, and says so.
+    const s = loadScenarioFile(fileURLToPath(new URL('../../scenarios/small.yaml', import.meta.url)));
+    expect(s.costs.contention).toBeUndefined();
+    const w = await generateWorkload(s, s.seed);
+    const h = createHash('sha256');
+    for (const p of s.policies) {
+      const r = simulate(s, p, w, { seed: s.seed, sampleEveryMs: 60_000 });
+      h.update(JSON.stringify([r.replies, r.totals, r.counters, r.samples, r.events, r.endMs]));
+    }
+    expect(h.digest('hex')).toBe('f7c10eb19bdbb6d30ce7fff56a83ce1888d85b8cf6355cb6f439a6bd3156e486');
   });
 });
