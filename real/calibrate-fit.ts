@@ -115,3 +115,56 @@ export function predictAt(fit: SizeFit, sizeMiB: number): { medianMs: number; p9
   const add = sizeMiB * fit.msPerMiB;
   return { medianMs: fit.base.medianMs + add, p99Ms: fit.base.p99Ms + add };
 }
+
+/** One point of a concurrency sweep: with `k` running at once, each took `slowdown` times as long as one alone. */
+export interface SlowdownPoint {
+  readonly k: number;
+  readonly slowdown: number;
+}
+
+/** Capacity of a processor-sharing resource fitted to a sweep. */
+export interface CapacityFit {
+  /** Solo jobs' worth of throughput; Infinity when the sweep showed no sharing up to its largest k. */
+  readonly capacity: number;
+  /** Root mean square of slowdown - max(1, k / capacity) over the points. */
+  readonly rmse: number;
+  readonly n: number;
+}
+
+/**
+ * Fits the capacity C of a processor-sharing resource, whose k equal jobs
+ * started together each take max(1, k / C) times one alone, to observed
+ * slowdowns: least squares over the points, exactly. Between two
+ * consecutive distinct k the points with k > C are fixed, the model is
+ * linear in 1 / C there, and the best 1 / C is sum(k y) / sum(k^2) over
+ * them, clamped to the interval; the best of the intervals wins (the
+ * smaller C on a tie). Above the largest k the model is 1 everywhere: if
+ * nothing fits better than that, C is Infinity (no sharing seen).
+ */
+export function fitSharedCapacity(points: readonly SlowdownPoint[]): CapacityFit {
+  const usable = points.filter((p) => p.k >= 1 && Number.isFinite(p.slowdown) && p.slowdown > 0);
+  if (usable.length === 0) throw new Error('fitSharedCapacity: no points');
+  const sse = (c: number): number => usable.reduce((s, p) => s + (p.slowdown - Math.max(1, p.k / c)) ** 2, 0);
+  const ks = [...new Set(usable.map((p) => p.k))].sort((a, b) => a - b);
+  let best = { capacity: Number.POSITIVE_INFINITY, sse: sse(Number.POSITIVE_INFINITY) };
+  // Interval j: C in [lo, hi) with lo = ks[j - 1] (0 for the first), hi = ks[j]; points with k >= hi are the sharing ones.
+  for (let j = 0; j < ks.length; j++) {
+    const lo = j === 0 ? 0 : ks[j - 1]!;
+    const hi = ks[j]!;
+    let sky = 0;
+    let skk = 0;
+    for (const p of usable) {
+      if (p.k >= hi) {
+        sky += p.k * p.slowdown;
+        skk += p.k * p.k;
+      }
+    }
+    const free = sky > 0 ? skk / sky : hi;
+    const c = Math.min(hi, Math.max(lo, free));
+    if (!(c > 0)) continue;
+    const e = sse(c);
+    // Strictly better only: a sweep that fits no sharing as well as some keeps Infinity.
+    if (e < best.sse) best = { capacity: c, sse: e };
+  }
+  return { capacity: best.capacity, rmse: Math.sqrt(best.sse / usable.length), n: usable.length };
+}

@@ -1,4 +1,4 @@
-import { fitLognormal, fitSizeCost, nearestRank, predictAt, type LognormalFit, type SizedSample, type SizeFit } from './calibrate-fit.ts';
+import { fitLognormal, fitSharedCapacity, fitSizeCost, nearestRank, predictAt, type CapacityFit, type LognormalFit, type SizedSample, type SizeFit, type SlowdownPoint } from './calibrate-fit.ts';
 
 /** Every timed sample of a calibration, in milliseconds as the driver would see them. */
 export interface CalibrationSamples {
@@ -10,15 +10,15 @@ export interface CalibrationSamples {
   /** The first golden restore of a template boots the region and publishes it: kept, not fitted (a run pays it once per template). */
   readonly goldenFirst: SizedSample[];
   readonly checkpoint: { readonly local: SizedSample[]; readonly external: SizedSample[] };
-  /** Optional sweep: the same primitive run by k workers at once (not fitted: the profile format has no concurrency). */
+  /** Optional sweep: the same primitive run by k workers at once, fitted into the profile's `contention`. */
   readonly concurrency?: ConcurrencySample[];
 }
 
-/** Times of one primitive when `k` workers ran it at the same moment, each on its own actor. */
+/** Times of one primitive when `k` workers ran it at the same moment, each on its own actor (worker starts: k workers started at once, size 0). */
 export interface ConcurrencySample {
   readonly k: number;
-  readonly primitive: 'restore' | 'checkpoint';
-  readonly source: 'golden' | 'external' | 'local';
+  readonly primitive: 'restore' | 'checkpoint' | 'workerStart';
+  readonly source: 'golden' | 'external' | 'local' | 'none';
   readonly sizeMiB: number;
   readonly ms: number[];
 }
@@ -65,18 +65,75 @@ export interface CalibrationFits {
   readonly coldBoot: { readonly fit: SizeFit; readonly atMiB: number; readonly medianMs: number; readonly p99Ms: number };
   readonly restore: { readonly local: SizeFit; readonly external: SizeFit; readonly golden: SizeFit };
   readonly checkpoint: { readonly local: SizeFit; readonly external: SizeFit };
+  /** Processor-sharing capacities fitted to the concurrency sweep, when there was one with k = 1. */
+  readonly contention?: ContentionFit;
 }
 
-/** Fits every primitive (rules in calibrate-fit.ts); coldBoot is evaluated at `coldSizeMiB`. */
-export function fitCalibration(samples: CalibrationSamples, coldSizeMiB: number): CalibrationFits {
+/** A capacity fit with the slowdowns it was fitted to. */
+export interface SweepFit extends CapacityFit {
+  /** The slowdowns, each with the sweep series it came from ("restore golden", "workerStart none"). */
+  readonly points: readonly (SlowdownPoint & { readonly series: string })[];
+}
+
+/** What the concurrency sweep says about sharing: snapshot transfers, and worker starts on `cpus` cpus. */
+export interface ContentionFit {
+  readonly transfers?: SweepFit;
+  readonly workerStart?: SweepFit & { readonly cpus: number };
+}
+
+/**
+ * Slowdowns of the sweep and the capacities fitted to them (fitSharedCapacity).
+ * Transfers: per restore/checkpoint series, the median at k over the median
+ * at k = 1, of the size part only (time less the fitted base median, which
+ * the simulator does not share). Worker starts: the whole start. A series
+ * without k = 1 gives no points.
+ */
+export function fitContention(sweep: readonly ConcurrencySample[], bases: (primitive: 'restore' | 'checkpoint', source: 'golden' | 'external' | 'local') => number, cpus: number): ContentionFit | undefined {
+  const transfers: (SlowdownPoint & { series: string })[] = [];
+  const starts: (SlowdownPoint & { series: string })[] = [];
+  const keys = [...new Set(sweep.map((c) => `${c.primitive} ${c.source}`))];
+  for (const key of keys) {
+    const rows = sweep.filter((c) => `${c.primitive} ${c.source}` === key);
+    const one = rows.find((r) => r.k === 1);
+    if (one === undefined) continue;
+    const first = rows[0]!;
+    const base = first.primitive === 'workerStart' || first.source === 'none' ? 0 : bases(first.primitive, first.source);
+    const solo = nearestRank(one.ms, 0.5) - base;
+    if (!(solo > 0)) continue;
+    for (const r of [...rows].sort((a, b) => a.k - b.k)) {
+      const point = { series: key, k: r.k, slowdown: (nearestRank(r.ms, 0.5) - base) / solo };
+      (first.primitive === 'workerStart' ? starts : transfers).push(point);
+    }
+  }
+  const fit = (points: (SlowdownPoint & { series: string })[]): SweepFit | undefined => {
+    if (points.length === 0) return undefined;
+    const f = fitSharedCapacity(points);
+    return Number.isFinite(f.capacity) ? { ...f, points } : undefined;
+  };
+  const t = fit(transfers);
+  const w = fit(starts);
+  if (t === undefined && w === undefined) return undefined;
+  return { ...(t === undefined ? {} : { transfers: t }), ...(w === undefined ? {} : { workerStart: { ...w, cpus } }) };
+}
+
+/** Fits every primitive (rules in calibrate-fit.ts); coldBoot is evaluated at `coldSizeMiB`; `cpus` of the machine, for the contention block. */
+export function fitCalibration(samples: CalibrationSamples, coldSizeMiB: number, cpus = 1): CalibrationFits {
   const cold = fitSizeCost(samples.restore.cold);
   const at = predictAt(cold, coldSizeMiB);
+  const restore = { local: fitSizeCost(samples.restore.local), external: fitSizeCost(samples.restore.external), golden: fitSizeCost(samples.restore.golden) };
+  const checkpoint = { local: fitSizeCost(samples.checkpoint.local), external: fitSizeCost(samples.checkpoint.external) };
+  const contention = fitContention(
+    samples.concurrency ?? [],
+    (primitive, source) => (primitive === 'restore' ? restore[source] : checkpoint[source === 'golden' ? 'external' : source]).base.medianMs,
+    cpus,
+  );
   return {
     workerStart: fitLognormal(samples.workerStartMs),
     dispatch: fitLognormal(samples.dispatch.map((s) => s.ms)),
     coldBoot: { fit: cold, atMiB: coldSizeMiB, medianMs: at.medianMs, p99Ms: at.p99Ms },
-    restore: { local: fitSizeCost(samples.restore.local), external: fitSizeCost(samples.restore.external), golden: fitSizeCost(samples.restore.golden) },
-    checkpoint: { local: fitSizeCost(samples.checkpoint.local), external: fitSizeCost(samples.checkpoint.external) },
+    restore,
+    checkpoint,
+    ...(contention === undefined ? {} : { contention }),
   };
 }
 
@@ -91,6 +148,11 @@ function lognormalText(f: { medianMs: number; p99Ms: number }): string {
 
 function sizeCostText(f: SizeFit): string {
   return `{base: ${lognormalText(f.base)}, bandwidth: ${Number(f.mibPerSec.toFixed(1))}Mi/s}`;
+}
+
+/** Four significant digits: a capacity written so it never rounds to 0. */
+function significant(x: number): string {
+  return String(Number(x.toPrecision(4)));
 }
 
 function round(x: number, digits = 1): string {
@@ -175,8 +237,12 @@ export function renderProfile(name: string, fits: CalibrationFits, samples: Cali
     `# Fit (real/calibrate-fit.ts): time = base + size / bandwidth, bandwidth by least squares over all`,
     `# sizes; base a lognormal whose median and p99 are the median and nearest-rank p99 of each sample's`,
     `# intercept (time - size / bandwidth); with few repeats the p99 is the worst intercept seen.`,
-    `# Primitives were measured alone: contention between concurrent restores, checkpoints and`,
-    `# executions on a busy machine is not in these numbers.`,
+    ...(fits.contention === undefined
+      ? [`# Primitives were measured alone: contention between concurrent restores, checkpoints and`, `# executions on a busy machine is not in these numbers.`]
+      : [
+          `# Primitives were measured alone; how concurrent transfers and worker starts slow each other`,
+          `# down is the contention block at the end, fitted to the concurrency sweep (executions are not in it).`,
+        ]),
     `name: ${name}`,
     `source: >-`,
     c === undefined
@@ -208,7 +274,8 @@ export function renderProfile(name: string, fits: CalibrationFits, samples: Cali
     `# An execute with workMs 0 on a resident actor, command to completion ${w.dispatch}`,
     `# turn): n=${fits.dispatch.n}, all sizes pooled.`,
     `dispatch: ${lognormalText(fits.dispatch)}`,
-    ...concurrencyComment(samples.concurrency ?? []),
+    ...contentionLines(fits.contention, meta.backend),
+    ...concurrencyComment(samples.concurrency ?? [], fits.contention !== undefined),
   ];
   return `${lines.join('\n')}\n`;
 }
@@ -220,20 +287,59 @@ export function renderProfile(name: string, fits: CalibrationFits, samples: Cali
  * primitive drawn on its own) cannot say; the simulator will under-predict
  * them by that ratio whenever that many run at once.
  */
-function concurrencyComment(sweep: readonly ConcurrencySample[]): string[] {
+function concurrencyComment(sweep: readonly ConcurrencySample[], fitted: boolean): string[] {
   if (sweep.length === 0) return [];
-  const lines = ['# Concurrency sweep (not part of the model): median ms with k workers running the primitive at once.'];
+  const lines = [`# Concurrency sweep (${fitted ? 'fitted into contention above' : 'not part of the model'}): median ms with k workers running the primitive at once.`];
   const keys = [...new Set(sweep.map((c) => `${c.primitive} ${c.source} ${c.sizeMiB}`))];
   for (const key of keys) {
     const rows = sweep.filter((c) => `${c.primitive} ${c.source} ${c.sizeMiB}` === key).sort((a, b) => a.k - b.k);
+    const what = rows[0]!.primitive === 'workerStart' ? 'worker start (k started at once)' : `${key} MiB`;
     const one = rows.find((r) => r.k === 1);
     const base = one === undefined ? Number.NaN : nearestRank(one.ms, 0.5);
     const cells = rows.map((r) => {
       const m = nearestRank(r.ms, 0.5);
       return `k=${r.k} ${round(m, 0)}${Number.isFinite(base) && base > 0 ? ` (${round(m / base, 2)}x)` : ''}`;
     });
-    lines.push(`#   ${key} MiB: ${cells.join(', ')}`);
+    lines.push(`#   ${what}: ${cells.join(', ')}`);
   }
+  return lines;
+}
+
+/** The `contention` block fitted to the sweep, with a comment saying how; none without a sweep. */
+function contentionLines(c: ContentionFit | undefined, backend: CalibrationMeta['backend']): string[] {
+  if (c === undefined) return [];
+  // "restore golden 1.49/2.9/5.7x at k=2/4/8": one group per series, k = 1 (always 1x) left out.
+  const slowdowns = (f: SweepFit): string => {
+    const groups = [...new Set(f.points.map((p) => p.series))].map((series) => {
+      const ps = f.points.filter((p) => p.series === series && p.k !== 1);
+      const name = series === 'workerStart none' ? '' : `${series} `;
+      return `${name}${ps.map((p) => round(p.slowdown, 2)).join('/')}x at k=${ps.map((p) => p.k).join('/')}`;
+    });
+    return groups.join('; ');
+  };
+  const lines = [
+    `# Contention, fitted to the concurrency sweep below (real/calibrate-fit.ts fitSharedCapacity): k at once`,
+    `# take max(1, k / capacity) times one alone, capacity by least squares over the sweep's medians.`,
+    backend === 'k8s'
+      ? `# scope node: the calibration's worker pods share one node (and its storage claim); on a cluster each node has its own.`
+      : `# scope machine: every local worker and the store share this one host.`,
+  ];
+  if (c.transfers !== undefined) {
+    lines.push(
+      `# transfers: size part of each restore/checkpoint (median less the fitted base), slowdowns`,
+      `#   ${slowdowns(c.transfers)};`,
+      `#   streams ${round(c.transfers.capacity, 3)}, rmse ${round(c.transfers.rmse, 2)} (n=${c.transfers.n}).`,
+    );
+  }
+  if (c.workerStart !== undefined) {
+    lines.push(
+      `# cpu: k workers started at once, slowdowns ${slowdowns(c.workerStart)}; ${round(c.workerStart.capacity, 3)} starts`,
+      `#   at full speed on ${c.workerStart.cpus} cpus, so one start uses ${round(c.workerStart.cpus / c.workerStart.capacity, 3)} cpus; rmse ${round(c.workerStart.rmse, 2)} (n=${c.workerStart.n}).`,
+    );
+  }
+  lines.push('contention:', `  scope: ${backend === 'k8s' ? 'node' : 'machine'}`);
+  if (c.transfers !== undefined) lines.push(`  transfers: {streams: ${significant(c.transfers.capacity)}}`);
+  if (c.workerStart !== undefined) lines.push(`  cpu: {cpus: ${c.workerStart.cpus}, workerStart: ${significant(c.workerStart.cpus / c.workerStart.capacity)}}`);
   return lines;
 }
 

@@ -33,9 +33,9 @@ Options:
                     and the profile is written here; worker start is then pod create to ready
   --sizes LIST      snapshot sizes, Kubernetes quantities (default: 16Mi,64Mi,256Mi)
   --repeats N       samples per size and primitive (default: 5)
-  --concurrency K   also time restores and checkpoints with K workers at once, for each K of a
-                    list such as 1,2,4,8 (kept as comments and samples: the profile format has
-                    no concurrency; default: none)
+  --concurrency K   also time restores and checkpoints with K workers at once, and K workers
+                    started at once, for each K of a list such as 1,2,4,8; with 1 in the list
+                    the profile gets a contention block fitted to the slowdowns (default: none)
   --concurrency-size S  snapshot size of that sweep (default: the largest of --sizes)
   --cold-size S     size at which the size-less coldBoot is evaluated (default: 64Mi)
   --out FILE        profile to write (default: scenarios/profiles/local-calibrated.yaml,
@@ -382,12 +382,29 @@ export async function measure(runtime: RealRuntime, options: MeasureOptions): Pr
 }
 
 /**
- * The concurrency sweep: for each k, k workers (one actor each, as k pods
- * on one node) run each primitive at the same moment: golden restore,
- * checkpoint to the store, restore from it, checkpoint to the node.
+ * The concurrency sweep: for each k, k workers started at the same moment
+ * (then stopped), and k workers (one actor each, as k pods on one node)
+ * running each primitive at the same moment: golden restore, checkpoint to
+ * the store, restore from it, checkpoint to the node.
  */
 async function measureConcurrency(probe: Probe, ks: readonly number[], sizeMiB: number, repeats: number, log: (line: string) => void): Promise<ConcurrencySample[]> {
   const t = templateOf(sizeMiB);
+  const out: ConcurrencySample[] = [];
+  const add = (k: number, primitive: ConcurrencySample['primitive'], source: ConcurrencySample['source'], ms: number[], size = sizeMiB): void => {
+    const row = out.find((c) => c.k === k && c.primitive === primitive && c.source === source);
+    if (row === undefined) out.push({ k, primitive, source, sizeMiB: size, ms: [...ms] });
+    else row.ms.push(...ms);
+  };
+  // Worker starts first, on an otherwise idle machine: k spawned together, all stopped before the next k.
+  let id = 3000;
+  for (let r = 0; r < repeats; r++) {
+    for (const k of ks) {
+      const set = Array.from({ length: k }, () => id++);
+      add(k, 'workerStart', 'none', await Promise.all(set.map((w) => probe.startWorker(w))), 0);
+      for (const w of set) probe.stopWorker(w);
+      log(`worker starts ${k} at once, repeat ${r + 1}/${repeats} done`);
+    }
+  }
   const workers: number[] = [];
   const maxK = Math.max(...ks);
   // Started one by one so their start-up does not overlap the timings.
@@ -398,12 +415,6 @@ async function measureConcurrency(probe: Probe, ks: readonly number[], sizeMiB: 
   // The golden snapshot exists before the sweep, so golden restores read it rather than race to publish it.
   await probe.restore(workers[0]!, `conc-prime-${t}`, t, sizeMiB, 'golden', 0);
   await probe.checkpoint(workers[0]!, `conc-prime-${t}`, sizeMiB, 'local', 0);
-  const out: ConcurrencySample[] = [];
-  const add = (k: number, primitive: ConcurrencySample['primitive'], source: ConcurrencySample['source'], ms: number[]): void => {
-    const row = out.find((c) => c.k === k && c.primitive === primitive && c.source === source);
-    if (row === undefined) out.push({ k, primitive, source, sizeMiB, ms: [...ms] });
-    else row.ms.push(...ms);
-  };
   for (let r = 0; r < repeats; r++) {
     for (const k of ks) {
       const set = workers.slice(0, k).map((w, i) => ({ w, actor: `conc-${k}-${r}-${i}` }));
@@ -485,7 +496,8 @@ export async function runCalibrate(argv: readonly string[], io: CalibrateIo, tun
     io.err(`calibrate: ${err.message}\n`);
     return 130;
   }
-  const fits = fitCalibration(samples, opts.coldSizeMiB);
+  // The CPU pool of the contention block: the machine's CPUs (k8s: those the driver pod's node reports).
+  const fits = fitCalibration(samples, opts.coldSizeMiB, facts.cpus);
   const name = basename(opts.out, '.yaml');
   const samplesFile = samplesPathFor(opts.out);
   const meta: CalibrationMeta = {

@@ -109,7 +109,7 @@ export function fidelityMarkdown(rows: readonly FidelityRow[], primitives: reado
   }
 
   out.push('## Primitives: calibrated model against the real run', '');
-  out.push('The model column is the cost profile at the snapshot size (calibrated one primitive at a time); the real column is measured.csv of the real run, under its load. A ratio well above 1 is contention the simulator does not model.', '');
+  out.push('The model column is the cost profile at the snapshot size (calibrated one primitive at a time); the real column is measured.csv of the real run, under its load. A ratio well above 1 is contention: the model column is one primitive alone, and only a profile with a `contention` block slows the simulated ones down by their overlap (not shown here).', '');
   out.push('| policy | primitive | source | n | model p50 | real p50 | real/model | model p99 | real p99 | real/model |', '|---|---|---|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of primitives) {
     out.push(`| ${r.policy} | ${r.primitive} | ${r.source} | ${r.count} | ${fmt(r.modelP50)} | ${fmt(r.realP50)} | ${ratio(r.modelP50, r.realP50)} | ${fmt(r.modelP99)} | ${fmt(r.realP99)} | ${ratio(r.modelP99, r.realP99)} |`);

@@ -13,6 +13,24 @@ const name = z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'expected a lo
 
 const sizeCost = z.strictObject({ base: durationDistribution, bandwidth: z.string().regex(/^\d+(\.\d+)?(Ki|Mi|Gi)\/s$/, 'expected a bandwidth such as 640Mi/s') });
 
+/** A positive finite number (a capacity), with a message that quotes what was given. */
+const positiveNumberMessage = (i: { input: unknown }): string => `expected a positive number, got ${JSON.stringify(i.input)}`;
+const positiveNumber = z.number({ error: positiveNumberMessage }).positive({ error: positiveNumberMessage }).finite({ error: positiveNumberMessage });
+
+/**
+ * How concurrent primitives share a machine or node (processor sharing):
+ * snapshot transfers share `transfers.streams` solo transfers' worth of
+ * bandwidth, worker starts share `cpu.cpus` cpus of which one start alone
+ * takes `cpu.workerStart`.
+ */
+const contentionSchema = z
+  .strictObject({
+    scope: z.enum(['machine', 'node']),
+    transfers: z.strictObject({ streams: positiveNumber }).optional(),
+    cpu: z.strictObject({ cpus: positiveNumber, workerStart: positiveNumber }).optional(),
+  })
+  .refine((c) => c.transfers !== undefined || c.cpu !== undefined, { message: 'contention needs transfers, cpu or both' });
+
 /** A cost profile: the latency of each primitive of the runtime. */
 export const costProfileSchema = z.strictObject({
   name: z.string().min(1),
@@ -22,6 +40,7 @@ export const costProfileSchema = z.strictObject({
   restore: z.strictObject({ local: sizeCost, external: sizeCost, golden: sizeCost }),
   checkpoint: z.strictObject({ local: sizeCost, external: sizeCost }),
   dispatch: durationDistribution.default({ kind: 'constant', valueMs: 0 }),
+  contention: contentionSchema.optional(),
 });
 
 /** The parsed (unresolved) cost profile type. */

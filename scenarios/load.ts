@@ -199,6 +199,8 @@ function toCostModel(p: CostProfileFile): CostModel {
     restore: { local: sizeCost(p.restore.local), external: sizeCost(p.restore.external), golden: sizeCost(p.restore.golden) },
     checkpoint: { local: sizeCost(p.checkpoint.local), external: sizeCost(p.checkpoint.external) },
     dispatch: p.dispatch,
+    // Only when written: a profile without it gives the same model object as before.
+    ...(p.contention === undefined ? {} : { contention: p.contention }),
   };
 }
 

@@ -98,6 +98,21 @@ export interface CostModel {
   readonly checkpoint: { readonly local: SizeCost; readonly external: SizeCost };
   /** Overhead of dispatching one invocation to a resident actor. */
   readonly dispatch: DistributionSpec;
+  /** How concurrent primitives slow each other down; absent, each is drawn on its own. */
+  readonly contention?: ContentionSpec;
+}
+
+/**
+ * Processor sharing of a machine's or a node's resources: with n jobs on a
+ * resource of capacity C each progresses at min(1, C / n) of its solo speed.
+ */
+export interface ContentionSpec {
+  /** machine: one set of resources for the whole run (local workers on one host); node: one per cluster node. */
+  readonly scope: 'machine' | 'node';
+  /** The size part of restores and checkpoints (size / bandwidth): `streams` solo transfers' worth. */
+  readonly transfers?: { readonly streams: number };
+  /** Worker starts: `cpus` cpus shared, a start alone using `workerStart` of them. */
+  readonly cpu?: { readonly cpus: number; readonly workerStart: number };
 }
 
 /** Faults injected by the simulated runtime, from the `faults` stream of the seed. */

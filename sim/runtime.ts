@@ -5,9 +5,10 @@ import { TIMER_CODES, TIMER_KINDS, type Command, type Reply, type TimerKind } fr
 import { Sampler } from '../scenarios/distributions.ts';
 import { makeRng, type Rng } from '../scenarios/rng.ts';
 import { coreConfigFor } from '../scenarios/config.ts';
-import type { CostModel, FaultSpec, PolicySet, Scenario, SizeCost } from '../scenarios/scenario.ts';
+import type { ContentionSpec, CostModel, FaultSpec, PolicySet, Scenario, SizeCost } from '../scenarios/scenario.ts';
 import { workloadCursor, type Workload, type WorkloadStream } from '../scenarios/workload.ts';
 import { EventQueue } from './event-queue.ts';
+import { SharedResource } from './contention.ts';
 import type { SummaryRow } from '../reports/summary.ts';
 import { ReplyLog, replyToSink } from './reply-log.ts';
 
@@ -21,6 +22,7 @@ const CHECKPOINT_DONE = 5; // a: actor index, b: op, c: ok
 const TIMER = 6; // a: timer code, b: id, c: stamp
 const SAMPLE = 7; // time-series sample
 const WARMUP = 8; // end of the warm-up: cost integrals restart from here
+const SHARED_DONE = 9; // a: contended resource index, b: stamp (stale unless the resource's current one)
 
 const MIB = 1024 * 1024;
 
@@ -92,6 +94,84 @@ class SizeCostSampler {
   sample(bytes: number): number {
     return this.base.sample() + (bytes / MIB) * this.msPerMiB;
   }
+  /** The fixed part alone: one draw, as sample() makes. */
+  sampleBase(): number {
+    return this.base.sample();
+  }
+  /** The size part alone: solo transfer time of `bytes`. */
+  transferMs(bytes: number): number {
+    return (bytes / MIB) * this.msPerMiB;
+  }
+}
+
+/**
+ * The contended resources of a run (cost profile's `contention`): one
+ * transfer and one cpu resource per scope, machine (one for the run) or node
+ * (one per cluster node, by the node each worker was started on).
+ */
+class Contention {
+  private readonly resources: SharedResource[] = [];
+  // Per scope key (node index, or 0 for the machine): resource indexes, -1 when that kind is not modelled.
+  private readonly transferOf: number[] = [];
+  private readonly cpuOf: number[] = [];
+  private readonly nodeIndex = new Map<string, number>();
+  private readonly workerScope = new Map<number, number>();
+  readonly transfers: boolean;
+  readonly cpu: boolean;
+  constructor(
+    private readonly spec: ContentionSpec,
+    private readonly queue: EventQueue,
+  ) {
+    this.transfers = spec.transfers !== undefined;
+    this.cpu = spec.cpu !== undefined;
+  }
+
+  /** Remembers the worker's node (scope node) and returns its scope key. */
+  placeWorker(worker: number, node: string): number {
+    let key = 0;
+    if (this.spec.scope === 'node') {
+      const known = this.nodeIndex.get(node);
+      key = known ?? this.nodeIndex.size;
+      if (known === undefined) this.nodeIndex.set(node, key);
+      this.workerScope.set(worker, key);
+    }
+    this.ensure(key);
+    return key;
+  }
+
+  /** Resource of snapshot transfers on the worker's scope. */
+  transferFor(worker: number): SharedResource {
+    const key = this.spec.scope === 'node' ? (this.workerScope.get(worker) ?? 0) : 0;
+    this.ensure(key);
+    return this.resources[this.transferOf[key]!]!;
+  }
+
+  /** Cpu resource of worker starts on a scope key. */
+  cpuAt(key: number): SharedResource {
+    return this.resources[this.cpuOf[key]!]!;
+  }
+
+  /** A stopped worker's start stops using cpu. */
+  cancelStart(worker: number, nowMs: number): void {
+    if (!this.cpu) return;
+    const key = this.spec.scope === 'node' ? this.workerScope.get(worker) : 0;
+    if (key === undefined || this.cpuOf[key] === undefined) return;
+    this.cpuAt(key).cancel(nowMs, WORKER_READY, worker);
+  }
+
+  onDone(nowMs: number, resource: number, stamp: number): void {
+    this.resources[resource]!.onDone(nowMs, stamp);
+  }
+
+  private ensure(key: number): void {
+    if (this.transferOf[key] !== undefined) return;
+    const add = (capacity: number): number => {
+      this.resources.push(new SharedResource(capacity, this.queue, SHARED_DONE, this.resources.length));
+      return this.resources.length - 1;
+    };
+    this.transferOf[key] = this.spec.transfers === undefined ? -1 : add(this.spec.transfers.streams);
+    this.cpuOf[key] = this.spec.cpu === undefined ? -1 : add(this.spec.cpu.cpus / this.spec.cpu.workerStart);
+  }
 }
 
 /** Cost models in virtual time, all drawn from the `costs` stream. */
@@ -151,6 +231,9 @@ export function simulate(scenario: Scenario, policy: PolicySet, workload: Worklo
   const faults = scenario.faults ?? NO_FAULTS;
   const faultRng = makeRng(seed, 'faults');
   const queue = new EventQueue(4096);
+  const contention = scenario.costs.contention === undefined ? null : new Contention(scenario.costs.contention, queue);
+  const sharedTransfers = contention !== null && contention.transfers;
+  const sharedCpu = contention !== null && contention.cpu;
   const streamed = 'open' in workload;
   const n = streamed ? workload.size : workload.arrivalMs.length;
   // Invocations one at a time, whichever form the workload has: the queue holds the next one only.
@@ -174,17 +257,25 @@ export function simulate(scenario: Scenario, policy: PolicySet, workload: Worklo
   const run = (cmd: Command): void => {
     if (onCommand !== undefined) onCommand(nowMs, cmd);
     switch (cmd.kind) {
-      case 'startWorker':
+      case 'startWorker': {
         stopped.delete(cmd.worker);
-        queue.push(nowMs + costs.workerStart.sample(), WORKER_READY, cmd.worker, 0, 0);
+        const scope = contention === null ? 0 : contention.placeWorker(cmd.worker, cmd.node);
+        if (sharedCpu) contention!.cpuAt(scope).add(nowMs, costs.workerStart.sample(), 0, WORKER_READY, cmd.worker, 0, 0);
+        else queue.push(nowMs + costs.workerStart.sample(), WORKER_READY, cmd.worker, 0, 0);
         if (faults.workerMtbfMs > 0) {
           queue.push(nowMs - faults.workerMtbfMs * Math.log(1 - faultRng()), WORKER_LOST, cmd.worker, 0, 0);
         }
         break;
+      }
       case 'stopWorker':
         stopped.add(cmd.worker);
+        if (sharedCpu) contention!.cancelStart(cmd.worker, nowMs);
         break;
       case 'restore': {
+        if (sharedTransfers && cmd.source !== 'cold') {
+          restoreShared(cmd.source, cmd.snapshotBytes, cmd.worker, cmd.actorIndex, cmd.op);
+          break;
+        }
         let d: number;
         switch (cmd.source) {
           case 'cold':
@@ -210,7 +301,8 @@ export function simulate(scenario: Scenario, policy: PolicySet, workload: Worklo
       case 'checkpoint': {
         const sampler = cmd.target === 'local' ? costs.checkpointLocal : costs.checkpointExternal;
         const ok = faults.checkpointFailureRate > 0 && faultRng() < faults.checkpointFailureRate ? 0 : 1;
-        queue.push(nowMs + sampler.sample(cmd.snapshotBytes), CHECKPOINT_DONE, cmd.actorIndex, cmd.op, ok);
+        if (sharedTransfers) transferShared(sampler, cmd.snapshotBytes, cmd.worker, CHECKPOINT_DONE, cmd.actorIndex, cmd.op, ok);
+        else queue.push(nowMs + sampler.sample(cmd.snapshotBytes), CHECKPOINT_DONE, cmd.actorIndex, cmd.op, ok);
         break;
       }
       case 'setTimer':
@@ -220,6 +312,24 @@ export function simulate(scenario: Scenario, policy: PolicySet, workload: Worklo
         replyToSink(sink, cmd, indexOf);
         break;
     }
+  };
+  // A restore or checkpoint whose size part shares the scope's bandwidth:
+  // the draws are made in the same order as without contention (the base,
+  // then the fault), so only the timing differs. The base is not shared and
+  // follows the transfer.
+  const transferShared = (sampler: SizeCostSampler, bytes: number, worker: number, kind: number, actor: number, op: number, ok: number): void => {
+    const baseMs = sampler.sampleBase();
+    const workMs = sampler.transferMs(bytes);
+    if (workMs > 0) contention!.transferFor(worker).add(nowMs, workMs, baseMs, kind, actor, op, ok);
+    else queue.push(nowMs + baseMs, kind, actor, op, ok);
+  };
+  const restoreShared = (source: 'golden' | 'local' | 'external', bytes: number, worker: number, actor: number, op: number): void => {
+    const sampler = source === 'golden' ? costs.restoreGolden : source === 'local' ? costs.restoreLocal : costs.restoreExternal;
+    const baseMs = sampler.sampleBase();
+    const ok = faults.restoreFailureRate > 0 && faultRng() < faults.restoreFailureRate ? 0 : 1;
+    const workMs = sampler.transferMs(bytes);
+    if (workMs > 0) contention!.transferFor(worker).add(nowMs, workMs, baseMs, RESTORE_DONE, actor, op, ok);
+    else queue.push(nowMs + baseMs, RESTORE_DONE, actor, op, ok);
   };
   const execute = (t: number): void => {
     nowMs = t;
@@ -298,6 +408,9 @@ export function simulate(scenario: Scenario, policy: PolicySet, workload: Worklo
       case WARMUP:
         core.accounting.advance(t);
         atWarmup = { totals: { ...core.accounting.totals }, counters: { ...core.counters } };
+        break;
+      case SHARED_DONE:
+        contention!.onDone(t, a, b);
         break;
       case SAMPLE: {
         const g = core.accounting.gauges();

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { fitLognormal, fitSizeCost, MIN_BASE_MS, nearestRank, predictAt, UNMEASURED_MIB_PER_SEC } from '../../real/calibrate-fit.ts';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fitLognormal, fitSharedCapacity, fitSizeCost, MIN_BASE_MS, nearestRank, predictAt, UNMEASURED_MIB_PER_SEC, type SizedSample } from '../../real/calibrate-fit.ts';
+import { fitCalibration, fitContention, renderProfile, type CalibrationMeta, type CalibrationSamples, type ConcurrencySample } from '../../real/calibrate-profile.ts';
+import { probeScenario } from '../../real/calibrate.ts';
+import { loadScenarioFile } from '../../scenarios/load.ts';
 
 describe('fitSizeCost', () => {
   it('recovers base and bandwidth of an exact line', () => {
@@ -53,5 +59,92 @@ describe('fitLognormal', () => {
     expect(fitLognormal(values)).toEqual({ medianMs: 50, p99Ms: 99, n: 100 });
     expect(nearestRank([3, 1, 2], 0.5)).toBe(2);
     expect(() => fitLognormal([])).toThrow(/no samples/);
+  });
+});
+
+describe('fitSharedCapacity', () => {
+  const exact = (capacity: number, ks: number[]) => ks.map((k) => ({ k, slowdown: Math.max(1, k / capacity) }));
+
+  it.each([1.25, 0.8, 3])('recovers the capacity %d of exact processor-sharing slowdowns', (capacity) => {
+    const f = fitSharedCapacity(exact(capacity, [1, 2, 4, 8]));
+    expect(f.capacity).toBeCloseTo(capacity, 9);
+    expect(f.rmse).toBeCloseTo(0, 9);
+    expect(f.n).toBe(4);
+  });
+
+  it('is the least-squares capacity of noisy points (hand-computed)', () => {
+    // Points (1, 1), (2, 2), (4, 4.4). With C < 1 all three share: 1/C = (1 + 4 + 17.6) / (1 + 4 + 16),
+    // SSE 0.0381; with C in [1, 2) the best is C = 1 (SSE 0.16); above, worse still.
+    const f = fitSharedCapacity([
+      { k: 1, slowdown: 1 },
+      { k: 2, slowdown: 2 },
+      { k: 4, slowdown: 4.4 },
+    ]);
+    expect(f.capacity).toBeCloseTo(21 / 22.6, 9);
+    const x = 22.6 / 21;
+    expect(f.rmse).toBeCloseTo(Math.sqrt(((1 - x) ** 2 + (2 - 2 * x) ** 2 + (4.4 - 4 * x) ** 2) / 3), 9);
+  });
+
+  it('says Infinity when the sweep shows no sharing, and refuses no points', () => {
+    expect(fitSharedCapacity(exact(100, [1, 2, 4])).capacity).toBe(Number.POSITIVE_INFINITY);
+    expect(() => fitSharedCapacity([])).toThrow(/no points/);
+  });
+});
+
+describe('fitContention', () => {
+  it('fits transfers on the size part (less the base) and worker starts whole', () => {
+    const sample = (k: number, primitive: ConcurrencySample['primitive'], source: ConcurrencySample['source'], ms: number): ConcurrencySample => ({ k, primitive, source, sizeMiB: primitive === 'workerStart' ? 0 : 256, ms: [ms, ms + 1, ms - 1] });
+    // Base 20 ms, transfer 100 ms alone, capacity 1.25: k at once take 20 + 100 * max(1, k / 1.25).
+    const sweep = [1, 2, 4, 8].flatMap((k) => [
+      sample(k, 'restore', 'golden', 20 + 100 * Math.max(1, k / 1.25)),
+      sample(k, 'checkpoint', 'external', 20 + 100 * Math.max(1, k / 1.25)),
+      // Worker starts of 200 ms, 1.6 at full speed.
+      sample(k, 'workerStart', 'none', 200 * Math.max(1, k / 1.6)),
+    ]);
+    const f = fitContention(sweep, () => 20, 2)!;
+    expect(f.transfers!.capacity).toBeCloseTo(1.25, 9);
+    expect(f.transfers!.points).toHaveLength(8);
+    expect(f.workerStart!.capacity).toBeCloseTo(1.6, 9);
+    expect(f.workerStart!.cpus).toBe(2);
+    // Without subtracting the base the slowdowns would be smaller, and so the fit a larger capacity.
+    expect(fitContention(sweep, () => 0, 2)!.transfers!.capacity).toBeGreaterThan(1.3);
+    // No k = 1, nothing to compare with: no block.
+    expect(fitContention(sweep.filter((s) => s.k !== 1), () => 20, 2)).toBeUndefined();
+  });
+
+  it('ends up as a contention block that loads with the profile', () => {
+    const sized = (ms: (s: number) => number): SizedSample[] => [16, 64, 256].flatMap((s) => [0, 1, 2].map((i) => ({ sizeMiB: s, ms: ms(s) + i })));
+    const samples: CalibrationSamples = {
+      workerStartMs: [200, 201, 202],
+      dispatch: sized(() => 2),
+      restore: { local: sized((s) => 8 + s / 0.75), external: sized((s) => 18 + s / 0.35), golden: sized((s) => 30 + s / 0.4), cold: sized((s) => 2 + s / 1.3) },
+      goldenFirst: [{ sizeMiB: 16, ms: 170 }],
+      checkpoint: { local: sized((s) => 3 + s / 0.5), external: sized((s) => 1 + s / 0.2) },
+      concurrency: [1, 2, 4, 8].flatMap((k) => [
+        { k, primitive: 'restore' as const, source: 'golden' as const, sizeMiB: 256, ms: new Array<number>(k).fill(30 + 640 * Math.max(1, k / 1.1)) },
+        { k, primitive: 'workerStart' as const, source: 'none' as const, sizeMiB: 0, ms: new Array<number>(k).fill(200 * Math.max(1, k / 1.4)) },
+      ]),
+    };
+    const fits = fitCalibration(samples, 64, 2);
+    const meta: CalibrationMeta = {
+      backend: 'local', cpuModel: 'test cpu', cpus: 2, os: 'test', node: 'v20', memoryGiB: 1, date: '2025-01-02T03:04:05.000Z',
+      sizesMiB: [16, 64, 256], repeats: 3, command: 'test', wallMs: 1, loadAverage: { before: [0, 0, 0], after: [0, 0, 0] },
+    };
+    const text = renderProfile('synthetic', fits, samples, meta, 'synthetic.samples.json');
+    // The golden base is fitted at about 31 ms (the samples add 0-2 ms), so the transfer slowdowns are near, not at, k / 1.1.
+    expect(text).toMatch(/^contention:\n {2}scope: machine\n {2}transfers: \{streams: 1\.\d+\}\n {2}cpu: \{cpus: 2, workerStart: 1\.429\}$/m);
+    expect(text).toMatch(/^# Concurrency sweep \(fitted into contention above\)/m);
+    expect(text).toMatch(/^# {3}worker start \(k started at once\): k=1 200 \(1x\), k=2 286 \(1\.43x\)/m);
+    const dir = mkdtempSync(join(tmpdir(), 'calibrate-fit-test-'));
+    try {
+      writeFileSync(join(dir, 'synthetic.yaml'), text);
+      writeFileSync(join(dir, 's.yaml'), probeScenario('synthetic.yaml'));
+      const contention = loadScenarioFile(join(dir, 's.yaml')).costs.contention!;
+      expect(contention.scope).toBe('machine');
+      expect(contention.transfers!.streams).toBeCloseTo(1.1, 2);
+      expect(contention.cpu).toEqual({ cpus: 2, workerStart: 1.429 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -49,13 +49,17 @@ describe('npm run calibrate', () => {
     expect(raw.samples.checkpoint.external).toHaveLength(4);
     expect(raw.samples.dispatch).toHaveLength(20);
     expect(raw.samples.goldenFirst).toHaveLength(2);
-    // The sweep at the largest size: 4 primitives for each k, k timings per repeat.
-    expect(raw.samples.concurrency).toHaveLength(8);
+    // The sweep at the largest size: 4 primitives for each k, and k worker starts, k timings per repeat.
+    expect(raw.samples.concurrency).toHaveLength(10);
     for (const c of raw.samples.concurrency) {
-      expect(c.sizeMiB).toBe(8);
+      expect(c.sizeMiB).toBe(c.primitive === 'workerStart' ? 0 : 8);
       expect(c.ms).toHaveLength(2 * c.k);
     }
+    expect(raw.samples.concurrency.filter((c) => c.primitive === 'workerStart').map((c) => c.k)).toEqual([1, 2]);
     expect(text).toMatch(/^# {3}restore external 8 MiB: k=1 \S+ \(1x\), k=2 /m);
+    expect(text).toMatch(/^# {3}worker start \(k started at once\): k=1 \S+ \(1x\), k=2 /m);
+    // A block fitted from the sweep (present when the slowdowns show sharing) loaded with the profile above.
+    expect(/^contention:$/m.test(text)).toBe(costs.contention !== undefined);
     expect(t.out.join('')).toContain('Profile:');
   });
 

@@ -73,6 +73,38 @@ describe('shipped scenarios', () => {
     expect(s.costs.name).toBe('mine');
     expect(s.costs.restore.external).toEqual({ base: { kind: 'lognormal', medianMs: 150, p99Ms: 500 }, mibPerSec: 640 });
     expect(s.costs.dispatch).toEqual({ kind: 'constant', valueMs: 0 });
+    // No contention block, no contention key: the model is what it was before the field existed.
+    expect('contention' in s.costs).toBe(false);
+  });
+});
+
+describe('contention in a cost profile', () => {
+  /** Writes PROFILE_TEXT plus `block` as a profile and a scenario using it; returns both paths and the profile text. */
+  function withContention(block: string): { file: string; profile: string; text: string } {
+    const text = `${PROFILE_TEXT}${block}\n`;
+    const name = `profiles/contention-${counter++}.yaml`;
+    const profile = tmp.write(name, text);
+    return { file: fixture(edit(BASE, 'costs: substrate-kind', `costs: ${name}`)), profile, text };
+  }
+
+  it('is parsed into the model, and every part is optional but one', () => {
+    const both = withContention('contention:\n  scope: machine\n  transfers: {streams: 1.15}\n  cpu: {cpus: 2, workerStart: 1.4}');
+    expect(loadScenarioFile(both.file).costs.contention).toEqual({ scope: 'machine', transfers: { streams: 1.15 }, cpu: { cpus: 2, workerStart: 1.4 } });
+    const cpu = withContention('contention: {scope: node, cpu: {cpus: 8, workerStart: 0.5}}');
+    expect(loadScenarioFile(cpu.file).costs.contention).toEqual({ scope: 'node', cpu: { cpus: 8, workerStart: 0.5 } });
+  });
+
+  it.each([
+    ['an unknown scope', 'contention: {scope: rack, transfers: {streams: 1}}', 'rack', 'contention.scope: Invalid option: expected one of "machine"|"node", got "rack"'],
+    ['zero streams', 'contention:\n  scope: machine\n  transfers: {streams: 0}', '0}', 'contention.transfers.streams: expected a positive number, got 0'],
+    ['negative cpus', 'contention:\n  scope: machine\n  cpu: {cpus: -2, workerStart: 1}', '-2', 'contention.cpu.cpus: expected a positive number, got -2'],
+    ['a word for a number', 'contention:\n  scope: node\n  cpu: {cpus: 2, workerStart: lots}', 'lots', 'contention.cpu.workerStart: expected a positive number, got "lots"'],
+    ['a misspelt field', 'contention: {scope: machine, transfers: {streams: 2, stream: 2}}', 'stream: 2}', 'contention.transfers: unknown field(s) "stream"'],
+    ['neither transfers nor cpu', 'contention: {scope: machine}', '{scope', 'contention: contention needs transfers, cpu or both'],
+  ])('%s is reported at the field in the profile file', (_title, block, target, message) => {
+    const { file, profile, text } = withContention(block);
+    const anchor = block.split('\n').find((l) => l.includes(target))!;
+    expect(problemsOf(file)).toEqual([`${profile}:${loc(text, anchor, target)} ${message}`]);
   });
 });
 

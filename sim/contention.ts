@@ -1,0 +1,135 @@
+import type { EventQueue } from './event-queue.ts';
+
+/**
+ * One contended resource of the simulated runtime (a machine's or a node's
+ * snapshot bandwidth, or its cpus for worker starts) as an exact
+ * processor-sharing queue: every job holds an amount of work in solo
+ * milliseconds, and with n jobs active each progresses at min(1, capacity / n)
+ * of its solo speed. A job that finishes its work schedules its own
+ * completion event after a fixed tail (the unshared part of the primitive).
+ *
+ * Only the earliest finish is ever in the event queue, as one event of kind
+ * `doneKind` carrying (resource index, stamp). Every arrival, departure or
+ * cancellation advances the remaining work of all jobs to `nowMs` and pushes
+ * a new earliest finish with a new stamp; an event whose stamp is not the
+ * current one is stale and ignored (onDone), so nothing is ever removed from
+ * the heap. Jobs are kept in arrival order, so simultaneous finishes
+ * complete in that order: the same inputs give the same events.
+ */
+export class SharedResource {
+  /** Stamp of the one completion event that is current. */
+  private stamp = 0;
+  private lastMs = 0;
+  // Parallel arrays of the active jobs, in arrival order (a few dozen at most: O(n) per change is fine).
+  private readonly remaining: number[] = [];
+  private readonly tails: number[] = [];
+  private readonly kinds: number[] = [];
+  private readonly as: number[] = [];
+  private readonly bs: number[] = [];
+  private readonly cs: number[] = [];
+
+  /**
+   * @param capacity solo jobs' worth of throughput (> 0)
+   * @param queue where completions go
+   * @param doneKind event kind of this resource's own finish events
+   * @param index this resource's number, payload `a` of its finish events
+   */
+  constructor(
+    readonly capacity: number,
+    private readonly queue: EventQueue,
+    private readonly doneKind: number,
+    private readonly index: number,
+  ) {
+    if (!(capacity > 0) || !Number.isFinite(capacity)) throw new Error(`SharedResource: capacity must be a positive number, got ${capacity}`);
+  }
+
+  /** Jobs currently sharing the resource. */
+  get active(): number {
+    return this.remaining.length;
+  }
+
+  /** Rate of each job with `n` active: min(1, capacity / n). */
+  rate(n: number): number {
+    return n <= this.capacity ? 1 : this.capacity / n;
+  }
+
+  /**
+   * Starts a job of `workMs` solo milliseconds at `nowMs`; when its work is
+   * done, the event (kind, a, b, c) is pushed `tailMs` later.
+   */
+  add(nowMs: number, workMs: number, tailMs: number, kind: number, a: number, b: number, c: number): void {
+    this.advance(nowMs);
+    this.remaining.push(workMs);
+    this.tails.push(tailMs);
+    this.kinds.push(kind);
+    this.as.push(a);
+    this.bs.push(b);
+    this.cs.push(c);
+    this.reschedule(nowMs);
+  }
+
+  /** Drops the first job whose completion is (kind, a), if any (a worker stopped while starting). */
+  cancel(nowMs: number, kind: number, a: number): void {
+    for (let i = 0; i < this.remaining.length; i++) {
+      if (this.kinds[i] === kind && this.as[i] === a) {
+        this.advance(nowMs);
+        this.removeAt(i);
+        this.reschedule(nowMs);
+        return;
+      }
+    }
+  }
+
+  /** Handles this resource's finish event of `stamp` at `nowMs`: completes what is done, unless stale. */
+  onDone(nowMs: number, stamp: number): void {
+    if (stamp !== this.stamp) return;
+    this.advance(nowMs);
+    const rem = this.remaining;
+    let min = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < rem.length; i++) if (rem[i]! < min) min = rem[i]!;
+    // The scheduled job is the one with least work left (about 0 now); equal
+    // jobs started together finish together, within rounding.
+    const done = min + FINISH_EPSILON_MS;
+    let i = 0;
+    while (i < rem.length) {
+      if (rem[i]! <= done) {
+        this.queue.push(nowMs + this.tails[i]!, this.kinds[i]!, this.as[i]!, this.bs[i]!, this.cs[i]!);
+        this.removeAt(i);
+      } else {
+        i += 1;
+      }
+    }
+    this.reschedule(nowMs);
+  }
+
+  // Every job did (nowMs - lastMs) * rate of work since the last change.
+  private advance(nowMs: number): void {
+    const n = this.remaining.length;
+    if (n > 0 && nowMs > this.lastMs) {
+      const done = (nowMs - this.lastMs) * this.rate(n);
+      for (let i = 0; i < n; i++) this.remaining[i]! -= done;
+    }
+    this.lastMs = nowMs;
+  }
+
+  private reschedule(nowMs: number): void {
+    this.stamp += 1;
+    const n = this.remaining.length;
+    if (n === 0) return;
+    let min = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < n; i++) if (this.remaining[i]! < min) min = this.remaining[i]!;
+    this.queue.push(nowMs + Math.max(0, min) / this.rate(n), this.doneKind, this.index, this.stamp, 0);
+  }
+
+  private removeAt(i: number): void {
+    this.remaining.splice(i, 1);
+    this.tails.splice(i, 1);
+    this.kinds.splice(i, 1);
+    this.as.splice(i, 1);
+    this.bs.splice(i, 1);
+    this.cs.splice(i, 1);
+  }
+}
+
+/** Work left (ms) under which a job counts as finished with the earliest one: rounding of the advance steps. */
+const FINISH_EPSILON_MS = 1e-6;

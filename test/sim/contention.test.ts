@@ -1,0 +1,270 @@
+import { createHash } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import type { Command, Reply } from '../../core/types.ts';
+import type { DistributionSpec } from '../../scenarios/distributions.ts';
+import type { ContentionSpec, CostModel, PolicySet, Scenario } from '../../scenarios/scenario.ts';
+import { loadScenarioFile } from '../../scenarios/load.ts';
+import { generateWorkload, type Workload } from '../../scenarios/workload.ts';
+import { SharedResource } from '../../sim/contention.ts';
+import { EventQueue } from '../../sim/event-queue.ts';
+import { simulate } from '../../sim/runtime.ts';
+
+const DONE = 9;
+
+/** Pops every event, letting the resource handle its own; returns the others as (time, a). */
+function drain(queue: EventQueue, res: SharedResource): { timeMs: number; a: number }[] {
+  const out: { timeMs: number; a: number }[] = [];
+  while (queue.pop()) {
+    if (queue.kind === DONE) res.onDone(queue.timeMs, queue.b);
+    else out.push({ timeMs: queue.timeMs, a: queue.a });
+  }
+  return out;
+}
+
+describe('SharedResource (processor sharing)', () => {
+  it.each([
+    [1, 1],
+    [4, 1],
+    [8, 1.15],
+    [3, 2.5],
+  ])('%i equal jobs started together on capacity %d each take max(1, k / capacity) times one alone', (k, capacity) => {
+    const queue = new EventQueue(4);
+    const res = new SharedResource(capacity, queue, DONE, 0);
+    for (let i = 0; i < k; i++) res.add(100, 300, 0, 1, i, 0, 0);
+    const done = drain(queue, res);
+    expect(done.map((d) => d.a)).toEqual(Array.from({ length: k }, (_, i) => i));
+    for (const d of done) expect(d.timeMs).toBeCloseTo(100 + 300 * Math.max(1, k / capacity), 9);
+  });
+
+  it('fewer jobs than the capacity each run at full speed', () => {
+    const queue = new EventQueue(4);
+    const res = new SharedResource(2, queue, DONE, 0);
+    res.add(0, 100, 0, 1, 0, 0, 0);
+    res.add(0, 250, 0, 1, 1, 0, 0);
+    expect(drain(queue, res)).toEqual([
+      { timeMs: 100, a: 0 },
+      { timeMs: 250, a: 1 },
+    ]);
+  });
+
+  it('a job arriving mid-way: the hand-computed processor-sharing schedule', () => {
+    // Capacity 1. A: 100 ms of work at t=0; B: 40 ms at t=40 (tail 5 ms); C: 10 ms at t=50.
+    // 0-40: A alone, 60 left. 40-50: A and B at half speed: A 55, B 35.
+    // From 50 three share at a third: C needs 30 ms, done at 80 (A 45, B 25 left).
+    // Then halves: B needs 50 ms, done at 130 (+5 tail: 135), A 20 left, alone to 150.
+    const queue = new EventQueue(4);
+    const res = new SharedResource(1, queue, DONE, 0);
+    res.add(0, 100, 0, 1, 0, 0, 0);
+    queue.pop();
+    const stale = { timeMs: queue.timeMs, b: queue.b };
+    expect(stale.timeMs).toBe(100);
+    res.add(40, 40, 5, 1, 1, 0, 0);
+    // The first finish event (A alone at 100) is stale now: handling it does nothing.
+    res.onDone(stale.timeMs, stale.b);
+    expect(res.active).toBe(2);
+    res.add(50, 10, 0, 1, 2, 0, 0);
+    const done = drain(queue, res);
+    expect(done.map((d) => d.a)).toEqual([2, 1, 0]);
+    expect(done[0]!.timeMs).toBeCloseTo(80, 9);
+    expect(done[1]!.timeMs).toBeCloseTo(130 + 5, 9);
+    expect(done[2]!.timeMs).toBeCloseTo(150, 9);
+  });
+
+  it('two jobs: the short late one finishes first, then the long one alone', () => {
+    // A: 100 at 0 (60 left at 40); B: 30 at 40. Halves: B done at 100 (A 30 left), A alone to 130.
+    const queue = new EventQueue(4);
+    const res = new SharedResource(1, queue, DONE, 0);
+    res.add(0, 100, 0, 1, 0, 0, 0);
+    res.add(40, 30, 0, 1, 1, 0, 0);
+    const done = drain(queue, res);
+    expect(done.map((d) => d.a)).toEqual([1, 0]);
+    expect(done[0]!.timeMs).toBeCloseTo(100, 9);
+    expect(done[1]!.timeMs).toBeCloseTo(130, 9);
+  });
+
+  it('a cancelled job stops sharing: the other speeds up from then on', () => {
+    const queue = new EventQueue(4);
+    const res = new SharedResource(1, queue, DONE, 0);
+    res.add(0, 100, 0, 1, 0, 0, 0);
+    res.add(0, 100, 0, 1, 1, 0, 0);
+    // At 50 each has 75 left; job 1 leaves, job 0 alone finishes at 125.
+    res.cancel(50, 1, 1);
+    const done = drain(queue, res);
+    expect(done).toHaveLength(1);
+    expect(done[0]!.a).toBe(0);
+    expect(done[0]!.timeMs).toBeCloseTo(125, 9);
+  });
+
+  it('refuses a capacity that is not positive', () => {
+    expect(() => new SharedResource(0, new EventQueue(1), DONE, 0)).toThrow(/capacity/);
+  });
+});
+
+// --- Through the simulated runtime -------------------------------------------------------------
+
+const ZERO: DistributionSpec = { kind: 'constant', valueMs: 0 };
+const SNAPSHOT_MIB = 100;
+/** 100 MiB at 200 MiB/s: a solo transfer of 500 ms, plus a constant base of 20 ms. */
+const SOLO_TRANSFER_MS = 500;
+const BASE_MS = 20;
+const START_MS = 200;
+
+function costs(contention?: ContentionSpec, random = false): CostModel {
+  const base: DistributionSpec = random ? { kind: 'lognormal', medianMs: BASE_MS, p99Ms: 4 * BASE_MS } : { kind: 'constant', valueMs: BASE_MS };
+  const size = { base, mibPerSec: 200 };
+  return {
+    name: 'test',
+    source: 'contention tests',
+    workerStart: random ? { kind: 'lognormal', medianMs: START_MS, p99Ms: 3 * START_MS } : { kind: 'constant', valueMs: START_MS },
+    coldBoot: ZERO,
+    restore: { local: size, external: size, golden: size },
+    checkpoint: { local: size, external: size },
+    dispatch: ZERO,
+    ...(contention === undefined ? {} : { contention }),
+  };
+}
+
+/** k workers (one slot each) on `nodes` nodes, one actor per arrival time (k at `atMs` by default), idle actors suspended after 1 s. */
+function setup(k: number, c: CostModel, atMs: number | number[], nodes = 1): { scenario: Scenario; policy: PolicySet; workload: Workload } {
+  const arrivals = typeof atMs === 'number' ? new Array<number>(k).fill(atMs) : atMs;
+  const policy: PolicySet = {
+    name: 'contention',
+    pools: { agents: { mode: 'shared', replicas: k, actorSlots: 1, workerMemoryMiB: 256 } },
+    placement: 'random',
+    idle: { kind: 'ttl', action: 'suspend', ttlMs: 1000 },
+    admission: { parkTimeoutMs: Number.POSITIVE_INFINITY, maxParked: 1e9 },
+    eviction: 'none',
+    maxAttempts: 1,
+  };
+  const scenario: Scenario = {
+    name: 'contention',
+    description: 'contention tests',
+    seed: 1,
+    durationMs: 60_000,
+    warmupMs: 0,
+    pools: [],
+    nodes: Array.from({ length: nodes }, (_, i) => ({ name: `node-${i}`, memoryMiB: Math.ceil(k / nodes) * 256 })),
+    templates: [{ name: 'agent', pool: 'agents', memoryMiB: 256, snapshotMiB: SNAPSHOT_MIB, golden: true, work: { kind: 'constant', valueMs: 100 } }],
+    workload: [],
+    costs: c,
+    policies: [policy],
+  };
+  const names = arrivals.map((_, i) => `a${i}`);
+  const workload: Workload = {
+    actorNames: names,
+    actorTemplates: names.map(() => 'agent'),
+    arrivalMs: Float64Array.from(arrivals),
+    actor: Int32Array.from(names.keys()),
+    workMs: new Float64Array(arrivals.length).fill(100),
+  };
+  return { scenario, policy, workload };
+}
+
+interface Trace {
+  readonly replies: Reply[];
+  /** Time of each command kind, in order. */
+  readonly at: Map<string, number[]>;
+}
+
+function run(k: number, c: CostModel, atMs: number | number[], nodes = 1, seed = 1): Trace {
+  const { scenario, policy, workload } = setup(k, c, atMs, nodes);
+  const at = new Map<string, number[]>();
+  const onCommand = (t: number, cmd: Command): void => {
+    const key = cmd.kind === 'restore' ? `restore-${cmd.source}` : cmd.kind;
+    if (!at.has(key)) at.set(key, []);
+    at.get(key)!.push(t);
+  };
+  const r = simulate(scenario, policy, workload, { seed, sampleEveryMs: 0, onCommand });
+  return { replies: r.replies, at };
+}
+
+describe('simulate with contention', () => {
+  it('k golden restores started together each take k / streams times the solo transfer, plus the base', () => {
+    const k = 6;
+    const streams = 1.5;
+    // Invocations after the workers are up: the restores start together at 1 s.
+    const t = run(k, costs({ scope: 'machine', transfers: { streams } }), 1000);
+    expect(t.at.get('restore-golden')).toEqual(new Array(k).fill(1000));
+    expect(t.replies).toHaveLength(k);
+    for (const r of t.replies) expect(r.parts.restoreMs).toBeCloseTo(BASE_MS + SOLO_TRANSFER_MS * (k / streams), 6);
+    // Without the block: each alone.
+    for (const r of run(k, costs(), 1000).replies) expect(r.parts.restoreMs).toBeCloseTo(BASE_MS + SOLO_TRANSFER_MS, 9);
+  });
+
+  it('checkpoints share the transfers too', () => {
+    // k actors at 1 s take the k workers: k golden restores together, done at
+    // 1000 + k * 500 + 20; 100 ms of work; suspended 1 s later (k external
+    // checkpoints together, k * 500 + 20 each). k more actors arriving
+    // meanwhile wait for those checkpoints to free the workers.
+    const k = 4;
+    const arrivals = [...new Array<number>(k).fill(1000), ...new Array<number>(k).fill(5000)];
+    const shared = run(k, costs({ scope: 'machine', transfers: { streams: 1 } }), arrivals);
+    const checkpointsAt = 1000 + k * SOLO_TRANSFER_MS + BASE_MS + 100 + 1000;
+    for (const x of shared.at.get('checkpoint')!.slice(0, k)) expect(x).toBeCloseTo(checkpointsAt, 6);
+    const second = shared.at.get('restore-golden')!.slice(k);
+    expect(second).toHaveLength(k);
+    for (const x of second) expect(x).toBeCloseTo(checkpointsAt + k * SOLO_TRANSFER_MS + BASE_MS, 6);
+    // Without the block each checkpoint takes its solo time.
+    const solo = run(k, costs(), [...new Array<number>(k).fill(1000), ...new Array<number>(k).fill(2700)]);
+    for (const x of solo.at.get('restore-golden')!.slice(k)) expect(x).toBeCloseTo(1000 + SOLO_TRANSFER_MS + BASE_MS + 100 + 1000 + SOLO_TRANSFER_MS + BASE_MS, 6);
+  });
+
+  it('scope node: restores on different nodes do not share', () => {
+    const k = 4;
+    const t = run(k, costs({ scope: 'node', transfers: { streams: 1 } }), 1000, 4);
+    for (const r of t.replies) expect(r.parts.restoreMs).toBeCloseTo(BASE_MS + SOLO_TRANSFER_MS, 6);
+    const one = run(k, costs({ scope: 'node', transfers: { streams: 1 } }), 1000, 1);
+    for (const r of one.replies) expect(r.parts.restoreMs).toBeCloseTo(BASE_MS + SOLO_TRANSFER_MS * k, 6);
+  });
+
+  it('worker starts share the cpus: k starts at once are ready at start * k * workerStart / cpus', () => {
+    const k = 8;
+    const cpu = { cpus: 2, workerStart: 1.4 };
+    // Invocations at 0 wait for the workers; each restore starts when its worker is ready.
+    const t = run(k, costs({ scope: 'machine', cpu }), 0);
+    const ready = START_MS * Math.max(1, (k * cpu.workerStart) / cpu.cpus);
+    expect(t.at.get('startWorker')).toEqual(new Array(k).fill(0));
+    for (const x of t.at.get('restore-golden')!) expect(x).toBeCloseTo(ready, 6);
+    // Transfers are not shared here: each restore takes its solo time.
+    for (const r of t.replies) expect(r.parts.restoreMs).toBeCloseTo(BASE_MS + SOLO_TRANSFER_MS, 6);
+    // A single start (capacity 2 / 1.4 > 1) is not slowed.
+    const lone = run(1, costs({ scope: 'machine', cpu }), 0);
+    expect(lone.at.get('restore-golden')).toEqual([START_MS]);
+  });
+
+  it('same seed, same result; the draws are those of the run without contention', () => {
+    const c = costs({ scope: 'machine', transfers: { streams: 1.2 }, cpu: { cpus: 2, workerStart: 1.4 } }, true);
+    const a = run(10, c, 0, 1, 7);
+    const b = run(10, c, 0, 1, 7);
+    expect(JSON.stringify(a.replies)).toBe(JSON.stringify(b.replies));
+    expect(JSON.stringify([...a.at])).toBe(JSON.stringify([...b.at]));
+    // Another seed draws other costs.
+    expect(JSON.stringify(run(10, c, 0, 1, 8).replies)).not.toBe(JSON.stringify(a.replies));
+    // Capacities no run can reach give the uncontended timings (to rounding: the base is added after the transfer).
+    const huge = run(10, costs({ scope: 'machine', transfers: { streams: 1e6 }, cpu: { cpus: 1e6, workerStart: 1 } }, true), 0, 1, 7);
+    const none = run(10, costs(undefined, true), 0, 1, 7);
+    expect(huge.replies.length).toBe(none.replies.length);
+    for (let i = 0; i < none.replies.length; i++) {
+      expect(huge.replies[i]!.endMs).toBeCloseTo(none.replies[i]!.endMs, 6);
+      expect(huge.replies[i]!.parts.restoreMs).toBeCloseTo(none.replies[i]!.parts.restoreMs, 6);
+    }
+  });
+});
+
+describe('without a contention block', () => {
+  it('small.yaml gives exactly what it gave before contention existed (frozen at 9ecee25)', async () => {
+    // A digest of every result of every policy set: replies, totals, counters,
+    // samples, events. Frozen from the simulator before this feature; a change
+    // meant to alter runs without contention updates it, and says so.
+    const s = loadScenarioFile(fileURLToPath(new URL('../../scenarios/small.yaml', import.meta.url)));
+    expect(s.costs.contention).toBeUndefined();
+    const w = await generateWorkload(s, s.seed);
+    const h = createHash('sha256');
+    for (const p of s.policies) {
+      const r = simulate(s, p, w, { seed: s.seed, sampleEveryMs: 60_000 });
+      h.update(JSON.stringify([r.replies, r.totals, r.counters, r.samples, r.events, r.endMs]));
+    }
+    expect(h.digest('hex')).toBe('f7c10eb19bdbb6d30ce7fff56a83ce1888d85b8cf6355cb6f439a6bd3156e486');
+  });
+});
