@@ -58,7 +58,7 @@ export const samplesSchema = z.object({
   goldenFirst: sized,
   checkpoint: z.object({ local: sized, external: sized }),
   concurrency: z
-    .array(z.object({ k: z.number().int().min(1), primitive: z.enum(['restore', 'checkpoint']), source: z.enum(['golden', 'external', 'local']), sizeMiB: z.number(), ms: z.array(z.number().min(0)) }))
+    .array(z.object({ k: z.number().int().min(1), primitive: z.enum(['restore', 'checkpoint', 'workerStart']), source: z.enum(['golden', 'external', 'local', 'none']), sizeMiB: z.number(), ms: z.array(z.number().min(0)) }))
     .optional(),
 });
 

@@ -52,7 +52,7 @@ describe('calibrate --backend k8s against a fake cluster', () => {
   it('measures a tiny grid on worker pods through the driver Job and writes a profile the scenario loader reads', async () => {
     const out = join(dir, 'profiles', 'tiny-k8s.yaml');
     const io = capture();
-    const code = await runCalibrate(['--backend', 'k8s', '--sizes', '4Mi', '--repeats', '2', '--out', out, '--image', IMAGE, '--kubeconfig', kubeconfig], io, {
+    const code = await runCalibrate(['--backend', 'k8s', '--sizes', '4Mi', '--repeats', '2', '--concurrency', '1,2', '--out', out, '--image', IMAGE, '--kubeconfig', kubeconfig], io, {
       workerPort: await freePort(),
       storePort: await freePort(),
       startTimeoutMs: 60_000,
@@ -68,6 +68,9 @@ describe('calibrate --backend k8s against a fake cluster', () => {
     expect(text).not.toMatch(/^# {3}machine:/m);
     expect(text).toMatch(/^# Worker pod from the driver's create request to its server answering the driver/m);
     expect(text).toContain('2026-11-29T01:02:03.000Z');
+    // The concurrency sweep came back through the driver's log (worker starts included) and was fitted, per node.
+    expect(text).toMatch(/^contention:\n {2}scope: node\n/m);
+    expect(text).toMatch(/^# {3}worker start \(k started at once\): k=1 /m);
     // Loadable as `costs: <path>`.
     const scenario = join(dir, 'uses-k8s-profile.yaml');
     writeFileSync(scenario, probeScenario('profiles/tiny-k8s.yaml'));
@@ -83,11 +86,12 @@ describe('calibrate --backend k8s against a fake cluster', () => {
     for (const src of ['local', 'external', 'golden', 'cold']) expect(raw.samples.restore[src]).toHaveLength(2);
     expect(raw.samples.checkpoint.local).toHaveLength(6);
     expect(raw.samples.dispatch).toHaveLength(10);
-    // Worker pods were created by the driver (its service account, within its Role), sandboxed, one per start plus the measuring one.
+    // Worker pods were created by the driver (its service account, within its Role), sandboxed.
     const ns = raw.meta.cluster.namespace as string;
     const driver = `system:serviceaccount:${ns}:driver`;
     const creates = fake.requests.filter((r) => r.method === 'POST' && r.path === `/api/v1/namespaces/${ns}/pods` && r.user === driver);
-    expect(creates.map((r) => r.status)).toEqual([201, 201, 201]);
+    // 2 timed starts and the measuring worker; the sweep's starts (2 repeats of 1 + 2 at once) and its 2 transfer workers.
+    expect(creates.map((r) => r.status)).toEqual(new Array(3 + 2 * (1 + 2) + 2).fill(201));
     expect(fake.requests.filter((r) => r.user === driver && r.status === 403)).toEqual([]);
     expect(fake.unhandled).toEqual([]);
     // The driver ran the calibration's command, and everything is gone after.
