@@ -75,9 +75,14 @@ export interface SweepFit extends CapacityFit {
   readonly points: readonly (SlowdownPoint & { readonly series: string })[];
 }
 
-/** What the concurrency sweep says about sharing: snapshot transfers, and worker starts on `cpus` cpus. */
+/**
+ * What the concurrency sweep says about sharing: snapshot transfers through
+ * the store (external and golden), transfers of local snapshots (the node's
+ * own disk), and worker starts on `cpus` cpus.
+ */
 export interface ContentionFit {
   readonly transfers?: SweepFit;
+  readonly localTransfers?: SweepFit;
   readonly workerStart?: SweepFit & { readonly cpus: number };
 }
 
@@ -90,6 +95,7 @@ export interface ContentionFit {
  */
 export function fitContention(sweep: readonly ConcurrencySample[], bases: (primitive: 'restore' | 'checkpoint', source: 'golden' | 'external' | 'local') => number, cpus: number): ContentionFit | undefined {
   const transfers: (SlowdownPoint & { series: string })[] = [];
+  const localTransfers: (SlowdownPoint & { series: string })[] = [];
   const starts: (SlowdownPoint & { series: string })[] = [];
   const keys = [...new Set(sweep.map((c) => `${c.primitive} ${c.source}`))];
   for (const key of keys) {
@@ -102,7 +108,7 @@ export function fitContention(sweep: readonly ConcurrencySample[], bases: (primi
     if (!(solo > 0)) continue;
     for (const r of [...rows].sort((a, b) => a.k - b.k)) {
       const point = { series: key, k: r.k, slowdown: (nearestRank(r.ms, 0.5) - base) / solo };
-      (first.primitive === 'workerStart' ? starts : transfers).push(point);
+      (first.primitive === 'workerStart' ? starts : first.source === 'local' ? localTransfers : transfers).push(point);
     }
   }
   const fit = (points: (SlowdownPoint & { series: string })[]): SweepFit | undefined => {
@@ -110,10 +116,16 @@ export function fitContention(sweep: readonly ConcurrencySample[], bases: (primi
     const f = fitSharedCapacity(points);
     return Number.isFinite(f.capacity) ? { ...f, points } : undefined;
   };
-  const t = fit(transfers);
+  // Store and node disk are different bottlenecks (one store process for every worker, against
+  // each node's own disk): fitted apart, a local series does not pull the store's capacity.
+  // With no store series swept, the local one stands for all transfers.
+  const store = fit(transfers);
+  const local = fit(localTransfers);
+  const t = store ?? local;
+  const l = store === undefined ? undefined : local;
   const w = fit(starts);
   if (t === undefined && w === undefined) return undefined;
-  return { ...(t === undefined ? {} : { transfers: t }), ...(w === undefined ? {} : { workerStart: { ...w, cpus } }) };
+  return { ...(t === undefined ? {} : { transfers: t }), ...(l === undefined ? {} : { localTransfers: l }), ...(w === undefined ? {} : { workerStart: { ...w, cpus } }) };
 }
 
 /** Fits every primitive (rules in calibrate-fit.ts); coldBoot is evaluated at `coldSizeMiB`; `cpus` of the machine, for the contention block. */
@@ -331,6 +343,13 @@ function contentionLines(c: ContentionFit | undefined, backend: CalibrationMeta[
       `#   streams ${round(c.transfers.capacity, 3)}, rmse ${round(c.transfers.rmse, 2)} (n=${c.transfers.n}).`,
     );
   }
+  if (c.localTransfers !== undefined) {
+    lines.push(
+      `# transfers.local: local snapshots (the node's disk, not the store), fitted apart, slowdowns`,
+      `#   ${slowdowns(c.localTransfers)};`,
+      `#   local ${round(c.localTransfers.capacity, 3)}, rmse ${round(c.localTransfers.rmse, 2)} (n=${c.localTransfers.n}).`,
+    );
+  }
   if (c.workerStart !== undefined) {
     lines.push(
       `# cpu: k workers started at once, slowdowns ${slowdowns(c.workerStart)}; ${round(c.workerStart.capacity, 3)} starts`,
@@ -338,7 +357,10 @@ function contentionLines(c: ContentionFit | undefined, backend: CalibrationMeta[
     );
   }
   lines.push('contention:', `  scope: ${backend === 'k8s' ? 'node' : 'machine'}`);
-  if (c.transfers !== undefined) lines.push(`  transfers: {streams: ${significant(c.transfers.capacity)}}`);
+  if (c.transfers !== undefined) {
+    const local = c.localTransfers === undefined ? '' : `, local: ${significant(c.localTransfers.capacity)}`;
+    lines.push(`  transfers: {streams: ${significant(c.transfers.capacity)}${local}}`);
+  }
   if (c.workerStart !== undefined) lines.push(`  cpu: {cpus: ${c.workerStart.cpus}, workerStart: ${significant(c.workerStart.cpus / c.workerStart.capacity)}}`);
   return lines;
 }

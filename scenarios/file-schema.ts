@@ -26,7 +26,7 @@ const positiveNumber = z.number({ error: positiveNumberMessage }).positive({ err
 const contentionSchema = z
   .strictObject({
     scope: z.enum(['machine', 'node']),
-    transfers: z.strictObject({ streams: positiveNumber }).optional(),
+    transfers: z.strictObject({ streams: positiveNumber, local: positiveNumber.optional() }).optional(),
     cpu: z.strictObject({ cpus: positiveNumber, workerStart: positiveNumber }).optional(),
   })
   .refine((c) => c.transfers !== undefined || c.cpu !== undefined, { message: 'contention needs transfers, cpu or both' });

@@ -109,8 +109,13 @@ export interface CostModel {
 export interface ContentionSpec {
   /** machine: one set of resources for the whole run (local workers on one host); node: one per cluster node. */
   readonly scope: 'machine' | 'node';
-  /** The size part of restores and checkpoints (size / bandwidth): `streams` solo transfers' worth. */
-  readonly transfers?: { readonly streams: number };
+  /**
+   * The size part of restores and checkpoints (size / bandwidth): `streams`
+   * solo transfers' worth; with `local`, transfers of local snapshots (the
+   * node's own disk) have a resource of their own worth `local`, and
+   * `streams` is the snapshot store's (external and golden).
+   */
+  readonly transfers?: { readonly streams: number; readonly local?: number };
   /** Worker starts: `cpus` cpus shared, a start alone using `workerStart` of them. */
   readonly cpu?: { readonly cpus: number; readonly workerStart: number };
 }

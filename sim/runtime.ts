@@ -113,6 +113,8 @@ class Contention {
   private readonly resources: SharedResource[] = [];
   // Per scope key (node index, or 0 for the machine): resource indexes, -1 when that kind is not modelled.
   private readonly transferOf: number[] = [];
+  // Local-snapshot transfers, when `transfers.local` gives them their own resource (else transferOf's).
+  private readonly localTransferOf: number[] = [];
   private readonly cpuOf: number[] = [];
   private readonly nodeIndex = new Map<string, number>();
   private readonly workerScope = new Map<number, number>();
@@ -139,11 +141,11 @@ class Contention {
     return key;
   }
 
-  /** Resource of snapshot transfers on the worker's scope. */
-  transferFor(worker: number): SharedResource {
+  /** Resource of snapshot transfers on the worker's scope: the node disk's for a local snapshot when it has one. */
+  transferFor(worker: number, local: boolean): SharedResource {
     const key = this.spec.scope === 'node' ? (this.workerScope.get(worker) ?? 0) : 0;
     this.ensure(key);
-    return this.resources[this.transferOf[key]!]!;
+    return this.resources[(local ? this.localTransferOf : this.transferOf)[key]!]!;
   }
 
   /** Cpu resource of worker starts on a scope key. */
@@ -169,7 +171,9 @@ class Contention {
       this.resources.push(new SharedResource(capacity, this.queue, SHARED_DONE, this.resources.length));
       return this.resources.length - 1;
     };
-    this.transferOf[key] = this.spec.transfers === undefined ? -1 : add(this.spec.transfers.streams);
+    const t = this.spec.transfers;
+    this.transferOf[key] = t === undefined ? -1 : add(t.streams);
+    this.localTransferOf[key] = t === undefined ? -1 : t.local === undefined ? this.transferOf[key]! : add(t.local);
     this.cpuOf[key] = this.spec.cpu === undefined ? -1 : add(this.spec.cpu.cpus / this.spec.cpu.workerStart);
   }
 }
@@ -301,7 +305,7 @@ export function simulate(scenario: Scenario, policy: PolicySet, workload: Worklo
       case 'checkpoint': {
         const sampler = cmd.target === 'local' ? costs.checkpointLocal : costs.checkpointExternal;
         const ok = faults.checkpointFailureRate > 0 && faultRng() < faults.checkpointFailureRate ? 0 : 1;
-        if (sharedTransfers) transferShared(sampler, cmd.snapshotBytes, cmd.worker, CHECKPOINT_DONE, cmd.actorIndex, cmd.op, ok);
+        if (sharedTransfers) transferShared(sampler, cmd.snapshotBytes, cmd.worker, cmd.target === 'local', CHECKPOINT_DONE, cmd.actorIndex, cmd.op, ok);
         else queue.push(nowMs + sampler.sample(cmd.snapshotBytes), CHECKPOINT_DONE, cmd.actorIndex, cmd.op, ok);
         break;
       }
@@ -317,10 +321,10 @@ export function simulate(scenario: Scenario, policy: PolicySet, workload: Worklo
   // the draws are made in the same order as without contention (the base,
   // then the fault), so only the timing differs. The base is not shared and
   // follows the transfer.
-  const transferShared = (sampler: SizeCostSampler, bytes: number, worker: number, kind: number, actor: number, op: number, ok: number): void => {
+  const transferShared = (sampler: SizeCostSampler, bytes: number, worker: number, local: boolean, kind: number, actor: number, op: number, ok: number): void => {
     const baseMs = sampler.sampleBase();
     const workMs = sampler.transferMs(bytes);
-    if (workMs > 0) contention!.transferFor(worker).add(nowMs, workMs, baseMs, kind, actor, op, ok);
+    if (workMs > 0) contention!.transferFor(worker, local).add(nowMs, workMs, baseMs, kind, actor, op, ok);
     else queue.push(nowMs + baseMs, kind, actor, op, ok);
   };
   const restoreShared = (source: 'golden' | 'local' | 'external', bytes: number, worker: number, actor: number, op: number): void => {
@@ -328,7 +332,7 @@ export function simulate(scenario: Scenario, policy: PolicySet, workload: Worklo
     const baseMs = sampler.sampleBase();
     const ok = faults.restoreFailureRate > 0 && faultRng() < faults.restoreFailureRate ? 0 : 1;
     const workMs = sampler.transferMs(bytes);
-    if (workMs > 0) contention!.transferFor(worker).add(nowMs, workMs, baseMs, RESTORE_DONE, actor, op, ok);
+    if (workMs > 0) contention!.transferFor(worker, source === 'local').add(nowMs, workMs, baseMs, RESTORE_DONE, actor, op, ok);
     else queue.push(nowMs + baseMs, RESTORE_DONE, actor, op, ok);
   };
   const execute = (t: number): void => {

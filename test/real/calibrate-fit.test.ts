@@ -108,6 +108,16 @@ describe('fitContention', () => {
     expect(f.workerStart!.cpus).toBe(2);
     // Without subtracting the base the slowdowns would be smaller, and so the fit a larger capacity.
     expect(fitContention(sweep, () => 0, 2)!.transfers!.capacity).toBeGreaterThan(1.3);
+    // A local series is fitted apart (the node's disk): it leaves the store's capacity alone.
+    const withLocal = [...sweep, ...[1, 2, 4, 8].map((k) => sample(k, 'checkpoint', 'local', 20 + 100 * Math.max(1, k / 2)))];
+    const split = fitContention(withLocal, () => 20, 2)!;
+    expect(split.transfers!.capacity).toBeCloseTo(1.25, 9);
+    expect(split.localTransfers!.capacity).toBeCloseTo(2, 9);
+    expect(split.localTransfers!.points.every((p) => p.series === 'checkpoint local')).toBe(true);
+    // Only a local series swept: it stands for every transfer.
+    const onlyLocal = fitContention(withLocal.filter((s) => s.source === 'local'), () => 20, 2)!;
+    expect(onlyLocal.transfers!.capacity).toBeCloseTo(2, 9);
+    expect(onlyLocal.localTransfers).toBeUndefined();
     // No k = 1, nothing to compare with: no block.
     expect(fitContention(sweep.filter((s) => s.k !== 1), () => 20, 2)).toBeUndefined();
   });
@@ -123,6 +133,7 @@ describe('fitContention', () => {
       concurrency: [1, 2, 4, 8].flatMap((k) => [
         { k, primitive: 'restore' as const, source: 'golden' as const, sizeMiB: 256, ms: new Array<number>(k).fill(30 + 640 * Math.max(1, k / 1.1)) },
         { k, primitive: 'workerStart' as const, source: 'none' as const, sizeMiB: 0, ms: new Array<number>(k).fill(200 * Math.max(1, k / 1.4)) },
+        { k, primitive: 'checkpoint' as const, source: 'local' as const, sizeMiB: 256, ms: new Array<number>(k).fill(3 + 512 * Math.max(1, k / 1.8)) },
       ]),
     };
     const fits = fitCalibration(samples, 64, 2);
@@ -132,7 +143,7 @@ describe('fitContention', () => {
     };
     const text = renderProfile('synthetic', fits, samples, meta, 'synthetic.samples.json');
     // The golden base is fitted at about 31 ms (the samples add 0-2 ms), so the transfer slowdowns are near, not at, k / 1.1.
-    expect(text).toMatch(/^contention:\n {2}scope: machine\n {2}transfers: \{streams: 1\.\d+\}\n {2}cpu: \{cpus: 2, workerStart: 1\.429\}$/m);
+    expect(text).toMatch(/^contention:\n {2}scope: machine\n {2}transfers: \{streams: 1\.\d+, local: 1\.\d+\}\n {2}cpu: \{cpus: 2, workerStart: 1\.429\}$/m);
     expect(text).toMatch(/^# Concurrency sweep \(fitted into contention above\)/m);
     expect(text).toMatch(/^# {3}worker start \(k started at once\): k=1 200 \(1x\), k=2 286 \(1\.43x\)/m);
     const dir = mkdtempSync(join(tmpdir(), 'calibrate-fit-test-'));
@@ -142,6 +153,7 @@ describe('fitContention', () => {
       const contention = loadScenarioFile(join(dir, 's.yaml')).costs.contention!;
       expect(contention.scope).toBe('machine');
       expect(contention.transfers!.streams).toBeCloseTo(1.1, 2);
+      expect(contention.transfers!.local).toBeCloseTo(1.8, 2);
       expect(contention.cpu).toEqual({ cpus: 2, workerStart: 1.429 });
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -210,6 +210,40 @@ describe('simulate with contention', () => {
     for (const x of solo.at.get('restore-golden')!.slice(k)) expect(x).toBeCloseTo(1000 + SOLO_TRANSFER_MS + BASE_MS + 100 + 1000 + SOLO_TRANSFER_MS + BASE_MS, 6);
   });
 
+  it('transfers.local: local snapshots have a resource of their own, the store transfers keep streams', () => {
+    // k actors at 1 s: k golden restores on the store resource (streams 1) end together at
+    // 1000 + k * 500 + 20; 100 ms of work, paused 1 s later: k local checkpoints on the node's
+    // disk (local 2) take k / 2 * 500 + 20; the second wave's golden restores start then.
+    const k = 4;
+    const local = 2;
+    const arrivals = [...new Array<number>(k).fill(1000), ...new Array<number>(k).fill(5000)];
+    const pausing = (c: CostModel): Trace => {
+      const { scenario, policy, workload } = setup(k, c, arrivals);
+      const at = new Map<string, number[]>();
+      const paused: PolicySet = { ...policy, idle: { kind: 'ttl', action: 'pause', ttlMs: 1000 } };
+      const r = simulate(scenario, paused, workload, {
+        seed: 1,
+        sampleEveryMs: 0,
+        onCommand: (t, cmd) => {
+          const key = cmd.kind === 'restore' ? `restore-${cmd.source}` : cmd.kind === 'checkpoint' ? `checkpoint-${cmd.target}` : cmd.kind;
+          at.set(key, [...(at.get(key) ?? []), t]);
+        },
+      });
+      return { replies: r.replies, at };
+    };
+    const split = pausing(costs({ scope: 'machine', transfers: { streams: 1, local } }));
+    const checkpointsAt = 1000 + k * SOLO_TRANSFER_MS + BASE_MS + 100 + 1000;
+    // Both waves pause; the first wave's checkpoints are the first k.
+    expect(split.at.get('checkpoint-local')).toHaveLength(2 * k);
+    for (const x of split.at.get('checkpoint-local')!.slice(0, k)) expect(x).toBeCloseTo(checkpointsAt, 6);
+    const second = split.at.get('restore-golden')!.slice(k);
+    expect(second).toHaveLength(k);
+    for (const x of second) expect(x).toBeCloseTo(checkpointsAt + (k / local) * SOLO_TRANSFER_MS + BASE_MS, 6);
+    // Without `local` the local checkpoints share the one resource of capacity 1.
+    const one = pausing(costs({ scope: 'machine', transfers: { streams: 1 } }));
+    for (const x of one.at.get('restore-golden')!.slice(k)) expect(x).toBeCloseTo(checkpointsAt + k * SOLO_TRANSFER_MS + BASE_MS, 6);
+  });
+
   it('scope node: restores on different nodes do not share', () => {
     const k = 4;
     const t = run(k, costs({ scope: 'node', transfers: { streams: 1 } }), 1000, 4);
