@@ -1,4 +1,4 @@
-import { CalibrateUsageError, runCalibrate } from './calibrate.ts';
+import { CalibrateUsageError, RefitError, runCalibrate } from './calibrate.ts';
 import { ScenarioError } from '../scenarios/errors.ts';
 import { K8sBenchError } from './k8s/errors.ts';
 
@@ -28,6 +28,9 @@ try {
   if (err instanceof CalibrateUsageError) {
     process.stderr.write(`calibrate: ${err.message}\nRun with --help for the options.\n`);
     process.exitCode = 2;
+  } else if (err instanceof RefitError) {
+    process.stderr.write(`calibrate: ${err.message}\nNo profile was written.\n`);
+    process.exitCode = 1;
   } else if (err instanceof ScenarioError) {
     process.stderr.write(`calibrate: the fitted profile does not load:\n${err.message}\n`);
     process.exitCode = 1;

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { fitLognormal, fitSharedCapacity, fitSizeCost, nearestRank, predictAt, type CapacityFit, type LognormalFit, type SizedSample, type SizeFit, type SlowdownPoint } from './calibrate-fit.ts';
 
 /** Every timed sample of a calibration, in milliseconds as the driver would see them. */
@@ -82,7 +83,8 @@ export interface SweepFit extends CapacityFit {
  */
 export interface ContentionFit {
   readonly transfers?: SweepFit;
-  readonly localTransfers?: SweepFit;
+  /** Local-snapshot transfers: a resource of their own when `separate`, else shown but sharing `transfers`. */
+  readonly localTransfers?: SweepFit & { readonly separate: boolean };
   readonly workerStart?: SweepFit & { readonly cpus: number };
 }
 
@@ -93,7 +95,12 @@ export interface ContentionFit {
  * the simulator does not share). Worker starts: the whole start. A series
  * without k = 1 gives no points.
  */
-export function fitContention(sweep: readonly ConcurrencySample[], bases: (primitive: 'restore' | 'checkpoint', source: 'golden' | 'external' | 'local') => number, cpus: number): ContentionFit | undefined {
+export function fitContention(
+  sweep: readonly ConcurrencySample[],
+  bases: (primitive: 'restore' | 'checkpoint', source: 'golden' | 'external' | 'local') => number,
+  cpus: number,
+  splitLocal = false,
+): ContentionFit | undefined {
   const transfers: (SlowdownPoint & { series: string })[] = [];
   const localTransfers: (SlowdownPoint & { series: string })[] = [];
   const starts: (SlowdownPoint & { series: string })[] = [];
@@ -116,20 +123,28 @@ export function fitContention(sweep: readonly ConcurrencySample[], bases: (primi
     const f = fitSharedCapacity(points);
     return Number.isFinite(f.capacity) ? { ...f, points } : undefined;
   };
-  // Store and node disk are different bottlenecks (one store process for every worker, against
-  // each node's own disk): fitted apart, a local series does not pull the store's capacity.
-  // With no store series swept, the local one stands for all transfers.
+  // The capacity is fitted on the transfers that cross the store (golden, external), the
+  // series a workload's resumes and suspends are made of. A local series (the node's disk,
+  // its page cache absorbing writes: not even monotonic in k on this project's machine)
+  // does not pull it. splitLocal (k8s: store and node disks are different machines) fits it
+  // into a resource of its own; otherwise (one host, one set of cpus) local transfers share
+  // the store's resource and their series is shown, not fitted. With no store series swept,
+  // the local one stands for all transfers.
   const store = fit(transfers);
   const local = fit(localTransfers);
   const t = store ?? local;
-  const l = store === undefined ? undefined : local;
+  const l = store === undefined || local === undefined ? undefined : { ...local, separate: splitLocal };
   const w = fit(starts);
   if (t === undefined && w === undefined) return undefined;
   return { ...(t === undefined ? {} : { transfers: t }), ...(l === undefined ? {} : { localTransfers: l }), ...(w === undefined ? {} : { workerStart: { ...w, cpus } }) };
 }
 
-/** Fits every primitive (rules in calibrate-fit.ts); coldBoot is evaluated at `coldSizeMiB`; `cpus` of the machine, for the contention block. */
-export function fitCalibration(samples: CalibrationSamples, coldSizeMiB: number, cpus = 1): CalibrationFits {
+/**
+ * Fits every primitive (rules in calibrate-fit.ts); coldBoot is evaluated at
+ * `coldSizeMiB`; `cpus` of the machine, for the contention block, whose local
+ * transfers get a resource of their own with `splitLocal` (see fitContention).
+ */
+export function fitCalibration(samples: CalibrationSamples, coldSizeMiB: number, cpus = 1, splitLocal = false): CalibrationFits {
   const cold = fitSizeCost(samples.restore.cold);
   const at = predictAt(cold, coldSizeMiB);
   const restore = { local: fitSizeCost(samples.restore.local), external: fitSizeCost(samples.restore.external), golden: fitSizeCost(samples.restore.golden) };
@@ -138,6 +153,7 @@ export function fitCalibration(samples: CalibrationSamples, coldSizeMiB: number,
     samples.concurrency ?? [],
     (primitive, source) => (primitive === 'restore' ? restore[source] : checkpoint[source === 'golden' ? 'external' : source]).base.medianMs,
     cpus,
+    splitLocal,
   );
   return {
     workerStart: fitLognormal(samples.workerStartMs),
@@ -343,11 +359,17 @@ function contentionLines(c: ContentionFit | undefined, backend: CalibrationMeta[
       `#   streams ${round(c.transfers.capacity, 3)}, rmse ${round(c.transfers.rmse, 2)} (n=${c.transfers.n}).`,
     );
   }
-  if (c.localTransfers !== undefined) {
+  if (c.localTransfers?.separate === true) {
     lines.push(
       `# transfers.local: local snapshots (the node's disk, not the store), fitted apart, slowdowns`,
       `#   ${slowdowns(c.localTransfers)};`,
       `#   local ${round(c.localTransfers.capacity, 3)}, rmse ${round(c.localTransfers.rmse, 2)} (n=${c.localTransfers.n}).`,
+    );
+  } else if (c.localTransfers !== undefined) {
+    lines.push(
+      `# Local snapshots share that resource (one host, one set of cpus) but their sweep is not in the fit:`,
+      `#   ${slowdowns(c.localTransfers)} (alone they would fit ${round(c.localTransfers.capacity, 3)}); the node's page cache`,
+      `#   absorbs those writes, so they say little of the capacity the store-bound transfers share.`,
     );
   }
   if (c.workerStart !== undefined) {
@@ -358,7 +380,7 @@ function contentionLines(c: ContentionFit | undefined, backend: CalibrationMeta[
   }
   lines.push('contention:', `  scope: ${backend === 'k8s' ? 'node' : 'machine'}`);
   if (c.transfers !== undefined) {
-    const local = c.localTransfers === undefined ? '' : `, local: ${significant(c.localTransfers.capacity)}`;
+    const local = c.localTransfers?.separate === true ? `, local: ${significant(c.localTransfers.capacity)}` : '';
     lines.push(`  transfers: {streams: ${significant(c.transfers.capacity)}${local}}`);
   }
   if (c.workerStart !== undefined) lines.push(`  cpu: {cpus: ${c.workerStart.cpus}, workerStart: ${significant(c.workerStart.cpus / c.workerStart.capacity)}}`);
@@ -387,3 +409,44 @@ export function renderSamples(name: string, fits: CalibrationFits, samples: Cali
     2,
   )}\n`;
 }
+
+const sized = z.array(z.object({ sizeMiB: z.number(), ms: z.number().min(0) }));
+
+/** Schema of the samples the driver streams back (the launcher checks them before fitting: the image may be another version). */
+export const samplesSchema = z.object({
+  workerStartMs: z.array(z.number().min(0)),
+  dispatch: sized,
+  restore: z.object({ local: sized, external: sized, golden: sized, cold: sized }),
+  goldenFirst: sized,
+  checkpoint: z.object({ local: sized, external: sized }),
+  concurrency: z
+    .array(z.object({ k: z.number().int().min(1), primitive: z.enum(['restore', 'checkpoint', 'workerStart']), source: z.enum(['golden', 'external', 'local', 'none']), sizeMiB: z.number(), ms: z.array(z.number().min(0)) }))
+    .optional(),
+});
+
+/** Schema of the driver's view of its node. */
+export const driverFactsSchema = z.object({
+  cpuModel: z.string(),
+  cpus: z.number().int().min(0),
+  os: z.string(),
+  node: z.string(),
+  memoryGiB: z.number().min(0),
+  loadAverage: z.object({ before: z.array(z.number()), after: z.array(z.number()) }),
+});
+
+/** Schema of a `<profile>.samples.json` as renderSamples writes it (the fits are recomputed, not read). */
+export const samplesFileSchema = z.object({
+  profile: z.string(),
+  meta: driverFactsSchema.extend({
+    backend: z.enum(['local', 'k8s']),
+    cluster: z
+      .object({ context: z.string(), server: z.string(), version: z.string(), nodes: z.number().int().nullable(), runtimeClass: z.string(), image: z.string(), namespace: z.string() })
+      .optional(),
+    date: z.string(),
+    sizesMiB: z.array(z.number().positive()),
+    repeats: z.number().int().min(1),
+    command: z.string(),
+    wallMs: z.number().min(0),
+  }),
+  samples: samplesSchema,
+});

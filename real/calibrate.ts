@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, platform, release, tmpdir, totalmem } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadScenarioFile } from '../scenarios/load.ts';
 import { parseMemoryMiB } from '../scenarios/quantity.ts';
-import { fitCalibration, renderProfile, renderSamples, type CalibrationMeta, type CalibrationSamples, type ConcurrencySample } from './calibrate-profile.ts';
+import { fitCalibration, renderProfile, renderSamples, samplesFileSchema, type CalibrationMeta, type CalibrationSamples, type ConcurrencySample } from './calibrate-profile.ts';
 import { LocalRuntime } from './local/runtime.ts';
 import type { RealRuntime, RuntimeCommand, RuntimeEvent } from './runtime.ts';
 import { K8S_FLAG_OPTIONS, K8S_FLAGS_HELP, k8sFlagsFrom, k8sOnlyFlagsGiven, type K8sFlags } from './k8s/flags.ts';
@@ -40,6 +40,9 @@ Options:
   --cold-size S     size at which the size-less coldBoot is evaluated (default: 64Mi)
   --out FILE        profile to write (default: scenarios/profiles/local-calibrated.yaml,
                     with --backend k8s scenarios/profiles/k8s-calibrated.yaml)
+  --refit FILE      measure nothing: fit the raw samples of an earlier calibration
+                    (<profile>.samples.json) again and rewrite the profile beside it (or --out);
+                    for when the fitting changed, not the machine
   -h, --help        this text
 
 Ctrl-C stops between two primitives and writes nothing (exit 130).
@@ -105,6 +108,8 @@ export interface CalibrateOptions extends MeasureOptions {
   readonly runtimeClass: string;
   /** k8s only: print the manifests instead of applying them. */
   readonly dryRun: boolean;
+  /** Measure nothing: fit the raw samples in this `<profile>.samples.json` again. */
+  readonly refit?: string;
 }
 
 const REPO = fileURLToPath(new URL('../', import.meta.url));
@@ -155,6 +160,7 @@ export function parseCalibrateArgs(argv: readonly string[], io: CalibrateIo): Ca
         out: { type: 'string' },
         'runtime-class': { type: 'string' },
         'dry-run': { type: 'boolean' },
+        refit: { type: 'string' },
         ...K8S_FLAG_OPTIONS,
         help: { type: 'boolean', short: 'h' },
       },
@@ -165,6 +171,17 @@ export function parseCalibrateArgs(argv: readonly string[], io: CalibrateIo): Ca
   if (v.help === true) {
     io.out(HELP);
     return null;
+  }
+  if (v.refit !== undefined) {
+    // The samples say what was measured and where: only the output and the cold-boot size are the user's.
+    const measuring = k8sOnlyFlagsGiven(v, ['backend', 'sizes', 'repeats', 'concurrency', 'concurrency-size', 'runtime-class', 'dry-run', ...Object.keys(K8S_FLAG_OPTIONS)]);
+    if (measuring.length > 0) throw new CalibrateUsageError(`${measuring.join(', ')}: not with --refit (it measures nothing; the samples say what was measured)`);
+    const refit = resolve(v.refit);
+    if (!refit.endsWith('.samples.json')) throw new CalibrateUsageError(`--refit: expected the raw samples of a calibration, a <profile>.samples.json file, got "${v.refit}"`);
+    const out = resolve(v.out ?? refit.replace(/\.samples\.json$/, '.yaml'));
+    if (!out.endsWith('.yaml')) throw new CalibrateUsageError(`--out: the profile must be a .yaml file (the scenario loader reads a path ending in .yaml), got "${v.out}"`);
+    const coldSizeMiB = v['cold-size'] === undefined ? 64 : size(v['cold-size'], '--cold-size');
+    return { backend: 'local', sizesMiB: [], repeats: 1, coldSizeMiB, out, concurrency: [], concurrencySizeMiB: 0, k8s: k8sFlagsFrom({}), runtimeClass: DEFAULT_CALIBRATE_RUNTIME_CLASS, dryRun: false, refit };
   }
   const backend = v.backend ?? 'local';
   if (backend !== 'local' && backend !== 'k8s') throw new CalibrateUsageError(`--backend: expected local or k8s, got "${backend}"`);
@@ -470,6 +487,7 @@ export function machineFacts(loadBefore: readonly number[]): MachineFacts {
 export async function runCalibrate(argv: readonly string[], io: CalibrateIo, tuning: PlanTuning = {}): Promise<number> {
   const opts = parseCalibrateArgs(argv, io);
   if (opts === null) return 0;
+  if (opts.refit !== undefined) return refitCalibration(opts.refit, opts.out, opts.coldSizeMiB, io);
   const date = io.isoNow();
   const t0 = performance.now();
   const grid = `sizes ${opts.sizesMiB.map((s) => `${s} MiB`).join(', ')}, ${opts.repeats} repeats`;
@@ -497,7 +515,8 @@ export async function runCalibrate(argv: readonly string[], io: CalibrateIo, tun
     return 130;
   }
   // The CPU pool of the contention block: the machine's CPUs (k8s: those the driver pod's node reports).
-  const fits = fitCalibration(samples, opts.coldSizeMiB, facts.cpus);
+  // On k8s the store and the nodes' disks are different machines: local transfers get a resource of their own.
+  const fits = fitCalibration(samples, opts.coldSizeMiB, facts.cpus, opts.backend === 'k8s');
   const name = basename(opts.out, '.yaml');
   const samplesFile = samplesPathFor(opts.out);
   const meta: CalibrationMeta = {
@@ -556,4 +575,43 @@ function checkLoadable(text: string, file: string): void {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** A samples file that cannot be refitted: exit 1, nothing written. */
+export class RefitError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RefitError';
+  }
+}
+
+/**
+ * `calibrate --refit`: the raw samples of an earlier calibration fitted again
+ * (as today's real/calibrate-fit.ts fits them) into a profile and a samples
+ * file with the new fits. The header keeps the original measurement: its
+ * command, machine or cluster, date and load.
+ */
+export function refitCalibration(samplesFile: string, out: string, coldSizeMiB: number, io: Pick<CalibrateIo, 'out' | 'err'>): number {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(samplesFile, 'utf8'));
+  } catch (err) {
+    throw new RefitError(`${samplesFile}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : `not JSON (${(err as Error).message})`}`);
+  }
+  const parsed = samplesFileSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`);
+    throw new RefitError(`${samplesFile}: not the raw samples of a calibration (${issues.join('; ')})`);
+  }
+  const { meta, samples } = parsed.data as { meta: CalibrationMeta; samples: CalibrationSamples };
+  const fits = fitCalibration(samples, coldSizeMiB, meta.cpus, meta.backend === 'k8s');
+  const name = basename(out, '.yaml');
+  const outSamples = samplesPathFor(out);
+  const profile = renderProfile(name, fits, samples, meta, basename(outSamples));
+  checkLoadable(profile, out);
+  writeAtomic(outSamples, renderSamples(name, fits, samples, meta));
+  writeAtomic(out, profile);
+  io.err(`calibrate: refitted the samples of ${meta.date} (${meta.backend}) with today's fitting\n`);
+  io.out(`Profile: ${out}\nSamples: ${outSamples}\n`);
+  return 0;
 }

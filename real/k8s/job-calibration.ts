@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { RUN_CONFIG_DIR, runPlanSchema, type RunPlan } from './plan.ts';
+export { driverFactsSchema, samplesSchema } from '../calibrate-profile.ts';
 
 /**
  * What the calibration's driver Job measures: the grid as the launcher
@@ -47,27 +48,3 @@ export function readJobCalibration(file: string): JobCalibration {
   if (!parsed.success) throw new Error(`${file}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   return parsed.data;
 }
-
-const sized = z.array(z.object({ sizeMiB: z.number(), ms: z.number().min(0) }));
-
-/** Schema of the samples the driver streams back (the launcher checks them before fitting: the image may be another version). */
-export const samplesSchema = z.object({
-  workerStartMs: z.array(z.number().min(0)),
-  dispatch: sized,
-  restore: z.object({ local: sized, external: sized, golden: sized, cold: sized }),
-  goldenFirst: sized,
-  checkpoint: z.object({ local: sized, external: sized }),
-  concurrency: z
-    .array(z.object({ k: z.number().int().min(1), primitive: z.enum(['restore', 'checkpoint', 'workerStart']), source: z.enum(['golden', 'external', 'local', 'none']), sizeMiB: z.number(), ms: z.array(z.number().min(0)) }))
-    .optional(),
-});
-
-/** Schema of the driver's view of its node. */
-export const driverFactsSchema = z.object({
-  cpuModel: z.string(),
-  cpus: z.number().int().min(0),
-  os: z.string(),
-  node: z.string(),
-  memoryGiB: z.number().min(0),
-  loadAverage: z.object({ before: z.array(z.number()), after: z.array(z.number()) }),
-});

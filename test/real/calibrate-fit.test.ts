@@ -110,12 +110,17 @@ describe('fitContention', () => {
     expect(fitContention(sweep, () => 0, 2)!.transfers!.capacity).toBeGreaterThan(1.3);
     // A local series is fitted apart (the node's disk): it leaves the store's capacity alone.
     const withLocal = [...sweep, ...[1, 2, 4, 8].map((k) => sample(k, 'checkpoint', 'local', 20 + 100 * Math.max(1, k / 2)))];
-    const split = fitContention(withLocal, () => 20, 2)!;
+    const shared = fitContention(withLocal, () => 20, 2)!;
+    expect(shared.transfers!.capacity).toBeCloseTo(1.25, 9);
+    expect(shared.localTransfers).toMatchObject({ separate: false });
+    // splitLocal (k8s): a resource of its own.
+    const split = fitContention(withLocal, () => 20, 2, true)!;
     expect(split.transfers!.capacity).toBeCloseTo(1.25, 9);
     expect(split.localTransfers!.capacity).toBeCloseTo(2, 9);
+    expect(split.localTransfers!.separate).toBe(true);
     expect(split.localTransfers!.points.every((p) => p.series === 'checkpoint local')).toBe(true);
     // Only a local series swept: it stands for every transfer.
-    const onlyLocal = fitContention(withLocal.filter((s) => s.source === 'local'), () => 20, 2)!;
+    const onlyLocal = fitContention(withLocal.filter((s) => s.source === 'local'), () => 20, 2, true)!;
     expect(onlyLocal.transfers!.capacity).toBeCloseTo(2, 9);
     expect(onlyLocal.localTransfers).toBeUndefined();
     // No k = 1, nothing to compare with: no block.
@@ -136,7 +141,7 @@ describe('fitContention', () => {
         { k, primitive: 'checkpoint' as const, source: 'local' as const, sizeMiB: 256, ms: new Array<number>(k).fill(3 + 512 * Math.max(1, k / 1.8)) },
       ]),
     };
-    const fits = fitCalibration(samples, 64, 2);
+    const fits = fitCalibration(samples, 64, 2, true);
     const meta: CalibrationMeta = {
       backend: 'local', cpuModel: 'test cpu', cpus: 2, os: 'test', node: 'v20', memoryGiB: 1, date: '2025-01-02T03:04:05.000Z',
       sizesMiB: [16, 64, 256], repeats: 3, command: 'test', wallMs: 1, loadAverage: { before: [0, 0, 0], after: [0, 0, 0] },
@@ -145,6 +150,10 @@ describe('fitContention', () => {
     // The golden base is fitted at about 31 ms (the samples add 0-2 ms), so the transfer slowdowns are near, not at, k / 1.1.
     expect(text).toMatch(/^contention:\n {2}scope: machine\n {2}transfers: \{streams: 1\.\d+, local: 1\.\d+\}\n {2}cpu: \{cpus: 2, workerStart: 1\.429\}$/m);
     expect(text).toMatch(/^# Concurrency sweep \(fitted into contention above\)/m);
+    // Without the split (one host), local transfers share the store's resource: shown, not fitted.
+    const oneHost = renderProfile('synthetic', fitCalibration(samples, 64, 2), samples, meta, 'synthetic.samples.json');
+    expect(oneHost).toMatch(/^ {2}transfers: \{streams: 1\.\d+\}$/m);
+    expect(oneHost).toMatch(/^# Local snapshots share that resource .* not in the fit:$/m);
     expect(text).toMatch(/^# {3}worker start \(k started at once\): k=1 200 \(1x\), k=2 286 \(1\.43x\)/m);
     const dir = mkdtempSync(join(tmpdir(), 'calibrate-fit-test-'));
     try {

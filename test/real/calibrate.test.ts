@@ -71,3 +71,40 @@ describe('npm run calibrate', () => {
     await expect(runCalibrate(['--nope'], io().io)).rejects.toBeInstanceOf(CalibrateUsageError);
   });
 });
+
+describe('npm run calibrate -- --refit', () => {
+  const shipped = new URL('../../scenarios/profiles/local-calibrated.samples.json', import.meta.url);
+
+  it('fits the raw samples of an earlier calibration again, keeping what was measured and where', async () => {
+    const samplesFile = join(dir, 'refit', 'again.samples.json');
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(join(dir, 'refit'), { recursive: true });
+    writeFileSync(samplesFile, readFileSync(shipped));
+    const t = io();
+    expect(await runCalibrate(['--refit', samplesFile], t.io)).toBe(0);
+    const out = join(dir, 'refit', 'again.yaml');
+    const text = readFileSync(out, 'utf8');
+    const raw = JSON.parse(readFileSync(shipped, 'utf8'));
+    // The header is the measurement's (its command and date), not the refit's.
+    expect(text).toContain(raw.meta.date);
+    expect(text).toContain(raw.meta.command);
+    expect(text).toMatch(/^name: again$/m);
+    expect(text).toMatch(/^contention:\n {2}scope: machine\n {2}transfers: \{streams: \d/m);
+    // The shipped profile is exactly what refitting its samples gives (up to its name).
+    const profile = readFileSync(new URL('../../scenarios/profiles/local-calibrated.yaml', import.meta.url), 'utf8');
+    expect(text.replace(/again/g, 'local-calibrated')).toBe(profile);
+    writeFileSync(join(dir, 'refit', 's.yaml'), probeScenario('again.yaml'));
+    expect(loadScenarioFile(join(dir, 'refit', 's.yaml')).costs.contention?.scope).toBe('machine');
+  });
+
+  it('refuses measuring flags, a file that is not samples, and writes nothing then', async () => {
+    await expect(runCalibrate(['--refit', 'x.samples.json', '--sizes', '4Mi', '--repeats', '2'], io().io)).rejects.toThrow(/--sizes, --repeats: not with --refit/);
+    await expect(runCalibrate(['--refit', 'x.yaml'], io().io)).rejects.toBeInstanceOf(CalibrateUsageError);
+    const bad = join(dir, 'bad.samples.json');
+    writeFileSync(bad, JSON.stringify({ profile: 'x', meta: {}, samples: {} }));
+    await expect(runCalibrate(['--refit', bad], io().io)).rejects.toThrow(/bad\.samples\.json: not the raw samples of a calibration \(meta\./);
+    await expect(runCalibrate(['--refit', join(dir, 'missing.samples.json')], io().io)).rejects.toThrow(/missing\.samples\.json: no such file/);
+    expect(existsSync(join(dir, 'bad.yaml'))).toBe(false);
+    expect(existsSync(join(dir, 'missing.yaml'))).toBe(false);
+  });
+});
