@@ -1,4 +1,5 @@
 import { FidelityUsageError, runFidelity } from './fidelity-run.ts';
+import { FidelityInputError } from './fidelity-record.ts';
 import { ScenarioError } from '../scenarios/errors.ts';
 import { TraceError } from '../scenarios/traces/errors.ts';
 import { K8sBenchError } from '../real/k8s/errors.ts';
@@ -14,6 +15,10 @@ try {
   if (err instanceof FidelityUsageError) {
     process.stderr.write(`fidelity: ${err.message}\nRun with --help for the options.\n`);
     process.exitCode = 2;
+  } else if (err instanceof FidelityInputError) {
+    // --against a folder that cannot be compared against: checked before anything is run or written.
+    process.stderr.write(`fidelity: ${err.message}\nNothing was written.\n`);
+    process.exitCode = 1;
   } else if (err instanceof ScenarioError) {
     process.stderr.write(`fidelity: invalid scenario:\n${err.message}\n`);
     process.exitCode = 1;

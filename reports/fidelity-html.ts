@@ -173,12 +173,17 @@ function header(input: FidelityHtmlInput): string {
     ['Seed', String(c.seed)],
     ['Invocations', `${formatCount(c.invocations)} of ${formatCount(c.actors)} actors${(c.primeActors ?? []).length > 0 && (c.primeGapMs ?? 0) > 0 ? `, and ${(c.primeActors ?? []).length} priming` : ''}`],
   ];
+  if (c.against !== undefined) meta.push(['Real run', `recorded ${c.against.recordedAt}, not re-run`]);
   if (c.loadAverage !== undefined) meta.push(['Load average', `${c.loadAverage.before[0]?.toFixed(2)} → ${c.loadAverage.after[0]?.toFixed(2)} (1 min)`]);
   return `<header>
 <p class="eyebrow">Fidelity report: simulator against local workers</p>
 <h1>${esc(c.scenario)}</h1>
 <p class="lede">The same workload, seed and time compression run in the simulator with the calibrated cost profile <code>${esc(c.profile.split('/').pop() ?? c.profile)}</code> and on real local workers; every row compares the two.</p>
-<dl class="meta">${meta.map(([k, v]) => `<div><dt>${esc(k)}</dt><dd>${esc(v)}</dd></div>`).join('')}</dl>
+${
+    c.against === undefined
+      ? ''
+      : `<p class="lede" id="fidelity-against">The real run was recorded earlier (${esc(c.against.recordedAt)}) in <code>${esc(c.against.dir)}</code> and not re-run: only the simulation is new; <code>real/</code> and <code>real.log</code> are copies of it, its load average the one recorded then.</p>\n`
+  }<dl class="meta">${meta.map(([k, v]) => `<div><dt>${esc(k)}</dt><dd>${esc(v)}</dd></div>`).join('')}</dl>
 </header>`;
 }
 

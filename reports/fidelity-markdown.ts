@@ -24,6 +24,8 @@ export interface FidelityContext {
   readonly realWallMs: number;
   /** os.loadavg() (1, 5, 15 min) when the real run started and ended. */
   readonly loadAverage?: { readonly before: readonly number[]; readonly after: readonly number[] };
+  /** --against: the real half is a copy of the one recorded earlier in `dir` (ISO time `recordedAt`), not re-run. */
+  readonly against?: { readonly dir: string; readonly recordedAt: string };
   /** Caveats the reader needs to weigh the numbers (known differences between the runtimes). */
   readonly notes?: readonly string[];
 }
@@ -70,6 +72,9 @@ export function fidelityMarkdown(rows: readonly FidelityRow[], primitives: reado
   out.push(
     `- Snapshot size: ${Object.entries(c.snapshotMiB).map(([t, s]) => `${t} ${s} MiB`).join(', ')}${c.snapshotAsMemory ? ' (set to the memory size, as the local runtime checkpoints the whole region)' : ''}`,
   );
+  if (c.against !== undefined) {
+    out.push(`- Real run: recorded earlier (${c.against.recordedAt}) in \`${c.against.dir}\` and not re-run; \`real/\` and \`real.log\` are copies of it, its wall time and load average are the ones recorded then`);
+  }
   out.push(`- Wall time: simulation ${seconds(c.simWallMs)}, real run ${seconds(c.realWallMs)}; reports in \`sim/\` and \`real/\` beside this file`);
   if (c.loadAverage !== undefined) {
     const la = (x: readonly number[]) => x.map((v) => v.toFixed(2)).join(' / ');

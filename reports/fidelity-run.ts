@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { isAbsolute, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { parse as parseCsv } from 'csv-parse/sync';
@@ -11,9 +11,11 @@ import { compareSummaries, fidelityCsv, type FidelityRow } from './fidelity.ts';
 import { renderFidelityHtml, repliesFromCsv } from './fidelity-html.ts';
 import { fidelityMarkdown } from './fidelity-markdown.ts';
 import { comparePrimitives } from './fidelity-primitives.ts';
-import { writeFidelityInputs } from './fidelity-scenario.ts';
+import { FIDELITY_RECORD, FidelityInputError, fidelityRecordJson, readFidelityRecord, type FidelityRecord } from './fidelity-record.ts';
+import { writeFidelityInputs, type FidelityInputOptions, type FidelityInputs } from './fidelity-scenario.ts';
 import { fidelityTimeseriesCsv, pairSeries, samplesByPolicy, seriesInterval, seriesRows, type PairedSample } from './fidelity-series.ts';
 import type { Reply } from '../core/types.ts';
+import type { Scenario } from '../scenarios/scenario.ts';
 import type { SummaryRow } from './summary.ts';
 import { writeReport } from './write.ts';
 import { K8S_FLAG_OPTIONS, K8S_FLAGS_HELP, k8sFlagArgs, k8sFlagsFrom, k8sOnlyFlagsGiven, type K8sFlags } from '../real/k8s/flags.ts';
@@ -39,6 +41,8 @@ output folder:
   fidelity-timeseries.csv  both runs' workers and resident actors on the same
                            slots, scenario time since the span starts
   fidelity.md              the tables in Markdown
+  fidelity.json            the resolved options and the context of fidelity.md, which
+                           --against reads
   sim/, real/, inputs/     the two runs' own reports and the exact inputs
 Exits 1 if either run fails or the real run is partial, 2 on a bad flag.
 
@@ -68,6 +72,17 @@ Options:
   --keep-snapshot-size  simulate the template's snapshot size even though the real
                      worker moves the whole memory region (default: snapshot = memory)
   --out DIR          output folder (default: reports/runs/<time>-<scenario>-fidelity)
+  --against DIR      compare against the real run recorded in DIR (the output folder
+                     of an earlier fidelity run) instead of running it again: only the
+                     simulation runs, with --profile; real/ and real.log are copied
+                     from DIR, and the reports say so. The span, seed, speedup,
+                     warm-up, priming, snapshot size, policies, exec mode, backend and
+                     sampling interval are DIR's (from DIR/fidelity.json): only
+                     --profile and --out may be given (2 otherwise). Exits 1, writing
+                     nothing, if DIR has no fidelity.json (written before this option,
+                     or its run failed), its real run is missing or partial, or the
+                     workload regenerated from the scenario file differs from DIR's
+                     inputs/workload.csv (the scenario file changed since)
   -h, --help         this text
 
 With --backend k8s, passed on to bench:cluster:
@@ -108,7 +123,12 @@ export interface FidelityOptions {
   sampleEveryMs: number | undefined;
   snapshotAsMemory: boolean;
   outDir: string;
+  /** --against: the earlier run whose real half is compared against instead of running it again. */
+  against?: { dir: string; record: FidelityRecord };
 }
+
+/** The flags --against allows; every other option comes from the earlier run's record. */
+const AGAINST_ALLOWS = new Set(['against', 'profile', 'out', 'help']);
 
 function duration(text: string, flag: string): number {
   try {
@@ -163,6 +183,7 @@ export function parseFidelityArgs(argv: readonly string[], io: FidelityIo, profi
         'sample-every': { type: 'string' },
         'keep-snapshot-size': { type: 'boolean' },
         out: { type: 'string' },
+        against: { type: 'string' },
         ...K8S_FLAG_OPTIONS,
         help: { type: 'boolean', short: 'h' },
       },
@@ -173,6 +194,36 @@ export function parseFidelityArgs(argv: readonly string[], io: FidelityIo, profi
   if (v.help === true) {
     io.out(HELP);
     return null;
+  }
+  const stamp = io.isoNow().replace(/[:.]/g, '-');
+  const defaultOut = (scenarioFile: string): string => join('reports', 'runs', `${stamp}-${(scenarioFile.split('/').pop() ?? 'scenario').replace(/\.ya?ml$/, '')}-fidelity`);
+  if (v.against !== undefined) {
+    // The comparison means something only on the recorded run's workload, compression and sampling slots.
+    const refused = Object.keys(v).filter((k) => !AGAINST_ALLOWS.has(k) && v[k as keyof typeof v] !== undefined);
+    if (refused.length > 0) throw new FidelityUsageError(`--against: ${refused.map((k) => `--${k}`).join(', ')} cannot be given: the run takes them from ${join(v.against, FIDELITY_RECORD)} (only --profile and --out may change)`);
+    const againstDir = resolve(v.against);
+    if (v.out !== undefined && resolve(v.out) === againstDir) throw new FidelityUsageError('--out: must not be the --against folder, which is read');
+    const record = readFidelityRecord(againstDir);
+    const r = record.options;
+    const outDir = resolve(v.out ?? defaultOut(r.scenarioFile));
+    return {
+      backend: r.backend,
+      k8s: r.k8s,
+      scenarioFile: r.scenarioFile,
+      profile: profilePath(v.profile, r.backend, profilesDir),
+      speedup: r.speedup,
+      seed: r.seed,
+      policies: r.policies === null ? undefined : [...r.policies],
+      startMs: r.startMs,
+      durationMs: r.durationMs ?? undefined,
+      warmupMs: r.warmupMs ?? undefined,
+      exec: r.exec,
+      primeMs: r.primeMs,
+      sampleEveryMs: r.sampleEveryMs,
+      snapshotAsMemory: r.snapshotAsMemory,
+      outDir,
+      against: { dir: againstDir, record },
+    };
   }
   const backend = v.backend ?? 'local';
   if (backend !== 'local' && backend !== 'k8s') throw new FidelityUsageError(`--backend: expected local or k8s, got "${backend}"`);
@@ -197,8 +248,6 @@ export function parseFidelityArgs(argv: readonly string[], io: FidelityIo, profi
   if (durationMs !== undefined && durationMs <= 0) throw new FidelityUsageError('--duration: must be positive');
   const sampleEveryMs = v['sample-every'] === undefined ? undefined : duration(v['sample-every'], '--sample-every');
   if (sampleEveryMs !== undefined && !(sampleEveryMs > 0)) throw new FidelityUsageError('--sample-every: must be positive');
-  const stamp = io.isoNow().replace(/[:.]/g, '-');
-  const base = (v.scenario.split('/').pop() ?? 'scenario').replace(/\.ya?ml$/, '');
   return {
     backend,
     k8s: k8sFlagsFrom(v),
@@ -214,7 +263,7 @@ export function parseFidelityArgs(argv: readonly string[], io: FidelityIo, profi
     primeMs: v['prime-golden'] === undefined ? 5000 : duration(v['prime-golden'], '--prime-golden'),
     sampleEveryMs,
     snapshotAsMemory: v['keep-snapshot-size'] !== true,
-    outDir: resolve(v.out ?? join('reports', 'runs', `${stamp}-${base}-fidelity`)),
+    outDir: resolve(v.out ?? defaultOut(v.scenario)),
   };
 }
 
@@ -269,6 +318,9 @@ function readRows(file: string): Record<string, string>[] {
 export async function runFidelity(argv: readonly string[], io: FidelityIo): Promise<number> {
   const o = parseFidelityArgs(argv, io);
   if (o === null) return 0;
+  if (o.against !== undefined && !existsSync(o.scenarioFile)) {
+    throw new FidelityInputError(`--against: the scenario file ${o.scenarioFile} of the run in ${o.against.dir} does not exist any more`);
+  }
   const original = loadScenarioFile(o.scenarioFile);
   const seed = o.seed ?? original.seed;
   if (o.policies !== undefined) {
@@ -276,7 +328,7 @@ export async function runFidelity(argv: readonly string[], io: FidelityIo): Prom
     const unknown = o.policies.filter((p) => !known.has(p));
     if (o.policies.length === 0 || unknown.length > 0) throw new FidelityUsageError(`--policies: unknown policy set(s) ${unknown.join(', ') || '(empty list)'} (known: ${[...known].join(', ')})`);
   }
-  if (o.backend === 'k8s') {
+  if (o.backend === 'k8s' && o.against === undefined) {
     // The cluster is checked before anything is simulated or written, as bench:cluster checks it (it checks again when it runs).
     const { connectCluster } = await import('../real/k8s/launch.ts');
     await connectCluster(o.k8s, original.pools.map((p) => p.runtimeClass), io);
@@ -285,12 +337,9 @@ export async function runFidelity(argv: readonly string[], io: FidelityIo): Prom
   const spanMs = o.durationMs ?? original.durationMs - o.startMs;
   // bench:cluster's default: all the policy sets together replay in about a minute.
   const speedup = o.speedup ?? Math.max(1, (spanMs * policyCount) / 60_000);
-  const inputsDir = join(o.outDir, 'inputs');
-  mkdirSync(inputsDir, { recursive: true });
-  const inputs = await writeFidelityInputs({
+  const inputOptions = {
     scenarioFile: o.scenarioFile,
     profile: o.profile,
-    dir: inputsDir,
     seed,
     speedup,
     startMs: o.startMs,
@@ -298,12 +347,12 @@ export async function runFidelity(argv: readonly string[], io: FidelityIo): Prom
     ...(o.warmupMs === undefined ? {} : { warmupMs: o.warmupMs }),
     snapshotAsMemory: o.snapshotAsMemory,
     primeMs: o.primeMs,
-  });
+  };
+  const inputs = o.against === undefined ? await writeInputs(o.outDir, inputOptions) : await regenerateInputs(o.outDir, inputOptions, o.against.dir);
   io.err(
     `fidelity: ${original.name}, ${inputs.invocations} invocations of ${inputs.actors} actors, ${policyCount} policy set(s), ` +
       `speedup ${Number(speedup.toFixed(3))} (${(inputs.durationMs / speedup / 1000).toFixed(1)} s per policy set)\n`,
   );
-  const notes: string[] = [];
   // Both runs sample on the same slots of the copies' scenario time (priming gap, then span); the
   // simulator runs the compressed copy, so its interval and its times are divided by the speedup.
   const everyMs = o.sampleEveryMs ?? seriesInterval(inputs.primeGapMs + inputs.durationMs);
@@ -316,19 +365,96 @@ export async function runFidelity(argv: readonly string[], io: FidelityIo): Prom
     io.err(`fidelity: the simulation failed (exit ${sim.code})\n`);
     return 1;
   }
-  // The machine may be shared: its load during the real run is part of what the numbers mean.
-  const loadBefore = loadavg();
-  const real = await runChild('real', 'real/cli.ts', realRunArgs(o, { scenario: inputs.realScenario, seed, speedup, sampleEveryMs: everyMs, out: realDir, policies: o.policies }), io);
-  const loadAfter = loadavg();
-  if (real.code !== 0) {
-    io.err(`fidelity: the real run failed (exit ${real.code})\n`);
-    return 1;
+  let real: RealHalf;
+  if (o.against !== undefined) {
+    // The recorded real half, as it was: its report, log, wall time and the machine's load then.
+    const { dir, record } = o.against;
+    cpSync(join(dir, 'real'), realDir, { recursive: true });
+    real = {
+      log: readFileSync(join(dir, 'real.log'), 'utf8'),
+      wallMs: record.context.realWallMs,
+      ...(record.context.loadAverage === undefined ? {} : { loadAverage: record.context.loadAverage }),
+      recordedAt: record.realRecordedAt,
+    };
+    io.err(`fidelity: comparing against the real run recorded ${record.realRecordedAt} in ${dir} (not re-run)\n`);
+  } else {
+    // The machine may be shared: its load during the real run is part of what the numbers mean.
+    const before = loadavg();
+    const run = await runChild('real', 'real/cli.ts', realRunArgs(o, { scenario: inputs.realScenario, seed, speedup, sampleEveryMs: everyMs, out: realDir, policies: o.policies }), io);
+    const after = loadavg();
+    if (run.code !== 0) {
+      io.err(`fidelity: the real run failed (exit ${run.code})\n`);
+      return 1;
+    }
+    const runJson = JSON.parse(readFileSync(join(realDir, 'run.json'), 'utf8')) as { partial?: boolean };
+    if (runJson.partial === true) {
+      io.err('fidelity: the real run is partial\n');
+      return 1;
+    }
+    real = { log: run.log, wallMs: run.wallMs, loadAverage: { before, after }, recordedAt: io.isoNow() };
   }
-  const runJson = JSON.parse(readFileSync(join(realDir, 'run.json'), 'utf8')) as { partial?: boolean };
-  if (runJson.partial === true) {
-    io.err('fidelity: the real run is partial\n');
-    return 1;
+  return compareAndWrite(o, { original, inputs, seed, speedup, everyMs, sim, real }, io);
+}
+
+/** The real half of a fidelity run: run now, or recorded by an earlier one (--against). */
+interface RealHalf {
+  log: string;
+  wallMs: number;
+  loadAverage?: { before: readonly number[]; after: readonly number[] };
+  /** ISO time the real run ended. */
+  recordedAt: string;
+}
+
+/** Writes the inputs of both runs into OUT/inputs. */
+async function writeInputs(outDir: string, opts: Omit<FidelityInputOptions, 'dir'>): Promise<FidelityInputs> {
+  const dir = join(outDir, 'inputs');
+  mkdirSync(dir, { recursive: true });
+  return writeFidelityInputs({ ...opts, dir });
+}
+
+/**
+ * --against: regenerates the inputs from the recorded options beside OUT,
+ * and moves them to OUT/inputs only if the workload is byte for byte the one
+ * the recorded real run replayed; otherwise removes them and throws.
+ */
+async function regenerateInputs(outDir: string, opts: Omit<FidelityInputOptions, 'dir'>, againstDir: string): Promise<FidelityInputs> {
+  mkdirSync(dirname(outDir), { recursive: true });
+  const staging = mkdtempSync(join(dirname(outDir), `.${basename(outDir)}.inputs-`));
+  let staged: FidelityInputs;
+  try {
+    staged = await writeFidelityInputs({ ...opts, dir: staging });
+    const recorded = join(againstDir, 'inputs', 'workload.csv');
+    if (!readFileSync(staged.trace).equals(readFileSync(recorded))) {
+      throw new FidelityInputError(
+        `--against: the workload regenerated from ${opts.scenarioFile} with seed ${opts.seed} differs from ${recorded}: the scenario file (or the workload generator) changed since that run; run fidelity without --against`,
+      );
+    }
+  } catch (err) {
+    rmSync(staging, { recursive: true, force: true });
+    throw err;
   }
+  const dir = join(outDir, 'inputs');
+  mkdirSync(outDir, { recursive: true });
+  rmSync(dir, { recursive: true, force: true });
+  renameSync(staging, dir);
+  const moved = (f: string): string => join(dir, basename(f));
+  return { ...staged, simScenario: moved(staged.simScenario), realScenario: moved(staged.realScenario), trace: moved(staged.trace) };
+}
+
+/**
+ * Compares the two runs' reports in OUT/sim and OUT/real and writes the
+ * fidelity report and its record; one path for a fresh real run and for
+ * --against. Returns the exit code.
+ */
+async function compareAndWrite(
+  o: FidelityOptions,
+  run: { original: Scenario; inputs: FidelityInputs; seed: number; speedup: number; everyMs: number; sim: { wallMs: number; log: string }; real: RealHalf },
+  io: FidelityIo,
+): Promise<number> {
+  const { original, inputs, seed, speedup, everyMs, sim, real } = run;
+  const simDir = join(o.outDir, 'sim');
+  const realDir = join(o.outDir, 'real');
+  const notes: string[] = [];
   const simRows = readRows(join(simDir, 'summary.csv')) as unknown as SummaryRow[];
   const realRows = readRows(join(realDir, 'summary.csv')) as unknown as SummaryRow[];
   // Time series in span time: the sim's compressed times scaled back, both shifted by the priming gap.
@@ -378,8 +504,29 @@ export async function runFidelity(argv: readonly string[], io: FidelityIo): Prom
     snapshotAsMemory: o.snapshotAsMemory,
     simWallMs: sim.wallMs,
     realWallMs: real.wallMs,
-    loadAverage: { before: loadBefore, after: loadAfter },
+    ...(real.loadAverage === undefined ? {} : { loadAverage: real.loadAverage }),
+    ...(o.against === undefined ? {} : { against: { dir: o.against.dir, recordedAt: real.recordedAt } }),
     notes,
+  };
+  const record: FidelityRecord = {
+    version: 1,
+    options: {
+      backend: o.backend,
+      k8s: o.k8s,
+      scenarioFile: context.scenarioFile,
+      seed,
+      speedup,
+      policies: o.policies ?? null,
+      startMs: o.startMs,
+      durationMs: o.durationMs ?? null,
+      warmupMs: o.warmupMs ?? null,
+      exec: o.exec,
+      primeMs: o.primeMs,
+      sampleEveryMs: everyMs,
+      snapshotAsMemory: o.snapshotAsMemory,
+    },
+    realRecordedAt: real.recordedAt,
+    context,
   };
   const md = fidelityMarkdown(rows, primitives, context);
   const html = await renderFidelityHtml({ rows, primitives, context, series, outcomes, runWarmupMs });
@@ -390,6 +537,8 @@ export async function runFidelity(argv: readonly string[], io: FidelityIo): Prom
     'report.html': html,
     'sim.log': sim.log,
     'real.log': real.log,
+    // Last of the report, with it: only a complete run can be compared --against.
+    [FIDELITY_RECORD]: fidelityRecordJson(record),
   });
   const targeted = rows.filter((r) => r.target !== undefined);
   io.out(`${targeted.filter((r) => r.met === true).length} of ${targeted.length} targeted cells within target\n`);
