@@ -1,10 +1,11 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FIDELITY_COLUMNS, FIDELITY_METRICS } from '../../reports/fidelity.ts';
 import { FidelityUsageError, runFidelity } from '../../reports/fidelity-run.ts';
+import { FidelityInputError, type FidelityRecord } from '../../reports/fidelity-record.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'actorsim-fidelity-run-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -110,6 +111,117 @@ describe('npm run fidelity', () => {
     // The priming actor published the golden snapshot before the span, in both runs.
     expect(md).toContain('`fidelity-prime-t` invoked once halfway into 1 s of wall time before the span');
     expect(readFileSync(join(outDir, 'inputs', 'workload.csv'), 'utf8').split('\n')[1]).toBe('fidelity-prime-t,2500,0,t');
+    // fidelity.json: the resolved options (defaults filled in), which --against reads back.
+    const record = JSON.parse(readFileSync(join(outDir, 'fidelity.json'), 'utf8')) as FidelityRecord;
+    expect(record.version).toBe(1);
+    expect(record.options).toEqual({
+      backend: 'local',
+      k8s: record.options.k8s,
+      scenarioFile: join(root, 'tiny.yaml'),
+      seed: 11,
+      speedup: 5,
+      policies: null,
+      startMs: 0,
+      durationMs: null,
+      warmupMs: null,
+      exec: 'sleep',
+      primeMs: 1000,
+      sampleEveryMs: 1000,
+      snapshotAsMemory: true,
+    });
+    expect(record.context.invocations).toBe(Number(invocations.real) - 1);
+    expect(record.realRecordedAt).toBe('2025-01-02T03:04:05.000Z');
+  });
+
+  // The tests below compare against the folder of the run above (no second real run).
+  const SLOW = PROFILE.replace('coldBoot: {kind: constant, value: 20ms}', 'coldBoot: {kind: constant, value: 900ms}').replace('dispatch: {kind: lognormal, median: 3ms, p99: 15ms}', 'dispatch: {kind: lognormal, median: 80ms, p99: 300ms}');
+  const files = (dir: string): string[] => readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name).slice(dir.length + 1)).sort();
+
+  it('--against re-simulates with another profile and compares against the recorded real run', async () => {
+    const recorded = join(root, 'out');
+    writeFileSync(join(root, 'slow.yaml'), SLOW);
+    const outDir = join(root, 'against-slow');
+    const t = io();
+    expect(await runFidelity(['--against', recorded, '--profile', join(root, 'slow.yaml'), '--out', outDir], t.io), t.err.join('')).toBe(0);
+    // A complete folder, as a normal run writes.
+    expect(files(outDir).filter((f) => !f.includes('/'))).toEqual(files(recorded).filter((f) => !f.includes('/')));
+    // real/ and real.log: the recorded ones, byte for byte; the workload too.
+    expect(files(join(outDir, 'real'))).toEqual(files(join(recorded, 'real')));
+    for (const f of files(join(recorded, 'real'))) expect(readFileSync(join(outDir, 'real', f)).equals(readFileSync(join(recorded, 'real', f))), f).toBe(true);
+    expect(readFileSync(join(outDir, 'real.log'), 'utf8')).toBe(readFileSync(join(recorded, 'real.log'), 'utf8'));
+    expect(readFileSync(join(outDir, 'inputs', 'workload.csv'), 'utf8')).toBe(readFileSync(join(recorded, 'inputs', 'workload.csv'), 'utf8'));
+    // A different profile, a different simulation: the real column stays, the sim column moves.
+    expect(readFileSync(join(outDir, 'sim', 'summary.csv'), 'utf8')).not.toBe(readFileSync(join(recorded, 'sim', 'summary.csv'), 'utf8'));
+    const rowsOf = (dir: string): Record<string, string>[] => parse(readFileSync(join(dir, 'fidelity.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
+    const [now, then] = [rowsOf(outDir), rowsOf(recorded)];
+    expect(now.map((r) => [r.metric, r.real])).toEqual(then.map((r) => [r.metric, r.real]));
+    expect(Number(now.find((r) => r.metric === 'p50_ms')!.sim)).toBeGreaterThan(Number(then.find((r) => r.metric === 'p50_ms')!.sim));
+    // The reports say where the real half comes from.
+    expect(readFileSync(join(outDir, 'fidelity.md'), 'utf8')).toContain(`- Real run: recorded earlier (2025-01-02T03:04:05.000Z) in \`${recorded}\` and not re-run`);
+    const html = readFileSync(join(outDir, 'report.html'), 'utf8');
+    const header = html.slice(html.indexOf('<header>'), html.indexOf('</header>'));
+    expect(header).toContain(`in <code>${recorded}</code> and not re-run`);
+    expect(readFileSync(join(recorded, 'report.html'), 'utf8')).not.toContain('not re-run');
+    // Its own record carries the same options and the real run's date, so it can be compared against in turn.
+    const [a, b] = [outDir, recorded].map((d) => JSON.parse(readFileSync(join(d, 'fidelity.json'), 'utf8')) as FidelityRecord);
+    expect(a!.options).toEqual(b!.options);
+    expect(a!.realRecordedAt).toBe(b!.realRecordedAt);
+    expect(a!.context.profile).toBe(join(root, 'slow.yaml'));
+    expect(a!.context.loadAverage).toEqual(b!.context.loadAverage);
+  });
+
+  it('--against with the same profile reproduces the recorded simulation', async () => {
+    const outDir = join(root, 'against-same');
+    const t = io();
+    expect(await runFidelity(['--against', join(root, 'out'), '--profile', join(root, 'tiny-local.yaml'), '--out', outDir], t.io), t.err.join('')).toBe(0);
+    expect(readFileSync(join(outDir, 'fidelity.csv'), 'utf8')).toBe(readFileSync(join(root, 'out', 'fidelity.csv'), 'utf8'));
+  });
+
+  it('--against refuses flags that would change the comparison, with a usage error naming them', async () => {
+    const outDir = join(root, 'refused');
+    const run = (...flags: string[]) => runFidelity(['--against', join(root, 'out'), ...flags, '--out', outDir], io().io);
+    await expect(run('--seed', '3', '--speedup', '2')).rejects.toThrow(/--against: --seed, --speedup cannot be given/);
+    for (const flags of [['--scenario', join(root, 'tiny.yaml')], ['--sample-every', '2s'], ['--keep-snapshot-size'], ['--policies', 'ttl-suspend'], ['--backend', 'local'], ['--prime-golden', '0']]) {
+      await expect(run(...flags), flags[0]).rejects.toBeInstanceOf(FidelityUsageError);
+    }
+    await expect(runFidelity(['--against', join(root, 'out'), '--out', join(root, 'out')], io().io)).rejects.toThrow(/--out: must not be the --against folder/);
+    expect(existsSync(outDir)).toBe(false);
+  });
+
+  it('--against a folder it cannot compare against: exit-1 error naming the file, nothing written', async () => {
+    const outDir = join(root, 'never');
+    const variant = (name: string, edit: (dir: string) => void): string => {
+      const dir = join(root, name);
+      cpSync(join(root, 'out'), dir, { recursive: true });
+      edit(dir);
+      return dir;
+    };
+    const cases: [string, RegExp][] = [
+      [variant('old', (d) => rmSync(join(d, 'fidelity.json'))), /old\/fidelity\.json does not exist/],
+      [variant('no-summary', (d) => rmSync(join(d, 'real', 'summary.csv'))), /no-summary\/real\/summary\.csv does not exist/],
+      [variant('partial', (d) => writeFileSync(join(d, 'real', 'run.json'), JSON.stringify({ partial: true }))), /partial\/real\/run\.json: the real run is partial/],
+      [variant('garbled', (d) => writeFileSync(join(d, 'fidelity.json'), '{"version": 1, "options": {}}')), /garbled\/fidelity\.json: realRecordedAt/],
+      [join(root, 'nowhere'), /nowhere\/fidelity\.json does not exist/],
+    ];
+    // The scenario file edited since the run: the regenerated workload differs.
+    writeFileSync(join(root, 'tiny-edited.yaml'), TINY.replace('ratePerSec: 1.5', 'ratePerSec: 1.6'));
+    cases.push([
+      variant('edited', (d) => {
+        const r = JSON.parse(readFileSync(join(d, 'fidelity.json'), 'utf8')) as FidelityRecord;
+        writeFileSync(join(d, 'fidelity.json'), JSON.stringify({ ...r, options: { ...r.options, scenarioFile: join(root, 'tiny-edited.yaml') } }));
+      }),
+      /tiny-edited\.yaml with seed 11 differs from .*edited\/inputs\/workload\.csv: the scenario file .*changed/,
+    ]);
+    for (const [dir, message] of cases) {
+      const err = await runFidelity(['--against', dir, '--profile', join(root, 'tiny-local.yaml'), '--out', outDir], io().io).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err, dir).toBeInstanceOf(FidelityInputError);
+      expect((err as Error).message, dir).toMatch(message);
+      expect(existsSync(outDir), dir).toBe(false);
+      expect(readdirSync(root).filter((f) => f.startsWith('.never')), dir).toEqual([]);
+    }
   });
 
   it('exits 1 when a run fails; refuses a bad profile and a missing scenario (k8s flags: fidelity-k8s.test.ts)', async () => {
