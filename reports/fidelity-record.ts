@@ -93,6 +93,7 @@ function recordProblem(raw: unknown): string | undefined {
   if (r.version !== 1) return `version: expected 1, got ${JSON.stringify(r.version)}`;
   if (typeof r.realRecordedAt !== 'string') return 'realRecordedAt: expected a string';
   if (typeof r.context !== 'object' || r.context === null) return 'context: expected an object';
+  if (typeof (r.context as Record<string, unknown>).realWallMs !== 'number') return 'context.realWallMs: expected a number';
   const o = r.options as Record<string, unknown> | undefined;
   if (typeof o !== 'object' || o === null) return 'options: expected an object';
   const num = (k: string, nullable = false): string | undefined =>

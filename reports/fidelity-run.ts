@@ -369,6 +369,8 @@ export async function runFidelity(argv: readonly string[], io: FidelityIo): Prom
   if (o.against !== undefined) {
     // The recorded real half, as it was: its report, log, wall time and the machine's load then.
     const { dir, record } = o.against;
+    // Replaced whole, so no file of an earlier run in --out stays beside the copy.
+    rmSync(realDir, { recursive: true, force: true });
     cpSync(join(dir, 'real'), realDir, { recursive: true });
     real = {
       log: readFileSync(join(dir, 'real.log'), 'utf8'),
