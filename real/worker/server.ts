@@ -250,7 +250,9 @@ export async function startWorkerServer(options: WorkerServerOptions): Promise<W
    * failure report tells the scheduler: dropping it would leave an actor the
    * scheduler believes resident missing here (404 on its next execute). The
    * snapshot it wrote stays; it is whole and checksummed, and the scheduler's
-   * retry writes over it.
+   * retry writes over it. Should the worker die before that retry, a restore
+   * of the older version the scheduler knows is refused as stale, as after
+   * any checkpoint whose answer is lost in flight.
    */
   async function checkpoint(id: string, request: CheckpointRequest, gone: AbortSignal): Promise<CheckpointAnswer> {
     const slot = residentSlot(id);
