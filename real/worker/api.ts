@@ -11,6 +11,15 @@ import type { CheckpointTarget, RestoreSource } from '../../core/types.ts';
  *   GET  /actors                  -> 200 ResidentActor[]
  *   GET  /stats                   -> 200 WorkerStats
  *   GET  /healthz                 -> 200 "ok" (text, no token, touches nothing)
+ *
+ * A request whose client goes away before the answer (its timeout, a dropped
+ * connection) ends as the client's runtime reports it, failed: an abandoned
+ * restore frees its slot and drops the actor once the load ends; an abandoned
+ * execute stops its work and leaves the counter as it was; an abandoned
+ * checkpoint keeps the actor resident and idle (the snapshot it may have
+ * written stays, whole, and the retry overwrites it). Only an answer fully
+ * written commits. An answer lost after that (written but not received) is
+ * the one case left where the worker and its client can disagree.
  */
 
 /** Body of `POST /actors/<id>/restore`. `version` is the counter the snapshot must hold (0 for cold and golden). */
@@ -81,6 +90,8 @@ export interface WorkerStats {
   readonly resident: number;
   readonly busy: number;
   readonly actorSlots: number;
+  /** Requests whose client went away before the answer, since the worker started. */
+  readonly abandonedRequests: number;
 }
 
 /**

@@ -73,12 +73,22 @@ export async function startWorkerServer(options: WorkerServerOptions): Promise<W
   const store = new StoreClient(options.store);
   const actors = new Map<string, Slot>();
   let gcPending = false;
+  let abandonedRequests = 0;
 
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => sendFailure(res, err));
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // A client that gives up (its timeout, a dropped connection) has been told
+    // nothing and reports the operation failed; the signal lets the operation
+    // end the way the client believes it did instead of committing unseen.
+    const gone = new AbortController();
+    res.once('close', () => {
+      if (res.writableFinished) return;
+      abandonedRequests++;
+      gone.abort();
+    });
     const path = (req.url ?? '').split('?')[0] ?? '';
     if (path === '/healthz') {
       if (req.method !== 'GET' && req.method !== 'HEAD') throw methodNotAllowed(res, 'GET, HEAD');
@@ -98,15 +108,16 @@ export async function startWorkerServer(options: WorkerServerOptions): Promise<W
     const body = await readJsonBody(req, JSON_LIMIT_BYTES);
     switch (route[2]) {
       case 'restore':
-        return sendJson(res, 200, await restore(id, parseRestore(body)));
+        return sendJson(res, 200, await restore(id, parseRestore(body), gone.signal));
       case 'execute':
-        return sendJson(res, 200, await execute(id, parseExecute(body)));
+        return sendJson(res, 200, await execute(id, parseExecute(body), gone.signal));
       default:
-        return sendJson(res, 200, await checkpoint(id, parseCheckpoint(body)));
+        return sendJson(res, 200, await checkpoint(id, parseCheckpoint(body), gone.signal));
     }
   }
 
-  async function restore(id: string, request: RestoreRequest): Promise<RestoreAnswer> {
+  /** An abandoned restore frees its slot and drops what it loaded, as if it had failed. */
+  async function restore(id: string, request: RestoreRequest, gone: AbortSignal): Promise<RestoreAnswer> {
     const existing = actors.get(id);
     if (existing !== undefined) throw new HttpError(409, 'already-resident', `${id} is already ${existing.state === 'restoring' ? 'being restored' : 'resident'} on ${options.workerId}`);
     if (actors.size >= options.actorSlots) throw new HttpError(409, 'slots-full', `${options.workerId} has all ${options.actorSlots} slots taken`);
@@ -116,6 +127,9 @@ export async function startWorkerServer(options: WorkerServerOptions): Promise<W
     const start = performance.now();
     try {
       const loaded = await load(id, request);
+      // Checked after the load, with no await before the slot turns idle, so
+      // an actor is never left resident that its client was not told about.
+      if (gone.aborted) throw abandoned(`restore of ${id}`);
       slot.region = loaded.region;
       slot.counter = request.version;
       slot.state = 'idle';
@@ -210,13 +224,19 @@ export async function startWorkerServer(options: WorkerServerOptions): Promise<W
     }
   }
 
-  async function execute(id: string, request: ExecuteRequest): Promise<ExecuteAnswer> {
+  /**
+   * An abandoned execution stops its work and does not count: the counter
+   * stays where the client's failure report leaves it, so the next execute
+   * and checkpoint versions still match, and the actor is free for the retry.
+   */
+  async function execute(id: string, request: ExecuteRequest, gone: AbortSignal): Promise<ExecuteAnswer> {
     const slot = residentSlot(id);
     if (slot.state !== 'idle') throw new HttpError(409, 'busy', `${id} is ${slot.state}; one invocation at a time`);
     slot.state = 'executing';
     const start = performance.now();
     try {
-      await doWork(request.workMs, request.mode);
+      await doWork(request.workMs, request.mode, gone);
+      if (gone.aborted) throw abandoned(`execution of ${id}`);
       slot.counter += 1;
       if (slot.region !== null) stampRegion(slot.region, id, slot.counter);
     } finally {
@@ -225,7 +245,16 @@ export async function startWorkerServer(options: WorkerServerOptions): Promise<W
     return { invocation: request.invocation, counter: slot.counter, execMs: performance.now() - start };
   }
 
-  async function checkpoint(id: string, request: CheckpointRequest): Promise<CheckpointAnswer> {
+  /**
+   * An abandoned checkpoint keeps the actor resident and idle, as the client's
+   * failure report tells the scheduler: dropping it would leave an actor the
+   * scheduler believes resident missing here (404 on its next execute). The
+   * snapshot it wrote stays; it is whole and checksummed, and the scheduler's
+   * retry writes over it. Should the worker die before that retry, a restore
+   * of the older version the scheduler knows is refused as stale, as after
+   * any checkpoint whose answer is lost in flight.
+   */
+  async function checkpoint(id: string, request: CheckpointRequest, gone: AbortSignal): Promise<CheckpointAnswer> {
     const slot = residentSlot(id);
     if (slot.state !== 'idle') throw new HttpError(409, 'busy', `${id} is ${slot.state}`);
     if (request.version !== slot.counter) {
@@ -261,6 +290,7 @@ export async function startWorkerServer(options: WorkerServerOptions): Promise<W
         }
         if (!(await copy)) await rm(snapshotFile(id), { force: true }).catch(() => undefined);
       }
+      if (gone.aborted) throw abandoned(`checkpoint of ${id}; ${id} stays resident`);
       actors.delete(id);
       slot.region = null;
       scheduleGc();
@@ -326,6 +356,7 @@ export async function startWorkerServer(options: WorkerServerOptions): Promise<W
       resident,
       busy,
       actorSlots: options.actorSlots,
+      abandonedRequests,
     };
   }
 
@@ -344,6 +375,11 @@ export async function startWorkerServer(options: WorkerServerOptions): Promise<W
 
 function refusal(problem: RegionProblem): HttpError {
   return problem.kind === 'stale' ? new HttpError(409, 'stale', problem.message) : new HttpError(422, 'corrupt', problem.message);
+}
+
+/** What an abandoned operation throws; nobody reads it, the client has gone. */
+function abandoned(what: string): HttpError {
+  return new HttpError(499, 'abandoned', `${what} abandoned: the client went away before the answer`);
 }
 
 function storeFailed(err: unknown, what: string): HttpError {

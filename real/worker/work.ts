@@ -10,15 +10,20 @@ const CPU_SLICE_MS = 10;
  * Does an invocation's work: `sleep` waits `workMs` on a timer; `cpu` spins
  * until the invocation has had `workMs` of slices, so with several actors
  * burning at once each takes longer in wall time, as on a shared core.
+ * `stop` ends the work early (its client went away).
  */
-export async function doWork(workMs: number, mode: ExecuteMode): Promise<void> {
+export async function doWork(workMs: number, mode: ExecuteMode, stop?: AbortSignal): Promise<void> {
+  if (stop?.aborted) return;
   if (mode === 'sleep') {
-    await sleep(workMs);
+    // Resolves early when stopped; the caller checks the signal.
+    await sleep(workMs, undefined, stop === undefined ? {} : { signal: stop }).catch((err: unknown) => {
+      if (!stop?.aborted) throw err;
+    });
     return;
   }
   let burnedMs = 0;
   let sink = 0;
-  while (burnedMs < workMs) {
+  while (burnedMs < workMs && stop?.aborted !== true) {
     const sliceMs = Math.min(CPU_SLICE_MS, workMs - burnedMs);
     const start = performance.now();
     let now = start;
