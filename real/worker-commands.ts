@@ -12,9 +12,12 @@ export type WorkerRequestCommand = Extract<RuntimeCommand, { kind: 'restore' | '
 export type CallWorker = (worker: number, request: (c: WorkerClient) => Promise<unknown>, done: (ok: boolean, ms: number, error?: string) => void) => void;
 
 export interface WorkerRequestContext {
+  /** The runtime's name, for errors. */
+  readonly runtime: string;
   readonly call: CallWorker;
   readonly emit: (event: RuntimeEvent) => void;
-  readonly memoryOf: (template: string) => number;
+  /** Memory of each template, the size of the region a restore builds. */
+  readonly templateMemoryMiB: Readonly<Record<string, number>>;
   readonly execMode: ExecuteMode;
 }
 
@@ -27,7 +30,9 @@ export function runWorkerRequest(cmd: WorkerRequestCommand, ctx: WorkerRequestCo
   const failure = (error: string | undefined) => (error === undefined ? {} : { error });
   switch (cmd.kind) {
     case 'restore': {
-      const body = { template: cmd.template, memoryMiB: ctx.memoryOf(cmd.template), source: cmd.source, version: cmd.version };
+      const memoryMiB = ctx.templateMemoryMiB[cmd.template];
+      if (memoryMiB === undefined) throw new Error(`${ctx.runtime} runtime: unknown template "${cmd.template}"`);
+      const body = { template: cmd.template, memoryMiB, source: cmd.source, version: cmd.version };
       ctx.call(cmd.worker, (c) => c.restore(cmd.actor, body), (ok, ms, error) =>
         ctx.emit({ kind: 'restoreDone', actorIndex: cmd.actorIndex, op: cmd.op, ok, restoreMs: ms, ...failure(error) }),
       );

@@ -5,7 +5,7 @@ import type { FidelityContext } from './fidelity-markdown.ts';
 import type { PrimitiveRow } from './fidelity-primitives.ts';
 import type { PairedSample } from './fidelity-series.ts';
 import { formatCount, formatMs, formatPercent } from './format.ts';
-import { STYLE, esc } from './html.ts';
+import { documentHead, esc } from './html.ts';
 import { renderSvg } from './vega-svg.ts';
 import { formatDuration } from '../scenarios/units.ts';
 
@@ -126,14 +126,7 @@ export async function renderFidelityHtml(input: FidelityHtmlInput): Promise<stri
     cdfs.push(`<h3>${esc(p)}</h3>\n<figure>${svg}</figure>`);
   }
   const title = `${c.scenario}: fidelity`;
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${esc(title)}</title>
-<style>${STYLE}${EXTRA_STYLE}</style>
-</head>
+  return `${documentHead(title, EXTRA_STYLE)}
 <body>
 <main>
 ${header(input)}

@@ -25,14 +25,7 @@ export async function renderHtmlReport(given: ReportInput): Promise<string> {
     paths: await renderSvg(pathsSpec(input.rows), 'paths'),
   };
   const title = `${input.scenario.name}: policy report`;
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${esc(title)}</title>
-<style>${STYLE}</style>
-</head>
+  return `${documentHead(title)}
 <body>
 <main>
 ${header(input)}
@@ -143,12 +136,24 @@ function chartSection(key: ChartKey, svg: string, note: string): string {
 }
 
 /** Escapes text for HTML content and attribute values. */
+/** A self-contained page's start, to </head>: the title and the report style (plus `extraStyle`). */
+export function documentHead(title: string, extraStyle = ''): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${esc(title)}</title>
+<style>${STYLE}${extraStyle}</style>
+</head>`;
+}
+
 export function esc(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 /** The report's style sheet, shared by report.html and the fidelity report. */
-export const STYLE = `
+const STYLE = `
 :root {
   --ink: #1f2933; --muted: #52606d; --line: #e4e7eb; --bg: #f5f7fa; --card: #ffffff;
   --good: #2f7d4a; --good-bg: #e8f5ec; --warn: #9a5b00; --warn-bg: #fff4e0; --bad: #b42318; --bad-bg: #fdecea;

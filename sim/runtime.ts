@@ -91,10 +91,7 @@ class SizeCostSampler {
     this.base = new Sampler(cost.base, rng);
     this.msPerMiB = 1000 / cost.mibPerSec;
   }
-  sample(bytes: number): number {
-    return this.base.sample() + (bytes / MIB) * this.msPerMiB;
-  }
-  /** The fixed part alone: one draw, as sample() makes. */
+  /** The fixed part: one draw. */
   sampleBase(): number {
     return this.base.sample();
   }
@@ -276,27 +273,13 @@ export function simulate(scenario: Scenario, policy: PolicySet, workload: Worklo
         if (sharedCpu) contention!.cancelStart(cmd.worker, nowMs);
         break;
       case 'restore': {
-        if (sharedTransfers && cmd.source !== 'cold') {
-          restoreShared(cmd.source, cmd.snapshotBytes, cmd.worker, cmd.actorIndex, cmd.op);
-          break;
-        }
-        let d: number;
-        switch (cmd.source) {
-          case 'cold':
-            d = costs.coldBoot.sample();
-            break;
-          case 'golden':
-            d = costs.restoreGolden.sample(cmd.snapshotBytes);
-            break;
-          case 'local':
-            d = costs.restoreLocal.sample(cmd.snapshotBytes);
-            break;
-          case 'external':
-            d = costs.restoreExternal.sample(cmd.snapshotBytes);
-            break;
-        }
+        // Every source but a cold boot moves a snapshot: its base, then the fault, then the transfer.
+        const source = cmd.source;
+        const sampler = source === 'golden' ? costs.restoreGolden : source === 'local' ? costs.restoreLocal : source === 'external' ? costs.restoreExternal : null;
+        const baseMs = sampler === null ? costs.coldBoot.sample() : sampler.sampleBase();
         const ok = faults.restoreFailureRate > 0 && faultRng() < faults.restoreFailureRate ? 0 : 1;
-        queue.push(nowMs + d, RESTORE_DONE, cmd.actorIndex, cmd.op, ok);
+        if (sampler === null) queue.push(nowMs + baseMs, RESTORE_DONE, cmd.actorIndex, cmd.op, ok);
+        else transfer(sampler, baseMs, cmd.snapshotBytes, cmd.worker, source === 'local', RESTORE_DONE, cmd.actorIndex, cmd.op, ok);
         break;
       }
       case 'execute':
@@ -304,9 +287,9 @@ export function simulate(scenario: Scenario, policy: PolicySet, workload: Worklo
         break;
       case 'checkpoint': {
         const sampler = cmd.target === 'local' ? costs.checkpointLocal : costs.checkpointExternal;
+        // The fault, then the base: the order of the draws since before contention existed.
         const ok = faults.checkpointFailureRate > 0 && faultRng() < faults.checkpointFailureRate ? 0 : 1;
-        if (sharedTransfers) transferShared(sampler, cmd.snapshotBytes, cmd.worker, cmd.target === 'local', CHECKPOINT_DONE, cmd.actorIndex, cmd.op, ok);
-        else queue.push(nowMs + sampler.sample(cmd.snapshotBytes), CHECKPOINT_DONE, cmd.actorIndex, cmd.op, ok);
+        transfer(sampler, sampler.sampleBase(), cmd.snapshotBytes, cmd.worker, cmd.target === 'local', CHECKPOINT_DONE, cmd.actorIndex, cmd.op, ok);
         break;
       }
       case 'setTimer':
@@ -317,23 +300,14 @@ export function simulate(scenario: Scenario, policy: PolicySet, workload: Worklo
         break;
     }
   };
-  // A restore or checkpoint whose size part shares the scope's bandwidth:
-  // the draws are made in the same order as without contention (the base,
-  // then the fault), so only the timing differs. The base is not shared and
-  // follows the transfer.
-  const transferShared = (sampler: SizeCostSampler, bytes: number, worker: number, local: boolean, kind: number, actor: number, op: number, ok: number): void => {
-    const baseMs = sampler.sampleBase();
+  // A restore or checkpoint: its drawn base plus size / bandwidth. With
+  // contention the size part is work on the scope's shared transfers (the
+  // base, unshared, follows it); the draws are the same either way, so only
+  // the timing differs.
+  const transfer = (sampler: SizeCostSampler, baseMs: number, bytes: number, worker: number, local: boolean, kind: number, actor: number, op: number, ok: number): void => {
     const workMs = sampler.transferMs(bytes);
-    if (workMs > 0) contention!.transferFor(worker, local).add(nowMs, workMs, baseMs, kind, actor, op, ok);
-    else queue.push(nowMs + baseMs, kind, actor, op, ok);
-  };
-  const restoreShared = (source: 'golden' | 'local' | 'external', bytes: number, worker: number, actor: number, op: number): void => {
-    const sampler = source === 'golden' ? costs.restoreGolden : source === 'local' ? costs.restoreLocal : costs.restoreExternal;
-    const baseMs = sampler.sampleBase();
-    const ok = faults.restoreFailureRate > 0 && faultRng() < faults.restoreFailureRate ? 0 : 1;
-    const workMs = sampler.transferMs(bytes);
-    if (workMs > 0) contention!.transferFor(worker, source === 'local').add(nowMs, workMs, baseMs, RESTORE_DONE, actor, op, ok);
-    else queue.push(nowMs + baseMs, RESTORE_DONE, actor, op, ok);
+    if (sharedTransfers && workMs > 0) contention!.transferFor(worker, local).add(nowMs, workMs, baseMs, kind, actor, op, ok);
+    else queue.push(nowMs + (baseMs + workMs), kind, actor, op, ok);
   };
   const execute = (t: number): void => {
     nowMs = t;

@@ -80,9 +80,10 @@ export class K8sRuntime implements RealRuntime {
     this.healthPollMs = options.healthPollMs ?? 50;
     this.lossGraceMs = options.lossGraceMs ?? 3_000;
     this.requests = {
+      runtime: 'k8s',
       call: (worker, request, done) => this.call(worker, request, done),
       emit: (e) => this.emit(e),
-      memoryOf: (template) => this.memoryOf(template),
+      templateMemoryMiB: options.templateMemoryMiB,
       execMode: options.execMode ?? 'sleep',
     };
   }
@@ -144,12 +145,6 @@ export class K8sRuntime implements RealRuntime {
         runWorkerRequest(cmd, this.requests);
         return;
     }
-  }
-
-  private memoryOf(template: string): number {
-    const m = this.options.templateMemoryMiB[template];
-    if (m === undefined) throw new Error(`k8s runtime: unknown template "${template}"`);
-    return m;
   }
 
   private startWorker(id: number, pool: string, node: string, memoryMiB: number): void {

@@ -102,9 +102,10 @@ export class LocalRuntime implements RealRuntime {
     this.execMode = options.execMode ?? 'sleep';
     this.startTimeoutMs = options.startTimeoutMs ?? 30_000;
     this.requests = {
+      runtime: 'local',
       call: (worker, request, done) => this.call(worker, request, done),
       emit: (e) => this.emit(e),
-      memoryOf: (template) => this.memoryOf(template),
+      templateMemoryMiB: options.templateMemoryMiB,
       execMode: this.execMode,
     };
   }
@@ -152,12 +153,6 @@ export class LocalRuntime implements RealRuntime {
         runWorkerRequest(cmd, this.requests);
         return;
     }
-  }
-
-  private memoryOf(template: string): number {
-    const m = this.options.templateMemoryMiB[template];
-    if (m === undefined) throw new Error(`local runtime: unknown template "${template}"`);
-    return m;
   }
 
   private startWorker(id: number, pool: string, node: string): void {
