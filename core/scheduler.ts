@@ -1,20 +1,52 @@
 import { Accounting, type MemoryUse } from './accounting.ts';
-import { checkTransition, transitionMatrix } from './lifecycle.ts';
-import { idlePolicy, type IdleDecision, type IdlePolicy } from './policies/idle.ts';
-import { placementPolicy, type ActorPlacementView, type PlacementPolicy, type Rng, type WorkerView } from './policies/placement.ts';
+import {
+  ALLOWED,
+  IN_PARK_QUEUE,
+  NONE,
+  PARKED,
+  PATH_COLD_BOOT,
+  PATH_GOLDEN,
+  PATH_NAMES,
+  PATH_RESUME_EXTERNAL,
+  PATH_RESUME_LOCAL,
+  PAUSED,
+  PAUSING,
+  PREWARMING,
+  QUEUED,
+  RESTORE,
+  RESUMING,
+  RUNNING,
+  SEEN,
+  SNAP_EXTERNAL,
+  SNAP_GOLDEN,
+  SNAP_LOCAL,
+  SNAP_NAMES,
+  SNAP_NONE,
+  STATE_NAMES,
+  SUSPENDED,
+  SUSPENDING,
+  WORKER_START,
+  type SnapshotKind,
+} from './codes.ts';
+import { IdIndex } from './id-index.ts';
+import { checkTransition } from './lifecycle.ts';
+import type { AdmissionPolicy } from './policies/admission.ts';
+import { anyEvictable, ROOM_WITHOUT_EVICTING, type EvictionPolicy } from './policies/eviction.ts';
+import type { IdleDecision, IdlePolicy } from './policies/idle.ts';
+import type { ActorPlacementView, PlacementPolicy, Rng } from './policies/placement.ts';
+import { resolvePolicies } from './policies/registry.ts';
+import type { ScalingPolicy } from './policies/scaling.ts';
+import { nodeForWorker, pinnedNodesWithoutWorker, setOpen, waitingIn, type NodeRt, type PoolRt, type TemplateRt, type WorkerRec } from './pools.ts';
+import { accrue, ActorTable, fifoPush, fifoRemove, fifoShift, fifoUnshift, InvTable, isIdleResident } from './tables.ts';
 import type {
-  ScalingSpec,
   ActorState,
   CheckpointTarget,
   Command,
   CoreConfig,
   InvocationInput,
   InvocationPath,
-  NodeSpec,
-  PoolSpec,
   RejectReason,
   RestoreSource,
-  TemplateSpec,
   TimerKind,
   WorkerState,
 } from './types.ts';
@@ -32,464 +64,6 @@ import type {
  * are recognised by the `op` stamp they carry and ignored; stale timers by
  * their stamp. Nothing is cancelled.
  */
-
-/** Snapshot an actor would resume from. `local` pins the resume to `node`. */
-interface Snapshot {
-  kind: 'none' | 'golden' | 'external' | 'local';
-  version: number;
-  /** For `local`, the node holding it; for `external`, a node that kept a cached copy. */
-  node: string | null;
-}
-
-// Actors live in columns (ActorTable) and are named by their index: a fleet of
-// a million mostly dormant actors then costs a hundred-odd bytes each and no
-// objects for the garbage collector to trace. Enumerations are small codes.
-const SUSPENDED = 0;
-const RESUMING = 1;
-const RUNNING = 2;
-const SUSPENDING = 3;
-const PAUSING = 4;
-const PAUSED = 5;
-const STATE_NAMES: readonly ActorState[] = ['SUSPENDED', 'RESUMING', 'RUNNING', 'SUSPENDING', 'PAUSING', 'PAUSED'];
-// ACTOR_TRANSITIONS by code, from * 6 + to: one byte read per transition instead of a string search.
-const ALLOWED = transitionMatrix(STATE_NAMES);
-
-// Wait phases: which latency part the waiting of queued invocations goes to.
-const QUEUED = 0;
-const PARKED = 1;
-const WORKER_START = 2;
-const RESTORE = 3;
-
-// Snapshot kinds.
-const SNAP_NONE = 0;
-const SNAP_GOLDEN = 1;
-const SNAP_EXTERNAL = 2;
-const SNAP_LOCAL = 3;
-const SNAP_NAMES: readonly Snapshot['kind'][] = ['none', 'golden', 'external', 'local'];
-
-// Flag bits: the actor waits in its pool's park queue; its restore under way is a pre-warm (no invocation
-// asked for it); dispatchParked has met it already in this pass.
-const IN_PARK_QUEUE = 1;
-const PREWARMING = 2;
-const SEEN = 4;
-
-/** No worker, no actor, no node. */
-const NONE = -1;
-
-// Invocation paths as codes; 0 is "not decided yet".
-const PATH_NAMES: readonly (InvocationPath | null)[] = [null, 'warm', 'resume-local', 'resume-external', 'golden', 'cold-boot'];
-const PATH_WARM = 1;
-const PATH_RESUME_LOCAL = 2;
-const PATH_RESUME_EXTERNAL = 3;
-const PATH_GOLDEN = 4;
-const PATH_COLD_BOOT = 5;
-
-/**
- * Invocations admitted and not yet replied to, as columns indexed by a slot;
- * a slot is reused once its invocation has its outcome. An invocation then
- * costs no objects until its reply, where an object with five latency parts
- * and boxed times used to be allocated, kept alive for the invocation's
- * lifetime and traced by the garbage collector.
- */
-class InvTable {
-  id: Float64Array;
-  /** Index of the actor. */
-  actor: Int32Array;
-  workMs: Float64Array;
-  arrivalMs: Float64Array;
-  failures: Int32Array;
-  path: Uint8Array;
-  parked: Uint8Array;
-  /** Bumped each time the invocation parks, so the timer of an earlier parking is stale. */
-  parkEpoch: Int32Array;
-  startMs: Float64Array;
-  /** Time up to which waiting has been attributed to a part. */
-  markMs: Float64Array;
-  /** The next invocation in the actor's FIFO (a list through the slots), or NONE. */
-  next: Int32Array;
-  // The latency parts.
-  parkedMs: Float64Array;
-  workerStartMs: Float64Array;
-  restoreMs: Float64Array;
-  execMs: Float64Array;
-  queuedMs: Float64Array;
-  private free: Int32Array;
-  private freeCount: number;
-
-  constructor(capacity: number) {
-    this.id = new Float64Array(capacity);
-    this.actor = new Int32Array(capacity);
-    this.workMs = new Float64Array(capacity);
-    this.arrivalMs = new Float64Array(capacity);
-    this.failures = new Int32Array(capacity);
-    this.path = new Uint8Array(capacity);
-    this.parked = new Uint8Array(capacity);
-    this.parkEpoch = new Int32Array(capacity);
-    this.startMs = new Float64Array(capacity);
-    this.markMs = new Float64Array(capacity);
-    this.next = new Int32Array(capacity);
-    this.parkedMs = new Float64Array(capacity);
-    this.workerStartMs = new Float64Array(capacity);
-    this.restoreMs = new Float64Array(capacity);
-    this.execMs = new Float64Array(capacity);
-    this.queuedMs = new Float64Array(capacity);
-    this.free = new Int32Array(capacity);
-    // Slot 0 first, so the few slots a quiet run needs stay together.
-    for (let i = 0; i < capacity; i++) this.free[i] = capacity - 1 - i;
-    this.freeCount = capacity;
-  }
-
-  /** A slot for a new invocation, its fields set as for an arrival at `nowMs`. */
-  alloc(id: number, actor: number, workMs: number, nowMs: number): number {
-    if (this.freeCount === 0) this.grow();
-    const v = this.free[--this.freeCount]!;
-    this.id[v] = id;
-    this.actor[v] = actor;
-    this.workMs[v] = workMs;
-    this.arrivalMs[v] = nowMs;
-    this.failures[v] = 0;
-    this.path[v] = 0;
-    this.parked[v] = 0;
-    this.parkEpoch[v] = 0;
-    this.startMs[v] = Number.NaN;
-    this.markMs[v] = nowMs;
-    this.next[v] = NONE;
-    this.parkedMs[v] = 0;
-    this.workerStartMs[v] = 0;
-    this.restoreMs[v] = 0;
-    this.execMs[v] = 0;
-    this.queuedMs[v] = 0;
-    return v;
-  }
-
-  /** Gives a slot back; its invocation must not be touched again. */
-  release(v: number): void {
-    this.free[this.freeCount++] = v;
-  }
-
-  private grow(): void {
-    const old = this.id.length;
-    const capacity = old * 2;
-    this.id = grown(this.id, new Float64Array(capacity));
-    this.actor = grown(this.actor, new Int32Array(capacity));
-    this.workMs = grown(this.workMs, new Float64Array(capacity));
-    this.arrivalMs = grown(this.arrivalMs, new Float64Array(capacity));
-    this.failures = grown(this.failures, new Int32Array(capacity));
-    this.path = grown(this.path, new Uint8Array(capacity));
-    this.parked = grown(this.parked, new Uint8Array(capacity));
-    this.parkEpoch = grown(this.parkEpoch, new Int32Array(capacity));
-    this.startMs = grown(this.startMs, new Float64Array(capacity));
-    this.markMs = grown(this.markMs, new Float64Array(capacity));
-    this.next = grown(this.next, new Int32Array(capacity));
-    this.parkedMs = grown(this.parkedMs, new Float64Array(capacity));
-    this.workerStartMs = grown(this.workerStartMs, new Float64Array(capacity));
-    this.restoreMs = grown(this.restoreMs, new Float64Array(capacity));
-    this.execMs = grown(this.execMs, new Float64Array(capacity));
-    this.queuedMs = grown(this.queuedMs, new Float64Array(capacity));
-    // grow() runs only when every slot is taken: the free ones are exactly the new ones.
-    this.free = new Int32Array(capacity);
-    for (let i = 0; i < capacity - old; i++) this.free[i] = capacity - 1 - i;
-    this.freeCount = capacity - old;
-  }
-}
-
-interface TemplateRt {
-  readonly index: number;
-  readonly spec: TemplateSpec;
-  readonly pool: PoolRt;
-}
-
-interface NodeRt {
-  readonly spec: NodeSpec;
-  /** Interned name: nodes with the same name share it, as they shared the string. */
-  readonly nameId: number;
-  usedMiB: number;
-}
-
-interface WorkerRec extends WorkerView {
-  readonly id: number;
-  readonly pool: PoolRt;
-  readonly node: NodeRt;
-  readonly nodeName: string;
-  readonly nodeId: number;
-  readonly actorSlots: number;
-  readonly memoryMiB: number;
-  state: WorkerState;
-  resident: number;
-  busy: number;
-  memUsedMiB: number;
-  /** Actors holding a slot (resuming, running or checkpointing), by index. */
-  readonly actors: number[];
-  /** The actor this worker belongs to, in a dedicated pool (NONE otherwise). */
-  dedicatedActor: number;
-  use: MemoryUse;
-  /** When the worker last became empty (NaN while it hosts someone). */
-  emptySinceMs: number;
-  /** In its pool's `open` list. */
-  open: boolean;
-}
-
-interface PoolRt {
-  readonly spec: PoolSpec;
-  readonly index: number;
-  /** Live workers in creation order (GONE ones are removed). */
-  workers: WorkerRec[];
-  /** Actors waiting for a worker, in arrival order; entries whose actor no longer waits are skipped. */
-  parkQueue: number[];
-  /** Replicas the pool should have now: static, or what the scaling policy last decided. */
-  target: number;
-  /** Greedy-Dual's clock: the priority of the last victim. */
-  gdClock: number;
-  /** Scaling: recent recommendations (stabilization) and when an actor last waited. */
-  recommendations: { atMs: number; replicas: number }[];
-  lastWaitMs: number;
-  /**
-   * Workers that could take an actor: READY, not an actor's own, with a free
-   * slot; in creation order, kept up to date as workers change, so placing
-   * an actor in a pool of thousands of workers does not scan them all.
-   */
-  readonly open: WorkerRec[];
-  /**
-   * Memory never decides: a free slot always has room for any of the pool's
-   * templates (whole MiB, slots x the largest fit the worker). Then `open`
-   * is exactly the candidate list of an actor not pinned to a node.
-   */
-  slotBound: boolean;
-}
-
-/** Per-actor state as columns indexed by actor index; grown by doubling. */
-class ActorTable {
-  count = 0;
-  readonly ids: string[] = [];
-  template: Uint16Array;
-  state: Uint8Array;
-  phase: Uint8Array;
-  flags: Uint8Array;
-  /** Worker holding the actor's slot, or NONE. */
-  worker: Int32Array;
-  /** Dedicated pools: the worker started for this actor and not yet ready, or NONE. */
-  startingWorker: Int32Array;
-  /** The waiter this actor is being evicted for, while its checkpoint runs, or NONE. */
-  evictedFor: Int32Array;
-  /** Evictions under way to make room for this actor. */
-  pendingEvictions: Int32Array;
-  /** Invocations in the FIFO. */
-  queued: Int32Array;
-  /** Invocation executing now (an InvTable slot), or NONE. */
-  running: Int32Array;
-  /** Oldest and newest invocation waiting in the FIFO, or NONE. */
-  head: Int32Array;
-  tail: Int32Array;
-  /** Invocations applied to the in-memory state since it was created. */
-  version: Float64Array;
-  snapKind: Uint8Array;
-  snapVersion: Float64Array;
-  /** Interned node name of the snapshot, or NONE. */
-  snapNode: Int32Array;
-  op: Float64Array;
-  // Stamps are compared for equality only; 32 bits wrap long after any run ends.
-  idleStamp: Int32Array;
-  /** Stamp of the pending restore-retry timer. */
-  retryStamp: Int32Array;
-  /** Stamp of the pending pre-warm timer; arrivals make it stale. */
-  prewarmStamp: Int32Array;
-  lastUsedMs: Float64Array;
-  /** Invocations since it last became resident (Greedy-Dual's frequency). */
-  frequency: Int32Array;
-
-  constructor(capacity: number) {
-    this.template = new Uint16Array(capacity);
-    this.state = new Uint8Array(capacity);
-    this.phase = new Uint8Array(capacity);
-    this.flags = new Uint8Array(capacity);
-    this.worker = new Int32Array(capacity);
-    this.startingWorker = new Int32Array(capacity);
-    this.evictedFor = new Int32Array(capacity);
-    this.pendingEvictions = new Int32Array(capacity);
-    this.queued = new Int32Array(capacity);
-    this.running = new Int32Array(capacity);
-    this.head = new Int32Array(capacity);
-    this.tail = new Int32Array(capacity);
-    this.version = new Float64Array(capacity);
-    this.snapKind = new Uint8Array(capacity);
-    this.snapVersion = new Float64Array(capacity);
-    this.snapNode = new Int32Array(capacity);
-    this.op = new Float64Array(capacity);
-    this.idleStamp = new Int32Array(capacity);
-    this.retryStamp = new Int32Array(capacity);
-    this.prewarmStamp = new Int32Array(capacity);
-    this.lastUsedMs = new Float64Array(capacity);
-    this.frequency = new Int32Array(capacity);
-  }
-
-  /** Appends a new SUSPENDED actor and returns its index. */
-  add(id: string, template: number, snapKind: number): number {
-    const a = this.count;
-    if (a === this.template.length) this.grow(a * 2);
-    this.count = a + 1;
-    this.ids.push(id);
-    this.running[a] = NONE;
-    this.head[a] = NONE;
-    this.tail[a] = NONE;
-    this.template[a] = template;
-    this.state[a] = SUSPENDED;
-    this.phase[a] = QUEUED;
-    this.worker[a] = NONE;
-    this.startingWorker[a] = NONE;
-    this.evictedFor[a] = NONE;
-    this.snapKind[a] = snapKind;
-    this.snapNode[a] = NONE;
-    return a;
-  }
-
-  private grow(capacity: number): void {
-    this.template = grown(this.template, new Uint16Array(capacity));
-    this.state = grown(this.state, new Uint8Array(capacity));
-    this.phase = grown(this.phase, new Uint8Array(capacity));
-    this.flags = grown(this.flags, new Uint8Array(capacity));
-    this.worker = grown(this.worker, new Int32Array(capacity));
-    this.startingWorker = grown(this.startingWorker, new Int32Array(capacity));
-    this.evictedFor = grown(this.evictedFor, new Int32Array(capacity));
-    this.pendingEvictions = grown(this.pendingEvictions, new Int32Array(capacity));
-    this.queued = grown(this.queued, new Int32Array(capacity));
-    this.running = grown(this.running, new Int32Array(capacity));
-    this.head = grown(this.head, new Int32Array(capacity));
-    this.tail = grown(this.tail, new Int32Array(capacity));
-    this.version = grown(this.version, new Float64Array(capacity));
-    this.snapKind = grown(this.snapKind, new Uint8Array(capacity));
-    this.snapVersion = grown(this.snapVersion, new Float64Array(capacity));
-    this.snapNode = grown(this.snapNode, new Int32Array(capacity));
-    this.op = grown(this.op, new Float64Array(capacity));
-    this.idleStamp = grown(this.idleStamp, new Int32Array(capacity));
-    this.retryStamp = grown(this.retryStamp, new Int32Array(capacity));
-    this.prewarmStamp = grown(this.prewarmStamp, new Int32Array(capacity));
-    this.lastUsedMs = grown(this.lastUsedMs, new Float64Array(capacity));
-    this.frequency = grown(this.frequency, new Int32Array(capacity));
-  }
-}
-
-// Bits of a float64, for hashing an invocation id.
-const hashFloat = new Float64Array(1);
-const hashWords = new Uint32Array(hashFloat.buffer);
-
-/**
- * Invocation id to InvTable slot, with a Map's semantics (ids are whatever
- * numbers the runtime picks; -0 is 0, NaN is NaN): linear probing over
- * typed arrays, deleting by shifting the probe run back rather than leaving
- * tombstones, so a table of a few live entries and millions of comings and
- * goings never rehashes. A Map's set and delete on every invocation
- * allocated and rehashed more than the rest of the arrival path.
- */
-class IdIndex {
-  private keys: Float64Array;
-  /** The slot stored for the key at the same place, or NONE for an empty place. */
-  private slots: Int32Array;
-  private mask: number;
-  private size = 0;
-  // NaN never equals itself, so it lives apart.
-  private nanSlot = NONE;
-
-  constructor(capacity: number) {
-    const c = 1 << Math.ceil(Math.log2(Math.max(16, capacity)));
-    this.keys = new Float64Array(c);
-    this.slots = new Int32Array(c).fill(NONE);
-    this.mask = c - 1;
-  }
-
-  private static hash(id: number): number {
-    hashFloat[0] = id;
-    let h = hashWords[0]! ^ Math.imul(hashWords[1]!, 0x9e3779b1);
-    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-    return h ^ (h >>> 13);
-  }
-
-  /** Where `key` is, or the empty place that ends its probe run. */
-  private find(key: number): number {
-    const keys = this.keys;
-    const slots = this.slots;
-    const mask = this.mask;
-    let i = IdIndex.hash(key) & mask;
-    while (slots[i] !== NONE && keys[i] !== key) i = (i + 1) & mask;
-    return i;
-  }
-
-  /** Entries. */
-  get count(): number {
-    return this.size + (this.nanSlot === NONE ? 0 : 1);
-  }
-
-  /** The slot of `id`, or NONE. */
-  get(id: number): number {
-    if (id !== id) return this.nanSlot;
-    // -0 and 0 are one key, as in a Map.
-    return this.slots[this.find(id === 0 ? 0 : id)]!;
-  }
-
-  set(id: number, slot: number): void {
-    if (id !== id) {
-      this.nanSlot = slot;
-      return;
-    }
-    const key = id === 0 ? 0 : id;
-    const i = this.find(key);
-    if (this.slots[i] === NONE) {
-      this.keys[i] = key;
-      this.size += 1;
-    }
-    this.slots[i] = slot;
-    // At most half full, so probe runs stay short.
-    if (this.size * 2 > this.mask + 1) this.grow();
-  }
-
-  delete(id: number): void {
-    if (id !== id) {
-      this.nanSlot = NONE;
-      return;
-    }
-    const keys = this.keys;
-    const slots = this.slots;
-    const mask = this.mask;
-    let i = this.find(id === 0 ? 0 : id);
-    if (slots[i] === NONE) return;
-    this.size -= 1;
-    // Backward shift: pull later entries of the run into the hole when their home is at or before it.
-    let j = i;
-    for (;;) {
-      slots[i] = NONE;
-      for (;;) {
-        j = (j + 1) & mask;
-        if (slots[j] === NONE) return;
-        const home = IdIndex.hash(keys[j]!) & mask;
-        // Keep j where it is if its home lies cyclically in (i, j].
-        if (i <= j ? i < home && home <= j : i < home || home <= j) continue;
-        break;
-      }
-      keys[i] = keys[j]!;
-      slots[i] = slots[j]!;
-      i = j;
-    }
-  }
-
-  private grow(): void {
-    const keys = this.keys;
-    const slots = this.slots;
-    const c = slots.length * 2;
-    this.keys = new Float64Array(c);
-    this.slots = new Int32Array(c).fill(NONE);
-    this.mask = c - 1;
-    for (let i = 0; i < slots.length; i++) {
-      if (slots[i] === NONE) continue;
-      const k = this.find(keys[i]!);
-      this.keys[k] = keys[i]!;
-      this.slots[k] = slots[i]!;
-    }
-  }
-}
-
-function grown<T extends Uint8Array | Uint16Array | Int32Array | Float64Array>(from: T, to: T): T {
-  to.set(from as never);
-  return to;
-}
 
 /**
  * Receives each invocation's outcome as plain values, in place of its reply
@@ -543,29 +117,19 @@ export class ContractError extends Error {
 }
 
 const CHECKPOINT_RETRY_MS = 1_000;
-// What maybeEvict did: nothing (no eviction policy, evictions under way, or a worker has room already),
-// searched every worker it may use and none could make room, or started evictions.
-const EVICT_SKIPPED = 0;
-const EVICT_IMPOSSIBLE = 1;
-const EVICT_STARTED = 2;
 const KEEP: IdleDecision = { kind: 'keep' };
-
-function scalingMin(s: ScalingSpec): number {
-  return s.kind === 'target-utilization' || s.kind === 'parking' ? s.minReplicas : 0;
-}
-
-function scalingMax(s: ScalingSpec): number {
-  return s.kind === 'static' ? Number.POSITIVE_INFINITY : s.maxReplicas;
-}
 // A failed restore is retried after 0.5 s, then 1 s, 2 s, ... up to 8 s.
 const RESTORE_RETRY_BASE_MS = 500;
 const RESTORE_RETRY_MAX_MS = 8_000;
 
 /** The scheduler core. See the module comment for the call order. */
 export class Scheduler {
+  // The policies, resolved once by name (policies/registry.ts); each field holds one object for the whole run.
   private readonly placement: PlacementPolicy;
-  private readonly scaling: ScalingSpec;
   private readonly idle: IdlePolicy;
+  private readonly eviction: EvictionPolicy;
+  private readonly scaling: ScalingPolicy;
+  private readonly admission: AdmissionPolicy;
   private readonly pools = new Map<string, PoolRt>();
   /** The pools in the map's order, for timers that name a pool by its position. */
   private readonly poolList: PoolRt[];
@@ -591,9 +155,7 @@ export class Scheduler {
   // Scratch space of the hot paths, reused so that placing or evicting allocates nothing.
   private readonly candidates: WorkerRec[] = [];
   private readonly placementView: { snapshotNode: string | null } = { snapshotNode: null };
-  private idleScratch = new Int32Array(64);
-  private keyScratch = new Float64Array(64);
-  private readonly bestScratch: number[] = [];
+  private readonly victims: number[] = [];
   /** Time integrals for reports. */
   readonly accounting = new Accounting();
   /** Counters for reports. */
@@ -617,8 +179,12 @@ export class Scheduler {
     private readonly config: CoreConfig,
     private readonly rng: Rng,
   ) {
-    this.placement = placementPolicy(config.placement);
-    this.idle = idlePolicy(config.idle);
+    const policies = resolvePolicies(config);
+    this.placement = policies.placement;
+    this.idle = policies.idle;
+    this.eviction = policies.eviction;
+    this.scaling = policies.scaling;
+    this.admission = policies.admission;
     const nameIds = new Map<string, number>();
     this.nodes = config.nodes.map((spec) => {
       let nameId = nameIds.get(spec.name);
@@ -629,13 +195,11 @@ export class Scheduler {
       }
       return { spec, nameId, usedMiB: 0 };
     });
-    const scaling = config.scaling ?? { kind: 'static' };
     for (const [index, spec] of config.pools.entries()) {
-      const target = spec.mode !== 'shared' || scaling.kind === 'static' ? spec.replicas : Math.min(scalingMax(scaling), Math.max(scalingMin(scaling), spec.replicas));
-      this.pools.set(spec.name, { spec, index, workers: [], parkQueue: [], target, gdClock: 0, recommendations: [], lastWaitMs: 0, open: [], slotBound: false });
+      const target = spec.mode === 'shared' ? this.scaling.initial(spec.replicas) : spec.replicas;
+      this.pools.set(spec.name, { spec, index, workers: [], parkQueue: [], target, open: [], slotBound: false });
     }
     this.poolList = [...this.pools.values()];
-    this.scaling = scaling;
     for (const spec of config.templates) {
       const pool = this.pools.get(spec.pool);
       if (pool === undefined) throw new ContractError(`template ${spec.name}: unknown pool "${spec.pool}"`);
@@ -713,7 +277,7 @@ export class Scheduler {
 
   /** A read-only view of one actor, for checkers and reports. */
   actorView(id: string):
-    | { state: ActorState; worker: number; version: number; snapshot: Readonly<Snapshot>; queued: number; running: number }
+    | { state: ActorState; worker: number; version: number; snapshot: Readonly<{ kind: SnapshotKind; version: number; node: string | null }>; queued: number; running: number }
     | undefined {
     const a = this.actorsById.get(id);
     if (a === undefined) return undefined;
@@ -769,7 +333,7 @@ export class Scheduler {
     this.accounting.advance(nowMs);
     for (const pool of this.poolList) {
       this.reconcile(pool);
-      if (pool.spec.mode === 'shared' && this.scaling.kind !== 'static') {
+      if (pool.spec.mode === 'shared' && this.scaling.adjusts) {
         this.emit({ kind: 'setTimer', atMs: nowMs + this.scaling.intervalMs, timer: 'scale', id: pool.index, stamp: 0 });
       }
     }
@@ -806,8 +370,8 @@ export class Scheduler {
     A.frequency[a]! += 1;
     const pool = this.poolOf(a);
     if (pool.spec.mode === 'shared') this.idle.onArrival?.(a, nowMs);
-    this.accrue(a, nowMs);
-    this.fifoPush(a, inv);
+    accrue(this.actors, this.invs, a, nowMs);
+    fifoPush(this.actors, this.invs, a, inv);
     switch (A.state[a]) {
       case RUNNING:
         if (A.running[a] === NONE) this.executeNext(a, nowMs);
@@ -905,7 +469,7 @@ export class Scheduler {
     }
     const source = this.sourceOf(a, w);
     if (source !== 'cold') this.counters.snapshotBytesRead += this.templateOf(a).spec.snapshotBytes;
-    this.accrue(a, nowMs);
+    accrue(this.actors, this.invs, a, nowMs);
     this.transition(a, RUNNING);
     A.phase[a] = QUEUED;
     A.lastUsedMs[a] = nowMs;
@@ -940,7 +504,7 @@ export class Scheduler {
         this.finish(inv, nowMs, 'rejected', 'execution-failed');
       } else {
         I.markMs[inv] = nowMs;
-        this.fifoUnshift(a, inv);
+        fifoUnshift(this.actors, this.invs, a, inv);
       }
     }
     if (A.queued[a]! > 0) this.executeNext(a, nowMs);
@@ -956,7 +520,7 @@ export class Scheduler {
     const w = this.workers[A.worker[a]!]!;
     const pool = w.pool;
     this.evictionEnded(a);
-    this.accrue(a, nowMs);
+    accrue(this.actors, this.invs, a, nowMs);
     if (!ok) {
       this.counters.checkpointFailures += 1;
       this.transition(a, RUNNING);
@@ -986,13 +550,13 @@ export class Scheduler {
     switch (kind) {
       case 'idle': {
         const a = id;
-        if (!this.isActor(a) || A.idleStamp[a] !== stamp || !this.isIdleResident(a)) return;
+        if (!this.isActor(a) || A.idleStamp[a] !== stamp || !isIdleResident(this.actors, a)) return;
         this.applyIdle(a, this.idle.onTimer(a, nowMs), nowMs);
         return;
       }
       case 'stop': {
         const a = id;
-        if (!this.isActor(a) || A.idleStamp[a] !== stamp || !this.isIdleResident(a)) return;
+        if (!this.isActor(a) || A.idleStamp[a] !== stamp || !isIdleResident(this.actors, a)) return;
         this.stopDedicated(a, nowMs);
         return;
       }
@@ -1011,7 +575,7 @@ export class Scheduler {
       }
       case 'scale': {
         const pool = this.poolList[id];
-        if (pool === undefined || this.scaling.kind === 'static') return;
+        if (pool === undefined || !this.scaling.adjusts) return;
         this.scale(pool, nowMs);
         this.emit({ kind: 'setTimer', atMs: nowMs + this.scaling.intervalMs, timer: 'scale', id, stamp: 0 });
         return;
@@ -1030,8 +594,8 @@ export class Scheduler {
         const I = this.invs;
         if (inv === NONE || I.parked[inv] === 0 || I.parkEpoch[inv] !== stamp) return;
         const a = I.actor[inv]!;
-        this.accrue(a, nowMs);
-        this.fifoRemove(a, inv);
+        accrue(this.actors, this.invs, a, nowMs);
+        fifoRemove(this.actors, this.invs, a, inv);
         I.parked[inv] = 0;
         this.parkedCount -= 1;
         this.finish(inv, nowMs, 'rejected', 'park-timeout');
@@ -1051,7 +615,7 @@ export class Scheduler {
     const I = this.invs;
     for (let a = 0; a < A.count; a++) {
       if (A.running[a] === NONE && A.queued[a] === 0) continue;
-      this.accrue(a, nowMs);
+      accrue(this.actors, this.invs, a, nowMs);
       const inv = A.running[a]!;
       if (inv !== NONE) {
         A.running[a] = NONE;
@@ -1136,85 +700,6 @@ export class Scheduler {
     A.state[a] = to;
   }
 
-  // The FIFO of an actor: a list through the InvTable's `next`, with its length in `queued`.
-
-  private fifoPush(a: number, inv: number): void {
-    const A = this.actors;
-    const I = this.invs;
-    I.next[inv] = NONE;
-    const tail = A.tail[a]!;
-    if (tail === NONE) A.head[a] = inv;
-    else I.next[tail] = inv;
-    A.tail[a] = inv;
-    A.queued[a]! += 1;
-  }
-
-  private fifoUnshift(a: number, inv: number): void {
-    const A = this.actors;
-    const head = A.head[a]!;
-    this.invs.next[inv] = head;
-    A.head[a] = inv;
-    if (head === NONE) A.tail[a] = inv;
-    A.queued[a]! += 1;
-  }
-
-  private fifoShift(a: number): number {
-    const A = this.actors;
-    const I = this.invs;
-    const inv = A.head[a]!;
-    if (inv === NONE) throw new Error(`actor ${A.ids[a]}: empty FIFO`);
-    const next = I.next[inv]!;
-    A.head[a] = next;
-    if (next === NONE) A.tail[a] = NONE;
-    I.next[inv] = NONE;
-    A.queued[a]! -= 1;
-    return inv;
-  }
-
-  /** Removes `inv` from the actor's FIFO if it is there. */
-  private fifoRemove(a: number, inv: number): void {
-    const A = this.actors;
-    const I = this.invs;
-    let prev = NONE;
-    for (let q = A.head[a]!; q !== NONE; prev = q, q = I.next[q]!) {
-      if (q !== inv) continue;
-      const next = I.next[q]!;
-      if (prev === NONE) A.head[a] = next;
-      else I.next[prev] = next;
-      if (A.tail[a] === q) A.tail[a] = prev;
-      I.next[q] = NONE;
-      A.queued[a]! -= 1;
-      return;
-    }
-  }
-
-  /** Attributes the waiting time of every queued invocation to the actor's current phase. */
-  private accrue(a: number, nowMs: number): void {
-    const A = this.actors;
-    const I = this.invs;
-    const phase = A.phase[a];
-    for (let inv = A.head[a]!; inv !== NONE; inv = I.next[inv]!) {
-      const dt = nowMs - I.markMs[inv]!;
-      if (dt > 0) {
-        switch (phase) {
-          case PARKED:
-            I.parkedMs[inv]! += dt;
-            break;
-          case WORKER_START:
-            I.workerStartMs[inv]! += dt;
-            break;
-          case RESTORE:
-            I.restoreMs[inv]! += dt;
-            break;
-          case QUEUED:
-            I.queuedMs[inv]! += dt;
-            break;
-        }
-      }
-      I.markMs[inv] = nowMs;
-    }
-  }
-
   /** Emits the invocation's reply and frees its slot. */
   private finish(inv: number, nowMs: number, outcome: 'served' | 'rejected', reason: RejectReason | ''): void {
     const I = this.invs;
@@ -1259,8 +744,8 @@ export class Scheduler {
   }
 
   private reject(a: number, inv: number, nowMs: number, reason: RejectReason): void {
-    this.accrue(a, nowMs);
-    this.fifoRemove(a, inv);
+    accrue(this.actors, this.invs, a, nowMs);
+    fifoRemove(this.actors, this.invs, a, inv);
     if (this.invs.parked[inv] !== 0) {
       this.invs.parked[inv] = 0;
       this.parkedCount -= 1;
@@ -1284,11 +769,10 @@ export class Scheduler {
     }
     this.park(a, nowMs);
     if ((A.flags[a]! & IN_PARK_QUEUE) !== 0) {
-      pool.lastWaitMs = nowMs;
-      // Scale from zero reacts at once, as Knative's activator does: nobody else will.
-      if (this.scaling.kind === 'scale-to-zero' && pool.workers.length === 0 && pool.target < this.scaling.maxReplicas) {
-        pool.target += 1;
-        this.counters.scaleUps += 1;
+      const target = this.scaling.onWait(pool, nowMs);
+      if (target > pool.target) {
+        this.counters.scaleUps += target - pool.target;
+        pool.target = target;
         this.reconcile(pool);
       }
       this.maybeEvict(pool, a);
@@ -1298,7 +782,7 @@ export class Scheduler {
   /** Puts the actor in its pool's park queue and admits each of its queued invocations, or rejects them. */
   private park(a: number, nowMs: number): void {
     const A = this.actors;
-    this.accrue(a, nowMs);
+    accrue(this.actors, this.invs, a, nowMs);
     A.phase[a] = PARKED;
     const I = this.invs;
     // Admission may reject (unlink and free) the invocation at hand, so step on before admitting it.
@@ -1316,21 +800,16 @@ export class Scheduler {
   /** Parks one invocation if the admission policy allows, else rejects it with the reason. */
   private admitParked(inv: number, nowMs: number): void {
     const I = this.invs;
-    const { parkTimeoutMs, maxParked } = this.config.admission;
-    if (parkTimeoutMs <= 0 || maxParked <= 0) {
-      this.reject(I.actor[inv]!, inv, nowMs, 'no-free-worker');
-      return;
-    }
-    if (this.parkedCount >= maxParked) {
-      this.reject(I.actor[inv]!, inv, nowMs, 'park-full');
+    const reason = this.admission.admit(this.parkedCount);
+    if (reason !== null) {
+      this.reject(I.actor[inv]!, inv, nowMs, reason);
       return;
     }
     I.parked[inv] = 1;
     I.parkEpoch[inv]! += 1;
     this.parkedCount += 1;
-    if (Number.isFinite(parkTimeoutMs)) {
-      this.emit({ kind: 'setTimer', atMs: nowMs + parkTimeoutMs, timer: 'park', id: I.id[inv]!, stamp: I.parkEpoch[inv]! });
-    }
+    const timeoutMs = this.admission.parkTimeoutMs;
+    if (Number.isFinite(timeoutMs)) this.emit({ kind: 'setTimer', atMs: nowMs + timeoutMs, timer: 'park', id: I.id[inv]!, stamp: I.parkEpoch[inv]! });
   }
 
   /** Candidate workers for an actor: READY, same pool, with a slot and memory; pinned to the snapshot's node for a pause. */
@@ -1365,7 +844,7 @@ export class Scheduler {
   /** Takes a slot on `w` for `a` and starts its restore. */
   private assign(a: number, w: WorkerRec, nowMs: number): void {
     const A = this.actors;
-    this.accrue(a, nowMs);
+    accrue(this.actors, this.invs, a, nowMs);
     A.flags[a]! &= ~IN_PARK_QUEUE;
     const I = this.invs;
     for (let inv = A.head[a]!; inv !== NONE; inv = I.next[inv]!) {
@@ -1438,8 +917,8 @@ export class Scheduler {
   private executeNext(a: number, nowMs: number): void {
     const A = this.actors;
     const w = this.workers[A.worker[a]!]!;
-    this.accrue(a, nowMs);
-    const inv = this.fifoShift(a);
+    accrue(this.actors, this.invs, a, nowMs);
+    const inv = fifoShift(this.actors, this.invs, a);
     const I = this.invs;
     A.running[a] = inv;
     A.phase[a] = QUEUED;
@@ -1450,11 +929,6 @@ export class Scheduler {
     const op = this.nextOp++;
     A.op[a] = op;
     this.emit({ kind: 'execute', op, actor: A.ids[a]!, actorIndex: a, worker: w.id, invocation: I.id[inv]!, workMs: I.workMs[inv]! });
-  }
-
-  private isIdleResident(a: number): boolean {
-    const A = this.actors;
-    return A.state[a] === RUNNING && A.running[a] === NONE && A.queued[a] === 0;
   }
 
   private idleDecision(a: number, nowMs: number): IdleDecision {
@@ -1471,7 +945,7 @@ export class Scheduler {
     // An actor that just went idle may be what a parked actor needs evicted.
     const pool = this.poolOf(a);
     if (d.kind !== 'checkpoint' && pool.parkQueue.length > 0) this.evictForWaiters(pool);
-    if (!this.isIdleResident(a)) return;
+    if (!isIdleResident(this.actors, a)) return;
     switch (d.kind) {
       case 'keep':
         return;
@@ -1495,7 +969,7 @@ export class Scheduler {
   private checkpoint(a: number, target: CheckpointTarget, nowMs: number): void {
     const A = this.actors;
     const w = this.workers[A.worker[a]!]!;
-    this.accrue(a, nowMs);
+    accrue(this.actors, this.invs, a, nowMs);
     this.transition(a, target === 'local' ? PAUSING : SUSPENDING);
     A.phase[a] = QUEUED;
     A.idleStamp[a]! += 1;
@@ -1514,101 +988,26 @@ export class Scheduler {
     });
   }
 
-  /** The eviction key of an actor: its last use (LRU) or its Greedy-Dual priority. */
-  private evictionKey(pool: PoolRt, v: number): number {
-    return this.config.eviction === 'greedy-dual' ? this.gdPriority(pool, v) : this.actors.lastUsedMs[v]!;
-  }
-
   /**
-   * Makes room for a waiting actor by evicting least recently used idle
-   * actors: on each worker it may use, the oldest idle residents are taken
-   * until the waiter would fit; the worker whose newest victim is oldest wins.
-   * One batch per waiter at a time, so a burst of waiters cannot empty a pool.
+   * Makes room for a waiting actor: the eviction policy picks idle residents
+   * of one worker, and they are checkpointed. One batch per waiter at a time,
+   * so a burst of waiters cannot empty a pool. Returns how many were picked,
+   * 0 when no worker can make room, ROOM_WITHOUT_EVICTING when nothing was
+   * searched (no eviction, evictions under way) or a worker has room already.
    */
   private maybeEvict(pool: PoolRt, waiting: number): number {
     const A = this.actors;
-    if (this.config.eviction === 'none' || A.pendingEvictions[waiting]! > 0) return EVICT_SKIPPED;
-    const need = this.templateOf(waiting).spec.memoryMiB;
-    const pinned = A.snapKind[waiting] === SNAP_LOCAL ? A.snapNode[waiting]! : NONE;
-    // The idle residents of one worker, oldest first (ties by index), with their keys beside them.
-    let idle = this.idleScratch;
-    let keys = this.keyScratch;
-    const best = this.bestScratch;
-    let bestCount = 0;
-    // A worker that has room without evicting is passed over, but a bigger waiter might evict there.
-    let roomWithout = false;
-    let bestNewestMs = Number.POSITIVE_INFINITY;
-    const workers = pool.workers;
-    for (let wi = 0; wi < workers.length; wi++) {
-      const w = workers[wi]!;
-      if (w.state !== 'READY' || w.dedicatedActor !== NONE) continue;
-      if (pinned !== NONE && w.nodeId !== pinned) continue;
-      const residents = w.actors;
-      if (residents.length > idle.length) {
-        idle = this.idleScratch = new Int32Array(residents.length * 2);
-        keys = this.keyScratch = new Float64Array(residents.length * 2);
-      }
-      // An insertion sort: a worker hosts a handful of actors.
-      let n = 0;
-      for (let j = 0; j < residents.length; j++) {
-        const v = residents[j]!;
-        if (!this.isIdleResident(v) || A.evictedFor[v] !== NONE) continue;
-        const key = this.evictionKey(pool, v);
-        let i = n++;
-        while (i > 0) {
-          const u = idle[i - 1]!;
-          const ku = keys[i - 1]!;
-          if (!(ku - key > 0 || (!(ku - key < 0) && u > v))) break;
-          idle[i] = u;
-          keys[i] = ku;
-          i -= 1;
-        }
-        idle[i] = v;
-        keys[i] = key;
-      }
-      if (n === 0) continue;
-      // The oldest first until the waiter fits: the victims are a prefix of `idle`.
-      let slots = w.actorSlots - w.resident;
-      let mem = w.memoryMiB - w.memUsedMiB;
-      let m = 0;
-      while (m < n && !(slots >= 1 && mem >= need)) {
-        slots += 1;
-        mem += this.templateOf(idle[m]!).spec.memoryMiB;
-        m += 1;
-      }
-      if (m === 0) roomWithout = true;
-      if (!(slots >= 1 && mem >= need) || m === 0) continue;
-      const newestMs = keys[m - 1]!;
-      if (bestCount === 0 || newestMs < bestNewestMs || (newestMs === bestNewestMs && m < bestCount)) {
-        for (let k = 0; k < m; k++) best[k] = idle[k]!;
-        bestCount = m;
-        bestNewestMs = newestMs;
-      }
-    }
-    if (bestCount === 0) return roomWithout ? EVICT_SKIPPED : EVICT_IMPOSSIBLE;
-    if (this.config.eviction === 'greedy-dual') pool.gdClock = Math.max(pool.gdClock, bestNewestMs);
-    for (let k = 0; k < bestCount; k++) {
-      const v = best[k]!;
+    if (!this.eviction.evicts || A.pendingEvictions[waiting]! > 0) return ROOM_WITHOUT_EVICTING;
+    const victims = this.victims;
+    const n = this.eviction.victims(pool, waiting, A, this.templateList, victims);
+    for (let k = 0; k < n; k++) {
+      const v = victims[k]!;
       A.evictedFor[v] = waiting;
       A.pendingEvictions[waiting]! += 1;
       this.counters.evictions += 1;
       this.checkpoint(v, this.idle.evictTarget, this.accounting.nowMs);
     }
-    return EVICT_STARTED;
-  }
-
-  /**
-   * Greedy-Dual-Size-Frequency priority (FaasCache, Fuerst and Sharma,
-   * ASPLOS 2021): clock + frequency x cost / size. Cost is what bringing the
-   * actor back would take, which grows with its snapshot (1 + snapshot/64 MiB);
-   * size is its memory in units of 256 MiB. The lowest priority is evicted,
-   * and the clock rises to it, so long-unused actors age out.
-   */
-  private gdPriority(pool: PoolRt, v: number): number {
-    const spec = this.templateOf(v).spec;
-    const cost = 1 + spec.snapshotBytes / (64 * 1024 * 1024);
-    const size = spec.memoryMiB / 256;
-    return pool.gdClock + (this.actors.frequency[v]! * cost) / size;
+    return n;
   }
 
   /** The eviction of `a` is over (it left, failed or its worker died): its waiter may need another. */
@@ -1659,10 +1058,10 @@ export class Scheduler {
 
   /** Starts evictions for the actors waiting in a pool, one per waiter at most. */
   private evictForWaiters(pool: PoolRt): void {
-    if (this.config.eviction === 'none') return;
+    if (!this.eviction.evicts) return;
     // With no idle resident anywhere in the pool every waiter's search would come back empty:
     // one scan instead of one per waiter (and evictions only ever remove candidates).
-    if (!this.anyEvictable(pool)) return;
+    if (!anyEvictable(pool, this.actors)) return;
     const A = this.actors;
     // Evictions started here only take candidates away and free nothing yet, so once an unpinned
     // waiter could not make room on any worker, no waiter needing as much memory can either.
@@ -1671,19 +1070,8 @@ export class Scheduler {
       if ((A.flags[a]! & IN_PARK_QUEUE) === 0) continue;
       const need = this.templateOf(a).spec.memoryMiB;
       if (need >= hopelessMiB) continue;
-      if (this.maybeEvict(pool, a) === EVICT_IMPOSSIBLE && A.snapKind[a] !== SNAP_LOCAL) hopelessMiB = need;
+      if (this.maybeEvict(pool, a) === 0 && A.snapKind[a] !== SNAP_LOCAL) hopelessMiB = need;
     }
-  }
-
-  /** A READY worker of a shared pool has a free slot. */
-  /** Some worker of the pool maybeEvict looks at holds an idle resident not already being evicted. */
-  private anyEvictable(pool: PoolRt): boolean {
-    const A = this.actors;
-    for (const w of pool.workers) {
-      if (w.state !== 'READY' || w.dedicatedActor !== NONE) continue;
-      for (const v of w.actors) if (this.isIdleResident(v) && A.evictedFor[v] === NONE) return true;
-    }
-    return false;
   }
 
   private hasAnyRoom(pool: PoolRt): boolean {
@@ -1695,7 +1083,7 @@ export class Scheduler {
   private rollback(a: number, nowMs: number, reason: 'worker-lost' | 'restore-failed'): void {
     const A = this.actors;
     const w = this.workers[A.worker[a]!]!;
-    this.accrue(a, nowMs);
+    accrue(this.actors, this.invs, a, nowMs);
     this.evictionEnded(a);
     const I = this.invs;
     const inv = A.running[a]!;
@@ -1706,7 +1094,7 @@ export class Scheduler {
       I.failures[inv]! += 1;
       I.markMs[inv] = nowMs;
       I.path[inv] = 0;
-      this.fifoUnshift(a, inv);
+      fifoUnshift(this.actors, this.invs, a, inv);
     } else if (reason === 'restore-failed' && A.queued[a]! > 0) {
       I.failures[A.head[a]!]! += 1;
     }
@@ -1734,59 +1122,18 @@ export class Scheduler {
     this.recat(w);
   }
 
-  /** Actors waiting for a worker in a pool. */
-  private waiting(pool: PoolRt): number {
-    const A = this.actors;
-    let n = 0;
-    for (const a of pool.parkQueue) if ((A.flags[a]! & IN_PARK_QUEUE) !== 0) n += 1;
-    return n;
-  }
-
   /**
-   * One evaluation of the pool's scaling policy: decide a target, start
-   * workers up to it, and stop empty workers above it (the one empty the
+   * One evaluation of the pool's scaling policy: it decides a target; here
+   * workers start up to it and empty workers above it stop (the one empty the
    * longest first). Workers hosting actors are never stopped to shrink a
    * pool: idle policies empty them, and only then do they go.
    */
   private scale(pool: PoolRt, nowMs: number): void {
-    const sc = this.scaling;
-    const slots = pool.spec.actorSlots;
     const current = pool.workers.length;
-    const waiting = this.waiting(pool);
-    if (waiting > 0) pool.lastWaitMs = nowMs;
-    let target = pool.target;
-    switch (sc.kind) {
-      case 'static':
-        return;
-      case 'target-utilization': {
-        // The HPA's rule: desired = ceil(current x utilization / target), on slot use; waiting actors count as demand.
-        let used = waiting;
-        for (const w of pool.workers) used += w.resident;
-        const capacity = current * slots;
-        const desired = capacity === 0 ? Math.ceil(used / slots / sc.target) : Math.ceil((current * (used / capacity)) / sc.target);
-        const clamped = Math.min(sc.maxReplicas, Math.max(sc.minReplicas, desired));
-        pool.recommendations.push({ atMs: nowMs, replicas: clamped });
-        while (pool.recommendations.length > 0 && pool.recommendations[0]!.atMs < nowMs - sc.stabilizationMs) pool.recommendations.shift();
-        // Up at once; down only to the highest recommendation of the window.
-        target = clamped >= current ? clamped : Math.max(...pool.recommendations.map((r) => r.replicas));
-        break;
-      }
-      case 'parking':
-        if (waiting > 0) target = Math.min(sc.maxReplicas, current + sc.step);
-        else if (nowMs - pool.lastWaitMs >= sc.quietMs && current > sc.minReplicas) {
-          target = current - 1;
-          pool.lastWaitMs = nowMs; // one step down per quiet window
-        } else target = Math.max(sc.minReplicas, current);
-        break;
-      case 'scale-to-zero': {
-        const stale = pool.workers.filter((w) => w.state === 'READY' && w.resident === 0 && nowMs - w.emptySinceMs >= sc.idleMs).length;
-        target = waiting > 0 ? Math.min(sc.maxReplicas, Math.max(current, current + Math.ceil(waiting / slots) - this.startingIn(pool))) : current - stale;
-        break;
-      }
-    }
+    let target = this.scaling.target(pool, waitingIn(pool, this.actors), nowMs);
     // A paused actor resumes only on its node: a node with waiters and no worker needs one.
-    const pinned = this.pinnedNodesWithoutWorker(pool);
-    const max = scalingMax(sc);
+    const pinned = pinnedNodesWithoutWorker(pool, this.actors, this.nodeNames);
+    const max = this.scaling.maxReplicas;
     if (pinned.length > 0) {
       if (current < max) target = Math.max(target, Math.min(max, current + pinned.length));
       else target = current - 1; // at the ceiling: give up an empty worker elsewhere so the next start can go there
@@ -1813,29 +1160,11 @@ export class Scheduler {
     }
   }
 
-  /** Nodes holding a waiting paused actor's snapshot where the pool has no worker. */
-  private pinnedNodesWithoutWorker(pool: PoolRt): string[] {
-    const A = this.actors;
-    const nodes: string[] = [];
-    for (const a of pool.parkQueue) {
-      if ((A.flags[a]! & IN_PARK_QUEUE) === 0 || A.snapKind[a] !== SNAP_LOCAL || A.snapNode[a] === NONE) continue;
-      const node = this.nodeNames[A.snapNode[a]!]!;
-      if (!nodes.includes(node) && !pool.workers.some((w) => w.nodeName === node)) nodes.push(node);
-    }
-    return nodes;
-  }
-
-  private startingIn(pool: PoolRt): number {
-    let n = 0;
-    for (const w of pool.workers) if (w.state === 'STARTING') n += 1;
-    return n;
-  }
-
   /** Keeps a shared pool at its target replica count. */
   private reconcile(pool: PoolRt): void {
     if (pool.spec.mode !== 'shared') return;
     // Paused actors can resume only on their node: new workers go there first.
-    const wanted = this.pinnedNodesWithoutWorker(pool);
+    const wanted = pinnedNodesWithoutWorker(pool, this.actors, this.nodeNames);
     while (pool.workers.length < pool.target) {
       if (this.startWorker(pool, NONE, wanted.shift()) === null) break;
     }
@@ -1843,15 +1172,7 @@ export class Scheduler {
 
   private startWorker(pool: PoolRt, owner: number, preferNode?: string): WorkerRec | null {
     const memoryMiB = pool.spec.workerMemoryMiB;
-    // Spread workers: the node with the most free memory that fits, ties to the first.
-    let node: NodeRt | null = null;
-    const preferred = preferNode === undefined ? undefined : this.nodes.find((n) => n.spec.name === preferNode);
-    if (preferred !== undefined && preferred.spec.memoryMiB - preferred.usedMiB >= memoryMiB) node = preferred;
-    for (const n of node === null ? this.nodes : []) {
-      const free = n.spec.memoryMiB - n.usedMiB;
-      if (free < memoryMiB) continue;
-      if (node === null || free > node.spec.memoryMiB - node.usedMiB) node = n;
-    }
+    const node = nodeForWorker(this.nodes, memoryMiB, preferNode);
     if (node === null) {
       this.counters.unschedulableWorkers += 1;
       return null;
@@ -1887,7 +1208,7 @@ export class Scheduler {
     const A = this.actors;
     const w = this.startWorker(this.poolOf(a), a);
     if (w === null) return;
-    this.accrue(a, nowMs);
+    accrue(this.actors, this.invs, a, nowMs);
     A.startingWorker[a] = w.id;
     A.flags[a]! &= ~IN_PARK_QUEUE;
     A.phase[a] = WORKER_START;
@@ -1904,7 +1225,7 @@ export class Scheduler {
   private stopDedicated(a: number, nowMs: number): void {
     const A = this.actors;
     const w = this.workers[A.worker[a]!]!;
-    this.accrue(a, nowMs);
+    accrue(this.actors, this.invs, a, nowMs);
     this.release(a, w);
     A.version[a] = 0;
     A.snapKind[a] = SNAP_NONE;
@@ -1934,22 +1255,6 @@ export class Scheduler {
     w.use = use;
     // Every change of state or residents comes through here: keep the pool's open list in step.
     const open = w.state === 'READY' && w.dedicatedActor === NONE && w.resident < w.actorSlots;
-    if (open !== w.open) this.setOpen(w, open);
-  }
-
-  private setOpen(w: WorkerRec, open: boolean): void {
-    const list = w.pool.open;
-    // Sorted by id, which is creation order: binary search for w's place.
-    let lo = 0;
-    let hi = list.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (list[mid]!.id < w.id) lo = mid + 1;
-      else hi = mid;
-    }
-    if (open) list.splice(lo, 0, w);
-    else if (list[lo] === w) list.splice(lo, 1);
-    else throw new Error(`worker ${w.id}: not in its pool's open list`);
-    w.open = open;
+    if (open !== w.open) setOpen(w, open);
   }
 }
