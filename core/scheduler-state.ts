@@ -91,14 +91,14 @@ export abstract class SchedulerState {
   protected readonly eviction: EvictionPolicy;
   protected readonly scaling: ScalingPolicy;
   protected readonly admission: AdmissionPolicy;
-  protected readonly pools = new Map<string, PoolRt>();
+  private readonly pools = new Map<string, PoolRt>();
   /** The pools in the map's order, for timers that name a pool by its position. */
   protected readonly poolList: PoolRt[];
-  protected readonly templates = new Map<string, TemplateRt>();
+  private readonly templates = new Map<string, TemplateRt>();
   protected readonly templateList: TemplateRt[] = [];
-  protected readonly nodes: NodeRt[];
+  private readonly nodes: NodeRt[];
   protected readonly nodeNames: string[] = [];
-  protected readonly actorsById = new Map<string, number>();
+  private readonly actorsById = new Map<string, number>();
   protected readonly actors = new ActorTable(1024);
   /** Live invocations: their id to their InvTable slot. */
   protected readonly live = new IdIndex(256);
@@ -106,10 +106,10 @@ export abstract class SchedulerState {
   protected readonly workers: (WorkerRec | undefined)[] = [];
   // Commands emitted since the last take: out[0 .. outLength). The array is
   // kept, so a runtime that drains instead of taking allocates nothing.
-  protected readonly out: Command[] = [];
-  protected outLength = 0;
-  protected draining = false;
-  protected outcomes: OutcomeSink | null = null;
+  private readonly out: Command[] = [];
+  private outLength = 0;
+  private draining = false;
+  private outcomes: OutcomeSink | null = null;
   protected parkedCount = 0;
   protected nextOp = 1;
   protected started = false;
