@@ -1,9 +1,8 @@
-import { sampleExponential, sampleStandardNormal } from '../distributions.ts';
+import { Sampler, sampleExponential, sampleStandardNormal } from '../distributions.ts';
 import { AleaState } from './alea-state.ts';
 import { StepBudget } from './budget.ts';
 import type { DiurnalArrivals } from './diurnal.ts';
 import type { PoissonArrivals } from './poisson.ts';
-import { ResumableSampler } from './resumable-sampler.ts';
 import type { ArrivalPlan, ArrivalStream, StreamContext } from './stream-types.ts';
 import type { SynchronizedArrivals } from './synchronized.ts';
 import { requireNonNegative, requirePositive } from './validate.ts';
@@ -19,7 +18,7 @@ interface Cursor {
 }
 
 /** A model whose whole group is one process: a stream over it from the group's generator at its start. */
-type GroupStreamFactory = (alea: AleaState, work: ResumableSampler, budget: StepBudget) => ArrivalStream;
+type GroupStreamFactory = (alea: AleaState, work: Sampler, budget: StepBudget) => ArrivalStream;
 
 /**
  * Streams a model that generates its group as one process (poisson,
@@ -44,7 +43,7 @@ export class GroupPlan implements ArrivalPlan {
 
   private start(budget: StepBudget): ArrivalStream {
     const alea = AleaState.of(this.ctx.seed, this.ctx.stream);
-    return this.make(alea, new ResumableSampler(this.ctx.work, alea.rng), budget);
+    return this.make(alea, new Sampler(this.ctx.work, alea.rng), budget);
   }
 
   open(): ArrivalStream {

@@ -1,6 +1,5 @@
-import { sampleExponential, sampleStandardNormal } from '../distributions.ts';
+import { Sampler, sampleExponential, sampleStandardNormal } from '../distributions.ts';
 import type { StepBudget } from './budget.ts';
-import { ResumableSampler } from './resumable-sampler.ts';
 import type { SessionsArrivals } from './sessions.ts';
 import type { ActorStepper, StepOut, StepperDraws } from './stream-types.ts';
 import { requireNonNegative, requirePositive } from './validate.ts';
@@ -27,8 +26,8 @@ const SIZE = 4;
  */
 export class SessionsStepper implements ActorStepper {
   readonly size = SIZE;
-  readonly samplers: readonly ResumableSampler[];
-  private readonly think: ResumableSampler;
+  readonly samplers: readonly Sampler[];
+  private readonly think: Sampler;
   private readonly a: number;
   private readonly pExtra: number;
   /** Per actor: pending turns as [time, work, time, work, ...], sorted by time, ties in draw order. */
@@ -48,7 +47,7 @@ export class SessionsStepper implements ActorStepper {
     if (!(spec.peakToTrough >= 1 && Number.isFinite(spec.peakToTrough))) {
       throw new RangeError(`sessions: peakToTrough must be a finite number >= 1, got ${spec.peakToTrough}`);
     }
-    this.think = new ResumableSampler(spec.think, draws.alea.rng);
+    this.think = new Sampler(spec.think, draws.alea.rng);
     this.samplers = [this.think];
     this.a = (spec.peakToTrough - 1) / (spec.peakToTrough + 1);
     this.pExtra = spec.meanExtraTurns / (1 + spec.meanExtraTurns);

@@ -1,7 +1,7 @@
 import type { DistributionSpec } from '../distributions.ts';
 import type { StepBudget } from './budget.ts';
 import type { AleaState } from './alea-state.ts';
-import type { ResumableSampler } from './resumable-sampler.ts';
+import type { Sampler } from '../distributions.ts';
 
 /**
  * The invocations of one group, one at a time, in the order a stable sort by
@@ -55,7 +55,7 @@ export interface ActorStepper {
   /** Per-actor variables. */
   readonly size: number;
   /** Samplers besides the work sampler whose state is per actor (sessions' think time). */
-  readonly samplers: readonly ResumableSampler[];
+  readonly samplers: readonly Sampler[];
   /** The budget steps are spent on; swapped for an unlimited one on replays. */
   budget: StepBudget;
   /** The actor's first draws (its own setup, if any). */
@@ -69,5 +69,5 @@ export interface ActorStepper {
 /** The shared generator and work sampler a stepper draws on. */
 export interface StepperDraws {
   readonly alea: AleaState;
-  readonly work: ResumableSampler;
+  readonly work: Sampler;
 }

@@ -1,7 +1,7 @@
 import { ActorMergePlan } from './actor-merge.ts';
 import { AleaState } from './alea-state.ts';
 import { STREAMED_STEP_LIMIT, StepBudget } from './budget.ts';
-import { ResumableSampler } from './resumable-sampler.ts';
+import { Sampler } from '../distributions.ts';
 import type { ArrivalSpec } from './spec.ts';
 import { diurnalStream, GroupPlan, poissonStream, synchronizedStream } from './stream-group.ts';
 import { HeavyTailedStepper } from './stream-heavy-tailed.ts';
@@ -42,7 +42,7 @@ export function planArrivals(spec: ArrivalSpec, ctx: StreamContext, stepLimit: n
     case 'onoff':
     case 'sessions': {
       const alea = AleaState.of(ctx.seed, ctx.stream);
-      const draws = { alea, work: new ResumableSampler(ctx.work, alea.rng) };
+      const draws = { alea, work: new Sampler(ctx.work, alea.rng) };
       const budget = new StepBudget(stepLimit, what);
       let stepper;
       if (spec.kind === 'heavy-tailed') {
