@@ -1,7 +1,7 @@
 import { ALEA_STATE_SIZE, type AleaState } from './alea-state.ts';
 import { StepBudget } from './budget.ts';
 import { SAMPLER_STATE_SIZE, type Sampler } from '../distributions.ts';
-import type { ActorStepper, ArrivalPlan, ArrivalStream, StepOut } from './stream-types.ts';
+import type { ActorStepper, ArrivalPlan, ArrivalStream, StepOut } from './types.ts';
 
 /**
  * Streams a model that generates actor by actor (heavy-tailed, on/off,
