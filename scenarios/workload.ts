@@ -1,50 +1,14 @@
 import { validateDistribution } from './distributions.ts';
 import { planArrivals, type ArrivalPlan, type ArrivalStream } from './arrivals/index.ts';
 import { importTrace } from './traces/index.ts';
-import type { Scenario, ScenarioTemplate, TraceSpec, WorkloadGroup } from './scenario.ts';
+import type { Scenario, ScenarioTemplate, TraceSpec } from './scenario.ts';
+import type { ArrivalCursor, Workload, WorkloadStream } from './workload-types.ts';
 
-/**
- * A generated workload, as columns sorted by arrival time (ties by group,
- * then generation order), so every policy set replays exactly the same
- * invocations.
- */
-export interface Workload {
-  readonly actorNames: readonly string[];
-  readonly actorTemplates: readonly string[];
-  readonly arrivalMs: Float64Array;
-  readonly actor: Int32Array;
-  readonly workMs: Float64Array;
-}
+export type { ArrivalCursor, Workload, WorkloadStream } from './workload-types.ts';
 
 /** Number of invocations in a workload. */
 export function workloadSize(w: Workload | WorkloadStream): number {
   return 'open' in w ? w.size : w.arrivalMs.length;
-}
-
-/** Invocations one at a time, in the order of a Workload's columns. */
-export interface ArrivalCursor {
-  /** Moves to the next invocation; false when there are none left. */
-  next(): boolean;
-  readonly arrivalMs: number;
-  /** Index into actorNames. */
-  readonly actor: number;
-  readonly workMs: number;
-}
-
-/**
- * A workload streamed: its invocations in the order of a Workload's
- * columns, produced as they are read, so memory grows with the actors and
- * not with the invocations or the duration. Arrival models are streamed
- * (scenarios/arrivals/index.ts); a trace is imported whole and read from
- * its columns.
- */
-export interface WorkloadStream {
-  readonly actorNames: readonly string[];
-  readonly actorTemplates: readonly string[];
-  /** Invocations it yields. */
-  readonly size: number;
-  /** A cursor at the first invocation; every policy set opens its own and reads the same invocations. */
-  open(): ArrivalCursor;
 }
 
 /** A cursor over a generated (materialised) workload. */
