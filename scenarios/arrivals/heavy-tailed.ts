@@ -9,11 +9,6 @@ import { requireNonNegative } from './validate.ts';
 
 const HOUR_MS = 3_600_000;
 
-// Per-actor variables.
-const T = 0; // the last arrival (or gap) drawn
-const STARTED = 1; // 1 once the first gap is drawn: the first arrival is the gap itself, not 0 + gap (which would turn -0 into 0)
-const SIZE = 2;
-
 /**
  * A population whose per-actor mean rates spread over orders of magnitude
  * (lognormal across actors, by default the Azure Functions 2019 fit), each
@@ -60,6 +55,11 @@ export function sampleRatesPerHour(spec: HeavyTailedArrivals, rng: Rng, actors: 
   }
   return ratesPerHour;
 }
+
+// Per-actor variables.
+const T = 0; // the last arrival (or gap) drawn
+const STARTED = 1; // 1 once the first gap is drawn: the first arrival is the gap itself, not 0 + gap (which would turn -0 into 0)
+const SIZE = 2;
 
 /**
  * The population: first every actor's rate (sampleRatesPerHour, here at

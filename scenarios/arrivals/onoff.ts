@@ -7,19 +7,6 @@ import { requireNonNegative, requirePositive } from './validate.ts';
 
 const MINUTE_MS = 60_000;
 
-// Per-actor variables.
-const ON = 0; // 1 while in the on state
-const T = 1; // start of the current sojourn
-const SOJOURN_END = 2;
-const STOP = 3; // min(sojourn end, run end): arrivals of the sojourn come before it
-const S = 4; // the last arrival drawn in the sojourn
-const PHASE = 5; // BETWEEN sojourns, FIRST (no gap drawn yet in this one) or LATER
-const SIZE = 6;
-
-const BETWEEN = 0;
-const FIRST = 1;
-const LATER = 2;
-
 /** Per actor, a two-state Markov-modulated Poisson process: bursts of activity (on) separated by quiet spells (off). */
 export interface OnOffArrivals {
   readonly kind: 'onoff';
@@ -45,6 +32,19 @@ export const onOffSchema = z
   .transform(
     (s): OnOffArrivals => ({ kind: 'onoff', onRatePerMin: s.onRatePerMin, offRatePerMin: s.offRatePerMin, meanOnMs: s.meanOn, meanOffMs: s.meanOff }),
   );
+
+// Per-actor variables.
+const ON = 0; // 1 while in the on state
+const T = 1; // start of the current sojourn
+const SOJOURN_END = 2;
+const STOP = 3; // min(sojourn end, run end): arrivals of the sojourn come before it
+const S = 4; // the last arrival drawn in the sojourn
+const PHASE = 5; // BETWEEN sojourns, FIRST (no gap drawn yet in this one) or LATER
+const SIZE = 6;
+
+const BETWEEN = 0;
+const FIRST = 1;
+const LATER = 2;
 
 /**
  * For each actor in turn, an MMPP with two states (Fischer and

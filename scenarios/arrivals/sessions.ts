@@ -9,13 +9,6 @@ import { requireNonNegative, requirePositive } from './validate.ts';
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 
-// Per-actor variables.
-const BASE = 0; // session rate per ms, before the daily swing
-const MAX = 1; // its peak: the rate candidates are drawn at
-const T = 2; // the last candidate session start drawn
-const NEXT_START = 3; // the next accepted session start, its turns not drawn yet; +Infinity when there is none
-const SIZE = 4;
-
 /**
  * Agent sessions: each actor opens sessions at its own day/night-modulated
  * rate; a session is several turns separated by think time. The same fields
@@ -63,6 +56,13 @@ export const sessionsSchema = z
       think: s.think,
     }),
   );
+
+// Per-actor variables.
+const BASE = 0; // session rate per ms, before the daily swing
+const MAX = 1; // its peak: the rate candidates are drawn at
+const T = 2; // the last candidate session start drawn
+const NEXT_START = 3; // the next accepted session start, its turns not drawn yet; +Infinity when there is none
+const SIZE = 4;
 
 /**
  * Agent sessions. Session starts follow a non-homogeneous Poisson process
