@@ -47,13 +47,21 @@ function actorNames(template: string, count: number): string[] {
   return Array.from({ length: count }, (_, i) => `${template}-${String(i).padStart(width, '0')}`);
 }
 
+/** Invocations generateWorkload will hold: 50 million rows are about 1 GB of columns. */
+export const HOLD_LIMIT = 50_000_000;
+
 /**
  * The scenario's workload held as columns: openWorkload read once. For
  * callers that need random access or the rows twice (the real driver, the
- * reports); runs that only read in order take workloadFor.
+ * reports); runs that only read in order take workloadFor. Throws a
+ * RangeError above HOLD_LIMIT invocations rather than exhaust memory.
  */
 export async function generateWorkload(scenario: Scenario, seed: number): Promise<Workload> {
-  return materialise(await openWorkload(scenario, seed));
+  const stream = await openWorkload(scenario, seed);
+  if (stream.size > HOLD_LIMIT) {
+    throw new RangeError(`workload: ${stream.size.toLocaleString('en-US')} invocations are more than ${HOLD_LIMIT.toLocaleString('en-US')} to hold; shorten the run or lower the rates`);
+  }
+  return materialise(stream);
 }
 
 /** The workload's actors by name: groups of the same template share actors by name. */
