@@ -83,6 +83,9 @@ export function sampleStandardNormal(rng: Rng): number {
   return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
 }
 
+/** Numbers one Sampler's state takes in a Float64Array (see Sampler.save). */
+export const SAMPLER_STATE_SIZE = 2;
+
 // Numeric kind tags so sample() dispatches on a small integer rather than comparing strings.
 const CONSTANT = 0;
 const EXPONENTIAL = 1;
@@ -179,5 +182,21 @@ export class Sampler {
     this.spareNormal = r * Math.sin(theta);
     this.hasSpare = true;
     return r * Math.cos(theta);
+  }
+
+  /**
+   * Writes the state carried between draws (the spare normal) to `to[at ..
+   * at + SAMPLER_STATE_SIZE)`: a streamed workload moves one sampler between
+   * actors, saving and loading each actor's, as it moves one generator.
+   */
+  save(to: Float64Array, at: number): void {
+    to[at] = this.hasSpare ? 1 : 0;
+    to[at + 1] = this.spareNormal;
+  }
+
+  /** Restores the state `save` wrote; the next draw is the one that followed the save. */
+  load(from: Float64Array, at: number): void {
+    this.hasSpare = from[at] === 1;
+    this.spareNormal = from[at + 1]!;
   }
 }

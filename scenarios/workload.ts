@@ -1,52 +1,14 @@
-import { makeRng } from './rng.ts';
-import { Sampler, validateDistribution } from './distributions.ts';
-import { generateArrivals } from './arrivals/index.ts';
-import { planArrivals, type ArrivalPlan, type ArrivalStream } from './arrivals/stream.ts';
+import { validateDistribution } from './distributions.ts';
+import { planArrivals, type ArrivalPlan, type ArrivalStream } from './arrivals/index.ts';
 import { importTrace } from './traces/index.ts';
-import type { Scenario, ScenarioTemplate, TraceSpec, WorkloadGroup } from './scenario.ts';
+import type { Scenario, ScenarioTemplate, TraceSpec } from './scenario.ts';
+import type { ArrivalCursor, Workload, WorkloadStream } from './workload-types.ts';
 
-/**
- * A generated workload, as columns sorted by arrival time (ties by group,
- * then generation order), so every policy set replays exactly the same
- * invocations.
- */
-export interface Workload {
-  readonly actorNames: readonly string[];
-  readonly actorTemplates: readonly string[];
-  readonly arrivalMs: Float64Array;
-  readonly actor: Int32Array;
-  readonly workMs: Float64Array;
-}
+export type { ArrivalCursor, Workload, WorkloadStream } from './workload-types.ts';
 
 /** Number of invocations in a workload. */
 export function workloadSize(w: Workload | WorkloadStream): number {
   return 'open' in w ? w.size : w.arrivalMs.length;
-}
-
-/** Invocations one at a time, in the order of a Workload's columns. */
-export interface ArrivalCursor {
-  /** Moves to the next invocation; false when there are none left. */
-  next(): boolean;
-  readonly arrivalMs: number;
-  /** Index into actorNames. */
-  readonly actor: number;
-  readonly workMs: number;
-}
-
-/**
- * The workload generateWorkload would return, streamed: the same invocations
- * in the same order, produced as they are read, so memory grows with the
- * actors and not with the invocations or the duration. Arrival models are
- * streamed (scenarios/arrivals/stream.ts); a trace is imported whole, as
- * generateWorkload imports it, and read from its columns.
- */
-export interface WorkloadStream {
-  readonly actorNames: readonly string[];
-  readonly actorTemplates: readonly string[];
-  /** Invocations it yields. */
-  readonly size: number;
-  /** A cursor at the first invocation; every policy set opens its own and reads the same invocations. */
-  open(): ArrivalCursor;
 }
 
 /** A cursor over a generated (materialised) workload. */
@@ -85,36 +47,21 @@ function actorNames(template: string, count: number): string[] {
   return Array.from({ length: count }, (_, i) => `${template}-${String(i).padStart(width, '0')}`);
 }
 
+/** Invocations generateWorkload will hold: 50 million rows are about 1 GB of columns. */
+export const HOLD_LIMIT = 50_000_000;
+
 /**
- * Generates the scenario's workload: arrival models from their seeded
- * streams, traces read from disk (streamed). Groups of the same template
- * share actors by name (`agent-0` of two groups is one actor), so traffic can
- * be layered: daily sessions plus a morning wake-up of the same agents.
+ * The scenario's workload held as columns: openWorkload read once. For
+ * callers that need random access or the rows twice (the real driver, the
+ * reports); runs that only read in order take workloadFor. Throws a
+ * RangeError above HOLD_LIMIT invocations rather than exhaust memory.
  */
 export async function generateWorkload(scenario: Scenario, seed: number): Promise<Workload> {
-  const actors = new ActorRegistry();
-  const { names, templates } = actors;
-  const arrival: number[] = [];
-  const actor: number[] = [];
-  const work: number[] = [];
-  for (const [gi, group] of scenario.workload.entries()) {
-    await addGroup(scenario, seed, gi, group, (a, i, w) => {
-      arrival.push(a);
-      actor.push(i);
-      work.push(w);
-    }, (groupNames, template) => actors.register(gi, groupNames, template));
+  const stream = await openWorkload(scenario, seed);
+  if (stream.size > HOLD_LIMIT) {
+    throw new RangeError(`workload: ${stream.size.toLocaleString('en-US')} invocations are more than ${HOLD_LIMIT.toLocaleString('en-US')} to hold; shorten the run or lower the rates`);
   }
-  const order = arrival.map((_, i) => i);
-  order.sort((i, j) => arrival[i]! - arrival[j]!); // stable: ties keep group and generation order
-  const n = order.length;
-  const out = { arrivalMs: new Float64Array(n), actor: new Int32Array(n), workMs: new Float64Array(n) };
-  for (let k = 0; k < n; k++) {
-    const i = order[k]!;
-    out.arrivalMs[k] = arrival[i]!;
-    out.actor[k] = actor[i]!;
-    out.workMs[k] = work[i]!;
-  }
-  return { actorNames: names, actorTemplates: templates, ...out };
+  return materialise(stream);
 }
 
 /** The workload's actors by name: groups of the same template share actors by name. */
@@ -147,11 +94,11 @@ interface StreamGroup {
 }
 
 /**
- * Streams the scenario's workload (see WorkloadStream): the invocations of
- * generateWorkload(scenario, seed), in its order, groups merged by arrival
- * (ties to the earlier group, as its stable sort had them). Arrival models
- * are limited to STREAMED_STEP_LIMIT generation steps per group instead of
- * ARRIVAL_STEP_LIMIT, there being no rows to hold.
+ * Streams the scenario's workload (see WorkloadStream): arrival models from
+ * their seeded streams, traces read from disk. Groups are merged by arrival,
+ * ties to the earlier group. Groups of the same template share actors by
+ * name (`agent-0` of two groups is one actor), so traffic can be layered:
+ * daily sessions plus a morning wake-up of the same agents.
  */
 export async function openWorkload(scenario: Scenario, seed: number): Promise<WorkloadStream> {
   const actors = new ActorRegistry();
@@ -160,7 +107,7 @@ export async function openWorkload(scenario: Scenario, seed: number): Promise<Wo
     if (group.kind === 'model') {
       const t = templateOf(scenario, group.template);
       const global = Int32Array.from(actors.register(gi, actorNames(t.name, group.actors), t.name));
-      // As generateWorkload, which builds the work sampler first.
+      // The work distribution is checked before the arrivals, so a bad template is named before a bad group.
       validateDistribution(t.work, 'Sampler');
       const plan = planArrivals(group.arrivals, { seed, stream: workloadStream(gi), durationMs: scenario.durationMs, actors: group.actors, firstActor: 0, work: t.work });
       groups.push(globalActors(plan, global));
@@ -196,7 +143,7 @@ export async function workloadFor(scenario: Scenario, seed: number): Promise<Wor
   return stream.size <= MATERIALISE_LIMIT ? materialise(stream) : stream;
 }
 
-/** Reads a stream into columns (what generateWorkload would have built, without generating it again). */
+/** Reads a stream into columns. */
 export function materialise(stream: WorkloadStream): Workload {
   const n = stream.size;
   const out = { arrivalMs: new Float64Array(n), actor: new Int32Array(n), workMs: new Float64Array(n) };
@@ -232,7 +179,7 @@ function globalActors(plan: ArrivalPlan, global: Int32Array): StreamGroup {
   };
 }
 
-/** An imported trace's rows before the end of the run, as addGroup keeps them. */
+/** An imported trace's rows before the end of the run. */
 function traceGroup(w: Workload, global: readonly number[], durationMs: number): StreamGroup {
   let size = 0;
   for (let k = 0; k < w.arrivalMs.length; k++) if (w.arrivalMs[k]! < durationMs) size += 1;
@@ -304,34 +251,4 @@ async function importGroupTrace(scenario: Scenario, seed: number, spec: TraceSpe
     seed,
   });
   return imported.workload;
-}
-
-async function addGroup(
-  scenario: Scenario,
-  seed: number,
-  gi: number,
-  group: WorkloadGroup,
-  emit: (arrivalMs: number, actor: number, workMs: number) => void,
-  register: (names: readonly string[], template: string) => number[],
-): Promise<void> {
-  if (group.kind === 'model') {
-    const rng = makeRng(seed, workloadStream(gi));
-    const t = templateOf(scenario, group.template);
-    const work = new Sampler(t.work, rng);
-    const global = register(actorNames(t.name, group.actors), t.name);
-    generateArrivals(
-      group.arrivals,
-      { rng, durationMs: scenario.durationMs, actors: group.actors, firstActor: 0, work: () => work.sample() },
-      (a, i, w) => emit(a, global[i]!, w),
-    );
-    return;
-  }
-  const spec = group.trace;
-  const t = templateOf(scenario, spec.template);
-  const w = await importGroupTrace(scenario, seed, spec);
-  const global = register(w.actorNames, t.name);
-  for (let k = 0; k < w.arrivalMs.length; k++) {
-    const at = w.arrivalMs[k]!;
-    if (at < scenario.durationMs) emit(at, global[w.actor[k]!]!, w.workMs[k]!);
-  }
 }

@@ -1,7 +1,7 @@
 import { ALEA_STATE_SIZE, type AleaState } from './alea-state.ts';
 import { StepBudget } from './budget.ts';
-import { SAMPLER_STATE_SIZE, type ResumableSampler } from './resumable-sampler.ts';
-import type { ActorStepper, ArrivalPlan, ArrivalStream, StepOut } from './stream-types.ts';
+import { SAMPLER_STATE_SIZE, type Sampler } from '../distributions.ts';
+import type { ActorStepper, ArrivalPlan, ArrivalStream, StepOut } from './types.ts';
 
 /**
  * Streams a model that generates actor by actor (heavy-tailed, on/off,
@@ -24,7 +24,7 @@ export class ActorMergePlan implements ArrivalPlan {
   constructor(
     private readonly stepper: ActorStepper,
     private readonly alea: AleaState,
-    private readonly work: ResumableSampler,
+    private readonly work: Sampler,
     private readonly actors: number,
     private readonly firstActor: number,
   ) {

@@ -2,11 +2,11 @@
  * Steps (random draws of a candidate arrival, sojourn or wake-up) one group
  * may take before generation is abandoned. Every model loops until virtual
  * time passes the duration, so a rate that rounds to no progress (a gap
- * smaller than the float spacing at t), a huge rate or a huge duration would
- * otherwise hang or exhaust memory; 50 million steps is about a second of
- * generation and more rows than a run can usefully hold in memory.
+ * smaller than the float spacing at t), a huge rate or a huge duration
+ * would otherwise hang. Streaming holds no rows, so the bound is not about
+ * memory: two billion steps are about a minute of generation.
  */
-export const ARRIVAL_STEP_LIMIT = 50_000_000;
+export const ARRIVAL_STEP_LIMIT = 2_000_000_000;
 
 /** Counts a group's generation steps and throws a RangeError naming the group once they exceed the limit. */
 export class StepBudget {
@@ -28,10 +28,3 @@ export class StepBudget {
     }
   }
 }
-
-/**
- * Steps a streamed group may take. Streaming holds no rows, so the memory
- * reason for ARRIVAL_STEP_LIMIT is gone; what is left is a spec that makes
- * no progress, which this still stops, after about a minute of generation.
- */
-export const STREAMED_STEP_LIMIT = 2_000_000_000;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { sampleExponential } from '../distributions.ts';
-import type { ArrivalContext, Emit } from './types.ts';
-import type { StepBudget } from './budget.ts';
+import type { Cursor, GroupStreamFactory } from './group-plan.ts';
+import type { StreamContext } from './types.ts';
 import { rate, positiveDurationMs } from './spec-fields.ts';
 import { durationMs } from '../fields.ts';
 import { requireNonNegative, requirePositive } from './validate.ts';
@@ -34,37 +34,55 @@ export const diurnalSchema = z
   );
 
 /**
- * Generates arrivals at rate(t) = mean * (1 + a*cos(2*pi*(t - peakAt)/period))
+ * Arrivals at rate(t) = mean * (1 + a*cos(2*pi*(t - peakAt)/period))
  * per actor, a = (r - 1)/(r + 1) so that rate(peak)/rate(trough) = r, by
  * thinning (Lewis and Shedler, "Simulation of nonhomogeneous Poisson
  * processes by thinning", 1979): candidates at the maximum rate, each kept
  * with probability rate(t)/max. All actors share rate(t), so the group is
  * one process at `actors` times the rate whose arrivals go to uniformly
- * chosen actors (superposition). Draws per candidate: gap, acceptance; per
- * arrival then: actor, work.
+ * chosen actors (superposition). Candidates come in time order, so it
+ * streams as drawn. Draws per candidate: gap, acceptance; per arrival then:
+ * actor, work.
  */
-export function generateDiurnal(spec: DiurnalArrivals, ctx: ArrivalContext, emit: Emit, budget: StepBudget): void {
+export function diurnalStream(spec: DiurnalArrivals, ctx: StreamContext): GroupStreamFactory {
   requireNonNegative('diurnal', 'ratePerHour', spec.ratePerHour);
   requirePositive('diurnal', 'periodMs', spec.periodMs);
   requireNonNegative('diurnal', 'peakAtMs', spec.peakAtMs);
   if (!(spec.peakToTrough >= 1 && Number.isFinite(spec.peakToTrough))) {
     throw new RangeError(`diurnal: peakToTrough must be a finite number >= 1, got ${spec.peakToTrough}`);
   }
-  const { rng, durationMs: endMs, actors, firstActor, work } = ctx;
+  const { durationMs: endMs, actors, firstActor } = ctx;
   const a = (spec.peakToTrough - 1) / (spec.peakToTrough + 1);
   const meanRatePerMs = (spec.ratePerHour * actors) / HOUR_MS;
   const maxRatePerMs = meanRatePerMs * (1 + a);
-  if (maxRatePerMs <= 0) return;
   const meanGapMs = 1 / maxRatePerMs;
   const omega = (2 * Math.PI) / spec.periodMs;
-  let t = 0;
-  for (;;) {
-    budget.spend();
-    t += sampleExponential(rng, meanGapMs);
-    if (t >= endMs) return;
-    const ratePerMs = meanRatePerMs * (1 + a * Math.cos(omega * (t - spec.peakAtMs)));
-    if (rng() * maxRatePerMs > ratePerMs) continue;
-    const actor = firstActor + Math.min(actors - 1, Math.floor(rng() * actors));
-    emit(t, actor, work());
-  }
+  return (alea, work, budget) => {
+    const rng = alea.rng;
+    let t = 0;
+    let done = maxRatePerMs <= 0;
+    const cursor: Cursor = {
+      arrivalMs: 0,
+      actor: 0,
+      workMs: 0,
+      next() {
+        if (done) return false;
+        for (;;) {
+          budget.spend();
+          t += sampleExponential(rng, meanGapMs);
+          if (t >= endMs) {
+            done = true;
+            return false;
+          }
+          const ratePerMs = meanRatePerMs * (1 + a * Math.cos(omega * (t - spec.peakAtMs)));
+          if (rng() * maxRatePerMs > ratePerMs) continue;
+          this.arrivalMs = t;
+          this.actor = firstActor + Math.min(actors - 1, Math.floor(rng() * actors));
+          this.workMs = work.sample();
+          return true;
+        }
+      },
+    };
+    return cursor;
+  };
 }

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { sampleExponential, sampleStandardNormal } from '../distributions.ts';
 import type { Rng } from '../rng.ts';
-import type { ArrivalContext, Emit } from './types.ts';
 import type { StepBudget } from './budget.ts';
+import type { ActorStepper, StepOut, StepperDraws } from './types.ts';
 import { rate } from './spec-fields.ts';
 import { AZURE_2019_RATE } from './azure-2019.ts';
 import { requireNonNegative } from './validate.ts';
@@ -56,27 +56,58 @@ export function sampleRatesPerHour(spec: HeavyTailedArrivals, rng: Rng, actors: 
   return ratesPerHour;
 }
 
+// Per-actor variables.
+const T = 0; // the last arrival (or gap) drawn
+const STARTED = 1; // 1 once the first gap is drawn: the first arrival is the gap itself, not 0 + gap (which would turn -0 into 0)
+const SIZE = 2;
+
 /**
- * Generates the population: first every actor's rate (sampleRatesPerHour),
- * then, actor by actor, Poisson arrivals at that rate (gap, then the
- * arrival's work). Azure's study reports rates as averages; bursts within an
- * app's rate are not modelled here.
+ * The population: first every actor's rate (sampleRatesPerHour, here at
+ * construction), then, actor by actor, Poisson arrivals at that rate: per
+ * actor a step, per arrival the gap, a step and the work (the gap that
+ * passes the end drawn too). Azure's study reports rates as averages;
+ * bursts within an app's rate are not modelled here.
  */
-export function generateHeavyTailed(spec: HeavyTailedArrivals, ctx: ArrivalContext, emit: Emit, budget: StepBudget): void {
-  requireNonNegative('heavy-tailed', 'medianRatePerHour', spec.medianRatePerHour);
-  requireNonNegative('heavy-tailed', 'sigma', spec.sigma);
-  requireNonNegative('heavy-tailed', 'maxRatePerHour', spec.maxRatePerHour);
-  const { rng, durationMs: endMs, actors, firstActor, work } = ctx;
-  const ratesPerHour = sampleRatesPerHour(spec, rng, actors);
-  for (let i = 0; i < actors; i++) {
-    budget.spend();
-    const ratePerHour = ratesPerHour[i]!;
-    if (!(ratePerHour > 0)) continue;
-    const meanGapMs = HOUR_MS / ratePerHour;
-    const actor = firstActor + i;
-    for (let t = sampleExponential(rng, meanGapMs); t < endMs; t += sampleExponential(rng, meanGapMs)) {
-      budget.spend();
-      emit(t, actor, work());
+export class HeavyTailedStepper implements ActorStepper {
+  readonly size = SIZE;
+  readonly samplers = [];
+  private readonly ratesPerHour: Float64Array;
+
+  constructor(
+    spec: HeavyTailedArrivals,
+    private readonly draws: StepperDraws,
+    actors: number,
+    private readonly endMs: number,
+    public budget: StepBudget,
+  ) {
+    requireNonNegative('heavy-tailed', 'medianRatePerHour', spec.medianRatePerHour);
+    requireNonNegative('heavy-tailed', 'sigma', spec.sigma);
+    requireNonNegative('heavy-tailed', 'maxRatePerHour', spec.maxRatePerHour);
+    this.ratesPerHour = sampleRatesPerHour(spec, draws.alea.rng, actors);
+  }
+
+  begin(_i: number, state: Float64Array, at: number): void {
+    this.budget.spend();
+    state[at + T] = 0;
+    state[at + STARTED] = 0;
+  }
+
+  next(i: number, state: Float64Array, at: number, out: StepOut): boolean {
+    const ratePerHour = this.ratesPerHour[i]!;
+    if (!(ratePerHour > 0) || state[at + T] === Number.POSITIVE_INFINITY) return false;
+    const rng = this.draws.alea.rng;
+    const gapMs = sampleExponential(rng, HOUR_MS / ratePerHour);
+    const t = state[at + STARTED] === 0 ? gapMs : state[at + T]! + gapMs;
+    state[at + STARTED] = 1;
+    state[at + T] = t;
+    if (!(t < this.endMs)) {
+      // Past the end: no more draws for this actor, ever.
+      state[at + T] = Number.POSITIVE_INFINITY;
+      return false;
     }
+    this.budget.spend();
+    out.arrivalMs = t;
+    out.workMs = this.draws.work.sample();
+    return true;
   }
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { sampleExponential } from '../distributions.ts';
-import type { ArrivalContext, Emit } from './types.ts';
 import type { StepBudget } from './budget.ts';
+import type { ActorStepper, StepOut, StepperDraws } from './types.ts';
 import { rate, positiveDurationMs } from './spec-fields.ts';
 import { requireNonNegative, requirePositive } from './validate.ts';
 
@@ -33,8 +33,21 @@ export const onOffSchema = z
     (s): OnOffArrivals => ({ kind: 'onoff', onRatePerMin: s.onRatePerMin, offRatePerMin: s.offRatePerMin, meanOnMs: s.meanOn, meanOffMs: s.meanOff }),
   );
 
+// Per-actor variables.
+const ON = 0; // 1 while in the on state
+const T = 1; // start of the current sojourn
+const SOJOURN_END = 2;
+const STOP = 3; // min(sojourn end, run end): arrivals of the sojourn come before it
+const S = 4; // the last arrival drawn in the sojourn
+const PHASE = 5; // BETWEEN sojourns, FIRST (no gap drawn yet in this one) or LATER
+const SIZE = 6;
+
+const BETWEEN = 0;
+const FIRST = 1;
+const LATER = 2;
+
 /**
- * Generates, for each actor in turn, an MMPP with two states (Fischer and
+ * For each actor in turn, an MMPP with two states (Fischer and
  * Meier-Hellstern, "The Markov-modulated Poisson process (MMPP) cookbook",
  * 1993): exponential sojourns alternate between on and off, and within a
  * sojourn arrivals are Poisson at that state's rate (restarting the gap at
@@ -42,37 +55,74 @@ export const onOffSchema = z
  * state is drawn from the stationary distribution, P(on) = meanOn/(meanOn +
  * meanOff), so the process is stationary from time 0 and its long-run rate is
  * (onRate*meanOn + offRate*meanOff)/(meanOn + meanOff). Draws per actor: the
- * start state; per sojourn: its length, then the gaps of its arrivals, each
- * followed by the arrival's work.
+ * start state; per sojourn a step and its length, then per arrival the gap,
+ * a step and the work (the gap that passes the sojourn's end drawn too).
  */
-export function generateOnOff(spec: OnOffArrivals, ctx: ArrivalContext, emit: Emit, budget: StepBudget): void {
-  requireNonNegative('onoff', 'onRatePerMin', spec.onRatePerMin);
-  requireNonNegative('onoff', 'offRatePerMin', spec.offRatePerMin);
-  requirePositive('onoff', 'meanOnMs', spec.meanOnMs);
-  requirePositive('onoff', 'meanOffMs', spec.meanOffMs);
-  // Without arrivals in either state the sojourns do not matter: skip them rather than walk them.
-  if (spec.onRatePerMin === 0 && spec.offRatePerMin === 0) return;
-  const { rng, durationMs: endMs, actors, firstActor, work } = ctx;
-  const pOn = spec.meanOnMs / (spec.meanOnMs + spec.meanOffMs);
-  const onGapMs = spec.onRatePerMin > 0 ? MINUTE_MS / spec.onRatePerMin : Infinity;
-  const offGapMs = spec.offRatePerMin > 0 ? MINUTE_MS / spec.offRatePerMin : Infinity;
-  for (let i = 0; i < actors; i++) {
-    const actor = firstActor + i;
-    let on = rng() < pOn;
-    let t = 0;
-    while (t < endMs) {
-      budget.spend();
-      const sojournEndMs = t + sampleExponential(rng, on ? spec.meanOnMs : spec.meanOffMs);
-      const gapMs = on ? onGapMs : offGapMs;
-      if (gapMs !== Infinity) {
-        const stopMs = Math.min(sojournEndMs, endMs);
-        for (let s = t + sampleExponential(rng, gapMs); s < stopMs; s += sampleExponential(rng, gapMs)) {
-          budget.spend();
-          emit(s, actor, work());
+export class OnOffStepper implements ActorStepper {
+  readonly size = SIZE;
+  readonly samplers = [];
+  private readonly pOn: number;
+  private readonly onGapMs: number;
+  private readonly offGapMs: number;
+  /** Neither state has arrivals: the group is empty, and no sojourn is drawn. */
+  readonly silent: boolean;
+
+  constructor(
+    private readonly spec: OnOffArrivals,
+    private readonly draws: StepperDraws,
+    private readonly endMs: number,
+    public budget: StepBudget,
+  ) {
+    requireNonNegative('onoff', 'onRatePerMin', spec.onRatePerMin);
+    requireNonNegative('onoff', 'offRatePerMin', spec.offRatePerMin);
+    requirePositive('onoff', 'meanOnMs', spec.meanOnMs);
+    requirePositive('onoff', 'meanOffMs', spec.meanOffMs);
+    this.silent = spec.onRatePerMin === 0 && spec.offRatePerMin === 0;
+    this.pOn = spec.meanOnMs / (spec.meanOnMs + spec.meanOffMs);
+    this.onGapMs = spec.onRatePerMin > 0 ? MINUTE_MS / spec.onRatePerMin : Infinity;
+    this.offGapMs = spec.offRatePerMin > 0 ? MINUTE_MS / spec.offRatePerMin : Infinity;
+  }
+
+  begin(_i: number, state: Float64Array, at: number): void {
+    state[at + ON] = this.draws.alea.rng() < this.pOn ? 1 : 0;
+    state[at + T] = 0;
+    state[at + PHASE] = BETWEEN;
+  }
+
+  next(_i: number, state: Float64Array, at: number, out: StepOut): boolean {
+    const rng = this.draws.alea.rng;
+    for (;;) {
+      const phase = state[at + PHASE];
+      const on = state[at + ON] === 1;
+      if (phase !== BETWEEN) {
+        const gapMs = on ? this.onGapMs : this.offGapMs;
+        const s = phase === FIRST ? state[at + T]! + sampleExponential(rng, gapMs) : state[at + S]! + sampleExponential(rng, gapMs);
+        state[at + S] = s;
+        if (s < state[at + STOP]!) {
+          state[at + PHASE] = LATER;
+          this.budget.spend();
+          out.arrivalMs = s;
+          out.workMs = this.draws.work.sample();
+          return true;
         }
+        // The sojourn is over.
+        state[at + PHASE] = BETWEEN;
+        state[at + T] = state[at + SOJOURN_END]!;
+        state[at + ON] = on ? 0 : 1;
+        continue;
       }
-      t = sojournEndMs;
-      on = !on;
+      const t = state[at + T]!;
+      if (!(t < this.endMs)) return false;
+      this.budget.spend();
+      const sojournEndMs = t + sampleExponential(rng, on ? this.spec.meanOnMs : this.spec.meanOffMs);
+      state[at + SOJOURN_END] = sojournEndMs;
+      if ((on ? this.onGapMs : this.offGapMs) !== Infinity) {
+        state[at + STOP] = Math.min(sojournEndMs, this.endMs);
+        state[at + PHASE] = FIRST;
+      } else {
+        state[at + T] = sojournEndMs;
+        state[at + ON] = on ? 0 : 1;
+      }
     }
   }
 }

@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { sampleStandardNormal } from '../distributions.ts';
 import { durationMs, positiveInt } from '../fields.ts';
-import type { ArrivalContext, Emit } from './types.ts';
-import type { StepBudget } from './budget.ts';
+import type { Cursor, GroupStreamFactory } from './group-plan.ts';
+import { RowHeap } from './row-heap.ts';
+import type { StreamContext } from './types.ts';
 import { positiveDurationMs } from './spec-fields.ts';
 import { requireNonNegative, requirePositive } from './validate.ts';
 
@@ -47,18 +48,22 @@ export const synchronizedSchema = z
 const MAX_REDRAWS = 16;
 
 /**
- * Generates one arrival per woken actor per round, in actor order within a
+ * One arrival per woken actor per round, drawn in actor order within a
  * round: a uniform offset in the window (one draw), or a normal one centred
  * on it with sd window/6, redrawn while outside the window (two draws per
  * try), then the arrival's work. A zero window puts every arrival at `at`
  * without drawing. Arrivals at or after the end of the run are dropped, so
- * a round emits exactly `count` arrivals when its window ends before then.
+ * a round yields exactly `count` arrivals when its window ends before then.
+ * Draw order is not time order, and rounds overlap when the window is
+ * longer than the repeat: a round is drawn whole into a heap on (time, draw
+ * order), and an arrival leaves the heap once no later round can start
+ * before it. Memory is a round or two of arrivals, never the run's.
  */
-export function generateSynchronized(spec: SynchronizedArrivals, ctx: ArrivalContext, emit: Emit, budget: StepBudget): void {
+export function synchronizedStream(spec: SynchronizedArrivals, ctx: StreamContext): GroupStreamFactory {
   requireNonNegative('synchronized', 'atMs', spec.atMs);
   requireNonNegative('synchronized', 'windowMs', spec.windowMs);
   if (spec.repeatEveryMs !== undefined) requirePositive('synchronized', 'repeatEveryMs', spec.repeatEveryMs);
-  const { rng, durationMs: endMs, actors, firstActor, work } = ctx;
+  const { durationMs: endMs, actors, firstActor } = ctx;
   const count = spec.count ?? actors;
   if (!Number.isInteger(count) || count < 1 || count > actors) {
     throw new RangeError(`synchronized: count must be an integer in [1, ${actors}] (the group's actors), got ${count}`);
@@ -67,29 +72,58 @@ export function generateSynchronized(spec: SynchronizedArrivals, ctx: ArrivalCon
   const centreMs = windowMs / 2;
   const sdMs = windowMs / 6;
   const rounds = spec.repeatEveryMs === undefined ? 1 : Infinity; // the step budget bounds the repeats
-  for (let round = 0; round < rounds; round++) {
-    const startMs = spec.atMs + round * (spec.repeatEveryMs ?? 0);
-    if (startMs >= endMs) return;
-    for (let i = 0; i < count; i++) {
-      budget.spend();
-      let offsetMs = 0;
-      if (windowMs > 0) {
-        if (spec.spread === 'uniform') {
-          offsetMs = windowMs * rng();
-        } else {
-          offsetMs = centreMs;
-          for (let k = 0; k < MAX_REDRAWS; k++) {
-            const x = centreMs + sdMs * sampleStandardNormal(rng);
-            if (x >= 0 && x < windowMs) {
-              offsetMs = x;
-              break;
+  return (alea, work, budget) => {
+    const rng = alea.rng;
+    const heap = new RowHeap();
+    let round = 0;
+    const roundStart = (r: number): number => spec.atMs + r * (spec.repeatEveryMs ?? 0);
+    const drawRound = (): void => {
+      const startMs = roundStart(round);
+      round += 1;
+      for (let i = 0; i < count; i++) {
+        budget.spend();
+        let offsetMs = 0;
+        if (windowMs > 0) {
+          if (spec.spread === 'uniform') {
+            offsetMs = windowMs * rng();
+          } else {
+            offsetMs = centreMs;
+            for (let k = 0; k < MAX_REDRAWS; k++) {
+              const x = centreMs + sdMs * sampleStandardNormal(rng);
+              if (x >= 0 && x < windowMs) {
+                offsetMs = x;
+                break;
+              }
             }
           }
         }
+        const arrivalMs = startMs + offsetMs;
+        const workMs = work.sample();
+        if (arrivalMs < endMs) heap.push(arrivalMs, firstActor + i, workMs);
       }
-      const arrivalMs = startMs + offsetMs;
-      const workMs = work();
-      if (arrivalMs < endMs) emit(arrivalMs, firstActor + i, workMs);
-    }
-  }
+    };
+    /** Whether round `round` is still to be drawn. */
+    const moreRounds = (): boolean => round < rounds && roundStart(round) < endMs;
+    const cursor: Cursor = {
+      arrivalMs: 0,
+      actor: 0,
+      workMs: 0,
+      next() {
+        for (;;) {
+          const more = moreRounds();
+          // A later round's arrivals all come at or after its start, and after in draw order.
+          if (heap.size > 0 && (!more || heap.minTimeMs() <= roundStart(round))) {
+            heap.pop();
+            this.arrivalMs = heap.timeMs;
+            this.actor = heap.actor;
+            this.workMs = heap.workMs;
+            return true;
+          }
+          if (!more) return false;
+          drawRound();
+        }
+      },
+    };
+    return cursor;
+  };
 }

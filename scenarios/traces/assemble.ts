@@ -1,4 +1,4 @@
-import type { Workload } from '../workload.ts';
+import type { Workload } from '../workload-types.ts';
 import type { ActorSelection } from './actor-selection.ts';
 
 /** A workload built from collected rows, with the actor index each selection slot became. */

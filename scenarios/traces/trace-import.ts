@@ -1,4 +1,4 @@
-import type { Workload } from '../workload.ts';
+import type { Workload } from '../workload-types.ts';
 
 /** Counts describing what an import read and kept. */
 export interface TraceStats {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadScenarioFile } from '../../scenarios/load.ts';
 import type { Scenario } from '../../scenarios/scenario.ts';
@@ -5,17 +6,31 @@ import { generateWorkload, materialise, MATERIALISE_LIMIT, openWorkload, workloa
 import { scratchDir, writeNative } from './traces/files.ts';
 
 const HOUR_MS = 3_600_000;
-const REFERENCE = ['default', 'fleet-2000', 'azure-like', 'kagent-six-agents', 'thundering-herd', 'small'];
 
-/** Equal bit for bit (-0 is not 0). */
-function expectSameWorkload(got: Workload, want: Workload): void {
-  expect(got.actorNames).toEqual(want.actorNames);
-  expect(got.actorTemplates).toEqual(want.actorTemplates);
-  expect(got.arrivalMs.length).toBe(want.arrivalMs.length);
-  expect(Buffer.from(got.arrivalMs.buffer).equals(Buffer.from(want.arrivalMs.buffer))).toBe(true);
-  expect(Buffer.from(got.actor.buffer).equals(Buffer.from(want.actor.buffer))).toBe(true);
-  expect(Buffer.from(got.workMs.buffer).equals(Buffer.from(want.workMs.buffer))).toBe(true);
+/** Invocations and a digest of the actors and the columns, bit for bit (-0 is not 0). */
+function fingerprint(w: Workload): string {
+  const h = createHash('sha256');
+  h.update(JSON.stringify([w.actorNames, w.actorTemplates]));
+  h.update(Buffer.from(w.arrivalMs.buffer));
+  h.update(Buffer.from(w.actor.buffer));
+  h.update(Buffer.from(w.workMs.buffer));
+  return `${w.arrivalMs.length} ${h.digest('hex').slice(0, 16)}`;
 }
+
+/**
+ * The workloads of the reference scenarios at their own seed and at 99, as
+ * the eager generators (sorted by a stable sort) made them before the
+ * arrival models were streamed: every report depends on them, so a change
+ * here changes results and must be meant.
+ */
+const PINNED: Record<string, readonly [number, string][]> = {
+  default: [[1, '51765 b74b370c536a8cdb'], [99, '45831 fd12274236fa5aa7']],
+  'fleet-2000': [[1, '51765 b74b370c536a8cdb'], [99, '45831 fd12274236fa5aa7']],
+  'azure-like': [[11, '117878 41a30ccc08fffa6a'], [99, '116081 45c1eb99be66c3c6']],
+  'kagent-six-agents': [[6, '282 e2b83bb910ba2d96'], [99, '279 c625a131cc0eda50']],
+  'thundering-herd': [[3, '1000 3be94bed8b63326b'], [99, '1000 ebff1befb14b484b']],
+  small: [[7, '259 82a3fb10e9dcdff3'], [99, '358 b8e7f23c35d5e758']],
+};
 
 let dir: Awaited<ReturnType<typeof scratchDir>>;
 beforeAll(async () => {
@@ -23,22 +38,22 @@ beforeAll(async () => {
 });
 afterAll(() => dir.cleanup());
 
-describe('streamed workload', () => {
-  for (const name of REFERENCE) {
-    it(`holds exactly generateWorkload's invocations: ${name}.yaml`, async () => {
+describe('workload', () => {
+  for (const [name, seeds] of Object.entries(PINNED)) {
+    it(`keeps the invocations of ${name}.yaml`, async () => {
       const scenario = loadScenarioFile(new URL(`../../scenarios/${name}.yaml`, import.meta.url).pathname);
-      for (const seed of [scenario.seed, 99]) {
-        const want = await generateWorkload(scenario, seed);
+      expect(seeds[0]![0]).toBe(scenario.seed);
+      for (const [seed, want] of seeds) {
         const stream = await openWorkload(scenario, seed);
-        expect(stream.size).toBe(want.arrivalMs.length);
-        expectSameWorkload(materialise(stream), want);
+        expect(fingerprint(materialise(stream))).toBe(want);
         // A second read is the same (each policy set opens its own cursor).
-        expectSameWorkload(materialise(stream), want);
+        expect(fingerprint(materialise(stream))).toBe(want);
+        expect(stream.size).toBe(Number(want.split(' ')[0]));
       }
     });
   }
 
-  it('merges groups as the stable sort did: shared actors, several templates, a trace', async () => {
+  it('merges groups by arrival, ties to the earlier group: shared actors, several templates, a trace', async () => {
     const base = loadScenarioFile(new URL('../../scenarios/kagent-six-agents.yaml', import.meta.url).pathname);
     const trace = dir.path('mixed.csv');
     // Arrivals on round times tie with each other and with the synchronized group.
@@ -64,10 +79,14 @@ describe('streamed workload', () => {
         },
       ],
     };
-    const want = await generateWorkload(scenario, 5);
-    const stream = await openWorkload(scenario, 5);
-    expect(want.arrivalMs.length).toBeGreaterThan(500);
-    expectSameWorkload(materialise(stream), want);
+    const w = await generateWorkload(scenario, 5);
+    expect(w.actorNames.length).toBe(40 + 50 + 3);
+    for (let k = 1; k < w.arrivalMs.length; k++) if (!(w.arrivalMs[k - 1]! <= w.arrivalMs[k]!)) expect.fail(`row ${k} before row ${k - 1}`);
+    // At 10 min the synchronized round (group 1, actors 0..39 in draw order) comes before the trace's two rows (group 3, actors from 90).
+    const at10 = [...w.actor.filter((_, k) => w.arrivalMs[k] === 600_000)];
+    expect(at10.slice(0, 40)).toEqual(Array.from({ length: 40 }, (_, i) => i));
+    expect(at10.slice(40).map((a) => a >= 90)).toEqual([true, true]);
+    expect(fingerprint(w)).toBe('1256 634b8f1dda0bfaaa');
   });
 
   it('is held as columns when small, streamed when large', async () => {

@@ -1,8 +1,7 @@
-import { makeRng, type Rng } from '../../../scenarios/rng.ts';
-import { Sampler, type DistributionSpec } from '../../../scenarios/distributions.ts';
-import { generateArrivals, type ArrivalSpec } from '../../../scenarios/arrivals/index.ts';
+import type { DistributionSpec } from '../../../scenarios/distributions.ts';
+import { planArrivals, type ArrivalSpec } from '../../../scenarios/arrivals/index.ts';
 
-/** Emitted invocations in emission order. */
+/** A group's invocations in the order its stream yields them. */
 export interface Rows {
   readonly arrivalMs: number[];
   readonly actor: number[];
@@ -19,34 +18,22 @@ export interface RunOptions {
   readonly stepLimit?: number;
 }
 
-/** Runs generateArrivals on the `workload` stream of `seed` and collects what it emits. */
+/** Plans the group on the `workload` stream of `seed` and reads its stream once. */
 export function collect(spec: ArrivalSpec, o: RunOptions): Rows {
   const rows: Rows = { arrivalMs: [], actor: [], workMs: [] };
-  const rng = makeRng(o.seed ?? 1, 'workload');
-  const work = new Sampler(o.work ?? { kind: 'exponential', meanMs: 1000 }, rng);
-  generateArrivals(
+  const plan = planArrivals(
     spec,
-    { rng, durationMs: o.durationMs, actors: o.actors, firstActor: o.firstActor ?? 0, work: () => work.sample() },
-    (a, i, w) => {
-      rows.arrivalMs.push(a);
-      rows.actor.push(i);
-      rows.workMs.push(w);
-    },
+    { seed: o.seed ?? 1, stream: 'workload', durationMs: o.durationMs, actors: o.actors, firstActor: o.firstActor ?? 0, work: o.work ?? { kind: 'exponential', meanMs: 1000 } },
     o.stepLimit,
   );
+  const s = plan.open();
+  while (s.next()) {
+    rows.arrivalMs.push(s.arrivalMs);
+    rows.actor.push(s.actor);
+    rows.workMs.push(s.workMs);
+  }
+  if (rows.arrivalMs.length !== plan.size) throw new Error(`plan of ${plan.size} invocations yielded ${rows.arrivalMs.length}`);
   return rows;
-}
-
-/** Wraps an rng to count its draws. */
-export function counting(rng: Rng): { rng: Rng; draws: () => number } {
-  let n = 0;
-  return {
-    rng: () => {
-      n++;
-      return rng();
-    },
-    draws: () => n,
-  };
 }
 
 /** Standard normal CDF by Simpson's rule on the density (error far below 1e-9 for |z| < 10). */

@@ -1,9 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { makeRng } from '../../../scenarios/rng.ts';
-import { Sampler } from '../../../scenarios/distributions.ts';
 import { durationDistribution } from '../../../scenarios/fields.ts';
-import { arrivalSpecSchema, generateArrivals, type ArrivalSpec } from '../../../scenarios/arrivals/index.ts';
+import { arrivalSpecSchema, planArrivals, type ArrivalSpec } from '../../../scenarios/arrivals/index.ts';
 
 const RUNS = Number(process.env.PROP_RUNS ?? 300);
 const MINUTE_MS = 60_000;
@@ -78,7 +76,7 @@ function envelope(spec: ArrivalSpec, actors: number, durationMs: number): number
 }
 
 describe('arrival models on random valid specs', () => {
-  it('never throw, emit only finite non-negative values in range, and stay within a bound on the count', () => {
+  it('never throw, yield in arrival order only finite non-negative values in range, as many as planned, within a bound on the count', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 1, max: 60 }).chain((actors) => fc.tuple(fc.constant(actors), yamlSpec(actors))),
@@ -88,16 +86,20 @@ describe('arrival models on random valid specs', () => {
         distribution,
         ([actors, yaml], seed, firstActor, durationMs, workYaml) => {
           const spec = arrivalSpecSchema.parse(yaml);
-          const rng = makeRng(seed, 'workload');
-          const work = new Sampler(durationDistribution.parse(workYaml), rng);
+          const plan = planArrivals(spec, { seed, stream: 'workload', durationMs, actors, firstActor, work: durationDistribution.parse(workYaml) });
+          const stream = plan.open();
           let n = 0;
+          let lastMs = 0;
           let bad = '';
-          generateArrivals(spec, { rng, durationMs, actors, firstActor, work: () => work.sample() }, (t, a, w) => {
+          while (stream.next()) {
             n++;
-            if (bad === '' && !(t >= 0 && t < durationMs && Number.isInteger(a) && a >= firstActor && a < firstActor + actors && Number.isFinite(w) && w >= 0)) {
-              bad = `arrival ${t}, actor ${a}, work ${w}`;
+            const { arrivalMs: t, actor: a, workMs: w } = stream;
+            if (bad === '' && !(t >= lastMs && t < durationMs && Number.isInteger(a) && a >= firstActor && a < firstActor + actors && Number.isFinite(w) && w >= 0)) {
+              bad = `row ${n}: arrival ${t} (previous ${lastMs}), actor ${a}, work ${w}`;
             }
-          });
+            lastMs = t;
+          }
+          expect(n).toBe(plan.size);
           expect(bad).toBe('');
           // Far above the envelope: Poisson-like counts exceed 4 times their mean plus 50 with negligible probability.
           const e = envelope(spec, actors, durationMs);

@@ -1,35 +1,18 @@
-import fc from 'fast-check';
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { DistributionSpec } from '../../../scenarios/distributions.ts';
-import { Sampler } from '../../../scenarios/distributions.ts';
+import { Sampler, type DistributionSpec } from '../../../scenarios/distributions.ts';
 import { makeRng } from '../../../scenarios/rng.ts';
-import { AZURE_2019_RATE, type ArrivalSpec } from '../../../scenarios/arrivals/index.ts';
+import { AZURE_2019_RATE, planArrivals, type ArrivalSpec } from '../../../scenarios/arrivals/index.ts';
 import { AleaState } from '../../../scenarios/arrivals/alea-state.ts';
-import { ResumableSampler } from '../../../scenarios/arrivals/resumable-sampler.ts';
-import { planArrivals } from '../../../scenarios/arrivals/stream.ts';
-import { collect, HOUR_MS } from './collect.ts';
+import { HOUR_MS } from './collect.ts';
 
 const DAY_MS = 24 * HOUR_MS;
 
-interface Rows {
-  readonly arrivalMs: Float64Array;
-  readonly actor: Int32Array;
-  readonly workMs: Float64Array;
-}
-
-/** What scenarios/workload.ts keeps of a group: the emitted rows, stably sorted by arrival. */
-function generatedSorted(spec: ArrivalSpec, seed: number, durationMs: number, actors: number, firstActor: number, work: DistributionSpec): Rows {
-  const rows = collect(spec, { seed, durationMs, actors, firstActor, work });
-  const order = rows.arrivalMs.map((_, i) => i);
-  order.sort((i, j) => rows.arrivalMs[i]! - rows.arrivalMs[j]!);
-  return {
-    arrivalMs: Float64Array.from(order, (i) => rows.arrivalMs[i]!),
-    actor: Int32Array.from(order, (i) => rows.actor[i]!),
-    workMs: Float64Array.from(order, (i) => rows.workMs[i]!),
-  };
-}
-
-function streamed(spec: ArrivalSpec, seed: number, durationMs: number, actors: number, firstActor: number, work: DistributionSpec): Rows & { size: number } {
+/**
+ * Invocations and a digest of a group's stream, bit for bit (-0 is not 0):
+ * the order, times, actors and work of every invocation.
+ */
+function fingerprint(spec: ArrivalSpec, seed: number, durationMs: number, actors: number, firstActor: number, work: DistributionSpec): string {
   const plan = planArrivals(spec, { seed, stream: 'workload', durationMs, actors, firstActor, work });
   const s = plan.open();
   const a: number[] = [];
@@ -40,31 +23,12 @@ function streamed(spec: ArrivalSpec, seed: number, durationMs: number, actors: n
     b.push(s.actor);
     c.push(s.workMs);
   }
-  return { size: plan.size, arrivalMs: Float64Array.from(a), actor: Int32Array.from(b), workMs: Float64Array.from(c) };
-}
-
-/** The first row where the two differ in any bit (-0 is not 0), or -1. */
-function firstDifference(got: Rows, want: Rows): number {
-  const n = Math.max(got.arrivalMs.length, want.arrivalMs.length);
-  const ga = new Uint32Array(got.arrivalMs.buffer);
-  const wa = new Uint32Array(want.arrivalMs.buffer);
-  const gw = new Uint32Array(got.workMs.buffer);
-  const ww = new Uint32Array(want.workMs.buffer);
-  for (let i = 0; i < n; i++) {
-    if (ga[2 * i] !== wa[2 * i] || ga[2 * i + 1] !== wa[2 * i + 1] || gw[2 * i] !== ww[2 * i] || gw[2 * i + 1] !== ww[2 * i + 1]) return i;
-    if (got.actor[i] !== want.actor[i]) return i;
-  }
-  return -1;
-}
-
-/** Equal bit for bit (-0 is not 0, NaN is NaN). */
-function expectSameRows(got: Rows, want: Rows): void {
-  expect(got.arrivalMs.length).toBe(want.arrivalMs.length);
-  const i = firstDifference(got, want);
-  if (i >= 0) {
-    const row = (r: Rows): string => `${r.arrivalMs[i]} ${r.actor[i]} ${r.workMs[i]}`;
-    expect(`row ${i}: ${row(got)}`).toBe(`row ${i}: ${row(want)}`);
-  }
+  expect(a.length).toBe(plan.size);
+  const h = createHash('sha256');
+  h.update(Buffer.from(Float64Array.from(a).buffer));
+  h.update(Buffer.from(Int32Array.from(b).buffer));
+  h.update(Buffer.from(Float64Array.from(c).buffer));
+  return `${a.length} ${h.digest('hex').slice(0, 16)}`;
 }
 
 const LOGNORMAL: DistributionSpec = { kind: 'lognormal', medianMs: 2000, p99Ms: 20_000 };
@@ -93,23 +57,37 @@ const SPECS: readonly ArrivalSpec[] = [
   { kind: 'synchronized', atMs: 60_000, windowMs: 3 * HOUR_MS, spread: 'normal', repeatEveryMs: HOUR_MS },
 ];
 
+/**
+ * The streams of SPECS for (seed 1, 300 actors, one day) and (seed 5, 40
+ * actors, two days), actors from 100, as the eager generators drew them
+ * (then sorted by a stable sort) before the models were streamed, and as
+ * the frozen copies of the original poisson and sessions generators had
+ * them: a change here changes every workload and must be meant.
+ */
+const PINNED: readonly (readonly [string, string])[] = [
+  ['43105 290ac258b4c88e07', '86539 e5549dc528ae50ed'],
+  ['25805 c0f478963fa28ded', '6827 ca3d57412ba63c37'],
+  ['14312 e33676a8100816de', '3781 1cc8c4f4ac0bda8d'],
+  ['55595 3dc66dd3082c9903', '14035 dec5cb471f3b2995'],
+  ['13988 8b7e43f62a249b2f', '3897 651ded8ab88cdfa0'],
+  ['7008 d9a49d4cc9e4963b', '2465 069a859de508e1bd'],
+  ['33366 b88fe9a946dcee93', '7824 67a7b50f38f5daef'],
+  ['227146 c690c5992b1e2be9', '68328 4bf6ba8171cfe876'],
+  ['1200 1178d8ea166b2522', '320 6dc1fadd69218330'],
+  ['720 093ae11504596113', '1440 8a30ea857df052b8'],
+  ['6901 0055039f85d94ba2', '1877 750bb142bab567d5'],
+];
+
 describe('streamed arrivals', () => {
-  it('draw what makeRng and Sampler draw', () => {
+  it('draw what makeRng draws', () => {
     const want = makeRng(7, 'workload');
     const got = AleaState.of(7, 'workload');
     for (let i = 0; i < 10_000; i++) expect(got.next()).toBe(want());
-    for (const spec of [LOGNORMAL, { kind: 'exponential', meanMs: 3 }, { kind: 'uniform', minMs: 1, maxMs: 9 }, { kind: 'constant', valueMs: 4 }, { kind: 'empirical', samplesMs: [1, 5, 9] }] as DistributionSpec[]) {
-      const r1 = makeRng(3, 'x');
-      const a = new Sampler(spec, r1);
-      const alea = AleaState.of(3, 'x');
-      const b = new ResumableSampler(spec, alea.rng);
-      for (let i = 0; i < 1000; i++) expect(Object.is(b.sample(), a.sample())).toBe(true);
-    }
   });
 
   it('save and load a generator and a sampler mid-sequence', () => {
     const alea = AleaState.of(1, 'w');
-    const s = new ResumableSampler(LOGNORMAL, alea.rng);
+    const s = new Sampler(LOGNORMAL, alea.rng);
     s.sample(); // leaves a spare normal
     const saved = new Float64Array(6);
     alea.save(saved, 0);
@@ -122,25 +100,11 @@ describe('streamed arrivals', () => {
     expect([s.sample(), s.sample(), alea.next()]).toEqual(expected);
   });
 
-  for (const spec of SPECS) {
-    it(`yield exactly the sorted generated rows: ${JSON.stringify(spec)}`, () => {
-      for (const [seed, actors, days] of [
-        [1, 300, 1],
-        [5, 40, 2],
-      ] as const) {
-        const want = generatedSorted(spec, seed, days * DAY_MS, actors, 100, LOGNORMAL);
-        const got = streamed(spec, seed, days * DAY_MS, actors, 100, LOGNORMAL);
-        expect(got.size).toBe(want.arrivalMs.length);
-        expectSameRows(got, want);
-      }
+  SPECS.forEach((spec, k) => {
+    it(`keep the invocations they are pinned to: ${JSON.stringify(spec)}`, () => {
+      expect(fingerprint(spec, 1, DAY_MS, 300, 100, LOGNORMAL)).toBe(PINNED[k]![0]);
+      expect(fingerprint(spec, 5, 2 * DAY_MS, 40, 100, LOGNORMAL)).toBe(PINNED[k]![1]);
     });
-  }
-
-  it('yield the default scenario exactly (2,000 agents, one day, seed 1)', () => {
-    const spec = SPECS[5]!;
-    const want = generatedSorted(spec, 1, DAY_MS, 2000, 0, LOGNORMAL);
-    expect(want.arrivalMs.length).toBeGreaterThan(40_000);
-    expectSameRows(streamed(spec, 1, DAY_MS, 2000, 0, LOGNORMAL), want);
   });
 
   it('replay the same invocations every time they are opened', () => {
@@ -161,57 +125,5 @@ describe('streamed arrivals', () => {
     const second = plan.open();
     expect(second.next()).toBe(true);
     expect(() => first.next()).toThrow(/one at a time/);
-  });
-
-  it('match generation for random specs, seeds and sizes', () => {
-    const work = fc.constantFrom<DistributionSpec>(LOGNORMAL, { kind: 'exponential', meanMs: 500 }, { kind: 'constant', valueMs: 0 });
-    const spec: fc.Arbitrary<ArrivalSpec> = fc.oneof(
-      fc.record({ kind: fc.constant('poisson' as const), ratePerSec: fc.double({ min: 0, max: 0.05, noNaN: true }), perActor: fc.boolean() }),
-      fc.record({
-        kind: fc.constant('diurnal' as const),
-        ratePerHour: fc.double({ min: 0, max: 3, noNaN: true }),
-        peakToTrough: fc.double({ min: 1, max: 10, noNaN: true }),
-        periodMs: fc.integer({ min: 1, max: DAY_MS }),
-        peakAtMs: fc.integer({ min: 0, max: DAY_MS }),
-      }),
-      fc.record({
-        kind: fc.constant('onoff' as const),
-        onRatePerMin: fc.double({ min: 0, max: 2, noNaN: true }),
-        offRatePerMin: fc.double({ min: 0, max: 0.1, noNaN: true }),
-        meanOnMs: fc.integer({ min: 1000, max: HOUR_MS }),
-        meanOffMs: fc.integer({ min: 1000, max: 6 * HOUR_MS }),
-      }),
-      fc.record({
-        kind: fc.constant('sessions' as const),
-        sessionsPerDay: fc.record({ median: fc.double({ min: 0, max: 20, noNaN: true }), sigma: fc.double({ min: 0, max: 2, noNaN: true }) }),
-        peakToTrough: fc.double({ min: 1, max: 8, noNaN: true }),
-        periodMs: fc.integer({ min: HOUR_MS, max: DAY_MS }),
-        peakAtMs: fc.integer({ min: 0, max: DAY_MS }),
-        meanExtraTurns: fc.double({ min: 0, max: 8, noNaN: true }),
-        think: work,
-      }),
-      fc.record({
-        kind: fc.constant('heavy-tailed' as const),
-        medianRatePerHour: fc.double({ min: 0, max: 10, noNaN: true }),
-        sigma: fc.double({ min: 0, max: 4, noNaN: true }),
-        maxRatePerHour: fc.double({ min: 0, max: 60, noNaN: true }),
-      }),
-      fc.record({
-        kind: fc.constant('synchronized' as const),
-        atMs: fc.integer({ min: 0, max: 6 * HOUR_MS }),
-        windowMs: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 3 * HOUR_MS })),
-        spread: fc.constantFrom('uniform' as const, 'normal' as const),
-        repeatEveryMs: fc.option(fc.integer({ min: 60_000, max: 6 * HOUR_MS }), { nil: undefined }),
-      }),
-    );
-    fc.assert(
-      fc.property(spec, work, fc.integer({ min: 0, max: 1000 }), fc.integer({ min: 0, max: 60 }), fc.integer({ min: 0, max: DAY_MS }), (s, w, seed, actors, durationMs) => {
-        const want = generatedSorted(s, seed, durationMs, actors, 3, w);
-        const got = streamed(s, seed, durationMs, actors, 3, w);
-        expect(got.size).toBe(want.arrivalMs.length);
-        expectSameRows(got, want);
-      }),
-      { numRuns: Number(process.env.PROP_RUNS ?? 200) },
-    );
   });
 });
