@@ -1,12 +1,13 @@
 import { Scheduler } from '../core/scheduler.ts';
+import type { RunResult } from '../core/result.ts';
 import type { Command, Reply, TimerKind } from '../core/types.ts';
 import { sinceWarmup, type WarmupMark } from '../core/warmup.ts';
 import { coreConfigFor } from '../scenarios/config.ts';
 import { makeRng } from '../scenarios/rng.ts';
 import type { PolicySet, Scenario } from '../scenarios/scenario.ts';
 import type { Workload } from '../scenarios/workload.ts';
-import type { ReportSample } from '../reports/report-input.ts';
-import type { RunResult } from '../reports/summary.ts';
+import type { Sample } from '../core/result.ts';
+
 import type { RealRuntime, RuntimeCommand, RuntimeEvent, WorkerMemorySample } from './runtime.ts';
 import { TimerHeap } from './timer-heap.ts';
 
@@ -28,7 +29,7 @@ export interface RealRunResult extends RunResult {
   readonly partial: boolean;
   readonly measured: Measured;
   /** Workers, resident actors and parked invocations every `sampleEveryMs` of run time, as the simulator samples them. */
-  readonly samples: readonly ReportSample[];
+  readonly samples: readonly Sample[];
   readonly kills: number;
   /** Each actor's state and version (invocations applied) in the core at the end. */
   readonly actors: ReadonlyMap<string, { readonly state: string; readonly version: number; readonly snapshotVersion: number }>;
@@ -91,7 +92,7 @@ export function drive(scenario: Scenario, policy: PolicySet, workload: Workload,
     const executeInfo = new Map<number, { workMs: number; sentMs: number }>();
     const n = workload.arrivalMs.length;
     const drainMs = options.drainMs ?? 60_000;
-    const samples: ReportSample[] = [];
+    const samples: Sample[] = [];
     const sampleEveryMs = options.sampleEveryMs ?? 0;
     // Slot k of the time series is due at k * sampleEveryMs; Infinity once past the scenario's end.
     let sampleSlot = 0;

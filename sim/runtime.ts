@@ -1,5 +1,6 @@
 import { Scheduler, type CoreCounters, type OutcomeSink } from '../core/scheduler.ts';
 import type { AccountingTotals } from '../core/accounting.ts';
+import type { Sample } from '../core/result.ts';
 import { sinceWarmup, type WarmupMark } from '../core/warmup.ts';
 import { TIMER_CODES, TIMER_KINDS, type Command, type Reply, type TimerKind } from '../core/types.ts';
 import { Sampler } from '../scenarios/distributions.ts';
@@ -25,14 +26,6 @@ const WARMUP = 8; // end of the warm-up: cost integrals restart from here
 const SHARED_DONE = 9; // a: contended resource index, b: stamp (stale unless the resource's current one)
 
 const MIB = 1024 * 1024;
-
-/** One point of the time series: what the cluster held at a moment. */
-export interface Sample {
-  readonly timeMs: number;
-  readonly workers: number;
-  readonly resident: number;
-  readonly parked: number;
-}
 
 /** Everything one simulated run of one policy set produces. */
 export interface SimResult {
