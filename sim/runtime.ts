@@ -8,10 +8,10 @@ import { makeRng, type Rng } from '../scenarios/rng.ts';
 import { coreConfigFor } from '../scenarios/config.ts';
 import type { ContentionSpec, CostModel, FaultSpec, PolicySet, Scenario, SizeCost } from '../scenarios/scenario.ts';
 import { workloadCursor, type Workload, type WorkloadStream } from '../scenarios/workload.ts';
-import { EventQueue } from './event-queue.ts';
+import { EventQueue } from '../session/event-queue.ts';
 import { SharedResource } from './contention.ts';
 import type { SummaryRow } from '../reports/summary.ts';
-import { ReplyLog, replyToSink } from './reply-log.ts';
+import { ReplyLog, replyToSink } from '../session/reply-log.ts';
 
 // Event kinds in the queue; payload slots a, b, c as noted.
 const ARRIVAL = 0; // a: workload row
