@@ -101,14 +101,14 @@ export function drive(scenario: Scenario, policy: PolicySet, workload: Workload,
     let chaos: NodeJS.Timeout | null = null;
     let memory: NodeJS.Timeout | null = null;
 
+    const closeAndReject = (err: unknown): void => {
+      runtime.close().then(() => reject(err), () => reject(err));
+    };
     const fail = (err: unknown): void => {
       if (done) return;
       done = true;
       cleanup();
-      runtime.close().then(
-        () => reject(err),
-        () => reject(err),
-      );
+      closeAndReject(err);
     };
 
     /** Feeds every event of the heap that is due by now, in time order, each stamped with the clock. */
@@ -183,25 +183,22 @@ export function drive(scenario: Scenario, policy: PolicySet, workload: Workload,
       });
     };
 
-    const tick = (): void => {
-      armed = null;
-      step(null);
-    };
-
     const arm = (): void => {
       if (done) return;
       if (armed !== null) clearTimeout(armed);
       // Wake at the scenario's end too, to finish there if all is quiet, and at the end of the drain at the latest.
       const end = last < scenario.durationMs ? scenario.durationMs : scenario.durationMs + drainMs;
       const delay = Math.max(0, Math.min(queue.peekTime(), end) - now());
-      armed = setTimeout(tick, Math.min(delay, 2 ** 31 - 1));
+      armed = setTimeout(() => {
+        armed = null;
+        step(null);
+      }, Math.min(delay, 2 ** 31 - 1));
     };
 
     const maybeFinish = (): void => {
       if (done) return;
-      const t = last;
-      const quiet = session.arrivalsDone && core.pendingInvocations === 0 && t >= scenario.durationMs;
-      const overdue = t >= scenario.durationMs + drainMs;
+      const quiet = session.arrivalsDone && core.pendingInvocations === 0 && last >= scenario.durationMs;
+      const overdue = last >= scenario.durationMs + drainMs;
       if (quiet || overdue || options.signal?.aborted === true) finish(options.signal?.aborted === true);
     };
 
@@ -215,7 +212,7 @@ export function drive(scenario: Scenario, policy: PolicySet, workload: Workload,
         session.markWarmup(endMs);
         ended = session.end(endMs, events);
       } catch (err) {
-        runtime.close().then(() => reject(err), () => reject(err));
+        closeAndReject(err);
         return;
       }
       const actors = new Map<string, { state: string; version: number; snapshotVersion: number }>();

@@ -1,7 +1,7 @@
 import type { Sample, RunResult } from '../core/result.ts';
 import { Scheduler, type OutcomeSink } from '../core/scheduler.ts';
 import { TIMER_CODES, TIMER_KINDS, type Command, type Reply, type TimerKind } from '../core/types.ts';
-import { sinceWarmup, type WarmupMark } from '../core/warmup.ts';
+import { sinceWarmup, type WarmupMark } from './warmup.ts';
 import { coreConfigFor } from '../scenarios/config.ts';
 import { makeRng } from '../scenarios/rng.ts';
 import type { PolicySet, Scenario } from '../scenarios/scenario.ts';
