@@ -1,14 +1,10 @@
-import { Scheduler } from '../core/scheduler.ts';
-import type { Command, Reply, TimerKind } from '../core/types.ts';
-import { sinceWarmup, type WarmupMark } from '../core/warmup.ts';
-import { coreConfigFor } from '../scenarios/config.ts';
+import type { RunResult, Sample } from '../core/result.ts';
 import { makeRng } from '../scenarios/rng.ts';
 import type { PolicySet, Scenario } from '../scenarios/scenario.ts';
 import type { Workload } from '../scenarios/workload.ts';
-import type { ReportSample } from '../reports/report-input.ts';
-import type { RunResult } from '../reports/summary.ts';
-import type { RealRuntime, RuntimeCommand, RuntimeEvent, WorkerMemorySample } from './runtime.ts';
-import { TimerHeap } from './timer-heap.ts';
+import { EventQueue } from '../session/event-queue.ts';
+import { ARRIVAL, RunSession, TIMER, type RuntimeCommand, type SessionResult } from '../session/session.ts';
+import type { RealRuntime, RuntimeEvent, WorkerMemorySample } from './runtime.ts';
 
 /** Latencies the real runtime measured, in milliseconds, by primitive. */
 export interface Measured {
@@ -28,7 +24,7 @@ export interface RealRunResult extends RunResult {
   readonly partial: boolean;
   readonly measured: Measured;
   /** Workers, resident actors and parked invocations every `sampleEveryMs` of run time, as the simulator samples them. */
-  readonly samples: readonly ReportSample[];
+  readonly samples: readonly Sample[];
   readonly kills: number;
   /** Each actor's state and version (invocations applied) in the core at the end. */
   readonly actors: ReadonlyMap<string, { readonly state: string; readonly version: number; readonly snapshotVersion: number }>;
@@ -59,9 +55,10 @@ export interface DriveOptions {
 
 /**
  * Drives the scheduler core in wall-clock time against a real runtime: the
- * same core and policies as the simulator, with one real timer armed for the
- * next arrival or core timer, and events stamped with the clock when they
- * arrive. Time in the core is milliseconds since the run started.
+ * simulator's session (core, policies, arrivals, timers, samples, warm-up)
+ * with waiting as one real timer armed for the next event in its heap, and
+ * every input stamped with the clock when it is fed. Time in the core is
+ * milliseconds since the run started.
  */
 export function drive(scenario: Scenario, policy: PolicySet, workload: Workload, runtime: RealRuntime, options: DriveOptions): Promise<RealRunResult> {
   return new Promise((resolve, reject) => {
@@ -73,10 +70,7 @@ export function drive(scenario: Scenario, policy: PolicySet, workload: Workload,
       last = t;
       return t;
     };
-    const core = new Scheduler(coreConfigFor(scenario, policy), makeRng(options.seed, 'placement'));
     const chaosRng = makeRng(options.seed, 'chaos');
-    const timers = new TimerHeap();
-    const replies: Reply[] = [];
     const measured: Measured = {
       workerStartMs: [],
       restoreMs: { cold: [], golden: [], local: [], external: [] },
@@ -89,16 +83,17 @@ export function drive(scenario: Scenario, policy: PolicySet, workload: Workload,
     const restoreSource = new Map<number, 'cold' | 'golden' | 'local' | 'external'>();
     const checkpointTarget = new Map<number, 'local' | 'external'>();
     const executeInfo = new Map<number, { workMs: number; sentMs: number }>();
-    const n = workload.arrivalMs.length;
     const drainMs = options.drainMs ?? 60_000;
-    const samples: ReportSample[] = [];
-    const sampleEveryMs = options.sampleEveryMs ?? 0;
-    // Slot k of the time series is due at k * sampleEveryMs; Infinity once past the scenario's end.
-    let sampleSlot = 0;
-    let nextSampleAt = sampleEveryMs > 0 ? 0 : Number.POSITIVE_INFINITY;
-    const warmupMs = scenario.warmupMs;
-    let atWarmup: WarmupMark | null = null;
-    let next = 0;
+    const queue = new EventQueue(64);
+    const session = new RunSession(scenario, policy, workload, queue, { seed: options.seed, sampleEveryMs: options.sampleEveryMs ?? 0 }, {
+      run(cmd: RuntimeCommand, nowMs: number): void {
+        if (cmd.kind === 'restore') restoreSource.set(cmd.op, cmd.source);
+        else if (cmd.kind === 'checkpoint') checkpointTarget.set(cmd.op, cmd.target);
+        else if (cmd.kind === 'execute') executeInfo.set(cmd.op, { workMs: cmd.workMs, sentMs: nowMs });
+        runtime.run(cmd);
+      },
+    });
+    const core = session.core;
     let events = 0;
     let kills = 0;
     let done = false;
@@ -106,74 +101,41 @@ export function drive(scenario: Scenario, policy: PolicySet, workload: Workload,
     let chaos: NodeJS.Timeout | null = null;
     let memory: NodeJS.Timeout | null = null;
 
+    const closeAndReject = (err: unknown): void => {
+      runtime.close().then(() => reject(err), () => reject(err));
+    };
     const fail = (err: unknown): void => {
       if (done) return;
       done = true;
       cleanup();
-      runtime.close().then(
-        () => reject(err),
-        () => reject(err),
-      );
+      closeAndReject(err);
     };
 
-    const execute = (cmds: Command[]): void => {
-      for (const cmd of cmds) {
-        switch (cmd.kind) {
-          case 'setTimer':
-            timers.push(cmd.atMs, cmd.timer, cmd.id, cmd.stamp);
-            break;
-          case 'reply':
-            replies.push(cmd);
-            break;
-          case 'restore':
-            restoreSource.set(cmd.op, cmd.source);
-            runtime.run(cmd);
-            break;
-          case 'checkpoint':
-            checkpointTarget.set(cmd.op, cmd.target);
-            runtime.run(cmd);
-            break;
-          case 'execute':
-            executeInfo.set(cmd.op, { workMs: cmd.workMs, sentMs: now() });
-            runtime.run(cmd);
-            break;
-          default:
-            runtime.run(cmd as RuntimeCommand);
-        }
+    /** Feeds every event of the heap that is due by now, in time order, each stamped with the clock. */
+    const feedDue = (): void => {
+      while (queue.peekTime() <= now()) {
+        queue.pop();
+        const stamp = now();
+        if (queue.kind === ARRIVAL || queue.kind === TIMER) measured.lagMs.push(stamp - queue.timeMs);
+        session.markWarmup(stamp);
+        events += 1;
+        session.handle(stamp);
+        session.execute(stamp);
       }
     };
 
-    /**
-     * As the simulator's warm-up event: the cost integrals and counters as
-     * they were at the end of the warm-up, subtracted at the end. Called
-     * before every input to the core, so the core's clock is still at or
-     * before the warm-up's end when the integrals are advanced to it.
-     */
-    const markWarmup = (t: number): void => {
-      if (atWarmup !== null || !(warmupMs > 0) || t < warmupMs) return;
-      core.accounting.advance(warmupMs);
-      atWarmup = { totals: { ...core.accounting.totals }, counters: { ...core.counters } };
-    };
-
-    /** Takes the time series' sample when its slot is due; slots missed by a late wake-up are skipped, not repeated. */
-    const sample = (t: number): void => {
-      if (t < nextSampleAt) return;
-      const g = core.accounting.gauges();
-      samples.push({ timeMs: t, workers: g.workers, resident: g.resident, parked: core.parked });
-      while (sampleSlot * sampleEveryMs <= t) sampleSlot += 1;
-      nextSampleAt = sampleSlot * sampleEveryMs;
-      if (nextSampleAt > scenario.durationMs) nextSampleAt = Number.POSITIVE_INFINITY;
-    };
-
-    const step = (input: (t: number) => void): void => {
+    /** Feeds what is due, then `input` (a runtime's event) at the clock's time; then arms the timer for what comes next. */
+    const step = (input: ((t: number) => void) | null): void => {
       if (done) return;
       try {
-        const t = now();
-        sample(t);
-        markWarmup(t);
-        input(t);
-        events += 1;
-        execute(core.takeCommands());
+        feedDue();
+        if (input !== null) {
+          const t = now();
+          session.markWarmup(t);
+          events += 1;
+          input(t);
+          session.execute(t);
+        }
       } catch (err) {
         fail(err);
         return;
@@ -221,49 +183,22 @@ export function drive(scenario: Scenario, policy: PolicySet, workload: Workload,
       });
     };
 
-    /** Feeds every arrival and timer that is due. */
-    const tick = (): void => {
-      armed = null;
-      step((t) => {
-        // Arrivals and timers due by now, in time order; each stamped with the clock.
-        for (;;) {
-          const arrivalAt = next < n ? workload.arrivalMs[next]! : Number.POSITIVE_INFINITY;
-          const timerAt = timers.peekTime();
-          const due = Math.min(arrivalAt, timerAt);
-          if (due > t) break;
-          const stamp = now();
-          measured.lagMs.push(stamp - due);
-          markWarmup(stamp);
-          if (arrivalAt <= timerAt) {
-            const a = workload.actor[next]!;
-            core.handleInvocation(stamp, { id: next, actor: workload.actorNames[a]!, template: workload.actorTemplates[a]!, workMs: workload.workMs[next]! });
-            next += 1;
-          } else {
-            timers.pop();
-            core.handleTimer(stamp, timers.kind as TimerKind, timers.id, timers.stamp);
-          }
-          execute(core.takeCommands());
-        }
-      });
-    };
-
     const arm = (): void => {
       if (done) return;
       if (armed !== null) clearTimeout(armed);
-      const arrivalAt = next < n ? workload.arrivalMs[next]! : Number.POSITIVE_INFINITY;
       // Wake at the scenario's end too, to finish there if all is quiet, and at the end of the drain at the latest.
       const end = last < scenario.durationMs ? scenario.durationMs : scenario.durationMs + drainMs;
-      const at = Math.min(arrivalAt, timers.peekTime(), end, nextSampleAt);
-      const delay = Math.max(0, at - now());
-      armed = setTimeout(tick, Math.min(delay, 2 ** 31 - 1));
+      const delay = Math.max(0, Math.min(queue.peekTime(), end) - now());
+      armed = setTimeout(() => {
+        armed = null;
+        step(null);
+      }, Math.min(delay, 2 ** 31 - 1));
     };
 
     const maybeFinish = (): void => {
       if (done) return;
-      const t = last;
-      const allFed = next >= n;
-      const quiet = allFed && core.pendingInvocations === 0 && t >= scenario.durationMs;
-      const overdue = t >= scenario.durationMs + drainMs;
+      const quiet = session.arrivalsDone && core.pendingInvocations === 0 && last >= scenario.durationMs;
+      const overdue = last >= scenario.durationMs + drainMs;
       if (quiet || overdue || options.signal?.aborted === true) finish(options.signal?.aborted === true);
     };
 
@@ -272,15 +207,12 @@ export function drive(scenario: Scenario, policy: PolicySet, workload: Workload,
       done = true;
       cleanup();
       const endMs = Math.max(now(), partial ? 0 : scenario.durationMs);
+      let ended: SessionResult;
       try {
-        markWarmup(endMs);
-        if (core.pendingInvocations > 0 || next < n) {
-          core.handleEnd(endMs);
-          for (const c of core.takeCommands()) if (c.kind === 'reply') replies.push(c);
-        }
-        core.accounting.advance(endMs);
+        session.markWarmup(endMs);
+        ended = session.end(endMs, events);
       } catch (err) {
-        runtime.close().then(() => reject(err), () => reject(err));
+        closeAndReject(err);
         return;
       }
       const actors = new Map<string, { state: string; version: number; snapshotVersion: number }>();
@@ -288,19 +220,17 @@ export function drive(scenario: Scenario, policy: PolicySet, workload: Workload,
         const v = core.actorView(id)!;
         actors.set(id, { state: v.state, version: v.version, snapshotVersion: v.snapshot.version });
       }
-      // Costs and counts from the end of the warm-up, as the simulator reports them; peaks stay whole-run maxima.
-      const { totals, counters } = sinceWarmup(core.accounting.totals, core.counters, atWarmup);
       const result: RealRunResult = {
-        policy: policy.name,
-        replies,
-        counters,
-        totals,
-        events,
-        endMs,
-        warmupMs: scenario.warmupMs,
-        partial: partial || next < n,
+        policy: ended.policy,
+        replies: ended.replies,
+        counters: ended.counters,
+        totals: ended.totals,
+        events: ended.events,
+        endMs: ended.endMs,
+        warmupMs: ended.warmupMs,
+        partial: partial || !session.arrivalsDone,
         measured,
-        samples,
+        samples: ended.samples,
         kills,
         actors,
       };
@@ -334,11 +264,7 @@ export function drive(scenario: Scenario, policy: PolicySet, workload: Workload,
         onAbort();
         return;
       }
-      core.start(0);
-      for (let i = 0; i < workload.actorNames.length; i++) core.handleActorCreated(0, workload.actorNames[i]!, workload.actorTemplates[i]!);
-      execute(core.takeCommands());
-      // The time series starts at 0, as the simulator's does.
-      sample(0);
+      session.begin();
     } catch (err) {
       fail(err);
       return;

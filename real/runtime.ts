@@ -1,7 +1,7 @@
-import type { Command } from '../core/types.ts';
+import type { RuntimeCommand } from '../session/session.ts';
 
-/** Commands a real runtime carries out (everything but timers and replies, which the driver keeps). */
-export type RuntimeCommand = Extract<Command, { kind: 'startWorker' | 'stopWorker' | 'restore' | 'execute' | 'checkpoint' }>;
+// Defined by the session, which keeps timers and replies; named here too for the runtimes that implement RealRuntime.
+export type { RuntimeCommand };
 
 /** What a real runtime reports back; the driver stamps each with its clock when it arrives. */
 export type RuntimeEvent =

@@ -1,5 +1,5 @@
 import type { Reply } from '../core/types.ts';
-import type { ReportSample } from './report-input.ts';
+import type { Sample } from '../core/result.ts';
 
 /** One point of an empirical CDF: the share of served invocations at or under `latencyMs`. */
 export interface CdfPoint {
@@ -67,10 +67,10 @@ function upperBound(sorted: Float64Array, x: number): number {
  * of equal runs of samples, the first time and the maximum of each series,
  * so peaks (what capacity is sized for) survive the cut.
  */
-export function downsampleSamples(samples: readonly ReportSample[], maxPoints = 360): ReportSample[] {
+export function downsampleSamples(samples: readonly Sample[], maxPoints = 360): Sample[] {
   if (samples.length <= maxPoints) return [...samples];
   const per = Math.ceil(samples.length / maxPoints);
-  const out: ReportSample[] = [];
+  const out: Sample[] = [];
   for (let i = 0; i < samples.length; i += per) {
     const first = samples[i]!;
     let { workers, resident, parked } = first;

@@ -1,20 +1,16 @@
+import type { Sample } from '../core/result.ts';
 import type { Reply } from '../core/types.ts';
 import type { Slo } from '../scenarios/scenario.ts';
 import type { SummaryRow } from './summary.ts';
 
-/** One point of a run's time series, as the simulator samples it. */
-export interface ReportSample {
-  readonly timeMs: number;
-  readonly workers: number;
-  readonly resident: number;
-  readonly parked: number;
-}
+/** One point of a run's time series; the name the fidelity wing still uses for core/result.ts's Sample. */
+export type ReportSample = Sample;
 
 /** The raw data of one policy set's run that the charts need beyond its summary row. */
 export interface ReportRun {
   readonly policy: string;
   readonly replies: readonly Reply[];
-  readonly samples: readonly ReportSample[];
+  readonly samples: readonly Sample[];
   /** Replies arriving before this are left out, as in summary.csv (default 0). */
   readonly warmupMs?: number;
 }

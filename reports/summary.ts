@@ -1,21 +1,8 @@
-import type { AccountingTotals } from '../core/accounting.ts';
-import type { CoreCounters } from '../core/scheduler.ts';
-import { REJECT_REASONS, type Reply } from '../core/types.ts';
+import type { RunResult } from '../core/result.ts';
+import { REJECT_REASONS } from '../core/types.ts';
 
-/** What any runtime (simulated or real) hands the report writers for one policy set. */
-export interface RunResult {
-  readonly policy: string;
-  readonly replies: readonly Reply[];
-  readonly counters: CoreCounters;
-  readonly totals: AccountingTotals;
-  /** Events handled by the core. */
-  readonly events: number;
-  readonly endMs: number;
-  /** Invocations arriving before this are left out of the statistics (totals already cover [warmupMs, endMs]). */
-  readonly warmupMs: number;
-  /** Seed of the run's random streams; the `seed` column (empty when absent). */
-  readonly seed?: number;
-  /** The summary row, computed as the run went, when `replies` holds only a sample of the outcomes. */
+/** A run as the writers take it: its result, and its summary row when that was computed as the run went (then `replies` holds only a sample of the outcomes). */
+export interface ReportedRun extends RunResult {
   readonly summary?: SummaryRow;
 }
 
@@ -104,7 +91,7 @@ function sortedOf(values: number[]): Float64Array {
 const GIB_MS_PER_MIB_MS = 1 / 1024 / 1000;
 
 /** Aggregates one run into its summary.csv row. Latency percentiles are over served invocations. */
-export function summarize(run: RunResult): SummaryRow {
+export function summarize(run: ReportedRun): SummaryRow {
   if (run.summary !== undefined) return run.summary;
   const latencies: number[] = [];
   const overheads: number[] = [];

@@ -1,7 +1,8 @@
 import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
-import { INVOCATION_COLUMNS, SUMMARY_COLUMNS, invocationRows, summarize, type RunResult, type SummaryRow } from './summary.ts';
+import type { RunResult } from '../core/result.ts';
+import { INVOCATION_COLUMNS, SUMMARY_COLUMNS, invocationRows, summarize, type ReportedRun, type SummaryRow } from './summary.ts';
 
 /** Which invocation rows go to invocations.csv. */
 export type InvocationOutput = 'all' | 'none';
@@ -47,6 +48,6 @@ export function writeReport(outDir: string, files: Readonly<Record<string, strin
 }
 
 /** Computes the summary rows of a set of runs. */
-export function summaries(runs: readonly RunResult[]): SummaryRow[] {
+export function summaries(runs: readonly ReportedRun[]): SummaryRow[] {
   return runs.map(summarize);
 }

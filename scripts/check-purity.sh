@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Checks the dependency rules of shared/DESIGN.md: core/ is pure (no I/O, no
-# clock, no randomness of its own, no imports from the runtimes), and sim/
-# and real/ never import each other. Prints the offending lines, nothing when
-# clean; exits non-zero when anything is found.
+# clock, no randomness of its own, no imports from the runtimes), sim/ and
+# real/ never import each other, and session/, which both share, imports
+# neither. Prints the offending lines, nothing when clean; exits non-zero
+# when anything is found.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,6 +25,9 @@ fi
 if [[ -d sim && -d real ]]; then
   report "sim/ imports real/:" "$(grep -rnE "from ['\"]\.\./real/" sim --include='*.ts' || true)"
   report "real/ imports sim/:" "$(grep -rnE "from ['\"]\.\./sim/" real --include='*.ts' || true)"
+fi
+if [[ -d session ]]; then
+  report "session/ imports a shell (sim/ or real/):" "$(grep -rnE "from ['\"]\.\./(sim|real)/|import\(['\"]\.\./(sim|real)/" session --include='*.ts' || true)"
 fi
 if [[ -d scenarios ]]; then
   report "scenarios/ imports a runtime:" "$(grep -rnE "from ['\"]\.\./(sim|real)/" scenarios --include='*.ts' || true)"

@@ -15,7 +15,7 @@ import type { PolicySet, Scenario } from '../scenarios/scenario.ts';
 import { formatDuration, parseDuration } from '../scenarios/units.ts';
 import { openWorkload, workloadFor, workloadSize, type Workload, type WorkloadStream } from '../scenarios/workload.ts';
 import { planArrivals } from '../scenarios/arrivals/index.ts';
-import { EventQueue } from './event-queue.ts';
+import { EventQueue } from '../session/event-queue.ts';
 import { ReplyDigest } from './reply-digest.ts';
 import { simulate, type SimProbe } from './runtime.ts';
 

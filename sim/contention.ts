@@ -1,4 +1,4 @@
-import type { EventQueue } from './event-queue.ts';
+import type { EventQueue } from '../session/event-queue.ts';
 
 /**
  * One contended resource of the simulated runtime (a machine's or a node's

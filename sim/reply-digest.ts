@@ -1,6 +1,7 @@
 import type { OutcomeSink } from '../core/scheduler.ts';
 import { REJECT_REASONS, type InvocationPath, type RejectReason, type Reply } from '../core/types.ts';
-import { ms, percentile, summarize, type RunResult, type SummaryRow } from '../reports/summary.ts';
+import type { RunResult } from '../core/result.ts';
+import { ms, percentile, summarize, type SummaryRow } from '../reports/summary.ts';
 
 /** What a digest is told at the start. */
 export interface ReplyDigestOptions {

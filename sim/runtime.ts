@@ -1,76 +1,36 @@
-import { Scheduler, type CoreCounters, type OutcomeSink } from '../core/scheduler.ts';
-import type { AccountingTotals } from '../core/accounting.ts';
-import { sinceWarmup, type WarmupMark } from '../core/warmup.ts';
-import { TIMER_CODES, TIMER_KINDS, type Command, type Reply, type TimerKind } from '../core/types.ts';
 import { Sampler } from '../scenarios/distributions.ts';
 import { makeRng, type Rng } from '../scenarios/rng.ts';
-import { coreConfigFor } from '../scenarios/config.ts';
 import type { ContentionSpec, CostModel, FaultSpec, PolicySet, Scenario, SizeCost } from '../scenarios/scenario.ts';
-import { workloadCursor, type Workload, type WorkloadStream } from '../scenarios/workload.ts';
-import { EventQueue } from './event-queue.ts';
+import type { Workload, WorkloadStream } from '../scenarios/workload.ts';
+import { EventQueue } from '../session/event-queue.ts';
+import { RunSession, SHELL_KINDS, type CommandRunner, type RuntimeCommand, type SessionOptions, type SessionResult } from '../session/session.ts';
 import { SharedResource } from './contention.ts';
 import type { SummaryRow } from '../reports/summary.ts';
-import { ReplyLog, replyToSink } from './reply-log.ts';
 
-// Event kinds in the queue; payload slots a, b, c as noted.
-const ARRIVAL = 0; // a: workload row
-const WORKER_READY = 1; // a: worker
-const WORKER_LOST = 2; // a: worker
-const RESTORE_DONE = 3; // a: actor index, b: op, c: ok (1/0)
-const EXEC_DONE = 4; // a: actor index, b: op, c: ok
-const CHECKPOINT_DONE = 5; // a: actor index, b: op, c: ok
-const TIMER = 6; // a: timer code, b: id, c: stamp
-const SAMPLE = 7; // time-series sample
-const WARMUP = 8; // end of the warm-up: cost integrals restart from here
-const SHARED_DONE = 9; // a: contended resource index, b: stamp (stale unless the resource's current one)
+// The simulated runtime's events, after the session's kinds; payload slots a, b, c as noted.
+const WORKER_READY = SHELL_KINDS; // a: worker
+const WORKER_LOST = SHELL_KINDS + 1; // a: worker
+const RESTORE_DONE = SHELL_KINDS + 2; // a: actor index, b: op, c: ok (1/0)
+const EXEC_DONE = SHELL_KINDS + 3; // a: actor index, b: op, c: ok
+const CHECKPOINT_DONE = SHELL_KINDS + 4; // a: actor index, b: op, c: ok
+const SHARED_DONE = SHELL_KINDS + 5; // a: contended resource index, b: stamp (stale unless the resource's current one)
 
 const MIB = 1024 * 1024;
 
-/** One point of the time series: what the cluster held at a moment. */
-export interface Sample {
-  readonly timeMs: number;
-  readonly workers: number;
-  readonly resident: number;
-  readonly parked: number;
-}
-
 /** Everything one simulated run of one policy set produces. */
-export interface SimResult {
-  readonly policy: string;
-  readonly replies: Reply[];
-  readonly counters: CoreCounters;
-  readonly totals: AccountingTotals;
-  readonly events: number;
-  readonly endMs: number;
-  /** Replies arriving before this are left out of the statistics; totals and counters cover [warmupMs, endMs]. */
-  readonly warmupMs: number;
-  readonly samples: Sample[];
-  /** Seed of the run's random streams (placement, costs, faults). */
-  readonly seed: number;
+export interface SimResult extends SessionResult {
   /** The summary row, when it was computed as the run went and `replies` holds only a sample. */
   readonly summary?: SummaryRow;
   /** Outcomes of the run, warm-up included, when `replies` holds only a sample (else replies.length). */
   readonly outcomes?: number;
 }
 
-/** Options of one simulated run. */
-export interface SimOptions {
-  readonly seed: number;
-  /** Time-series sampling interval; 0 disables. */
-  readonly sampleEveryMs: number;
+/** Options of one simulated run: the session's, and these. */
+export interface SimOptions extends SessionOptions {
   /** Gives up (with an error) past this many events, so a livelock fails instead of hanging. */
   readonly maxEvents?: number;
-  /** Called with every command the core emits (for tests and traces). */
-  readonly onCommand?: (nowMs: number, cmd: Command) => void;
   /** Filled in at the end of the run with the event queue's depth, for the benchmark's baseline. */
   readonly probe?: SimProbe;
-  /**
-   * Where outcomes go. Given, the result's `replies` is empty and the sink has
-   * them (a ReplyLog for all of them as columns, a ReplyDigest for the
-   * statistics and a sample at any scale); absent, they are kept as columns
-   * and `replies` builds the objects when first read.
-   */
-  readonly replies?: OutcomeSink;
 }
 
 /** What a run's event queue held, written by `simulate` when asked (SimOptions.probe). */
@@ -197,89 +157,60 @@ class Costs {
   }
 }
 
-/** TIMER_CODES[kind] as a switch: a keyed lookup by string on every timer costs more than the rest of its push. */
-function timerCode(kind: TimerKind): number {
-  switch (kind) {
-    case 'idle':
-      return TIMER_CODES.idle;
-    case 'park':
-      return TIMER_CODES.park;
-    case 'stop':
-      return TIMER_CODES.stop;
-    case 'retry':
-      return TIMER_CODES.retry;
-    case 'prewarm':
-      return TIMER_CODES.prewarm;
-    case 'scale':
-      return TIMER_CODES.scale;
-  }
-}
-
 const NO_FAULTS: FaultSpec = { restoreFailureRate: 0, checkpointFailureRate: 0, workerMtbfMs: 0 };
 
 /**
- * Runs one policy set of a scenario over a workload in virtual time: the
- * simulated runtime executes the core's commands by scheduling their
- * completions from seeded cost models. Arrivals are pushed one at a time, so
- * the queue holds only in-flight work, never the whole trace; with a
- * WorkloadStream (openWorkload) the trace is never held at all, and the same
- * scenario and seed give the same result either way.
+ * The simulated runtime: carries out the core's commands by scheduling their
+ * completions in the session's heap, from seeded cost models.
  */
-export function simulate(scenario: Scenario, policy: PolicySet, workload: Workload | WorkloadStream, options: SimOptions): SimResult {
-  const seed = options.seed;
-  const core = new Scheduler(coreConfigFor(scenario, policy), makeRng(seed, 'placement'));
-  const costs = new Costs(scenario.costs, makeRng(seed, 'costs'));
-  const faults = scenario.faults ?? NO_FAULTS;
-  const faultRng = makeRng(seed, 'faults');
-  const queue = new EventQueue(4096);
-  const contention = scenario.costs.contention === undefined ? null : new Contention(scenario.costs.contention, queue);
-  const sharedTransfers = contention !== null && contention.transfers;
-  const sharedCpu = contention !== null && contention.cpu;
-  const streamed = 'open' in workload;
-  const n = streamed ? workload.size : workload.arrivalMs.length;
-  // Invocations one at a time, whichever form the workload has: the queue holds the next one only.
-  const arrivals = streamed ? workload.open() : workloadCursor(workload);
-  const log = options.replies === undefined ? new ReplyLog(workload.actorNames, n) : null;
-  const sink: OutcomeSink = options.replies ?? log!;
-  const onCommand = options.onCommand;
-  // Outcomes go straight to the sink, no reply objects, unless someone watches the commands go by.
-  if (onCommand === undefined) core.replyTo(sink);
-  let actorIndex: Map<string, number> | null = null;
-  const indexOf = (name: string): number => {
-    actorIndex ??= new Map(workload.actorNames.map((a, i) => [a, i]));
-    return actorIndex.get(name)!;
-  };
-  const samples: Sample[] = [];
-  const stopped = new Set<number>();
-  const maxEvents = options.maxEvents ?? Number.POSITIVE_INFINITY;
+class SimRuntime implements CommandRunner {
+  private readonly costs: Costs;
+  private readonly faults: FaultSpec;
+  private readonly faultRng: Rng;
+  private readonly contention: Contention | null;
+  private readonly sharedTransfers: boolean;
+  private readonly sharedCpu: boolean;
+  /** Workers stopped by the core: their pending ready and lost events are dropped. */
+  readonly stopped = new Set<number>();
 
-  // Runs one command at `nowMs`; made once, handed to drainCommands after every input.
-  let nowMs = 0;
-  const run = (cmd: Command): void => {
-    if (onCommand !== undefined) onCommand(nowMs, cmd);
+  constructor(
+    scenario: Scenario,
+    seed: number,
+    private readonly queue: EventQueue,
+  ) {
+    this.costs = new Costs(scenario.costs, makeRng(seed, 'costs'));
+    this.faults = scenario.faults ?? NO_FAULTS;
+    this.faultRng = makeRng(seed, 'faults');
+    this.contention = scenario.costs.contention === undefined ? null : new Contention(scenario.costs.contention, queue);
+    this.sharedTransfers = this.contention !== null && this.contention.transfers;
+    this.sharedCpu = this.contention !== null && this.contention.cpu;
+  }
+
+  run(cmd: RuntimeCommand, nowMs: number): void {
+    const { queue, costs, faults, contention } = this;
     switch (cmd.kind) {
       case 'startWorker': {
-        stopped.delete(cmd.worker);
+        this.stopped.delete(cmd.worker);
         const scope = contention === null ? 0 : contention.placeWorker(cmd.worker, cmd.node);
-        if (sharedCpu) contention!.cpuAt(scope).add(nowMs, costs.workerStart.sample(), 0, WORKER_READY, cmd.worker, 0, 0);
+        if (this.sharedCpu) contention!.cpuAt(scope).add(nowMs, costs.workerStart.sample(), 0, WORKER_READY, cmd.worker, 0, 0);
         else queue.push(nowMs + costs.workerStart.sample(), WORKER_READY, cmd.worker, 0, 0);
         if (faults.workerMtbfMs > 0) {
-          queue.push(nowMs - faults.workerMtbfMs * Math.log(1 - faultRng()), WORKER_LOST, cmd.worker, 0, 0);
+          queue.push(nowMs - faults.workerMtbfMs * Math.log(1 - this.faultRng()), WORKER_LOST, cmd.worker, 0, 0);
         }
         break;
       }
       case 'stopWorker':
-        stopped.add(cmd.worker);
-        if (sharedCpu) contention!.cancelStart(cmd.worker, nowMs);
+        this.stopped.add(cmd.worker);
+        if (this.sharedCpu) contention!.cancelStart(cmd.worker, nowMs);
         break;
       case 'restore': {
         // Every source but a cold boot moves a snapshot: its base, then the fault, then the transfer.
         const source = cmd.source;
         const sampler = source === 'golden' ? costs.restoreGolden : source === 'local' ? costs.restoreLocal : source === 'external' ? costs.restoreExternal : null;
         const baseMs = sampler === null ? costs.coldBoot.sample() : sampler.sampleBase();
-        const ok = faults.restoreFailureRate > 0 && faultRng() < faults.restoreFailureRate ? 0 : 1;
+        const ok = faults.restoreFailureRate > 0 && this.faultRng() < faults.restoreFailureRate ? 0 : 1;
         if (sampler === null) queue.push(nowMs + baseMs, RESTORE_DONE, cmd.actorIndex, cmd.op, ok);
-        else transfer(sampler, baseMs, cmd.snapshotBytes, cmd.worker, source === 'local', RESTORE_DONE, cmd.actorIndex, cmd.op, ok);
+        else this.transfer(nowMs, sampler, baseMs, cmd.snapshotBytes, cmd.worker, source === 'local', RESTORE_DONE, cmd.actorIndex, cmd.op, ok);
         break;
       }
       case 'execute':
@@ -288,52 +219,49 @@ export function simulate(scenario: Scenario, policy: PolicySet, workload: Worklo
       case 'checkpoint': {
         const sampler = cmd.target === 'local' ? costs.checkpointLocal : costs.checkpointExternal;
         // The fault, then the base: the order of the draws since before contention existed.
-        const ok = faults.checkpointFailureRate > 0 && faultRng() < faults.checkpointFailureRate ? 0 : 1;
-        transfer(sampler, sampler.sampleBase(), cmd.snapshotBytes, cmd.worker, cmd.target === 'local', CHECKPOINT_DONE, cmd.actorIndex, cmd.op, ok);
+        const ok = faults.checkpointFailureRate > 0 && this.faultRng() < faults.checkpointFailureRate ? 0 : 1;
+        this.transfer(nowMs, sampler, sampler.sampleBase(), cmd.snapshotBytes, cmd.worker, cmd.target === 'local', CHECKPOINT_DONE, cmd.actorIndex, cmd.op, ok);
         break;
       }
-      case 'setTimer':
-        queue.push(Math.max(nowMs, cmd.atMs), TIMER, timerCode(cmd.timer), cmd.id, cmd.stamp);
-        break;
-      case 'reply':
-        replyToSink(sink, cmd, indexOf);
-        break;
     }
-  };
+  }
+
+  /** A contended resource finished a piece of work. */
+  sharedDone(nowMs: number, resource: number, stamp: number): void {
+    this.contention!.onDone(nowMs, resource, stamp);
+  }
+
   // A restore or checkpoint: its drawn base plus size / bandwidth. With
   // contention the size part is work on the scope's shared transfers (the
   // base, unshared, follows it); the draws are the same either way, so only
   // the timing differs.
-  const transfer = (sampler: SizeCostSampler, baseMs: number, bytes: number, worker: number, local: boolean, kind: number, actor: number, op: number, ok: number): void => {
+  private transfer(nowMs: number, sampler: SizeCostSampler, baseMs: number, bytes: number, worker: number, local: boolean, kind: number, actor: number, op: number, ok: number): void {
     const workMs = sampler.transferMs(bytes);
-    if (sharedTransfers && workMs > 0) contention!.transferFor(worker, local).add(nowMs, workMs, baseMs, kind, actor, op, ok);
-    else queue.push(nowMs + (baseMs + workMs), kind, actor, op, ok);
-  };
-  const execute = (t: number): void => {
-    nowMs = t;
-    core.drainCommands(run);
-  };
-
-  core.start(0);
-  for (let i = 0; i < workload.actorNames.length; i++) {
-    core.handleActorCreated(0, workload.actorNames[i]!, workload.actorTemplates[i]!);
+    if (this.sharedTransfers && workMs > 0) this.contention!.transferFor(worker, local).add(nowMs, workMs, baseMs, kind, actor, op, ok);
+    else this.queue.push(nowMs + (baseMs + workMs), kind, actor, op, ok);
   }
-  // Created in workload order, so the core numbers actors as the workload does: arrivals pass it as a hint.
-  execute(0);
-  // The pending arrival: invocation `a` of the event, the cursor's current row.
-  let arrivalsDone = !arrivals.next();
-  if (!arrivalsDone) queue.push(arrivals.arrivalMs, ARRIVAL, 0, 0, 0);
-  if (options.sampleEveryMs > 0) queue.push(0, SAMPLE, 0, 0, 0);
-  const warmupMs = scenario.warmupMs;
-  let atWarmup: WarmupMark | null = null;
-  if (warmupMs > 0) queue.push(warmupMs, WARMUP, 0, 0, 0);
+}
+
+/**
+ * Runs one policy set of a scenario over a workload in virtual time: the
+ * session's loop with waiting as a jump to the next event's time. Arrivals
+ * are pushed one at a time, so the heap holds only in-flight work, never the
+ * whole trace; with a WorkloadStream (openWorkload) the trace is never held
+ * at all, and the same scenario and seed give the same result either way.
+ */
+export function simulate(scenario: Scenario, policy: PolicySet, workload: Workload | WorkloadStream, options: SimOptions): SimResult {
+  const seed = options.seed;
+  const queue = new EventQueue(4096);
+  const sim = new SimRuntime(scenario, seed, queue);
+  const session = new RunSession(scenario, policy, workload, queue, options, sim);
+  const core = session.core;
+  const stopped = sim.stopped;
+  const maxEvents = options.maxEvents ?? Number.POSITIVE_INFINITY;
+  session.begin();
 
   let events = 0;
   let lastMs = 0;
-  // One input object for every arrival: the core copies what it needs.
-  const input = { id: 0, actor: '', template: '', workMs: 0 };
   let pops = 0;
-  let arrived = 0;
   let pendingSum = 0;
   let peakPending = 0;
   while (queue.pop()) {
@@ -342,29 +270,17 @@ export function simulate(scenario: Scenario, policy: PolicySet, workload: Worklo
     pendingSum += pending;
     if (pending > peakPending) peakPending = pending;
     const t = queue.timeMs;
-    const { kind, a, b, c } = queue;
     // Past the last arrival, stop once every invocation has its outcome; idle
     // timers and always-on workers would otherwise run forever.
-    if (arrivalsDone && core.pendingInvocations === 0 && t > scenario.durationMs) break;
+    if (session.arrivalsDone && core.pendingInvocations === 0 && t > scenario.durationMs) break;
     // Periodic timers (scaling) never run out: past a drain of the scenario's
     // length (at least an hour) what still waits will never be served.
-    if (arrivalsDone && t > scenario.durationMs + Math.max(3_600_000, scenario.durationMs)) break;
+    if (session.arrivalsDone && t > scenario.durationMs + Math.max(3_600_000, scenario.durationMs)) break;
     events += 1;
     if (events > maxEvents) throw new Error(`simulation of ${policy.name} exceeded ${maxEvents} events at t=${t} ms: livelock?`);
     lastMs = t;
-    switch (kind) {
-      case ARRIVAL: {
-        arrived += 1;
-        const actor = arrivals.actor;
-        input.id = a;
-        input.actor = workload.actorNames[actor]!;
-        input.template = workload.actorTemplates[actor]!;
-        input.workMs = arrivals.workMs;
-        core.handleInvocation(t, input, actor);
-        if (arrivals.next()) queue.push(arrivals.arrivalMs, ARRIVAL, a + 1, 0, 0);
-        else arrivalsDone = true;
-        break;
-      }
+    const a = queue.a;
+    switch (queue.kind) {
       case WORKER_READY:
         if (!stopped.has(a)) core.handleWorkerReady(t, a);
         break;
@@ -372,65 +288,28 @@ export function simulate(scenario: Scenario, policy: PolicySet, workload: Worklo
         if (!stopped.has(a)) core.handleWorkerLost(t, a);
         break;
       case RESTORE_DONE:
-        core.handleRestoreDone(t, a, b, c === 1);
+        core.handleRestoreDone(t, a, queue.b, queue.c === 1);
         break;
       case EXEC_DONE:
-        core.handleExecutionDone(t, a, b, c === 1);
+        core.handleExecutionDone(t, a, queue.b, queue.c === 1);
         break;
       case CHECKPOINT_DONE:
-        core.handleCheckpointDone(t, a, b, c === 1);
-        break;
-      case TIMER:
-        core.handleTimer(t, TIMER_KINDS[a]!, b, c);
-        break;
-      case WARMUP:
-        core.accounting.advance(t);
-        atWarmup = { totals: { ...core.accounting.totals }, counters: { ...core.counters } };
+        core.handleCheckpointDone(t, a, queue.b, queue.c === 1);
         break;
       case SHARED_DONE:
-        contention!.onDone(t, a, b);
+        sim.sharedDone(t, a, queue.b);
         break;
-      case SAMPLE: {
-        const g = core.accounting.gauges();
-        samples.push({ timeMs: t, workers: g.workers, resident: g.resident, parked: core.parked });
-        const next = t + options.sampleEveryMs;
-        if (next <= scenario.durationMs) queue.push(next, SAMPLE, 0, 0, 0);
-        break;
-      }
+      default:
+        session.handle(t);
     }
-    execute(t);
+    session.execute(t);
   }
-  // Integrate cost up to the end of the scenario even if the last event came earlier.
-  const endMs = Math.max(lastMs, scenario.durationMs);
-  // Nothing left to happen, yet some invocations wait (say, parked with no
-  // time budget for a worker that can never come): they end as run-ended.
-  if (core.pendingInvocations !== 0) {
-    core.handleEnd(endMs);
-    execute(endMs);
-  }
-  core.accounting.advance(endMs);
   if (options.probe !== undefined) {
     options.probe.pops = pops;
     options.probe.pendingSum = pendingSum;
     options.probe.peakPending = peakPending;
-    options.probe.arrivals = arrived;
+    options.probe.arrivals = session.arrived;
   }
-  // Costs count from the end of the warm-up; peaks stay whole-run maxima.
-  const { totals, counters } = sinceWarmup(core.accounting.totals, core.counters, atWarmup);
-  let replies: Reply[] | null = null;
-  return {
-    policy: policy.name,
-    // Built on first read: most of a large run's consumers want statistics, not ten objects per invocation.
-    get replies(): Reply[] {
-      replies ??= log === null ? [] : log.toReplies();
-      return replies;
-    },
-    counters,
-    totals,
-    events,
-    endMs,
-    warmupMs,
-    samples,
-    seed,
-  };
+  // Integrate cost up to the end of the scenario even if the last event came earlier.
+  return session.end(Math.max(lastMs, scenario.durationMs), events);
 }

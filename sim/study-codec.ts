@@ -1,7 +1,8 @@
 import type { AccountingTotals } from '../core/accounting.ts';
 import type { CoreCounters } from '../core/scheduler.ts';
 import type { LatencyParts, Reply } from '../core/types.ts';
-import type { Sample, SimResult } from './runtime.ts';
+import type { Sample } from '../core/result.ts';
+import type { SimResult } from './runtime.ts';
 import type { SummaryRow } from '../reports/summary.ts';
 
 // A SimResult as a worker thread posts it: replies and samples as columns of

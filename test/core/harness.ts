@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { Scheduler } from '../../core/scheduler.ts';
 import { TIMER_CODES, TIMER_KINDS, type Command, type CoreConfig, type Reply } from '../../core/types.ts';
 import { makeRng } from '../../scenarios/rng.ts';
-import { EventQueue } from '../../sim/event-queue.ts';
+import { EventQueue } from '../../session/event-queue.ts';
 
 /**
  * A random runtime for the scheduler core: it executes the core's commands

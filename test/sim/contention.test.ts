@@ -7,7 +7,7 @@ import type { ContentionSpec, CostModel, PolicySet, Scenario } from '../../scena
 import { loadScenarioFile } from '../../scenarios/load.ts';
 import { generateWorkload, type Workload } from '../../scenarios/workload.ts';
 import { SharedResource } from '../../sim/contention.ts';
-import { EventQueue } from '../../sim/event-queue.ts';
+import { EventQueue } from '../../session/event-queue.ts';
 import { simulate } from '../../sim/runtime.ts';
 
 const DONE = 9;

@@ -5,7 +5,7 @@ import { loadScenarioFile } from '../../scenarios/load.ts';
 import { openWorkload } from '../../scenarios/workload.ts';
 import { invocationFilter, parseInvocationsOption } from '../../sim/invocation-sample.ts';
 import { ReplyDigest } from '../../sim/reply-digest.ts';
-import { ReplyLog, replyToSink } from '../../sim/reply-log.ts';
+import { ReplyLog, replyToSink } from '../../session/reply-log.ts';
 import { simulate } from '../../sim/runtime.ts';
 
 const SCENARIOS = ['default', 'fleet-2000', 'thundering-herd', 'kagent-six-agents'].map((n) => new URL(`../../scenarios/${n}.yaml`, import.meta.url).pathname);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AccountingTotals } from '../../core/accounting.ts';
 import type { CoreCounters } from '../../core/scheduler.ts';
-import { sinceWarmup } from '../../core/warmup.ts';
+import { sinceWarmup } from '../../session/warmup.ts';
 
 const counters = (x: number): CoreCounters => ({
   snapshotBytesWritten: 100 * x,

@@ -1,4 +1,4 @@
-/** Min-priority queue of simulation events ordered by (timeMs, insertion order), allocation-free once warm. */
+/** Min-priority queue of a run's events ordered by (timeMs, insertion order), allocation-free once warm: the one event heap of the simulator and the real driver. */
 export class EventQueue {
   /** Time of the last popped event. */
   timeMs = 0;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { EventQueue } from '../../sim/event-queue.ts';
+import { EventQueue } from '../../session/event-queue.ts';
 
 type Ref = { timeMs: number; seq: number; kind: number; a: number; b: number; c: number };
 

@@ -1,5 +1,5 @@
-import type { AccountingTotals } from './accounting.ts';
-import type { CoreCounters } from './scheduler.ts';
+import type { AccountingTotals } from '../core/accounting.ts';
+import type { CoreCounters } from '../core/scheduler.ts';
 
 /** What a run's cost integrals and counters held at the end of its warm-up. */
 export interface WarmupMark {
