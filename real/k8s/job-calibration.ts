@@ -7,7 +7,7 @@ export { driverFactsSchema, samplesSchema } from '../calibrate-profile.ts';
  * What the calibration's driver Job measures: the grid as the launcher
  * parsed it, the RuntimeClass of the worker pods, and the run's plan. It
  * travels as `calibration.json` in the run's ConfigMap, as bench.json does
- * for a bench.
+ * for a real run.
  */
 export interface JobCalibration {
   readonly plan: RunPlan;
