@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { RUN_CONFIG_DIR, runPlanSchema, type RunPlan } from './plan.ts';
-export { driverFactsSchema, samplesSchema } from '../calibrate-profile.ts';
 
 /**
  * What the calibration's driver Job measures: the grid as the launcher
