@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import Table from 'cli-table3';
 import { stringify } from 'csv-stringify/sync';
@@ -18,10 +16,12 @@ import { aggregateCsv, aggregateRows, meanCi } from '../reports/aggregate.ts';
 import { defaultJobs, runStudy, type StudyOutcome } from './study-runner.ts';
 import { createStudyProgress, type ProgressStream } from './study-progress.ts';
 import { applyScenarioOverrides, scenarioSha256, type ScenarioOverrides } from './study-scenario.ts';
-import { UsageError } from './usage-error.ts';
+import { UsageError } from '../cli/usage-error.ts';
+import { flagValue, listValue, nonNegativeInt, positiveInt, positiveValue, readFlags } from '../cli/flags.ts';
+import { packageVersion, type Io as CommandIo } from '../cli/io.ts';
 import { parseInvocationsOption, type InvocationsOption } from './invocation-sample.ts';
 
-export { UsageError } from './usage-error.ts';
+export { UsageError } from '../cli/usage-error.ts';
 
 const HELP = `Usage: npm run simulate -- [options]
 
@@ -70,13 +70,10 @@ const WORKERS_WORTH_MS = 2000;
 /** The scenario `npm run simulate` runs with no --scenario. */
 export const DEFAULT_SCENARIO_FILE = fileURLToPath(new URL('../scenarios/default.yaml', import.meta.url));
 
-/** Where the CLI writes; injectable for tests. */
-export interface Io {
-  out(text: string): void;
-  err(text: string): void;
+/** Where `simulate` writes; injectable for tests. */
+export interface Io extends CommandIo {
   /** Wall clock for run.json only; never reaches a simulation. */
   wallMs(): number;
-  isoNow(): string;
   /** Where a progress bar may be drawn (stderr); it is drawn only if this is a terminal. */
   readonly progress?: ProgressStream;
 }
@@ -102,86 +99,43 @@ export interface SimulateOptions {
   sampleEveryMs: number;
 }
 
-function parseSeed(text: string, flag = '--seed'): number {
-  if (!/^\d+$/.test(text) || !Number.isSafeInteger(Number(text))) throw new UsageError(`${flag}: expected a non-negative integer, got "${text}"`);
-  return Number(text);
-}
-
 function parseSeeds(text: string): number[] {
   const items = text.split(',').map((s) => s.trim());
   if (items.every((s) => s.length === 0)) throw new UsageError('--seeds: empty list');
-  const seeds = items.map((s) => parseSeed(s, '--seeds'));
+  const seeds = items.map((s) => nonNegativeInt(s, '--seeds'));
   const twice = seeds.find((x, i) => seeds.indexOf(x) !== i);
   if (twice !== undefined) throw new UsageError(`--seeds: seed ${twice} is listed twice`);
   return seeds;
 }
 
-function parseJobs(text: string): number {
-  if (!/^\d+$/.test(text) || Number(text) < 1 || !Number.isSafeInteger(Number(text))) throw new UsageError(`--jobs: expected a positive integer, got "${text}"`);
-  return Number(text);
-}
-
 /** Parses argv into options, or returns null for --help / --list (already printed). */
 export function parseSimulateArgs(argv: readonly string[], io: Io): SimulateOptions | null {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        scenario: { type: 'string' },
-        seed: { type: 'string' },
-        seeds: { type: 'string' },
-        jobs: { type: 'string' },
-        out: { type: 'string' },
-        policies: { type: 'string' },
-        duration: { type: 'string' },
-        invocations: { type: 'string' },
-        slo: { type: 'string' },
-        'sample-every': { type: 'string' },
-        list: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  const v = parsed.values;
+  const v = readFlags(argv, {
+    scenario: { type: 'string' },
+    seed: { type: 'string' },
+    seeds: { type: 'string' },
+    jobs: { type: 'string' },
+    out: { type: 'string' },
+    policies: { type: 'string' },
+    duration: { type: 'string' },
+    invocations: { type: 'string' },
+    slo: { type: 'string' },
+    'sample-every': { type: 'string' },
+    list: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  });
   if (v.help === true) {
     io.out(HELP);
     return null;
   }
   // Flags first, so a bad flag is a usage error whatever the scenario.
   if (v.seed !== undefined && v.seeds !== undefined) throw new UsageError('--seed and --seeds: give one or the other');
-  const flagSeeds = v.seeds !== undefined ? parseSeeds(v.seeds) : v.seed !== undefined ? [parseSeed(v.seed)] : undefined;
-  const jobs = v.jobs === undefined ? defaultJobs() : parseJobs(v.jobs);
-  let invocations: InvocationsOption;
-  try {
-    invocations = parseInvocationsOption(v.invocations ?? 'all');
-  } catch (err) {
-    throw new UsageError(`--invocations: ${(err as Error).message}`);
-  }
-  let durationMs: number | undefined;
-  if (v.duration !== undefined) {
-    try {
-      durationMs = parseDuration(v.duration);
-    } catch (err) {
-      throw new UsageError(`--duration: ${(err as Error).message}`);
-    }
-    if (durationMs <= 0) throw new UsageError(`--duration: must be positive, got "${v.duration}"`);
-  }
-  let sampleEveryMs = 60_000;
-  if (v['sample-every'] !== undefined) {
-    try {
-      sampleEveryMs = parseDuration(v['sample-every']);
-    } catch (err) {
-      throw new UsageError(`--sample-every: ${(err as Error).message}`);
-    }
-    if (!(sampleEveryMs > 0)) throw new UsageError(`--sample-every: must be positive, got "${v['sample-every']}"`);
-  }
-  let policies: string[] | undefined;
-  if (v.policies !== undefined) policies = v.policies.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  const flagSeeds = v.seeds !== undefined ? parseSeeds(v.seeds) : v.seed !== undefined ? [nonNegativeInt(v.seed, '--seed')] : undefined;
+  const jobs = v.jobs === undefined ? defaultJobs() : positiveInt(v.jobs, '--jobs');
+  const invocations = flagValue(v.invocations ?? 'all', '--invocations', parseInvocationsOption);
+  const durationMs = v.duration === undefined ? undefined : positiveValue(v.duration, '--duration', parseDuration);
+  const sampleEveryMs = v['sample-every'] === undefined ? 60_000 : positiveValue(v['sample-every'], '--sample-every', parseDuration);
+  const policies = v.policies === undefined ? undefined : listValue(v.policies);
 
   const scenarioSource = v.scenario ?? DEFAULT_SCENARIO_FILE;
   const loaded: Scenario = loadScenarioFile(scenarioSource);
@@ -199,24 +153,8 @@ export function parseSimulateArgs(argv: readonly string[], io: Io): SimulateOpti
   if (twice !== undefined) throw new ScenarioError(scenarioSource, [`${scenarioSource} study.seeds: seed ${twice} is listed twice`]);
   const stamp = io.isoNow().replace(/[:.]/g, '-');
   const outDir = v.out ?? join('reports', 'runs', `${stamp}-${scenario.name}`);
-  let slo: Slo | undefined = scenario.slo;
-  if (v.slo !== undefined) {
-    try {
-      slo = parseSloFlag(v.slo);
-    } catch (err) {
-      throw new UsageError(`--slo: ${(err as Error).message}`);
-    }
-  }
+  const slo: Slo | undefined = v.slo === undefined ? scenario.slo : flagValue(v.slo, '--slo', parseSloFlag);
   return { scenario, scenarioSource, overrides, seeds, jobs, jobsGiven: v.jobs !== undefined, outDir, invocations, sampleEveryMs, ...(slo === undefined ? {} : { slo }) };
-}
-
-function packageVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string };
-    return pkg.version ?? 'unknown';
-  } catch {
-    return 'unknown';
-  }
 }
 
 const TABLE_HEAD = ['policy', 'served', 'rejected', 'p50', 'p99', 'overhead p99', 'warm', 'resumed', 'cold/golden', 'worker-h', 'GiB-h', 'peak workers'];

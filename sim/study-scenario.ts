@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Scenario } from '../scenarios/scenario.ts';
-import { UsageError } from './usage-error.ts';
+import { UsageError } from '../cli/usage-error.ts';
 
 /**
  * What the command line changes in a scenario file: plain data, so a study

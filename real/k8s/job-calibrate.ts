@@ -1,7 +1,8 @@
 import { loadavg } from 'node:os';
-import { parseArgs } from 'node:util';
-import { CALIBRATE_POOL, CALIBRATE_SLOTS, CalibrationInterruptedError, calibrationTemplates, machineFacts, measure } from '../calibrate.ts';
-import { driverEnv, runDriverMain, streamReport, waitForStore } from './job-common.ts';
+import { readFlags } from '../../cli/flags.ts';
+import { runCli } from '../../cli/shell.ts';
+import { CALIBRATE_POOL, CALIBRATE_SLOTS, CalibrationInterruptedError, calibrationTemplates, machineFacts, measure } from '../primitives.ts';
+import { driverEnv, streamReport, waitForStore } from './job-common.ts';
 import { DRIVER_FILE, SAMPLES_FILE, readJobCalibration } from './job-calibration.ts';
 import { K8sRuntime } from './runtime.ts';
 
@@ -13,10 +14,10 @@ import { K8sRuntime } from './runtime.ts';
 // primitives and streams no samples: a calibration is all or nothing.
 const USAGE = 'usage: node --import tsx real/k8s/job-calibrate.ts --calibration FILE\n  token from ACTORSIM_TOKEN, the store from ACTORSIM_STORE_URL; the API server from the pod\'s service account';
 
-async function main(): Promise<number> {
-  const { values } = parseArgs({ options: { calibration: { type: 'string' } }, strict: true });
-  if (values.calibration === undefined) throw new Error(USAGE);
-  const job = readJobCalibration(values.calibration);
+async function main(argv: readonly string[]): Promise<number> {
+  const { calibration: file } = readFlags(argv, { calibration: { type: 'string' } });
+  if (file === undefined) throw new Error(USAGE);
+  const job = readJobCalibration(file);
   const { token, storeUrl, kc, signal } = driverEnv(USAGE);
   await waitForStore(storeUrl, token, signal);
   const loadBefore = loadavg();
@@ -55,4 +56,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-runDriverMain(main);
+await runCli('driver', main, { driver: true });

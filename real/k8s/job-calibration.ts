@@ -1,13 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { RUN_CONFIG_DIR, runPlanSchema, type RunPlan } from './plan.ts';
-export { driverFactsSchema, samplesSchema } from '../calibrate-profile.ts';
 
 /**
  * What the calibration's driver Job measures: the grid as the launcher
  * parsed it, the RuntimeClass of the worker pods, and the run's plan. It
  * travels as `calibration.json` in the run's ConfigMap, as bench.json does
- * for a bench.
+ * for a real run.
  */
 export interface JobCalibration {
   readonly plan: RunPlan;

@@ -4,7 +4,7 @@ import { StoreClient } from '../store/client.ts';
 import { encodeReport } from './report-stream.ts';
 
 // What every driver inside the cluster does the same way, whatever it
-// measures (the bench of job-main.ts, the calibration of job-calibrate.ts):
+// measures (the real run of job-main.ts, the calibration of job-calibrate.ts):
 // read its environment, stop on SIGTERM, wait for the store, stream its
 // files back through its log.
 
@@ -56,14 +56,4 @@ export async function waitForStore(url: string, token: string, signal: AbortSign
 export function streamReport(files: Readonly<Record<string, string>>): Promise<void> {
   const lines = encodeReport(files);
   return new Promise<void>((resolve) => process.stdout.write(`${lines.join('\n')}\n`, () => resolve()));
-}
-
-/** Runs a driver's main: exits with its code, or prints the error and exits 1. */
-export function runDriverMain(main: () => Promise<number>): void {
-  main().then(
-    (code) => process.exit(code),
-    (err: unknown) => {
-      process.stderr.write(`driver: ${(err as Error).stack ?? String(err)}\n`, () => process.exit(1));
-    },
-  );
 }

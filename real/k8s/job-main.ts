@@ -1,27 +1,28 @@
-import { parseArgs } from 'node:util';
-import { measureBench } from '../main.ts';
-import { readJobBench } from './job-bench.ts';
-import { driverEnv, runDriverMain, streamReport, waitForStore } from './job-common.ts';
+import { readFlags } from '../../cli/flags.ts';
+import { runCli } from '../../cli/shell.ts';
+import { measureRealRun } from '../run.ts';
+import { readJobRun } from './job-run.ts';
+import { driverEnv, streamReport, waitForStore } from './job-common.ts';
 import { K8sRuntime, type K8sPoolShape } from './runtime.ts';
 
-// The driver inside the cluster, as the Job runs it: bench.json in, the
+// The driver of a real run inside the cluster, as the Job runs it: bench.json in, the
 // same measuring loop as the local backend against worker pods, the report
 // out as marked lines of stdout (see report-stream.ts); progress on stderr.
 // SIGTERM (the launcher deleting the run's namespace on Ctrl-C, or the Job's
 // deadline) ends the run and still prints the partial report.
 const USAGE = 'usage: node --import tsx real/k8s/job-main.ts --bench FILE\n  token from ACTORSIM_TOKEN, the store from ACTORSIM_STORE_URL; the API server from the pod\'s service account';
 
-async function main(): Promise<number> {
-  const { values } = parseArgs({ options: { bench: { type: 'string' } }, strict: true });
-  if (values.bench === undefined) throw new Error(USAGE);
-  const bench = readJobBench(values.bench);
+async function main(argv: readonly string[]): Promise<number> {
+  const { bench: file } = readFlags(argv, { bench: { type: 'string' } });
+  if (file === undefined) throw new Error(USAGE);
+  const run = readJobRun(file);
   const { token, storeUrl, kc, signal } = driverEnv(USAGE);
   await waitForStore(storeUrl, token, signal);
-  const { plan } = bench;
-  const poolDefs = new Map(bench.scenario.pools.map((p) => [p.name, p]));
-  const templateMemoryMiB = Object.fromEntries(bench.scenario.templates.map((t) => [t.name, t.memoryMiB]));
-  const outcome = await measureBench(
-    bench,
+  const { plan } = run;
+  const poolDefs = new Map(run.scenario.pools.map((p) => [p.name, p]));
+  const templateMemoryMiB = Object.fromEntries(run.scenario.templates.map((t) => [t.name, t.memoryMiB]));
+  const outcome = await measureRealRun(
+    run,
     {
       out: (t) => process.stdout.write(t),
       err: (t) => process.stderr.write(t),
@@ -31,7 +32,7 @@ async function main(): Promise<number> {
     {
       name: 'k8s',
       where: `on worker pods in namespace ${plan.namespace}`,
-      info: { k8s: { namespace: plan.namespace, runId: plan.runId, image: plan.image, runtimeClasses: [...new Set(bench.scenario.pools.map((p) => p.runtimeClass))] } },
+      info: { k8s: { namespace: plan.namespace, runId: plan.runId, image: plan.image, runtimeClasses: [...new Set(run.scenario.pools.map((p) => p.runtimeClass))] } },
       start: (policy, index) => {
         const pools: Record<string, K8sPoolShape> = {};
         for (const [name, setup] of Object.entries(policy.pools)) {
@@ -52,7 +53,7 @@ async function main(): Promise<number> {
           templateMemoryMiB,
           token,
           storeUrl,
-          execMode: bench.exec,
+          execMode: run.exec,
           log: (l) => process.stderr.write(`  ${l}\n`),
         });
       },
@@ -62,4 +63,4 @@ async function main(): Promise<number> {
   return outcome.interrupted ? 130 : 0;
 }
 
-runDriverMain(main);
+await runCli('driver', main, { driver: true });

@@ -4,12 +4,13 @@ import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BatchV1Api, CoreV1Api, Log, NodeV1Api, dumpYaml, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { writeReport } from '../../reports/write.ts';
-import { packageVersion, type BenchIo, type BenchOptions } from '../main.ts';
+import { packageVersion, type Io } from '../../cli/io.ts';
+import type { RealRunOptions } from '../run.ts';
 import type { K8sFlags } from './flags.ts';
 import { ManifestApplier } from './apply.ts';
 import { loadCluster, probeCluster } from './cluster.ts';
 import { K8sBenchError } from './errors.ts';
-import { BENCH_KEY, jobConfigFiles } from './job-bench.ts';
+import { RUN_KEY, jobConfigFiles } from './job-run.ts';
 import { runManifests, STORE_SERVICE, type RunManifest } from './manifests.ts';
 import { COMPONENT_LABEL, RUN_LABEL, labelValue, namespaceFor, newRunId, nodeClaimName } from './names.ts';
 import { storeUrl, type RunPlan } from './plan.ts';
@@ -20,7 +21,7 @@ import { workerPod } from './worker-pod.ts';
 /** Settings of a run the command line does not expose (the tests' fake cluster needs its own ports). */
 export type PlanTuning = Partial<Pick<RunPlan, 'workerPort' | 'storePort' | 'memoryOverheadMiB' | 'startTimeoutMs' | 'imagePullPolicy'>>;
 
-/** What a run's plan is made from: the image, and the scenario nodes that get a claim each (a bench's scenario, or the calibration's one node). */
+/** What a run's plan is made from: the image, and the scenario nodes that get a claim each (a real run's scenario, or the calibration's one node). */
 export interface PlanSource {
   readonly k8s: Pick<K8sFlags, 'image'>;
   readonly scenario: { readonly nodes: readonly { readonly name: string }[] };
@@ -44,13 +45,13 @@ export function planFor(opts: PlanSource, runId: string, tuning: PlanTuning = {}
 }
 
 /** How long the Job may run before Kubernetes stops it: three times the replay, plus half an hour of pod starts and drains. */
-export function activeDeadlineSeconds(opts: BenchOptions): number {
+export function activeDeadlineSeconds(opts: RealRunOptions): number {
   const replayMs = (opts.scenario.durationMs / opts.speedup) * opts.scenario.policies.length;
   return Math.ceil((3 * replayMs) / 1000) + 1800;
 }
 
 /** One worker pod per pool and policy set, as the driver would create its first: what --dry-run shows of them. */
-export function sampleWorkerPods(opts: BenchOptions, plan: RunPlan): V1Pod[] {
+export function sampleWorkerPods(opts: RealRunOptions, plan: RunPlan): V1Pod[] {
   const defs = new Map(opts.scenario.pools.map((p) => [p.name, p]));
   const node = opts.scenario.nodes[0]?.name ?? '';
   const pods: V1Pod[] = [];
@@ -79,7 +80,7 @@ export function sampleWorkerPods(opts: BenchOptions, plan: RunPlan): V1Pod[] {
 }
 
 /** The dry run's text: every manifest as YAML, in order, with comments saying what comes from where. */
-export function dryRunText(opts: BenchOptions, plan: RunPlan): string {
+export function dryRunText(opts: RealRunOptions, plan: RunPlan): string {
   const manifests = runManifests({ plan, token: 'generated-per-run', configFiles: jobConfigFiles(opts, plan), activeDeadlineSeconds: activeDeadlineSeconds(opts) });
   const doc = (m: RunManifest | V1Pod): string => `---\n${dumpYaml(m, { lineWidth: 160, noRefs: true })}`;
   return [
@@ -95,13 +96,13 @@ export function dryRunText(opts: BenchOptions, plan: RunPlan): string {
 
 /**
  * The k8s backend from the user's machine: checks the cluster, creates the
- * run's namespace with everything in it, lets the driver Job run the
- * benchmark inside the cluster (pod IPs are reachable only there), follows
+ * run's namespace with everything in it, lets the driver Job replay the
+ * scenario inside the cluster (pod IPs are reachable only there), follows
  * its log, writes the report it streams back into the local report folder,
  * and deletes the namespace. Ctrl-C deletes the namespace at once; the
  * driver, terminated, still streams a partial report, which is written.
  */
-export async function runK8sBench(opts: BenchOptions, io: BenchIo, tuning: PlanTuning = {}): Promise<number> {
+export async function runOnK8s(opts: RealRunOptions, io: Io, tuning: PlanTuning = {}): Promise<number> {
   const runId = newRunId(new Date(io.isoNow()));
   const plan = planFor(opts, runId, tuning);
   if (opts.dryRun) {
@@ -110,7 +111,7 @@ export async function runK8sBench(opts: BenchOptions, io: BenchIo, tuning: PlanT
   }
   const cluster = await connectCluster(opts.k8s, opts.scenario.pools.map((p) => p.runtimeClass), io);
   const configFiles = jobConfigFiles(opts, plan);
-  const job = await runDriverJob(cluster, { plan, flags: opts.k8s, configFiles, configKey: BENCH_KEY, activeDeadlineSeconds: activeDeadlineSeconds(opts) }, io);
+  const job = await runDriverJob(cluster, { plan, flags: opts.k8s, configFiles, configKey: RUN_KEY, activeDeadlineSeconds: activeDeadlineSeconds(opts) }, io);
   const { 'stdout.txt': summary, ...files } = job.files;
   const dir = writeReport(opts.outDir, files);
   io.out(summary ?? '');
@@ -135,7 +136,7 @@ export interface ConnectedCluster {
  * that each RuntimeClass the run's worker pods name exists, and lists the
  * schedulable nodes. Each failure is a {@link K8sBenchError} saying what to do.
  */
-export async function connectCluster(flags: K8sFlags, runtimeClasses: readonly string[], io: BenchIo): Promise<ConnectedCluster> {
+export async function connectCluster(flags: K8sFlags, runtimeClasses: readonly string[], io: Io): Promise<ConnectedCluster> {
   const cluster = loadCluster({ ...(flags.kubeconfig === undefined ? {} : { kubeconfig: flags.kubeconfig }), ...(flags.context === undefined ? {} : { context: flags.context }) });
   const version = await probeCluster(cluster);
   const { kc } = cluster;
@@ -153,7 +154,7 @@ export interface DriverJobSpec {
   readonly configFiles: Readonly<Record<string, string>>;
   readonly configKey: string;
   readonly activeDeadlineSeconds: number;
-  /** The driver's command line in the image (default: the bench's). */
+  /** The driver's command line in the image (default: the real run's, job-main.ts). */
   readonly driverCommand?: readonly string[];
 }
 
@@ -176,7 +177,7 @@ export interface DriverJobResult {
  * once; the driver, terminated, still streams what it has. A driver that
  * ends without a complete stream is a {@link K8sBenchError}.
  */
-export async function runDriverJob(cluster: ConnectedCluster, spec: DriverJobSpec, io: BenchIo): Promise<DriverJobResult> {
+export async function runDriverJob(cluster: ConnectedCluster, spec: DriverJobSpec, io: Io): Promise<DriverJobResult> {
   const { plan, configFiles } = spec;
   const { kc } = cluster;
   const core = kc.makeApiClient(CoreV1Api);
@@ -266,7 +267,7 @@ async function checkRuntimeClasses(kc: KubeConfig, runtimeClasses: readonly stri
 }
 
 /** The schedulable nodes, sorted; null (said on stderr) when they cannot be listed. */
-async function schedulableNodes(core: CoreV1Api, io: BenchIo): Promise<string[] | null> {
+async function schedulableNodes(core: CoreV1Api, io: Io): Promise<string[] | null> {
   try {
     const list = await core.listNode();
     return list.items
@@ -299,7 +300,7 @@ async function readPod(core: CoreV1Api, namespace: string, name: string): Promis
 }
 
 /** Waits until the driver's pod runs (or already ended); fails with the reason when it cannot start. */
-async function waitForDriverPod(core: CoreV1Api, plan: RunPlan, io: BenchIo, stop: () => boolean): Promise<string | null> {
+async function waitForDriverPod(core: CoreV1Api, plan: RunPlan, io: Io, stop: () => boolean): Promise<string | null> {
   const selector = `${RUN_LABEL}=${labelValue(plan.runId)},${COMPONENT_LABEL}=driver`;
   const t0 = performance.now();
   let last = '';

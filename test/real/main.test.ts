@@ -1,15 +1,18 @@
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
-import { BenchUsageError, parseBenchArgs, timeseriesCsv, type BenchIo } from '../../real/main.ts';
+import type { Io } from '../../cli/io.ts';
+import { UsageError } from '../../cli/usage-error.ts';
+import { parseRealRunArgs } from '../../real/main.ts';
+import { timeseriesCsv } from '../../real/run.ts';
 import { TIMESERIES_COLUMNS } from '../../reports/summary.ts';
 
-const io: BenchIo = { out: () => {}, err: () => {}, isoNow: () => '2026-01-01T00:00:00.000Z' };
+const io: Io = { out: () => {}, err: () => {}, isoNow: () => '2026-01-01T00:00:00.000Z' };
 
 describe('bench:cluster options and timeseries.csv', () => {
   it('samples every scenario minute unless --sample-every says otherwise, and refuses a bad interval', () => {
-    expect(parseBenchArgs(['--scenario', 'scenarios/small.yaml'], io)!.sampleEveryMs).toBe(60_000);
-    expect(parseBenchArgs(['--scenario', 'scenarios/small.yaml', '--sample-every', '15s'], io)!.sampleEveryMs).toBe(15_000);
-    for (const bad of ['0s', '15', 'often']) expect(() => parseBenchArgs(['--scenario', 'scenarios/small.yaml', '--sample-every', bad], io), bad).toThrow(BenchUsageError);
+    expect(parseRealRunArgs(['--scenario', 'scenarios/small.yaml'], io)!.sampleEveryMs).toBe(60_000);
+    expect(parseRealRunArgs(['--scenario', 'scenarios/small.yaml', '--sample-every', '15s'], io)!.sampleEveryMs).toBe(15_000);
+    for (const bad of ['0s', '15', 'often']) expect(() => parseRealRunArgs(['--scenario', 'scenarios/small.yaml', '--sample-every', bad], io), bad).toThrow(UsageError);
   });
 
   it('writes the simulator columns in scenario time: the run time multiplied back by the speedup', () => {

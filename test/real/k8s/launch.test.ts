@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseBenchArgs, type BenchIo } from '../../../real/main.ts';
-import { runK8sBench } from '../../../real/k8s/launch.ts';
+import type { Io } from '../../../cli/io.ts';
+import { parseRealRunArgs } from '../../../real/main.ts';
+import { runOnK8s } from '../../../real/k8s/launch.ts';
 import { REPO, removeTempDirs, tempDir } from '../helpers.ts';
 import { FakeKube } from './fake-kube.ts';
 
@@ -34,7 +35,7 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-function capture(signal?: AbortSignal): BenchIo & { stdout: () => string; stderr: () => string } {
+function capture(signal?: AbortSignal): Io & { stdout: () => string; stderr: () => string } {
   let out = '';
   let err = '';
   return {
@@ -75,7 +76,7 @@ describe('bench:cluster --backend k8s against a fake cluster', () => {
   it('runs the driver as a Job, streams the report back through its log, writes it locally and deletes the namespace', async () => {
     const out = join(dir, 'report');
     const io = capture();
-    const opts = parseBenchArgs(['--backend', 'k8s', '--scenario', scenarioFile, '--speedup', '4', '--out', out, '--image', IMAGE, '--kubeconfig', kubeconfig], io)!;
+    const opts = parseRealRunArgs(['--backend', 'k8s', '--scenario', scenarioFile, '--speedup', '4', '--out', out, '--image', IMAGE, '--kubeconfig', kubeconfig], io)!;
     let deleted = '';
     const deleter = (async () => {
       // Mid-run, a worker pod is deleted from outside.
@@ -89,7 +90,7 @@ describe('bench:cluster --backend k8s against a fake cluster', () => {
         }
       }
     })();
-    const code = await runK8sBench(opts, io, { workerPort: await freePort(), storePort: await freePort(), startTimeoutMs: 60_000 });
+    const code = await runOnK8s(opts, io, { workerPort: await freePort(), storePort: await freePort(), startTimeoutMs: 60_000 });
     await deleter;
     if (process.env.K8S_TEST_DEBUG) console.log(`${io.stderr()}\n----\n${io.stdout()}`);
     expect(code, io.stderr()).toBe(0);
@@ -128,7 +129,7 @@ describe('bench:cluster --backend k8s against a fake cluster', () => {
     const out = join(dir, 'partial');
     const controller = new AbortController();
     const io = capture(controller.signal);
-    const opts = parseBenchArgs(['--backend', 'k8s', '--scenario', scenarioFile, '--speedup', '1', '--out', out, '--image', IMAGE, '--kubeconfig', kubeconfig], io)!;
+    const opts = parseRealRunArgs(['--backend', 'k8s', '--scenario', scenarioFile, '--speedup', '1', '--out', out, '--image', IMAGE, '--kubeconfig', kubeconfig], io)!;
     const aborter = (async () => {
       for (let i = 0; i < 600; i++) {
         await sleep(50);
@@ -138,7 +139,7 @@ describe('bench:cluster --backend k8s against a fake cluster', () => {
       controller.abort();
     })();
     const t0 = performance.now();
-    const code = await runK8sBench(opts, io, { workerPort: await freePort(), storePort: await freePort(), startTimeoutMs: 60_000 });
+    const code = await runOnK8s(opts, io, { workerPort: await freePort(), storePort: await freePort(), startTimeoutMs: 60_000 });
     await aborter;
     if (process.env.K8S_TEST_DEBUG) console.log(`${io.stderr()}\n----\n${io.stdout()}`);
     expect(code, io.stderr()).toBe(130);
@@ -155,8 +156,8 @@ describe('bench:cluster --backend k8s against a fake cluster', () => {
     try {
       const kc = bare.kubeconfig(ADMIN, join(dir, 'bare.kubeconfig'));
       const io = capture();
-      const opts = parseBenchArgs(['--backend', 'k8s', '--scenario', scenarioFile, '--out', join(dir, 'none'), '--kubeconfig', kc], io)!;
-      await expect(runK8sBench(opts, io)).rejects.toThrow(/no RuntimeClass "gvisor".*scripts\/cluster-up\.sh/s);
+      const opts = parseRealRunArgs(['--backend', 'k8s', '--scenario', scenarioFile, '--out', join(dir, 'none'), '--kubeconfig', kc], io)!;
+      await expect(runOnK8s(opts, io)).rejects.toThrow(/no RuntimeClass "gvisor".*scripts\/cluster-up\.sh/s);
     } finally {
       await bare.close();
     }
@@ -164,8 +165,8 @@ describe('bench:cluster --backend k8s against a fake cluster', () => {
     try {
       const kc = noImage.kubeconfig(ADMIN, join(dir, 'no-image.kubeconfig'));
       const io = capture();
-      const opts = parseBenchArgs(['--backend', 'k8s', '--scenario', scenarioFile, '--out', join(dir, 'none'), '--kubeconfig', kc], io)!;
-      await expect(runK8sBench(opts, io)).rejects.toThrow(/ErrImageNeverPull[\s\S]*actorsim:dev[\s\S]*scripts\/cluster-up\.sh/);
+      const opts = parseRealRunArgs(['--backend', 'k8s', '--scenario', scenarioFile, '--out', join(dir, 'none'), '--kubeconfig', kc], io)!;
+      await expect(runOnK8s(opts, io)).rejects.toThrow(/ErrImageNeverPull[\s\S]*actorsim:dev[\s\S]*scripts\/cluster-up\.sh/);
       // The failed run cleaned up after itself.
       expect(noImage.list('namespaces').every((n) => n.status.phase === 'Terminating')).toBe(true);
     } finally {

@@ -2,14 +2,14 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runBench } from '../../../real/main.ts';
+import { runRealRun } from '../../../real/main.ts';
 import { REPO } from '../helpers.ts';
 import { podSpecOf, restrictedProblems, schemaProblems, yamlDocs, type Doc } from './manifest-checks.ts';
 
 async function dryRun(args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
-  const code = await runBench(['--backend', 'k8s', '--dry-run', ...args], { out: (t) => (out += t), err: (t) => (err += t), isoNow: () => '2026-11-28T12:00:00.000Z' });
+  const code = await runRealRun(['--backend', 'k8s', '--dry-run', ...args], { out: (t) => (out += t), err: (t) => (err += t), isoNow: () => '2026-11-28T12:00:00.000Z' });
   return { code, out, err };
 }
 

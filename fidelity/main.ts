@@ -3,21 +3,23 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, r
 import { loadavg } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { parse as parseCsv } from 'csv-parse/sync';
+import { flagValue, listValue, nonNegativeInt, oneOf, positiveNumber, readFlags } from '../cli/flags.ts';
+import type { Io } from '../cli/io.ts';
+import { UsageError } from '../cli/usage-error.ts';
 import { loadScenarioFile } from '../scenarios/load.ts';
 import { parseDuration } from '../scenarios/units.ts';
-import { compareSummaries, fidelityCsv, type FidelityRow } from './fidelity.ts';
-import { renderFidelityHtml, repliesFromCsv } from './fidelity-html.ts';
-import { fidelityMarkdown } from './fidelity-markdown.ts';
-import { comparePrimitives } from './fidelity-primitives.ts';
-import { FIDELITY_RECORD, FidelityInputError, fidelityRecordJson, readFidelityRecord, type FidelityRecord } from './fidelity-record.ts';
-import { writeFidelityInputs, type FidelityInputOptions, type FidelityInputs } from './fidelity-scenario.ts';
-import { fidelityTimeseriesCsv, pairSeries, samplesByPolicy, seriesInterval, seriesRows, type PairedSample } from './fidelity-series.ts';
+import { compareSummaries, fidelityCsv, type FidelityRow } from './compare.ts';
+import { renderFidelityHtml, repliesFromCsv } from './html.ts';
+import { fidelityMarkdown } from './markdown.ts';
+import { comparePrimitives } from './primitives.ts';
+import { FIDELITY_RECORD, FidelityInputError, fidelityRecordJson, readFidelityRecord, type FidelityRecord } from './record.ts';
+import { writeFidelityInputs, type FidelityInputOptions, type FidelityInputs } from './inputs.ts';
+import { fidelityTimeseriesCsv, pairSeries, samplesByPolicy, seriesInterval, seriesRows, type PairedSample } from './series.ts';
 import type { Reply } from '../core/types.ts';
 import type { Scenario } from '../scenarios/scenario.ts';
-import type { SummaryRow } from './summary.ts';
-import { writeReport } from './write.ts';
+import type { SummaryRow } from '../reports/summary.ts';
+import { writeReport } from '../reports/write.ts';
 import { K8S_FLAG_OPTIONS, K8S_FLAGS_HELP, k8sFlagArgs, k8sFlagsFrom, k8sOnlyFlagsGiven, type K8sFlags } from '../real/k8s/flags.ts';
 
 const HELP = `Usage: npm run fidelity -- --scenario FILE [options]
@@ -88,21 +90,6 @@ Options:
 With --backend k8s, passed on to bench:cluster:
 ${K8S_FLAGS_HELP}`;
 
-/** A usage error: exit code 2. */
-export class FidelityUsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'FidelityUsageError';
-  }
-}
-
-/** Where the command writes; injectable for tests. */
-export interface FidelityIo {
-  out(text: string): void;
-  err(text: string): void;
-  isoNow(): string;
-}
-
 const REPO = fileURLToPath(new URL('../', import.meta.url));
 
 /** The options of one fidelity run, as parsed from the command line. */
@@ -131,11 +118,7 @@ export interface FidelityOptions {
 const AGAINST_ALLOWS = new Set(['against', 'profile', 'out', 'help']);
 
 function duration(text: string, flag: string): number {
-  try {
-    return parseDuration(text);
-  } catch (err) {
-    throw new FidelityUsageError(`${flag}: ${(err as Error).message}`);
-  }
+  return flagValue(text, flag, parseDuration);
 }
 
 /** Where profiles named without a path live. */
@@ -150,47 +133,37 @@ function profilePath(p: string | undefined, backend: 'local' | 'k8s', profilesDi
   const file = name.includes('/') || name.endsWith('.yaml') ? resolve(name) : join(profilesDir, `${name}.yaml`);
   if (!existsSync(file)) {
     if (p === undefined) {
-      throw new FidelityUsageError(
+      throw new UsageError(
         `--profile: ${file} does not exist; fidelity --backend ${backend} compares against a profile calibrated on the ${backend === 'k8s' ? 'cluster' : 'machine'} it runs on: ` +
           `run npm run calibrate -- --backend ${backend} first (it writes ${DEFAULT_FIDELITY_PROFILE[backend]}), or pass --profile NAME|FILE`,
       );
     }
-    throw new FidelityUsageError(`--profile: ${file} does not exist`);
+    throw new UsageError(`--profile: ${file} does not exist`);
   }
   return file;
 }
 
 /** Parses argv; null for --help. `profilesDir` is where a profile named without a path is looked for (tests give their own). */
-export function parseFidelityArgs(argv: readonly string[], io: FidelityIo, profilesDir: string = PROFILES_DIR): FidelityOptions | null {
-  let v;
-  try {
-    ({ values: v } = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        scenario: { type: 'string' },
-        backend: { type: 'string' },
-        profile: { type: 'string' },
-        speedup: { type: 'string' },
-        seed: { type: 'string' },
-        policies: { type: 'string' },
-        start: { type: 'string' },
-        duration: { type: 'string' },
-        warmup: { type: 'string' },
-        exec: { type: 'string' },
-        'prime-golden': { type: 'string' },
-        'sample-every': { type: 'string' },
-        'keep-snapshot-size': { type: 'boolean' },
-        out: { type: 'string' },
-        against: { type: 'string' },
-        ...K8S_FLAG_OPTIONS,
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (err) {
-    throw new FidelityUsageError((err as Error).message);
-  }
+export function parseFidelityArgs(argv: readonly string[], io: Io, profilesDir: string = PROFILES_DIR): FidelityOptions | null {
+  const v = readFlags(argv, {
+    scenario: { type: 'string' },
+    backend: { type: 'string' },
+    profile: { type: 'string' },
+    speedup: { type: 'string' },
+    seed: { type: 'string' },
+    policies: { type: 'string' },
+    start: { type: 'string' },
+    duration: { type: 'string' },
+    warmup: { type: 'string' },
+    exec: { type: 'string' },
+    'prime-golden': { type: 'string' },
+    'sample-every': { type: 'string' },
+    'keep-snapshot-size': { type: 'boolean' },
+    out: { type: 'string' },
+    against: { type: 'string' },
+    ...K8S_FLAG_OPTIONS,
+    help: { type: 'boolean', short: 'h' },
+  });
   if (v.help === true) {
     io.out(HELP);
     return null;
@@ -200,9 +173,9 @@ export function parseFidelityArgs(argv: readonly string[], io: FidelityIo, profi
   if (v.against !== undefined) {
     // The comparison means something only on the recorded run's workload, compression and sampling slots.
     const refused = Object.keys(v).filter((k) => !AGAINST_ALLOWS.has(k) && v[k as keyof typeof v] !== undefined);
-    if (refused.length > 0) throw new FidelityUsageError(`--against: ${refused.map((k) => `--${k}`).join(', ')} cannot be given: the run takes them from ${join(v.against, FIDELITY_RECORD)} (only --profile and --out may change)`);
+    if (refused.length > 0) throw new UsageError(`--against: ${refused.map((k) => `--${k}`).join(', ')} cannot be given: the run takes them from ${join(v.against, FIDELITY_RECORD)} (only --profile and --out may change)`);
     const againstDir = resolve(v.against);
-    if (v.out !== undefined && resolve(v.out) === againstDir) throw new FidelityUsageError('--out: must not be the --against folder, which is read');
+    if (v.out !== undefined && resolve(v.out) === againstDir) throw new UsageError('--out: must not be the --against folder, which is read');
     const record = readFidelityRecord(againstDir);
     const r = record.options;
     const outDir = resolve(v.out ?? defaultOut(r.scenarioFile));
@@ -225,29 +198,19 @@ export function parseFidelityArgs(argv: readonly string[], io: FidelityIo, profi
       against: { dir: againstDir, record },
     };
   }
-  const backend = v.backend ?? 'local';
-  if (backend !== 'local' && backend !== 'k8s') throw new FidelityUsageError(`--backend: expected local or k8s, got "${backend}"`);
+  const backend = oneOf(v.backend ?? 'local', '--backend', ['local', 'k8s']);
   if (backend === 'local') {
     const k8sOnly = k8sOnlyFlagsGiven(v);
-    if (k8sOnly.length > 0) throw new FidelityUsageError(`${k8sOnly.join(', ')}: only with --backend k8s`);
+    if (k8sOnly.length > 0) throw new UsageError(`${k8sOnly.join(', ')}: only with --backend k8s`);
   }
-  if (v.scenario === undefined) throw new FidelityUsageError('--scenario is required');
-  let speedup: number | undefined;
-  if (v.speedup !== undefined) {
-    speedup = Number(v.speedup);
-    if (!(speedup > 0) || !Number.isFinite(speedup)) throw new FidelityUsageError(`--speedup: expected a positive number, got "${v.speedup}"`);
-  }
-  let seed: number | undefined;
-  if (v.seed !== undefined) {
-    seed = Number(v.seed);
-    if (!/^\d+$/.test(v.seed) || !Number.isSafeInteger(seed)) throw new FidelityUsageError(`--seed: expected a non-negative integer, got "${v.seed}"`);
-  }
-  const exec = v.exec ?? 'sleep';
-  if (exec !== 'sleep' && exec !== 'cpu') throw new FidelityUsageError(`--exec: expected sleep or cpu, got "${exec}"`);
+  if (v.scenario === undefined) throw new UsageError('--scenario is required');
+  const speedup = v.speedup === undefined ? undefined : positiveNumber(v.speedup, '--speedup');
+  const seed = v.seed === undefined ? undefined : nonNegativeInt(v.seed, '--seed');
+  const exec = oneOf(v.exec ?? 'sleep', '--exec', ['sleep', 'cpu']);
   const durationMs = v.duration === undefined ? undefined : duration(v.duration, '--duration');
-  if (durationMs !== undefined && durationMs <= 0) throw new FidelityUsageError('--duration: must be positive');
+  if (durationMs !== undefined && durationMs <= 0) throw new UsageError('--duration: must be positive');
   const sampleEveryMs = v['sample-every'] === undefined ? undefined : duration(v['sample-every'], '--sample-every');
-  if (sampleEveryMs !== undefined && !(sampleEveryMs > 0)) throw new FidelityUsageError('--sample-every: must be positive');
+  if (sampleEveryMs !== undefined && !(sampleEveryMs > 0)) throw new UsageError('--sample-every: must be positive');
   return {
     backend,
     k8s: k8sFlagsFrom(v),
@@ -255,7 +218,7 @@ export function parseFidelityArgs(argv: readonly string[], io: FidelityIo, profi
     profile: profilePath(v.profile, backend, profilesDir),
     speedup,
     seed,
-    policies: v.policies?.split(',').map((s) => s.trim()).filter((s) => s.length > 0),
+    policies: v.policies === undefined ? undefined : listValue(v.policies),
     startMs: v.start === undefined ? 0 : duration(v.start, '--start'),
     durationMs,
     warmupMs: v.warmup === undefined ? undefined : duration(v.warmup, '--warmup'),
@@ -268,7 +231,7 @@ export function parseFidelityArgs(argv: readonly string[], io: FidelityIo, profi
 }
 
 /** Runs a CLI of this repository as a child process; resolves with its exit code and output. */
-function runChild(label: string, entry: string, args: readonly string[], io: FidelityIo): Promise<{ code: number; log: string; wallMs: number }> {
+function runChild(label: string, entry: string, args: readonly string[], io: Io): Promise<{ code: number; log: string; wallMs: number }> {
   return new Promise((done) => {
     const t0 = performance.now();
     // node --import tsx, as the local runtime starts workers: no npm or tsx wrapper process to orphan.
@@ -315,7 +278,7 @@ function readRows(file: string): Record<string, string>[] {
 }
 
 /** Runs `npm run fidelity` end to end; returns the exit code. */
-export async function runFidelity(argv: readonly string[], io: FidelityIo): Promise<number> {
+export async function runFidelity(argv: readonly string[], io: Io): Promise<number> {
   const o = parseFidelityArgs(argv, io);
   if (o === null) return 0;
   if (o.against !== undefined && !existsSync(o.scenarioFile)) {
@@ -326,7 +289,7 @@ export async function runFidelity(argv: readonly string[], io: FidelityIo): Prom
   if (o.policies !== undefined) {
     const known = new Set(original.policies.map((p) => p.name));
     const unknown = o.policies.filter((p) => !known.has(p));
-    if (o.policies.length === 0 || unknown.length > 0) throw new FidelityUsageError(`--policies: unknown policy set(s) ${unknown.join(', ') || '(empty list)'} (known: ${[...known].join(', ')})`);
+    if (o.policies.length === 0 || unknown.length > 0) throw new UsageError(`--policies: unknown policy set(s) ${unknown.join(', ') || '(empty list)'} (known: ${[...known].join(', ')})`);
   }
   if (o.backend === 'k8s' && o.against === undefined) {
     // The cluster is checked before anything is simulated or written, as bench:cluster checks it (it checks again when it runs).
@@ -451,7 +414,7 @@ async function regenerateInputs(outDir: string, opts: Omit<FidelityInputOptions,
 async function compareAndWrite(
   o: FidelityOptions,
   run: { original: Scenario; inputs: FidelityInputs; seed: number; speedup: number; everyMs: number; sim: { wallMs: number; log: string }; real: RealHalf },
-  io: FidelityIo,
+  io: Io,
 ): Promise<number> {
   const { original, inputs, seed, speedup, everyMs, sim, real } = run;
   const simDir = join(o.outDir, 'sim');

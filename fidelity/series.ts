@@ -1,7 +1,7 @@
 import { stringify } from 'csv-stringify/sync';
-import type { FidelityRow } from './fidelity.ts';
-import type { ReportSample } from './report-input.ts';
-import { ms } from './summary.ts';
+import type { FidelityRow } from './compare.ts';
+import type { ReportSample } from '../reports/report-input.ts';
+import { ms } from '../reports/summary.ts';
 
 /** The gauges of timeseries.csv that fidelity compares over time. */
 export const SERIES_GAUGES = ['resident', 'workers'] as const;

@@ -2,8 +2,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CalibrateUsageError, probeScenario, runCalibrate, samplesPathFor } from '../../real/calibrate.ts';
-import { loadScenarioFile } from '../../scenarios/load.ts';
+import { UsageError } from '../../../cli/usage-error.ts';
+import { probeScenario, runCalibrate, samplesPathFor } from '../../../fidelity/calibrate/main.ts';
+import { loadScenarioFile } from '../../../scenarios/load.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'actorsim-calibrate-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -63,17 +64,17 @@ describe('npm run calibrate', () => {
     expect(t.out.join('')).toContain('Profile:');
   });
 
-  it('refuses bad flags as usage errors (the k8s backend has its own tests in test/real/k8s/calibrate.test.ts)', async () => {
+  it('refuses bad flags as usage errors (the k8s backend has its own tests in test/fidelity/calibrate/k8s.test.ts)', async () => {
     await expect(runCalibrate(['--keep-namespace'], io().io)).rejects.toThrow(/--keep-namespace: only with --backend k8s/);
-    await expect(runCalibrate(['--sizes', 'big'], io().io)).rejects.toBeInstanceOf(CalibrateUsageError);
+    await expect(runCalibrate(['--sizes', 'big'], io().io)).rejects.toBeInstanceOf(UsageError);
     await expect(runCalibrate(['--repeats', '0'], io().io)).rejects.toThrow(/--repeats/);
     await expect(runCalibrate(['--out', join(dir, 'x.json')], io().io)).rejects.toThrow(/\.yaml/);
-    await expect(runCalibrate(['--nope'], io().io)).rejects.toBeInstanceOf(CalibrateUsageError);
+    await expect(runCalibrate(['--nope'], io().io)).rejects.toBeInstanceOf(UsageError);
   });
 });
 
 describe('npm run calibrate -- --refit', () => {
-  const shipped = new URL('../../scenarios/profiles/local-calibrated.samples.json', import.meta.url);
+  const shipped = new URL('../../../scenarios/profiles/local-calibrated.samples.json', import.meta.url);
 
   it('fits the raw samples of an earlier calibration again, keeping what was measured and where', async () => {
     const samplesFile = join(dir, 'refit', 'again.samples.json');
@@ -91,7 +92,7 @@ describe('npm run calibrate -- --refit', () => {
     expect(text).toMatch(/^name: again$/m);
     expect(text).toMatch(/^contention:\n {2}scope: machine\n {2}transfers: \{streams: \d/m);
     // The shipped profile is exactly what refitting its samples gives (up to its name).
-    const profile = readFileSync(new URL('../../scenarios/profiles/local-calibrated.yaml', import.meta.url), 'utf8');
+    const profile = readFileSync(new URL('../../../scenarios/profiles/local-calibrated.yaml', import.meta.url), 'utf8');
     expect(text.replace(/again/g, 'local-calibrated')).toBe(profile);
     writeFileSync(join(dir, 'refit', 's.yaml'), probeScenario('again.yaml'));
     expect(loadScenarioFile(join(dir, 'refit', 's.yaml')).costs.contention?.scope).toBe('machine');
@@ -99,7 +100,7 @@ describe('npm run calibrate -- --refit', () => {
 
   it('refuses measuring flags, a file that is not samples, and writes nothing then', async () => {
     await expect(runCalibrate(['--refit', 'x.samples.json', '--sizes', '4Mi', '--repeats', '2'], io().io)).rejects.toThrow(/--sizes, --repeats: not with --refit/);
-    await expect(runCalibrate(['--refit', 'x.yaml'], io().io)).rejects.toBeInstanceOf(CalibrateUsageError);
+    await expect(runCalibrate(['--refit', 'x.yaml'], io().io)).rejects.toBeInstanceOf(UsageError);
     const bad = join(dir, 'bad.samples.json');
     writeFileSync(bad, JSON.stringify({ profile: 'x', meta: {}, samples: {} }));
     await expect(runCalibrate(['--refit', bad], io().io)).rejects.toThrow(/bad\.samples\.json: not the raw samples of a calibration \(meta\./);

@@ -1,11 +1,12 @@
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import Table from 'cli-table3';
 import { Bench } from 'tinybench';
+import { flagValue, listValue, positiveInt, readFlags } from '../cli/flags.ts';
+import { runCli } from '../cli/shell.ts';
 import { Scheduler } from '../core/scheduler.ts';
 import type { Command } from '../core/types.ts';
 import { coreConfigFor } from '../scenarios/config.ts';
@@ -508,51 +509,42 @@ function resolveScenario(name: string): string {
   return SCENARIOS[name] ?? name;
 }
 
-async function main(argv: string[]): Promise<void> {
-  const { values: v } = parseArgs({
-    args: argv,
-    strict: true,
-    options: {
-      child: { type: 'string' },
-      scenarios: { type: 'string' },
-      runs: { type: 'string' },
-      'large-runs': { type: 'string' },
-      duration: { type: 'string' },
-      policies: { type: 'string' },
-      scaling: { type: 'string' },
-      dormant: { type: 'string' },
-      'no-micro': { type: 'boolean' },
-      quick: { type: 'boolean' },
-      json: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
+async function main(argv: readonly string[]): Promise<number> {
+  const v = readFlags(argv, {
+    child: { type: 'string' },
+    scenarios: { type: 'string' },
+    runs: { type: 'string' },
+    'large-runs': { type: 'string' },
+    duration: { type: 'string' },
+    policies: { type: 'string' },
+    scaling: { type: 'string' },
+    dormant: { type: 'string' },
+    'no-micro': { type: 'boolean' },
+    quick: { type: 'boolean' },
+    json: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
   });
   if (v.child !== undefined) {
     const task = JSON.parse(v.child) as Task;
     const result = task.kind === 'runs' ? await measureRuns(task) : await measureDormant(task);
     process.stdout.write(`${CHILD_MARK}${JSON.stringify(result)}\n`);
-    return;
+    return 0;
   }
   if (v.help === true) {
     process.stdout.write(HELP);
-    return;
+    return 0;
   }
   const quick = v.quick === true;
-  const count = (text: string | undefined, fallback: number, flag: string): number => {
-    if (text === undefined) return fallback;
-    const n = Number(text);
-    if (!Number.isSafeInteger(n) || n < 1) throw new Error(`${flag}: expected a positive integer, got "${text}"`);
-    return n;
-  };
+  const count = (text: string | undefined, fallback: number, flag: string): number => (text === undefined ? fallback : positiveInt(text, flag));
   const runs = count(v.runs, quick ? 3 : 5, '--runs');
   const largeRuns = count(v['large-runs'], quick ? 1 : 3, '--large-runs');
   // The target is stated at a million actors (typed arrays grow by doubling, so smaller counts carry slack): quick too.
   const dormantActors = count(v.dormant, 1_000_000, '--dormant');
-  const names = (v.scenarios ?? 'default,million').split(',').map((s) => s.trim()).filter((s) => s.length > 0);
-  const durationMs = v.duration === undefined ? undefined : parseDuration(v.duration);
-  const policies = v.policies?.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  const names = listValue(v.scenarios ?? 'default,million');
+  const durationMs = v.duration === undefined ? undefined : flagValue(v.duration, '--duration', parseDuration);
+  const policies = v.policies === undefined ? undefined : listValue(v.policies);
   const scalingText = v.scaling ?? (quick ? '5m' : '6h');
-  const scalingMs = scalingText === 'off' ? null : parseDuration(scalingText);
+  const scalingMs = scalingText === 'off' ? null : flagValue(scalingText, '--scaling', parseDuration);
   const out: Record<string, unknown> = { node: process.version, startedAt: new Date().toISOString() };
 
   process.stdout.write(`bench:sim on ${process.version}, ${runs} runs (${largeRuns} for large scenarios), medians\n\n`);
@@ -660,6 +652,7 @@ async function main(argv: string[]): Promise<void> {
   if (v.json !== undefined) {
     writeFileSync(v.json, `${JSON.stringify(out, null, 2)}\n`);
   }
+  return 0;
 }
 
-await main(process.argv.slice(2));
+await runCli('bench:sim', main);

@@ -2,28 +2,28 @@ import { readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { z } from 'zod';
 import type { Scenario, TraceSpec, WorkloadGroup } from '../../scenarios/scenario.ts';
-import type { BenchRun } from '../main.ts';
+import type { RealRun } from '../run.ts';
 import { K8sBenchError } from './errors.ts';
 import { RUN_CONFIG_DIR, runPlanSchema, type RunPlan } from './plan.ts';
 
 /**
- * What the driver Job runs: the bench options as the launcher parsed them
+ * What the driver Job runs: the real run's options as the launcher parsed them
  * (the scenario already loaded and validated on the user's machine, so it
  * needs nothing of the user's files), and the run's plan. It travels as
  * `bench.json` in the run's ConfigMap, with any trace files beside it.
  */
-export interface JobBench extends BenchRun {
+export interface JobRun extends RealRun {
   readonly plan: RunPlan;
 }
 
-/** ConfigMap key of the bench. */
-export const BENCH_KEY = 'bench.json';
+/** ConfigMap key of the run (the driver's command line in manifests.ts names it). */
+export const RUN_KEY = 'bench.json';
 
 // A ConfigMap holds at most 1 MiB; leave room for bench.json and the object itself.
 const MAX_TRACE_BYTES = 900 * 1024;
 
 /** The run's ConfigMap files: bench.json, and the trace files it names (moved to where the driver mounts them). */
-export function jobConfigFiles(run: BenchRun, plan: RunPlan): Record<string, string> {
+export function jobConfigFiles(run: RealRun, plan: RunPlan): Record<string, string> {
   const files: Record<string, string> = {};
   let bytes = 0;
   const ship = (path: string): string => {
@@ -43,13 +43,13 @@ export function jobConfigFiles(run: BenchRun, plan: RunPlan): Record<string, str
   });
   const workload = run.scenario.workload.map((g): WorkloadGroup => (g.kind === 'trace' ? { ...g, trace: trace(g.trace) } : g));
   const scenario: Scenario = { ...run.scenario, workload };
-  const bench: JobBench = { scenario, source: run.source, seed: run.seed, speedup: run.speedup, killEveryMs: run.killEveryMs, sampleEveryMs: run.sampleEveryMs, exec: run.exec, invocations: run.invocations, plan };
+  const job: JobRun = { scenario, source: run.source, seed: run.seed, speedup: run.speedup, killEveryMs: run.killEveryMs, sampleEveryMs: run.sampleEveryMs, exec: run.exec, invocations: run.invocations, plan };
   // Indented: it is read by people too, in --dry-run and kubectl describe.
-  files[BENCH_KEY] = `${JSON.stringify(bench, null, 2)}\n`;
+  files[RUN_KEY] = `${JSON.stringify(job, null, 2)}\n`;
   return files;
 }
 
-const jobBenchSchema = z.object({
+const jobRunSchema = z.object({
   // Validated where it was loaded, on the user's machine; here it only has to be the object it was.
   scenario: z.looseObject({ name: z.string(), policies: z.array(z.unknown()).min(1) }),
   source: z.string(),
@@ -63,8 +63,8 @@ const jobBenchSchema = z.object({
 });
 
 /** Reads bench.json back in the driver. */
-export function readJobBench(file: string): JobBench {
-  const parsed = jobBenchSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+export function readJobRun(file: string): JobRun {
+  const parsed = jobRunSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
   if (!parsed.success) throw new Error(`${file}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  return parsed.data as unknown as JobBench;
+  return parsed.data as unknown as JobRun;
 }

@@ -2,10 +2,11 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
+import { UsageError } from '../../cli/usage-error.ts';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FIDELITY_COLUMNS, FIDELITY_METRICS } from '../../reports/fidelity.ts';
-import { FidelityUsageError, runFidelity } from '../../reports/fidelity-run.ts';
-import { FidelityInputError, type FidelityRecord } from '../../reports/fidelity-record.ts';
+import { FIDELITY_COLUMNS, FIDELITY_METRICS } from '../../fidelity/compare.ts';
+import { runFidelity } from '../../fidelity/main.ts';
+import { FidelityInputError, type FidelityRecord } from '../../fidelity/record.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'actorsim-fidelity-run-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -182,7 +183,7 @@ describe('npm run fidelity', () => {
     const run = (...flags: string[]) => runFidelity(['--against', join(root, 'out'), ...flags, '--out', outDir], io().io);
     await expect(run('--seed', '3', '--speedup', '2')).rejects.toThrow(/--against: --seed, --speedup cannot be given/);
     for (const flags of [['--scenario', join(root, 'tiny.yaml')], ['--sample-every', '2s'], ['--keep-snapshot-size'], ['--policies', 'ttl-suspend'], ['--backend', 'local'], ['--prime-golden', '0']]) {
-      await expect(run(...flags), flags[0]).rejects.toBeInstanceOf(FidelityUsageError);
+      await expect(run(...flags), flags[0]).rejects.toBeInstanceOf(UsageError);
     }
     await expect(runFidelity(['--against', join(root, 'out'), '--out', join(root, 'out')], io().io)).rejects.toThrow(/--out: must not be the --against folder/);
     expect(existsSync(outDir)).toBe(false);
@@ -236,7 +237,7 @@ describe('npm run fidelity', () => {
     expect(existsSync(join(outDir, 'fidelity.csv'))).toBe(false);
     writeFileSync(join(root, 'bad.yaml'), PROFILE.replace('bandwidth: 200Mi/s', 'bandwidth: fast'));
     await expect(runFidelity(['--scenario', join(root, 'tiny2.yaml'), '--profile', join(root, 'bad.yaml'), '--speedup', '5', '--out', join(root, 'bad-out')], io().io)).rejects.toThrow(/bandwidth/);
-    await expect(runFidelity(['--scenario', join(root, 'tiny2.yaml'), '--backend', 'nomad'], io().io)).rejects.toBeInstanceOf(FidelityUsageError);
+    await expect(runFidelity(['--scenario', join(root, 'tiny2.yaml'), '--backend', 'nomad'], io().io)).rejects.toBeInstanceOf(UsageError);
     await expect(runFidelity(['--backend', 'local'], io().io)).rejects.toThrow(/--scenario is required/);
   });
 });

@@ -1,8 +1,8 @@
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
-import { compareSummaries, FIDELITY_COLUMNS, FIDELITY_METRICS, fidelityCsv, relativeError } from '../../reports/fidelity.ts';
-import { fidelityMarkdown } from '../../reports/fidelity-markdown.ts';
-import { comparePrimitives, quantile } from '../../reports/fidelity-primitives.ts';
+import { compareSummaries, FIDELITY_COLUMNS, FIDELITY_METRICS, fidelityCsv, relativeError } from '../../fidelity/compare.ts';
+import { fidelityMarkdown } from '../../fidelity/markdown.ts';
+import { comparePrimitives, quantile } from '../../fidelity/primitives.ts';
 import type { CostModel } from '../../scenarios/scenario.ts';
 import type { SummaryRow } from '../../reports/summary.ts';
 

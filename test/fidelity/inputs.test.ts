@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { writeFidelityInputs } from '../../reports/fidelity-scenario.ts';
+import { writeFidelityInputs } from '../../fidelity/inputs.ts';
 import { loadScenarioFile } from '../../scenarios/load.ts';
 import { generateWorkload } from '../../scenarios/workload.ts';
 

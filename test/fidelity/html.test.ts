@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { Reply } from '../../core/types.ts';
 import { FIDELITY_SOURCES, cdfSpec, fidelityTimelineSpec } from '../../reports/charts.ts';
-import { renderFidelityHtml, repliesFromCsv } from '../../reports/fidelity-html.ts';
-import type { FidelityRow } from '../../reports/fidelity.ts';
-import { pairSeries } from '../../reports/fidelity-series.ts';
+import { renderFidelityHtml, repliesFromCsv } from '../../fidelity/html.ts';
+import type { FidelityRow } from '../../fidelity/compare.ts';
+import { pairSeries } from '../../fidelity/series.ts';
 import { renderSvg } from '../../reports/vega-svg.ts';
 
 function reply(i: number, latencyMs: number): Reply {

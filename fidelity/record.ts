@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { K8sFlags } from '../real/k8s/flags.ts';
-import type { FidelityContext } from './fidelity-markdown.ts';
+import type { FidelityContext } from './markdown.ts';
 
 /** The name of the record in a fidelity output folder, beside fidelity.md. */
 export const FIDELITY_RECORD = 'fidelity.json';

@@ -1,5 +1,5 @@
 import { stringify } from 'csv-stringify/sync';
-import type { SummaryRow } from './summary.ts';
+import type { SummaryRow } from '../reports/summary.ts';
 
 /** A compared metric: a summary.csv column, and the relative error the target allows (none: reported only). */
 export interface FidelityMetric {

@@ -1,4 +1,4 @@
-/** A usage error: bad flag or value. Printed without a stack, exit code 2. */
+/** A bad flag or value: printed without a stack, with a hint to --help; exit code 2. */
 export class UsageError extends Error {
   constructor(message: string) {
     super(message);

@@ -4,11 +4,13 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CalibrateUsageError, probeScenario, runCalibrate, samplesPathFor, type CalibrateIo } from '../../../real/calibrate.ts';
+import type { Io } from '../../../cli/io.ts';
+import { UsageError } from '../../../cli/usage-error.ts';
+import { probeScenario, runCalibrate, samplesPathFor } from '../../../fidelity/calibrate/main.ts';
 import { loadScenarioFile } from '../../../scenarios/load.ts';
-import { REPO, removeTempDirs, tempDir } from '../helpers.ts';
-import { FakeKube } from './fake-kube.ts';
-import { podSpecOf, restrictedProblems, schemaProblems, yamlDocs, type Doc } from './manifest-checks.ts';
+import { REPO, removeTempDirs, tempDir } from '../../real/helpers.ts';
+import { FakeKube } from '../../real/k8s/fake-kube.ts';
+import { podSpecOf, restrictedProblems, schemaProblems, yamlDocs, type Doc } from '../../real/k8s/manifest-checks.ts';
 
 const ADMIN = 'admin-token-for-calibrate-tests';
 const IMAGE = 'actorsim:test';
@@ -21,7 +23,7 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-function capture(): CalibrateIo & { stdout: () => string; stderr: () => string } {
+function capture(): Io & { stdout: () => string; stderr: () => string } {
   let out = '';
   let err = '';
   return { out: (t) => (out += t), err: (t) => (err += t), isoNow: () => '2026-11-29T01:02:03.000Z', stdout: () => out, stderr: () => err };
@@ -146,7 +148,7 @@ describe('calibrate --backend k8s without a cluster', () => {
       `apiVersion: v1\nkind: Config\nclusters: [{name: gone, cluster: {server: "https://127.0.0.1:${port}", insecure-skip-tls-verify: true}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: gone, context: {cluster: gone, user: u}}]\ncurrent-context: gone\n`,
     );
     const out = join(here, 'profiles', 'k8s.yaml');
-    const child = spawn(process.execPath, ['--import', 'tsx', 'real/calibrate-cli.ts', '--backend', 'k8s', '--sizes', '4Mi', '--repeats', '1', '--out', out], {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'fidelity/calibrate/cli.ts', '--backend', 'k8s', '--sizes', '4Mi', '--repeats', '1', '--out', out], {
       cwd: REPO,
       env: { ...process.env, KUBECONFIG: kc },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -195,7 +197,7 @@ describe('calibrate --backend k8s --dry-run and flags', () => {
   it('refuses k8s flags without --backend k8s, and a bad RuntimeClass name, as usage errors', async () => {
     await expect(runCalibrate(['--image', 'x'], capture())).rejects.toThrow(/--image: only with --backend k8s/);
     await expect(runCalibrate(['--backend', 'local', '--runtime-class', 'gvisor', '--context', 'c'], capture())).rejects.toThrow(/--runtime-class, --context: only with --backend k8s/);
-    await expect(runCalibrate(['--backend', 'k8s', '--runtime-class', 'Not_A_Name'], capture())).rejects.toBeInstanceOf(CalibrateUsageError);
+    await expect(runCalibrate(['--backend', 'k8s', '--runtime-class', 'Not_A_Name'], capture())).rejects.toBeInstanceOf(UsageError);
     await expect(runCalibrate(['--backend', 'nomad'], capture())).rejects.toThrow(/expected local or k8s/);
   });
 });

@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fitLognormal, fitSharedCapacity, fitSizeCost, MIN_BASE_MS, nearestRank, predictAt, UNMEASURED_MIB_PER_SEC, type SizedSample } from '../../real/calibrate-fit.ts';
-import { fitCalibration, fitContention, renderProfile, type CalibrationMeta, type CalibrationSamples, type ConcurrencySample } from '../../real/calibrate-profile.ts';
-import { probeScenario } from '../../real/calibrate.ts';
-import { loadScenarioFile } from '../../scenarios/load.ts';
+import { fitLognormal, fitSharedCapacity, fitSizeCost, MIN_BASE_MS, nearestRank, predictAt, UNMEASURED_MIB_PER_SEC, type SizedSample } from '../../../fidelity/calibrate/fit.ts';
+import { fitCalibration, fitContention, renderProfile, type CalibrationMeta, type CalibrationSamples, type ConcurrencySample } from '../../../fidelity/calibrate/profile.ts';
+import { probeScenario } from '../../../fidelity/calibrate/main.ts';
+import { loadScenarioFile } from '../../../scenarios/load.ts';
 
 describe('fitSizeCost', () => {
   it('recovers base and bandwidth of an exact line', () => {

@@ -1,5 +1,5 @@
-import type { FidelityRow } from './fidelity.ts';
-import type { PrimitiveRow } from './fidelity-primitives.ts';
+import type { FidelityRow } from './compare.ts';
+import type { PrimitiveRow } from './primitives.ts';
 
 /** What the fidelity run was, for the header of fidelity.md. */
 export interface FidelityContext {

@@ -2,8 +2,9 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { UsageError } from '../../cli/usage-error.ts';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FidelityUsageError, parseFidelityArgs, realRunArgs, runFidelity } from '../../reports/fidelity-run.ts';
+import { parseFidelityArgs, realRunArgs, runFidelity } from '../../fidelity/main.ts';
 import { ClusterUnreachableError } from '../../real/k8s/errors.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'actorsim-fidelity-k8s-'));
@@ -38,7 +39,7 @@ function profilesDir(...names: string[]): string {
 describe('fidelity --backend k8s flags', () => {
   it('compares against k8s-calibrated by default, and says which profile it needs when there is none', () => {
     const none = profilesDir('local-calibrated');
-    expect(() => parseFidelityArgs(['--scenario', SCENARIO, '--backend', 'k8s'], io(), none)).toThrow(FidelityUsageError);
+    expect(() => parseFidelityArgs(['--scenario', SCENARIO, '--backend', 'k8s'], io(), none)).toThrow(UsageError);
     expect(() => parseFidelityArgs(['--scenario', SCENARIO, '--backend', 'k8s'], io(), none)).toThrow(/k8s-calibrated\.yaml does not exist.*npm run calibrate -- --backend k8s.*--profile/);
     const both = profilesDir('local-calibrated', 'k8s-calibrated');
     expect(parseFidelityArgs(['--scenario', SCENARIO, '--backend', 'k8s'], io(), both)!.profile).toBe(join(both, 'k8s-calibrated.yaml'));

@@ -1,28 +1,8 @@
 import { z } from 'zod';
-import { fitLognormal, fitSharedCapacity, fitSizeCost, nearestRank, predictAt, type CapacityFit, type LognormalFit, type SizedSample, type SizeFit, type SlowdownPoint } from './calibrate-fit.ts';
+import type { CalibrationSamples, ConcurrencySample, MachineFacts } from '../../real/primitives.ts';
+import { fitLognormal, fitSharedCapacity, fitSizeCost, nearestRank, predictAt, type CapacityFit, type LognormalFit, type SizedSample, type SizeFit, type SlowdownPoint } from './fit.ts';
 
-/** Every timed sample of a calibration, in milliseconds as the driver would see them. */
-export interface CalibrationSamples {
-  /** Worker process spawn to its READY line (k8s: pod create request to its server answering). */
-  readonly workerStartMs: number[];
-  /** An execute of workMs 0 on a resident actor, command to completion. */
-  readonly dispatch: SizedSample[];
-  readonly restore: { readonly local: SizedSample[]; readonly external: SizedSample[]; readonly golden: SizedSample[]; readonly cold: SizedSample[] };
-  /** The first golden restore of a template boots the region and publishes it: kept, not fitted (a run pays it once per template). */
-  readonly goldenFirst: SizedSample[];
-  readonly checkpoint: { readonly local: SizedSample[]; readonly external: SizedSample[] };
-  /** Optional sweep: the same primitive run by k workers at once, fitted into the profile's `contention`. */
-  readonly concurrency?: ConcurrencySample[];
-}
-
-/** Times of one primitive when `k` workers ran it at the same moment, each on its own actor (worker starts: k workers started at once, size 0). */
-export interface ConcurrencySample {
-  readonly k: number;
-  readonly primitive: 'restore' | 'checkpoint' | 'workerStart';
-  readonly source: 'golden' | 'external' | 'local' | 'none';
-  readonly sizeMiB: number;
-  readonly ms: number[];
-}
+export type { CalibrationSamples, ConcurrencySample } from '../../real/primitives.ts';
 
 /** The cluster a k8s calibration measured on, as its profile header names it. */
 export interface CalibrationCluster {
@@ -38,15 +18,10 @@ export interface CalibrationCluster {
 }
 
 /** Where and how the samples were taken. */
-export interface CalibrationMeta {
+export interface CalibrationMeta extends MachineFacts {
   readonly backend: 'local' | 'k8s';
   /** k8s only: the cluster; the machine fields are then the driver pod's view of its node. */
   readonly cluster?: CalibrationCluster;
-  readonly cpuModel: string;
-  readonly cpus: number;
-  readonly os: string;
-  readonly node: string;
-  readonly memoryGiB: number;
   /** ISO date and time the calibration started. */
   readonly date: string;
   readonly sizesMiB: readonly number[];
@@ -54,8 +29,6 @@ export interface CalibrationMeta {
   /** The command line, for the record. */
   readonly command: string;
   readonly wallMs: number;
-  /** os.loadavg() (1, 5, 15 min) before and after measuring: on a shared machine, how busy it was. */
-  readonly loadAverage: { readonly before: readonly number[]; readonly after: readonly number[] };
 }
 
 /** The fitted cost of every primitive. */
@@ -262,7 +235,7 @@ export function renderProfile(name: string, fits: CalibrationFits, samples: Cali
     `#   load:     load average (1/5/15 min) ${meta.loadAverage.before.map((x) => x.toFixed(2)).join('/')} before, ${meta.loadAverage.after.map((x) => x.toFixed(2)).join('/')} after (${meta.cpus} cpus)`,
     `#   grid:     sizes ${meta.sizesMiB.map((s) => `${s} MiB`).join(', ')}; ${meta.repeats} repeats each, one primitive at a time on an otherwise idle worker${c === undefined ? '' : ' pod'}`,
     `#   samples:  ${samplesFile} (beside this file): every raw sample, in ms`,
-    `# Fit (real/calibrate-fit.ts): time = base + size / bandwidth, bandwidth by least squares over all`,
+    `# Fit (fidelity/calibrate/fit.ts): time = base + size / bandwidth, bandwidth by least squares over all`,
     `# sizes; base a lognormal whose median and p99 are the median and nearest-rank p99 of each sample's`,
     `# intercept (time - size / bandwidth); with few repeats the p99 is the worst intercept seen.`,
     ...(fits.contention === undefined
@@ -346,7 +319,7 @@ function contentionLines(c: ContentionFit | undefined, backend: CalibrationMeta[
     return groups.join('; ');
   };
   const lines = [
-    `# Contention, fitted to the concurrency sweep below (real/calibrate-fit.ts fitSharedCapacity): k at once`,
+    `# Contention, fitted to the concurrency sweep below (fidelity/calibrate/fit.ts fitSharedCapacity): k at once`,
     `# take max(1, k / capacity) times one alone, capacity by least squares over the sweep's medians.`,
     backend === 'k8s'
       ? `# scope node: the calibration's worker pods share one node (and its storage claim); on a cluster each node has its own.`

@@ -1,6 +1,6 @@
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
-import { fidelityTimeseriesCsv, pairSeries, samplesByPolicy, seriesError, seriesInterval, seriesRows } from '../../reports/fidelity-series.ts';
+import { fidelityTimeseriesCsv, pairSeries, samplesByPolicy, seriesError, seriesInterval, seriesRows } from '../../fidelity/series.ts';
 import type { ReportSample } from '../../reports/report-input.ts';
 
 const s = (timeMs: number, resident: number, workers = 2): ReportSample => ({ timeMs, workers, resident, parked: 0 });

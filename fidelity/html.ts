@@ -1,12 +1,12 @@
 import type { InvocationPath, RejectReason, Reply } from '../core/types.ts';
-import { FIDELITY_SOURCES, cdfSpec, fidelityTimelineSpec } from './charts.ts';
-import type { FidelityRow } from './fidelity.ts';
-import type { FidelityContext } from './fidelity-markdown.ts';
-import type { PrimitiveRow } from './fidelity-primitives.ts';
-import type { PairedSample } from './fidelity-series.ts';
-import { formatCount, formatMs, formatPercent } from './format.ts';
-import { documentHead, esc } from './html.ts';
-import { renderSvg } from './vega-svg.ts';
+import { FIDELITY_SOURCES, cdfSpec, fidelityTimelineSpec } from '../reports/charts.ts';
+import type { FidelityRow } from './compare.ts';
+import type { FidelityContext } from './markdown.ts';
+import type { PrimitiveRow } from './primitives.ts';
+import type { PairedSample } from './series.ts';
+import { formatCount, formatMs, formatPercent } from '../reports/format.ts';
+import { documentHead, esc } from '../reports/html.ts';
+import { renderSvg } from '../reports/vega-svg.ts';
 import { formatDuration } from '../scenarios/units.ts';
 
 /** What the fidelity report.html is rendered from. */

@@ -1,13 +1,15 @@
 import { dumpYaml, type V1Pod } from '@kubernetes/client-node';
-import type { CalibrationCluster, CalibrationSamples } from '../calibrate-profile.ts';
-import { CALIBRATE_NODE, CALIBRATE_POOL, CALIBRATE_SLOTS, CalibrationInterruptedError, calibrationWorkerMemoryMiB, type CalibrateIo, type CalibrateOptions, type MachineFacts } from '../calibrate.ts';
-import { K8sBenchError } from './errors.ts';
-import { CALIBRATION_COMMAND, CALIBRATION_KEY, DRIVER_FILE, SAMPLES_FILE, calibrationConfigFiles, driverFactsSchema, samplesSchema, type JobCalibration } from './job-calibration.ts';
-import { connectCluster, planFor, runDriverJob, type PlanTuning } from './launch.ts';
-import { STORE_SERVICE, runManifests, type RunManifest } from './manifests.ts';
-import { newRunId } from './names.ts';
-import { storeUrl } from './plan.ts';
-import { workerPod } from './worker-pod.ts';
+import type { Io } from '../../cli/io.ts';
+import { CALIBRATE_NODE, CALIBRATE_POOL, CALIBRATE_SLOTS, CalibrationInterruptedError, calibrationWorkerMemoryMiB, type CalibrationSamples, type MachineFacts, type MeasureOptions } from '../../real/primitives.ts';
+import { K8sBenchError } from '../../real/k8s/errors.ts';
+import type { K8sFlags } from '../../real/k8s/flags.ts';
+import { CALIBRATION_COMMAND, CALIBRATION_KEY, DRIVER_FILE, SAMPLES_FILE, calibrationConfigFiles, type JobCalibration } from '../../real/k8s/job-calibration.ts';
+import { connectCluster, planFor, runDriverJob, type PlanTuning } from '../../real/k8s/launch.ts';
+import { STORE_SERVICE, runManifests, type RunManifest } from '../../real/k8s/manifests.ts';
+import { newRunId } from '../../real/k8s/names.ts';
+import { storeUrl } from '../../real/k8s/plan.ts';
+import { workerPod } from '../../real/k8s/worker-pod.ts';
+import { driverFactsSchema, samplesSchema, type CalibrationCluster } from './profile.ts';
 
 /** What a calibration on Kubernetes brings back to the launcher. */
 export interface K8sCalibration {
@@ -17,24 +19,32 @@ export interface K8sCalibration {
   readonly cluster: CalibrationCluster;
 }
 
+/** What a calibration on Kubernetes measures, and on what: calibrate's options for --backend k8s. */
+export interface K8sCalibrateOptions extends Pick<MeasureOptions, 'sizesMiB' | 'repeats' | 'concurrency' | 'concurrencySizeMiB'> {
+  readonly k8s: K8sFlags;
+  readonly runtimeClass: string;
+  /** Print the manifests instead of applying them. */
+  readonly dryRun: boolean;
+}
+
 /**
  * How long the calibration Job may run before Kubernetes stops it: half an
  * hour of pod starts, and two minutes per size and repeat and per sweep step.
  */
-export function calibrationDeadlineSeconds(opts: Pick<CalibrateOptions, 'sizesMiB' | 'repeats' | 'concurrency'>): number {
+export function calibrationDeadlineSeconds(opts: Pick<K8sCalibrateOptions, 'sizesMiB' | 'repeats' | 'concurrency'>): number {
   return 1800 + 120 * opts.repeats * (opts.sizesMiB.length + (opts.concurrency?.length ?? 0));
 }
 
 /**
  * `calibrate --backend k8s` from the user's machine: the same preflight and
  * driver Job as bench:cluster (real/k8s/launch.ts), with the calibration's
- * driver (job-calibrate.ts) measuring on worker pods inside the cluster,
+ * driver (real/k8s/job-calibrate.ts) measuring on worker pods inside the cluster,
  * where pod IPs are reachable; its raw samples come back through its log.
  * Returns null after a dry run (the manifests printed). Throws a
  * K8sBenchError when the cluster or the driver fails, and
  * CalibrationInterruptedError on Ctrl-C: the caller writes nothing then.
  */
-export async function measureOnK8s(opts: CalibrateOptions, io: CalibrateIo, tuning: PlanTuning = {}): Promise<K8sCalibration | null> {
+export async function measureOnK8s(opts: K8sCalibrateOptions, io: Io, tuning: PlanTuning = {}): Promise<K8sCalibration | null> {
   const plan = planFor({ k8s: opts.k8s, scenario: { nodes: [{ name: CALIBRATE_NODE }] } }, newRunId(new Date(io.isoNow())), tuning);
   const job: JobCalibration = {
     plan,

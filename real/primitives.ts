@@ -1,0 +1,310 @@
+import { cpus, loadavg, platform, release, totalmem } from 'node:os';
+import type { RealRuntime, RuntimeCommand, RuntimeEvent } from './runtime.ts';
+
+// The runtime's own measuring of its primitives (worker start, restore,
+// checkpoint, dispatch), one command at a time, on any RealRuntime: what
+// `npm run calibrate` (fidelity/calibrate/) fits into a cost profile. It
+// lives here because the calibration's driver Job (k8s/job-calibrate.ts)
+// runs it inside the cluster, from the image, which holds the runtime only.
+
+/** One timed primitive at a snapshot size. */
+export interface SizedSample {
+  readonly sizeMiB: number;
+  readonly ms: number;
+}
+
+/** Every timed sample of a calibration, in milliseconds as the driver would see them. */
+export interface CalibrationSamples {
+  /** Worker process spawn to its READY line (k8s: pod create request to its server answering). */
+  readonly workerStartMs: number[];
+  /** An execute of workMs 0 on a resident actor, command to completion. */
+  readonly dispatch: SizedSample[];
+  readonly restore: { readonly local: SizedSample[]; readonly external: SizedSample[]; readonly golden: SizedSample[]; readonly cold: SizedSample[] };
+  /** The first golden restore of a template boots the region and publishes it: kept, not fitted (a run pays it once per template). */
+  readonly goldenFirst: SizedSample[];
+  readonly checkpoint: { readonly local: SizedSample[]; readonly external: SizedSample[] };
+  /** Optional sweep: the same primitive run by k workers at once, fitted into the profile's `contention`. */
+  readonly concurrency?: ConcurrencySample[];
+}
+
+/** Times of one primitive when `k` workers ran it at the same moment, each on its own actor (worker starts: k workers started at once, size 0). */
+export interface ConcurrencySample {
+  readonly k: number;
+  readonly primitive: 'restore' | 'checkpoint' | 'workerStart';
+  readonly source: 'golden' | 'external' | 'local' | 'none';
+  readonly sizeMiB: number;
+  readonly ms: number[];
+}
+
+/** The calibration was interrupted before it measured everything: nothing is written (exit code 130). */
+export class CalibrationInterruptedError extends Error {
+  constructor(message = 'interrupted before every primitive was measured; nothing written') {
+    super(message);
+    this.name = 'CalibrationInterruptedError';
+  }
+}
+
+/** What to measure. */
+export interface MeasureOptions {
+  readonly sizesMiB: readonly number[];
+  readonly repeats: number;
+  /** Executes of workMs 0 timed per size and repeat. */
+  readonly dispatchPerRepeat?: number;
+  /** Worker counts of the concurrency sweep (empty: none). */
+  readonly concurrency?: readonly number[];
+  readonly concurrencySizeMiB?: number;
+  readonly log?: (line: string) => void;
+  /** Aborts the measuring between two primitives (Ctrl-C, or SIGTERM to the driver pod). */
+  readonly signal?: AbortSignal;
+}
+
+/** The one pool every calibration worker belongs to. */
+export const CALIBRATE_POOL = 'calibrate';
+/** The one scenario node of a calibration: every worker shares its disk (on k8s, one node claim). */
+export const CALIBRATE_NODE = 'node-0';
+/** Resident actors a calibration worker holds at most: the measured actor and a cold one. */
+export const CALIBRATE_SLOTS = 2;
+
+type Pending = { readonly worker: number; readonly resolve: (ms: number) => void; readonly reject: (err: Error) => void };
+
+/**
+ * A runtime (local processes or pods) driven one command at a time: each
+ * call sends one command and resolves with the time the runtime reports for
+ * it, the same number bench:cluster's measured.csv records (worker start:
+ * spawn or pod create to ready; dispatch: wall time from the command to its
+ * completion, less the work, as the driver times it).
+ */
+class Probe {
+  private op = 0;
+  private readonly pending = new Map<string, Pending>();
+
+  constructor(
+    private readonly runtime: RealRuntime,
+    /** Memory of each worker (the pod's request on k8s; the local runtime does not limit it). */
+    private readonly workerMemoryMiB: number,
+    private readonly signal?: AbortSignal,
+  ) {
+    runtime.attach((e) => this.onEvent(e));
+  }
+
+  private onEvent(e: RuntimeEvent): void {
+    if (e.kind === 'workerLost') {
+      for (const [key, p] of this.pending) {
+        if (p.worker === e.worker) {
+          this.pending.delete(key);
+          p.reject(new Error(`worker ${e.worker} lost: ${e.why}`));
+        }
+      }
+      return;
+    }
+    const key = e.kind === 'workerReady' ? `w${e.worker}` : `op${e.op}`;
+    const p = this.pending.get(key);
+    if (p === undefined) return;
+    this.pending.delete(key);
+    switch (e.kind) {
+      case 'workerReady':
+        p.resolve(e.startMs);
+        return;
+      case 'restoreDone':
+        if (e.ok) p.resolve(e.restoreMs);
+        else p.reject(new Error(`restore failed: ${e.error ?? '?'}`));
+        return;
+      case 'checkpointDone':
+        if (e.ok) p.resolve(e.checkpointMs);
+        else p.reject(new Error(`checkpoint failed: ${e.error ?? '?'}`));
+        return;
+      case 'executionDone':
+        if (e.ok) p.resolve(e.execMs);
+        else p.reject(new Error(`execute failed: ${e.error ?? '?'}`));
+        return;
+    }
+  }
+
+  private send(key: string, worker: number, cmd: RuntimeCommand): Promise<number> {
+    if (this.signal?.aborted === true) return Promise.reject(new CalibrationInterruptedError());
+    return new Promise((resolveMs, reject) => {
+      this.pending.set(key, { worker, resolve: resolveMs, reject });
+      this.runtime.run(cmd);
+    });
+  }
+
+  startWorker(worker: number): Promise<number> {
+    return this.send(`w${worker}`, worker, { kind: 'startWorker', worker, pool: CALIBRATE_POOL, node: CALIBRATE_NODE, memoryMiB: this.workerMemoryMiB });
+  }
+
+  stopWorker(worker: number): void {
+    this.runtime.run({ kind: 'stopWorker', worker });
+  }
+
+  restore(worker: number, actor: string, template: string, sizeMiB: number, source: 'local' | 'external' | 'golden' | 'cold', version: number): Promise<number> {
+    const op = ++this.op;
+    return this.send(`op${op}`, worker, { kind: 'restore', op, actor, actorIndex: 0, worker, source, version, snapshotBytes: sizeMiB * 2 ** 20, template });
+  }
+
+  checkpoint(worker: number, actor: string, sizeMiB: number, target: 'local' | 'external', version: number): Promise<number> {
+    const op = ++this.op;
+    return this.send(`op${op}`, worker, { kind: 'checkpoint', op, actor, actorIndex: 0, worker, target, version, snapshotBytes: sizeMiB * 2 ** 20 });
+  }
+
+  async dispatch(worker: number, actor: string, invocation: number): Promise<number> {
+    const op = ++this.op;
+    const t0 = performance.now();
+    await this.send(`op${op}`, worker, { kind: 'execute', op, actor, actorIndex: 0, worker, invocation, workMs: 0 });
+    return performance.now() - t0;
+  }
+}
+
+function templateOf(sizeMiB: number): string {
+  return `cal-${String(sizeMiB).replace('.', 'p')}`;
+}
+
+/** Template name → memory of every template a calibration restores (one per size). */
+export function calibrationTemplates(options: Pick<MeasureOptions, 'sizesMiB' | 'concurrencySizeMiB'>): Record<string, number> {
+  return Object.fromEntries([...options.sizesMiB, ...(options.concurrencySizeMiB === undefined ? [] : [options.concurrencySizeMiB])].map((s) => [templateOf(s), s]));
+}
+
+/**
+ * Memory a calibration worker needs: its slots of the largest size, and one
+ * more for a snapshot being read or written beside them. On k8s it is the
+ * worker pod's memory request (the limit adds the plan's overhead for
+ * Node.js and the sandbox), as a scenario pool's worker memory is.
+ */
+export function calibrationWorkerMemoryMiB(options: Pick<MeasureOptions, 'sizesMiB' | 'concurrencySizeMiB'>): number {
+  const largest = Math.max(...options.sizesMiB, options.concurrencySizeMiB ?? 0);
+  return Math.ceil((CALIBRATE_SLOTS + 1) * largest);
+}
+
+/**
+ * Measures every primitive on a runtime whose pool {@link CALIBRATE_POOL}
+ * has {@link CALIBRATE_SLOTS} slots and knows {@link calibrationTemplates}:
+ * `repeats` worker starts one after the other, then, per repeat and size
+ * (sizes interleaved so drift spreads over all of them), on one worker:
+ * golden restore, dispatches, checkpoint and restore through the node's
+ * folder, then through the store, a last checkpoint to the node, and a cold
+ * boot of a second actor. The caller closes the runtime.
+ */
+export async function measure(runtime: RealRuntime, options: MeasureOptions): Promise<CalibrationSamples> {
+  const log = options.log ?? (() => {});
+  const dispatches = options.dispatchPerRepeat ?? 5;
+  const samples: { -readonly [K in keyof CalibrationSamples]: CalibrationSamples[K] } = {
+    workerStartMs: [],
+    dispatch: [],
+    restore: { local: [], external: [], golden: [], cold: [] },
+    goldenFirst: [],
+    checkpoint: { local: [], external: [] },
+  };
+  const probe = new Probe(runtime, calibrationWorkerMemoryMiB(options), options.signal);
+  // Worker starts first, one at a time, each stopped before the next: an uncontended start.
+  for (let r = 0; r < options.repeats; r++) {
+    const id = 1000 + r;
+    samples.workerStartMs.push(await probe.startWorker(id));
+    probe.stopWorker(id);
+  }
+  log(`worker start: ${samples.workerStartMs.map((x) => x.toFixed(0)).join(', ')} ms`);
+  const w = 0;
+  await probe.startWorker(w);
+  // The first golden restore of a template creates the golden snapshot: timed apart.
+  for (const s of options.sizesMiB) {
+    const actor = `prime-${templateOf(s)}`;
+    samples.goldenFirst.push({ sizeMiB: s, ms: await probe.restore(w, actor, templateOf(s), s, 'golden', 0) });
+    await probe.checkpoint(w, actor, s, 'local', 0);
+  }
+  let invocation = 0;
+  for (let r = 0; r < options.repeats; r++) {
+    for (const s of options.sizesMiB) {
+      const t = templateOf(s);
+      const actor = `${t}-${r}`;
+      samples.restore.golden.push({ sizeMiB: s, ms: await probe.restore(w, actor, t, s, 'golden', 0) });
+      let version = 0;
+      for (let d = 0; d < dispatches; d++) {
+        samples.dispatch.push({ sizeMiB: s, ms: await probe.dispatch(w, actor, invocation++) });
+        version += 1;
+      }
+      samples.checkpoint.local.push({ sizeMiB: s, ms: await probe.checkpoint(w, actor, s, 'local', version) });
+      samples.restore.local.push({ sizeMiB: s, ms: await probe.restore(w, actor, t, s, 'local', version) });
+      samples.checkpoint.external.push({ sizeMiB: s, ms: await probe.checkpoint(w, actor, s, 'external', version) });
+      samples.restore.external.push({ sizeMiB: s, ms: await probe.restore(w, actor, t, s, 'external', version) });
+      samples.checkpoint.local.push({ sizeMiB: s, ms: await probe.checkpoint(w, actor, s, 'local', version) });
+      const cold = `${actor}-cold`;
+      samples.restore.cold.push({ sizeMiB: s, ms: await probe.restore(w, cold, t, s, 'cold', 0) });
+      samples.checkpoint.local.push({ sizeMiB: s, ms: await probe.checkpoint(w, cold, s, 'local', 0) });
+      log(`repeat ${r + 1}/${options.repeats}, ${s} MiB done`);
+    }
+  }
+  probe.stopWorker(w);
+  const sweep = options.concurrency ?? [];
+  if (sweep.length > 0) samples.concurrency = await measureConcurrency(probe, sweep, options.concurrencySizeMiB ?? options.sizesMiB[options.sizesMiB.length - 1]!, options.repeats, log);
+  return samples;
+}
+
+/**
+ * The concurrency sweep: for each k, k workers started at the same moment
+ * (then stopped), and k workers (one actor each, as k pods on one node)
+ * running each primitive at the same moment: golden restore, checkpoint to
+ * the store, restore from it, checkpoint to the node.
+ */
+async function measureConcurrency(probe: Probe, ks: readonly number[], sizeMiB: number, repeats: number, log: (line: string) => void): Promise<ConcurrencySample[]> {
+  const t = templateOf(sizeMiB);
+  const out: ConcurrencySample[] = [];
+  const add = (k: number, primitive: ConcurrencySample['primitive'], source: ConcurrencySample['source'], ms: number[], size = sizeMiB): void => {
+    const row = out.find((c) => c.k === k && c.primitive === primitive && c.source === source);
+    if (row === undefined) out.push({ k, primitive, source, sizeMiB: size, ms: [...ms] });
+    else row.ms.push(...ms);
+  };
+  // Worker starts first, on an otherwise idle machine: k spawned together, all stopped before the next k.
+  let id = 3000;
+  for (let r = 0; r < repeats; r++) {
+    for (const k of ks) {
+      const set = Array.from({ length: k }, () => id++);
+      add(k, 'workerStart', 'none', await Promise.all(set.map((w) => probe.startWorker(w))), 0);
+      for (const w of set) probe.stopWorker(w);
+      log(`worker starts ${k} at once, repeat ${r + 1}/${repeats} done`);
+    }
+  }
+  const workers: number[] = [];
+  const maxK = Math.max(...ks);
+  // Started one by one so their start-up does not overlap the timings.
+  for (let i = 0; i < maxK; i++) {
+    await probe.startWorker(2000 + i);
+    workers.push(2000 + i);
+  }
+  // The golden snapshot exists before the sweep, so golden restores read it rather than race to publish it.
+  await probe.restore(workers[0]!, `conc-prime-${t}`, t, sizeMiB, 'golden', 0);
+  await probe.checkpoint(workers[0]!, `conc-prime-${t}`, sizeMiB, 'local', 0);
+  for (let r = 0; r < repeats; r++) {
+    for (const k of ks) {
+      const set = workers.slice(0, k).map((w, i) => ({ w, actor: `conc-${k}-${r}-${i}` }));
+      add(k, 'restore', 'golden', await Promise.all(set.map((x) => probe.restore(x.w, x.actor, t, sizeMiB, 'golden', 0))));
+      add(k, 'checkpoint', 'external', await Promise.all(set.map((x) => probe.checkpoint(x.w, x.actor, sizeMiB, 'external', 0))));
+      add(k, 'restore', 'external', await Promise.all(set.map((x) => probe.restore(x.w, x.actor, t, sizeMiB, 'external', 0))));
+      add(k, 'checkpoint', 'local', await Promise.all(set.map((x) => probe.checkpoint(x.w, x.actor, sizeMiB, 'local', 0))));
+      log(`concurrency ${k}, repeat ${r + 1}/${repeats} done`);
+    }
+  }
+  for (const w of workers) probe.stopWorker(w);
+  return out;
+}
+
+/** What a calibration says of the machine it measured from (local: this one; k8s: the driver pod's view of its node). */
+export interface MachineFacts {
+  readonly cpuModel: string;
+  readonly cpus: number;
+  readonly os: string;
+  readonly node: string;
+  readonly memoryGiB: number;
+  /** os.loadavg() (1, 5, 15 min) before and after measuring: on a shared machine, how busy it was. */
+  readonly loadAverage: { readonly before: readonly number[]; readonly after: readonly number[] };
+}
+
+/** This machine's facts, with the load average taken before measuring and now. */
+export function machineFacts(loadBefore: readonly number[]): MachineFacts {
+  const cpu = cpus();
+  return {
+    cpuModel: cpu[0]?.model.trim() ?? 'unknown cpu',
+    cpus: cpu.length,
+    os: `${platform()} ${release()}`,
+    node: process.version,
+    memoryGiB: totalmem() / 2 ** 30,
+    loadAverage: { before: [...loadBefore], after: loadavg() },
+  };
+}
