@@ -184,7 +184,7 @@ export function runBoundProblems(r: RunRequest): string[] {
     if (!(ticks <= MAX_TICKS_PER_RUN)) {
       out.push(
         `--sample-every: ${formatDuration(r.sampleEveryMs)} over ${formatDuration(r.scenario.durationMs)} is ${countText(ticks)} samples per run, more than ${countText(MAX_TICKS_PER_RUN)}; ` +
-          `use at least ${formatDuration(Math.ceil(r.scenario.durationMs / MAX_TICKS_PER_RUN))}`,
+          `use at least ${formatDuration(r.scenario.durationMs / MAX_TICKS_PER_RUN)}`,
       );
     }
   }

@@ -157,7 +157,11 @@ function describe(issue: z.core.$ZodIssue, doc: Document, path: Path, namedFile:
     const got = value === undefined || issue.message.includes(', got ') ? '' : `, got ${show(value)}`;
     return `${issue.message.replace(/^Invalid input: /, '').replace(/, received \w+$/, '')}${got}`;
   }
-  return quote ? issue.message : issue.message.replace(/, got .*$/, '');
+  if (quote) return issue.message;
+  // Our own field types quote the value in their message: take it out again.
+  let message = issue.message.replace(/, got .*$/, '');
+  if (typeof value === 'string' && value.length > 0) message = message.split(JSON.stringify(value)).join('(a value not shown)').split(value).join('(a value not shown)');
+  return message;
 }
 
 function statKind(st: Stats): string {
