@@ -1,5 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { stringify as csvStringify } from 'csv-stringify/sync';
 import { parseAllDocuments, stringify as yamlStringify } from 'yaml';
 import { loadScenarioFile } from '../scenarios/load.ts';
@@ -111,8 +111,15 @@ function parseMsOf(v: unknown): number {
  * trace rather than the arrival model keeps the two workloads identical
  * invocation for invocation whatever the model, and lets the span start
  * anywhere in the scenario (the peak hour, say). Includes and the profile
- * are written as absolute paths, so the copies can live anywhere.
+ * are copied next to the copies, so they load from their own folder.
  */
+/** Copies `file` into `dir` as `<tag>-<its name>` (once per run: the same name gives the same copy) and returns that name. */
+function copyInto(dir: string, tag: string, file: string): string {
+  const name = `${tag}-${basename(file)}`;
+  writeFileSync(join(dir, name), readFileSync(file));
+  return name;
+}
+
 export async function writeFidelityInputs(o: FidelityInputOptions): Promise<FidelityInputs> {
   const original: Scenario = loadScenarioFile(o.scenarioFile);
   const startMs = o.startMs ?? 0;
@@ -163,8 +170,10 @@ export async function writeFidelityInputs(o: FidelityInputOptions): Promise<Fide
   const build = (compressed: boolean): string => {
     const k = compressed ? 1 / o.speedup : 1;
     const s = structuredClone(js[scenarioIndex]) as Json;
-    s.costs = resolve(o.profile);
-    if (Array.isArray(s.include)) s.include = s.include.map((f) => (isAbsolute(String(f)) ? f : resolve(baseDir, String(f))));
+    // The profile and the includes are copied next to the copies, so they load from their own
+    // folder: a scenario reads nothing outside its folder unless allowed explicitly.
+    s.costs = copyInto(o.dir, 'profile', resolve(o.profile));
+    if (Array.isArray(s.include)) s.include = s.include.map((f, k) => copyInto(o.dir, `include-${k}`, isAbsolute(String(f)) ? String(f) : resolve(baseDir, String(f))));
     s.duration = msText(copyDurationMs * k);
     s.warmup = msText(copyWarmupMs * k);
     s.workload = [{ trace: { format: 'native', files: ['workload.csv'], template: firstTemplate, compression: compressed ? o.speedup : 1 } }];

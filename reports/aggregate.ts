@@ -56,7 +56,8 @@ export function meanCi(values: readonly number[], level = 0.95): MeanCi {
   return { n, mean, sd, halfWidth: (studentTQuantile(1 - (1 - level) / 2, n - 1) * sd) / Math.sqrt(n) };
 }
 
-const cell = (x: number): number | string => (Number.isNaN(x) ? '' : ms(x));
+// NaN (no value) and an infinite value alike are an empty cell, never the text NaN or Infinity.
+const cell = (x: number): number | string => (Number.isFinite(x) ? ms(x) : '');
 
 /**
  * Aggregates summary rows over seeds: one row per policy set (in order of

@@ -13,6 +13,17 @@ export function cell(row: SummaryRow, column: keyof SummaryRow): number {
   return Number(v);
 }
 
+/**
+ * A summary cell for the terminal: the number as written to summary.csv, or
+ * "-" when there is none (NaN, infinite, an empty cell read back), so no
+ * line ever says "p50 NaN ms". `unit` follows a value, not the "-".
+ */
+export function terminalCell(v: string | number | undefined, unit = ''): string {
+  const x = typeof v === 'number' ? v : v === undefined || v.trim() === '' ? Number.NaN : Number(v);
+  if (!Number.isFinite(x)) return '-';
+  return `${String(v).trim()}${unit === '' ? '' : ` ${unit}`}`;
+}
+
 /** Milliseconds as "850 ms", "1.9 s", "2.5 min" or "1.2 h"; "–" when there is no value. */
 export function formatMs(x: number): string {
   if (!Number.isFinite(x)) return '–';

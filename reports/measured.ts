@@ -17,16 +17,18 @@ export const MEASURED_COLUMNS = ['policy', 'primitive', 'source', 'count', 'p50_
 function row(policy: string, primitive: string, source: string, values: readonly number[]): (string | number)[] {
   const sorted = Float64Array.from(values).sort();
   const mean = values.length === 0 ? Number.NaN : values.reduce((a, b) => a + b, 0) / values.length;
+  // No value (no sample, or a sample holding NaN) is an empty cell, never the text NaN.
+  const cell = (x: number): number | string => (Number.isFinite(x) ? ms(x) : '');
   return [
     policy,
     primitive,
     source,
     values.length,
-    ms(percentile(sorted, 0.5)),
-    ms(percentile(sorted, 0.9)),
-    ms(percentile(sorted, 0.99)),
-    ms(mean),
-    ms(sorted.length > 0 ? sorted[sorted.length - 1]! : Number.NaN),
+    cell(percentile(sorted, 0.5)),
+    cell(percentile(sorted, 0.9)),
+    cell(percentile(sorted, 0.99)),
+    cell(mean),
+    cell(sorted.length > 0 ? sorted[sorted.length - 1]! : Number.NaN),
   ];
 }
 

@@ -1,5 +1,6 @@
-import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync, existsSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { accessSync, constants, lstatSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { basename, dirname, join, parse, resolve } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import type { RunResult } from '../core/result.ts';
 import { INVOCATION_COLUMNS, SUMMARY_COLUMNS, invocationRows, summarize, type ReportedRun, type SummaryRow } from './summary.ts';
@@ -7,10 +8,19 @@ import { INVOCATION_COLUMNS, SUMMARY_COLUMNS, invocationRows, summarize, type Re
 /** Which invocation rows go to invocations.csv. */
 export type InvocationOutput = 'all' | 'none';
 
+/**
+ * A CSV cell: a number that is not finite (a percentile of no served
+ * invocation is NaN) becomes an empty cell, which every reader of these
+ * files takes as "no value", never the text NaN or Infinity.
+ */
+export function csvCell(v: string | number | undefined): string | number {
+  return v === undefined || (typeof v === 'number' && !Number.isFinite(v)) ? '' : v;
+}
+
 /** Renders summary.csv for a set of runs. */
 export function summaryCsv(rows: readonly SummaryRow[]): string {
   return stringify(
-    rows.map((r) => SUMMARY_COLUMNS.map((c) => r[c])),
+    rows.map((r) => SUMMARY_COLUMNS.map((c) => csvCell(r[c]))),
     { header: true, columns: [...SUMMARY_COLUMNS] },
   );
 }
@@ -18,8 +28,101 @@ export function summaryCsv(rows: readonly SummaryRow[]): string {
 /** Renders invocations.csv for a set of runs. */
 export function invocationsCsv(runs: readonly RunResult[]): string {
   const rows: (string | number)[][] = [];
-  for (const run of runs) for (const row of invocationRows(run)) rows.push(row);
+  for (const run of runs) for (const row of invocationRows(run)) rows.push(row.map(csvCell));
   return stringify(rows, { header: true, columns: [...INVOCATION_COLUMNS] });
+}
+
+/**
+ * Every file name a report folder of this project holds (simulate, bench,
+ * bench:cluster, fidelity), and the folders a fidelity report adds: a folder
+ * holding nothing else is a previous report, which a new run may replace.
+ */
+export const REPORT_FILES: ReadonlySet<string> = new Set([
+  'summary.csv',
+  'invocations.csv',
+  'timeseries.csv',
+  'measured.csv',
+  'aggregate.csv',
+  'run.json',
+  'report.html',
+  'summary.md',
+  'bench.json',
+  'fidelity.csv',
+  'fidelity-timeseries.csv',
+  'fidelity.md',
+  'fidelity.json',
+  'sim.log',
+  'real.log',
+]);
+const REPORT_FOLDERS: ReadonlySet<string> = new Set(['inputs', 'sim', 'real']);
+
+/** A report folder that cannot be used, said before the run; the message names the folder and why. */
+export class ReportDirError extends Error {
+  override readonly name = 'ReportDirError';
+}
+
+/** Folders a report must never be written into (nor replace): system roots and the home folder. */
+const SYSTEM_DIRS: ReadonlySet<string> = new Set(['/bin', '/boot', '/dev', '/etc', '/home', '/lib', '/lib32', '/lib64', '/opt', '/proc', '/root', '/run', '/sbin', '/srv', '/sys', '/tmp', '/usr', '/var', '/Users', '/System', '/Library', '/Applications', '/private']);
+
+/**
+ * Checks, before a run, that `outDir` can take its report, so a bad --out
+ * costs nothing instead of a whole run: refused are a path that exists and is
+ * not a folder, a file-system root, a system folder or the home folder, a
+ * folder holding anything but a previous report's files (see REPORT_FILES:
+ * such a folder is replaced whole by writeReport, so no stale file stays),
+ * and a folder whose nearest existing parent is not a writable folder.
+ * Returns the absolute path; throws ReportDirError. Creates nothing.
+ */
+export function checkReportDir(outDir: string): string {
+  const target = resolve(outDir);
+  const refuse = (why: string): never => {
+    throw new ReportDirError(`--out ${outDir}: ${why}`);
+  };
+  if (parse(target).root === target) refuse('is the root of a file system; give a folder for the report');
+  if (SYSTEM_DIRS.has(target) || target === resolve(homedir())) refuse('is a system or home folder; give a folder of its own for the report');
+  let exists = true;
+  try {
+    const st = lstatSync(target);
+    if (st.isSymbolicLink()) refuse('is a symbolic link; give the folder itself');
+    if (!st.isDirectory()) refuse('exists and is not a folder');
+  } catch (err) {
+    if (err instanceof ReportDirError) throw err;
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') refuse(`cannot be checked: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    exists = false;
+  }
+  if (exists) {
+    const entries = readdirSync(target, { withFileTypes: true });
+    const foreign = entries.filter((e) => !(e.isFile() ? REPORT_FILES.has(e.name) : e.isDirectory() && REPORT_FOLDERS.has(e.name)));
+    if (foreign.length > 0) {
+      const shown = foreign.slice(0, 3).map((e) => e.name).join(', ');
+      refuse(`is a folder holding other things than a report (${shown}${foreign.length > 3 ? `, and ${foreign.length - 3} more` : ''}); give a new or empty folder`);
+    }
+  }
+  // The folder itself (when it exists) and the nearest existing ancestor must take new entries.
+  let dir = exists ? target : dirname(target);
+  for (;;) {
+    let st;
+    try {
+      st = statSync(dir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || dirname(dir) === dir) refuse(`its parent ${dir} cannot be checked: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+      dir = dirname(dir);
+      continue;
+    }
+    if (!st.isDirectory()) refuse(`${dir} is not a folder`);
+    try {
+      accessSync(dir, constants.W_OK | constants.X_OK);
+    } catch {
+      refuse(`${dir} is not writable`);
+    }
+    if (exists && dir === target) {
+      // The report replaces the folder: its parent must take the staging folder too.
+      dir = dirname(target);
+      exists = false;
+      continue;
+    }
+    return target;
+  }
 }
 
 /**
@@ -37,6 +140,11 @@ export function writeReport(outDir: string, files: Readonly<Record<string, strin
     if (!existsSync(target)) {
       renameSync(staging, target);
     } else {
+      // A previous report's files that this one does not write are removed, so none is left stale
+      // next to the new ones (an old invocations.csv beside a run without one); anything else stays.
+      for (const name of readdirSync(target)) {
+        if (REPORT_FILES.has(name) && !(name in files)) rmSync(join(target, name), { force: true });
+      }
       for (const name of readdirSync(staging)) renameSync(join(staging, name), join(target, name));
       rmSync(staging, { recursive: true, force: true });
     }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseDuration } from './units.ts';
 import { parseCpuMilli, parseMemoryMiB } from './quantity.ts';
+import { MAX_NAME_CHARS, MAX_WORKERS_PER_POOL } from './limits.ts';
 
 /**
  * Field types of user-facing scenario files, as zod schemas that parse the
@@ -47,6 +48,35 @@ export const cpuMilli = z.union([z.string(), z.number()]).transform((v, ctx) => 
 
 /** A positive integer, with a message that quotes what was given. */
 export const positiveInt = z.number({ error: (i) => `expected a positive integer, got ${JSON.stringify(i.input)}` }).int().positive();
+
+/** A count of workers (replicas, scaling bounds): a non-negative integer up to the per-pool limit. */
+export const workerCount = z
+  .number({ error: (i) => `expected a non-negative integer, got ${JSON.stringify(i.input)}` })
+  .int()
+  .nonnegative()
+  .max(MAX_WORKERS_PER_POOL, { error: (i) => `at most ${MAX_WORKERS_PER_POOL.toLocaleString('en-US')} workers per pool, got ${JSON.stringify(i.input)}` });
+
+/** A positive count of workers (a scaling maximum). */
+export const positiveWorkerCount = workerCount.refine((n) => n > 0, { error: (i) => `expected a positive integer, got ${JSON.stringify(i.input)}` });
+
+/** A memory that must be more than zero (an actor's: a real worker refuses 0). */
+export const positiveMemoryMiB = memoryMiB.refine((n) => n > 0, { error: 'must be more than 0 (a real worker refuses an actor without memory)' });
+
+/**
+ * Whether `s` is a name as scenarios and manifests use them (Kubernetes-like):
+ * lowercase letters, digits, "-" and ".", starting and ending with a letter
+ * or digit, at most MAX_NAME_CHARS long, and without ".." (real workers and
+ * the store refuse ".." in an actor id or a key, and actor ids start with
+ * their template's name).
+ */
+export function isName(s: string): boolean {
+  return s.length <= MAX_NAME_CHARS && /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(s) && !s.includes('..');
+}
+
+/** A name: see isName. */
+export const nameField = z.string().refine(isName, {
+  error: `expected a lowercase name of letters, digits, "-" and "." (as Kubernetes names), at most ${MAX_NAME_CHARS} characters, without ".."`,
+});
 
 /** A non-negative integer. */
 export const nonNegativeInt = z.number({ error: (i) => `expected a non-negative integer, got ${JSON.stringify(i.input)}` }).int().nonnegative();

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { arrivalSpecSchema } from './arrivals/index.ts';
-import { cpuMilli, durationDistribution, durationMs, memoryMiB, nonNegativeInt, positiveInt, probability } from './fields.ts';
+import { cpuMilli, durationDistribution, durationMs, memoryMiB, nameField, nonNegativeInt, positiveInt, positiveMemoryMiB, positiveWorkerCount, probability, workerCount } from './fields.ts';
+import { MAX_ACTORS, MAX_NODES, MAX_SEEDS } from './limits.ts';
 
 /**
  * The schema of a scenario file as users write it (YAML, or JSON which is
@@ -9,7 +10,7 @@ import { cpuMilli, durationDistribution, durationMs, memoryMiB, nonNegativeInt, 
  * the two in step.
  */
 
-const name = z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'expected a lowercase name of letters, digits, "-" and "." (as Kubernetes names)');
+const name = nameField;
 
 const sizeCost = z.strictObject({ base: durationDistribution, bandwidth: z.string().regex(/^\d+(\.\d+)?(Ki|Mi|Gi)\/s$/, 'expected a bandwidth such as 640Mi/s') });
 
@@ -56,7 +57,7 @@ const workerSchema = z.strictObject({ memory: memoryMiB, cpu: cpuMilli.optional(
 const poolSchema = z.strictObject({
   name,
   mode: z.enum(['shared', 'dedicated']).default('shared'),
-  replicas: nonNegativeInt.default(1),
+  replicas: workerCount.default(1),
   actorSlots: positiveInt.default(1),
   worker: workerSchema,
   runtimeClass: z.string().default('gvisor'),
@@ -67,7 +68,7 @@ const poolSchema = z.strictObject({
 /** Per-policy-set overrides of a pool. */
 const poolOverrideSchema = z.strictObject({
   mode: z.enum(['shared', 'dedicated']).optional(),
-  replicas: nonNegativeInt.optional(),
+  replicas: workerCount.optional(),
   actorSlots: positiveInt.optional(),
   worker: workerSchema.partial().optional(),
   dedicated: dedicatedSchema.optional(),
@@ -76,7 +77,7 @@ const poolOverrideSchema = z.strictObject({
 const templateSchema = z.strictObject({
   name,
   pool: name,
-  memory: memoryMiB,
+  memory: positiveMemoryMiB,
   snapshot: memoryMiB.optional(),
   golden: z.boolean().default(true),
   work: durationDistribution,
@@ -96,7 +97,11 @@ const traceSchema = z.strictObject({
 });
 
 /** A workload group driven by an arrival model. */
-export const modelGroupSchema = z.strictObject({ template: name, actors: positiveInt, arrivals: arrivalSpecSchema });
+export const modelGroupSchema = z.strictObject({
+  template: name,
+  actors: positiveInt.max(MAX_ACTORS, { error: (i) => `at most ${MAX_ACTORS.toLocaleString('en-US')} actors, got ${JSON.stringify(i.input)}` }),
+  arrivals: arrivalSpecSchema,
+});
 /** A workload group replayed from a trace. */
 export const traceGroupSchema = z.strictObject({ trace: traceSchema });
 
@@ -127,8 +132,8 @@ const scalingSchema = z.discriminatedUnion('kind', [
   z.strictObject({
     kind: z.literal('target-utilization'),
     target: z.number().gt(0).max(1).default(0.7),
-    minReplicas: nonNegativeInt.default(1),
-    maxReplicas: positiveInt,
+    minReplicas: workerCount.default(1),
+    maxReplicas: positiveWorkerCount,
     // The HPA's default downscale stabilization window is 5 minutes.
     stabilization: durationMs.default(300_000),
     interval: durationMs.default(15_000),
@@ -136,14 +141,14 @@ const scalingSchema = z.discriminatedUnion('kind', [
   z.strictObject({
     kind: z.literal('parking'),
     step: positiveInt.default(1),
-    minReplicas: nonNegativeInt.default(1),
-    maxReplicas: positiveInt,
+    minReplicas: workerCount.default(1),
+    maxReplicas: positiveWorkerCount,
     quiet: durationMs.default(300_000),
     interval: durationMs.default(5_000),
   }),
   z.strictObject({
     kind: z.literal('scale-to-zero'),
-    maxReplicas: positiveInt,
+    maxReplicas: positiveWorkerCount,
     idle: durationMs.default(300_000),
     interval: durationMs.default(5_000),
   }),
@@ -171,14 +176,18 @@ const studySchema = z.strictObject({
   base: policySchema.omit({ name: true }).partial().default({}),
   matrix: z
     .strictObject({
-      replicas: z.array(nonNegativeInt).min(1).optional(),
+      replicas: z.array(workerCount).min(1).optional(),
       placement: z.array(z.enum(['random', 'p2c', 'least-loaded', 'binpack', 'locality'])).min(1).optional(),
       idle: z.array(idleSchema).min(1).optional(),
       eviction: z.array(z.enum(['lru', 'greedy-dual', 'none'])).min(1).optional(),
       scaling: z.array(scalingSchema).min(1).optional(),
     })
     .default({}),
-  seeds: z.array(nonNegativeInt).min(1).optional(),
+  seeds: z
+    .array(nonNegativeInt)
+    .min(1)
+    .max(MAX_SEEDS, { error: (i) => `at most ${MAX_SEEDS.toLocaleString('en-US')} seeds, got ${(i.input as unknown[]).length.toLocaleString('en-US')}` })
+    .optional(),
 });
 
 /** Service-level objective: the latency a policy set must meet to be recommended. */
@@ -195,7 +204,7 @@ const sloSchema = z.strictObject({
 const nodeGroupSchema = z.strictObject({
   name,
   // Bounded so a typo cannot ask for more nodes than memory holds.
-  count: positiveInt.max(100_000).default(1),
+  count: positiveInt.max(MAX_NODES, { error: (i) => `at most ${MAX_NODES.toLocaleString('en-US')} nodes, got ${JSON.stringify(i.input)}` }).default(1),
   memory: memoryMiB,
   cpu: cpuMilli.optional(),
 });

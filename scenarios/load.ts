@@ -1,5 +1,5 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { closeSync, constants, existsSync, fstatSync, openSync, readdirSync, readSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LineCounter, isMap, parseAllDocuments, visit, type Document } from 'yaml';
 import type { z } from 'zod';
@@ -10,6 +10,7 @@ import type { CostModel, PolicySet, PoolDefinition, PoolSetup, Scenario, SizeCos
 import { ScenarioError } from './errors.ts';
 import { formatDuration } from './units.ts';
 import { expandStudy } from './study.ts';
+import { MAX_ACTORS, MAX_INVOCATIONS, MAX_NODES, MAX_RUNS, MAX_SCENARIO_FILE_BYTES, MAX_TICKS_PER_RUN, MAX_WORKERS_PER_POOL, countText, expectedInvocations } from './limits.ts';
 import type { IdlePolicySpec, ScalingSpec } from '../core/types.ts';
 
 /** Folder of the named cost profiles shipped with the project. */
@@ -18,6 +19,21 @@ export const PROFILES_DIR = join(dirname(fileURLToPath(import.meta.url)), 'profi
 interface Source {
   readonly file: string;
   readonly lines: LineCounter;
+  /**
+   * A file the scenario names (a profile, an include) rather than the
+   * scenario itself: problems in it never quote its values or odd keys, so
+   * naming a file cannot turn an error message into a way to read it.
+   */
+  readonly named?: boolean;
+}
+
+/** How loadScenarioFile may read. */
+export interface LoadOptions {
+  /**
+   * Read include, costs and trace files outside the scenario's folder (and
+   * outside scenarios/profiles/): the CLIs' --allow-outside. Default false.
+   */
+  readonly allowOutside?: boolean;
 }
 
 type Path = readonly PropertyKey[];
@@ -91,10 +107,13 @@ class Problems {
       const path = [...base, ...issue.path];
       if (issue.code === 'unrecognized_keys') {
         // Point at the misspelt key itself, with its parent's path.
-        for (const key of issue.keys) this.list.push(`${src.file}:${keyPosition(doc, src, path, key)} ${pathString(path)}: unknown field(s) "${key}"`);
+        for (const key of issue.keys) {
+          const shown = src.named !== true || /^[A-Za-z][A-Za-z0-9_-]{0,39}$/.test(key) ? `"${key}"` : '(a key not shown: it is not a field name)';
+          this.list.push(`${src.file}:${keyPosition(doc, src, path, key)} ${pathString(path)}: unknown field(s) ${shown}`);
+        }
         continue;
       }
-      this.add(src, doc, path, describe(issue, doc, path));
+      this.add(src, doc, path, describe(issue, doc, path, src.named === true));
     }
   }
 }
@@ -105,30 +124,149 @@ function show(value: unknown): string {
   return json === undefined ? String(value) : json.length > 80 ? `${json.slice(0, 77)}...` : json;
 }
 
-function describe(issue: z.core.$ZodIssue, doc: Document, path: Path): string {
+/** What kind of value `v` is, for messages that must not quote it. */
+function kindOf(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  return typeof v === 'object' ? 'a map' : `a ${typeof v}`;
+}
+
+/**
+ * Whether a value of a named file (a profile, an include) may be quoted: a
+ * number, a boolean or one short word, which a mistake is made of; not a
+ * line of text, which a file that is not a profile at all is made of.
+ */
+function quotable(v: unknown): boolean {
+  return typeof v === 'number' || typeof v === 'boolean' || v === null || v === undefined || (typeof v === 'string' && /^[A-Za-z0-9._+-]{0,32}$/.test(v));
+}
+
+function describe(issue: z.core.$ZodIssue, doc: Document, path: Path, namedFile: boolean): string {
   let value: unknown;
   try {
     value = doc.getIn(path as unknown[]);
   } catch {
     value = undefined;
   }
+  const quote = !namedFile || quotable(value);
   if (value === undefined && (issue.code === 'invalid_type' || issue.code === 'invalid_union' || issue.message === 'required')) {
     return `required${issue.message === 'required' ? '' : ` (${issue.message.replace(/^Invalid input: /, '').replace(/, (received|got) undefined$/, '')})`}`;
   }
   if (issue.code === 'invalid_type' || issue.code === 'invalid_value' || issue.code === 'invalid_union') {
     // Our own field types already quote the value; zod's built-in messages do not.
+    if (!quote) return `${issue.message.replace(/^Invalid input: /, '').replace(/, (received|got) .*$/, '')}, got ${kindOf(value)}`;
     const got = value === undefined || issue.message.includes(', got ') ? '' : `, got ${show(value)}`;
     return `${issue.message.replace(/^Invalid input: /, '').replace(/, received \w+$/, '')}${got}`;
   }
-  return issue.message;
+  if (quote) return issue.message;
+  // Our own field types quote the value in their message: take it out again.
+  let message = issue.message.replace(/, got .*$/, '');
+  if (typeof value === 'string' && value.length > 0) message = message.split(JSON.stringify(value)).join('(a value not shown)').split(value).join('(a value not shown)');
+  return message;
+}
+
+function statKind(st: Stats): string {
+  if (st.isDirectory()) return 'a folder';
+  if (st.isFIFO()) return 'a FIFO';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  if (st.isSocket()) return 'a socket';
+  return 'not a file';
+}
+
+const READ_CHUNK_BYTES = 1 << 16;
+
+/**
+ * Reads a regular file of at most MAX_SCENARIO_FILE_BYTES, or says why not,
+ * without reading anything else: the type and size are checked before the
+ * file is opened (a FIFO would block for ever, /dev/zero never ends), the
+ * file is opened non-blocking and checked again on the descriptor (it may
+ * have been swapped since), and the read stops one byte past the cap.
+ */
+export function readBoundedFile(path: string): { text: string } | { problem: string } {
+  const code = (err: unknown): string => (err as NodeJS.ErrnoException).code ?? String(err);
+  let st: Stats;
+  try {
+    st = statSync(path);
+  } catch (err) {
+    return { problem: `cannot be read: ${code(err)}` };
+  }
+  const tooBig = (bytes: number): string => `is ${countText(bytes)} bytes, more than the ${countText(MAX_SCENARIO_FILE_BYTES)} a scenario, profile or included file may have`;
+  if (!st.isFile()) return { problem: `is ${statKind(st)}, not a regular file` };
+  if (st.size > MAX_SCENARIO_FILE_BYTES) return { problem: tooBig(st.size) };
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  } catch (err) {
+    return { problem: `cannot be read: ${code(err)}` };
+  }
+  try {
+    const fst = fstatSync(fd);
+    if (!fst.isFile()) return { problem: `is ${statKind(fst)}, not a regular file` };
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(READ_CHUNK_BYTES);
+      const n = readSync(fd, chunk, 0, chunk.length, null);
+      if (n === 0) break;
+      chunks.push(chunk.subarray(0, n));
+      total += n;
+      if (total > MAX_SCENARIO_FILE_BYTES) return { problem: tooBig(total) };
+    }
+    return { text: Buffer.concat(chunks, total).toString('utf8') };
+  } catch (err) {
+    return { problem: `cannot be read: ${code(err)}` };
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function readSource(file: string, problems: Problems): { text: string; src: Source } | null {
-  try {
-    return { text: readFileSync(file, 'utf8'), src: { file, lines: new LineCounter() } };
-  } catch (err) {
-    problems.list.push(`${file}:1:1 (root): cannot be read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  const r = readBoundedFile(file);
+  if ('problem' in r) {
+    problems.list.push(`${file}:1:1 (root): ${r.problem}`);
     return null;
+  }
+  return { text: r.text, src: { file, lines: new LineCounter() } };
+}
+
+/** Whether `target` is `root` or inside it. */
+function within(root: string, target: string): boolean {
+  const rel = relative(root, target);
+  return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
+}
+
+function realOrSelf(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
+}
+
+/**
+ * Where a scenario may read from: its own folder and the shipped profiles,
+ * each also by its real path, so a symbolic link inside the folder that
+ * points out of it counts as outside. With allowOutside, anywhere.
+ */
+class ReadScope {
+  private readonly roots: string[];
+  constructor(
+    scenarioFile: string,
+    readonly allowOutside: boolean,
+  ) {
+    const dir = resolve(dirname(scenarioFile));
+    this.roots = [dir, realOrSelf(dir), PROFILES_DIR, realOrSelf(PROFILES_DIR)];
+    this.folder = displayPath(dir) || '.';
+  }
+  /** The scenario's folder as messages show it. */
+  readonly folder: string;
+  /** Why `path` may not be read, or null. Checked on the path as written and on its real path. */
+  problem(path: string, shown: string): string | null {
+    if (this.allowOutside) return null;
+    const abs = resolve(path);
+    const inside = (p: string): boolean => this.roots.some((r) => within(r, p));
+    if (inside(abs) && inside(realOrSelf(abs))) return null;
+    return `${shown} is outside the scenario's folder (${this.folder}); files outside it are read only when allowed explicitly (--allow-outside)`;
   }
 }
 
@@ -205,11 +343,16 @@ function toCostModel(p: CostProfileFile): CostModel {
 }
 
 /** Loads a cost profile by name (from scenarios/profiles/) or by path. */
-export function loadCostProfile(nameOrPath: string, relativeTo: string, problems: Problems, at: { src: Source; doc: Document }): CostModel | null {
+export function loadCostProfile(nameOrPath: string, relativeTo: string, problems: Problems, at: { src: Source; doc: Document }, scope: ReadScope): CostModel | null {
   const candidates = nameOrPath.endsWith('.yaml') || nameOrPath.includes('/')
     ? [isAbsolute(nameOrPath) ? nameOrPath : resolve(relativeTo, nameOrPath)]
     : [join(PROFILES_DIR, `${nameOrPath}.yaml`)];
   const file = candidates[0]!;
+  const refused = scope.problem(file, `cost profile file ${nameOrPath}`);
+  if (refused !== null) {
+    problems.add(at.src, at.doc, ['costs'], refused);
+    return null;
+  }
   if (!existsSync(file)) {
     const known = existsSync(PROFILES_DIR) ? readdirNames(PROFILES_DIR) : [];
     const byPath = nameOrPath.endsWith('.yaml') || nameOrPath.includes('/');
@@ -221,8 +364,12 @@ export function loadCostProfile(nameOrPath: string, relativeTo: string, problems
     );
     return null;
   }
-  const read = readSource(displayPath(file), problems);
-  if (read === null) return null;
+  const bounded = readBoundedFile(file);
+  if ('problem' in bounded) {
+    problems.add(at.src, at.doc, ['costs'], `cost profile file ${nameOrPath} ${bounded.problem}`);
+    return null;
+  }
+  const read = { text: bounded.text, src: { file: displayPath(file), lines: new LineCounter(), named: true } };
   const docs = parseDocs(read.text, read.src, problems);
   const doc = docs[0];
   if (doc === undefined) {
@@ -231,6 +378,11 @@ export function loadCostProfile(nameOrPath: string, relativeTo: string, problems
   }
   const data = toData(doc, read.src, problems);
   if (data === null) return null;
+  if (data.value === null || typeof data.value !== 'object' || Array.isArray(data.value)) {
+    // Not a profile at all (a text file, say): say so without quoting it.
+    problems.addFile(read.src.file, `expected a cost profile (a map of fields), got ${kindOf(data.value)}`);
+    return null;
+  }
   const r = costProfileSchema.safeParse(data.value);
   if (!r.success) {
     problems.addZod(read.src, doc, r.error);
@@ -303,6 +455,77 @@ function scalingSpec(s: ScenarioFile['policies'][number]['scaling']): ScalingSpe
   }
 }
 
+/**
+ * The upper bounds of limits.ts that need the whole scenario: actors and
+ * nodes in all, a dedicated pool's workers (one per actor), the invocations
+ * the model groups are expected to generate, runs (policy sets x seeds) and
+ * the ticks of scaling intervals. Each is reported at the field that pushes
+ * past it, before anything is generated.
+ */
+function boundProblems(
+  s: ScenarioFile,
+  groups: readonly ({ kind: 'model'; g: ModelGroupFile } | { kind: 'trace'; g: TraceFile })[],
+  templates: readonly TemplateFile[],
+  pools: readonly PoolFile[],
+  policies: readonly { policy: ScenarioFile['policies'][number]; path: Path }[],
+  problems: Problems,
+  src: Source,
+  doc: Document,
+): void {
+  let nodes = 0;
+  s.cluster.nodes.forEach((g, i) => {
+    nodes += g.count;
+    if (nodes > MAX_NODES && nodes - g.count <= MAX_NODES) problems.add(src, doc, ['cluster', 'nodes', i, 'count'], `brings the cluster to ${countText(nodes)} nodes, more than ${countText(MAX_NODES)}`);
+  });
+  // Model groups only: a trace's actors and invocations are bounded by its own budget while it is read.
+  const modelIndex = groups.map((g, i) => ({ g, i })).filter((x): x is { g: { kind: 'model'; g: ModelGroupFile }; i: number } => x.g.kind === 'model');
+  let actors = 0;
+  for (const { g, i } of modelIndex) {
+    actors += g.g.actors;
+    if (actors > MAX_ACTORS && actors - g.g.actors <= MAX_ACTORS) problems.add(src, doc, ['workload', i, 'actors'], `brings the workload to ${countText(actors)} actors, more than ${countText(MAX_ACTORS)}`);
+  }
+  // A dedicated pool starts a worker per actor (per actor name: layered groups of a template share them).
+  const actorsOf = new Map<string, number>();
+  for (const { g } of modelIndex) actorsOf.set(g.g.template, Math.max(actorsOf.get(g.g.template) ?? 0, g.g.actors));
+  for (const { policy, path } of policies) {
+    for (const pool of pools) {
+      const mode = policy.pools[pool.name]?.mode ?? pool.mode;
+      if (mode !== 'dedicated') continue;
+      const workers = templates.filter((t) => t.pool === pool.name).reduce((n, t) => n + (actorsOf.get(t.name) ?? 0), 0);
+      if (workers > MAX_WORKERS_PER_POOL) {
+        problems.add(src, doc, path[0] === 'policies' ? [...path, 'name'] : path, `dedicated pool "${pool.name}" would start ${countText(workers)} workers (one per actor), more than ${countText(MAX_WORKERS_PER_POOL)}`);
+      }
+    }
+    const every = policy.scaling.kind === 'static' ? undefined : policy.scaling.interval;
+    if (every !== undefined && !(s.duration / every <= MAX_TICKS_PER_RUN)) {
+      problems.add(
+        src,
+        doc,
+        path[0] === 'policies' ? [...path, 'scaling', 'interval'] : path,
+        `a scaling interval of ${formatDuration(every)} over ${formatDuration(s.duration)} is ${countText(s.duration / every)} ticks, more than ${countText(MAX_TICKS_PER_RUN)}`,
+      );
+    }
+  }
+  const expected = modelIndex.map(({ g }) => expectedInvocations(g.g.arrivals, g.g.actors, s.duration));
+  const total = expected.reduce((a, b) => a + b, 0);
+  if (!(total <= MAX_INVOCATIONS)) {
+    // At the group that contributes most: that is where the rate or the actors need lowering.
+    const most = expected.reduce((best, e, k) => (!(e <= expected[best]!) ? k : best), 0);
+    const i = modelIndex[most]!.i;
+    problems.add(
+      src,
+      doc,
+      ['workload', i, 'arrivals'],
+      `about ${countText(expected[most]!)} invocations over ${formatDuration(s.duration)}${expected.length > 1 ? ` (${countText(total)} with the other groups)` : ''}, more than ${countText(MAX_INVOCATIONS)} a workload may have: lower the rate, the actors or the duration`,
+    );
+  }
+  const seeds = s.study?.seeds?.length ?? 1;
+  const runs = policies.length * seeds;
+  if (runs > MAX_RUNS) {
+    problems.add(src, doc, s.study !== undefined ? ['study'] : ['policies'], `${countText(policies.length)} policy set(s) x ${seeds} seed(s) = ${countText(runs)} runs, more than ${countText(MAX_RUNS)}`);
+  }
+}
+
 /** Most policy sets a study may expand to: a bigger matrix is a mistake, not a plan. */
 const MAX_STUDY_SETS = 10_000;
 
@@ -313,8 +536,9 @@ const MAX_STUDY_SETS = 10_000;
  * problems that follow from another one (a template naming a pool whose
  * manifest was refused) are not reported again.
  */
-export function loadScenarioFile(file: string): Scenario {
+export function loadScenarioFile(file: string, options: LoadOptions = {}): Scenario {
   const problems = new Problems();
+  const scope = new ReadScope(file, options.allowOutside === true);
   const fail = (): never => {
     throw new ScenarioError(file, problems.list);
   };
@@ -354,7 +578,7 @@ export function loadScenarioFile(file: string): Scenario {
   });
   let costs: CostModel | null = null;
   if (typeof s.costs === 'string' && s.costs.length > 0) {
-    costs = loadCostProfile(s.costs, baseDir, problems, { src, doc });
+    costs = loadCostProfile(s.costs, baseDir, problems, { src, doc }, scope);
   } else {
     const r = costProfileSchema.safeParse(s.costs);
     if (r.success) costs = toCostModel(r.data);
@@ -363,14 +587,17 @@ export function loadScenarioFile(file: string): Scenario {
 
   s.include.forEach((inc, i) => {
     const path = resolve(baseDir, inc);
-    let text: string;
-    try {
-      text = readFileSync(path, 'utf8');
-    } catch (err) {
-      problems.add(src, doc, ['include', i], `cannot read ${inc}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    const refused = scope.problem(path, inc);
+    if (refused !== null) {
+      problems.add(src, doc, ['include', i], refused);
       return;
     }
-    const incRead = { text, src: { file: displayPath(path), lines: new LineCounter() } };
+    const bounded = readBoundedFile(path);
+    if ('problem' in bounded) {
+      problems.add(src, doc, ['include', i], bounded.problem.startsWith('cannot be read: ') ? `cannot read ${inc}: ${bounded.problem.slice('cannot be read: '.length)}` : `${inc} ${bounded.problem}`);
+      return;
+    }
+    const incRead = { text: bounded.text, src: { file: displayPath(path), lines: new LineCounter(), named: true } };
     for (const d of parseDocs(incRead.text, incRead.src, problems)) {
       if (!isSubstrate(d)) problems.add(incRead.src, d, ['apiVersion'], 'included files hold ate.dev/v1alpha1 manifests only');
       else manifests.push({ doc: d, src: incRead.src, index: manifests.length });
@@ -488,6 +715,27 @@ export function loadScenarioFile(file: string): Scenario {
     });
   }
   if (s.warmup >= s.duration) problems.add(src, doc, ['warmup'], `must be shorter than duration (${formatDuration(s.duration)})`);
+  boundProblems(s, groups, templates.map((t) => t.template), pools.map((p) => p.pool), all.map(({ p, path }) => ({ policy: p, path })), problems, src, doc);
+  // Trace files are streamed later; what can be known now (where they are, what they are) is checked now.
+  groups.forEach((grp, i) => {
+    if (grp.kind !== 'trace') return;
+    const lists = [['files', grp.g.files], ['durations', grp.g.durations ?? []], ['memory', grp.g.memory ?? []]] as const;
+    for (const [field, list] of lists) {
+      list.forEach((f, k) => {
+        const path = ['workload', i, 'trace', field, k];
+        const abs = resolve(baseDir, f);
+        const refused = scope.problem(abs, f);
+        if (refused !== null) return problems.add(src, doc, path, refused);
+        let st: Stats;
+        try {
+          st = statSync(abs);
+        } catch (err) {
+          return problems.add(src, doc, path, `cannot read ${f}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+        }
+        if (!st.isFile()) problems.add(src, doc, path, `${f} is ${statKind(st)}, not a regular file`);
+      });
+    }
+  });
   if (problems.list.length > 0 || costs === null) fail();
 
   const nodes = s.cluster.nodes.flatMap((g) =>

@@ -1,5 +1,6 @@
 import { parse as parseYaml } from 'yaml';
-import { durationDistribution } from './fields.ts';
+import { durationDistribution, isName } from './fields.ts';
+import { MAX_NAME_CHARS, MAX_WORKERS_PER_POOL } from './limits.ts';
 import { parseCpuMilli, parseMemoryMiB } from './quantity.ts';
 import type { PoolFile, TemplateFile } from './file-schema.ts';
 
@@ -46,7 +47,12 @@ function get(o: unknown, path: readonly string[]): unknown {
   return cur;
 }
 
-const NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+
+/** A value for a message: JSON, cut to 80 characters. */
+function shortJson(v: unknown): string {
+  const json = JSON.stringify(v) ?? String(v);
+  return json.length > 80 ? `${json.slice(0, 77)}...` : json;
+}
 
 function annotations(doc: Obj): Obj {
   const a = get(doc, ['metadata', 'annotations']);
@@ -55,8 +61,8 @@ function annotations(doc: Obj): Obj {
 
 function metaName(doc: Obj, problems: ManifestProblem[]): string {
   const n = get(doc, ['metadata', 'name']);
-  if (typeof n !== 'string' || !NAME.test(n)) {
-    problems.push({ path: ['metadata', 'name'], message: `expected a Kubernetes name, got ${JSON.stringify(n)}` });
+  if (typeof n !== 'string' || !isName(n)) {
+    problems.push({ path: ['metadata', 'name'], message: `expected a Kubernetes name (at most ${MAX_NAME_CHARS} characters, without ".."), got ${shortJson(n)}` });
     return 'invalid';
   }
   return n;
@@ -86,7 +92,9 @@ export function workerPoolToPool(doc: Obj): { pool: PoolFile | null; problems: M
   const ann = annotations(doc);
   const replicas = get(doc, ['spec', 'replicas']);
   if (replicas !== undefined && (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0)) {
-    problems.push({ path: ['spec', 'replicas'], message: `expected a non-negative integer, got ${JSON.stringify(replicas)}` });
+    problems.push({ path: ['spec', 'replicas'], message: `expected a non-negative integer, got ${shortJson(replicas)}` });
+  } else if (typeof replicas === 'number' && replicas > MAX_WORKERS_PER_POOL) {
+    problems.push({ path: ['spec', 'replicas'], message: `at most ${MAX_WORKERS_PER_POOL.toLocaleString('en-US')} workers per pool, got ${replicas}` });
   }
   const slotsText = ann[`${ANNOTATION_PREFIX}actor-slots`];
   let actorSlots = 1;
@@ -124,8 +132,8 @@ export function actorTemplateToTemplate(doc: Obj): { template: TemplateFile | nu
   const name = metaName(doc, problems);
   const ann = annotations(doc);
   const pool = get(doc, ['spec', 'workerPoolRef', 'name']);
-  if (typeof pool !== 'string' || !NAME.test(pool)) {
-    problems.push({ path: ['spec', 'workerPoolRef', 'name'], message: `expected the name of a WorkerPool, got ${JSON.stringify(pool)}` });
+  if (typeof pool !== 'string' || !isName(pool)) {
+    problems.push({ path: ['spec', 'workerPoolRef', 'name'], message: `expected the name of a WorkerPool, got ${shortJson(pool)}` });
   }
   let memoryPath: (string | number)[] = ['metadata', 'annotations', `${ANNOTATION_PREFIX}memory`];
   let memory = quantity(ann[`${ANNOTATION_PREFIX}memory`], memoryPath, parseMemoryMiB, problems);
@@ -143,7 +151,9 @@ export function actorTemplateToTemplate(doc: Obj): { template: TemplateFile | nu
       });
     }
   }
-  if (memory === undefined) {
+  if (memory === 0) {
+    problems.push({ path: memoryPath, message: 'must be more than 0 (a real worker refuses an actor without memory)' });
+  } else if (memory === undefined) {
     problems.push({ path: ['metadata', 'annotations'], message: `ActorTemplate ${name}: no memory: add annotation ${ANNOTATION_PREFIX}memory (e.g. "256Mi") or a container memory limit` });
   }
   const snapshot = quantity(ann[`${ANNOTATION_PREFIX}snapshot`], ['metadata', 'annotations', `${ANNOTATION_PREFIX}snapshot`], parseMemoryMiB, problems);

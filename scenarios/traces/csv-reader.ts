@@ -1,4 +1,5 @@
 import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { pipeline } from 'node:stream';
 import { parse } from 'csv-parse';
 import { CsvHeader, CsvRow } from './csv-row.ts';
@@ -31,6 +32,15 @@ function located(file: string, line: number, err: unknown): TraceError {
  * column count differs from the header's.
  */
 export async function readCsvRows(file: string, start: (header: CsvHeader) => (row: CsvRow) => void): Promise<number> {
+  // A FIFO would block the read for ever and a device (/dev/zero) never ends: regular files only, checked before opening.
+  let kind: string | null;
+  try {
+    const st = await stat(file);
+    kind = st.isFile() ? null : st.isDirectory() ? 'a folder' : st.isFIFO() ? 'a FIFO' : st.isCharacterDevice() ? 'a character device' : 'not a file';
+  } catch (err) {
+    throw located(file, 0, err);
+  }
+  if (kind !== null) throw new TraceError(file, 0, `is ${kind}, not a regular file`);
   const input = createReadStream(file, { highWaterMark: READ_CHUNK_BYTES });
   const parser = parse({ bom: true, info: true, relax_column_count: true, skip_empty_lines: true, max_record_size: MAX_RECORD_CHARS });
   // pipeline forwards a read error (ENOENT, EISDIR) into the parser, whose iterator then

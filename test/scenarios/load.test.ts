@@ -188,7 +188,7 @@ const MISTAKES: Mistake[] = [
     new RegExp(`^${esc(f)}:${at('kind: timeout', 'timeout')} policies\\[0\\]\\.idle\\.kind: Invalid discriminator value\\. Expected 'never' \\| 'ttl' \\| .*, got "timeout"$`),
   ]),
   mistake('an upper-case name', edit(BASE, 'name: loader-test', 'name: Loader_Test'), (f, at) => [
-    `${f}:${at('name: Loader_Test', 'Loader_Test')} name: expected a lowercase name of letters, digits, "-" and "." (as Kubernetes names)`,
+    `${f}:${at('name: Loader_Test', 'Loader_Test')} name: expected a lowercase name of letters, digits, "-" and "." (as Kubernetes names), at most 63 characters, without ".."`,
   ]),
   mistake('an unknown template in the workload', edit(BASE, '- template: agent', '- template: agnet'), (f, at) => [
     `${f}:${at('template: agnet', 'agnet')} workload[0].template: unknown template "agnet" (known: agent)`,
@@ -367,7 +367,7 @@ describe('files', () => {
   });
 
   it('a directory is a ScenarioError naming it', () => {
-    expect(problemsOf(tmp.dir)).toEqual([`${tmp.dir}:1:1 (root): cannot be read: EISDIR`]);
+    expect(problemsOf(tmp.dir)).toEqual([`${tmp.dir}:1:1 (root): is a folder, not a regular file`]);
   });
 
   it('an include that cannot be read is reported at the include', () => {
