@@ -540,5 +540,6 @@ export function loadScenarioFile(file: string): Scenario {
     policies,
     seeds: s.study?.seeds ?? [s.seed],
     ...(s.slo === undefined ? {} : { slo: { ...s.slo } }),
+    ...(s.prices === undefined ? {} : { prices: { ...s.prices } }),
   };
 }
