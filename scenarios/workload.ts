@@ -123,10 +123,11 @@ class ActorRegistry {
   readonly templates: string[] = [];
   private readonly index = new Map<string, number>();
 
-  /** Maps a group's local actor numbers to global indices, creating actors on first sight. */
-  register(gi: number, groupNames: readonly string[], template: string): number[] {
+  /** Maps a group's local actor numbers to global indices, creating actors on first sight; `template` is one for all or one per actor (a trace's). */
+  register(gi: number, groupNames: readonly string[], templateOf: string | readonly string[]): number[] {
     const { names, templates, index } = this;
-    return groupNames.map((n) => {
+    return groupNames.map((n, i) => {
+      const template = typeof templateOf === 'string' ? templateOf : templateOf[i]!;
       const known = index.get(n);
       if (known !== undefined) {
         if (templates[known] !== template) throw new Error(`workload[${gi}]: actor "${n}" has template "${template}" here and "${templates[known]}" in an earlier group`);
@@ -166,7 +167,8 @@ export async function openWorkload(scenario: Scenario, seed: number): Promise<Wo
       groups.push(globalActors(plan, global));
     } else {
       const w = await importGroupTrace(scenario, seed, group.trace);
-      const global = actors.register(gi, w.actorNames, templateOf(scenario, group.trace.template).name);
+      // Per actor: a native trace's rows may name their template.
+      const global = actors.register(gi, w.actorNames, w.actorTemplates);
       groups.push(traceGroup(w, global, scenario.durationMs));
     }
   }
@@ -301,6 +303,7 @@ async function importGroupTrace(scenario: Scenario, seed: number, spec: TraceSpe
     ...(spec.sample === undefined ? {} : { sample: spec.sample }),
     ...(spec.window === undefined ? {} : { window: spec.window }),
     compression: spec.compression,
+    templates: scenario.templates.map((x) => x.name),
     seed,
   });
   return imported.workload;
@@ -312,7 +315,7 @@ async function addGroup(
   gi: number,
   group: WorkloadGroup,
   emit: (arrivalMs: number, actor: number, workMs: number) => void,
-  register: (names: readonly string[], template: string) => number[],
+  register: (names: readonly string[], template: string | readonly string[]) => number[],
 ): Promise<void> {
   if (group.kind === 'model') {
     const rng = makeRng(seed, workloadStream(gi));
@@ -329,7 +332,7 @@ async function addGroup(
   const spec = group.trace;
   const t = templateOf(scenario, spec.template);
   const w = await importGroupTrace(scenario, seed, spec);
-  const global = register(w.actorNames, t.name);
+  const global = register(w.actorNames, w.actorTemplates);
   for (let k = 0; k < w.arrivalMs.length; k++) {
     const at = w.arrivalMs[k]!;
     if (at < scenario.durationMs) emit(at, global[w.actor[k]!]!, w.workMs[k]!);
