@@ -58,10 +58,10 @@ export function costModel(prices?: Prices): CostModel {
   };
 }
 
-/** A row's cost in the model's unit, as text: "576 worker-h" or "32.4 (576 worker-h, 720 GiB-h)". */
+/** A row's cost as text: "576 worker-h, 720 GiB-h", or with prices "price 32.4 (576 worker-h, 720 GiB-h)". */
 export function formatCost(model: CostModel, row: SummaryRow): string {
   const resources = `${formatHours(cell(row, 'worker_seconds'))} worker-h, ${formatHours(cell(row, 'gib_seconds'))} GiB-h`;
-  return model.prices === undefined ? resources : `${formatPrice(model.of(row))} (${resources})`;
+  return model.prices === undefined ? resources : `price ${formatPrice(model.of(row))} (${resources})`;
 }
 
 /** A price or a priced cost with precision that fits its size: 0.005, 0.05, 32.4, 1,234. */

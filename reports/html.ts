@@ -242,6 +242,16 @@ td.miss { color: var(--bad); background: var(--bad-bg); font-weight: 600; }
 figure { margin: 0; }
 figure svg { display: block; max-width: 100%; height: auto; }
 footer { color: var(--muted); font-size: 13px; margin-top: 24px; }
+/* Narrow windows (1,000 px and less): the table must fit, not scroll: tighter cells, smaller type, and policy names
+   wrapping at their hyphens. */
+@media (max-width: 1180px) {
+  table { font-size: 12px; }
+  th, td { padding: 6px 4px; }
+  thead th { font-size: 10.5px; letter-spacing: .02em; }
+  .policy { white-space: normal; font-size: 11.5px; }
+  .sub { font-size: 10.5px; }
+  .badge { font-size: 10px; padding: 0 4px; }
+}
 @media (max-width: 640px) { main { padding: 20px 12px; } section { padding: 14px 12px; } h1 { font-size: 22px; } }
 @media print { body { background: #fff; } section { break-inside: avoid; border-color: #ccc; } }
 `;

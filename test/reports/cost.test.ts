@@ -36,7 +36,7 @@ describe('costModel', () => {
     const memoryOnly = costModel({ workerHour: 0, gibHour: 0.005 });
     expect(recommend([scaleToZero, shared], slo, memoryOnly).policy).toBe('dedicated-scale-to-zero');
     expect(model.statement).toBe('Cost is 0.05 per worker-hour + 0.005 per GiB-hour of worker memory (the scenario\'s prices), ties broken by worker-hours.');
-    expect(formatCost(model, shared)).toBe('32.4 (576 worker-h, 720 GiB-h)');
+    expect(formatCost(model, shared)).toBe('price 32.4 (576 worker-h, 720 GiB-h)');
   });
 
   it('with prices, breaks a price tie by worker-hours', () => {
