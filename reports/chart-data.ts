@@ -23,11 +23,37 @@ export interface Cdf {
  * Latencies under `minMs` are clamped to it, since a log axis cannot show 0.
  */
 export function latencyCdf(replies: readonly Reply[], warmupMs = 0, maxPoints = 200, minMs = 1): Cdf {
+  return servedCdf(replies, warmupMs, maxPoints, minMs, (r) => r.endMs - r.arrivalMs);
+}
+
+/**
+ * The CDF of the overhead of the same invocations: latency minus execution,
+ * what the platform adds (parked, worker start, restore, queued). Policy sets
+ * whose latencies coincide (the agent's own work dominates) differ here.
+ * Overheads under `minMs` (a warm invocation's 0) are clamped to it.
+ */
+export function overheadCdf(replies: readonly Reply[], warmupMs = 0, maxPoints = 200, minMs = 1): Cdf {
+  return servedCdf(replies, warmupMs, maxPoints, minMs, (r) => r.endMs - r.arrivalMs - r.parts.execMs);
+}
+
+/** The smallest and largest finite values, by a loop: spreading a large array into Math.min overflows the stack. */
+export function extent(values: Iterable<number>): [number, number] | undefined {
+  let lo = Number.POSITIVE_INFINITY;
+  let hi = Number.NEGATIVE_INFINITY;
+  for (const v of values) {
+    if (!Number.isFinite(v)) continue;
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  return lo <= hi ? [lo, hi] : undefined;
+}
+
+function servedCdf(replies: readonly Reply[], warmupMs: number, maxPoints: number, minMs: number, valueOf: (r: Reply) => number): Cdf {
   const values: number[] = [];
   for (const r of replies) {
-    const latency = r.endMs - r.arrivalMs;
-    // A non-finite latency (a runtime's bug) would take the whole chart's axis with it.
-    if (r.outcome === 'served' && r.arrivalMs >= warmupMs && Number.isFinite(latency)) values.push(Math.max(minMs, latency));
+    const v = valueOf(r);
+    // A non-finite value (a runtime's bug) would take the whole chart's axis with it.
+    if (r.outcome === 'served' && r.arrivalMs >= warmupMs && Number.isFinite(v)) values.push(Math.max(minMs, v));
   }
   const sorted = Float64Array.from(values).sort();
   const n = sorted.length;

@@ -1,8 +1,9 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { Slo } from '../scenarios/scenario.ts';
-import { downsampleSamples, latencyCdf } from './chart-data.ts';
+import { downsampleSamples, extent, latencyCdf, overheadCdf } from './chart-data.ts';
 import { cell } from './format.ts';
-import { paretoFront, type CostColumn } from './pareto.ts';
+import { costModel, gibHours, type CostModel } from './cost.ts';
+import { paretoFront } from './pareto.ts';
 import type { ReportRun } from './report-input.ts';
 import type { SummaryRow } from './summary.ts';
 
@@ -14,12 +15,12 @@ export const CHART_CAPTIONS: Readonly<Record<ChartKey, { readonly title: string;
   cdf: {
     title: 'Latency distribution',
     caption:
-      'Share of served invocations (after warm-up) at or under each latency, per policy set: the whole distribution on the left, the tail from p90 to p99.9 on the right (log latency axes; dashed lines are SLO goals).',
+      'Share of served invocations (after warm-up) at or under each latency, per policy set (each with its own colour and dash): the whole distribution on the left, the tail from p90 on the right (log axes; grey dashed rules are SLO goals). The second row is the overhead (latency minus execution, what the platform adds), where sets whose latencies coincide differ.',
   },
   cost: {
     title: 'Cost against tail latency',
     caption:
-      'Each policy set’s p99 latency against its memory cost (GiB-hours) and its worker-hours; the grey staircase joins the Pareto front (no other set is both cheaper and faster), whose points are filled (and named where there is room); the ringed point is the recommendation.',
+      'Each policy set’s p99 latency against its cost as the report counts it (left, with the grey staircase joining the Pareto front: no other set is both cheaper and faster) and against GiB-hours of worker memory (right). Large points are on the front (named where there is room), small pale ones are not; the black ring, labelled, is the recommendation. Linear axes start at zero.',
   },
   timeline: {
     title: 'Workers and resident actors over time',
@@ -83,6 +84,15 @@ function colorScale(policies: readonly string[]): { domain: string[]; range: str
   return { domain: [...policies], range: policies.map((_, i) => PALETTE[i % PALETTE.length]!) };
 }
 
+/** The colours of `chosen` as they are in a chart of `all`, so a set keeps its colour in a chart that shows only some. */
+export function policyColors(all: readonly string[], chosen: readonly string[]): string[] {
+  const index = new Map(all.map((p, i) => [p, i]));
+  return chosen.map((p) => PALETTE[(index.get(p) ?? 0) % PALETTE.length]!);
+}
+
+/** Beyond this many policy sets colours repeat, so a colour legend names nothing and only takes room. */
+const LEGEND_LIMIT = PALETTE.length;
+
 /** Tick values 1-2-5 per decade within [lo, hi], so a log axis is labelled in round numbers. */
 function logTicks(lo: number, hi: number): number[] {
   const ticks: number[] = [];
@@ -113,8 +123,8 @@ const MS_LABEL =
 
 /** Whether values spread enough that a log axis shows them better than a linear one. */
 function wantsLog(values: readonly number[]): boolean {
-  const v = values.filter((x) => x > 0 && Number.isFinite(x));
-  return v.length > 1 && Math.max(...v) / Math.min(...v) > 4;
+  const e = extent(values.filter((x) => x > 0));
+  return e !== undefined && e[1] / e[0] > 4;
 }
 
 /** The latency goals of an SLO, as vertical rules on latency axes. */
@@ -129,45 +139,89 @@ function sloRules(slo: Slo | undefined): { goal: string; ms: number }[] {
 }
 
 /**
- * Latency CDF per policy set: the whole distribution and the tail on a
- * "nines" axis. The lines are the runs by their `policy` field, named in the
- * legend under `legendTitle` (fidelity draws a simulated and a real run).
+ * Dash patterns per policy set, cycled: with the agent's own work dominating,
+ * several sets' latency CDFs can lie on top of each other, and colour alone
+ * would hide all but the last drawn. Solid first, then patterns that stay
+ * apart even where two lines cross.
  */
-export function cdfSpec(runs: readonly ReportRun[], policies: readonly string[], slo?: Slo, legendTitle = 'policy set', colors?: readonly string[]): TopLevelSpec {
+const DASHES: readonly (readonly number[])[] = [[1, 0], [7, 3], [2, 3], [12, 3, 2, 3], [4, 4], [1, 5], [9, 3, 2, 3, 2, 3], [16, 4]];
+
+/** Options of the CDF chart. */
+export interface CdfOptions {
+  /** Add a second row with the CDF of the overhead (latency minus execution), where policy sets differ most. */
+  readonly overhead?: boolean;
+}
+
+/**
+ * Latency CDF per policy set: the whole distribution and the tail on a
+ * "nines" axis; with `overhead`, the same two views of the overhead below.
+ * The lines are the runs by their `policy` field, named in the legend under
+ * `legendTitle` (fidelity draws a simulated and a real run), each with its
+ * own colour and dash pattern.
+ */
+export function cdfSpec(runs: readonly ReportRun[], policies: readonly string[], slo?: Slo, legendTitle = 'policy set', colors?: readonly string[], options: CdfOptions = {}): TopLevelSpec {
+  const scale = colors === undefined ? colorScale(policies) : { domain: [...policies], range: [...colors] };
+  const color = { field: 'policy', type: 'nominal', title: legendTitle, scale, legend: LEGEND } as const;
+  const dash = { field: 'policy', type: 'nominal', title: legendTitle, scale: { domain: [...policies], range: policies.map((_, i) => [...DASHES[i % DASHES.length]!]) }, legend: LEGEND } as const;
+  const latency = cdfRow(runs, sloRules(slo), latencyCdf, 'latency', color, dash);
+  if (options.overhead !== true) return { config: CONFIG, ...latency, resolve: { scale: { color: 'shared', strokeDash: 'shared', x: 'independent' } } } as TopLevelSpec;
+  const overheadRules = slo?.overheadP99 === undefined ? [] : [{ goal: 'overhead p99 goal', ms: slo.overheadP99 }];
+  const overhead = cdfRow(runs, overheadRules, overheadCdf, 'overhead (latency minus execution)', color, dash, 'Overhead: all served invocations', 'Overhead: the tail, from p90');
+  return {
+    config: CONFIG,
+    vconcat: [latency, overhead],
+    spacing: 28,
+    resolve: { scale: { color: 'shared', strokeDash: 'shared', x: 'independent' } },
+  } as unknown as TopLevelSpec;
+}
+
+/** One row of the CDF chart: the whole distribution of one measure and its tail. */
+function cdfRow(
+  runs: readonly ReportRun[],
+  rules: readonly { goal: string; ms: number }[],
+  cdfOf: (replies: ReportRun['replies'], warmupMs: number, maxPoints: number) => ReturnType<typeof latencyCdf>,
+  what: string,
+  color: unknown,
+  dash: unknown,
+  wholeTitle = 'All served invocations',
+  tailTitle = 'The tail, from p90',
+): Record<string, unknown> {
   const points: { policy: string; ms: number; fraction: number; nines: number }[] = [];
   let minN = Number.POSITIVE_INFINITY;
+  const cdfs = runs.map((run) => ({ run, cdf: cdfOf(run.replies, run.warmupMs ?? 0, 200) }));
+  for (const { cdf } of cdfs) if (cdf.served > 0) minN = Math.min(minN, cdf.served);
+  // Show nines only as deep as the smallest run can resolve: p99.9 needs 1,000 latencies.
+  const topNines = Number.isFinite(minN) ? Math.max(2, Math.min(3, Math.floor(Math.log10(minN) * 10) / 10)) : 3;
   let tailLo = Number.POSITIVE_INFINITY;
-  for (const run of runs) {
-    const cdf = latencyCdf(run.replies, run.warmupMs ?? 0, 200);
-    if (cdf.served > 0) minN = Math.min(minN, cdf.served);
+  let tailHi = Number.NEGATIVE_INFINITY;
+  for (const { run, cdf } of cdfs) {
     const p90 = cdf.points.find((p) => p.fraction >= 0.9);
     if (p90 !== undefined) tailLo = Math.min(tailLo, p90.latencyMs);
+    // The tail panel ends at the deepest percentile it shows, not at the maximum (at 1 - F = 0, off the top):
+    // a lone slowest invocation would otherwise stretch the axis and leave part of it empty.
+    const top = cdf.points.find((p) => p.fraction >= 1 - 10 ** -topNines - 1e-12);
+    if (top !== undefined) tailHi = Math.max(tailHi, top.latencyMs);
     for (const p of cdf.points) {
       // The maximum has 1 - F = 0: put it past the last nine shown, where it is clipped.
       const nines = p.fraction >= 1 ? 9 : -Math.log10(1 - p.fraction);
       points.push({ policy: run.policy, ms: p.latencyMs, fraction: p.fraction, nines });
     }
   }
-  const rules = sloRules(slo);
-  const all = [...points.map((p) => p.ms), ...rules.map((r) => r.ms)];
-  let lo = all.length > 0 ? Math.min(...all) : 1;
-  let hi = all.length > 0 ? Math.max(...all) : 1000;
+  const range = extent([...extent(points.map((p) => p.ms)) ?? [], ...rules.map((r) => r.ms)]);
+  let [lo, hi] = range ?? [1, 1000];
   // A log axis needs a range: every latency the same (or none) still gets one.
   if (!(hi > lo)) [lo, hi] = [lo / 2, hi * 2];
-  // The tail panel starts at the lowest p90, so its latencies get the panel's whole width.
-  const tailDomain: [number, number] = Number.isFinite(tailLo) && tailLo < hi ? [tailLo / 1.1, hi * 1.05] : [lo, hi];
-  // Show nines only as deep as the smallest run can resolve: p99.9 needs 1,000 latencies.
-  const topNines = Number.isFinite(minN) ? Math.max(2, Math.min(3, Math.floor(Math.log10(minN) * 10) / 10)) : 3;
+  // The tail panel spans the lowest p90 to the highest deepest percentile shown, so the lines fill its width.
+  const tailDomain: [number, number] =
+    Number.isFinite(tailLo) && Number.isFinite(tailHi) && tailHi > tailLo ? [tailLo / 1.1, tailHi * 1.1] : [lo, hi];
   const x = (domain: [number, number]) =>
     ({
       field: 'ms',
       type: 'quantitative',
-      title: 'latency (log scale)',
+      title: `${what} (log scale)`,
       scale: { type: 'log', domain, nice: false },
       axis: { values: timeTicks(domain[0], domain[1]), labelExpr: MS_LABEL, grid: true, labelOverlap: true },
     }) as const;
-  const scale = colors === undefined ? colorScale(policies) : { domain: [...policies], range: [...colors] };
-  const color = { field: 'policy', type: 'nominal', title: legendTitle, scale, legend: LEGEND } as const;
   const line = { type: 'line', interpolate: 'linear', strokeWidth: 2, clip: true, strokeJoin: 'round' } as const;
   // Labels at the foot of the rules, right of them: a CDF rises to the left of its goal, so that corner is empty;
   // near the right edge, left of them, so they are not cut off.
@@ -193,13 +247,12 @@ export function cdfSpec(runs: readonly ReportRun[], policies: readonly string[],
   };
   const panelWidth = Math.floor((WIDTH - 60) / 2);
   return {
-    config: CONFIG,
     data: { values: points },
     hconcat: [
       {
         width: panelWidth,
-        height: 320,
-        title: 'All served invocations',
+        height: 300,
+        title: wholeTitle,
         layer: [
           {
             mark: line,
@@ -207,6 +260,7 @@ export function cdfSpec(runs: readonly ReportRun[], policies: readonly string[],
               x: x([lo, hi]),
               y: { field: 'fraction', type: 'quantitative', title: 'share at or under', scale: { domain: [0, 1] }, axis: { format: '%', values: [0, 0.25, 0.5, 0.75, 0.9, 1] } },
               color,
+              strokeDash: dash,
             },
           },
           ...ruleLayers(0, [lo, hi]),
@@ -214,8 +268,8 @@ export function cdfSpec(runs: readonly ReportRun[], policies: readonly string[],
       },
       {
         width: panelWidth,
-        height: 320,
-        title: 'The tail, from p90',
+        height: 300,
+        title: tailTitle,
         layer: [
           {
             mark: line,
@@ -232,22 +286,28 @@ export function cdfSpec(runs: readonly ReportRun[], policies: readonly string[],
                 },
               },
               color,
+              strokeDash: dash,
             },
           },
           ...ruleLayers(1, tailDomain),
         ],
       },
     ],
-    resolve: { scale: { color: 'shared', x: 'independent' } },
-  } as TopLevelSpec;
+    resolve: { scale: { x: 'independent' } },
+  };
 }
 
-/** p99 against cost, one panel per cost measure, with each panel's Pareto front. */
-export function costSpec(rows: readonly SummaryRow[], policies: readonly string[], slo?: Slo, recommended?: string): TopLevelSpec {
-  const panel = (column: CostColumn, title: string) => {
-    const front = new Set(paretoFront(rows, column).map((r) => String(r.policy)));
+/**
+ * p99 against cost: the report's cost model on the left with its Pareto
+ * front, GiB-hours of worker memory on the right for reference (without
+ * prices the model is worker-hours). The front's points are filled and large,
+ * the others small and pale; the recommendation is ringed and labelled as such.
+ */
+export function costSpec(rows: readonly SummaryRow[], policies: readonly string[], slo?: Slo, recommended?: string, model: CostModel = costModel()): TopLevelSpec {
+  const front = new Set(paretoFront(rows, model).map((r) => String(r.policy)));
+  const panel = (of: (r: SummaryRow) => number, title: string, withFront: boolean) => {
     const points = rows
-      .map((r) => ({ policy: String(r.policy), cost: cell(r, column) / 3600, p99: cell(r, 'p99_ms'), front: front.has(String(r.policy)) }))
+      .map((r) => ({ policy: String(r.policy), cost: of(r), p99: cell(r, 'p99_ms'), front: front.has(String(r.policy)) }))
       .filter((p) => Number.isFinite(p.cost) && p.cost > 0 && Number.isFinite(p.p99) && p.p99 > 0);
     const frontPoints = points.filter((p) => p.front).sort((a, b) => a.cost - b.cost || a.p99 - b.p99);
     const costs = points.map((p) => p.cost);
@@ -257,34 +317,32 @@ export function costSpec(rows: readonly SummaryRow[], policies: readonly string[
     const x = { field: 'cost', type: 'quantitative', ...xAxis } as const;
     const y = { field: 'p99', type: 'quantitative', ...yAxis } as const;
     const cLo = xAxis.scale.domain[0];
-    const labels = frontLabels(frontPoints, recommended, (p) => ({ x: scaleFraction(xAxis.scale, p.cost) * PANEL_WIDTH, y: (1 - scaleFraction(yAxis.scale, p.p99)) * PANEL_HEIGHT }));
-    const color = { field: 'policy', type: 'nominal', title: 'policy set', scale: colorScale(policies), legend: LEGEND } as const;
+    const rec = points.filter((p) => p.policy === recommended);
+    const labelled = [...frontPoints, ...rec.filter((p) => !p.front)];
+    const labels = frontLabels(labelled, recommended, (p) => ({ x: scaleFraction(xAxis.scale, p.cost) * PANEL_WIDTH, y: (1 - scaleFraction(yAxis.scale, p.p99)) * PANEL_HEIGHT }));
+    const color = { field: 'policy', type: 'nominal', title: 'policy set', scale: colorScale(policies), legend: policies.length > LEGEND_LIMIT ? null : LEGEND } as const;
+    const labelLayer = (align: 'left' | 'right', isRec: boolean) => ({
+      data: { values: labels.filter((l) => l.align === align && l.rec === isRec) },
+      mark: { type: 'text', align, baseline: 'middle', dx: align === 'left' ? 11 : -11, dy: -11, fontSize: isRec ? 11.5 : 10.5, fontWeight: isRec ? 700 : 400, color: INK, limit: 420 },
+      encoding: { x, y, text: { field: 'label' } },
+    });
     const layers: unknown[] = [
-      {
-        data: { values: frontPoints },
-        mark: { type: 'line', interpolate: 'step-after', color: '#9aa5b1', strokeWidth: 6, opacity: 0.45, strokeCap: 'round', strokeJoin: 'round' },
-        encoding: { x, y, order: { field: 'cost', type: 'quantitative' } },
-      },
-      {
-        data: { values: points.filter((p) => !p.front) },
-        mark: { type: 'point', filled: false, size: 90, strokeWidth: 2.2 },
-        encoding: { x, y, color },
-      },
-      {
-        data: { values: frontPoints },
-        mark: { type: 'point', filled: true, size: 120, opacity: 1, stroke: '#ffffff', strokeWidth: 1 },
-        encoding: { x, y, color },
-      },
-      {
-        data: { values: labels.filter((l) => l.align === 'left') },
-        mark: { type: 'text', align: 'left', baseline: 'middle', dx: 9, dy: -9, fontSize: 10.5, color: INK, limit: 420 },
-        encoding: { x, y, text: { field: 'label' } },
-      },
-      {
-        data: { values: labels.filter((l) => l.align === 'right') },
-        mark: { type: 'text', align: 'right', baseline: 'middle', dx: -9, dy: -9, fontSize: 10.5, color: INK, limit: 420 },
-        encoding: { x, y, text: { field: 'label' } },
-      },
+      ...(withFront
+        ? [
+            {
+              data: { values: frontPoints },
+              mark: { type: 'line', interpolate: 'step-after', color: '#9aa5b1', strokeWidth: 6, opacity: 0.45, strokeCap: 'round', strokeJoin: 'round' },
+              encoding: { x, y, order: { field: 'cost', type: 'quantitative' } },
+            },
+          ]
+        : []),
+      // Off the front: small, pale and filled, so they read as the also-rans and not as rings (the ring is the recommendation).
+      { data: { values: points.filter((p) => !p.front) }, mark: { type: 'circle', size: 45, opacity: 0.4 }, encoding: { x, y, color } },
+      { data: { values: frontPoints }, mark: { type: 'point', filled: true, size: 120, opacity: 1, stroke: '#ffffff', strokeWidth: 1 }, encoding: { x, y, color } },
+      labelLayer('left', false),
+      labelLayer('right', false),
+      labelLayer('left', true),
+      labelLayer('right', true),
     ];
     if (slo?.p99 !== undefined) {
       layers.push(
@@ -296,15 +354,13 @@ export function costSpec(rows: readonly SummaryRow[], policies: readonly string[
         },
       );
     }
-    if (recommended !== undefined) {
-      const rec = points.filter((p) => p.policy === recommended);
-      layers.push({ data: { values: rec }, mark: { type: 'point', filled: false, size: 420, strokeWidth: 2, color: INK }, encoding: { x, y } });
-    }
-    return { width: PANEL_WIDTH, height: PANEL_HEIGHT, title, layer: layers };
+    if (rec.length > 0) layers.push({ data: { values: rec }, mark: { type: 'point', filled: false, size: 480, strokeWidth: 2.5, color: INK }, encoding: { x, y } });
+    return { width: PANEL_WIDTH, height: PANEL_HEIGHT, title: withFront ? `${title}: the cost model, with its Pareto front` : `${title}, for reference`, layer: layers };
   };
+  const left = model.prices === undefined ? panel(model.of, 'worker-hours', true) : panel(model.of, 'price', true);
   return {
     config: CONFIG,
-    hconcat: [panel('gib_seconds', 'GiB-hours'), panel('worker_seconds', 'worker-hours')],
+    hconcat: [left, panel(gibHours, 'GiB-hours', false)],
     resolve: { scale: { color: 'shared' }, legend: { color: 'shared' } },
   } as TopLevelSpec;
 }
@@ -330,7 +386,7 @@ function frontLabels(
   front: readonly { policy: string; cost: number; p99: number }[],
   recommended: string | undefined,
   at: (p: { cost: number; p99: number }) => { x: number; y: number },
-): { cost: number; p99: number; label: string; align: 'left' | 'right' }[] {
+): { cost: number; p99: number; label: string; align: 'left' | 'right'; rec: boolean }[] {
   const spots = new Map<string, { cost: number; p99: number; label: string; policies: string[] }>();
   for (const p of front) {
     const key = `${p.cost.toPrecision(4)}|${p.p99.toPrecision(4)}`;
@@ -350,15 +406,18 @@ function frontLabels(
     const { x, y } = at(s);
     return { x0: x - 5, x1: x + 5, y0: y - 5, y1: y + 5 };
   });
-  const out: { cost: number; p99: number; label: string; align: 'left' | 'right' }[] = [];
+  const out: { cost: number; p99: number; label: string; align: 'left' | 'right'; rec: boolean }[] = [];
   for (const { s } of order) {
     const { x, y } = at(s);
-    const w = Math.min(420, s.label.length * 6.2);
+    const rec = recommended !== undefined && s.policies.includes(recommended);
+    const label = rec ? `recommended: ${s.label}` : s.label;
+    const w = Math.min(420, label.length * (rec ? 7 : 6.2));
     const align = x > PANEL_WIDTH * 0.6 ? 'right' : 'left';
-    const box = align === 'left' ? { x0: x + 9, x1: x + 9 + w, y0: y - 16, y1: y - 2 } : { x0: x - 9 - w, x1: x - 9, y0: y - 16, y1: y - 2 };
-    if (kept.some((k) => box.x0 < k.x1 && k.x0 < box.x1 && box.y0 < k.y1 && k.y0 < box.y1)) continue;
+    const box = align === 'left' ? { x0: x + 11, x1: x + 11 + w, y0: y - 18, y1: y - 4 } : { x0: x - 11 - w, x1: x - 11, y0: y - 18, y1: y - 4 };
+    // The recommendation is always named; the others only where they fit.
+    if (!rec && kept.some((k) => box.x0 < k.x1 && k.x0 < box.x1 && box.y0 < k.y1 && k.y0 < box.y1)) continue;
     kept.push(box);
-    out.push({ cost: s.cost, p99: s.p99, label: s.label, align });
+    out.push({ cost: s.cost, p99: s.p99, label, align, rec });
   }
   return out;
 }
@@ -366,8 +425,9 @@ function frontLabels(
 /**
  * Scale and axis for a scatter's values: log when they spread over more than
  * a factor of 4 (dedicated pods against a shared pool is 10-100x), linear
- * otherwise, where a log axis would show a single tick. Either way with room
- * around the points so markers stay off the edges.
+ * from zero otherwise, where a log axis would show a single tick and a
+ * domain around the points would magnify small differences. Either way with
+ * room so markers stay off the edges.
  */
 function valueAxis(
   values: readonly number[],
@@ -376,15 +436,14 @@ function valueAxis(
   label: { readonly format?: string; readonly labelExpr?: string },
 ): { title: string; scale: { type: 'log' | 'linear'; domain: [number, number]; nice: boolean; zero?: boolean }; axis: Record<string, unknown> } {
   const v = values.filter((x) => x > 0 && Number.isFinite(x));
-  const lo = v.length > 0 ? Math.min(...v) : 1;
-  const hi = v.length > 0 ? Math.max(...v) : 10;
+  const [lo, hi] = extent(v) ?? [1, 10];
   if (wantsLog(v)) {
     const domain: [number, number] = [lo / 1.25, hi * 1.25];
     return { title: `${title} (log scale)`, scale: { type: 'log', domain, nice: false }, axis: { ...label, values: ticks(domain[0], domain[1]), grid: true } };
   }
-  const pad = Math.max((hi - lo) * 0.15, hi * 0.03);
-  const domain: [number, number] = [Math.max(0, lo - pad), hi + pad];
-  return { title, scale: { type: 'linear', domain, nice: false, zero: false }, axis: { ...label, tickCount: 5, grid: true } };
+  // From zero: a linear axis from 20 s to 22.5 s would make 0.05 s look like half the chart.
+  const domain: [number, number] = [0, hi * 1.1];
+  return { title, scale: { type: 'linear', domain, nice: false, zero: true }, axis: { ...label, tickCount: 5, grid: true } };
 }
 
 /**
@@ -435,12 +494,12 @@ export function timelineSpec(runs: readonly ReportRun[]): TopLevelSpec {
 
 /** Invocation paths as stacked shares, one bar per policy set. */
 export function pathsSpec(rows: readonly SummaryRow[]): TopLevelSpec {
-  const values: { policy: string; path: string; order: number; count: number; share: number }[] = [];
-  for (const r of rows) {
+  const values: { policy: string; rank: number; path: string; order: number; count: number; share: number }[] = [];
+  for (const [rank, r] of rows.entries()) {
     const total = PATHS.reduce((s, p) => s + (cell(r, p.column) || 0), 0);
     PATHS.forEach((p, order) => {
       const count = cell(r, p.column) || 0;
-      values.push({ policy: String(r.policy), path: p.label, order, count, share: total > 0 ? count / total : 0 });
+      values.push({ policy: String(r.policy), rank, path: p.label, order, count, share: total > 0 ? count / total : 0 });
     });
   }
   return {
@@ -450,7 +509,9 @@ export function pathsSpec(rows: readonly SummaryRow[]): TopLevelSpec {
     height: { step: 26 },
     mark: { type: 'bar', stroke: '#ffffff', strokeWidth: 0.5 },
     encoding: {
-      y: { field: 'policy', type: 'nominal', title: null, sort: rows.map((r) => String(r.policy)), axis: { labelLimit: 260, labelFontSize: 11.5 } },
+      // Sorted by a rank field, not by a list of names: Vega compiles a list into one nested expression per name,
+      // which overflows the stack at 1,000 sets.
+      y: { field: 'policy', type: 'nominal', title: null, sort: { field: 'rank', op: 'min' }, axis: { labelLimit: 260, labelFontSize: 11.5 } },
       x: { field: 'share', type: 'quantitative', stack: 'zero', title: 'share of invocations', scale: { domain: [0, 1] }, axis: { format: '%', grid: true } },
       color: {
         field: 'path',
@@ -489,7 +550,7 @@ export function fidelityTimelineSpec(series: readonly FidelitySeries[], warmupMs
   const width = Math.floor((WIDTH - spacing * (columns - 1)) / columns) - gutter;
   const times = series.flatMap((s) => s.points.map((p) => p.timeMs / 60_000));
   // The data's own range, not a nice one: a nice domain would start the axis a minute before the priming gap.
-  const domain = times.length === 0 ? [0, 1] : [Math.min(...times), Math.max(...times)];
+  const domain = extent(times) ?? [0, 1];
   const x = {
     field: 'min',
     type: 'quantitative',

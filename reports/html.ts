@@ -1,4 +1,6 @@
-import { CHART_CAPTIONS, cdfSpec, costSpec, pathsSpec, timelineSpec, type ChartKey } from './charts.ts';
+import { CHART_CAPTIONS, cdfSpec, costSpec, pathsSpec, policyColors, timelineSpec, type ChartKey } from './charts.ts';
+import { answerLine } from './answer.ts';
+import { costModel, type CostModel } from './cost.ts';
 import { cell, formatCount, formatHours, formatMs, formatPercent, formatSlo } from './format.ts';
 import { paretoFront } from './pareto.ts';
 import { checkSlo, recommend, rejectedFraction, type Recommendation, type SloMetric } from './recommend.ts';
@@ -16,27 +18,53 @@ import { renderSvg } from './vega-svg.ts';
 export async function renderHtmlReport(given: ReportInput): Promise<string> {
   const input: ReportInput = { ...given, rows: rowsPerPolicy(given.rows), runs: runsPerPolicy(given.runs) };
   const policies = input.rows.map((r) => String(r.policy));
-  const rec = input.slo === undefined ? undefined : recommend(input.rows, input.slo);
+  const model = costModel(input.prices);
+  const rec = input.slo === undefined ? undefined : recommend(input.rows, input.slo, model);
   const recommended = rec?.kind === 'meets' ? rec.policy : undefined;
+  // The cost chart shows every set; the others a dozen at most (a study of 1,000 sets would draw 1,000 lines and panels).
+  const drawn = drawnPolicies(input.rows, rec, model);
+  const isDrawn = (p: string): boolean => drawn.includes(p);
   const charts: Record<ChartKey, string> = {
-    cdf: await renderSvg(cdfSpec(input.runs, policies, input.slo), 'cdf'),
-    cost: await renderSvg(costSpec(input.rows, policies, input.slo, recommended), 'cost'),
-    timeline: await renderSvg(timelineSpec(input.runs), 'timeline'),
-    paths: await renderSvg(pathsSpec(input.rows), 'paths'),
+    cdf: await renderSvg(cdfSpec(input.runs.filter((r) => isDrawn(r.policy)), drawn, input.slo, 'policy set', policyColors(policies, drawn), { overhead: true }), 'cdf'),
+    cost: await renderSvg(costSpec(input.rows, policies, input.slo, recommended, model), 'cost'),
+    timeline: await renderSvg(timelineSpec(input.runs.filter((r) => isDrawn(r.policy))), 'timeline'),
+    paths: await renderSvg(pathsSpec(input.rows.filter((r) => isDrawn(String(r.policy)))), 'paths'),
   };
+  const shown =
+    drawn.length < policies.length
+      ? ` It shows ${drawn.length} of the ${formatCount(policies.length)} policy sets: the recommended or closest, the Pareto front, then the first in order.`
+      : '';
   const title = `${input.scenario.name}: policy report`;
   return `${documentHead(title)}
 <body>
 <main>
 ${header(input)}
-${recommendation(input, rec)}
-${summaryTable(input, rec)}
-${(Object.keys(CHART_CAPTIONS) as ChartKey[]).map((k) => chartSection(k, charts[k], k === 'timeline' && input.seeds.length > 1 ? ' With several seeds, each panel shows the first seed.' : '')).join('\n')}
+${recommendation(input, rec, model)}
+${summaryTable(input, rec, model)}
+${(Object.keys(CHART_CAPTIONS) as ChartKey[]).map((k) => chartSection(k, charts[k], (k === 'timeline' && input.seeds.length > 1 ? ' With several seeds, each panel shows the first seed.' : '') + (k === 'cost' ? '' : shown))).join('\n')}
 <footer>Written by <code>npm run simulate</code>. This file is self-contained: it needs no network and no scripts. The numbers are in <code>summary.csv</code> beside it.</footer>
 </main>
 </body>
 </html>
 `;
+}
+
+/** At most this many policy sets in the CDF, timeline and paths charts. */
+export const MAX_DRAWN = 12;
+
+/**
+ * The policy sets the line and panel charts draw, in the report's order:
+ * all of them up to MAX_DRAWN; beyond, the recommended (or closest) set,
+ * then the Pareto front by cost, then the first sets in order.
+ */
+export function drawnPolicies(rows: readonly SummaryRow[], rec: Recommendation | undefined, model: CostModel, max = MAX_DRAWN): string[] {
+  const all = rows.map((r) => String(r.policy));
+  if (all.length <= max) return all;
+  const chosen = new Set<string>();
+  if (rec !== undefined && rec.policy.length > 0) chosen.add(rec.policy);
+  for (const r of paretoFront(rows, model)) if (chosen.size < max) chosen.add(String(r.policy));
+  for (const p of all) if (chosen.size < max) chosen.add(p);
+  return all.filter((p) => chosen.has(p));
 }
 
 function header(input: ReportInput): string {
@@ -57,17 +85,20 @@ ${input.scenario.description.length > 0 ? `<p class="lede">${esc(input.scenario.
 </header>`;
 }
 
-function recommendation(input: ReportInput, rec: Recommendation | undefined): string {
+function recommendation(input: ReportInput, rec: Recommendation | undefined, model: CostModel): string {
   if (input.slo === undefined || rec === undefined) {
-    return `<section class="rec rec-empty"><h2>Recommendation</h2><p>No SLO was given, so no policy set is recommended. Add <code>slo:</code> to the scenario or pass <code>--slo p99=1s</code> to name the cheapest policy set that meets a latency goal.</p></section>`;
+    return `<section class="rec rec-empty"><h2>Recommendation</h2><p>No SLO was given, so no policy set is recommended. Add <code>slo:</code> to the scenario or pass <code>--slo p99=1s</code> to name the cheapest policy set that meets a latency goal.</p><p class="slo">${esc(model.statement)}</p></section>`;
   }
   const verdict = rec.kind === 'meets' ? 'The cheapest policy set that meets the SLO:' : 'No policy set meets the SLO. The closest:';
+  // The terminal's last line, word for word, so the page and the run say the same.
+  const answer = answerLine({ rows: input.rows, slo: input.slo, model, ...(input.policies === undefined ? {} : { policies: input.policies }) });
   return `<section class="rec rec-${rec.kind}">
 <h2>Recommendation</h2>
 <p class="verdict">${esc(verdict)}</p>
 ${rec.policy.length > 0 ? `<p class="rec-policy">${esc(rec.policy)}</p>` : ''}
+<p class="answer">${esc(answer)}</p>
 <p>${esc(rec.details)}</p>
-<p class="slo">SLO: ${esc(formatSlo(input.slo))}</p>
+<p class="slo">SLO: ${esc(formatSlo(input.slo))}. ${esc(model.statement)}</p>
 </section>`;
 }
 
@@ -86,16 +117,17 @@ const COLUMNS: readonly Column[] = [
   { head: 'p90', value: (r) => formatMs(cell(r, 'p90_ms')), metric: 'p90' },
   { head: 'p99', value: (r) => formatMs(cell(r, 'p99_ms')), metric: 'p99' },
   { head: 'overhead p99', title: 'p99 of latency minus execution: what the platform adds', value: (r) => formatMs(cell(r, 'overhead_p99_ms')), metric: 'overheadP99' },
-  { head: 'GiB-h', title: 'GiB-hours of worker memory: the cost the recommendation minimises', value: (r) => formatHours(cell(r, 'gib_seconds')) },
-  { head: 'worker-h', title: 'worker-hours', value: (r) => formatHours(cell(r, 'worker_seconds')) },
+  { head: 'worker-h', title: 'worker-hours: worker pods times the hours they ran', value: (r) => formatHours(cell(r, 'worker_seconds')) },
+  { head: 'GiB-h', title: 'GiB-hours of worker memory', value: (r) => formatHours(cell(r, 'gib_seconds')) },
   { head: 'peak workers', value: (r) => formatCount(cell(r, 'peak_workers')) },
-  { head: 'warm', title: 'share of invocations that found their actor resident', value: (r) => formatPercent(cell(r, 'warm') / cell(r, 'invocations')) },
+  // A count, as in the terminal and summary.md; the share below it, as under rejected.
+  { head: 'warm', title: 'invocations that found their actor resident (share below)', value: (r) => `${formatCount(cell(r, 'warm'))}<span class="sub">${formatPercent(cell(r, 'warm') / cell(r, 'invocations'))}</span>` },
   { head: 'resumed', title: 'resumed from a local or an external snapshot', value: (r) => formatCount(cell(r, 'resume_local') + cell(r, 'resume_external')) },
   { head: 'golden / cold', title: 'new actors from the golden snapshot / cold boots', value: (r) => `${formatCount(cell(r, 'golden'))} / ${formatCount(cell(r, 'cold_boot'))}` },
 ];
 
-function summaryTable(input: ReportInput, rec: Recommendation | undefined): string {
-  const front = new Set(paretoFront(input.rows).map((r) => String(r.policy)));
+function summaryTable(input: ReportInput, rec: Recommendation | undefined, model: CostModel): string {
+  const front = new Set(paretoFront(input.rows, model).map((r) => String(r.policy)));
   const meeting = new Set(rec?.meeting ?? []);
   const body = input.rows
     .map((r) => {
@@ -105,7 +137,7 @@ function summaryTable(input: ReportInput, rec: Recommendation | undefined): stri
         rec?.kind === 'meets' && rec.policy === policy ? '<span class="badge badge-rec">recommended</span>' : '',
         rec?.kind === 'none' && rec.policy === policy ? '<span class="badge badge-closest">closest</span>' : '',
         input.slo !== undefined && meeting.has(policy) && rec?.policy !== policy ? '<span class="badge badge-meets">meets SLO</span>' : '',
-        front.has(policy) ? '<span class="badge badge-front" title="on the Pareto front of GiB-hours against p99">Pareto</span>' : '',
+        front.has(policy) ? '<span class="badge badge-front" title="on the Pareto front of ${esc(model.label)} against p99">Pareto</span>' : '',
       ].join('');
       const cls = rec?.policy === policy ? ` class="row-${rec.kind === 'meets' ? 'rec' : 'closest'}"` : '';
       const cells = COLUMNS.map((c) => `<td${c.metric !== undefined && missed.has(c.metric) ? ' class="miss" title="misses the SLO"' : ''}>${c.value(r)}</td>`).join('');
@@ -116,7 +148,7 @@ function summaryTable(input: ReportInput, rec: Recommendation | undefined): stri
   const head = COLUMNS.map((c) => `<th scope="col"${c.title === undefined ? '' : ` title="${esc(c.title)}"`}>${esc(c.head).replaceAll('-', '&#8209;')}</th>`).join('');
   return `<section>
 <h2>Summary</h2>
-<p class="caption">One row per policy set; latencies over served invocations after warm-up.${input.slo === undefined ? '' : ' Red cells miss the SLO.'} <em>Pareto</em>: no other set is both cheaper in GiB-hours and lower in p99.</p>
+<p class="caption">One row per policy set; latencies over served invocations after warm-up.${input.slo === undefined ? '' : ' Red cells miss the SLO.'} <em>Pareto</em>: no other set is both cheaper (${esc(model.label)}) and lower in p99. ${esc(model.statement)}</p>
 <div class="table-wrap"><table>
 <thead><tr><th scope="col">policy set</th>${head}</tr></thead>
 <tbody>
@@ -186,6 +218,7 @@ section { background: var(--card); border: 1px solid var(--line); border-radius:
 .rec-meets .rec-policy { color: var(--good); }
 .rec-none .rec-policy { color: var(--warn); }
 .rec .slo { color: var(--muted); font-size: 14px; }
+.rec .answer { font-weight: 600; }
 code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .92em; background: rgba(0,0,0,.05); padding: 1px 4px; border-radius: 4px; }
 .table-wrap { overflow-x: auto; }
 table { border-collapse: collapse; width: 100%; font-size: 13px; font-variant-numeric: tabular-nums; }
@@ -209,6 +242,16 @@ td.miss { color: var(--bad); background: var(--bad-bg); font-weight: 600; }
 figure { margin: 0; }
 figure svg { display: block; max-width: 100%; height: auto; }
 footer { color: var(--muted); font-size: 13px; margin-top: 24px; }
+/* Narrow windows (1,000 px and less): the table must fit, not scroll: tighter cells, smaller type, and policy names
+   wrapping at their hyphens. */
+@media (max-width: 1180px) {
+  table { font-size: 12px; }
+  th, td { padding: 6px 4px; }
+  thead th { font-size: 10.5px; letter-spacing: .02em; }
+  .policy { white-space: normal; font-size: 11.5px; }
+  .sub { font-size: 10.5px; }
+  .badge { font-size: 10px; padding: 0 4px; }
+}
 @media (max-width: 640px) { main { padding: 20px 12px; } section { padding: 14px 12px; } h1 { font-size: 22px; } }
 @media print { body { background: #fff; } section { break-inside: avoid; border-color: #ccc; } }
 `;

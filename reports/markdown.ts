@@ -1,4 +1,6 @@
 import { CHART_CAPTIONS, type ChartKey } from './charts.ts';
+import { answerLine } from './answer.ts';
+import { costModel, formatCost } from './cost.ts';
 import { cell, formatCount, formatHours, formatMs, formatPercent, formatSlo } from './format.ts';
 import { paretoFront } from './pareto.ts';
 import { recommend, rejectedFraction } from './recommend.ts';
@@ -14,10 +16,10 @@ const TABLE: readonly { readonly head: string; readonly value: (r: SummaryRow) =
   { head: 'p90', value: (r) => formatMs(cell(r, 'p90_ms')) },
   { head: 'p99', value: (r) => formatMs(cell(r, 'p99_ms')) },
   { head: 'overhead p99', value: (r) => formatMs(cell(r, 'overhead_p99_ms')) },
-  { head: 'GiB-h', value: (r) => formatHours(cell(r, 'gib_seconds')) },
   { head: 'worker-h', value: (r) => formatHours(cell(r, 'worker_seconds')) },
+  { head: 'GiB-h', value: (r) => formatHours(cell(r, 'gib_seconds')) },
   { head: 'peak workers', value: (r) => formatCount(cell(r, 'peak_workers')) },
-  { head: 'warm', value: (r) => formatPercent(cell(r, 'warm') / cell(r, 'invocations')) },
+  { head: 'warm', value: (r) => `${formatCount(cell(r, 'warm'))} (${formatPercent(cell(r, 'warm') / cell(r, 'invocations'))})` },
   { head: 'resumed', value: (r) => formatCount(cell(r, 'resume_local') + cell(r, 'resume_external')) },
   { head: 'golden / cold', value: (r) => `${formatCount(cell(r, 'golden'))} / ${formatCount(cell(r, 'cold_boot'))}` },
 ];
@@ -35,30 +37,32 @@ export function renderMarkdownSummary(given: ReportInput): string {
   const seeds = input.seeds.length === 0 ? '–' : input.seeds.length === 1 ? String(input.seeds[0]) : `${input.seeds.join(', ')} (figures are means over seeds)`;
   out.push(`${input.seeds.length === 1 ? 'Seed' : 'Seeds'}: ${seeds}. Policy sets: ${input.rows.length}.`, '');
 
+  const model = costModel(input.prices);
   out.push('## Recommendation', '');
-  if (input.slo === undefined) {
-    out.push('No SLO was given, so no policy set is recommended (set `slo:` in the scenario or pass `--slo p99=1s`).', '');
-  } else {
-    const rec = recommend(input.rows, input.slo);
+  // The line the terminal ends with, so the two never disagree; the details follow.
+  out.push(text(answerLine({ rows: input.rows, model, ...(input.slo === undefined ? {} : { slo: input.slo }), ...(input.policies === undefined ? {} : { policies: input.policies }) })), '');
+  if (input.slo !== undefined) {
+    const rec = recommend(input.rows, input.slo, model);
     out.push(`SLO: ${formatSlo(input.slo)}.`, '');
     if (rec.kind === 'meets') out.push(`**Recommended: \`${rec.policy}\`**, the cheapest policy set that meets the SLO: ${rec.details}`, '');
     else if (rec.policy.length > 0) out.push(`**No policy set meets the SLO.** The closest is \`${rec.policy}\`. ${rec.details}`, '');
     else out.push(`**No policy set meets the SLO.** ${rec.details}`, '');
   }
+  out.push(model.statement, '');
 
   out.push('## Summary', '');
   out.push(`| ${TABLE.map((c) => c.head).join(' | ')} |`);
   out.push(`| ${TABLE.map((_, i) => (i === 0 ? ':--' : '--:')).join(' | ')} |`);
   for (const r of input.rows) out.push(`| ${TABLE.map((c) => tableCell(c.value(r))).join(' | ')} |`);
-  out.push('', 'Latencies are over served invocations after warm-up; GiB-h is the memory cost the recommendation minimises.', '');
+  out.push('', 'Latencies are over served invocations after warm-up; warm is the count of invocations that found their actor resident (its share in brackets).', '');
 
-  out.push('## Pareto front (GiB-hours against p99)', '');
-  const front = paretoFront(input.rows);
+  out.push(`## Pareto front (${model.label} against p99)`, '');
+  const front = paretoFront(input.rows, model);
   if (front.length === 0) {
     out.push('No policy set served any invocation, so there is no front.', '');
   } else {
     out.push('No other policy set is both cheaper and faster than these, cheapest first:', '');
-    front.forEach((r, i) => out.push(`${i + 1}. \`${String(r.policy)}\`: ${formatHours(cell(r, 'gib_seconds'))} GiB-h, p99 ${formatMs(cell(r, 'p99_ms'))}`));
+    front.forEach((r, i) => out.push(`${i + 1}. \`${String(r.policy)}\`: ${formatCost(model, r)}, p99 ${formatMs(cell(r, 'p99_ms'))}`));
     out.push('');
   }
 

@@ -1,5 +1,6 @@
 import type { Slo } from '../scenarios/scenario.ts';
-import { cell, formatHours, formatMs, formatPercent } from './format.ts';
+import { costModel, formatCost, type CostModel } from './cost.ts';
+import { cell, formatMs, formatPercent } from './format.ts';
 import type { SummaryRow } from './summary.ts';
 
 /** A constraint of an SLO that a policy set can be checked against. */
@@ -85,20 +86,18 @@ function describeMiss(c: SloCheck): string {
   return `${SLO_METRIC_LABEL[c.metric]} ${formatCheckValue(c.metric, c.value)} vs ${goal}`;
 }
 
-function byCost(a: SummaryRow, b: SummaryRow): number {
-  return cell(a, 'gib_seconds') - cell(b, 'gib_seconds') || cell(a, 'worker_seconds') - cell(b, 'worker_seconds') || String(a.policy).localeCompare(String(b.policy));
-}
-
 /**
- * Names the cheapest policy set (by GiB-seconds, then worker-seconds, then
- * name so the answer is stable) that meets the SLO. When none does, names the
+ * Names the cheapest policy set by the report's cost model (default:
+ * worker-hours, then GiB-hours, then name so the answer is stable) that
+ * meets the SLO. When none does, names the
  * one whose worst constraint is least over its goal, relative to the goal:
  * 1.9 s against 1 s (+90%) is closer than 0.5 s against 0.2 s (+150%), so
  * constraints of different sizes and units compare fairly. Ties, including
  * policy sets that all miss a zero-rejection goal (Infinity), go to the one
  * rejecting less, then to the cheaper one.
  */
-export function recommend(rows: readonly SummaryRow[], slo: Slo): Recommendation {
+export function recommend(rows: readonly SummaryRow[], slo: Slo, model: CostModel = costModel()): Recommendation {
+  const byCost = model.compare;
   if (rows.length === 0) return { kind: 'none', policy: '', reason: 'There are no policy sets to compare.', details: 'There are no policy sets to compare.', meeting: [] };
   const sorted = [...rows].sort(byCost);
   const checked = sorted.map((row) => ({ row, checks: checkSlo(row, slo) }));
@@ -109,7 +108,7 @@ export function recommend(rows: readonly SummaryRow[], slo: Slo): Recommendation
     const lat = first.checks.filter((c) => c.metric !== 'rejected').map((c) => `${SLO_METRIC_LABEL[c.metric]} ${formatMs(c.value)} vs ${formatMs(c.goal)} goal`);
     const others = meeting.length - 1;
     const details =
-      `${formatHours(cell(first.row, 'gib_seconds'))} GiB-h, ${formatHours(cell(first.row, 'worker_seconds'))} worker-h` +
+      formatCost(model, first.row) +
       (lat.length > 0 ? `, ${lat.join(', ')}` : '') +
       `, ${formatPercent(rejectedFraction(first.row))} rejected` +
       ` (${others === 0 ? 'the only one of' : `${meeting.length} of`} ${rows.length} policy sets meet it).`;

@@ -1,6 +1,6 @@
 import type { Sample } from '../core/result.ts';
 import type { Reply } from '../core/types.ts';
-import type { Slo } from '../scenarios/scenario.ts';
+import type { PolicySet, Prices, Slo } from '../scenarios/scenario.ts';
 import type { SummaryRow } from './summary.ts';
 
 /** One point of a run's time series; the name the fidelity wing still uses for core/result.ts's Sample. */
@@ -24,4 +24,8 @@ export interface ReportInput {
   /** One per policy set, or one per policy set and seed (replies pooled, the first seed's time series shown). */
   readonly runs: readonly ReportRun[];
   readonly slo?: Slo;
+  /** The scenario's prices: the cost model of the recommendation and the Pareto front (absent: worker-hours, then GiB-hours). */
+  readonly prices?: Prices;
+  /** The policy sets that ran, to compare the recommendation with one pod per agent always on. */
+  readonly policies?: readonly Pick<PolicySet, 'name' | 'pools'>[];
 }

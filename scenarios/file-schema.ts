@@ -201,6 +201,15 @@ const sloSchema = z.strictObject({
   maxRejected: z.number().min(0).max(1).default(0),
 });
 
+/**
+ * Prices of the two resources a run uses, in any one currency: a worker pod
+ * for an hour and a GiB of worker memory for an hour. They weigh worker-hours
+ * against GiB-hours in the recommendation and the Pareto front.
+ */
+const pricesSchema = z
+  .strictObject({ workerHour: z.number().nonnegative().finite().default(0), gibHour: z.number().nonnegative().finite().default(0) })
+  .refine((p) => p.workerHour > 0 || p.gibHour > 0, { message: 'prices needs workerHour, gibHour or both above 0' });
+
 const nodeGroupSchema = z.strictObject({
   name,
   // Bounded so a typo cannot ask for more nodes than memory holds.
@@ -231,6 +240,7 @@ export const scenarioFileSchema = z.strictObject({
   policies: z.array(policySchema).default([]),
   study: studySchema.optional(),
   slo: sloSchema.optional(),
+  prices: pricesSchema.optional(),
 });
 
 /** A parsed scenario document, before manifests, profiles and cross-references are resolved. */

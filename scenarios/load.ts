@@ -788,5 +788,6 @@ export function loadScenarioFile(file: string, options: LoadOptions = {}): Scena
     policies,
     seeds: s.study?.seeds ?? [s.seed],
     ...(s.slo === undefined ? {} : { slo: { ...s.slo } }),
+    ...(s.prices === undefined ? {} : { prices: { ...s.prices } }),
   };
 }

@@ -26,6 +26,14 @@ export interface Scenario {
   readonly seeds?: readonly number[];
   /** The latency goal a recommended policy set must meet. */
   readonly slo?: Slo;
+  /** Prices weighing worker-hours against GiB-hours; absent, cost is worker-hours, ties broken by GiB-hours. */
+  readonly prices?: Prices;
+}
+
+/** Price of a worker for an hour and of a GiB of worker memory for an hour, in one currency. */
+export interface Prices {
+  readonly workerHour: number;
+  readonly gibHour: number;
 }
 
 /** A service-level objective, in milliseconds. Absent fields are not constrained. */

@@ -70,10 +70,11 @@ class ActorRegistry {
   readonly templates: string[] = [];
   private readonly index = new Map<string, number>();
 
-  /** Maps a group's local actor numbers to global indices, creating actors on first sight. */
-  register(gi: number, groupNames: readonly string[], template: string): number[] {
+  /** Maps a group's local actor numbers to global indices, creating actors on first sight; `template` is one for all or one per actor (a trace's). */
+  register(gi: number, groupNames: readonly string[], templateOf: string | readonly string[]): number[] {
     const { names, templates, index } = this;
-    return groupNames.map((n) => {
+    return groupNames.map((n, i) => {
+      const template = typeof templateOf === 'string' ? templateOf : templateOf[i]!;
       const known = index.get(n);
       if (known !== undefined) {
         if (templates[known] !== template) throw new Error(`workload[${gi}]: actor "${n}" has template "${template}" here and "${templates[known]}" in an earlier group`);
@@ -113,7 +114,8 @@ export async function openWorkload(scenario: Scenario, seed: number): Promise<Wo
       groups.push(globalActors(plan, global));
     } else {
       const w = await importGroupTrace(scenario, seed, group.trace);
-      const global = actors.register(gi, w.actorNames, templateOf(scenario, group.trace.template).name);
+      // Per actor: a native trace's rows may name their template.
+      const global = actors.register(gi, w.actorNames, w.actorTemplates);
       groups.push(traceGroup(w, global, scenario.durationMs));
     }
   }
@@ -248,6 +250,7 @@ async function importGroupTrace(scenario: Scenario, seed: number, spec: TraceSpe
     ...(spec.sample === undefined ? {} : { sample: spec.sample }),
     ...(spec.window === undefined ? {} : { window: spec.window }),
     compression: spec.compression,
+    templates: scenario.templates.map((x) => x.name),
     seed,
   });
   return imported.workload;

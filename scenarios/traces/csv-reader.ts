@@ -13,6 +13,7 @@ const READ_CHUNK_BYTES = 1 << 20;
 interface ParsedRecord {
   record: string[];
   info: { lines: number };
+  raw: string;
 }
 
 function located(file: string, line: number, err: unknown): TraceError {
@@ -42,7 +43,7 @@ export async function readCsvRows(file: string, start: (header: CsvHeader) => (r
   }
   if (kind !== null) throw new TraceError(file, 0, `is ${kind}, not a regular file`);
   const input = createReadStream(file, { highWaterMark: READ_CHUNK_BYTES });
-  const parser = parse({ bom: true, info: true, relax_column_count: true, skip_empty_lines: true, max_record_size: MAX_RECORD_CHARS });
+  const parser = parse({ bom: true, info: true, raw: true, relax_column_count: true, skip_empty_lines: true, max_record_size: MAX_RECORD_CHARS });
   // pipeline forwards a read error (ENOENT, EISDIR) into the parser, whose iterator then
   // rejects; the callback only swallows the premature-close report of an early stop.
   pipeline(input, parser, () => {});
@@ -60,7 +61,7 @@ export async function readCsvRows(file: string, start: (header: CsvHeader) => (r
         throw located(file, line, err);
       }
       if (next.done === true) break;
-      const { record, info } = next.value;
+      const { record, info, raw } = next.value;
       line = info.lines;
       if (visit === undefined || row === undefined) {
         const header = new CsvHeader(file, line, record);
@@ -73,6 +74,7 @@ export async function readCsvRows(file: string, start: (header: CsvHeader) => (r
       }
       row.fields = record;
       row.line = line;
+      row.raw = raw;
       rows++;
       visit(row);
     }

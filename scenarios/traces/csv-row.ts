@@ -49,6 +49,8 @@ export class CsvRow {
   readonly header: readonly string[];
   fields: readonly string[] = [];
   line = 0;
+  /** The record's text as read, to locate a field by character (see charColumn). */
+  raw = '';
 
   constructor(file: string, header: readonly string[]) {
     this.file = file;
@@ -58,6 +60,30 @@ export class CsvRow {
   /** Throws a TraceError about this row as a whole. */
   fail(detail: string): never {
     throw new TraceError(this.file, this.line, detail);
+  }
+
+  /**
+   * 1-based character column where field `column` starts on the record's
+   * first line: delimiters inside quotes are skipped. 0 when the field is not
+   * on that line (a quoted field spanning lines) or the text is not known.
+   */
+  charColumn(column: number): number {
+    const raw = this.raw;
+    let field = 0;
+    let quoted = false;
+    for (let i = 0; i < raw.length; i++) {
+      if (field === column) return i + 1;
+      const c = raw[i];
+      if (c === '"') quoted = !quoted;
+      else if (!quoted && c === ',') field += 1;
+      else if (!quoted && (c === '\n' || c === '\r')) return 0;
+    }
+    return field === column && raw.length > 0 ? raw.length + 1 : 0;
+  }
+
+  /** Throws a TraceError located at one field, `file:line:col: <detail>`. */
+  failAt(column: number, detail: string): never {
+    throw new TraceError(this.file, this.line, detail, this.charColumn(column));
   }
 
   /** Throws a TraceError about one column: `column 7 ("6"): expected <expected>, got "<value>"`. */

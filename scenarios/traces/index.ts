@@ -29,6 +29,8 @@ export interface TraceOptions extends AzureTraceOptions {
   readonly defaultWork?: DistributionSpec;
   /** azure-2019: memory of actors whose app has no memory row; NaN when absent. */
   readonly defaultMemoryMiB?: number;
+  /** native: the templates a row's `template` column may name; absent, any. */
+  readonly templates?: readonly string[];
 }
 
 /**
@@ -37,7 +39,7 @@ export interface TraceOptions extends AzureTraceOptions {
  * malformed, invalid value, too many invocations) and RangeError for invalid options.
  */
 export async function importTrace(options: TraceOptions): Promise<TraceImport> {
-  const { format, files, durationFiles = [], memoryFiles = [], spread, defaultWork, defaultMemoryMiB, ...common } = options;
+  const { format, files, durationFiles = [], memoryFiles = [], spread, defaultWork, defaultMemoryMiB, templates, ...common } = options;
   switch (format) {
     case 'azure-2019': {
       if (defaultWork === undefined) throw new RangeError('trace options: azure-2019 needs defaultWork');
@@ -60,7 +62,7 @@ export async function importTrace(options: TraceOptions): Promise<TraceImport> {
     case 'azure-2021':
       return importAzure2021({ ...common, files });
     case 'native':
-      return importNativeTrace({ ...common, files });
+      return importNativeTrace({ ...common, files, ...(templates === undefined ? {} : { templates }) });
     default:
       throw new RangeError(`trace options: unknown format ${JSON.stringify(format as unknown)}`);
   }

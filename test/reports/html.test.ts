@@ -24,9 +24,10 @@ async function check(given: ReportInput): Promise<string> {
   const k = new Set(given.rows.map((r) => r.policy)).size;
   for (const key of ['cdf', 'cost', 'timeline', 'paths']) expect((chart(html, key).match(/<svg/g) ?? []).length, key).toBe(1);
   expect((html.match(/<svg/g) ?? []).length).toBe(4);
-  // One line per policy set in each CDF panel; a point per set in each cost panel; per set, the resident area (with its
+  // One line per policy set in each CDF panel (four); a point per set in each cost panel; per set, the resident area (with its
   // outline, a line) and the workers' line; a bar segment per path and set.
-  expect(marks(chart(html, 'cdf'), 'line')).toBe(2 * k);
+  // Four CDF panels: latency and overhead, each whole and tail.
+  expect(marks(chart(html, 'cdf'), 'line')).toBe(4 * k);
   expect(marks(chart(html, 'cost'), 'symbol')).toBeGreaterThanOrEqual(2 * k);
   expect(marks(chart(html, 'timeline'), 'area')).toBe(k);
   expect(marks(chart(html, 'timeline'), 'line')).toBe(2 * k);

@@ -1,11 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { cell } from '../../reports/format.ts';
+import { costModel } from '../../reports/cost.ts';
 import { paretoFront } from '../../reports/pareto.ts';
 import type { SummaryRow } from '../../reports/summary.ts';
 import { row } from './fixtures.ts';
 
-const at = (policy: string, gib: number, p99: number, worker = 0): SummaryRow => row(policy, { gib_seconds: gib, p99_ms: p99, worker_seconds: worker });
+// Cost first: the default cost model counts worker-hours.
+const at = (policy: string, worker: number, p99: number, gib = 0): SummaryRow => row(policy, { worker_seconds: worker, p99_ms: p99, gib_seconds: gib });
 const names = (rows: SummaryRow[]): string[] => rows.map((r) => String(r.policy));
 
 describe('paretoFront', () => {
@@ -24,10 +26,13 @@ describe('paretoFront', () => {
     expect(paretoFront([])).toEqual([]);
   });
 
-  it('takes the front over worker-seconds when asked', () => {
-    const rows = [at('cheap-memory', 1, 5, 100), at('cheap-workers', 2, 5, 10)];
-    expect(names(paretoFront(rows))).toEqual(['cheap-memory']);
-    expect(names(paretoFront(rows, 'worker_seconds'))).toEqual(['cheap-workers']);
+  it('takes the front over worker-hours by default, over GiB-seconds when asked, over the price with prices', () => {
+    const rows = [at('cheap-workers', 1 * 3600, 5, 100 * 3600), at('cheap-memory', 2 * 3600, 5, 10 * 3600)];
+    expect(names(paretoFront(rows))).toEqual(['cheap-workers']);
+    expect(names(paretoFront(rows, 'gib_seconds'))).toEqual(['cheap-memory']);
+    // 0.05 x 1 + 0.005 x 100 = 0.55 against 0.05 x 2 + 0.005 x 10 = 0.15.
+    expect(names(paretoFront(rows, costModel({ workerHour: 0.05, gibHour: 0.005 })))).toEqual(['cheap-memory']);
+    expect(names(paretoFront(rows, costModel({ workerHour: 1, gibHour: 0.005 })))).toEqual(['cheap-workers']);
   });
 
   it('is exactly the non-dominated sets, for any rows', () => {
@@ -37,11 +42,11 @@ describe('paretoFront', () => {
         const rows = points.map((x, i) => at(`s${i}`, x.c, x.p));
         const front = new Set(paretoFront(rows));
         const dominates = (a: SummaryRow, b: SummaryRow): boolean => {
-          const [ca, pa, cb, pb] = [cell(a, 'gib_seconds'), cell(a, 'p99_ms'), cell(b, 'gib_seconds'), cell(b, 'p99_ms')];
+          const [ca, pa, cb, pb] = [cell(a, 'worker_seconds'), cell(a, 'p99_ms'), cell(b, 'worker_seconds'), cell(b, 'p99_ms')];
           return ca <= cb && pa <= pb && (ca < cb || pa < pb);
         };
         for (const r of rows) expect(front.has(r)).toBe(!rows.some((o) => dominates(o, r)));
-        const costs = paretoFront(rows).map((r) => cell(r, 'gib_seconds'));
+        const costs = paretoFront(rows).map((r) => cell(r, 'worker_seconds'));
         expect(costs).toEqual([...costs].sort((a, b) => a - b));
       }),
       { numRuns: 200 },

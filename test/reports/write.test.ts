@@ -7,7 +7,7 @@ import { ReportDirError, checkReportDir, invocationsCsv, summaries, summaryCsv, 
 import { aggregateCsv, aggregateRows } from '../../reports/aggregate.ts';
 import { measuredRows } from '../../reports/measured.ts';
 import { terminalCell } from '../../reports/format.ts';
-import type { RunResult } from '../../reports/summary.ts';
+import type { RunResult } from '../../core/result.ts';
 import type { CoreCounters } from '../../core/scheduler.ts';
 import { replies } from './fixtures.ts';
 
