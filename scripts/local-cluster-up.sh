@@ -108,7 +108,9 @@ mkdir -p "$LC_BIN" "$LC_PIDS" "$LC_LOGS" "$LC_PKI" "$LC_KUBECONFIGS"
 # ---- 2. binaries from pinned Go modules ----
 export GOPATH="$LC_DIR/go" GOCACHE="$LC_DIR/gocache" GOMODCACHE="$LC_DIR/go/pkg/mod"
 export GOFLAGS=-mod=mod CGO_ENABLED=0 GOTOOLCHAIN="${GOTOOLCHAIN:-auto}"
-K8S_VERSION="$(sed -n 's/^require k8s.io\/kubernetes \(v[0-9.]*\)$/\1/p' scripts/local-cluster/kubernetes/go.mod)"
+# module_version DIR MODULE: the version DIR's go.mod requires.
+module_version() { awk -v m="$2" '$1 == m && $2 ~ /^v/ {print $2; exit} $1 == "require" && $2 == m {print $3; exit}' "scripts/local-cluster/$1/go.mod"; }
+K8S_VERSION="$(module_version kubernetes k8s.io/kubernetes)"
 [[ -n "$K8S_VERSION" ]] || die "scripts/local-cluster/kubernetes/go.mod does not require k8s.io/kubernetes"
 K8S_MINOR="$(echo "$K8S_VERSION" | cut -d. -f2)"
 K8S_LDFLAGS="-s -w"
@@ -116,16 +118,18 @@ for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
   K8S_LDFLAGS+=" -X $pkg.gitVersion=$K8S_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$K8S_MINOR -X $pkg.gitTreeState=clean"
 done
 
-# build MODULE_DIR MODULE OUTPUT PACKAGE [LDFLAGS]: go build, skipped when the
-# binary was built from the same go.mod, go.sum and flags.
+# build MODULE_DIR MODULE OUTPUT PACKAGE [LDFLAGS [MODFILE]]: go build, skipped when the
+# binary was built from the same go.mod, go.sum, flags (and modfile).
 build() {
   local dir="scripts/local-cluster/$1" module="$2" out="$LC_BIN/$3" pkg="$4" ldflags="${5:--s -w}" stamp want version
   stamp="$out.stamp"
-  want="$(cat "$dir/go.mod" "$dir/go.sum" | sha256sum | awk '{print $1}') $(go env GOVERSION) $ldflags"
+  want="$(cat "$dir/go.mod" "$dir/go.sum" "${6:-/dev/null}" | sha256sum | awk '{print $1}') $(go env GOVERSION) $ldflags"
   if [[ -x "$out" && "$(cat "$stamp" 2>/dev/null)" == "$want" ]]; then return 0; fi
-  version="$(sed -n "s|^require $module \([^ ]*\)$|\1|p; s|^	$module \([^ ]*\)$|\1|p" "$dir/go.mod" | head -n 1)"
+  version="$(module_version "$1" "$module")"
   log "building $3 from $module@$version (log: $LC_LOGS/build-$3.log)"
-  if ! (cd "$dir" && nice -n 19 go build -trimpath -ldflags "$ldflags" -o "$out" "$pkg") >"$LC_LOGS/build-$3.log" 2>&1; then
+  local modfile=()
+  [[ -n "${6:-}" ]] && modfile=(-modfile "$6")
+  if ! (cd "$dir" && nice -n 19 go build -trimpath "${modfile[@]}" -ldflags "$ldflags" -o "$out" "$pkg") >"$LC_LOGS/build-$3.log" 2>&1; then
     tail -n 20 "$LC_LOGS/build-$3.log" >&2
     die "building $3 ($pkg) from $module@$version failed; the whole log: $LC_LOGS/build-$3.log"
   fi
@@ -136,8 +140,25 @@ for cmd in kube-apiserver kube-controller-manager kube-scheduler kube-proxy kube
 done
 build etcd go.etcd.io/etcd/server/v3 etcd go.etcd.io/etcd/server/v3
 build gvisor gvisor.dev/gvisor runsc gvisor.dev/gvisor/runsc
-build gvisor gvisor.dev/gvisor containerd-shim-runsc-v1 gvisor.dev/gvisor/shim
-build coredns github.com/coredns/coredns coredns github.com/coredns/coredns
+# gVisor's shim sets its own oom_score_adj to -999 and gives up if it cannot; VMs like this one
+# refuse a negative oom_score_adj even to root ("failed to set OOM Score on shim: ... permission
+# denied"). The shim is built from a copy of the pinned module with that one constant made 0,
+# containerd's own (go build -modfile with a replace to the copy; Go refuses overlays of the module
+# cache): the shim is then not shielded from the OOM killer. Its sandboxes are unaffected.
+GVISOR_VERSION="$(module_version gvisor gvisor.dev/gvisor)"
+shim_src="$LC_DIR/src/gvisor@$GVISOR_VERSION"
+if [[ ! -f "$shim_src/.patched" ]]; then
+  (cd scripts/local-cluster/gvisor && go mod download gvisor.dev/gvisor) || die "downloading gvisor.dev/gvisor@$GVISOR_VERSION failed"
+  rm -rf "$shim_src" && mkdir -p "$LC_DIR/src"
+  cp -r "$GOMODCACHE/gvisor.dev/gvisor@$GVISOR_VERSION" "$shim_src" && chmod -R u+w "$shim_src"
+  sed -i 's/^\(\s*oomScoreMax\s*=\s*\)-999$/\10/' "$shim_src/pkg/shim/v1/manager.go"
+  grep -Eq '^\s*oomScoreMax\s*=\s*0$' "$shim_src/pkg/shim/v1/manager.go" || die "gvisor.dev/gvisor@$GVISOR_VERSION: pkg/shim/v1/manager.go no longer has oomScoreMax = -999; look at the shim's OOM score handling again"
+  touch "$shim_src/.patched"
+fi
+cp scripts/local-cluster/gvisor/go.sum "$LC_DIR/src/shim.sum"
+{ cat scripts/local-cluster/gvisor/go.mod; printf '\nreplace gvisor.dev/gvisor => %s\n' "$shim_src"; } >"$LC_DIR/src/shim.mod"
+build gvisor gvisor.dev/gvisor containerd-shim-runsc-v1 gvisor.dev/gvisor/shim "-s -w" "$LC_DIR/src/shim.mod"
+build coredns github.com/coredns/coredns coredns .
 log "binaries ready in $LC_BIN ($((SECONDS - T0)) s so far)"
 
 # ---- 3. certificates ----
@@ -172,6 +193,9 @@ cert scheduler system:kube-scheduler "" ""
 cert kube-proxy system:kube-proxy "" ""
 cert kubelet "system:node:$NODE_NAME" system:nodes ""
 cert coredns actorsim:coredns "" ""
+# The kubelet's serving certificate, signed by the cluster CA (not self-signed) so that pods can
+# verify it: the bench driver reads pod memory from the kubelet's Summary API (real/k8s/pod-memory.ts).
+cert kubelet-serving "system:node:$NODE_NAME" system:nodes "IP:$HOST_IP,DNS:$NODE_NAME"
 # Service account tokens are signed with their own key pair.
 if [[ ! -f "$LC_PKI/sa.key" ]]; then
   openssl genrsa -out "$LC_PKI/sa.key" 2048 2>/dev/null
@@ -284,6 +308,22 @@ kind: ClusterRoleBinding
 metadata: {name: "actorsim:coredns"}
 roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: "actorsim:coredns"}
 subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: "actorsim:coredns"}]
+---
+# Every service account may read the kubelet's stats (pods' memory, read-only): a run's driver
+# measures density from its worker pods' cgroups. A local, single-user cluster's trade-off.
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: "actorsim:node-stats"}
+rules:
+  - apiGroups: [""]
+    resources: [nodes/stats]
+    verbs: [get]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: "actorsim:node-stats"}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: "actorsim:node-stats"}
+subjects: [{apiGroup: rbac.authorization.k8s.io, kind: Group, name: "system:serviceaccounts"}]
 EOF
 # Cluster DNS on the host's address (pods reach it through their default
 # route): the kubelet gives pods this nameserver and the cluster.local search path.
@@ -312,12 +352,16 @@ start kube-proxy "$LC_BIN/kube-proxy" --kubeconfig "$LC_KUBECONFIGS/kube-proxy.k
 # StartContainer); restrict_oom_score_adj because this kind of VM refuses a
 # negative oom_score_adj even to root.
 mkdir -p "$LC_STATE/containerd" "$LC_STATE/cni/net.d" "$LC_RUNSC_ROOT" "$LC_STATE/volumes"
+# oci-seccomp stays off: with it, runsc applies the pod's RuntimeDefault profile (containerd's)
+# inside the sandbox, and Node.js dies at start ("uv_thread_create" fails: no thread can be
+# created). The pods still ask for RuntimeDefault, as the restricted level wants; the Sentry
+# runs under gVisor's own seccomp filter either way.
 cat >"$LC_STATE/containerd/runsc.toml" <<EOF
 binary_name = "$LC_BIN/runsc"
 root = "$LC_RUNSC_ROOT"
 [runsc_config]
   systemd-cgroup = "false"
-  oci-seccomp = "true"
+  oci-seccomp = "false"
   debug-log = "$LC_LOGS/runsc/"
 EOF
 mkdir -p "$LC_LOGS/runsc"
@@ -370,8 +414,26 @@ cat >"$LC_STATE/cni/net.d/10-actorsim.conflist" <<EOF
   ]
 }
 EOF
+# gVisor's current shim answers containerd with the bootstrap protocol of containerd 1.7 and later
+# (JSON); containerd 1.6 (bookworm's) fails with "dial unix {"version":2,...}: invalid argument".
+# With a 1.6, trixie's containerd .deb is fetched with a private apt source list (the system's apt
+# configuration is not touched) and unpacked into the build folder.
+CONTAINERD=containerd
+if [[ "$(containerd --version | awk '{print $3}')" =~ ^v?1\.[0-6]\. ]]; then
+  CONTAINERD="$LC_DIR/debian/containerd/usr/bin/containerd"
+  if [[ ! -x "$CONTAINERD" ]]; then
+    log "containerd $(containerd --version | awk '{print $3}') is too old for gVisor's shim: fetching Debian trixie's containerd"
+    apt_dir="$LC_DIR/debian/apt"
+    mkdir -p "$apt_dir/lists/partial" "$apt_dir/archives/partial"
+    echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian trixie main" >"$apt_dir/sources.list"
+    apt_opts=(-o "Dir::Etc::SourceList=$apt_dir/sources.list" -o Dir::Etc::SourceParts=/dev/null -o "Dir::State::Lists=$apt_dir/lists" -o "Dir::Cache::Archives=$apt_dir/archives" -o APT::Sandbox::User=root)
+    apt-get "${apt_opts[@]}" update -qq >"$LC_LOGS/apt-trixie.log" 2>&1 || die "apt-get update with Debian trixie's source failed; see $LC_LOGS/apt-trixie.log"
+    (cd "$apt_dir" && apt-get "${apt_opts[@]}" download containerd >>"$LC_LOGS/apt-trixie.log" 2>&1) || die "apt-get download containerd (trixie) failed; see $LC_LOGS/apt-trixie.log"
+    dpkg-deb -x "$(find "$apt_dir" -maxdepth 1 -name "containerd_*.deb" | head -n 1)" "$LC_DIR/debian/containerd"
+  fi
+fi
 # containerd finds containerd-shim-runsc-v1 on its PATH.
-start containerd env PATH="$PATH" containerd --config "$LC_STATE/containerd/config.toml"
+start containerd env PATH="$PATH" "$CONTAINERD" --config "$LC_STATE/containerd/config.toml"
 wait_for containerd 60 ctr --address "$LC_CONTAINERD_SOCK" version
 lctr() { ctr --address "$LC_CONTAINERD_SOCK" -n k8s.io "$@"; }
 
@@ -421,6 +483,8 @@ authorization: {mode: Webhook}
 clusterDNS: ["$HOST_IP"]
 clusterDomain: cluster.local
 resolvConf: /etc/resolv.conf
+tlsCertFile: "$LC_PKI/kubelet-serving.crt"
+tlsPrivateKeyFile: "$LC_PKI/kubelet-serving.key"
 serializeImagePulls: false
 maxPods: 250
 podPidsLimit: -1
@@ -471,6 +535,7 @@ if [[ "$BUILD_IMAGE" == 1 ]]; then
   if [[ "$(cat "$LC_STATE/image.stamp" 2>/dev/null)" != "$want $IMAGE" ]] || ! lctr images ls -q | grep -qx "$ref"; then
     log "building the image $IMAGE from $(command -v node) ($(node --version)) and the project"
     rootfs="$(mktemp -d "$LC_STATE/rootfs.XXXXXX")"
+    trap 'rm -rf "$rootfs"' EXIT
     mkdir -p "$rootfs/usr/bin" "$rootfs/etc" "$rootfs/tmp" "$rootfs/app/node_modules" "$rootfs/lib64"
     chmod 1777 "$rootfs/tmp"
     node_bin="$(readlink -f "$(command -v node)")"
@@ -483,11 +548,15 @@ if [[ "$BUILD_IMAGE" == 1 ]]; then
     printf 'root:x:0:\nnode:x:1000:\n' >"$rootfs/etc/group"
     cp -r package.json package-lock.json tsconfig.json core scenarios reports real "$rootfs/app/"
     # Production dependencies only, as `npm ci --omit=dev` would install them.
-    (cd "$ROOT" && npm ls --omit=dev --parseable --all 2>/dev/null | sed 1d) | while read -r dep; do
-      rel="${dep#"$ROOT"/}"
+    # (npm ls exits non-zero over an extraneous package; its list is still the tree.)
+    deps="$(npm --prefix "$ROOT" ls --omit=dev --parseable --all 2>/dev/null)" || true
+    [[ -n "$deps" ]] || die "npm ls --omit=dev listed no dependencies: run npm ci"
+    while read -r dep; do
+      [[ "$dep" == */node_modules/* ]] || continue
+      rel="node_modules/${dep#*/node_modules/}"
       mkdir -p "$rootfs/app/$(dirname "$rel")"
       [[ -e "$rootfs/app/$rel" ]] || cp -a "$dep" "$rootfs/app/$rel"
-    done
+    done <<<"$deps"
     docker_archive "$rootfs" "$IMAGE" "$LC_STATE/image.tar" '["node","--import","tsx","real/worker/main.ts","--help"]' "1000:1000" "/app"
     lctr images import "$LC_STATE/image.tar" >/dev/null
     log "imported $IMAGE ($(du -m "$LC_STATE/image.tar" | awk '{print $1}') MiB archive)"
@@ -526,7 +595,7 @@ EOF
     sandbox="$(k -n default logs "$check")"
     k -n default delete pod "$check" --wait=false >/dev/null
     case "$sandbox" in
-      *gVisor*|*"Linux version 4.4.0 #1 SMP Sun Jan 10 15:06:54 PST 2016"*) ;;
+      *gvisor*|*gVisor*) ;;
       *) die "the check pod ran, but not under gVisor: its /proc/version is \"$sandbox\"" ;;
     esac
     log "gVisor check passed: /proc/version in the pod: $sandbox (this host: $(uname -r))"

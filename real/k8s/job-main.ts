@@ -53,6 +53,8 @@ async function main(): Promise<number> {
           token,
           storeUrl,
           execMode: bench.exec,
+          // Density from the pods' cgroups where the kubelet lets the driver ask (pod-memory.ts).
+          podMemory: true,
           log: (l) => process.stderr.write(`  ${l}\n`),
         });
       },

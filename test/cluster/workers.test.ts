@@ -69,7 +69,7 @@ describe.skipIf(!reach.ok)('worker pods under gVisor on a real cluster', () => {
     // gVisor's Sentry answers /proc/version itself, with a fixed kernel of its own, not the host's.
     const host = (await import('node:os')).release();
     expect(version).not.toContain(host);
-    expect(version).toMatch(/^Linux version 4\.4\.0 /);
+    expect(version).toMatch(/^Linux version \S*gvisor/);
   });
 
   it('reports a worker pod deleted under it as one workerLost, and starts a replacement', async () => {
