@@ -10,6 +10,12 @@ export interface PodRef {
   readonly uid: string;
 }
 
+/** Whether a failed read will fail again (refused, unauthorized, a certificate the cluster CA did not sign), unlike a slow or busy kubelet. */
+function permanent(err: unknown): boolean {
+  const e = err as { code?: string; message?: string };
+  return (e.code !== undefined && e.code !== 'ECONNRESET') || /^HTTP 40[13]/.test(e.message ?? '');
+}
+
 /** The kubelet Summary API's fields this reads (GET /stats/summary). */
 interface Summary {
   readonly pods?: readonly { readonly podRef?: { readonly uid?: string }; readonly memory?: { readonly workingSetBytes?: number } }[];
@@ -31,11 +37,12 @@ interface Summary {
  */
 export class PodMemoryReader {
   private disabledWhy: string | null = null;
+  private skipped = 0;
 
   constructor(
     private readonly kc: KubeConfig,
     private readonly log?: (line: string) => void,
-    private readonly timeoutMs = 3_000,
+    private readonly timeoutMs = 15_000,
   ) {}
 
   /** Why it is off (null while it works). */
@@ -52,8 +59,14 @@ export class PodMemoryReader {
       try {
         summary = await this.summary(hostIp);
       } catch (err) {
-        this.disabledWhy = `kubelet ${hostIp}:${KUBELET_PORT}/stats/summary: ${(err as Error).message}`;
-        this.log?.(`pod memory: ${this.disabledWhy}; memory samples are the workers' RSS instead of their pods' cgroup`);
+        const why = `kubelet ${hostIp}:${KUBELET_PORT}/stats/summary: ${(err as Error).message}`;
+        if (!permanent(err)) {
+          // A busy node's kubelet can take long to gather container stats (runsc answers them slowly): skip this sample only.
+          if (this.skipped++ === 0) this.log?.(`pod memory: ${why}; skipping this memory sample (said once)`);
+          return new Map();
+        }
+        this.disabledWhy = why;
+        this.log?.(`pod memory: ${why}; memory samples are the workers' RSS instead of their pods' cgroup`);
         return null;
       }
       for (const p of summary.pods ?? []) {
