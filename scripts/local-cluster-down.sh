@@ -98,13 +98,20 @@ fi
 if command -v kube-proxy >/dev/null 2>&1; then
   kube-proxy --cleanup >/dev/null 2>&1 || true
 fi
-for table in nat filter; do
-  for chain in $(iptables -t "$table" -S 2>/dev/null | awk '$1 == "-N" && $2 ~ /^CNI-/ {print $2}'); do
-    iptables -t "$table" -S 2>/dev/null | awk -v c="$chain" '$1 == "-A" && $0 ~ ("-j " c "( |$)") {print}' | while read -r rule; do
-      # shellcheck disable=SC2086 # the rule's words, as iptables printed them
-      iptables -t "$table" ${rule/-A/-D} 2>/dev/null || true
+# The bridge plugin's masquerade chains (CNI-<hash>), the kubelet's (KUBE-FIREWALL,
+# KUBE-KUBELET-CANARY) and whatever kube-proxy --cleanup left, with the rules that jump to them,
+# deleted by rule number (their comments hold quotes that do not survive a shell round trip).
+for table in nat filter mangle; do
+  for parent in PREROUTING INPUT FORWARD OUTPUT POSTROUTING; do
+    # (No such chain in that table is fine.)
+    { iptables -t "$table" -L "$parent" -n --line-numbers 2>/dev/null || true; } | awk '$2 ~ /^(CNI|KUBE)-/ {print $1}' | sort -rn | while read -r num; do
+      iptables -t "$table" -D "$parent" "$num" 2>/dev/null || true
     done
+  done
+  for chain in $(iptables -t "$table" -S 2>/dev/null | awk '$1 == "-N" && $2 ~ /^(CNI|KUBE)-/ {print $2}' || true); do
     iptables -t "$table" -F "$chain" 2>/dev/null || true
+  done
+  for chain in $(iptables -t "$table" -S 2>/dev/null | awk '$1 == "-N" && $2 ~ /^(CNI|KUBE)-/ {print $2}' || true); do
     iptables -t "$table" -X "$chain" 2>/dev/null || true
   done
 done
