@@ -54,6 +54,8 @@ async function main(argv: readonly string[]): Promise<number> {
           token,
           storeUrl,
           execMode: run.exec,
+          // Density from the pods' cgroups where the kubelet lets the driver ask (pod-memory.ts).
+          podMemory: true,
           log: (l) => process.stderr.write(`  ${l}\n`),
         });
       },

@@ -5,6 +5,7 @@ import { runWorkerRequest, type WorkerRequestContext } from '../worker-commands.
 import { serverUrl } from '../store/listen.ts';
 import type { ExecuteMode } from '../worker/api.ts';
 import { WorkerClient, WorkerError } from '../worker/client.ts';
+import { PodMemoryReader } from './pod-memory.ts';
 import { COMPONENT_LABEL, POLICY_LABEL, RUN_LABEL, WORKER_LABEL, labelValue, workerPodName } from './names.ts';
 import type { RunPlan } from './plan.ts';
 import { apiErrorText, apiStatus, describePod, ended, fatalWaiting, runningWithIp } from './pod-status.ts';
@@ -35,6 +36,12 @@ export interface K8sRuntimeOptions {
   readonly healthPollMs?: number;
   /** How long a request that found its worker unreachable waits for the pod's loss before it counts as failed (default 3 s). */
   readonly lossGraceMs?: number;
+  /**
+   * Memory samples from the pods' cgroups (the kubelet's Summary API, see
+   * pod-memory.ts) instead of the worker processes' RSS; falls back to RSS
+   * for the rest of the run if the kubelet cannot be asked. Default off.
+   */
+  readonly podMemory?: boolean;
   readonly log?: (line: string) => void;
 }
 
@@ -73,12 +80,14 @@ export class K8sRuntime implements RealRuntime {
   private readonly lossGraceMs: number;
 
   private readonly requests: WorkerRequestContext;
+  private readonly podMemory: PodMemoryReader | null;
 
   private constructor(private readonly options: K8sRuntimeOptions) {
     this.core = options.kubeConfig.makeApiClient(CoreV1Api);
     this.selector = `${RUN_LABEL}=${labelValue(options.plan.runId)},${COMPONENT_LABEL}=worker,${POLICY_LABEL}=${options.policyIndex}`;
     this.healthPollMs = options.healthPollMs ?? 50;
     this.lossGraceMs = options.lossGraceMs ?? 3_000;
+    this.podMemory = options.podMemory === true ? new PodMemoryReader(options.kubeConfig, options.log) : null;
     this.requests = {
       runtime: 'k8s',
       call: (worker, request, done) => this.call(worker, request, done),
@@ -298,19 +307,41 @@ export class K8sRuntime implements RealRuntime {
     }, 30_000).unref();
   }
 
+  /**
+   * Each ready worker's memory and resident actors. With `podMemory`, the
+   * memory is its pod's cgroup working set (a worker the kubelet has not
+   * measured yet is left out of this sample), else the worker's RSS.
+   */
   async sampleMemory(): Promise<WorkerMemorySample[]> {
     const live = [...this.workers.values()].filter((w) => w.state === 'ready' && w.client !== null);
-    const samples = await Promise.all(
-      live.map(async (w) => {
-        try {
-          const s = await w.client!.stats();
-          return { worker: w.id, rssBytes: s.rssBytes, resident: s.resident };
-        } catch {
-          return null;
-        }
-      }),
-    );
-    return samples.filter((s): s is WorkerMemorySample => s !== null);
+    const pods = live.flatMap((w) => {
+      const hostIp = w.lastPod?.status?.hostIP;
+      const uid = w.lastPod?.metadata?.uid;
+      return hostIp && uid ? [{ hostIp, uid }] : [];
+    });
+    const [podBytes, samples] = await Promise.all([
+      this.podMemory === null || pods.length === 0 ? Promise.resolve(null) : this.podMemory.read(pods),
+      Promise.all(
+        live.map(async (w) => {
+          try {
+            const s = await w.client!.stats();
+            return { worker: w.id, rssBytes: s.rssBytes, resident: s.resident, uid: w.lastPod?.metadata?.uid };
+          } catch {
+            return null;
+          }
+        }),
+      ),
+    ]);
+    const out: WorkerMemorySample[] = [];
+    for (const s of samples) {
+      if (s === null) continue;
+      if (podBytes === null) out.push({ worker: s.worker, rssBytes: s.rssBytes, resident: s.resident });
+      else {
+        const bytes = s.uid === undefined ? undefined : podBytes.get(s.uid);
+        if (bytes !== undefined) out.push({ worker: s.worker, rssBytes: bytes, resident: s.resident });
+      }
+    }
+    return out;
   }
 
   /** Resident actors of every ready worker, with their counters (for end-of-run checks). */
