@@ -525,8 +525,8 @@ log "control plane, node $NODE_NAME, RuntimeClass gvisor and StorageClass local-
 # puts in its image, without Docker. Rebuilt when any of it changes.
 image_inputs() {
   command -v node
-  git -C "$ROOT" ls-files -s package.json package-lock.json tsconfig.json core scenarios reports real
-  git -C "$ROOT" diff HEAD --stat -- package.json tsconfig.json core scenarios reports real
+  git -C "$ROOT" ls-files -s package.json package-lock.json tsconfig.json cli core session scenarios reports real
+  git -C "$ROOT" diff HEAD --stat -- package.json tsconfig.json cli core session scenarios reports real
 }
 if [[ "$BUILD_IMAGE" == 1 ]]; then
   want="$(image_inputs | sha256sum | awk '{print $1}') $(sha256sum "$(command -v node)" | awk '{print $1}')"
@@ -546,7 +546,7 @@ if [[ "$BUILD_IMAGE" == 1 ]]; then
     done
     printf 'root:x:0:0:root:/root:/bin/false\nnode:x:1000:1000:node:/home/node:/bin/false\n' >"$rootfs/etc/passwd"
     printf 'root:x:0:\nnode:x:1000:\n' >"$rootfs/etc/group"
-    cp -r package.json package-lock.json tsconfig.json core scenarios reports real "$rootfs/app/"
+    cp -r package.json package-lock.json tsconfig.json cli core session scenarios reports real "$rootfs/app/"
     # Production dependencies only, as `npm ci --omit=dev` would install them.
     # (npm ls exits non-zero over an extraneous package; its list is still the tree.)
     deps="$(npm --prefix "$ROOT" ls --omit=dev --parseable --all 2>/dev/null)" || true
