@@ -9,7 +9,8 @@ import { formatDuration, parseDuration } from '../scenarios/units.ts';
 import { invocationsCsv, summaries, summaryCsv, writeReport } from '../reports/write.ts';
 import { renderHtmlReport } from '../reports/html.ts';
 import { renderMarkdownSummary } from '../reports/markdown.ts';
-import { recommend } from '../reports/recommend.ts';
+import { answerLine } from '../reports/answer.ts';
+import { costModel } from '../reports/cost.ts';
 import { parseSloFlag } from '../reports/slo-flag.ts';
 import { TIMESERIES_COLUMNS, type SummaryRow } from '../reports/summary.ts';
 import { aggregateCsv, aggregateRows, meanCi } from '../reports/aggregate.ts';
@@ -307,16 +308,16 @@ export async function runSimulate(argv: readonly string[], io: Io): Promise<numb
     rows,
     runs: results,
     ...(opts.slo === undefined ? {} : { slo: opts.slo }),
+    ...(scenario.prices === undefined ? {} : { prices: scenario.prices }),
+    policies: scenario.policies,
   };
   files['report.html'] = await renderHtmlReport(reportInput);
   files['summary.md'] = renderMarkdownSummary(reportInput);
   const dir = writeReport(opts.outDir, files);
-  if (opts.slo !== undefined) {
-    const r = recommend(rows, opts.slo);
-    io.out(`${r.kind === 'meets' ? 'Recommended' : 'No policy set meets the SLO'}: ${r.reason}\n`);
-  }
   if (seeds.length > 1) io.out(`Mean over ${seeds.length} seeds (${seeds.join(', ')}) ± half-width of the 95% confidence interval:\n`);
   io.out(`${summaryTable(rows)}\n`);
   io.out(`Report: ${dir}\n`);
+  // The answer the user came for, last, where the eye lands.
+  io.out(`${answerLine({ rows, model: costModel(scenario.prices), policies: scenario.policies, ...(opts.slo === undefined ? {} : { slo: opts.slo }) })}\n`);
   return 0;
 }

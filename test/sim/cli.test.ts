@@ -165,7 +165,7 @@ describe('simulate CLI', () => {
     expect(html).toContain('<svg');
     expect(html).not.toMatch(/(src|href)="https?:/);
     expect(readFileSync(join(out, 'summary.md'), 'utf8')).toContain('| ');
-    expect(o.stdout).toMatch(/Recommended: \S+ is the cheapest policy set that meets the SLO/);
+    expect(o.stdout).toMatch(/\nRecommended: \S+ meets p99 ≤ 30 s, no rejections at [\d.,]+ worker-hours .*\n$/);
     await expect(runSimulate(['--slo', 'p98=1s'], io())).rejects.toThrow(UsageError);
   });
 
