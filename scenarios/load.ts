@@ -10,7 +10,8 @@ import type { CostModel, PolicySet, PoolDefinition, PoolSetup, Scenario, SizeCos
 import { ScenarioError } from './errors.ts';
 import { formatDuration } from './units.ts';
 import { expandStudy } from './study.ts';
-import { MAX_ACTORS, MAX_INVOCATIONS, MAX_NODES, MAX_RUNS, MAX_SCENARIO_FILE_BYTES, MAX_TICKS_PER_RUN, MAX_WORKERS_PER_POOL, countText, expectedInvocations } from './limits.ts';
+import { MAX_ACTORS, MAX_INVOCATIONS, MAX_NODES, MAX_RUNS, MAX_SCENARIO_FILE_BYTES, MAX_TICKS_PER_RUN, MAX_WORKERS_PER_POOL } from './limits.ts';
+import { countText, expectedInvocations } from './bounds.ts';
 import type { IdlePolicySpec, ScalingSpec } from '../core/types.ts';
 
 /** Folder of the named cost profiles shipped with the project. */

@@ -7,15 +7,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadScenarioFile } from '../../scenarios/load.ts';
 import { ScenarioError } from '../../scenarios/errors.ts';
 import { importTrace, TraceError } from '../../scenarios/traces/index.ts';
+import { MAX_ACTORS, MAX_INVOCATIONS, MAX_SCENARIO_FILE_BYTES } from '../../scenarios/limits.ts';
 import {
-  MAX_ACTORS,
-  MAX_INVOCATIONS,
-  MAX_SCENARIO_FILE_BYTES,
   actorIdProblem,
   expectedInvocations,
   runBoundProblems,
   workerWorkloadProblems,
-} from '../../scenarios/limits.ts';
+} from '../../scenarios/bounds.ts';
 import { BASE, edit, loc, problemsOf, scratch } from './load-fixtures.ts';
 
 const tmp = scratch('bounds-test-');
