@@ -1,6 +1,6 @@
 import { stringify } from 'csv-stringify/sync';
 import type { FidelityRow } from './compare.ts';
-import type { ReportSample } from '../reports/report-input.ts';
+import type { Sample } from '../core/result.ts';
 import { ms } from '../reports/summary.ts';
 
 /** The gauges of timeseries.csv that fidelity compares over time. */
@@ -42,11 +42,11 @@ export function seriesInterval(spanMs: number, points = 150): number {
 }
 
 /** timeseries.csv rows (sim's or real's), as samples per policy set; times multiplied by `scale` and shifted by `-offsetMs`. */
-export function samplesByPolicy(rows: readonly Record<string, string>[], scale = 1, offsetMs = 0): Map<string, ReportSample[]> {
-  const out = new Map<string, ReportSample[]>();
+export function samplesByPolicy(rows: readonly Record<string, string>[], scale = 1, offsetMs = 0): Map<string, Sample[]> {
+  const out = new Map<string, Sample[]>();
   for (const r of rows) {
     const policy = r.policy ?? '';
-    const s: ReportSample = { timeMs: Number(r.time_ms) * scale - offsetMs, workers: Number(r.workers), resident: Number(r.resident), parked: Number(r.parked) };
+    const s: Sample = { timeMs: Number(r.time_ms) * scale - offsetMs, workers: Number(r.workers), resident: Number(r.resident), parked: Number(r.parked) };
     if (![s.timeMs, s.workers, s.resident, s.parked].every(Number.isFinite)) throw new Error(`timeseries.csv: a row of ${policy} is not numeric: ${JSON.stringify(r)}`);
     const list = out.get(policy);
     if (list === undefined) out.set(policy, [s]);
@@ -62,10 +62,10 @@ export function samplesByPolicy(rows: readonly Record<string, string>[], scale =
  * takes a slot's sample when it wakes, a little after the slot, and skips a
  * slot it woke too late for; the simulator samples on the slot.
  */
-export function pairSeries(sim: readonly ReportSample[], real: readonly ReportSample[], everyMs: number, originMs = 0): PairedSample[] {
+export function pairSeries(sim: readonly Sample[], real: readonly Sample[], everyMs: number, originMs = 0): PairedSample[] {
   if (!(everyMs > 0)) throw new Error(`pairSeries: the interval must be positive, got ${everyMs}`);
-  const slots = (xs: readonly ReportSample[]): Map<number, ReportSample> => {
-    const m = new Map<number, ReportSample>();
+  const slots = (xs: readonly Sample[]): Map<number, Sample> => {
+    const m = new Map<number, Sample>();
     for (const x of xs) {
       const k = Math.round((x.timeMs - originMs) / everyMs);
       if (!m.has(k)) m.set(k, x);

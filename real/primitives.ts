@@ -1,5 +1,6 @@
 import { cpus, loadavg, platform, release, totalmem } from 'node:os';
-import type { RealRuntime, RuntimeCommand, RuntimeEvent } from './runtime.ts';
+import type { RealRuntime, RuntimeEvent } from './runtime.ts';
+import type { RuntimeCommand } from '../session/session.ts';
 
 // The runtime's own measuring of its primitives (worker start, restore,
 // checkpoint, dispatch), one command at a time, on any RealRuntime: what

@@ -1,8 +1,5 @@
 import type { RuntimeCommand } from '../session/session.ts';
 
-// Defined by the session, which keeps timers and replies; named here too for the runtimes that implement RealRuntime.
-export type { RuntimeCommand };
-
 /** What a real runtime reports back; the driver stamps each with its clock when it arrives. */
 export type RuntimeEvent =
   | { readonly kind: 'workerReady'; readonly worker: number; readonly startMs: number }

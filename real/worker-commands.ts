@@ -1,4 +1,5 @@
-import type { RuntimeCommand, RuntimeEvent } from './runtime.ts';
+import type { RuntimeEvent } from './runtime.ts';
+import type { RuntimeCommand } from '../session/session.ts';
 import type { ExecuteMode } from './worker/api.ts';
 import type { WorkerClient } from './worker/client.ts';
 

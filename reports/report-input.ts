@@ -3,9 +3,6 @@ import type { Reply } from '../core/types.ts';
 import type { PolicySet, Prices, Slo } from '../scenarios/scenario.ts';
 import type { SummaryRow } from './summary.ts';
 
-/** One point of a run's time series; the name the fidelity wing still uses for core/result.ts's Sample. */
-export type ReportSample = Sample;
-
 /** The raw data of one policy set's run that the charts need beyond its summary row. */
 export interface ReportRun {
   readonly policy: string;

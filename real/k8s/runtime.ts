@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CoreV1Api, makeInformer, type Informer, type KubeConfig, type ObjectCache, type V1Pod } from '@kubernetes/client-node';
-import type { RealRuntime, RuntimeCommand, RuntimeEvent, WorkerMemorySample } from '../runtime.ts';
+import type { RealRuntime, RuntimeEvent, WorkerMemorySample } from '../runtime.ts';
+import type { RuntimeCommand } from '../../session/session.ts';
 import { runWorkerRequest, type WorkerRequestContext } from '../worker-commands.ts';
 import { serverUrl } from '../store/listen.ts';
 import type { ExecuteMode } from '../worker/api.ts';

@@ -1,9 +1,9 @@
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { fidelityTimeseriesCsv, pairSeries, samplesByPolicy, seriesError, seriesInterval, seriesRows } from '../../fidelity/series.ts';
-import type { ReportSample } from '../../reports/report-input.ts';
+import type { Sample } from '../../core/result.ts';
 
-const s = (timeMs: number, resident: number, workers = 2): ReportSample => ({ timeMs, workers, resident, parked: 0 });
+const s = (timeMs: number, resident: number, workers = 2): Sample => ({ timeMs, workers, resident, parked: 0 });
 
 describe('fidelity time series', () => {
   it('pairs samples by slot: the real driver samples a little late and may skip a slot, the first sample of a slot wins', () => {

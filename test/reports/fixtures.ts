@@ -1,5 +1,6 @@
 import type { InvocationPath, Reply } from '../../core/types.ts';
-import type { ReportInput, ReportRun, ReportSample } from '../../reports/report-input.ts';
+import type { ReportInput, ReportRun } from '../../reports/report-input.ts';
+import type { Sample } from '../../core/result.ts';
 import { SUMMARY_COLUMNS, type SummaryRow } from '../../reports/summary.ts';
 
 /** A summary row with every column present: 1,000 invocations all served warm, and the given overrides. */
@@ -45,7 +46,7 @@ export function replies(n: number, seed: number, minMs = 50, maxMs = 20_000, rej
 }
 
 /** A time series of `minutes` samples, one a minute, with a daily-ish wave. */
-export function samples(minutes: number, workers: number, seed: number): ReportSample[] {
+export function samples(minutes: number, workers: number, seed: number): Sample[] {
   const rnd = lcg(seed);
   return Array.from({ length: minutes }, (_, i) => ({
     timeMs: i * 60_000,
