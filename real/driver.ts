@@ -272,6 +272,13 @@ export function drive(scenario: Scenario, policy: PolicySet, workload: Workload,
     const killEveryMs = options.killEveryMs ?? 0;
     if (killEveryMs > 0) {
       chaos = setInterval(() => {
+        // Faults stop with the traffic, so the drain shows the run converging (TigerBeetle's habit):
+        // killing on through it would keep a slow machine from ever finishing the in-flight work.
+        if (now() >= scenario.durationMs) {
+          if (chaos !== null) clearInterval(chaos);
+          chaos = null;
+          return;
+        }
         const live = runtime.liveWorkers();
         if (live.length === 0) return;
         const w = live[Math.min(live.length - 1, Math.floor(chaosRng() * live.length))]!;

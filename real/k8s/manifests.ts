@@ -12,7 +12,7 @@ import type {
   V1ServiceAccount,
 } from '@kubernetes/client-node';
 import { COMPONENT_LABEL, OBJECT_NAMES, runLabels } from './names.ts';
-import { IMAGE_WORKDIR, RUN_CONFIG_DIR, STORE_DIR, TMP_DIR, storeUrl, type RunPlan } from './plan.ts';
+import { IMAGE_WORKDIR, RUN_CONFIG_DIR, STORE_DIR, TMP_DIR, TMP_EPHEMERAL_LIMIT, storeUrl, type RunPlan } from './plan.ts';
 import { restrictedContainerSecurity, restrictedPodSecurity } from './pod-security.ts';
 
 /** Any manifest a run applies. */
@@ -105,42 +105,58 @@ export function driverRoleBinding(plan: RunPlan): V1RoleBinding {
   };
 }
 
+/** Ports of cluster DNS (kube-dns / CoreDNS in kube-system), the one egress exception every dialing pod needs. */
+const DNS_PORTS = [
+  { protocol: 'UDP', port: 53 },
+  { protocol: 'TCP', port: 53 },
+];
 /**
- * Ingress of the namespace: denied by default; workers admit the driver on
- * their port (nothing else ever dials a worker: the store is dialed, it
- * never dials); the store admits the driver and the workers on its port.
- * Egress stays open: workers resolve the store through cluster DNS, and the
- * driver talks to the API server.
+ * Ports of the API server as a pod reaches it: 443 on the `kubernetes`
+ * Service, 6443 once the CNI has rewritten it to the control plane's address
+ * (where most policy engines look). Only the driver talks to it.
+ */
+const API_SERVER_PORTS = [
+  { protocol: 'TCP', port: 443 },
+  { protocol: 'TCP', port: 6443 },
+];
+
+/**
+ * Traffic of the namespace, denied by default both ways. Ingress: workers
+ * admit the driver on their port (nothing else ever dials a worker: the
+ * store is dialed, it never dials); the store admits the driver and the
+ * workers on its port. Egress: workers reach the store and DNS (they dial
+ * the store by its Service name); the driver reaches workers, the store,
+ * DNS and the API server; the store dials nothing.
  */
 export function networkPolicies(plan: RunPlan): V1NetworkPolicy[] {
-  const from = (...components: string[]) => components.map((c) => ({ podSelector: { matchLabels: { [COMPONENT_LABEL]: c } } }));
+  const pods = (...components: string[]) => components.map((c) => ({ podSelector: { matchLabels: { [COMPONENT_LABEL]: c } } }));
+  const policy = (name: string, spec: V1NetworkPolicy['spec']): V1NetworkPolicy => ({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: meta(plan, name), spec: spec! });
+  const dns = { to: [{ namespaceSelector: {}, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }], ports: DNS_PORTS };
+  const toStore = { to: pods('store'), ports: [{ protocol: 'TCP', port: plan.storePort }] };
   return [
-    {
-      apiVersion: 'networking.k8s.io/v1',
-      kind: 'NetworkPolicy',
-      metadata: meta(plan, OBJECT_NAMES.denyIngress),
-      spec: { podSelector: {}, policyTypes: ['Ingress'] },
-    },
-    {
-      apiVersion: 'networking.k8s.io/v1',
-      kind: 'NetworkPolicy',
-      metadata: meta(plan, OBJECT_NAMES.workerIngress),
-      spec: {
-        podSelector: { matchLabels: { [COMPONENT_LABEL]: 'worker' } },
-        policyTypes: ['Ingress'],
-        ingress: [{ _from: from('driver'), ports: [{ protocol: 'TCP', port: plan.workerPort }] }],
-      },
-    },
-    {
-      apiVersion: 'networking.k8s.io/v1',
-      kind: 'NetworkPolicy',
-      metadata: meta(plan, OBJECT_NAMES.storeIngress),
-      spec: {
-        podSelector: { matchLabels: { [COMPONENT_LABEL]: 'store' } },
-        policyTypes: ['Ingress'],
-        ingress: [{ _from: from('driver', 'worker'), ports: [{ protocol: 'TCP', port: plan.storePort }] }],
-      },
-    },
+    policy(OBJECT_NAMES.denyIngress, { podSelector: {}, policyTypes: ['Ingress'] }),
+    policy(OBJECT_NAMES.workerIngress, {
+      podSelector: { matchLabels: { [COMPONENT_LABEL]: 'worker' } },
+      policyTypes: ['Ingress'],
+      ingress: [{ _from: pods('driver'), ports: [{ protocol: 'TCP', port: plan.workerPort }] }],
+    }),
+    policy(OBJECT_NAMES.storeIngress, {
+      podSelector: { matchLabels: { [COMPONENT_LABEL]: 'store' } },
+      policyTypes: ['Ingress'],
+      ingress: [{ _from: pods('driver', 'worker'), ports: [{ protocol: 'TCP', port: plan.storePort }] }],
+    }),
+    policy(OBJECT_NAMES.denyEgress, { podSelector: {}, policyTypes: ['Egress'] }),
+    policy(OBJECT_NAMES.workerEgress, {
+      podSelector: { matchLabels: { [COMPONENT_LABEL]: 'worker' } },
+      policyTypes: ['Egress'],
+      egress: [toStore, dns],
+    }),
+    policy(OBJECT_NAMES.driverEgress, {
+      podSelector: { matchLabels: { [COMPONENT_LABEL]: 'driver' } },
+      policyTypes: ['Egress'],
+      // The API server is no pod: any address, its ports only.
+      egress: [{ to: pods('worker'), ports: [{ protocol: 'TCP', port: plan.workerPort }] }, toStore, dns, { ports: API_SERVER_PORTS }],
+    }),
   ];
 }
 
@@ -169,6 +185,15 @@ export function nodeClaims(plan: RunPlan, claimNodes: Readonly<Record<string, st
     };
   });
 }
+
+/**
+ * The store's blobs: every external and golden snapshot of the run. A
+ * ceiling, not a reservation: a run that outgrows it has its store evicted
+ * (the driver reports the store lost) instead of filling the node's disk.
+ */
+export const STORE_BLOBS_LIMIT = '32Gi';
+/** The store's whole ephemeral storage: the blobs, its 256Mi of temp files and its log. */
+const STORE_EPHEMERAL_LIMIT = '33Gi';
 
 const tokenEnv = { name: 'ACTORSIM_TOKEN', valueFrom: { secretKeyRef: { name: OBJECT_NAMES.secret, key: 'token' } } };
 
@@ -203,7 +228,12 @@ export function storePod(plan: RunPlan): V1Pod {
             { name: 'ACTORSIM_STORE_DIR', value: STORE_DIR },
             { name: 'TMPDIR', value: TMP_DIR },
           ],
-          resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '512Mi' } },
+          // CPU is capped so a busy store cannot starve the workers it serves on a small node; its
+          // disk (the blobs, its temp files, its log) is bounded like its memory.
+          resources: {
+            requests: { cpu: '100m', memory: '128Mi', 'ephemeral-storage': '1Gi' },
+            limits: { cpu: '1', memory: '512Mi', 'ephemeral-storage': STORE_EPHEMERAL_LIMIT },
+          },
           securityContext: restrictedContainerSecurity(),
           volumeMounts: [
             { name: 'blobs', mountPath: STORE_DIR },
@@ -212,7 +242,7 @@ export function storePod(plan: RunPlan): V1Pod {
         },
       ],
       volumes: [
-        { name: 'blobs', emptyDir: {} },
+        { name: 'blobs', emptyDir: { sizeLimit: STORE_BLOBS_LIMIT } },
         { name: 'tmp', emptyDir: { sizeLimit: '256Mi' } },
       ],
     },
@@ -272,7 +302,10 @@ export function driverJob(plan: RunPlan, activeDeadlineSeconds: number, command:
                 { name: 'ACTORSIM_STORE_URL', value: storeUrl(plan, STORE_SERVICE) },
                 { name: 'TMPDIR', value: TMP_DIR },
               ],
-              resources: { requests: { cpu: '250m', memory: '256Mi' }, limits: { memory: '1Gi' } },
+              resources: {
+                requests: { cpu: '250m', memory: '256Mi', 'ephemeral-storage': '64Mi' },
+                limits: { cpu: '1', memory: '1Gi', 'ephemeral-storage': TMP_EPHEMERAL_LIMIT },
+              },
               securityContext: restrictedContainerSecurity(),
               volumeMounts: [
                 { name: 'run-config', mountPath: RUN_CONFIG_DIR, readOnly: true },

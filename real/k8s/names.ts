@@ -30,6 +30,9 @@ export const OBJECT_NAMES = {
   denyIngress: 'default-deny-ingress',
   workerIngress: 'workers-admit-driver',
   storeIngress: 'store-admit-driver-and-workers',
+  denyEgress: 'default-deny-egress',
+  workerEgress: 'workers-reach-store-and-dns',
+  driverEgress: 'driver-reaches-workers-store-dns-and-api',
 } as const;
 
 /** Pod roles, the values of {@link COMPONENT_LABEL}. */

@@ -54,6 +54,8 @@ export const NODE_DIR = '/var/lib/actorsim/node';
 export const STORE_DIR = '/var/lib/actorsim/store';
 /** The only writable scratch space of every pod (tsx's cache, temp files). */
 export const TMP_DIR = '/tmp';
+/** Ephemeral storage of a pod whose only writable place is its 256Mi /tmp (besides any claim), plus its log. */
+export const TMP_EPHEMERAL_LIMIT = '512Mi';
 /** Non-root user every container runs as (the `node` user of the Node.js images). */
 export const RUN_AS_USER = 1000;
 

@@ -1,6 +1,6 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { OBJECT_NAMES, POLICY_LABEL, WORKER_LABEL, labelValue, runLabels, workerPodName } from './names.ts';
-import { IMAGE_WORKDIR, NODE_DIR, TMP_DIR, type RunPlan } from './plan.ts';
+import { IMAGE_WORKDIR, NODE_DIR, TMP_DIR, TMP_EPHEMERAL_LIMIT, type RunPlan } from './plan.ts';
 import { restrictedContainerSecurity, restrictedPodSecurity } from './pod-security.ts';
 
 /** What one worker pod is: the core's startWorker, resolved against its pool. */
@@ -87,9 +87,11 @@ export function workerPod(input: WorkerPodInput): V1Pod {
             { name: 'TMPDIR', value: TMP_DIR },
           ],
           resources: {
-            requests: { memory, cpu: `${cpu}m` },
+            requests: { memory, cpu: `${cpu}m`, 'ephemeral-storage': '64Mi' },
             limits: {
               memory: `${Math.ceil(input.memoryMiB) + plan.memoryOverheadMiB}Mi`,
+              // Its only writable place is /tmp (256Mi) besides the node's claim, which does not count here.
+              'ephemeral-storage': TMP_EPHEMERAL_LIMIT,
               ...(input.cpuMilli === undefined ? {} : { cpu: `${input.cpuMilli}m` }),
             },
           },

@@ -20,6 +20,8 @@ export interface StoreServerOptions {
   readonly token: string;
   /** Largest blob accepted by PUT (default 4 GiB). */
   readonly maxBlobBytes?: number;
+  /** Called as each request arrives, with whether an injected outage refuses it (tests pace an outage by the traffic). */
+  readonly onRequest?: (request: { readonly method: string; readonly path: string; readonly outage: boolean }) => void;
 }
 
 /** A running store server. */
@@ -59,6 +61,7 @@ export async function startStoreServer(options: StoreServerOptions): Promise<Sto
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    options.onRequest?.({ method: req.method ?? '', path: (req.url ?? '').split('?')[0] ?? '', outage });
     if (outage) throw new HttpError(503, 'outage', 'store outage (injected)');
     if (!bearerMatches(req.headers.authorization, options.token)) throw new HttpError(401, 'unauthorized', 'missing or wrong bearer token');
     const rawPath = (req.url ?? '').split('?')[0] ?? '';

@@ -59,7 +59,7 @@ describe.skipIf(!reach.ok)('a run namespace on a real API server', () => {
 
   it('accepts the NetworkPolicies (whether the CNI enforces them is the CNI’s: the local cluster’s bridge does not)', async () => {
     const list = await kc.makeApiClient(NetworkingV1Api).listNamespacedNetworkPolicy({ namespace: plan.namespace });
-    expect(list.items.map((p) => p.metadata?.name).sort()).toEqual(['default-deny-ingress', 'store-admit-driver-and-workers', 'workers-admit-driver']);
+    expect(list.items.map((p) => p.metadata?.name).sort()).toEqual(['default-deny-egress', 'default-deny-ingress', 'driver-reaches-workers-store-dns-and-api', 'store-admit-driver-and-workers', 'workers-admit-driver', 'workers-reach-store-and-dns']);
   });
 
   it("lets the driver's ServiceAccount do exactly what its Role says", async () => {

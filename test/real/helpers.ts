@@ -4,6 +4,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { WAIT_CEILING_MS } from '../helpers/wait.ts';
 
 /** Root of the repository, where `node_modules/.bin/tsx` lives. */
 export const REPO = resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -56,7 +57,7 @@ export interface ReadyChild {
 }
 
 /** Starts `tsx <script> ...args` and waits for its `READY <url>` line. */
-export function spawnReady(script: string, args: readonly string[], env: Record<string, string>, timeoutMs = 20_000): Promise<ReadyChild> {
+export function spawnReady(script: string, args: readonly string[], env: Record<string, string>, timeoutMs = WAIT_CEILING_MS): Promise<ReadyChild> {
   const child = spawn(join(REPO, 'node_modules/.bin/tsx'), [script, ...args], { cwd: REPO, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   child.stderr.on('data', (c: Buffer) => (err += c.toString()));

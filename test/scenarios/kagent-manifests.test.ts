@@ -25,5 +25,5 @@ describe('kagent-six-agents as Substrate manifests', () => {
     expect(lines.map((l) => l.split(',')[0])).toEqual(['policy', 'replicas-1', 'replicas-2', 'replicas-3']);
     expect(Number(lines[1]!.split(',')[1])).toBeGreaterThan(50);
     expect(manifests).toBe(plain);
-  }, 180_000);
+  });
 });

@@ -19,11 +19,13 @@ import { LoadSandbox, type LoadCase, type LoadOutcome } from './load-sandbox.ts'
  * other.
  */
 
+/** Each property runs exactly this many cases: bounded by count, never cut by time (a busy machine is slow, not wrong). */
 const RUNS = Number(process.env.PROP_RUNS ?? 500);
-/** Per load: generous, a load takes a few milliseconds. */
-const LOAD_TIMEOUT_MS = 2000;
-/** Per property, shrinking included: a run that is cut short fails rather than passing on fewer inputs. */
-const PROPERTY_TIME_MS = 30_000;
+/**
+ * Per load, the ceiling that tells a hang from a slow machine: a load takes a
+ * few milliseconds, so a minute is a hang even at a load average in the hundreds.
+ */
+const LOAD_TIMEOUT_MS = 60_000;
 
 /** One sandbox (worker) per test, so that the properties can run side by side. */
 const sandboxes: LoadSandbox[] = [];
@@ -77,7 +79,7 @@ function verify(c: LoadCase, outcome: LoadOutcome, check: Check): void {
 async function assertProperty(arb: fc.Arbitrary<LoadCase>, check: Check): Promise<void> {
   const sandbox = newSandbox();
   const property = fc.asyncProperty(arb, async (c) => verify(c, await sandbox.load(c), check));
-  await fc.assert(property, { numRuns: RUNS, interruptAfterTimeLimit: PROPERTY_TIME_MS, markInterruptAsFailure: true });
+  await fc.assert(property, { numRuns: RUNS });
 }
 
 // ---------------------------------------------------------------------------

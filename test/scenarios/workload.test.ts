@@ -99,5 +99,5 @@ describe('workload', () => {
     const big = await workloadFor({ ...million, durationMs: 6 * HOUR_MS }, million.seed);
     expect('open' in big).toBe(true);
     expect(workloadSize(big)).toBeGreaterThan(MATERIALISE_LIMIT);
-  }, 120_000);
+  });
 });

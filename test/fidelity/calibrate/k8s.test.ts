@@ -2,7 +2,6 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Io } from '../../../cli/io.ts';
 import { UsageError } from '../../../cli/usage-error.ts';
@@ -10,6 +9,7 @@ import { probeScenario, runCalibrate, samplesPathFor } from '../../../fidelity/c
 import { loadScenarioFile } from '../../../scenarios/load.ts';
 import { REPO, removeTempDirs, tempDir } from '../../real/helpers.ts';
 import { FakeKube } from '../../real/k8s/fake-kube.ts';
+import { exitCode, WAIT_CEILING_MS, waitFor } from '../../helpers/wait.ts';
 import { podSpecOf, restrictedProblems, schemaProblems, yamlDocs, type Doc } from '../../real/k8s/manifest-checks.ts';
 
 const ADMIN = 'admin-token-for-calibrate-tests';
@@ -43,11 +43,7 @@ afterAll(async () => {
 });
 
 async function untilGone(namespace: string): Promise<boolean> {
-  for (let i = 0; i < 200; i++) {
-    if (!fake.list('namespaces').some((n) => n.metadata.name === namespace)) return true;
-    await sleep(50);
-  }
-  return false;
+  return waitFor(`namespace ${namespace} to go`, () => !fake.list('namespaces').some((n) => n.metadata.name === namespace));
 }
 
 describe('calibrate --backend k8s against a fake cluster', () => {
@@ -57,7 +53,7 @@ describe('calibrate --backend k8s against a fake cluster', () => {
     const code = await runCalibrate(['--backend', 'k8s', '--sizes', '4Mi', '--repeats', '2', '--concurrency', '1,2', '--out', out, '--image', IMAGE, '--kubeconfig', kubeconfig], io, {
       workerPort: await freePort(),
       storePort: await freePort(),
-      startTimeoutMs: 60_000,
+      startTimeoutMs: WAIT_CEILING_MS,
     });
     if (process.env.K8S_TEST_DEBUG) console.log(`${io.stderr()}\n----\n${io.stdout()}`);
     expect(code, io.stderr()).toBe(0);
@@ -110,13 +106,13 @@ describe('calibrate --backend k8s against a fake cluster', () => {
     io.err = (t: string) => void (stderr += t);
     const aborter = (async () => {
       // Once the driver has timed its first worker starts, mid-grid.
-      for (let i = 0; i < 600 && !stderr.includes('worker start:'); i++) await sleep(50);
+      await waitFor('the first worker starts to be timed', () => stderr.includes('worker start:')).catch(() => undefined);
       controller.abort();
     })();
     const code = await runCalibrate(['--backend', 'k8s', '--sizes', '4Mi', '--repeats', '20', '--out', out, '--image', IMAGE, '--kubeconfig', kubeconfig], io, {
       workerPort: await freePort(),
       storePort: await freePort(),
-      startTimeoutMs: 60_000,
+      startTimeoutMs: WAIT_CEILING_MS,
     });
     await aborter;
     expect(stderr).toContain('worker start:');
@@ -155,16 +151,9 @@ describe('calibrate --backend k8s without a cluster', () => {
     });
     let stderr = '';
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const t0 = performance.now();
-    const code = await new Promise<number | null>((resolve) => {
-      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-      child.on('exit', (c) => {
-        clearTimeout(timer);
-        resolve(c);
-      });
-    });
+    // It fails on the refused connection, not after a timeout of its own; how soon is the machine's business.
+    const code = await exitCode(child);
     expect(code, stderr).toBe(1);
-    expect(performance.now() - t0).toBeLessThan(20_000);
     expect(stderr).toContain('no reachable Kubernetes cluster');
     expect(stderr).toContain(`127.0.0.1:${port}`);
     expect(stderr).toContain('scripts/cluster-up.sh');

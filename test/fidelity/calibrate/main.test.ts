@@ -19,9 +19,7 @@ describe('npm run calibrate', () => {
   it('measures a tiny grid on local workers and writes a profile a scenario loads by path', async () => {
     const out = join(dir, 'profiles', 'tiny-calibrated.yaml');
     const t = io();
-    const t0 = performance.now();
     expect(await runCalibrate(['--backend', 'local', '--sizes', '4Mi,8Mi', '--repeats', '2', '--concurrency', '1,2', '--out', out], t.io)).toBe(0);
-    expect(performance.now() - t0).toBeLessThan(60_000);
     const text = readFileSync(out, 'utf8');
     expect(text).toMatch(/^name: tiny-calibrated$/m);
     expect(text).toMatch(/machine: .+, \d+ cpus/);

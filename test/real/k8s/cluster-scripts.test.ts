@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import { REPO, removeTempDirs, tempDir } from '../helpers.ts';
+import { WAIT_CEILING_MS } from '../../helpers/wait.ts';
 import { schemaProblems, yamlDocs } from './manifest-checks.ts';
 
 afterAll(removeTempDirs);
@@ -28,7 +29,7 @@ function pathWith(tools: readonly string[], stubs: Record<string, string> = {}):
 const BASICS = ['dirname', 'awk', 'grep', 'sed', 'cat', 'mkdir', 'rm', 'mktemp', 'head', 'tar', 'bzip2', 'sha512sum', 'chmod', 'printf', 'sleep'];
 
 function script(name: string, args: string[], path: string): { code: number | null; out: string; err: string } {
-  const r = spawnSync(BASH, [join(REPO, 'scripts', name), ...args], { cwd: REPO, env: { PATH: path, HOME: tempDir('home'), XDG_CACHE_HOME: tempDir('cache') }, encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(BASH, [join(REPO, 'scripts', name), ...args], { cwd: REPO, env: { PATH: path, HOME: tempDir('home'), XDG_CACHE_HOME: tempDir('cache') }, encoding: 'utf8', timeout: WAIT_CEILING_MS });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 

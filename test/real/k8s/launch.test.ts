@@ -9,6 +9,7 @@ import type { Io } from '../../../cli/io.ts';
 import { parseRealRunArgs } from '../../../real/main.ts';
 import { runOnK8s } from '../../../real/k8s/launch.ts';
 import { REPO, removeTempDirs, tempDir } from '../helpers.ts';
+import { exitCode, WAIT_CEILING_MS, waitFor } from '../../helpers/wait.ts';
 import { FakeKube } from './fake-kube.ts';
 
 const TINY = `
@@ -65,12 +66,10 @@ afterAll(async () => {
 });
 
 async function untilGone(namespace: string): Promise<boolean> {
-  for (let i = 0; i < 200; i++) {
-    if (!fake.list('namespaces').some((n) => n.metadata.name === namespace)) return true;
-    await sleep(50);
-  }
-  return false;
+  return waitFor(`namespace ${namespace} to go`, () => !fake.list('namespaces').some((n) => n.metadata.name === namespace));
 }
+
+const runningWorkers = () => fake.list('pods').filter((p) => p.metadata.labels?.['app.kubernetes.io/component'] === 'worker' && p.status?.phase === 'Running');
 
 describe('bench:cluster --backend k8s against a fake cluster', () => {
   it('runs the driver as a Job, streams the report back through its log, writes it locally and deletes the namespace', async () => {
@@ -79,18 +78,17 @@ describe('bench:cluster --backend k8s against a fake cluster', () => {
     const opts = parseRealRunArgs(['--backend', 'k8s', '--scenario', scenarioFile, '--speedup', '4', '--out', out, '--image', IMAGE, '--kubeconfig', kubeconfig], io)!;
     let deleted = '';
     const deleter = (async () => {
-      // Mid-run, a worker pod is deleted from outside.
-      for (let i = 0; i < 400 && deleted === ''; i++) {
-        await sleep(50);
-        const running = fake.list('pods').filter((p) => p.metadata.labels?.['app.kubernetes.io/component'] === 'worker' && p.status?.phase === 'Running');
-        if (running.length >= 2) {
-          await sleep(2_000);
-          deleted = running[0]!.metadata.name;
-          fake.deletePod(running[0]!.metadata.namespace, deleted);
-        }
-      }
+      // Mid-run, a worker pod is deleted from outside: as soon as both are up, so that on a slow
+      // machine the run is still serving its backlog (it ends only when every invocation has an outcome).
+      const running = await waitFor('two running worker pods', () => {
+        const r = runningWorkers();
+        return r.length >= 2 ? r : undefined;
+      }).catch(() => []);
+      if (running[0] === undefined) return;
+      deleted = running[0].metadata.name;
+      fake.deletePod(running[0].metadata.namespace, deleted);
     })();
-    const code = await runOnK8s(opts, io, { workerPort: await freePort(), storePort: await freePort(), startTimeoutMs: 60_000 });
+    const code = await runOnK8s(opts, io, { workerPort: await freePort(), storePort: await freePort(), startTimeoutMs: WAIT_CEILING_MS });
     await deleter;
     if (process.env.K8S_TEST_DEBUG) console.log(`${io.stderr()}\n----\n${io.stdout()}`);
     expect(code, io.stderr()).toBe(0);
@@ -131,20 +129,15 @@ describe('bench:cluster --backend k8s against a fake cluster', () => {
     const io = capture(controller.signal);
     const opts = parseRealRunArgs(['--backend', 'k8s', '--scenario', scenarioFile, '--speedup', '1', '--out', out, '--image', IMAGE, '--kubeconfig', kubeconfig], io)!;
     const aborter = (async () => {
-      for (let i = 0; i < 600; i++) {
-        await sleep(50);
-        if (/ttl-suspend|outcomes|lost/.test(io.stderr()) || fake.list('pods').some((p) => p.metadata.labels?.['app.kubernetes.io/component'] === 'worker' && p.status?.phase === 'Running')) break;
-      }
+      await waitFor('the run to be under way', () => /ttl-suspend|outcomes|lost/.test(io.stderr()) || runningWorkers().length > 0).catch(() => undefined);
       await sleep(3_000);
       controller.abort();
     })();
-    const t0 = performance.now();
-    const code = await runOnK8s(opts, io, { workerPort: await freePort(), storePort: await freePort(), startTimeoutMs: 60_000 });
+    const code = await runOnK8s(opts, io, { workerPort: await freePort(), storePort: await freePort(), startTimeoutMs: WAIT_CEILING_MS });
     await aborter;
     if (process.env.K8S_TEST_DEBUG) console.log(`${io.stderr()}\n----\n${io.stdout()}`);
+    // The run ended on the interrupt (130, partial), whatever the time it took to get there.
     expect(code, io.stderr()).toBe(130);
-    // The scenario is 40 s of traffic: the run ended on the interrupt, not by itself.
-    expect(performance.now() - t0).toBeLessThan(35_000);
     const run = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
     expect(run.partial).toBe(true);
     expect(io.stdout()).toContain('(partial)');
@@ -183,20 +176,12 @@ describe('bench:cluster --backend k8s without a cluster', () => {
       kc,
       `apiVersion: v1\nkind: Config\nclusters: [{name: gone, cluster: {server: "https://127.0.0.1:${port}", insecure-skip-tls-verify: true}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: gone, context: {cluster: gone, user: u}}]\ncurrent-context: gone\n`,
     );
-    const t0 = performance.now();
     const child = spawn(process.execPath, ['--import', 'tsx', 'real/cli.ts', '--backend', 'k8s'], { cwd: REPO, env: { ...process.env, KUBECONFIG: kc }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const code = await new Promise<number | null>((resolve) => {
-      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-      child.on('exit', (c) => {
-        clearTimeout(timer);
-        resolve(c);
-      });
-    });
-    const seconds = (performance.now() - t0) / 1000;
+    // It fails on the refused connection, not after a timeout of its own; how soon is the machine's business.
+    const code = await exitCode(child);
     expect(code, stderr).toBe(1);
-    expect(seconds).toBeLessThan(20);
     expect(stderr).toContain('scripts/cluster-up.sh');
     expect(stderr).toContain('--backend local');
     expect(stderr).toContain(`127.0.0.1:${port}`);

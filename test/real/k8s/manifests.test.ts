@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runRealRun } from '../../../real/main.ts';
 import { REPO } from '../helpers.ts';
+import { WAIT_CEILING_MS } from '../../helpers/wait.ts';
 import { podSpecOf, restrictedProblems, schemaProblems, yamlDocs, type Doc } from './manifest-checks.ts';
 
 async function dryRun(args: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -68,6 +69,30 @@ describe('bench:cluster --backend k8s --dry-run', () => {
     expect(policies['default-deny-ingress']).toEqual({ podSelector: {}, policyTypes: ['Ingress'] });
     expect(policies['workers-admit-driver'].ingress).toEqual([{ from: [{ podSelector: { matchLabels: { 'app.kubernetes.io/component': 'driver' } } }], ports: [{ port: 8080, protocol: 'TCP' }] }]);
     expect(policies['store-admit-driver-and-workers'].ingress[0].from).toHaveLength(2);
+    // Egress is denied by default too; workers reach only the store and DNS, the store nothing.
+    expect(policies['default-deny-egress']).toEqual({ podSelector: {}, policyTypes: ['Egress'] });
+    const workerEgress = policies['workers-reach-store-and-dns'];
+    expect(workerEgress.podSelector).toEqual({ matchLabels: { 'app.kubernetes.io/component': 'worker' } });
+    expect(workerEgress.egress).toHaveLength(2);
+    expect(workerEgress.egress[0].to).toEqual([{ podSelector: { matchLabels: { 'app.kubernetes.io/component': 'store' } } }]);
+    expect(workerEgress.egress[1].ports.map((p: { port: number }) => p.port)).toEqual([53, 53]);
+    const driverEgress = policies['driver-reaches-workers-store-dns-and-api'];
+    expect(driverEgress.egress.map((e: { to?: unknown[] }) => e.to?.length ?? 0)).toEqual([1, 1, 1, 0]);
+    expect(Object.values(policies as Record<string, Doc>).filter((p) => p.policyTypes.includes('Egress') && p.podSelector.matchLabels?.['app.kubernetes.io/component'] === 'store')).toEqual([]);
+  });
+
+  it('bounds every pod: CPU on the store and the driver, ephemeral storage everywhere, a size on every emptyDir', async () => {
+    const docs = yamlDocs((await dryRun([])).out);
+    const specs = docs.filter((d) => d.kind === 'Pod' || d.kind === 'Job').map((d) => podSpecOf(d)!);
+    expect(specs.length).toBeGreaterThanOrEqual(3);
+    for (const spec of specs) {
+      for (const v of spec.volumes ?? []) if (v.emptyDir !== undefined) expect(v.emptyDir.sizeLimit, v.name).toMatch(/^\d+[MG]i$/);
+      for (const c of spec.containers) {
+        expect(c.resources.requests['ephemeral-storage'], c.name).toBeDefined();
+        expect(c.resources.limits['ephemeral-storage'], c.name).toBeDefined();
+        if (c.name === 'store' || c.name === 'driver') expect(c.resources.limits.cpu, c.name).toBeDefined();
+      }
+    }
   });
 
   it('flags unknown fields and invalid values (the checks can fail)', () => {
@@ -83,7 +108,7 @@ describe('bench:cluster --backend k8s --dry-run', () => {
       cwd: REPO,
       env: { ...process.env, KUBECONFIG: '/nonexistent/kubeconfig' },
       encoding: 'utf8',
-      timeout: 60_000,
+      timeout: WAIT_CEILING_MS,
     });
     expect(yamlDocs(out).filter((d) => d.kind === 'Pod' && d.spec.runtimeClassName === 'gvisor').length).toBe(3);
   });

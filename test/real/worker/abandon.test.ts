@@ -11,7 +11,8 @@ const TOKEN = 'abandon-test-token';
 const STORE_TOKEN = 'abandon-store-token';
 const SMALL: Pick<RestoreRequest, 'template' | 'memoryMiB'> = { template: 'agent', memoryMiB: 4 };
 // Generous: these wait on conditions, never on a duration, so only a broken worker reaches them.
-const DEADLINE_MS = 15_000;
+// A ceiling that ends a hang; the waits poll their condition.
+const DEADLINE_MS = 300_000;
 const POLL_MS = 20;
 
 /** A proxy in front of the store that can hold requests until released, so a worker's store I/O stalls on cue. */

@@ -14,7 +14,7 @@ describe('worker main', () => {
     store = await spawnReady('real/store/main.ts', ['--dir', tempDir('wmain-store')], ENV);
     worker = await spawnReady('real/worker/main.ts', ['--store-url', store.url, '--node-dir', tempDir('wmain-node'), '--worker-id', 'w-main', '--actor-slots', '2'], ENV);
     client = new WorkerClient({ url: worker.url, token: 'main-token' });
-  }, 30_000);
+  });
   afterAll(async () => {
     for (const child of [worker, store]) if (child?.child.exitCode === null) child.child.kill('SIGKILL');
     await Promise.all([worker?.exited, store?.exited]);

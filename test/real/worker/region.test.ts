@@ -54,11 +54,13 @@ describe('actor region', () => {
     expect(checkRegion(golden, { actor: 'agent-7', template: 'agent', version: 0, origins: ['agent-7', goldenIdentity('agent')] })).toBeNull();
   });
 
-  it('fills 256 MiB well under a second', () => {
-    const start = performance.now();
+  // How fast it fills is a benchmark's question (npm run bench:region), not a test's: a busy machine is slow.
+  it('boots a 256 MiB region whole, with a header and a body that check', () => {
     const region = bootRegion(256 * MiB, 'agent-big', 'agent');
-    const bootMs = performance.now() - start;
     expect(region.length).toBe(256 * MiB);
-    expect(bootMs).toBeLessThan(1_000);
+    expect(readHeader(region)).toMatchObject({ regionBytes: 256 * MiB, counter: 0 });
+    expect(checkRegion(region, { actor: 'agent-big', template: 'agent', version: 0, origins: ['agent-big'] })).toBeNull();
+    // The last page is written too, not left as the zeros of the allocation.
+    expect(region.subarray(region.length - PAGE_BYTES).some((b) => b !== 0)).toBe(true);
   });
 });

@@ -101,10 +101,14 @@ describe('large azure-2019 file', () => {
     // heap holds per function its name (three 64-hex ids) and map entries, about 400 bytes
     // against 3 kB of text per row; typed arrays hold the non-zero cells, then the workload
     // (20 bytes per invocation) while it is sorted, plus the read buffers (1 MiB chunks).
+    // The bounds sit between the two cases, far from both: streaming measured a peak of 7.4 MiB live
+    // heap (16% of the file; 4.6 MiB of it the functions' names and maps, the rest rows in flight,
+    // whose number at the moment of a reading depends on the machine's load), holding the text at
+    // least 100%. Half the file tells them apart on any machine.
     expect(readings).toBeGreaterThan(3);
-    expect(peakGrowth).toBeLessThan(fileBytes / 5);
-    expect(peakExternalGrowth).toBeLessThan(8 * 2 ** 20 + 64 * written);
-    expect(retained + retainedExternal).toBeLessThan(fileBytes / 5);
+    expect(peakGrowth).toBeLessThan(fileBytes / 2);
+    expect(peakExternalGrowth).toBeLessThan(16 * 2 ** 20 + 64 * written);
+    expect(retained + retainedExternal).toBeLessThan(fileBytes / 3);
     // Keep the result alive until after the measurement.
     expect(result.workload.arrivalMs.length).toBe(written);
   });
