@@ -31,9 +31,10 @@ export interface LocalRuntimeOptions {
   readonly execMode?: ExecuteMode;
   /**
    * Start-up budget of a worker starting alone before it counts as lost
-   * (default 30 s; the store gets it too). Workers starting together share
+   * (default 30 s). Workers starting together share
    * the machine, so each gets this times the most workers that were starting
    * at once while it started, divided by the machine's cpus (at least 1x).
+   * The store gets the larger of this and 30 s.
    */
   readonly startTimeoutMs?: number;
   /** Cpus the budget is divided by (default os.availableParallelism()). */
@@ -155,7 +156,8 @@ export class LocalRuntime implements RealRuntime {
       rt.store = { url: '', token: options.token, child };
       let url: string;
       try {
-        url = await waitReady(child, 'snapshot store', () => rt.startTimeoutMs);
+        // The store starts alone, before any worker: never less than the default budget, whatever --ready-timeout says.
+        url = await waitReady(child, 'snapshot store', () => Math.max(30_000, rt.startTimeoutMs));
       } catch (err) {
         await rt.close();
         throw err;
