@@ -229,29 +229,31 @@ describe('runs that went wrong say so', () => {
 });
 
 describe('signals and children', () => {
-  it('one Ctrl-C to the process group of npm run bench:cluster gives a partial report and removes the temp folder', async () => {
+  it('Ctrl-C to the process group of bench:cluster, relayed once more, gives a partial report and removes the temp folder', async () => {
     const own = temp('group');
     const file = scenarioFile();
     const out = join(own, 'report');
-    // Its own process group, as a terminal's foreground job: the signal goes to npm, sh, tsx, the driver and its workers.
-    const child = spawn('npm', ['run', '-s', 'bench:cluster', '--', '--scenario', file, '--speedup', '1', '--out', out], {
+    // Its own process group, as a terminal's foreground job: the signal reaches the driver, its store and its workers.
+    // (node --import tsx, not npm run: under load tsx's wrapper SIGKILLs a child that does not acknowledge a signal within 30 ms.)
+    const child = spawn(process.execPath, ['--import', 'tsx', 'real/cli.ts', '--scenario', file, '--speedup', '1', '--out', out], {
       env: { ...process.env, TMPDIR: own },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const exited = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+    const exited = new Promise<number | null>((r) => child.once('close', (code) => r(code)));
     const workers = (): number => processesWith(own).filter((l) => l.includes('real/worker/main.ts')).length;
     await until('workers are up', () => workers() > 0);
-    await until('an invocation was served', () => stderr.length > 0 && workers() >= 2, 30_000).catch(() => undefined);
     process.kill(-child.pid!, 'SIGINT');
-    const code = await exited;
-    expect(code, stderr).toBe(130);
+    // What npm and tsx do: relay the same Ctrl-C to the driver again.
+    process.kill(child.pid!, 'SIGINT');
+    expect(await exited, stderr).toBe(130);
+    expect(stderr).toContain('SIGINT: stopping workers and writing a partial report');
+    expect(stderr).not.toContain('again: quitting at once');
     const run = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')) as { partial: boolean; policies: { invocations: { planned: number; arrived: number } }[] };
     expect(run.partial).toBe(true);
     expect(run.policies[0]!.invocations.arrived).toBeLessThanOrEqual(run.policies[0]!.invocations.planned);
-    expect(stderr).not.toContain('again: quitting at once');
     await until('every worker and the store are gone', () => processesWith(own).length === 0);
     expect(readdirSync(own).filter((n) => n.startsWith('actorsim-real-'))).toEqual([]);
   });
@@ -259,7 +261,8 @@ describe('signals and children', () => {
   it('a Ctrl-C relayed within a second is one; a later one quits at once and still runs the clean-ups', async () => {
     const dir = temp('shell');
     const doomed = join(dir, 'doomed');
-    const script = join(dir, 'stubborn.ts');
+    // .mts: an ES module wherever it lies (top-level await), as the project's own files are.
+    const script = join(dir, 'stubborn.mts');
     const shell = join(process.cwd(), 'cli', 'shell.ts');
     const exit = join(process.cwd(), 'cli', 'exit.ts');
     writeFileSync(
@@ -283,7 +286,8 @@ await runCli('stubborn', async () => {
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
-    await until('it is ready', () => stdout.includes('READY'));
+    await until('it is ready', () => stdout.includes('READY') || child.exitCode !== null);
+    expect(stdout, stderr).toContain('READY');
     child.kill('SIGINT');
     child.kill('SIGINT');
     await until('the first Ctrl-C is taken', () => stderr.includes('SIGINT: stopping'));
