@@ -11,6 +11,8 @@ import { generateWorkload } from '../scenarios/workload.ts';
 export interface FidelityInputOptions {
   /** The scenario file as the user gave it. */
   readonly scenarioFile: string;
+  /** --allow-outside: the scenario may read files outside its folder (the copies read only their own folder). */
+  readonly allowOutside?: boolean;
   /** The cost profile the simulation uses (and the real run ignores): a path to a .yaml file. */
   readonly profile: string;
   /** Folder the copies and the workload trace are written to. */
@@ -121,7 +123,7 @@ function copyInto(dir: string, tag: string, file: string): string {
 }
 
 export async function writeFidelityInputs(o: FidelityInputOptions): Promise<FidelityInputs> {
-  const original: Scenario = loadScenarioFile(o.scenarioFile);
+  const original: Scenario = loadScenarioFile(o.scenarioFile, { allowOutside: o.allowOutside === true });
   const startMs = o.startMs ?? 0;
   const durationMs = o.durationMs ?? original.durationMs - startMs;
   if (!(durationMs > 0)) throw new Error(`the replayed span is empty: start ${startMs} ms, scenario duration ${original.durationMs} ms`);

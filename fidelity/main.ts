@@ -5,6 +5,7 @@ import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { flagValue, listValue, nonNegativeInt, oneOf, positiveNumber, readFlags } from '../cli/flags.ts';
+import { EXIT_FAILED, EXIT_INTERRUPTED, onQuit } from '../cli/exit.ts';
 import type { Io } from '../cli/io.ts';
 import { UsageError } from '../cli/usage-error.ts';
 import { loadScenarioFile } from '../scenarios/load.ts';
@@ -19,7 +20,8 @@ import { fidelityTimeseriesCsv, pairSeries, samplesByPolicy, seriesInterval, ser
 import type { Reply } from '../core/types.ts';
 import type { Scenario } from '../scenarios/scenario.ts';
 import type { SummaryRow } from '../reports/summary.ts';
-import { writeReport } from '../reports/write.ts';
+import { checkReportDir, writeReport } from '../reports/write.ts';
+import { checkedWorkload } from '../real/run.ts';
 import { K8S_FLAG_OPTIONS, K8S_FLAGS_HELP, k8sFlagArgs, k8sFlagsFrom, k8sOnlyFlagsGiven, type K8sFlags } from '../real/k8s/flags.ts';
 
 const HELP = `Usage: npm run fidelity -- --scenario FILE [options]
@@ -46,7 +48,10 @@ output folder:
   fidelity.json            the resolved options and the context of fidelity.md, which
                            --against reads
   sim/, real/, inputs/     the two runs' own reports and the exact inputs
-Exits 1 if either run fails or the real run is partial, 2 on a bad flag.
+Exits 1 if either run fails or the real run is partial, 2 on a bad flag,
+scenario or --out (before anything runs), 130 when interrupted: Ctrl-C or
+SIGTERM stops the running half (the real run writes its partial report into
+real/); its runs also stop when this process dies, even by SIGKILL.
 
 Options:
   --scenario FILE    scenario file (required)
@@ -73,7 +78,11 @@ Options:
                      giving at most 150 samples of the priming gap and span, at least 1s)
   --keep-snapshot-size  simulate the template's snapshot size even though the real
                      worker moves the whole memory region (default: snapshot = memory)
-  --out DIR          output folder (default: reports/runs/<time>-<scenario>-fidelity)
+  --out DIR          output folder (default: reports/runs/<time>-<scenario>-fidelity);
+                     checked before anything runs: not a file, not /, not a folder
+                     holding anything but an earlier report
+  --allow-outside    let the scenario read include, costs and trace files outside
+                     its own folder (refused by default)
   --against DIR      compare against the real run recorded in DIR (the output folder
                      of an earlier fidelity run) instead of running it again: only the
                      simulation runs, with --profile; real/ and real.log are copied
@@ -110,12 +119,14 @@ export interface FidelityOptions {
   sampleEveryMs: number | undefined;
   snapshotAsMemory: boolean;
   outDir: string;
+  /** --allow-outside: the scenario may read files outside its folder. */
+  allowOutside: boolean;
   /** --against: the earlier run whose real half is compared against instead of running it again. */
   against?: { dir: string; record: FidelityRecord };
 }
 
 /** The flags --against allows; every other option comes from the earlier run's record. */
-const AGAINST_ALLOWS = new Set(['against', 'profile', 'out', 'help']);
+const AGAINST_ALLOWS = new Set(['against', 'profile', 'out', 'allow-outside', 'help']);
 
 function duration(text: string, flag: string): number {
   return flagValue(text, flag, parseDuration);
@@ -160,6 +171,7 @@ export function parseFidelityArgs(argv: readonly string[], io: Io, profilesDir: 
     'sample-every': { type: 'string' },
     'keep-snapshot-size': { type: 'boolean' },
     out: { type: 'string' },
+    'allow-outside': { type: 'boolean' },
     against: { type: 'string' },
     ...K8S_FLAG_OPTIONS,
     help: { type: 'boolean', short: 'h' },
@@ -195,6 +207,7 @@ export function parseFidelityArgs(argv: readonly string[], io: Io, profilesDir: 
       sampleEveryMs: r.sampleEveryMs,
       snapshotAsMemory: r.snapshotAsMemory,
       outDir,
+      allowOutside: v['allow-outside'] === true,
       against: { dir: againstDir, record },
     };
   }
@@ -227,15 +240,32 @@ export function parseFidelityArgs(argv: readonly string[], io: Io, profilesDir: 
     sampleEveryMs,
     snapshotAsMemory: v['keep-snapshot-size'] !== true,
     outDir: resolve(v.out ?? defaultOut(v.scenario)),
+    allowOutside: v['allow-outside'] === true,
   };
 }
 
-/** Runs a CLI of this repository as a child process; resolves with its exit code and output. */
+/**
+ * Runs a CLI of this repository as a child process; resolves with its exit
+ * code and output. The child dies with this process: its stdin is a pipe it
+ * watches (ACTORSIM_EXIT_WITH_PARENT, see cli/shell.ts), which closes when
+ * this process goes, even by SIGKILL; Ctrl-C or SIGTERM here (io.signal)
+ * sends it SIGTERM, which a real run answers with its partial report.
+ */
 function runChild(label: string, entry: string, args: readonly string[], io: Io): Promise<{ code: number; log: string; wallMs: number }> {
   return new Promise((done) => {
     const t0 = performance.now();
     // node --import tsx, as the local runtime starts workers: no npm or tsx wrapper process to orphan.
-    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, entry), ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, entry), ...args], {
+      cwd: REPO,
+      env: { ...process.env, ACTORSIM_EXIT_WITH_PARENT: '1' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const stop = (): void => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    };
+    const dropQuit = onQuit(stop);
+    io.signal?.addEventListener('abort', stop);
+    if (io.signal?.aborted === true) stop();
     let log = '';
     const relay = (d: Buffer): void => {
       const text = d.toString();
@@ -247,7 +277,11 @@ function runChild(label: string, entry: string, args: readonly string[], io: Io)
     child.on('error', (err) => {
       log += `${String(err)}\n`;
     });
-    child.on('close', (code, signal) => done({ code: code ?? (signal === null ? 1 : 128), log, wallMs: performance.now() - t0 }));
+    child.on('close', (code, signal) => {
+      dropQuit();
+      io.signal?.removeEventListener('abort', stop);
+      done({ code: code ?? (signal === null ? 1 : 128), log, wallMs: performance.now() - t0 });
+    });
   });
 }
 
@@ -281,10 +315,12 @@ function readRows(file: string): Record<string, string>[] {
 export async function runFidelity(argv: readonly string[], io: Io): Promise<number> {
   const o = parseFidelityArgs(argv, io);
   if (o === null) return 0;
+  // Before anything runs: a folder that cannot take the report is said now, not after both runs.
+  checkReportDir(o.outDir);
   if (o.against !== undefined && !existsSync(o.scenarioFile)) {
     throw new FidelityInputError(`--against: the scenario file ${o.scenarioFile} of the run in ${o.against.dir} does not exist any more`);
   }
-  const original = loadScenarioFile(o.scenarioFile);
+  const original = loadScenarioFile(o.scenarioFile, { allowOutside: o.allowOutside });
   const seed = o.seed ?? original.seed;
   if (o.policies !== undefined) {
     const known = new Set(original.policies.map((p) => p.name));
@@ -300,8 +336,11 @@ export async function runFidelity(argv: readonly string[], io: Io): Promise<numb
   const spanMs = o.durationMs ?? original.durationMs - o.startMs;
   // bench:cluster's default: all the policy sets together replay in about a minute.
   const speedup = o.speedup ?? Math.max(1, (spanMs * policyCount) / 60_000);
+  // A workload real workers would refuse (actor ids, template memory) is said before the simulation runs.
+  if (o.against === undefined) await checkedWorkload({ scenario: original, source: o.scenarioFile, seed });
   const inputOptions = {
     scenarioFile: o.scenarioFile,
+    allowOutside: o.allowOutside,
     profile: o.profile,
     seed,
     speedup,
@@ -324,9 +363,13 @@ export async function runFidelity(argv: readonly string[], io: Io): Promise<numb
   const realDir = join(o.outDir, 'real');
   // The simulation first: it is quick, and would otherwise take cpu from the real run.
   const sim = await runChild('sim', 'sim/cli.ts', ['--scenario', inputs.simScenario, '--seed', String(seed), '--jobs', '1', '--sample-every', `${everyMs / speedup}ms`, '--out', simDir, ...policyArgs], io);
+  if (interrupted(io)) {
+    io.err('fidelity: interrupted during the simulation; nothing compared\n');
+    return EXIT_INTERRUPTED;
+  }
   if (sim.code !== 0) {
     io.err(`fidelity: the simulation failed (exit ${sim.code})\n`);
-    return 1;
+    return EXIT_FAILED;
   }
   let real: RealHalf;
   if (o.against !== undefined) {
@@ -347,6 +390,10 @@ export async function runFidelity(argv: readonly string[], io: Io): Promise<numb
     const before = loadavg();
     const run = await runChild('real', 'real/cli.ts', realRunArgs(o, { scenario: inputs.realScenario, seed, speedup, sampleEveryMs: everyMs, out: realDir, policies: o.policies }), io);
     const after = loadavg();
+    if (interrupted(io)) {
+      io.err(`fidelity: interrupted; the real run's partial report is in ${realDir}; nothing compared\n`);
+      return EXIT_INTERRUPTED;
+    }
     if (run.code !== 0) {
       io.err(`fidelity: the real run failed (exit ${run.code})\n`);
       return 1;
@@ -359,6 +406,11 @@ export async function runFidelity(argv: readonly string[], io: Io): Promise<numb
     real = { log: run.log, wallMs: run.wallMs, loadAverage: { before, after }, recordedAt: io.isoNow() };
   }
   return compareAndWrite(o, { original, inputs, seed, speedup, everyMs, sim, real }, io);
+}
+
+/** Whether Ctrl-C or SIGTERM came (read afresh: it changes while the children run). */
+function interrupted(io: Io): boolean {
+  return io.signal?.aborted === true;
 }
 
 /** The real half of a fidelity run: run now, or recorded by an earlier one (--against). */

@@ -17,7 +17,29 @@ export interface Measured {
   /** How late arrivals and timers were fed to the core, behind their schedule. */
   readonly lagMs: number[];
   readonly errors: string[];
+  /** Failed requests by class, `<op> <why>` (e.g. "restore store-failed", "checkpoint timeout"), with counts. */
+  readonly failures: Record<string, number>;
+  /** Workers lost during the run, in order: `ready` false for one that never became ready. */
+  readonly lost: { readonly worker: number; readonly atMs: number; readonly ready: boolean; readonly why: string }[];
+  /** Why the snapshot store was lost, if it was. */
+  storeLost?: string;
 }
+
+/**
+ * The class of a failed worker request, from its message (real/worker/client.ts
+ * writes "<METHOD> <url> failed: <status> <code>: ..." or "failed: timed out
+ * ..."): "<op> <code>", "<op> timeout" or "<op> unreachable". A few classes
+ * with counts say what went wrong where a list of messages would not.
+ */
+export function failureClass(op: 'restore' | 'execute' | 'checkpoint', error: string): string {
+  const answered = / failed: \d{3} ([a-z-]+):/.exec(error);
+  if (answered !== null) return `${op} ${answered[1]}`;
+  if (/ failed: timed out/.test(error)) return `${op} timeout`;
+  return `${op} unreachable`;
+}
+
+/** Error messages kept whole (the failure classes count them all): a run of thousands of failures must not hold each text. */
+const MAX_ERRORS_KEPT = 1000;
 
 /** What a real run produces: the same as a simulated run, plus what was measured. */
 export interface RealRunResult extends RunResult {
@@ -79,6 +101,14 @@ export function drive(scenario: Scenario, policy: PolicySet, workload: Workload,
       memory: [],
       lagMs: [],
       errors: [],
+      failures: {},
+      lost: [],
+    };
+    const ready = new Set<number>();
+    const failed = (op: 'restore' | 'execute' | 'checkpoint', error: string | undefined): void => {
+      const c = failureClass(op, error ?? '');
+      measured.failures[c] = (measured.failures[c] ?? 0) + 1;
+      if (error !== undefined && measured.errors.length < MAX_ERRORS_KEPT) measured.errors.push(`${op}: ${error}`);
     };
     const restoreSource = new Map<number, 'cold' | 'golden' | 'local' | 'external'>();
     const checkpointTarget = new Map<number, 'local' | 'external'>();
@@ -148,18 +178,24 @@ export function drive(scenario: Scenario, policy: PolicySet, workload: Workload,
       step((t) => {
         switch (ev.kind) {
           case 'workerReady':
+            ready.add(ev.worker);
             measured.workerStartMs.push(ev.startMs);
             core.handleWorkerReady(t, ev.worker);
             break;
           case 'workerLost':
             options.log?.(`worker ${ev.worker} lost: ${ev.why}`);
+            measured.lost.push({ worker: ev.worker, atMs: t, ready: ready.has(ev.worker), why: ev.why });
             core.handleWorkerLost(t, ev.worker);
+            break;
+          case 'storeLost':
+            options.log?.(`snapshot store lost: ${ev.why}`);
+            measured.storeLost ??= ev.why;
             break;
           case 'restoreDone': {
             const src = restoreSource.get(ev.op);
             restoreSource.delete(ev.op);
             if (ev.ok && src !== undefined) measured.restoreMs[src].push(ev.restoreMs);
-            if (!ev.ok && ev.error !== undefined) measured.errors.push(`restore: ${ev.error}`);
+            if (!ev.ok) failed('restore', ev.error);
             core.handleRestoreDone(t, ev.actorIndex, ev.op, ev.ok);
             break;
           }
@@ -167,7 +203,7 @@ export function drive(scenario: Scenario, policy: PolicySet, workload: Workload,
             const info = executeInfo.get(ev.op);
             executeInfo.delete(ev.op);
             if (ev.ok && info !== undefined) measured.dispatchMs.push(Math.max(0, t - info.sentMs - info.workMs));
-            if (!ev.ok && ev.error !== undefined) measured.errors.push(`execute: ${ev.error}`);
+            if (!ev.ok) failed('execute', ev.error);
             core.handleExecutionDone(t, ev.actorIndex, ev.op, ev.ok);
             break;
           }
@@ -175,7 +211,7 @@ export function drive(scenario: Scenario, policy: PolicySet, workload: Workload,
             const target = checkpointTarget.get(ev.op);
             checkpointTarget.delete(ev.op);
             if (ev.ok && target !== undefined) measured.checkpointMs[target].push(ev.checkpointMs);
-            if (!ev.ok && ev.error !== undefined) measured.errors.push(`checkpoint: ${ev.error}`);
+            if (!ev.ok) failed('checkpoint', ev.error);
             core.handleCheckpointDone(t, ev.actorIndex, ev.op, ev.ok);
             break;
           }

@@ -98,6 +98,8 @@ class Probe {
       }
       return;
     }
+    // A lost store fails each pending request on its own, with its error.
+    if (e.kind === 'storeLost') return;
     const key = e.kind === 'workerReady' ? `w${e.worker}` : `op${e.op}`;
     const p = this.pending.get(key);
     if (p === undefined) return;

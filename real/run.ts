@@ -3,8 +3,11 @@ import { stringify } from 'csv-stringify/sync';
 import { packageVersion, type Io } from '../cli/io.ts';
 import type { PolicySet, Scenario } from '../scenarios/scenario.ts';
 import { formatDuration } from '../scenarios/units.ts';
-import { generateWorkload } from '../scenarios/workload.ts';
+import { generateWorkload, type Workload } from '../scenarios/workload.ts';
+import { ScenarioError } from '../scenarios/errors.ts';
+import { workerWorkloadProblems } from '../scenarios/bounds.ts';
 import { invocationsCsv, summaries, summaryCsv } from '../reports/write.ts';
+import { terminalCell } from '../reports/format.ts';
 import { MEASURED_COLUMNS, density, measuredRows, type Density } from '../reports/measured.ts';
 import { TIMESERIES_COLUMNS, ms } from '../reports/summary.ts';
 import { compressScenario, compressWorkload } from './compress.ts';
@@ -33,6 +36,10 @@ export interface RealRun {
 /** The options of one real run, as parsed from bench:cluster's command line. */
 export interface RealRunOptions extends RealRun {
   backend: 'local' | 'k8s';
+  /** --allow-outside: the scenario may read files outside its folder. */
+  allowOutside: boolean;
+  /** --ready-timeout: a worker's start-up budget when it starts alone (local: scaled by the workers starting together); absent: the backend's default. */
+  readyTimeoutMs?: number;
   /** k8s only: print the manifests instead of applying them. */
   dryRun: boolean;
   outDir: string;
@@ -56,6 +63,68 @@ export interface RealRunOutcome {
   /** Lines for stdout, each ending in a newline (the report folder is added by whoever writes it). */
   readonly lines: string[];
   readonly interrupted: boolean;
+  /**
+   * Why the run failed, one line each (also in run.json): a policy set that
+   * served none of the invocations that arrived, the snapshot store lost,
+   * actors whose counters disagree (work lost or applied twice). Empty when
+   * it did not fail.
+   */
+  readonly failures: string[];
+}
+
+/**
+ * Generates the scenario's workload and checks it against what real workers
+ * accept (actor ids, template memory), before any worker starts: a scenario
+ * a worker would refuse on every restore is a located error up front.
+ */
+export async function checkedWorkload(opts: Pick<RealRun, 'scenario' | 'source' | 'seed'>): Promise<Workload> {
+  const workload = await generateWorkload(opts.scenario, opts.seed);
+  const problems = workerWorkloadProblems(opts.source, workload, opts.scenario.templates);
+  if (problems.length > 0) throw new ScenarioError(opts.source, problems);
+  return workload;
+}
+
+/**
+ * The end-of-run counter check (what the driver tests assert): each actor's
+ * count of applied invocations in the core against the invocations served
+ * to it, and against the counter of the worker it is resident on.
+ */
+export interface CounterCheck {
+  /** Served invocations whose effect a worker loss rolled back (the actor resumed from an older snapshot), summed over actors. */
+  readonly rolledBack: number;
+  /** Actors that lost served work that way. */
+  readonly actorsRolledBack: number;
+  /** Resident actors whose worker counter was compared with the core's; null when not compared (a partial run, or a runtime that cannot ask). */
+  readonly residentChecked: number | null;
+  /** Actors whose counters disagree: more applied than served, or a worker counter other than the core's. */
+  readonly mismatchCount: number;
+  /** The first of them, one line each. */
+  readonly mismatches: readonly string[];
+}
+
+/** Runs the counter check on a finished run; `resident` is the live workers' counters, or null. */
+export function counterCheck(r: Pick<RealRunResult, 'replies' | 'actors'>, resident: ReadonlyMap<string, number> | null): CounterCheck {
+  const served = new Map<string, number>();
+  for (const x of r.replies) if (x.outcome === 'served') served.set(x.actor, (served.get(x.actor) ?? 0) + 1);
+  let rolledBack = 0;
+  let actorsRolledBack = 0;
+  let mismatchCount = 0;
+  const mismatches: string[] = [];
+  const mismatch = (line: string): void => {
+    mismatchCount += 1;
+    if (mismatches.length < 20) mismatches.push(line);
+  };
+  for (const [actor, v] of r.actors) {
+    const s = served.get(actor) ?? 0;
+    if (v.version > s) mismatch(`actor ${actor}: ${v.version} invocations applied, ${s} served`);
+    else if (v.version < s) {
+      rolledBack += s - v.version;
+      actorsRolledBack += 1;
+    }
+    const counter = resident?.get(actor);
+    if (counter !== undefined && counter !== v.version) mismatch(`actor ${actor}: its worker counted ${counter} invocations, the driver ${v.version}`);
+  }
+  return { rolledBack, actorsRolledBack, residentChecked: resident === null ? null : resident.size, mismatchCount, mismatches };
 }
 
 /**
@@ -63,16 +132,17 @@ export interface RealRunOutcome {
  * and builds the report: the measuring half of bench:cluster, shared by the
  * local backend and the driver Job of the k8s backend.
  */
-export async function measureRealRun(opts: RealRun, io: Io, backend: RealBackend): Promise<RealRunOutcome> {
+export async function measureRealRun(opts: RealRun, io: Io, backend: RealBackend, generated?: Workload): Promise<RealRunOutcome> {
   const startedAt = io.isoNow();
   const scenario = compressScenario(opts.scenario, opts.speedup);
-  const workload = compressWorkload(await generateWorkload(opts.scenario, opts.seed), opts.speedup);
+  const workload = compressWorkload(generated ?? (await checkedWorkload(opts)), opts.speedup);
   io.err(
     `${scenario.name} ${backend.where}: ${workload.actorNames.length} actors, ${workload.arrivalMs.length} invocations, ` +
       `${formatDuration(opts.scenario.durationMs)} of scenario in ${formatDuration(Math.round(scenario.durationMs))} (speedup ${opts.speedup.toFixed(1)}), ` +
       `${scenario.policies.length} policy set(s)\n`,
   );
   const results: RealRunResult[] = [];
+  const checks: CounterCheck[] = [];
   const densities: Record<string, Density> = {};
   const t0 = performance.now();
   let interrupted = false;
@@ -83,6 +153,8 @@ export async function measureRealRun(opts: RealRun, io: Io, backend: RealBackend
     }
     const runtime = await backend.start(policy, i);
     const tp = performance.now();
+    let resident: Map<string, number> | null = null;
+    const askResident = runtime.residentCounters?.bind(runtime);
     const r = await drive(scenario, policy, workload, runtime, {
       seed: opts.seed,
       clock: () => performance.now(),
@@ -92,8 +164,17 @@ export async function measureRealRun(opts: RealRun, io: Io, backend: RealBackend
       drainMs: Math.max(10_000, scenario.durationMs),
       ...(io.signal === undefined ? {} : { signal: io.signal }),
       log: (l) => io.err(`  ${l}\n`),
+      // The workers' own counters, read before they stop; only a whole run is compared (an aborted one has requests in flight).
+      ...(askResident === undefined
+        ? {}
+        : {
+            beforeClose: async () => {
+              if (io.signal?.aborted !== true) resident = await askResident();
+            },
+          }),
     });
     results.push(r);
+    checks.push(counterCheck(r, r.partial ? null : resident));
     densities[policy.name] = density(r.measured.memory);
     io.err(`  ${policy.name}: ${r.replies.length} outcomes in ${((performance.now() - tp) / 1000).toFixed(1)} s${r.partial ? ' (partial)' : ''}\n`);
     if (r.partial) {
@@ -102,6 +183,8 @@ export async function measureRealRun(opts: RealRun, io: Io, backend: RealBackend
     }
   }
   const rows = summaries(results);
+  const planned = workload.arrivalMs.length;
+  const failures = results.flatMap((r, i) => runFailures(r, checks[i]!));
   const measured = results.flatMap((r) =>
     measuredRows({ policy: r.policy, workerStartMs: r.measured.workerStartMs, restoreMs: r.measured.restoreMs, checkpointMs: r.measured.checkpointMs, dispatchMs: r.measured.dispatchMs, lagMs: r.measured.lagMs, memory: r.measured.memory }),
   );
@@ -120,7 +203,12 @@ export async function measureRealRun(opts: RealRun, io: Io, backend: RealBackend
         exec: opts.exec,
         durationMs: scenario.durationMs,
         chaos: opts.killEveryMs > 0 ? { workerKillEveryMs: opts.killEveryMs, kills: Object.fromEntries(results.map((r) => [r.policy, r.kills])) } : null,
-        policies: results.map((r) => ({ name: r.policy, partial: r.partial, events: r.events, errors: r.measured.errors.slice(0, 20), errorCount: r.measured.errors.length })),
+        // Why the run failed (exit 1), one line each; empty when it did not.
+        failed: failures.length > 0,
+        failures,
+        policies: results.map((r, i) => policyRecord(r, checks[i]!, planned)),
+        // Policy sets an interruption left unstarted.
+        notRun: scenario.policies.slice(results.length).map((p) => p.name),
         density: densities,
         wallTimeMs: Math.round(performance.now() - t0),
         startedAt,
@@ -133,15 +221,73 @@ export async function measureRealRun(opts: RealRun, io: Io, backend: RealBackend
   };
   if (opts.invocations === 'all') files['invocations.csv'] = invocationsCsv(results);
   const lines: string[] = [];
-  for (const r of rows) {
+  for (const [i, r] of rows.entries()) {
+    const res = results[i]!;
+    const check = checks[i]!;
     lines.push(
-      `${r.policy}: served ${r.served}/${r.invocations}, p50 ${r.p50_ms} ms, p99 ${r.p99_ms} ms, warm ${r.warm}, resumed ${Number(r.resume_local) + Number(r.resume_external)}, ` +
-        `golden/cold ${Number(r.golden) + Number(r.cold_boot)}, worker-s ${r.worker_seconds}\n`,
+      `${r.policy}: served ${terminalCell(r.served)}/${terminalCell(r.invocations)}, p50 ${terminalCell(r.p50_ms, 'ms')}, p99 ${terminalCell(r.p99_ms, 'ms')}, warm ${terminalCell(r.warm)}, ` +
+        `resumed ${terminalCell(Number(r.resume_local) + Number(r.resume_external))}, golden/cold ${terminalCell(Number(r.golden) + Number(r.cold_boot))}, worker-s ${terminalCell(r.worker_seconds)}\n`,
     );
+    if (res.partial) lines.push(`  ${r.policy}: partial: ${res.replies.length} of ${planned} planned invocations arrived\n`);
+    const lost = res.measured.lost;
+    if (lost.length > 0) {
+      const never = lost.filter((l) => !l.ready).length;
+      lines.push(`  ${r.policy}: ${lost.length} worker(s) lost${never > 0 ? `, ${never} of them never ready` : ''}; ${check.rolledBack} served invocation(s) of ${check.actorsRolledBack} actor(s) rolled back\n`);
+    }
+    const classes = Object.entries(res.measured.failures).sort((a, b) => b[1] - a[1]);
+    if (classes.length > 0) lines.push(`  ${r.policy} failed requests: ${classes.map(([c, n]) => `${c} ${n}`).join(', ')}\n`);
   }
-  for (const m of measured) if (Number(m[3]) > 0 && m[1] !== 'driver-lag') lines.push(`  ${m[0]} ${m[1]}${m[2] ? ` (${m[2]})` : ''}: n=${m[3]} p50 ${m[4]} ms p99 ${m[6]} ms\n`);
-  for (const [p, d] of Object.entries(densities)) lines.push(`  ${p} density: worker ${d.workerBaseMiB} MiB + ${d.perActorMiB} MiB per resident actor (${d.samples} samples)\n`);
-  return { files, lines, interrupted };
+  for (const m of measured) {
+    if (Number(m[3]) > 0 && m[1] !== 'driver-lag') lines.push(`  ${m[0]} ${m[1]}${m[2] ? ` (${m[2]})` : ''}: n=${m[3]} p50 ${terminalCell(m[4], 'ms')} p99 ${terminalCell(m[6], 'ms')}\n`);
+  }
+  for (const [p, d] of Object.entries(densities)) {
+    lines.push(`  ${p} density: worker ${terminalCell(d.workerBaseMiB, 'MiB')} + ${terminalCell(d.perActorMiB, 'MiB')} per resident actor (${d.samples} samples)\n`);
+  }
+  return { files, lines, interrupted, failures };
+}
+
+/** One policy set's entry in run.json: what arrived of what was planned, what was lost, every failure class with its count. */
+function policyRecord(r: RealRunResult, check: CounterCheck, planned: number): Record<string, unknown> {
+  const served = r.replies.filter((x) => x.outcome === 'served').length;
+  const lost = r.measured.lost;
+  return {
+    name: r.policy,
+    partial: r.partial,
+    events: r.events,
+    // Every invocation that arrived has one outcome; a partial run stops before the rest arrive.
+    invocations: { planned, arrived: r.replies.length, served, rejected: r.replies.length - served },
+    workers: {
+      lost: lost.length,
+      neverReady: lost.filter((l) => !l.ready).length,
+      lostWorkers: lost.slice(0, 100).map((l) => ({ worker: l.worker, atMs: Math.round(l.atMs), ready: l.ready, why: l.why })),
+    },
+    storeLost: r.measured.storeLost ?? null,
+    // Failed restore, execute and checkpoint requests by class ("<op> <code>"), with counts.
+    failures: r.measured.failures,
+    counterCheck: check,
+    errors: r.measured.errors.slice(0, 20),
+    errorCount: r.measured.errors.length,
+  };
+}
+
+/** Why one policy set's run counts as failed, one line each; empty when it does not. */
+export function runFailures(r: Pick<RealRunResult, 'policy' | 'partial' | 'replies' | 'measured'>, check: Pick<CounterCheck, 'mismatchCount' | 'mismatches'>): string[] {
+  const out: string[] = [];
+  const served = r.replies.filter((x) => x.outcome === 'served').length;
+  if (r.measured.storeLost !== undefined) out.push(`${r.policy}: the snapshot store was lost (${r.measured.storeLost}); every later suspend and resume failed`);
+  if (!r.partial && r.replies.length > 0 && served === 0) {
+    const why: string[] = [];
+    const never = r.measured.lost.filter((l) => !l.ready).length;
+    if (never > 0) why.push(`${never} worker(s) never became ready (raise --ready-timeout on a loaded machine)`);
+    const classes = Object.entries(r.measured.failures).sort((a, b) => b[1] - a[1]).slice(0, 3);
+    if (classes.length > 0) why.push(`failed requests: ${classes.map(([c, n]) => `${c} ${n}`).join(', ')}`);
+    const reasons = new Map<string, number>();
+    for (const x of r.replies) if (x.outcome === 'rejected') reasons.set(x.reason ?? 'unknown', (reasons.get(x.reason ?? 'unknown') ?? 0) + 1);
+    why.push(`rejected: ${[...reasons].map(([k, n]) => `${k} ${n}`).join(', ')}`);
+    out.push(`${r.policy}: served none of its ${r.replies.length} invocations (${why.join('; ')})`);
+  }
+  if (check.mismatchCount > 0) out.push(`${r.policy}: ${check.mismatchCount} actor(s) whose counters disagree, work lost or applied twice (${check.mismatches[0]})`);
+  return out;
 }
 
 /**

@@ -6,7 +6,9 @@ export type RuntimeEvent =
   | { readonly kind: 'workerLost'; readonly worker: number; readonly why: string }
   | { readonly kind: 'restoreDone'; readonly actorIndex: number; readonly op: number; readonly ok: boolean; readonly restoreMs: number; readonly error?: string }
   | { readonly kind: 'executionDone'; readonly actorIndex: number; readonly op: number; readonly ok: boolean; readonly execMs: number; readonly error?: string }
-  | { readonly kind: 'checkpointDone'; readonly actorIndex: number; readonly op: number; readonly ok: boolean; readonly checkpointMs: number; readonly error?: string };
+  | { readonly kind: 'checkpointDone'; readonly actorIndex: number; readonly op: number; readonly ok: boolean; readonly checkpointMs: number; readonly error?: string }
+  /** The snapshot store went away for good (its process exited): the run cannot suspend or resume any more. Not an input of the core. */
+  | { readonly kind: 'storeLost'; readonly why: string };
 
 /** Memory measured on one worker at one moment. */
 export interface WorkerMemorySample {
@@ -32,6 +34,8 @@ export interface RealRuntime {
   kill(worker: number): void;
   /** Samples memory on every live worker. */
   sampleMemory(): Promise<WorkerMemorySample[]>;
+  /** The counter of every actor resident on a live worker (invocations it applied), for the end-of-run check; absent where a runtime cannot ask. */
+  residentCounters?(): Promise<Map<string, number>>;
   /** Stops every worker and frees everything; safe to call twice. */
   close(): Promise<void>;
 }

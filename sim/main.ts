@@ -6,7 +6,9 @@ import { loadScenarioFile } from '../scenarios/load.ts';
 import { ScenarioError } from '../scenarios/errors.ts';
 import type { Scenario, Slo } from '../scenarios/scenario.ts';
 import { formatDuration, parseDuration } from '../scenarios/units.ts';
-import { invocationsCsv, summaries, summaryCsv, writeReport } from '../reports/write.ts';
+import { checkReportDir, invocationsCsv, summaries, summaryCsv, writeReport } from '../reports/write.ts';
+import { runBoundProblems } from '../scenarios/bounds.ts';
+import { availableParallelism } from 'node:os';
 import { renderHtmlReport } from '../reports/html.ts';
 import { renderMarkdownSummary } from '../reports/markdown.ts';
 import { answerLine } from '../reports/answer.ts';
@@ -53,6 +55,8 @@ Options:
   --sample-every D   interval of timeseries.csv, simulated time (default 60s)
   --slo GOALS        latency goal of the report's recommendation, e.g. p99=1s,overheadP99=500ms,rejected=1%
                      (keys p50 p90 p99 overheadP99 rejected; default: the scenario's slo)
+  --allow-outside    let the scenario read include, costs and trace files outside
+                     its own folder (refused by default)
   --list             list the scenario's policy sets and exit
   -h, --help         this text
 
@@ -98,6 +102,8 @@ export interface SimulateOptions {
   slo?: Slo;
   /** Interval of timeseries.csv in simulated time. */
   sampleEveryMs: number;
+  /** --allow-outside: the scenario may read files outside its folder (worker threads load it so too). */
+  allowOutside: boolean;
 }
 
 function parseSeeds(text: string): number[] {
@@ -122,6 +128,7 @@ export function parseSimulateArgs(argv: readonly string[], io: Io): SimulateOpti
     invocations: { type: 'string' },
     slo: { type: 'string' },
     'sample-every': { type: 'string' },
+    'allow-outside': { type: 'boolean' },
     list: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
@@ -137,9 +144,12 @@ export function parseSimulateArgs(argv: readonly string[], io: Io): SimulateOpti
   const durationMs = v.duration === undefined ? undefined : positiveValue(v.duration, '--duration', parseDuration);
   const sampleEveryMs = v['sample-every'] === undefined ? 60_000 : positiveValue(v['sample-every'], '--sample-every', parseDuration);
   const policies = v.policies === undefined ? undefined : listValue(v.policies);
+  // A report folder that cannot take the report is said before the scenario is even read.
+  if (v.out !== undefined && v.list !== true) checkReportDir(v.out);
 
   const scenarioSource = v.scenario ?? DEFAULT_SCENARIO_FILE;
-  const loaded: Scenario = loadScenarioFile(scenarioSource);
+  const allowOutside = v['allow-outside'] === true;
+  const loaded: Scenario = loadScenarioFile(scenarioSource, { allowOutside });
   if (v.list === true) {
     for (const p of loaded.policies) io.out(`${p.name}\n`);
     return null;
@@ -152,10 +162,14 @@ export function parseSimulateArgs(argv: readonly string[], io: Io): SimulateOpti
   const seeds = flagSeeds ?? scenario.seeds ?? [scenario.seed];
   const twice = seeds.find((x, i) => seeds.indexOf(x) !== i);
   if (twice !== undefined) throw new ScenarioError(scenarioSource, [`${scenarioSource} study.seeds: seed ${twice} is listed twice`]);
+  // Seeds, runs, threads, samples and invocations within scenarios/limits.ts, before anything is allocated.
+  const bounds = runBoundProblems({ scenario, seeds, ...(v.jobs === undefined ? {} : { jobs }), sampleEveryMs, cpus: availableParallelism() });
+  if (bounds.length > 0) throw new UsageError(bounds.join('\n'));
   const stamp = io.isoNow().replace(/[:.]/g, '-');
   const outDir = v.out ?? join('reports', 'runs', `${stamp}-${scenario.name}`);
+  if (v.out === undefined) checkReportDir(outDir);
   const slo: Slo | undefined = v.slo === undefined ? scenario.slo : flagValue(v.slo, '--slo', parseSloFlag);
-  return { scenario, scenarioSource, overrides, seeds, jobs, jobsGiven: v.jobs !== undefined, outDir, invocations, sampleEveryMs, ...(slo === undefined ? {} : { slo }) };
+  return { scenario, scenarioSource, overrides, seeds, jobs, jobsGiven: v.jobs !== undefined, outDir, invocations, sampleEveryMs, allowOutside, ...(slo === undefined ? {} : { slo }) };
 }
 
 const TABLE_HEAD = ['policy', 'served', 'rejected', 'p50', 'p99', 'overhead p99', 'warm', 'resumed', 'cold/golden', 'worker-h', 'GiB-h', 'peak workers'];
@@ -225,7 +239,7 @@ export async function runSimulate(argv: readonly string[], io: Io): Promise<numb
   let study: StudyOutcome;
   try {
     study = await runStudy(
-      { scenarioFile: opts.scenarioSource, overrides: opts.overrides, scenario, seeds, sampleEveryMs: opts.sampleEveryMs, invocations: opts.invocations },
+      { scenarioFile: opts.scenarioSource, overrides: opts.overrides, scenario, seeds, sampleEveryMs: opts.sampleEveryMs, invocations: opts.invocations, allowOutside: opts.allowOutside },
       {
         jobs: opts.jobs,
         // With --jobs, N threads; without, worker threads only for a study big enough to gain from them.

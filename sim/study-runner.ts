@@ -21,6 +21,8 @@ export interface StudyRequest {
   readonly sampleEveryMs: number;
   /** Which outcomes each run keeps whole (the others are reduced to statistics as they come). */
   readonly invocations?: InvocationsOption;
+  /** --allow-outside: each worker thread loads the scenario file as the main thread did. */
+  readonly allowOutside?: boolean;
 }
 
 /** How to run it. */
@@ -179,6 +181,7 @@ class WorkerPool {
       scenarioSha256: scenarioSha256(req.scenario),
       sampleEveryMs: req.sampleEveryMs,
       invocations: req.invocations ?? { kind: 'all' },
+      allowOutside: req.allowOutside === true,
     };
     const code = bootstrap();
     try {

@@ -18,6 +18,8 @@ export interface StudyWorkerData {
   readonly scenarioSha256: string;
   readonly sampleEveryMs: number;
   readonly invocations: InvocationsOption;
+  /** --allow-outside of the command: the scenario may read files outside its folder. */
+  readonly allowOutside: boolean;
 }
 
 /** A task message: run this pair; `id` comes back with its result. Sent only after `ready`. */
@@ -43,7 +45,7 @@ function fail(id: number, err: unknown): void {
 
 let executor: StudyExecutor;
 try {
-  const scenario = applyScenarioOverrides(loadScenarioFile(data.scenarioFile), data.overrides);
+  const scenario = applyScenarioOverrides(loadScenarioFile(data.scenarioFile, { allowOutside: data.allowOutside }), data.overrides);
   if (scenarioSha256(scenario) !== data.scenarioSha256) {
     throw new Error(`${data.scenarioFile}: the scenario changed on disk while the study was starting; run it again`);
   }

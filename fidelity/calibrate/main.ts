@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -116,6 +116,7 @@ export function parseCalibrateArgs(argv: readonly string[], io: Io): CalibrateOp
     if (!refit.endsWith('.samples.json')) throw new UsageError(`--refit: expected the raw samples of a calibration, a <profile>.samples.json file, got "${v.refit}"`);
     const out = resolve(v.out ?? refit.replace(/\.samples\.json$/, '.yaml'));
     if (!out.endsWith('.yaml')) throw new UsageError(`--out: the profile must be a .yaml file (the scenario loader reads a path ending in .yaml), got "${v.out}"`);
+    checkProfileOut(out);
     const coldSizeMiB = v['cold-size'] === undefined ? 64 : size(v['cold-size'], '--cold-size');
     return { backend: 'local', sizesMiB: [], repeats: 1, coldSizeMiB, out, concurrency: [], concurrencySizeMiB: 0, k8s: k8sFlagsFrom({}), runtimeClass: DEFAULT_CALIBRATE_RUNTIME_CLASS, dryRun: false, refit };
   }
@@ -135,6 +136,7 @@ export function parseCalibrateArgs(argv: readonly string[], io: Io): CalibrateOp
   const coldSizeMiB = v['cold-size'] === undefined ? 64 : size(v['cold-size'], '--cold-size');
   const out = resolve(v.out ?? (backend === 'k8s' ? DEFAULT_K8S_PROFILE_OUT : DEFAULT_PROFILE_OUT));
   if (!out.endsWith('.yaml')) throw new UsageError(`--out: the profile must be a .yaml file (the scenario loader reads a path ending in .yaml), got "${v.out}"`);
+  if (v['dry-run'] !== true) checkProfileOut(out);
   const concurrency = v.concurrency === undefined ? [] : [...new Set(v.concurrency.split(',').filter((x) => x.trim() !== '').map((x) => positiveInt(x.trim(), '--concurrency')))].sort((a, b) => a - b);
   if (v.concurrency !== undefined && concurrency.length === 0) throw new UsageError('--concurrency: empty list');
   const concurrencySizeMiB = v['concurrency-size'] === undefined ? sizesMiB[sizesMiB.length - 1]! : size(v['concurrency-size'], '--concurrency-size');
@@ -245,6 +247,29 @@ export async function runCalibrate(argv: readonly string[], io: Io, tuning: Plan
   io.out(`dispatch             p50 ${fits.dispatch.medianMs.toFixed(2)} ms, p99 ${fits.dispatch.p99Ms.toFixed(2)} ms\n`);
   io.out(`Profile: ${opts.out}\nSamples: ${samplesFile}\n`);
   return 0;
+}
+
+/**
+ * Checks before any measuring that the profile can be written where --out
+ * says: not an existing folder or other non-file, in a writable folder
+ * (created if missing, as writeAtomic does). A usage error (exit 2).
+ */
+export function checkProfileOut(out: string): void {
+  let st;
+  try {
+    st = statSync(out);
+  } catch {
+    st = null;
+  }
+  if (st !== null && !st.isFile()) throw new UsageError(`--out ${out}: exists and is not a file`);
+  let dir = dirname(out);
+  while (!existsSync(dir) && dirname(dir) !== dir) dir = dirname(dir);
+  if (!statSync(dir).isDirectory()) throw new UsageError(`--out ${out}: ${dir} is not a folder`);
+  try {
+    accessSync(dir, constants.W_OK | constants.X_OK);
+  } catch {
+    throw new UsageError(`--out ${out}: ${dir} is not writable`);
+  }
 }
 
 /** A minimal scenario naming a profile by path, to check a profile loads as a scenario's `costs`. */

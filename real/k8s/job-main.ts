@@ -62,7 +62,8 @@ async function main(argv: readonly string[]): Promise<number> {
     },
   );
   await streamReport({ ...outcome.files, 'stdout.txt': outcome.lines.join('') });
-  return outcome.interrupted ? 130 : 0;
+  for (const f of outcome.failures) process.stderr.write(`driver: run failed: ${f}\n`);
+  return outcome.interrupted ? 130 : outcome.failures.length > 0 ? 1 : 0;
 }
 
 await runCli('driver', main, { driver: true });

@@ -3,9 +3,10 @@ import { PassThrough } from 'node:stream';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BatchV1Api, CoreV1Api, Log, NodeV1Api, dumpYaml, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
-import { writeReport } from '../../reports/write.ts';
+import { checkReportDir, writeReport } from '../../reports/write.ts';
+import { setStopGraceMs } from '../../cli/exit.ts';
 import { packageVersion, type Io } from '../../cli/io.ts';
-import type { RealRunOptions } from '../run.ts';
+import { checkedWorkload, type RealRunOptions } from '../run.ts';
 import type { K8sFlags } from './flags.ts';
 import { ManifestApplier } from './apply.ts';
 import { loadCluster, probeCluster } from './cluster.ts';
@@ -104,11 +105,14 @@ export function dryRunText(opts: RealRunOptions, plan: RunPlan): string {
  */
 export async function runOnK8s(opts: RealRunOptions, io: Io, tuning: PlanTuning = {}): Promise<number> {
   const runId = newRunId(new Date(io.isoNow()));
-  const plan = planFor(opts, runId, tuning);
+  const plan = planFor(opts, runId, { ...(opts.readyTimeoutMs === undefined ? {} : { startTimeoutMs: Math.ceil(opts.readyTimeoutMs) }), ...tuning });
   if (opts.dryRun) {
     io.out(`${dryRunText(opts, plan)}\n`);
     return 0;
   }
+  // Before the cluster is even asked: a report folder that cannot take the report, a workload its workers would refuse.
+  checkReportDir(opts.outDir);
+  await checkedWorkload(opts);
   const cluster = await connectCluster(opts.k8s, opts.scenario.pools.map((p) => p.runtimeClass), io);
   const configFiles = jobConfigFiles(opts, plan);
   const job = await runDriverJob(cluster, { plan, flags: opts.k8s, configFiles, configKey: RUN_KEY, activeDeadlineSeconds: activeDeadlineSeconds(opts) }, io);
@@ -116,7 +120,15 @@ export async function runOnK8s(opts: RealRunOptions, io: Io, tuning: PlanTuning 
   const dir = writeReport(opts.outDir, files);
   io.out(summary ?? '');
   io.out(`Report: ${dir}${job.partial ? ' (partial)' : ''}\n`);
-  return job.partial ? 130 : job.exitCode === 0 || job.exitCode === null ? 0 : 1;
+  // Why the run failed, as the driver wrote it into run.json (a policy set that served nothing, the store lost).
+  let failures: string[] = [];
+  try {
+    failures = ((JSON.parse(files['run.json'] ?? '{}') as { failures?: unknown }).failures as string[] | undefined) ?? [];
+  } catch {
+    failures = [];
+  }
+  for (const f of failures) io.err(`bench:cluster: run failed: ${f}\n`);
+  return job.partial ? 130 : (job.exitCode === 0 || job.exitCode === null) && failures.length === 0 ? 0 : 1;
 }
 
 /** A cluster that answered the preflight checks, and what it is, for messages and profile headers. */
@@ -190,6 +202,8 @@ export async function runDriverJob(cluster: ConnectedCluster, spec: DriverJobSpe
     ...(spec.driverCommand === undefined ? {} : { driverCommand: spec.driverCommand }),
   });
 
+  // After Ctrl-C the driver still streams its partial report, for up to a minute: the stop may take that long.
+  setStopGraceMs(90_000);
   let namespaceDeleted = false;
   const deleteNamespace = async (): Promise<void> => {
     if (namespaceDeleted) return;

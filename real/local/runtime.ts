@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import { onQuit } from '../../cli/exit.ts';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import type { RealRuntime, RuntimeEvent, WorkerMemorySample } from '../runtime.ts';
@@ -27,8 +29,16 @@ export interface LocalRuntimeOptions {
   readonly store?: { readonly url: string; readonly token: string };
   /** How executions spend their time. */
   readonly execMode?: ExecuteMode;
-  /** Worker start-up budget before it counts as lost. */
+  /**
+   * Start-up budget of a worker starting alone before it counts as lost
+   * (default 30 s). Workers starting together share
+   * the machine, so each gets this times the most workers that were starting
+   * at once while it started, divided by the machine's cpus (at least 1x).
+   * The store gets the larger of this and 30 s.
+   */
   readonly startTimeoutMs?: number;
+  /** Cpus the budget is divided by (default os.availableParallelism()). */
+  readonly cpus?: number;
   readonly log?: (line: string) => void;
 }
 
@@ -38,6 +48,10 @@ interface LocalWorker {
   readonly child: ChildProcess;
   readonly startedAt: number;
   client: WorkerClient | null;
+  /** Most workers starting at once while this one started (itself included): its ready budget scales with it. */
+  peakStarting: number;
+  /** Still starting: neither ready nor gone. */
+  starting: boolean;
   /** Set when the driver stopped it or the runtime is closing: its exit is not a loss. */
   stopping: boolean;
   exited: boolean;
@@ -53,17 +67,27 @@ function spawnEntry(entry: string, args: string[], env: NodeJS.ProcessEnv): Chil
   });
 }
 
-/** Waits for the READY line of a spawned server; rejects if it exits or times out first. */
-function waitReady(child: ChildProcess, what: string, timeoutMs: number): Promise<string> {
+/**
+ * Waits for the READY line of a spawned server; rejects if it exits first or
+ * has not reported within `budgetMs()` of its start (asked again when the
+ * timer fires, so a budget that grew meanwhile is honoured).
+ */
+function waitReady(child: ChildProcess, what: string, budgetMs: () => number): Promise<string> {
   return new Promise((resolve, reject) => {
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => {
       stderr = (stderr + d.toString()).slice(-2000);
     });
     const lines = createInterface({ input: child.stdout! });
-    const timer = setTimeout(() => {
-      reject(new Error(`${what} did not report READY within ${timeoutMs} ms`));
-    }, timeoutMs);
+    const t0 = performance.now();
+    let timer: NodeJS.Timeout;
+    const check = (): void => {
+      const budget = budgetMs();
+      const left = budget - (performance.now() - t0);
+      if (left > 0) timer = setTimeout(check, left);
+      else reject(new Error(`${what} did not report READY within ${(budget / 1000).toFixed(1)} s (--ready-timeout)`));
+    };
+    timer = setTimeout(check, budgetMs());
     lines.on('line', (line) => {
       const m = /^READY (\S+)$/.exec(line);
       if (m !== null) {
@@ -98,10 +122,18 @@ export class LocalRuntime implements RealRuntime {
   private readonly startTimeoutMs: number;
 
   private readonly requests: WorkerRequestContext;
+  private readonly cpus: number;
+  /** Kills every child at once if the process quits without closing this runtime (a second Ctrl-C). */
+  private readonly dropQuitHook: () => void;
 
   private constructor(private readonly options: LocalRuntimeOptions) {
     this.execMode = options.execMode ?? 'sleep';
     this.startTimeoutMs = options.startTimeoutMs ?? 30_000;
+    this.cpus = Math.max(1, options.cpus ?? availableParallelism());
+    this.dropQuitHook = onQuit(() => {
+      for (const w of this.workers.values()) w.child.kill('SIGKILL');
+      this.store?.child?.kill('SIGKILL');
+    });
     this.requests = {
       runtime: 'local',
       call: (worker, request, done) => this.call(worker, request, done),
@@ -121,8 +153,20 @@ export class LocalRuntime implements RealRuntime {
       const dir = join(options.workDir, 'store');
       mkdirSync(dir, { recursive: true });
       const child = spawnEntry(STORE_MAIN, ['--dir', dir, '--host', '127.0.0.1', '--port', '0'], { ACTORSIM_TOKEN: options.token });
-      const url = await waitReady(child, 'snapshot store', rt.startTimeoutMs);
-      rt.store = { url, token: options.token, child };
+      rt.store = { url: '', token: options.token, child };
+      let url: string;
+      try {
+        // The store starts alone, before any worker: never less than the default budget, whatever --ready-timeout says.
+        url = await waitReady(child, 'snapshot store', () => Math.max(30_000, rt.startTimeoutMs));
+      } catch (err) {
+        await rt.close();
+        throw err;
+      }
+      rt.store.url = url;
+      // A store that goes away takes every suspend and resume with it: the run must say so.
+      child.once('exit', (code, signal) => {
+        if (!rt.closed) rt.emit({ kind: 'storeLost', why: `the store process exited (${signal ?? `code ${code}`})` });
+      });
     }
     return rt;
   }
@@ -170,21 +214,26 @@ export class LocalRuntime implements RealRuntime {
     const exitedPromise = new Promise<void>((r) => {
       markExited = r;
     });
-    const w: LocalWorker = { id, node, child, startedAt: performance.now(), client: null, stopping: false, exited: false, exitedPromise };
+    const w: LocalWorker = { id, node, child, startedAt: performance.now(), client: null, peakStarting: 1, starting: true, stopping: false, exited: false, exitedPromise };
     this.workers.set(id, w);
+    const starting = [...this.workers.values()].filter((x) => x.starting);
+    for (const x of starting) x.peakStarting = Math.max(x.peakStarting, starting.length);
     child.once('exit', (code, signal) => {
+      w.starting = false;
       w.exited = true;
       markExited();
       this.workers.delete(id);
       if (!w.stopping && !this.closed) this.emit({ kind: 'workerLost', worker: id, why: `process exited (${signal ?? `code ${code}`})` });
     });
-    waitReady(child, `worker ${id}`, this.startTimeoutMs).then(
+    waitReady(child, `worker ${id}`, () => this.startTimeoutMs * Math.max(1, w.peakStarting / this.cpus)).then(
       (url) => {
+        w.starting = false;
         if (w.exited || this.closed) return;
         w.client = new WorkerClient({ url, token: this.options.token });
         this.emit({ kind: 'workerReady', worker: id, startMs: performance.now() - w.startedAt });
       },
       (err: unknown) => {
+        w.starting = false;
         this.options.log?.(String((err as Error).message));
         // A worker that never came up is lost; its exit (if any) must not report it twice.
         if (!w.exited) {
@@ -259,6 +308,7 @@ export class LocalRuntime implements RealRuntime {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.dropQuitHook();
     const children: { child: ChildProcess; exited: Promise<void> }[] = [];
     for (const w of this.workers.values()) {
       w.stopping = true;

@@ -227,10 +227,10 @@ describe('npm run fidelity', () => {
 
   it('exits 1 when a run fails; refuses a bad profile and a missing scenario (k8s flags: fidelity-k8s.test.ts)', async () => {
     writeFileSync(join(root, 'tiny2.yaml'), TINY);
-    // The simulation cannot write its report where a file stands: it fails, so the command does.
+    // The simulation refuses its report folder (sim/ holds a foreign file): it fails, so the command does.
     const outDir = join(root, 'blocked');
-    mkdirSync(outDir);
-    writeFileSync(join(outDir, 'sim'), 'in the way');
+    mkdirSync(join(outDir, 'sim'), { recursive: true });
+    writeFileSync(join(outDir, 'sim', 'notes.txt'), 'in the way');
     const t = io();
     expect(await runFidelity(['--scenario', join(root, 'tiny2.yaml'), '--profile', join(root, 'tiny-local.yaml'), '--speedup', '5', '--out', outDir], t.io)).toBe(1);
     expect(t.err.join('')).toMatch(/the simulation failed/);

@@ -195,14 +195,14 @@ describe('simulate as a process', () => {
     expect(existsSync(out)).toBe(false);
   });
 
-  it('exits 1 on an invalid scenario, naming the file, line, column and field, and writes nothing', async () => {
+  it('exits 2 on an invalid scenario, naming the file, line, column and field, and writes nothing', async () => {
     const dir = tmp();
     const file = join(dir, 'bad.yaml');
     const text = readFileSync('scenarios/small.yaml', 'utf8').replace('actorSlots: 4', 'actorSlots: two').replace('    pool: agents\n', '    pool: agents\n    golden: yes\n');
     writeFileSync(file, text);
     const out = join(dir, 'r');
     const r = spawnSync(tsx, ['sim/cli.ts', '--scenario', file, '--out', out], { encoding: 'utf8' });
-    expect(r.status).toBe(1);
+    expect(r.status).toBe(2);
     const line = text.split('\n').findIndex((l) => l.includes('actorSlots: two')) + 1;
     expect(r.stderr).toContain(`${file}:${line}:17 pools[0].actorSlots: expected a positive integer, got "two"`);
     expect(r.stderr).toMatch(new RegExp(`${file}:\\d+:\\d+ templates\\[0\\]\\.golden`));
@@ -210,9 +210,9 @@ describe('simulate as a process', () => {
     expect(readdirSync(dir)).toEqual(['bad.yaml']);
   });
 
-  it('exits 1 when the scenario file does not exist', async () => {
+  it('exits 2 when the scenario file does not exist', async () => {
     const r = spawnSync(tsx, ['sim/cli.ts', '--scenario', 'no/such.json'], { encoding: 'utf8' });
-    expect(r.status).toBe(1);
+    expect(r.status).toBe(2);
     expect(r.stderr).toContain('no/such.json:1:1 (root): cannot be read: ENOENT');
   });
 
