@@ -2,10 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { listValue, nonNegativeInt, oneOf, positiveNumber, positiveValue, flagValue, readFlags } from '../cli/flags.ts';
 import type { Io } from '../cli/io.ts';
 import { UsageError } from '../cli/usage-error.ts';
+import { repoFile } from '../cli/repo.ts';
 import { loadScenarioFile } from '../scenarios/load.ts';
 import { parseDuration } from '../scenarios/units.ts';
 import { writeReport } from '../reports/write.ts';
@@ -52,7 +52,7 @@ report partial in run.json.
 `;
 
 /** The default scenario of bench:cluster. */
-export const DEFAULT_REAL_SCENARIO = fileURLToPath(new URL('../scenarios/small.yaml', import.meta.url));
+export const DEFAULT_REAL_SCENARIO = repoFile('scenarios', 'small.yaml');
 
 /** Parses argv; null for --help. */
 export function parseRealRunArgs(argv: readonly string[], io: Io): RealRunOptions | null {

@@ -7,6 +7,7 @@ import Table from 'cli-table3';
 import { Bench } from 'tinybench';
 import { flagValue, listValue, positiveInt, readFlags } from '../cli/flags.ts';
 import { runCli } from '../cli/shell.ts';
+import { repoFile } from '../cli/repo.ts';
 import { Scheduler } from '../core/scheduler.ts';
 import type { Command } from '../core/types.ts';
 import { coreConfigFor } from '../scenarios/config.ts';
@@ -57,9 +58,9 @@ Options:
 `;
 
 const SCENARIOS: Readonly<Record<string, string>> = {
-  default: fileURLToPath(new URL('../scenarios/default.yaml', import.meta.url)),
-  million: fileURLToPath(new URL('../scenarios/million.yaml', import.meta.url)),
-  fleet: fileURLToPath(new URL('../scenarios/fleet-2000.yaml', import.meta.url)),
+  default: repoFile('scenarios', 'default.yaml'),
+  million: repoFile('scenarios', 'million.yaml'),
+  fleet: repoFile('scenarios', 'fleet-2000.yaml'),
 };
 
 /** Invocations above which a scenario counts as large (fewer runs, first policy set only). */
