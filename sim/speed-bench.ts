@@ -8,6 +8,7 @@ import { Bench } from 'tinybench';
 import { flagValue, listValue, positiveInt, readFlags } from '../cli/flags.ts';
 import { runCli } from '../cli/shell.ts';
 import { repoFile } from '../cli/repo.ts';
+import { csvWriterSpeed } from './csv-bench.ts';
 import { Scheduler } from '../core/scheduler.ts';
 import type { Command } from '../core/types.ts';
 import { coreConfigFor } from '../scenarios/config.ts';
@@ -556,6 +557,13 @@ async function main(argv: readonly string[]): Promise<number> {
     const table = new Table({ head: [`micro (tinybench, median of calls of ${BATCH})`, 'ns/op', 'ops/s'], style: { head: [], border: [] } });
     for (const r of m) table.push([r.name, fmt(r.nsPerOp, 1), fmt(r.opsPerSec)]);
     process.stdout.write(`${table.toString()}\n\n`);
+  }
+
+  if (v['no-micro'] !== true) {
+    // Issue 15: report writing at >= 100 MB/s of CSV (invocations.csv of the default run is 23 MB).
+    const csv = await csvWriterSpeed();
+    out.csvWriter = csv;
+    process.stdout.write(`CSV writer (invocations.csv rows, ${fmt(csv.bytes / 1e6, 1)} MB): ${fmt(csv.writerMBps)} MB/s; csv-stringify ${fmt(csv.csvStringifyMBps)} MB/s (${fmt(csv.writerMBps / csv.csvStringifyMBps, 1)}x)\n\n`);
   }
 
   const dormant = inChild<DormantFigures>({ kind: 'dormant', file: SCENARIOS.default!, policy: 'shared-random-ttl-suspend', actors: dormantActors });
