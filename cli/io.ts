@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { repoFile } from './repo.ts';
 
 /** Where a command writes, and its wall clock; the shell passes the process's, tests their own. */
 export interface Io {
@@ -13,7 +14,7 @@ export interface Io {
 /** The harness version, from package.json; run.json and the k8s run plan record it. */
 export function packageVersion(): string {
   try {
-    return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string }).version ?? 'unknown';
+    return (JSON.parse(readFileSync(repoFile('package.json'), 'utf8')) as { version?: string }).version ?? 'unknown';
   } catch {
     return 'unknown';
   }

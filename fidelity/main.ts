@@ -2,12 +2,12 @@ import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { flagValue, listValue, nonNegativeInt, oneOf, positiveNumber, readFlags } from '../cli/flags.ts';
 import { EXIT_FAILED, EXIT_INTERRUPTED, onQuit } from '../cli/exit.ts';
 import type { Io } from '../cli/io.ts';
 import { UsageError } from '../cli/usage-error.ts';
+import { REPO_ROOT, entryArgs } from '../cli/repo.ts';
 import { loadScenarioFile } from '../scenarios/load.ts';
 import { parseDuration } from '../scenarios/units.ts';
 import { compareSummaries, fidelityCsv, type FidelityRow } from './compare.ts';
@@ -99,7 +99,7 @@ Options:
 With --backend k8s, passed on to bench:cluster:
 ${K8S_FLAGS_HELP}`;
 
-const REPO = fileURLToPath(new URL('../', import.meta.url));
+const REPO = REPO_ROOT;
 
 /** The options of one fidelity run, as parsed from the command line. */
 export interface FidelityOptions {
@@ -254,8 +254,8 @@ export function parseFidelityArgs(argv: readonly string[], io: Io, profilesDir: 
 function runChild(label: string, entry: string, args: readonly string[], io: Io): Promise<{ code: number; log: string; wallMs: number }> {
   return new Promise((done) => {
     const t0 = performance.now();
-    // node --import tsx, as the local runtime starts workers: no npm or tsx wrapper process to orphan.
-    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, entry), ...args], {
+    // node itself, as the local runtime starts workers: no npm or tsx wrapper process to orphan.
+    const child = spawn(process.execPath, [...entryArgs(entry), ...args], {
       cwd: REPO,
       env: { ...process.env, ACTORSIM_EXIT_WITH_PARENT: '1' },
       stdio: ['pipe', 'pipe', 'pipe'],

@@ -2,11 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, onQuit } from '../cli/exit.ts';
 import { listValue, nonNegativeInt, oneOf, positiveNumber, positiveValue, flagValue, readFlags } from '../cli/flags.ts';
 import type { Io } from '../cli/io.ts';
 import { UsageError } from '../cli/usage-error.ts';
+import { repoFile } from '../cli/repo.ts';
 import { loadScenarioFile } from '../scenarios/load.ts';
 import { parseDuration } from '../scenarios/units.ts';
 import { checkReportDir, writeReport } from '../reports/write.ts';
@@ -64,7 +64,7 @@ anything ran; 130 interrupted.
 `;
 
 /** The default scenario of bench:cluster. */
-export const DEFAULT_REAL_SCENARIO = fileURLToPath(new URL('../scenarios/small.yaml', import.meta.url));
+export const DEFAULT_REAL_SCENARIO = repoFile('scenarios', 'small.yaml');
 
 /** Parses argv; null for --help. */
 export function parseRealRunArgs(argv: readonly string[], io: Io): RealRunOptions | null {

@@ -1,6 +1,6 @@
 import { closeSync, constants, existsSync, fstatSync, openSync, readdirSync, readSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { repoFile } from '../cli/repo.ts';
 import { LineCounter, isMap, parseAllDocuments, visit, type Document } from 'yaml';
 import type { z } from 'zod';
 import { costProfileSchema, modelGroupSchema, scenarioFileSchema, traceGroupSchema, type CostProfileFile, type ModelGroupFile, type PoolFile, type ScenarioFile, type TemplateFile, type TraceFile } from './file-schema.ts';
@@ -15,7 +15,7 @@ import { countText, expectedInvocations } from './bounds.ts';
 import type { IdlePolicySpec, ScalingSpec } from '../core/types.ts';
 
 /** Folder of the named cost profiles shipped with the project. */
-export const PROFILES_DIR = join(dirname(fileURLToPath(import.meta.url)), 'profiles');
+export const PROFILES_DIR = repoFile('scenarios', 'profiles');
 
 interface Source {
   readonly file: string;

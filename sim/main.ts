@@ -1,7 +1,6 @@
 import { join } from 'node:path';
 import Table from 'cli-table3';
 import { stringify } from 'csv-stringify/sync';
-import { fileURLToPath } from 'node:url';
 import { loadScenarioFile } from '../scenarios/load.ts';
 import { ScenarioError } from '../scenarios/errors.ts';
 import type { Scenario, Slo } from '../scenarios/scenario.ts';
@@ -9,7 +8,6 @@ import { formatDuration, parseDuration } from '../scenarios/units.ts';
 import { checkReportDir, invocationsCsv, summaries, summaryCsv, writeReport } from '../reports/write.ts';
 import { runBoundProblems } from '../scenarios/bounds.ts';
 import { availableParallelism } from 'node:os';
-import { renderHtmlReport } from '../reports/html.ts';
 import { renderMarkdownSummary } from '../reports/markdown.ts';
 import { answerLine } from '../reports/answer.ts';
 import { costModel } from '../reports/cost.ts';
@@ -22,6 +20,7 @@ import { applyScenarioOverrides, scenarioSha256, type ScenarioOverrides } from '
 import { UsageError } from '../cli/usage-error.ts';
 import { flagValue, listValue, nonNegativeInt, positiveInt, positiveValue, readFlags } from '../cli/flags.ts';
 import { packageVersion, type Io as CommandIo } from '../cli/io.ts';
+import { repoFile } from '../cli/repo.ts';
 import { parseInvocationsOption, type InvocationsOption } from './invocation-sample.ts';
 
 export { UsageError } from '../cli/usage-error.ts';
@@ -73,7 +72,7 @@ then seed order. A progress bar is drawn on stderr when it is a terminal.
 const WORKERS_WORTH_MS = 2000;
 
 /** The scenario `npm run simulate` runs with no --scenario. */
-export const DEFAULT_SCENARIO_FILE = fileURLToPath(new URL('../scenarios/default.yaml', import.meta.url));
+export const DEFAULT_SCENARIO_FILE = repoFile('scenarios', 'default.yaml');
 
 /** Where `simulate` writes; injectable for tests. */
 export interface Io extends CommandIo {
@@ -325,6 +324,9 @@ export async function runSimulate(argv: readonly string[], io: Io): Promise<numb
     ...(scenario.prices === undefined ? {} : { prices: scenario.prices }),
     policies: scenario.policies,
   };
+  // Loaded here, not at start-up: vega and vega-lite are most of the module graph, and
+  // --help, --list and a bad flag answer without them (issue 15: start-up under 0.5 s).
+  const { renderHtmlReport } = await import('../reports/html.ts');
   files['report.html'] = await renderHtmlReport(reportInput);
   files['summary.md'] = renderMarkdownSummary(reportInput);
   const dir = writeReport(opts.outDir, files);

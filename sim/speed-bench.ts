@@ -7,6 +7,8 @@ import Table from 'cli-table3';
 import { Bench } from 'tinybench';
 import { flagValue, listValue, positiveInt, readFlags } from '../cli/flags.ts';
 import { runCli } from '../cli/shell.ts';
+import { repoFile } from '../cli/repo.ts';
+import { csvWriterSpeed } from './csv-bench.ts';
 import { Scheduler } from '../core/scheduler.ts';
 import type { Command } from '../core/types.ts';
 import { coreConfigFor } from '../scenarios/config.ts';
@@ -57,9 +59,9 @@ Options:
 `;
 
 const SCENARIOS: Readonly<Record<string, string>> = {
-  default: fileURLToPath(new URL('../scenarios/default.yaml', import.meta.url)),
-  million: fileURLToPath(new URL('../scenarios/million.yaml', import.meta.url)),
-  fleet: fileURLToPath(new URL('../scenarios/fleet-2000.yaml', import.meta.url)),
+  default: repoFile('scenarios', 'default.yaml'),
+  million: repoFile('scenarios', 'million.yaml'),
+  fleet: repoFile('scenarios', 'fleet-2000.yaml'),
 };
 
 /** Invocations above which a scenario counts as large (fewer runs, first policy set only). */
@@ -555,6 +557,13 @@ async function main(argv: readonly string[]): Promise<number> {
     const table = new Table({ head: [`micro (tinybench, median of calls of ${BATCH})`, 'ns/op', 'ops/s'], style: { head: [], border: [] } });
     for (const r of m) table.push([r.name, fmt(r.nsPerOp, 1), fmt(r.opsPerSec)]);
     process.stdout.write(`${table.toString()}\n\n`);
+  }
+
+  if (v['no-micro'] !== true) {
+    // Issue 15: report writing at >= 100 MB/s of CSV (invocations.csv of the default run is 23 MB).
+    const csv = await csvWriterSpeed();
+    out.csvWriter = csv;
+    process.stdout.write(`CSV writer (invocations.csv rows, ${fmt(csv.bytes / 1e6, 1)} MB): ${fmt(csv.writerMBps)} MB/s; csv-stringify ${fmt(csv.csvStringifyMBps)} MB/s (${fmt(csv.writerMBps / csv.csvStringifyMBps, 1)}x)\n\n`);
   }
 
   const dormant = inChild<DormantFigures>({ kind: 'dormant', file: SCENARIOS.default!, policy: 'shared-random-ttl-suspend', actors: dormantActors });

@@ -1,5 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { pathToFileURL } from 'node:url';
+import { COMPILED, entryModule } from '../cli/repo.ts';
 import type { Scenario } from '../scenarios/scenario.ts';
 import { decodeSimResult } from './study-codec.ts';
 import { StudyExecutor, type StudyTask } from './study-executor.ts';
@@ -141,13 +143,16 @@ export async function runStudy(req: StudyRequest, options: StudyOptions = {}): P
 
 type Slotted = StudyTask & { readonly slot: number };
 
-// Worker threads run TypeScript: Node 20 does not pass tsx's `--import`
-// hooks to worker threads (tsx registers itself on the main thread only), so
-// each thread registers tsx's ESM hooks itself before importing its body.
-// Both are resolved from this file, so the working directory does not matter.
-const WORKER_ENTRY = new URL('./study-worker.ts', import.meta.url).href;
+// Worker threads run the study worker as this thread runs: compiled from
+// dist/, or from the TypeScript source. For the source, Node 20 does not pass
+// tsx's `--import` hooks to worker threads (tsx registers itself on the main
+// thread only), so each thread registers tsx's ESM hooks itself before
+// importing its body. Both are resolved from here, so the working directory
+// does not matter.
+const WORKER_ENTRY = pathToFileURL(entryModule('sim/study-worker.ts')).href;
 
 function bootstrap(): string {
+  if (COMPILED) return `import(${JSON.stringify(WORKER_ENTRY)});`;
   const api = import.meta.resolve('tsx/esm/api');
   return `import(${JSON.stringify(api)}).then((api) => { api.register(); return import(${JSON.stringify(WORKER_ENTRY)}); });`;
 }

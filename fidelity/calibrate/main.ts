@@ -2,10 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { flagValue, oneOf, positiveInt, readFlags } from '../../cli/flags.ts';
 import type { Io } from '../../cli/io.ts';
 import { UsageError } from '../../cli/usage-error.ts';
+import { REPO_ROOT } from '../../cli/repo.ts';
 import { loadScenarioFile } from '../../scenarios/load.ts';
 import { parseMemoryMiB } from '../../scenarios/quantity.ts';
 import { LocalRuntime } from '../../real/local/runtime.ts';
@@ -75,7 +75,7 @@ export interface CalibrateOptions extends MeasureOptions {
   readonly refit?: string;
 }
 
-const REPO = fileURLToPath(new URL('../../', import.meta.url));
+const REPO = REPO_ROOT;
 /** The default profile written, loadable as `costs: local-calibrated`. */
 export const DEFAULT_PROFILE_OUT = join(REPO, 'scenarios', 'profiles', 'local-calibrated.yaml');
 /** The default profile of `--backend k8s`, loadable as `costs: k8s-calibrated`. */

@@ -3,17 +3,17 @@ import { mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { onQuit } from '../../cli/exit.ts';
-import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import type { RealRuntime, RuntimeEvent, WorkerMemorySample } from '../runtime.ts';
 import type { RuntimeCommand } from '../../session/session.ts';
 import { runWorkerRequest, type WorkerRequestContext } from '../worker-commands.ts';
 import { WorkerClient, WorkerError } from '../worker/client.ts';
 import type { ExecuteMode } from '../worker/api.ts';
+import { REPO_ROOT, entryArgs } from '../../cli/repo.ts';
 
-const REPO = fileURLToPath(new URL('../../', import.meta.url));
-const WORKER_MAIN = join(REPO, 'real', 'worker', 'main.ts');
-const STORE_MAIN = join(REPO, 'real', 'store', 'main.ts');
+const REPO = REPO_ROOT;
+const WORKER_MAIN = 'real/worker/main.ts';
+const STORE_MAIN = 'real/store/main.ts';
 
 /** Options of the local runtime. */
 export interface LocalRuntimeOptions {
@@ -58,9 +58,9 @@ interface LocalWorker {
   readonly exitedPromise: Promise<void>;
 }
 
-/** Spawns a TypeScript entry point as one Node process (tsx as a loader, no wrapper process to orphan). */
+/** Spawns an entry point as one Node process, compiled or with tsx as the loader as this one runs (no wrapper process to orphan). */
 function spawnEntry(entry: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', entry, ...args], {
+  return spawn(process.execPath, [...entryArgs(entry), ...args], {
     cwd: REPO,
     env: { ...process.env, ...env, ACTORSIM_EXIT_WITH_PARENT: '1' },
     stdio: ['pipe', 'pipe', 'pipe'],
