@@ -36,12 +36,17 @@ export class IdleIndex {
   private dirtyFlag = new Uint8Array(1024);
   private dirty: number[] = [];
 
-  constructor(pools: number) {
+  /** `enabled` false (a policy that never evicts): marks are dropped and nothing is filed. */
+  constructor(
+    pools: number,
+    private readonly enabled = true,
+  ) {
     this.pools = Array.from({ length: pools }, () => new PoolHeap());
   }
 
   /** The actor's candidacy may have changed. */
   mark(a: number): void {
+    if (!this.enabled) return;
     if (a >= this.dirtyFlag.length) this.grow(a);
     if (this.dirtyFlag[a] === 1) return;
     this.dirtyFlag[a] = 1;

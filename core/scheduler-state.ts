@@ -165,7 +165,7 @@ export abstract class SchedulerState {
       this.pools.set(spec.name, { spec, index, workers: [], parkQueue: [], target, open: [], slotBound: false });
     }
     this.poolList = [...this.pools.values()];
-    this.idleIndex = new IdleIndex(this.poolList.length);
+    this.idleIndex = new IdleIndex(this.poolList.length, this.eviction.evicts);
     for (const spec of config.templates) {
       const pool = this.pools.get(spec.pool);
       if (pool === undefined) throw new ContractError(`template ${spec.name}: unknown pool "${spec.pool}"`);
