@@ -15,6 +15,7 @@ import {
   type SnapshotKind,
 } from './codes.ts';
 import { IdIndex } from './id-index.ts';
+import { IdleIndex } from './idle-index.ts';
 import { checkTransition } from './lifecycle.ts';
 import type { AdmissionPolicy } from './policies/admission.ts';
 import type { EvictionPolicy } from './policies/eviction.ts';
@@ -117,6 +118,9 @@ export abstract class SchedulerState {
   protected readonly candidates: WorkerRec[] = [];
   protected readonly placementView: { snapshotNode: string | null } = { snapshotNode: null };
   protected readonly victims: number[] = [];
+  /** The idle residents evictions may take, per pool; every change to what decides that marks the actor (see IdleIndex). */
+  protected readonly idleIndex: IdleIndex;
+  protected readonly poolIndexOf = (a: number): number => this.poolOf(a).index;
   /** Time integrals for reports. */
   readonly accounting = new Accounting();
   /** Counters for reports. */
@@ -161,6 +165,7 @@ export abstract class SchedulerState {
       this.pools.set(spec.name, { spec, index, workers: [], parkQueue: [], target, open: [], slotBound: false });
     }
     this.poolList = [...this.pools.values()];
+    this.idleIndex = new IdleIndex(this.poolList.length, this.eviction.evicts);
     for (const spec of config.templates) {
       const pool = this.pools.get(spec.pool);
       if (pool === undefined) throw new ContractError(`template ${spec.name}: unknown pool "${spec.pool}"`);
@@ -342,6 +347,7 @@ export abstract class SchedulerState {
     // checkTransition names the actor and both states in its error.
     if (ALLOWED[from * 6 + to] !== 1) checkTransition(A.ids[a]!, STATE_NAMES[from]!, STATE_NAMES[to]!);
     A.state[a] = to;
+    this.idleIndex.mark(a);
   }
 
   /** Emits the invocation's reply and frees its slot. */
@@ -390,6 +396,7 @@ export abstract class SchedulerState {
   protected reject(a: number, inv: number, nowMs: number, reason: RejectReason): void {
     accrue(this.actors, this.invs, a, nowMs);
     fifoRemove(this.actors, this.invs, a, inv);
+    this.idleIndex.mark(a);
     if (this.invs.parked[inv] !== 0) {
       this.invs.parked[inv] = 0;
       this.parkedCount -= 1;
@@ -443,6 +450,7 @@ export abstract class SchedulerState {
       this.accounting.residentDelta(-1);
     }
     this.actors.worker[a] = NONE;
+    this.idleIndex.mark(a);
     this.recat(w);
   }
 
@@ -508,6 +516,10 @@ export abstract class SchedulerState {
     w.use = use;
     // Every change of state or residents comes through here: keep the pool's open list in step.
     const open = w.state === 'READY' && w.dedicatedActor === NONE && w.resident < w.actorSlots;
-    if (open !== w.open) setOpen(w, open);
+    if (open !== w.open) {
+      setOpen(w, open);
+      // Its residents move between full and open in the index.
+      this.idleIndex.markWorker(w);
+    }
   }
 }

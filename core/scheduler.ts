@@ -17,7 +17,7 @@ import {
   SUSPENDING,
   WORKER_START,
 } from './codes.ts';
-import { anyEvictable, ROOM_WITHOUT_EVICTING } from './policies/eviction.ts';
+import { anyEvictable, evictionCrossCheck, ROOM_WITHOUT_EVICTING } from './policies/eviction.ts';
 import type { IdleDecision } from './policies/idle.ts';
 import type { ActorPlacementView } from './policies/placement.ts';
 import { pinnedNodesWithoutWorker, waitingIn, type PoolRt, type WorkerRec } from './pools.ts';
@@ -98,6 +98,7 @@ export class Scheduler extends SchedulerState {
     if (pool.spec.mode === 'shared') this.idle.onArrival?.(a, nowMs);
     accrue(this.actors, this.invs, a, nowMs);
     fifoPush(this.actors, this.invs, a, inv);
+    this.idleIndex.mark(a);
     switch (A.state[a]) {
       case RUNNING:
         if (A.running[a] === NONE) this.executeNext(a, nowMs);
@@ -199,6 +200,7 @@ export class Scheduler extends SchedulerState {
     this.transition(a, RUNNING);
     A.phase[a] = QUEUED;
     A.lastUsedMs[a] = nowMs;
+    this.idleIndex.mark(a);
     const prewarmed = (A.flags[a]! & PREWARMING) !== 0;
     A.flags[a]! &= ~PREWARMING;
     if (A.queued[a]! > 0) this.executeNext(a, nowMs);
@@ -220,6 +222,7 @@ export class Scheduler extends SchedulerState {
     w.busy -= 1;
     this.recat(w);
     A.lastUsedMs[a] = nowMs;
+    this.idleIndex.mark(a);
     I.execMs[inv]! += nowMs - I.startMs[inv]!;
     if (ok) {
       A.version[a]! += 1;
@@ -322,6 +325,7 @@ export class Scheduler extends SchedulerState {
         const a = I.actor[inv]!;
         accrue(this.actors, this.invs, a, nowMs);
         fifoRemove(this.actors, this.invs, a, inv);
+        this.idleIndex.mark(a);
         I.parked[inv] = 0;
         this.parkedCount -= 1;
         this.finish(inv, nowMs, 'rejected', 'park-timeout');
@@ -365,6 +369,7 @@ export class Scheduler extends SchedulerState {
       A.tail[a] = NONE;
       A.queued[a] = 0;
       A.flags[a]! &= ~IN_PARK_QUEUE;
+      this.idleIndex.mark(a);
     }
   }
 
@@ -483,6 +488,7 @@ export class Scheduler extends SchedulerState {
       w.memUsedMiB += t.spec.memoryMiB;
       w.actors.push(a);
       A.worker[a] = w.id;
+      this.idleIndex.mark(a);
       this.accounting.residentDelta(1);
       this.recat(w);
     }
@@ -515,6 +521,7 @@ export class Scheduler extends SchedulerState {
     const inv = fifoShift(this.actors, this.invs, a);
     const I = this.invs;
     A.running[a] = inv;
+    this.idleIndex.mark(a);
     A.phase[a] = QUEUED;
     A.idleStamp[a]! += 1;
     I.startMs[inv] = nowMs;
@@ -593,10 +600,12 @@ export class Scheduler extends SchedulerState {
     const A = this.actors;
     if (!this.eviction.evicts || A.pendingEvictions[waiting]! > 0) return ROOM_WITHOUT_EVICTING;
     const victims = this.victims;
-    const n = this.eviction.victims(pool, waiting, A, this.templateList, victims);
+    this.idleIndex.flush(A, this.workers, this.poolIndexOf);
+    const n = this.eviction.victims(pool, waiting, A, this.templateList, victims, this.idleIndex);
     for (let k = 0; k < n; k++) {
       const v = victims[k]!;
       A.evictedFor[v] = waiting;
+      this.idleIndex.mark(v);
       A.pendingEvictions[waiting]! += 1;
       this.counters.evictions += 1;
       this.checkpoint(v, this.idle.evictTarget, this.accounting.nowMs);
@@ -611,6 +620,7 @@ export class Scheduler extends SchedulerState {
     if (waiter === NONE) return;
     A.evictedFor[a] = NONE;
     A.pendingEvictions[waiter]! -= 1;
+    this.idleIndex.mark(a);
   }
 
   /** Places parked actors of a pool while workers have room; those that cannot be placed stay, in order. */
@@ -655,7 +665,10 @@ export class Scheduler extends SchedulerState {
     if (!this.eviction.evicts) return;
     // With no idle resident anywhere in the pool every waiter's search would come back empty:
     // one scan instead of one per waiter (and evictions only ever remove candidates).
-    if (!anyEvictable(pool, this.actors)) return;
+    this.idleIndex.flush(this.actors, this.workers, this.poolIndexOf);
+    const any = this.idleIndex.candidates(pool.index) > 0;
+    if (evictionCrossCheck.on && any !== anyEvictable(pool, this.actors)) throw new Error(`idle index: ${any ? 'candidates' : 'none'} in pool ${pool.spec.name} where the scan finds ${any ? 'none' : 'some'}`);
+    if (!any) return;
     const A = this.actors;
     // Evictions started here only take candidates away and free nothing yet, so once an unpinned
     // waiter could not make room on any worker, no waiter needing as much memory can either.

@@ -51,6 +51,9 @@ Options:
   --scaling D        memory against duration: the million scenario at D, 2D
                      and 4D, one run each (default 6h; "off" to skip)
   --dormant N        actors for the bytes-per-dormant-actor figure (default 1000000)
+  --fleet-scaling    the fleet model (scenarios/fleet-scaling.yaml) at 1x,
+                     10x and 100x actors and workers: ns per invocation of
+                     each and their max/min ratio ("--no-fleet-scaling" skips)
   --no-micro         skip the tinybench micro benchmarks
   --quick            CI-sized, about two minutes: 3 runs, million at 30m,
                      scaling at 5m
@@ -62,7 +65,11 @@ const SCENARIOS: Readonly<Record<string, string>> = {
   default: repoFile('scenarios', 'default.yaml'),
   million: repoFile('scenarios', 'million.yaml'),
   fleet: repoFile('scenarios', 'fleet-2000.yaml'),
+  'fleet-scaling': repoFile('scenarios', 'fleet-scaling.yaml'),
 };
+
+/** The fleet-scaling series (issue 15): fleet-scaling.yaml with actors and workers times each of these. */
+const FLEET_SCALES = [1, 10, 100] as const;
 
 /** Invocations above which a scenario counts as large (fewer runs, first policy set only). */
 const LARGE_INVOCATIONS = 10_000_000;
@@ -86,6 +93,8 @@ interface RunsTask {
   readonly baseline: boolean;
   /** Replies to a ReplyDigest even when small (the memory-against-duration runs). */
   readonly digest?: boolean;
+  /** Multiplies every model group's actors and every shared pool's replicas (the fleet-scaling series). */
+  readonly scale?: number;
 }
 
 /** Bytes per dormant actor, done in a child process with a collectable heap. */
@@ -187,8 +196,22 @@ function digestFor(scenario: Scenario, workload: Workload | WorkloadStream): Rep
   return new ReplyDigest({ actorNames: workload.actorNames, warmupMs: scenario.warmupMs, expected: workloadSize(workload) });
 }
 
-function withOverrides(scenario: Scenario, durationMs: number | undefined, policies: readonly string[] | undefined): Scenario {
-  let s = scenario;
+/** The scenario with every model group's actors and every shared pool's replicas times `k`. */
+export function scaledFleet(scenario: Scenario, k: number): Scenario {
+  if (k === 1) return scenario;
+  const scalePools = (pools: PolicySet['pools']): PolicySet['pools'] =>
+    Object.fromEntries(Object.entries(pools).map(([name, p]) => [name, p.mode === 'shared' ? { ...p, replicas: p.replicas * k } : p]));
+  return {
+    ...scenario,
+    name: `${scenario.name} x${k}`,
+    pools: scenario.pools.map((p) => ({ ...p, replicas: p.replicas * k })),
+    workload: scenario.workload.map((g) => (g.kind === 'model' ? { ...g, actors: g.actors * k } : g)),
+    policies: scenario.policies.map((p) => ({ ...p, pools: scalePools(p.pools) })),
+  };
+}
+
+function withOverrides(scenario: Scenario, durationMs: number | undefined, policies: readonly string[] | undefined, scale = 1): Scenario {
+  let s = scaledFleet(scenario, scale);
   if (durationMs !== undefined) s = { ...s, durationMs };
   if (policies !== undefined) {
     const known = new Map(s.policies.map((p) => [p.name, p]));
@@ -204,7 +227,7 @@ function withOverrides(scenario: Scenario, durationMs: number | undefined, polic
 }
 
 async function measureRuns(task: RunsTask): Promise<RunsFigures> {
-  const scenario = withOverrides(loadScenarioFile(task.file), task.durationMs, task.policies);
+  const scenario = withOverrides(loadScenarioFile(task.file), task.durationMs, task.policies, task.scale);
   const tw = performance.now();
   // Columns for a small workload, a stream for a large one (workloadFor): the same invocations either way.
   const workload = await workloadFor(scenario, scenario.seed);
@@ -522,6 +545,8 @@ async function main(argv: readonly string[]): Promise<number> {
     scaling: { type: 'string' },
     dormant: { type: 'string' },
     'no-micro': { type: 'boolean' },
+    'fleet-scaling': { type: 'boolean' },
+    'no-fleet-scaling': { type: 'boolean' },
     quick: { type: 'boolean' },
     json: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
@@ -615,6 +640,24 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   out.scenarios = scenarios;
 
+  // Issue 15: cost per invocation flat in the pool's size. One run per scale in its own child.
+  const fleetScaling: { scale: number; actors: number; workers: number; invocations: number; nsPerInvocation: number }[] = [];
+  if (v['no-fleet-scaling'] !== true) {
+    const base = loadScenarioFile(SCENARIOS['fleet-scaling']!);
+    const table = new Table({ head: ['fleet-scaling.yaml', 'actors', 'workers', 'invocations', 'events', 'wall', 'invocations/s', 'ns/invocation'], style: { head: [], border: [] } });
+    for (const k of FLEET_SCALES) {
+      const r = inChild<RunsFigures>({ kind: 'runs', file: SCENARIOS['fleet-scaling']!, runs: quick ? 1 : 3, largeRuns: 1, baseline: true, scale: k });
+      const p = r.policies[0]!;
+      const workers = base.pools.reduce((n, pool) => n + pool.replicas * k, 0);
+      const nsPerInvocation = (p.wallMs * 1e6) / Math.max(1, p.invocations);
+      fleetScaling.push({ scale: k, actors: r.actors, workers, invocations: p.invocations, nsPerInvocation });
+      table.push([`x${k}`, fmt(r.actors), fmt(workers), fmt(p.invocations), fmt(p.events), `${fmt(p.wallMs / 1000, 2)} s`, fmt(p.invocationsPerSec), fmt(nsPerInvocation)]);
+    }
+    const ns = fleetScaling.map((f) => f.nsPerInvocation);
+    process.stdout.write(`${table.toString()}\nns per invocation, max/min over the series: ${fmt(Math.max(...ns) / Math.min(...ns), 2)} (target 1.5)\n\n`);
+  }
+  out.fleetScaling = fleetScaling;
+
   const scaling: { durationMs: number; invocations: number; events: number; peakRssBytes: number }[] = [];
   if (scalingMs !== null && names.includes('million')) {
     // The digest keeps two numbers per invocation for exact percentiles (summary.csv's); the rest is what the run holds.
@@ -655,6 +698,11 @@ async function main(argv: readonly string[]): Promise<number> {
   const million = scenarios.find((s) => s.scenario === 'million');
   if (million !== undefined) {
     lines.push(`million.yaml within 4 GiB RSS on one core (${formatDuration(million.durationMs)}): peak ${mib(million.peakRssBytes)}: ${million.peakRssBytes <= 4 * 1024 ** 3 ? 'met' : 'NOT met'}`);
+  }
+  if (fleetScaling.length > 0) {
+    const ns = fleetScaling.map((f) => f.nsPerInvocation);
+    const spread = Math.max(...ns) / Math.min(...ns);
+    lines.push(`ns per invocation within 1.5x from ${fmt(fleetScaling[0]!.workers)} to ${fmt(fleetScaling.at(-1)!.workers)} workers (issue 15): ${fmt(spread, 2)}: ${spread <= 1.5 ? 'met' : 'NOT met'}`);
   }
   process.stdout.write(`Targets (issue 7):\n${lines.map((l) => `  ${l}`).join('\n')}\n`);
   out.targets = lines;

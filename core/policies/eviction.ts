@@ -1,4 +1,5 @@
 import { NONE, SNAP_LOCAL } from '../codes.ts';
+import type { IdleIndex } from '../idle-index.ts';
 import type { PoolRt, TemplateRt } from '../pools.ts';
 import { isIdleResident, type ActorTable } from '../tables.ts';
 import type { EvictionPolicyName, TemplateSpec } from '../types.ts';
@@ -17,10 +18,18 @@ export interface EvictionPolicy {
   /**
    * Writes to `out` the victims that make room for `waiter` on one worker of
    * `pool` and returns how many; 0 when no worker it may use can make room;
-   * ROOM_WITHOUT_EVICTING when one has room already.
+   * ROOM_WITHOUT_EVICTING when one has room already. `index` holds the
+   * pool's candidates, up to date; a policy may answer from it instead of
+   * scanning the workers when it gives the same victims.
    */
-  victims(pool: PoolRt, waiter: number, actors: ActorTable, templates: readonly TemplateRt[], out: number[]): number;
+  victims(pool: PoolRt, waiter: number, actors: ActorTable, templates: readonly TemplateRt[], out: number[], index?: IdleIndex): number;
 }
+
+/**
+ * Tests turn this on: every answer the LRU policy takes from the index is
+ * then checked against the scan it replaces, and a difference throws.
+ */
+export const evictionCrossCheck = { on: false, checked: 0 };
 
 /** Waiters wait; nothing is evicted. */
 class NoEviction implements EvictionPolicy {
@@ -51,7 +60,12 @@ abstract class RankedEviction implements EvictionPolicy {
   /** Victims up to rank `rank` were chosen in pool `pool`. */
   protected chose(_pool: number, _rank: number): void {}
 
-  victims(pool: PoolRt, waiter: number, A: ActorTable, templates: readonly TemplateRt[], out: number[]): number {
+  victims(pool: PoolRt, waiter: number, A: ActorTable, templates: readonly TemplateRt[], out: number[], _index?: IdleIndex): number {
+    return this.scan(pool, waiter, A, templates, out);
+  }
+
+  /** The search over every worker the waiter may use. */
+  protected scan(pool: PoolRt, waiter: number, A: ActorTable, templates: readonly TemplateRt[], out: number[]): number {
     const need = templates[A.template[waiter]!]!.spec.memoryMiB;
     const pinned = A.snapKind[waiter] === SNAP_LOCAL ? A.snapNode[waiter]! : NONE;
     let idle = this.idle;
@@ -116,8 +130,37 @@ abstract class RankedEviction implements EvictionPolicy {
 /** Least recently used: the idle actor whose last use is oldest leaves first. */
 class LruEviction extends RankedEviction {
   readonly name = 'lru';
+  private readonly check: number[] = [];
+
   protected rank(_pool: number, v: number, A: ActorTable): number {
     return A.lastUsedMs[v]!;
+  }
+
+  /**
+   * When a free slot always has room for any template of the pool
+   * (slotBound) and the waiter is not pinned to a node, the scan takes one
+   * victim: the idle resident with the oldest last use on a worker with no
+   * free slot, ties to the worker created first and then to the lower actor
+   * index. That is the top of the index's heap, whose key is that order.
+   */
+  override victims(pool: PoolRt, waiter: number, A: ActorTable, templates: readonly TemplateRt[], out: number[], index?: IdleIndex): number {
+    if (index === undefined || !pool.slotBound || A.snapKind[waiter] === SNAP_LOCAL) return this.scan(pool, waiter, A, templates, out);
+    const v = index.lruOnFull(pool.index);
+    let n: number;
+    if (v !== NONE) {
+      out[0] = v;
+      n = 1;
+    } else {
+      n = index.onOpen(pool.index) > 0 ? ROOM_WITHOUT_EVICTING : 0;
+    }
+    if (evictionCrossCheck.on) {
+      evictionCrossCheck.checked += 1;
+      const m = this.scan(pool, waiter, A, templates, this.check);
+      if (m !== n || (n === 1 && this.check[0] !== v)) {
+        throw new Error(`lru eviction index: ${n === 1 ? `victim ${v}` : n} where the scan gives ${m === 1 ? `victim ${this.check[0]}` : m} (waiter ${waiter})`);
+      }
+    }
+    return n;
   }
 }
 
