@@ -43,6 +43,7 @@ export const REPORT_FILES: ReadonlySet<string> = new Set([
   'timeseries.csv',
   'measured.csv',
   'aggregate.csv',
+  'sizing.csv',
   'run.json',
   'report.html',
   'summary.md',
