@@ -246,7 +246,9 @@ export function sizingText(report: SizingReport, model: CostModel): string {
   const width = Math.max(...report.outcomes.map((o) => o.policy.length));
   for (const o of report.outcomes) {
     lines.push(`${o.policy.padEnd(width)}  ${outcomeText(o, report)}${o.points.length > 0 ? ` (${o.points.length} probe${o.points.length === 1 ? '' : 's'})` : ''}`);
-    for (const w of o.warnings) lines.push(`  warning: not monotone: ${w}`);
+    // The first two say enough; the rest are in report.html's tooltip.
+    for (const w of o.warnings.slice(0, 2)) lines.push(`  warning: not monotone: ${w}`);
+    if (o.warnings.length > 2) lines.push(`  warning: ${o.warnings.length - 2} more such pair(s) of probes`);
   }
   return `${lines.join('\n')}\n`;
 }
