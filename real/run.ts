@@ -101,7 +101,7 @@ export async function measureRealRun(opts: RealRun, io: Io, backend: RealBackend
       break;
     }
   }
-  const rows = summaries(results);
+  const rows = summaries(results, scenario.nodes, results.map((r) => r.measured.memory));
   const measured = results.flatMap((r) =>
     measuredRows({ policy: r.policy, workerStartMs: r.measured.workerStartMs, restoreMs: r.measured.restoreMs, checkpointMs: r.measured.checkpointMs, dispatchMs: r.measured.dispatchMs, lagMs: r.measured.lagMs, memory: r.measured.memory }),
   );

@@ -309,7 +309,7 @@ export async function runSimulate(argv: readonly string[], io: Io): Promise<numb
   const wallMs = io.wallMs() - t0;
   const runs = study.runs;
   const results = runs.map((r) => r.result);
-  const rows = summaries(results);
+  const rows = summaries(results, scenario.nodes);
   const events = results.reduce((s, r) => s + r.events, 0);
   const simWallMs = runs.reduce((s, r) => s + r.wallMs, 0);
   const workloadWallMs = runs.reduce((s, r) => s + r.workloadMs, 0);
