@@ -182,7 +182,7 @@ export async function measureRealRun(opts: RealRun, io: Io, backend: RealBackend
       break;
     }
   }
-  const rows = summaries(results);
+  const rows = summaries(results, scenario.nodes, results.map((r) => r.measured.memory));
   const planned = workload.arrivalMs.length;
   const failures = results.flatMap((r, i) => runFailures(r, checks[i]!));
   const measured = results.flatMap((r) =>

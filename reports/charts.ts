@@ -595,3 +595,46 @@ export function fidelityTimelineSpec(series: readonly FidelitySeries[], warmupMs
     resolve: { scale: { y: 'independent', color: 'shared', strokeDash: 'shared' } },
   } as TopLevelSpec;
 }
+
+/** One probe of a sizing, as the sizing chart draws it. */
+export interface SizingChartPoint {
+  readonly policy: string;
+  readonly value: number;
+  /** Mean p99 over the seeds, ms. */
+  readonly p99: number;
+  /** Mean cost over the seeds, in the cost model's unit. */
+  readonly cost: number;
+  readonly meets: boolean;
+}
+
+/**
+ * The sizing frontier: per policy set, p99 (left) and cost (right) against
+ * the sized knob's value, one line through the probed values; filled points
+ * meet the SLO, small pale ones do not.
+ */
+export function sizingSpec(points: readonly SizingChartPoint[], policies: readonly string[], knob: string, slo: Slo | undefined, model: CostModel): TopLevelSpec {
+  const values = points.map((p) => p.value);
+  const xAxis = values.some((v) => v <= 0) ? { title: knob, scale: { type: 'linear', zero: true, nice: true }, axis: { format: '~s', grid: true } } : valueAxis(values, knob, logTicks, { format: '~s' });
+  const x = { field: 'value', type: 'quantitative', ...xAxis } as const;
+  const color = { field: 'policy', type: 'nominal', title: 'policy set', scale: colorScale(policies), legend: policies.length > LEGEND_LIMIT ? null : LEGEND } as const;
+  const panel = (field: 'p99' | 'cost', title: string) => {
+    const shown = points.filter((p) => Number.isFinite(p[field]) && p[field] > 0);
+    const yValues = [...shown.map((p) => p[field]), ...(field === 'p99' && slo?.p99 !== undefined ? [slo.p99] : [])];
+    const yAxis = field === 'p99' ? valueAxis(yValues, title, timeTicks, { labelExpr: MS_LABEL }) : valueAxis(yValues, title, logTicks, { format: '~s' });
+    const y = { field, type: 'quantitative', ...yAxis } as const;
+    const layers: unknown[] = [
+      { data: { values: shown }, mark: { type: 'line', strokeWidth: 2, opacity: 0.8 }, encoding: { x, y, color, order: { field: 'value', type: 'quantitative' } } },
+      { data: { values: shown.filter((p) => !p.meets) }, mark: { type: 'circle', size: 45, opacity: 0.45 }, encoding: { x, y, color } },
+      { data: { values: shown.filter((p) => p.meets) }, mark: { type: 'point', filled: true, size: 110, opacity: 1, stroke: '#ffffff', strokeWidth: 1 }, encoding: { x, y, color } },
+    ];
+    if (field === 'p99' && slo?.p99 !== undefined) {
+      layers.push({ data: { values: [{ p99: slo.p99 }] }, mark: { type: 'rule', strokeDash: [5, 4], color: '#7b8794', strokeWidth: 1.3 }, encoding: { y: { field: 'p99', type: 'quantitative' } } });
+    }
+    return { width: PANEL_WIDTH, height: 260, layer: layers };
+  };
+  return {
+    config: CONFIG,
+    hconcat: [panel('p99', 'p99 latency, mean over seeds'), panel('cost', `${model.label}, mean over seeds`)],
+    resolve: { scale: { color: 'shared' }, legend: { color: 'shared' } },
+  } as TopLevelSpec;
+}

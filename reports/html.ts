@@ -1,6 +1,7 @@
-import { CHART_CAPTIONS, cdfSpec, costSpec, pathsSpec, policyColors, timelineSpec, type ChartKey } from './charts.ts';
+import { CHART_CAPTIONS, cdfSpec, costSpec, pathsSpec, policyColors, sizingSpec, timelineSpec, type ChartKey } from './charts.ts';
+import { outcomeText, SIZING_RULE, sizingChartPoints, type SizingReport } from './sizing.ts';
 import { answerLine } from './answer.ts';
-import { costModel, type CostModel } from './cost.ts';
+import { costModel, formatPrice, type CostModel } from './cost.ts';
 import { cell, formatCount, formatHours, formatMs, formatPercent, formatSlo } from './format.ts';
 import { paretoFront } from './pareto.ts';
 import { checkSlo, recommend, rejectedFraction, type Recommendation, type SloMetric } from './recommend.ts';
@@ -40,6 +41,7 @@ export async function renderHtmlReport(given: ReportInput): Promise<string> {
 <main>
 ${header(input)}
 ${recommendation(input, rec, model)}
+${input.sizing === undefined ? '' : await sizingSection(input.sizing, model)}
 ${summaryTable(input, rec, model)}
 ${(Object.keys(CHART_CAPTIONS) as ChartKey[]).map((k) => chartSection(k, charts[k], (k === 'timeline' && input.seeds.length > 1 ? ' With several seeds, each panel shows the first seed.' : '') + (k === 'cost' ? '' : shown))).join('\n')}
 <footer>Written by <code>npm run simulate</code>. This file is self-contained: it needs no network and no scripts. The numbers are in <code>summary.csv</code> beside it.</footer>
@@ -158,6 +160,38 @@ ${body}
 </section>`;
 }
 
+/** simulate --size: each policy set's answer, the rule, and the frontier chart. */
+async function sizingSection(report: SizingReport, model: CostModel): Promise<string> {
+  // Only the sets that were probed: a skipped set has nothing to draw and would take a colour and a legend entry.
+  const policies = report.outcomes.filter((o) => o.points.length > 0).map((o) => o.policy);
+  const knob = report.path.slice(report.path.lastIndexOf('.') + 1);
+  const body = report.outcomes
+    .map((o) => {
+      const at = o.points.find((p) => p.value === o.value);
+      const p99 = at === undefined ? '–' : formatMs(mean(at.rows.map((r) => cell(r, 'p99_ms'))));
+      const cost = at === undefined ? '–' : model.prices === undefined ? formatHours(mean(at.rows.map((r) => cell(r, 'worker_seconds')))) : formatPrice(mean(at.rows.map(model.of)));
+      const warn = o.warnings.length === 0 ? '' : `<span class="sub" title="${esc(o.warnings.join('; '))}">not monotone (${o.warnings.length})</span>`;
+      return `<tr><th scope="row"><span class="policy">${esc(o.policy)}</span></th><td class="text">${esc(outcomeText(o, report))}${warn}</td><td>${p99}</td><td>${cost}</td><td>${o.points.length}</td></tr>`;
+    })
+    .join('\n');
+  const svg = await renderSvg(sizingSpec(sizingChartPoints(report, model), policies, knob, report.slo, model), 'sizing');
+  return `<section id="sizing">
+<h2>Sizing: the smallest ${esc(report.path)} that meets the SLO</h2>
+<p class="caption">Searched in ${formatCount(report.lo)}..${formatCount(report.hi)} for each policy set, with ${report.seeds.length} seed${report.seeds.length === 1 ? '' : 's'} per value: exponential steps until a value meets the SLO, then bisection (at most ${report.maxProbes} probes each). ${esc(SIZING_RULE)} The summary below shows each policy set at its answer; every probe is in <code>sizing.csv</code>. The chart shows each probe: p99 (dashed: the goal) and cost against the value; filled points meet the SLO, small pale ones do not.</p>
+<div class="table-wrap"><table>
+<thead><tr><th scope="col">policy set</th><th scope="col" class="text">answer</th><th scope="col">p99 there</th><th scope="col">${esc(model.prices === undefined ? 'worker-h' : 'price').replaceAll('-', '&#8209;')} there</th><th scope="col">probes</th></tr></thead>
+<tbody>
+${body}
+</tbody>
+</table></div>
+<figure>${svg}</figure>
+</section>`;
+}
+
+function mean(xs: readonly number[]): number {
+  return xs.reduce((a, b) => a + b, 0) / xs.length;
+}
+
 function chartSection(key: ChartKey, svg: string, note: string): string {
   const { title, caption } = CHART_CAPTIONS[key];
   return `<section class="chart" id="chart-${key}">
@@ -232,6 +266,7 @@ th[scope="row"] { font-weight: 500; white-space: normal; }
 tbody tr:hover { background: #f8fafc; }
 tr.row-rec { background: var(--good-bg); }
 tr.row-closest { background: var(--warn-bg); }
+th.text, td.text { text-align: left; white-space: normal; }
 td.miss { color: var(--bad); background: var(--bad-bg); font-weight: 600; }
 .sub { display: block; color: var(--muted); font-size: 11.5px; }
 .badge { display: inline-block; margin: 0 4px 0 0; padding: 0 6px; border-radius: 999px; font-size: 11px; font-weight: 600; line-height: 18px; vertical-align: 1px; }

@@ -2,6 +2,7 @@ import type { Sample } from '../core/result.ts';
 import type { Reply } from '../core/types.ts';
 import type { PolicySet, Prices, Slo } from '../scenarios/scenario.ts';
 import type { SummaryRow } from './summary.ts';
+import type { SizingReport } from './sizing.ts';
 
 /** The raw data of one policy set's run that the charts need beyond its summary row. */
 export interface ReportRun {
@@ -25,4 +26,6 @@ export interface ReportInput {
   readonly prices?: Prices;
   /** The policy sets that ran, to compare the recommendation with one pod per agent always on. */
   readonly policies?: readonly Pick<PolicySet, 'name' | 'pools'>[];
+  /** simulate --size: the search, drawn as a frontier section; the rows are then each policy set at its sized value. */
+  readonly sizing?: SizingReport;
 }

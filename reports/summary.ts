@@ -1,12 +1,17 @@
 import type { RunResult } from '../core/result.ts';
 import { REJECT_REASONS } from '../core/types.ts';
+import { DENSITY_COLUMNS } from './density.ts';
 
 /** A run as the writers take it: its result, and its summary row when that was computed as the run went (then `replies` holds only a sample of the outcomes). */
 export interface ReportedRun extends RunResult {
   readonly summary?: SummaryRow;
 }
 
-/** Columns of summary.csv, in order. The first eighteen are the stable contract shared by sim and real runs; `seed` stays last. */
+/**
+ * Columns of summary.csv, in order. The first eighteen are the stable
+ * contract shared by sim and real runs; new columns go at the end, before
+ * `seed`, which stays last (the density columns, reports/density.ts, came so).
+ */
 export const SUMMARY_COLUMNS = [
   'policy',
   'invocations',
@@ -40,6 +45,7 @@ export const SUMMARY_COLUMNS = [
   'restore_failures',
   'checkpoint_failures',
   'workers_lost',
+  ...DENSITY_COLUMNS,
   'seed',
 ] as const;
 

@@ -8,7 +8,8 @@ import { compile, type TopLevelSpec } from 'vega-lite';
  * to the terminal of the run that makes it, but tests should see them.
  * Element ids (clip paths, gradients) are prefixed with `idPrefix`: Vega
  * numbers them from 1 in every chart, and in one HTML page two charts'
- * `clip1` would clip each other's marks.
+ * `clip1` would clip each other's marks. Ids are renumbered per chart in
+ * order of appearance, since Vega's counter runs on across renders.
  */
 export async function renderSvg(spec: TopLevelSpec, idPrefix: string, warnings?: string[]): Promise<string> {
   const logger = vega.logger(vega.Warn, 'warn', (_method, level, args) => {
@@ -24,8 +25,20 @@ export async function renderSvg(spec: TopLevelSpec, idPrefix: string, warnings?:
 }
 
 function prefixIds(svg: string, prefix: string): string {
-  return svg
-    .replace(/\bid="([^"]+)"/g, (_m, id: string) => `id="${prefix}-${id}"`)
-    .replace(/url\(#([^)]+)\)/g, (_m, id: string) => `url(#${prefix}-${id})`)
-    .replace(/href="#([^"]+)"/g, (_m, id: string) => `href="#${prefix}-${id}"`);
+  // Vega numbers clip paths with a counter global to the process (clip1 in the first chart, clip24 in a later
+  // report), so ids are renumbered in order of appearance: the same chart is the same bytes in any process.
+  const ids = new Map<string, string>();
+  const rename = (id: string): string => {
+    let n = ids.get(id);
+    if (n === undefined) {
+      n = `${prefix}-${ids.size + 1}`;
+      ids.set(id, n);
+    }
+    return n;
+  };
+  return svg.replace(/\bid="([^"]+)"|url\(#([^)]+)\)|href="#([^"]+)"/g, (m, a: string | undefined, b: string | undefined, c: string | undefined) => {
+    if (a !== undefined) return `id="${rename(a)}"`;
+    if (b !== undefined) return `url(#${rename(b)})`;
+    return `href="#${rename(c!)}"`;
+  });
 }

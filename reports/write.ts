@@ -4,6 +4,9 @@ import { basename, dirname, join, parse, resolve } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import type { RunResult } from '../core/result.ts';
 import { csvText } from './csv.ts';
+import type { ClusterNode } from '../scenarios/scenario.ts';
+import { densityCells } from './density.ts';
+import type { MeasuredInput } from './measured.ts';
 import { INVOCATION_COLUMNS, SUMMARY_COLUMNS, invocationRows, summarize, type ReportedRun, type SummaryRow } from './summary.ts';
 
 /** Which invocation rows go to invocations.csv. */
@@ -45,6 +48,7 @@ export const REPORT_FILES: ReadonlySet<string> = new Set([
   'timeseries.csv',
   'measured.csv',
   'aggregate.csv',
+  'sizing.csv',
   'run.json',
   'report.html',
   'summary.md',
@@ -157,7 +161,14 @@ export function writeReport(outDir: string, files: Readonly<Record<string, strin
   return target;
 }
 
-/** Computes the summary rows of a set of runs. */
-export function summaries(runs: readonly ReportedRun[]): SummaryRow[] {
-  return runs.map(summarize);
+/**
+ * Computes the summary rows of a set of runs; with the cluster's nodes, the
+ * density columns too (and with a real run's memory samples, per run, the
+ * measured ones).
+ */
+export function summaries(runs: readonly ReportedRun[], nodes?: readonly ClusterNode[], memory?: readonly (MeasuredInput['memory'] | undefined)[]): SummaryRow[] {
+  return runs.map((run, i) => {
+    const row = summarize(run);
+    return nodes === undefined ? row : { ...row, ...densityCells(row, run, nodes, memory?.[i]) };
+  });
 }

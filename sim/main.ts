@@ -22,6 +22,9 @@ import { flagValue, listValue, nonNegativeInt, positiveInt, positiveValue, readF
 import { packageVersion, type Io as CommandIo } from '../cli/io.ts';
 import { repoFile } from '../cli/repo.ts';
 import { parseInvocationsOption, type InvocationsOption } from './invocation-sample.ts';
+import { parseSizeFlag, SIZING_PATHS, type SizeSpec } from './sizing-knob.ts';
+import { DEFAULT_MAX_PROBES, runSizing } from './sizing.ts';
+import { sizingCsv, sizingText, type SizingReport } from '../reports/sizing.ts';
 
 export { UsageError } from '../cli/usage-error.ts';
 
@@ -56,6 +59,12 @@ Options:
                      (keys p50 p90 p99 overheadP99 rejected; default: the scenario's slo)
   --allow-outside    let the scenario read include, costs and trace files outside
                      its own folder (refused by default)
+  --size PATH=LO..HI for each policy set, search the smallest value of one knob in
+                     LO..HI that meets the SLO (--slo, else the scenario's) over
+                     the seeds, and report the frontier (sizing.csv, report.html);
+                     PATH is one of ${SIZING_PATHS.join(', ')}
+                     (idle.ttl in seconds), e.g. --size pools.shared.replicas=1..256
+  --size-probes N    probes per policy set at most (default ${DEFAULT_MAX_PROBES})
   --list             list the scenario's policy sets and exit
   -h, --help         this text
 
@@ -103,6 +112,10 @@ export interface SimulateOptions {
   sampleEveryMs: number;
   /** --allow-outside: the scenario may read files outside its folder (worker threads load it so too). */
   allowOutside: boolean;
+  /** --size: the knob and range to search (an SLO is then required). */
+  size?: SizeSpec;
+  /** --size-probes. */
+  maxProbes: number;
 }
 
 function parseSeeds(text: string): number[] {
@@ -128,6 +141,8 @@ export function parseSimulateArgs(argv: readonly string[], io: Io): SimulateOpti
     slo: { type: 'string' },
     'sample-every': { type: 'string' },
     'allow-outside': { type: 'boolean' },
+    size: { type: 'string' },
+    'size-probes': { type: 'string' },
     list: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
@@ -145,6 +160,8 @@ export function parseSimulateArgs(argv: readonly string[], io: Io): SimulateOpti
   const policies = v.policies === undefined ? undefined : listValue(v.policies);
   // A report folder that cannot take the report is said before the scenario is even read.
   if (v.out !== undefined && v.list !== true) checkReportDir(v.out);
+  const maxProbes = v['size-probes'] === undefined ? DEFAULT_MAX_PROBES : positiveInt(v['size-probes'], '--size-probes');
+  if (v['size-probes'] !== undefined && v.size === undefined) throw new UsageError('--size-probes: only with --size');
 
   const scenarioSource = v.scenario ?? DEFAULT_SCENARIO_FILE;
   const allowOutside = v['allow-outside'] === true;
@@ -168,7 +185,25 @@ export function parseSimulateArgs(argv: readonly string[], io: Io): SimulateOpti
   const outDir = v.out ?? join('reports', 'runs', `${stamp}-${scenario.name}`);
   if (v.out === undefined) checkReportDir(outDir);
   const slo: Slo | undefined = v.slo === undefined ? scenario.slo : flagValue(v.slo, '--slo', parseSloFlag);
-  return { scenario, scenarioSource, overrides, seeds, jobs, jobsGiven: v.jobs !== undefined, outDir, invocations, sampleEveryMs, allowOutside, ...(slo === undefined ? {} : { slo }) };
+  const size = v.size === undefined ? undefined : parseSizeFlag(v.size, scenario.pools.map((p) => p.name));
+  if (size !== undefined && slo === undefined) {
+    throw new UsageError(`--size: no SLO to size against: ${scenarioSource} has no slo:, so give one, e.g. --slo p99=1s`);
+  }
+  return {
+    scenario,
+    scenarioSource,
+    overrides,
+    seeds,
+    jobs,
+    jobsGiven: v.jobs !== undefined,
+    outDir,
+    invocations,
+    sampleEveryMs,
+    allowOutside,
+    maxProbes,
+    ...(slo === undefined ? {} : { slo }),
+    ...(size === undefined ? {} : { size }),
+  };
 }
 
 const TABLE_HEAD = ['policy', 'served', 'rejected', 'p50', 'p99', 'overhead p99', 'warm', 'resumed', 'cold/golden', 'worker-h', 'GiB-h', 'peak workers'];
@@ -223,16 +258,9 @@ function formatMs(x: number): string {
   return x < 1000 ? `${x.toFixed(0)} ms` : `${(x / 1000).toFixed(2)} s`;
 }
 
-/** Runs `simulate` end to end; returns the exit code. */
-export async function runSimulate(argv: readonly string[], io: Io): Promise<number> {
-  const startedAt = io.isoNow();
-  const opts = parseSimulateArgs(argv, io);
-  if (opts === null) return 0;
+/** The plain study: every policy set with every seed, with a progress bar on a terminal. */
+async function runPlainStudy(opts: SimulateOptions, io: Io, total: number): Promise<StudyOutcome> {
   const { scenario, seeds } = opts;
-  const total = scenario.policies.length * seeds.length;
-  const threads = Math.min(opts.jobs, total);
-  const how = threads === 1 ? 'in this thread' : `${opts.jobsGiven ? '' : 'up to '}${threads} threads (this one and ${threads - 1} worker${threads > 2 ? 's' : ''})`;
-  io.err(`${scenario.name}: ${scenario.policies.length} policy set(s) x ${seeds.length} seed(s) = ${total} run(s) over ${formatDuration(scenario.durationMs)}, ${how}\n`);
   const t0 = io.wallMs();
   const progress = createStudyProgress(io.progress, total);
   let study: StudyOutcome;
@@ -253,16 +281,56 @@ export async function runSimulate(argv: readonly string[], io: Io): Promise<numb
   } finally {
     progress.stop();
   }
+  if (progress.active) {
+    const events = study.runs.reduce((s, r) => s + r.result.events, 0);
+    io.err(`${total} run(s), ${events} events in ${((io.wallMs() - t0) / 1000).toFixed(1)} s\n`);
+  }
+  return study;
+}
+
+/** Runs `simulate` end to end; returns the exit code. */
+export async function runSimulate(argv: readonly string[], io: Io): Promise<number> {
+  const startedAt = io.isoNow();
+  const opts = parseSimulateArgs(argv, io);
+  if (opts === null) return 0;
+  const { scenario, seeds } = opts;
+  const total = scenario.policies.length * seeds.length;
+  const threads = Math.min(opts.jobs, total);
+  const how = threads === 1 ? 'in this thread' : `${opts.jobsGiven ? '' : 'up to '}${threads} threads (this one and ${threads - 1} worker${threads > 2 ? 's' : ''})`;
+  if (opts.size === undefined) {
+    io.err(`${scenario.name}: ${scenario.policies.length} policy set(s) x ${seeds.length} seed(s) = ${total} run(s) over ${formatDuration(scenario.durationMs)}, ${how}\n`);
+  } else {
+    const { knob, lo, hi } = opts.size;
+    io.err(`${scenario.name}: sizing ${knob.path} in ${lo}..${hi} for ${scenario.policies.length} policy set(s) x ${seeds.length} seed(s) over ${formatDuration(scenario.durationMs)}, one round of probes at a time, ${how}\n`);
+  }
+  const t0 = io.wallMs();
+  let study: StudyOutcome;
+  let sizing: SizingReport | undefined;
+  if (opts.size !== undefined) {
+    const out = await runSizing(
+      { scenarioFile: opts.scenarioSource, overrides: opts.overrides, scenario, seeds, size: opts.size, slo: opts.slo!, maxProbes: opts.maxProbes, sampleEveryMs: opts.sampleEveryMs, invocations: opts.invocations, allowOutside: opts.allowOutside },
+      {
+        jobs: opts.jobs,
+        ...(opts.jobsGiven ? {} : { workersWorthMs: WORKERS_WORTH_MS }),
+        clock: () => io.wallMs(),
+        onRound: (round, probes) => io.err(`  sizing round ${round}: ${probes} probe(s) x ${seeds.length} seed(s)\n`),
+      },
+    );
+    study = { runs: [...out.runs], workerThreads: out.workerThreads };
+    sizing = out.report;
+    io.err(`${out.probeRuns} probe run(s) in ${out.rounds} round(s)\n`);
+  } else study = await runPlainStudy(opts, io, total);
   const wallMs = io.wallMs() - t0;
   const runs = study.runs;
   const results = runs.map((r) => r.result);
-  const rows = summaries(results);
+  const rows = summaries(results, scenario.nodes);
   const events = results.reduce((s, r) => s + r.events, 0);
   const simWallMs = runs.reduce((s, r) => s + r.wallMs, 0);
   const workloadWallMs = runs.reduce((s, r) => s + r.workloadMs, 0);
-  if (progress.active) io.err(`${total} run(s), ${events} events in ${(wallMs / 1000).toFixed(1)} s\n`);
   const firstOfSeed = new Map<number, number>();
   for (const r of runs) if (!firstOfSeed.has(r.seed)) firstOfSeed.set(r.seed, r.result.outcomes ?? r.result.replies.length);
+  // Sized runs are named by their probe ("shared replicas=12"): run.json lists the policy sets that ran, as the report does.
+  const ranPolicies = [...new Set(results.map((r) => r.policy))];
   const files: Record<string, string> = {
     'summary.csv': summaryCsv(rows),
     'timeseries.csv': stringify(
@@ -280,10 +348,11 @@ export async function runSimulate(argv: readonly string[], io: Io): Promise<numb
         seeds,
         durationMs: scenario.durationMs,
         // Per policy set, summed over the seeds.
-        policies: scenario.policies.map((p, i) => {
-          const mine = runs.filter((r) => r.policyIndex === i);
-          return { name: p.name, events: mine.reduce((s, r) => s + r.result.events, 0), wallMs: Math.round(mine.reduce((s, r) => s + r.wallMs, 0)) };
+        policies: ranPolicies.map((name) => {
+          const mine = runs.filter((r) => r.result.policy === name);
+          return { name, events: mine.reduce((s, r) => s + r.result.events, 0), wallMs: Math.round(mine.reduce((s, r) => s + r.wallMs, 0)) };
         }),
+        ...(sizing === undefined ? {} : { sizing: { knob: sizing.path, lo: sizing.lo, hi: sizing.hi, maxProbes: sizing.maxProbes, probes: sizing.outcomes.reduce((n, o) => n + o.points.length, 0) } }),
         // One per (policy set, seed), in report order; wallMs is the simulation's, workloadMs the workload generation it waited for.
         // thread: 0 the main thread, n the n-th worker thread.
         runs: runs.map((r) => ({
@@ -315,6 +384,8 @@ export async function runSimulate(argv: readonly string[], io: Io): Promise<numb
   };
   if (seeds.length > 1) files['aggregate.csv'] = aggregateCsv(aggregateRows(rows));
   if (opts.invocations.kind !== 'none') files['invocations.csv'] = invocationsCsv(results);
+  const model = costModel(scenario.prices);
+  if (sizing !== undefined) files['sizing.csv'] = sizingCsv(sizing, model);
   const reportInput = {
     scenario: { name: scenario.name, description: scenario.description },
     seeds,
@@ -323,6 +394,7 @@ export async function runSimulate(argv: readonly string[], io: Io): Promise<numb
     ...(opts.slo === undefined ? {} : { slo: opts.slo }),
     ...(scenario.prices === undefined ? {} : { prices: scenario.prices }),
     policies: scenario.policies,
+    ...(sizing === undefined ? {} : { sizing }),
   };
   // Loaded here, not at start-up: vega and vega-lite are most of the module graph, and
   // --help, --list and a bad flag answer without them (issue 15: start-up under 0.5 s).
@@ -330,10 +402,11 @@ export async function runSimulate(argv: readonly string[], io: Io): Promise<numb
   files['report.html'] = await renderHtmlReport(reportInput);
   files['summary.md'] = renderMarkdownSummary(reportInput);
   const dir = writeReport(opts.outDir, files);
+  if (sizing !== undefined) io.out(`${sizingText(sizing, model)}\nEach policy set at its smallest value that meets the SLO (else the largest probed):\n`);
   if (seeds.length > 1) io.out(`Mean over ${seeds.length} seeds (${seeds.join(', ')}) ± half-width of the 95% confidence interval:\n`);
   io.out(`${summaryTable(rows)}\n`);
   io.out(`Report: ${dir}\n`);
   // The answer the user came for, last, where the eye lands.
-  io.out(`${answerLine({ rows, model: costModel(scenario.prices), policies: scenario.policies, ...(opts.slo === undefined ? {} : { slo: opts.slo }) })}\n`);
+  io.out(`${answerLine({ rows, model, policies: scenario.policies, ...(opts.slo === undefined ? {} : { slo: opts.slo }) })}\n`);
   return 0;
 }

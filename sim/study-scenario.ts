@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Scenario } from '../scenarios/scenario.ts';
 import { UsageError } from '../cli/usage-error.ts';
+import { applySizingProbes, type SizingProbes } from './sizing-knob.ts';
 
 /**
  * What the command line changes in a scenario file: plain data, so a study
@@ -11,6 +12,8 @@ export interface ScenarioOverrides {
   readonly durationMs?: number;
   /** --policies: the policy sets to keep, in this order. */
   readonly policies?: readonly string[];
+  /** --size: one round of probes, each policy set at one value of the knob (applied after --policies). */
+  readonly probes?: SizingProbes;
 }
 
 /** Applies command-line overrides to a loaded scenario; an unknown policy set is a UsageError. */
@@ -27,6 +30,7 @@ export function applyScenarioOverrides(scenario: Scenario, overrides: ScenarioOv
     }
     s = { ...s, policies: wanted.map((w) => known.get(w)!) };
   }
+  if (overrides.probes !== undefined) s = applySizingProbes(s, overrides.probes);
   return s;
 }
 

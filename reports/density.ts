@@ -1,0 +1,86 @@
+import type { ClusterNode } from '../scenarios/scenario.ts';
+import type { MeasuredInput } from './measured.ts';
+import type { ReportedRun, SummaryRow } from './summary.ts';
+
+// summary.ts's rounding, here so this file imports only types from it (summary.ts lists these columns).
+const ms = (x: number): number => Math.round(x * 1000) / 1000;
+
+/**
+ * Density as Agent Substrate's benchmarks judge it, per run: active actors
+ * per node, per vCPU and per GiB of node memory, and actors per worker pod.
+ * "Active" is resident: running on a worker, busy or idle (not suspended or
+ * paused to a snapshot). "Node" is a node of the scenario's cluster
+ * (`cluster.nodes`, every node counted whether it hosts a worker or not), its
+ * vCPUs and GiB as declared there. Peak is the most actors resident at once;
+ * mean is averaged over the measured time (after warm-up). The actor-to-pod
+ * ratio divides by worker pods: peak resident over peak workers, mean
+ * resident over mean workers. Real runs add the same over GiB of worker
+ * memory as measured (resident set of the worker processes or pods).
+ */
+export const DENSITY_COLUMNS = [
+  'nodes',
+  'node_vcpus',
+  'node_gib',
+  'peak_active_per_node',
+  'mean_active_per_node',
+  'peak_active_per_vcpu',
+  'mean_active_per_vcpu',
+  'peak_active_per_gib',
+  'mean_active_per_gib',
+  'peak_actors_per_pod',
+  'mean_actors_per_pod',
+  'peak_active_per_measured_gib',
+  'mean_active_per_measured_gib',
+] as const;
+
+const per = (a: number, b: number): number | string => (b > 0 && Number.isFinite(a) && Number.isFinite(b) ? ms(a / b) : '');
+
+/**
+ * The density cells of one run's summary row, from its totals and the
+ * cluster; `memory` (a real run's samples of each worker's resident set and
+ * resident actors) fills the measured columns, which are empty otherwise.
+ */
+export function densityCells(row: SummaryRow, run: Pick<ReportedRun, 'endMs' | 'warmupMs'>, nodes: readonly ClusterNode[] | undefined, memory?: MeasuredInput['memory']): Record<(typeof DENSITY_COLUMNS)[number], number | string> {
+  const peak = Number(row.peak_resident);
+  const mean = Number(row.mean_resident);
+  const measuredS = (run.endMs - run.warmupMs) / 1000;
+  const meanWorkers = measuredS > 0 ? Number(row.worker_seconds) / measuredS : Number.NaN;
+  const n = nodes?.length ?? 0;
+  const cpus = nodes !== undefined && nodes.length > 0 && nodes.every((x) => x.cpuMilli !== undefined) ? nodes.reduce((s, x) => s + x.cpuMilli!, 0) / 1000 : 0;
+  const gib = (nodes ?? []).reduce((s, x) => s + x.memoryMiB, 0) / 1024;
+  let peakMeasured = Number.NaN;
+  let meanMeasured = Number.NaN;
+  if (memory !== undefined && memory.length > 0) {
+    let sum = 0;
+    let count = 0;
+    let best = 0;
+    for (const s of memory) {
+      const rssGib = s.workers.reduce((t, w) => t + w.rssBytes, 0) / 2 ** 30;
+      const active = s.workers.reduce((t, w) => t + w.resident, 0);
+      if (rssGib <= 0) continue;
+      const d = active / rssGib;
+      sum += d;
+      count += 1;
+      if (d > best) best = d;
+    }
+    if (count > 0) {
+      peakMeasured = best;
+      meanMeasured = sum / count;
+    }
+  }
+  return {
+    nodes: n === 0 ? '' : n,
+    node_vcpus: cpus > 0 ? ms(cpus) : '',
+    node_gib: gib > 0 ? ms(gib) : '',
+    peak_active_per_node: per(peak, n),
+    mean_active_per_node: per(mean, n),
+    peak_active_per_vcpu: per(peak, cpus),
+    mean_active_per_vcpu: per(mean, cpus),
+    peak_active_per_gib: per(peak, gib),
+    mean_active_per_gib: per(mean, gib),
+    peak_actors_per_pod: per(peak, Number(row.peak_workers)),
+    mean_actors_per_pod: per(mean, meanWorkers),
+    peak_active_per_measured_gib: Number.isFinite(peakMeasured) ? ms(peakMeasured) : '',
+    mean_active_per_measured_gib: Number.isFinite(meanMeasured) ? ms(meanMeasured) : '',
+  };
+}
