@@ -9,7 +9,7 @@ import type { Io } from '../cli/io.ts';
 import { UsageError } from '../cli/usage-error.ts';
 import { loadScenarioFile } from '../scenarios/load.ts';
 import { parseDuration } from '../scenarios/units.ts';
-import { compareSummaries, fidelityCsv, type FidelityRow } from './compare.ts';
+import { compareSummaries, fidelityCsv, runSample, type FidelityRow } from './compare.ts';
 import { renderFidelityHtml, repliesFromCsv } from './html.ts';
 import { fidelityMarkdown } from './markdown.ts';
 import { comparePrimitives } from './primitives.ts';
@@ -426,14 +426,8 @@ async function compareAndWrite(
   const simSeries = samplesByPolicy(readRows(join(simDir, 'timeseries.csv')), speedup, inputs.primeGapMs);
   const realSeries = samplesByPolicy(readRows(join(realDir, 'timeseries.csv')), 1, inputs.primeGapMs);
   const series = new Map<string, PairedSample[]>();
-  const summaryRows = compareSummaries(simRows, realRows);
-  const rows: FidelityRow[] = [];
-  for (const policy of [...new Set(summaryRows.map((r) => r.policy))]) {
-    const paired = pairSeries(simSeries.get(policy) ?? [], realSeries.get(policy) ?? [], everyMs, -inputs.primeGapMs);
-    series.set(policy, paired);
-    rows.push(...summaryRows.filter((r) => r.policy === policy), ...seriesRows(policy, paired, inputs.warmupMs, inputs.durationMs));
-  }
-  // Outcomes for the latency CDFs, in the runs' (compressed) time; the warm-up there includes the priming gap.
+  // Outcomes for the latency and overhead CDFs and the quantiles' intervals, in the runs' (compressed) time; the warm-up there includes the priming gap.
+  const runWarmupMs = inputs.warmupMs > 0 ? (inputs.primeGapMs + inputs.warmupMs) / speedup : 0;
   const outcomes = new Map<string, { sim: Reply[]; real: Reply[] }>();
   const byPolicy = (file: string): Map<string, Record<string, string>[]> => {
     const m = new Map<string, Record<string, string>[]>();
@@ -446,8 +440,16 @@ async function compareAndWrite(
   };
   const simInv = byPolicy(join(simDir, 'invocations.csv'));
   const realInv = byPolicy(join(realDir, 'invocations.csv'));
-  for (const policy of series.keys()) outcomes.set(policy, { sim: repliesFromCsv(simInv.get(policy) ?? []), real: repliesFromCsv(realInv.get(policy) ?? []) });
-  const runWarmupMs = inputs.warmupMs > 0 ? (inputs.primeGapMs + inputs.warmupMs) / speedup : 0;
+  const policies = [...new Set([...realRows.map((r) => String(r.policy)), ...simRows.map((r) => String(r.policy))])];
+  for (const policy of policies) outcomes.set(policy, { sim: repliesFromCsv(simInv.get(policy) ?? []), real: repliesFromCsv(realInv.get(policy) ?? []) });
+  const samples = new Map([...outcomes].map(([p, o]) => [p, { sim: runSample(o.sim, runWarmupMs), real: runSample(o.real, runWarmupMs) }]));
+  const summaryRows = compareSummaries(simRows, realRows, { samples, seed });
+  const rows: FidelityRow[] = [];
+  for (const policy of [...new Set(summaryRows.map((r) => r.policy))]) {
+    const paired = pairSeries(simSeries.get(policy) ?? [], realSeries.get(policy) ?? [], everyMs, -inputs.primeGapMs);
+    series.set(policy, paired);
+    rows.push(...summaryRows.filter((r) => r.policy === policy), ...seriesRows(policy, paired, inputs.warmupMs, inputs.durationMs));
+  }
   const costs = loadScenarioFile(inputs.simScenario).costs;
   const sizes = Object.values(inputs.snapshotMiB);
   const primitives = comparePrimitives(readRows(join(realDir, 'measured.csv')), costs, sizes[0] ?? 0);
