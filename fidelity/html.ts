@@ -1,6 +1,7 @@
 import type { InvocationPath, RejectReason, Reply } from '../core/types.ts';
 import { FIDELITY_SOURCES, cdfSpec, fidelityTimelineSpec } from '../reports/charts.ts';
 import type { FidelityRow } from './compare.ts';
+import { hostLoadLine } from './host-load.ts';
 import type { Interval } from './intervals.ts';
 import { INTERVAL_RULE, TARGETS_TEXT, type FidelityContext } from './markdown.ts';
 import type { PrimitiveRow } from './primitives.ts';
@@ -179,6 +180,7 @@ function header(input: FidelityHtmlInput): string {
   ];
   if (c.against !== undefined) meta.push(['Real run', `recorded ${c.against.recordedAt}, not re-run`]);
   if (c.loadAverage !== undefined) meta.push(['Load average', `${c.loadAverage.before[0]?.toFixed(2)} → ${c.loadAverage.after[0]?.toFixed(2)} (1 min)`]);
+  if (c.hostLoad !== undefined) meta.push(['CPU steal', Number.isFinite(c.hostLoad.during.steal) ? `${(c.hostLoad.during.steal * 100).toFixed(1)}% during the real run` : 'not measured']);
   return `<header>
 <p class="eyebrow">Fidelity report: simulator against local workers</p>
 <h1>${esc(c.scenario)}</h1>
@@ -263,6 +265,7 @@ function notes(c: FidelityContext): string {
     ...(c.loadAverage === undefined
       ? []
       : [`Load average (1 / 5 / 15 min): ${c.loadAverage.before.map((v) => v.toFixed(2)).join(' / ')} when the real run started, ${c.loadAverage.after.map((v) => v.toFixed(2)).join(' / ')} when it ended.`]),
+    ...(c.hostLoad === undefined ? [] : [esc(`Machine during the real run: ${hostLoadLine(c.hostLoad)}.`), ...c.hostLoad.warnings.map((w) => `<strong>Busy machine</strong>: ${esc(w)}.`)]),
     ...(c.notes ?? []).map(esc),
   ];
   return `<section id="fidelity-notes">

@@ -11,6 +11,7 @@ import { loadScenarioFile } from '../scenarios/load.ts';
 import { parseDuration } from '../scenarios/units.ts';
 import { compareSummaries, fidelityCsv, runSample, type FidelityRow } from './compare.ts';
 import { renderFidelityHtml, repliesFromCsv } from './html.ts';
+import { DEFAULT_MAX_LOAD_PER_CPU, HostWatch, SYSTEM_PROBE, type HostLoad, type HostProbe } from './host-load.ts';
 import { fidelityMarkdown } from './markdown.ts';
 import { comparePrimitives } from './primitives.ts';
 import { FIDELITY_RECORD, FidelityInputError, fidelityRecordJson, readFidelityRecord, type FidelityRecord } from './record.ts';
@@ -71,6 +72,10 @@ Options:
                      golden restore, and restores racing it each publish one too
   --sample-every D   time-series interval, scenario time (default: a round interval
                      giving at most 150 samples of the priming gap and span, at least 1s)
+  --max-load N       1-minute load average per cpu above which the machine counts as busy
+                     (default ${DEFAULT_MAX_LOAD_PER_CPU}): the load and CPU steal are recorded before and during
+                     the real run (fidelity.json, fidelity.md), with a warning above it
+  --refuse-busy      refuse to run (exit 1, nothing written) when the machine is busy before the start
   --keep-snapshot-size  simulate the template's snapshot size even though the real
                      worker moves the whole memory region (default: snapshot = memory)
   --out DIR          output folder (default: reports/runs/<time>-<scenario>-fidelity)
@@ -109,6 +114,10 @@ export interface FidelityOptions {
   primeMs: number;
   sampleEveryMs: number | undefined;
   snapshotAsMemory: boolean;
+  /** --max-load: busy above this 1-minute load per cpu. */
+  maxLoadPerCpu: number;
+  /** --refuse-busy: refuse instead of warning. */
+  refuseBusy: boolean;
   outDir: string;
   /** --against: the earlier run whose real half is compared against instead of running it again. */
   against?: { dir: string; record: FidelityRecord };
@@ -159,6 +168,8 @@ export function parseFidelityArgs(argv: readonly string[], io: Io, profilesDir: 
     'prime-golden': { type: 'string' },
     'sample-every': { type: 'string' },
     'keep-snapshot-size': { type: 'boolean' },
+    'max-load': { type: 'string' },
+    'refuse-busy': { type: 'boolean' },
     out: { type: 'string' },
     against: { type: 'string' },
     ...K8S_FLAG_OPTIONS,
@@ -194,6 +205,8 @@ export function parseFidelityArgs(argv: readonly string[], io: Io, profilesDir: 
       primeMs: r.primeMs,
       sampleEveryMs: r.sampleEveryMs,
       snapshotAsMemory: r.snapshotAsMemory,
+      maxLoadPerCpu: DEFAULT_MAX_LOAD_PER_CPU,
+      refuseBusy: false,
       outDir,
       against: { dir: againstDir, record },
     };
@@ -226,6 +239,8 @@ export function parseFidelityArgs(argv: readonly string[], io: Io, profilesDir: 
     primeMs: v['prime-golden'] === undefined ? 5000 : duration(v['prime-golden'], '--prime-golden'),
     sampleEveryMs,
     snapshotAsMemory: v['keep-snapshot-size'] !== true,
+    maxLoadPerCpu: v['max-load'] === undefined ? DEFAULT_MAX_LOAD_PER_CPU : positiveNumber(v['max-load'], '--max-load'),
+    refuseBusy: v['refuse-busy'] === true,
     outDir: resolve(v.out ?? defaultOut(v.scenario)),
   };
 }
@@ -277,10 +292,17 @@ function readRows(file: string): Record<string, string>[] {
   return parseCsv(readFileSync(file, 'utf8'), { columns: true, skip_empty_lines: true }) as Record<string, string>[];
 }
 
-/** Runs `npm run fidelity` end to end; returns the exit code. */
-export async function runFidelity(argv: readonly string[], io: Io): Promise<number> {
+/** Runs `npm run fidelity` end to end; returns the exit code. `probe` reads the machine's load (tests give a fake). */
+export async function runFidelity(argv: readonly string[], io: Io, probe: HostProbe = SYSTEM_PROBE): Promise<number> {
   const o = parseFidelityArgs(argv, io);
   if (o === null) return 0;
+  // The machine's load before anything runs; the steal share "before" spans the simulation.
+  const watch = o.against === undefined ? new HostWatch(probe, o.maxLoadPerCpu) : undefined;
+  const busy = watch?.before();
+  if (busy !== undefined) {
+    io.err(`fidelity: ${o.refuseBusy ? 'refusing: ' : 'warning: '}${busy}${o.refuseBusy ? '; nothing run or written (run on a quiet machine, or without --refuse-busy)' : ''}\n`);
+    if (o.refuseBusy) return 1;
+  }
   if (o.against !== undefined && !existsSync(o.scenarioFile)) {
     throw new FidelityInputError(`--against: the scenario file ${o.scenarioFile} of the run in ${o.against.dir} does not exist any more`);
   }
@@ -339,14 +361,18 @@ export async function runFidelity(argv: readonly string[], io: Io): Promise<numb
       log: readFileSync(join(dir, 'real.log'), 'utf8'),
       wallMs: record.context.realWallMs,
       ...(record.context.loadAverage === undefined ? {} : { loadAverage: record.context.loadAverage }),
+      ...(record.context.hostLoad === undefined ? {} : { hostLoad: record.context.hostLoad }),
       recordedAt: record.realRecordedAt,
     };
     io.err(`fidelity: comparing against the real run recorded ${record.realRecordedAt} in ${dir} (not re-run)\n`);
   } else {
     // The machine may be shared: its load during the real run is part of what the numbers mean.
     const before = loadavg();
+    watch!.start();
     const run = await runChild('real', 'real/cli.ts', realRunArgs(o, { scenario: inputs.realScenario, seed, speedup, sampleEveryMs: everyMs, out: realDir, policies: o.policies }), io);
     const after = loadavg();
+    const hostLoad = watch!.end();
+    for (const w of hostLoad.warnings.slice(busy === undefined ? 0 : 1)) io.err(`fidelity: warning: ${w}\n`);
     if (run.code !== 0) {
       io.err(`fidelity: the real run failed (exit ${run.code})\n`);
       return 1;
@@ -356,7 +382,7 @@ export async function runFidelity(argv: readonly string[], io: Io): Promise<numb
       io.err('fidelity: the real run is partial\n');
       return 1;
     }
-    real = { log: run.log, wallMs: run.wallMs, loadAverage: { before, after }, recordedAt: io.isoNow() };
+    real = { log: run.log, wallMs: run.wallMs, loadAverage: { before, after }, hostLoad, recordedAt: io.isoNow() };
   }
   return compareAndWrite(o, { original, inputs, seed, speedup, everyMs, sim, real }, io);
 }
@@ -366,6 +392,8 @@ interface RealHalf {
   log: string;
   wallMs: number;
   loadAverage?: { before: readonly number[]; after: readonly number[] };
+  /** Load average and CPU steal before and during the real run (fidelity/host-load.ts). */
+  hostLoad?: HostLoad;
   /** ISO time the real run ended. */
   recordedAt: string;
 }
@@ -472,6 +500,7 @@ async function compareAndWrite(
     simWallMs: sim.wallMs,
     realWallMs: real.wallMs,
     ...(real.loadAverage === undefined ? {} : { loadAverage: real.loadAverage }),
+    ...(real.hostLoad === undefined ? {} : { hostLoad: real.hostLoad }),
     ...(o.against === undefined ? {} : { against: { dir: o.against.dir, recordedAt: real.recordedAt } }),
     notes,
   };

@@ -1,4 +1,5 @@
 import type { FidelityRow } from './compare.ts';
+import { hostLoadLine, type HostLoad } from './host-load.ts';
 import { BOOTSTRAP_RESAMPLES, type Interval } from './intervals.ts';
 import type { PrimitiveRow } from './primitives.ts';
 
@@ -25,6 +26,8 @@ export interface FidelityContext {
   readonly realWallMs: number;
   /** os.loadavg() (1, 5, 15 min) when the real run started and ended. */
   readonly loadAverage?: { readonly before: readonly number[]; readonly after: readonly number[] };
+  /** Load average and CPU steal before and sampled during the real run, and the busy warnings. */
+  readonly hostLoad?: HostLoad;
   /** --against: the real half is a copy of the one recorded earlier in `dir` (ISO time `recordedAt`), not re-run. */
   readonly against?: { readonly dir: string; readonly recordedAt: string };
   /** Caveats the reader needs to weigh the numbers (known differences between the runtimes). */
@@ -92,6 +95,10 @@ export function fidelityMarkdown(rows: readonly FidelityRow[], primitives: reado
   if (c.loadAverage !== undefined) {
     const la = (x: readonly number[]) => x.map((v) => v.toFixed(2)).join(' / ');
     out.push(`- Load average (1 / 5 / 15 min) of this machine: ${la(c.loadAverage.before)} when the real run started, ${la(c.loadAverage.after)} when it ended`);
+  }
+  if (c.hostLoad !== undefined) {
+    out.push(`- Machine during the real run: ${hostLoadLine(c.hostLoad)}`);
+    for (const w of c.hostLoad.warnings) out.push(`- **Busy machine**: ${w}`);
   }
   out.push('');
   out.push(

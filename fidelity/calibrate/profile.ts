@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { hostLoadLine, type HostLoad } from '../host-load.ts';
 import type { CalibrationSamples, ConcurrencySample, MachineFacts } from '../../real/primitives.ts';
 import { fitLognormal, fitSharedCapacity, fitSizeCost, nearestRank, predictAt, type CapacityFit, type LognormalFit, type SizedSample, type SizeFit, type SlowdownPoint } from './fit.ts';
 
@@ -29,6 +30,8 @@ export interface CalibrationMeta extends MachineFacts {
   /** The command line, for the record. */
   readonly command: string;
   readonly wallMs: number;
+  /** Local only: load average and CPU steal before and sampled during the measuring (fidelity/host-load.ts). */
+  readonly hostLoad?: HostLoad;
 }
 
 /** The fitted cost of every primitive. */
@@ -233,6 +236,7 @@ export function renderProfile(name: string, fits: CalibrationFits, samples: Cali
     ...whereLines(meta),
     `#   date:     ${meta.date} (${round(meta.wallMs / 1000)} s of measuring)`,
     `#   load:     load average (1/5/15 min) ${meta.loadAverage.before.map((x) => x.toFixed(2)).join('/')} before, ${meta.loadAverage.after.map((x) => x.toFixed(2)).join('/')} after (${meta.cpus} cpus)`,
+    ...(meta.hostLoad === undefined ? [] : [`#   machine load: ${hostLoadLine(meta.hostLoad)}`, ...meta.hostLoad.warnings.map((w) => `#   BUSY:     ${w}`)]),
     `#   grid:     sizes ${meta.sizesMiB.map((s) => `${s} MiB`).join(', ')}; ${meta.repeats} repeats each, one primitive at a time on an otherwise idle worker${c === undefined ? '' : ' pod'}`,
     `#   samples:  ${samplesFile} (beside this file): every raw sample, in ms`,
     `# Fit (fidelity/calibrate/fit.ts): time = base + size / bandwidth, bandwidth by least squares over all`,
@@ -420,6 +424,8 @@ export const samplesFileSchema = z.object({
     repeats: z.number().int().min(1),
     command: z.string(),
     wallMs: z.number().min(0),
+    // Written since issue 18; NaN steal shares are null in JSON.
+    hostLoad: z.any().optional(),
   }),
   samples: samplesSchema,
 });
