@@ -39,6 +39,10 @@ Options:
   --concurrency K   also time restores and checkpoints with K workers at once, and K workers
                     started at once, for each K of a list such as 1,2,4,8; with 1 in the list
                     the profile gets a contention block fitted to the slowdowns (default: none)
+  --mixed K         also time, for each K of a list such as 2,8,32, K workers holding a resident
+                    actor of which half restore from the store while the others checkpoint to it,
+                    all at once, and write the profile's contention as one host model fitted to
+                    it (contention.host; local only for now)
   --concurrency-size S  snapshot size of that sweep (default: the largest of --sizes)
   --max-load N      1-minute load average per cpu above which the machine counts as busy
                     (default ${DEFAULT_MAX_LOAD_PER_CPU}); local only: the load and CPU steal before and during
@@ -108,6 +112,7 @@ export function parseCalibrateArgs(argv: readonly string[], io: Io): CalibrateOp
     repeats: { type: 'string' },
     'cold-size': { type: 'string' },
     concurrency: { type: 'string' },
+    mixed: { type: 'string' },
     'concurrency-size': { type: 'string' },
     out: { type: 'string' },
     'runtime-class': { type: 'string' },
@@ -124,7 +129,7 @@ export function parseCalibrateArgs(argv: readonly string[], io: Io): CalibrateOp
   }
   if (v.refit !== undefined) {
     // The samples say what was measured and where: only the output and the cold-boot size are the user's.
-    const measuring = k8sOnlyFlagsGiven(v, ['backend', 'sizes', 'repeats', 'concurrency', 'concurrency-size', 'runtime-class', 'dry-run', ...Object.keys(K8S_FLAG_OPTIONS)]);
+    const measuring = k8sOnlyFlagsGiven(v, ['backend', 'sizes', 'repeats', 'concurrency', 'mixed', 'concurrency-size', 'runtime-class', 'dry-run', ...Object.keys(K8S_FLAG_OPTIONS)]);
     if (measuring.length > 0) throw new UsageError(`${measuring.join(', ')}: not with --refit (it measures nothing; the samples say what was measured)`);
     const refit = resolve(v.refit);
     if (!refit.endsWith('.samples.json')) throw new UsageError(`--refit: expected the raw samples of a calibration, a <profile>.samples.json file, got "${v.refit}"`);
@@ -151,9 +156,12 @@ export function parseCalibrateArgs(argv: readonly string[], io: Io): CalibrateOp
   if (!out.endsWith('.yaml')) throw new UsageError(`--out: the profile must be a .yaml file (the scenario loader reads a path ending in .yaml), got "${v.out}"`);
   const concurrency = v.concurrency === undefined ? [] : [...new Set(v.concurrency.split(',').filter((x) => x.trim() !== '').map((x) => positiveInt(x.trim(), '--concurrency')))].sort((a, b) => a - b);
   if (v.concurrency !== undefined && concurrency.length === 0) throw new UsageError('--concurrency: empty list');
+  const mixed = v.mixed === undefined ? [] : [...new Set(v.mixed.split(',').filter((x) => x.trim() !== '').map((x) => positiveInt(x.trim(), '--mixed')))].sort((a, b) => a - b);
+  if (v.mixed !== undefined && mixed.length === 0) throw new UsageError('--mixed: empty list');
+  if (mixed.length > 0 && backend === 'k8s') throw new UsageError('--mixed: local only for now (the k8s driver does not run the mixed sweep)');
   const concurrencySizeMiB = v['concurrency-size'] === undefined ? sizesMiB[sizesMiB.length - 1]! : size(v['concurrency-size'], '--concurrency-size');
   const maxLoadPerCpu = v['max-load'] === undefined ? DEFAULT_MAX_LOAD_PER_CPU : positiveNumber(v['max-load'], '--max-load');
-  return { backend, sizesMiB, repeats, coldSizeMiB, out, concurrency, concurrencySizeMiB, k8s: k8sFlagsFrom(v), runtimeClass, dryRun: v['dry-run'] === true, maxLoadPerCpu, refuseBusy: v['refuse-busy'] === true };
+  return { backend, sizesMiB, repeats, coldSizeMiB, out, concurrency, concurrencySizeMiB, k8s: k8sFlagsFrom(v), runtimeClass, dryRun: v['dry-run'] === true, mixed, maxLoadPerCpu, refuseBusy: v['refuse-busy'] === true };
 }
 
 /** Measures every primitive on local worker processes: {@link measure} on a local runtime made for it. */

@@ -83,3 +83,26 @@ describe('fitHostDemands', () => {
     expect(() => fitHostDemands(sweep(1, 1, 2, 0, 1), 0)).toThrow(/cpus/);
   });
 });
+
+describe('fitHost (the profile from a mixed sweep)', () => {
+  it('fits the demands from the sweep less the bases, and takes workerStart from the concurrency sweep when there is one', async () => {
+    const { fitHost } = await import('../../../fidelity/calibrate/profile.ts');
+    const { fitSizeCost } = await import('../../../fidelity/calibrate/fit.ts');
+    // 10 ms + 2 ms/MiB (restores), 5 ms + 1 ms/MiB (checkpoints), at 100 MiB: solo size parts 200 and 100 ms.
+    const restoreFit = fitSizeCost([10, 50, 100].map((s) => ({ sizeMiB: s, ms: 10 + 2 * s })));
+    const checkpointFit = fitSizeCost([10, 50, 100].map((s) => ({ sizeMiB: s, ms: 5 + s })));
+    const mixed = [2, 8, 32].map((k) => {
+      const r = Math.ceil(k / 2);
+      const t = predictBatch([...Array.from({ length: r }, () => ({ workMs: 200, demand: 1.5 })), ...Array.from({ length: k - r }, () => ({ workMs: 100, demand: 0.5 }))], 2);
+      return { k, restores: r, checkpoints: k - r, sizeMiB: 100, restoreMs: [t[0]! + 10], checkpointMs: [t[r]! + 5] };
+    });
+    const samples = { workerStartMs: [], dispatch: [], restore: { local: [], external: [], golden: [], cold: [] }, goldenFirst: [], checkpoint: { local: [], external: [] }, mixed };
+    const h = fitHost(samples, restoreFit, checkpointFit, undefined, 2)!;
+    expect(h.restore).toBeCloseTo(1.5, 1);
+    expect(h.checkpoint).toBeCloseTo(0.5, 1);
+    expect(h).toMatchObject({ cpus: 2, workerStart: 1, workerStartFitted: false });
+    const withStarts = fitHost(samples, restoreFit, checkpointFit, { workerStart: { capacity: 1.6, rmse: 0, n: 2, points: [], cpus: 2 } }, 2)!;
+    expect(withStarts.workerStart).toBeCloseTo(1.25, 9);
+    expect(fitHost({ ...samples, mixed: [] }, restoreFit, checkpointFit, undefined, 2)).toBeUndefined();
+  });
+});
