@@ -1,7 +1,9 @@
 import type { InvocationPath, RejectReason, Reply } from '../core/types.ts';
 import { FIDELITY_SOURCES, cdfSpec, fidelityTimelineSpec } from '../reports/charts.ts';
 import type { FidelityRow } from './compare.ts';
-import type { FidelityContext } from './markdown.ts';
+import { hostLoadLine } from './host-load.ts';
+import type { Interval } from './intervals.ts';
+import { INTERVAL_RULE, TARGETS_TEXT, type FidelityContext } from './markdown.ts';
 import type { PrimitiveRow } from './primitives.ts';
 import type { PairedSample } from './series.ts';
 import { formatCount, formatMs, formatPercent } from '../reports/format.ts';
@@ -49,6 +51,7 @@ const METRICS: Readonly<Record<string, { readonly label: string; readonly kind: 
   p99_ms: { label: 'p99 latency', kind: 'ms' },
   mean_ms: { label: 'mean latency', kind: 'ms' },
   overhead_p50_ms: { label: 'overhead p50', kind: 'ms' },
+  overhead_p90_ms: { label: 'overhead p90', kind: 'ms' },
   overhead_p99_ms: { label: 'overhead p99', kind: 'ms' },
   warm: { label: 'path: warm', kind: 'count' },
   resume_local: { label: 'path: resume local', kind: 'count' },
@@ -81,6 +84,14 @@ function value(metric: string, x: number): string {
     default:
       return formatCount(x);
   }
+}
+
+/** A figure's 95% interval under it, or nothing. */
+function range(metric: string, i: Interval | undefined): string {
+  if (i === undefined || !Number.isFinite(i.low)) return '';
+  // A count's interval ends are not whole: one decimal under 100, where rounding would hide them.
+  const end = (x: number): string => (METRICS[metric]?.kind === 'count' && x < 100 ? x.toFixed(1) : value(metric, x));
+  return `<span class="sub ci">${end(i.low)} – ${end(i.high)}</span>`;
 }
 
 /** A series row's error is unsigned (how far apart the curves are); a summary row's is signed. */
@@ -122,7 +133,8 @@ export async function renderFidelityHtml(input: FidelityHtmlInput): Promise<stri
       { policy: 'real', replies: o.real, samples: [], warmupMs: input.runWarmupMs },
     ];
     for (const r of runs) fewestServed = Math.min(fewestServed, r.replies.filter((x) => x.outcome === 'served' && x.arrivalMs >= input.runWarmupMs).length);
-    const svg = await renderSvg(cdfSpec(runs, FIDELITY_SOURCES.domain, undefined, 'run', FIDELITY_SOURCES.range), `fid-cdf-${i}`);
+    // Latency above, overhead (latency minus execution) below: both runs on each panel.
+    const svg = await renderSvg(cdfSpec(runs, FIDELITY_SOURCES.domain, undefined, 'run', FIDELITY_SOURCES.range, { overhead: true }), `fid-cdf-${i}`);
     cdfs.push(`<h3>${esc(p)}</h3>\n<figure>${svg}</figure>`);
   }
   const title = `${c.scenario}: fidelity`;
@@ -138,8 +150,8 @@ ${policies.map((p) => table(p, input.rows.filter((r) => r.policy === p))).join('
 <figure>${timeline}</figure>
 </section>
 <section class="chart" id="chart-fidelity-cdf">
-<h2>Latency distribution, simulated and real</h2>
-<p class="caption">Share of served invocations (after warm-up) at or under each latency, per policy set: the whole distribution on the left, the tail from p90 on the right (log latency axes). Latencies are in the runs' own time: work is compressed by the speedup, the primitives are not.${
+<h2>Latency and overhead distributions, simulated and real</h2>
+<p class="caption">Share of served invocations (after warm-up) at or under each latency (upper row) and each overhead, latency minus execution, what the platform adds (lower row), per policy set: the whole distribution on the left, the tail from p90 on the right (log axes). Latencies are in the runs' own time: work is compressed by the speedup, the primitives are not.${
     fewestServed < 100 ? ` With ${formatCount(fewestServed)} served invocations in a run, its p99 (nearest rank) is its maximum: read the tail from the curves, not from one cell.` : ''
   }</p>
 ${cdfs.join('\n')}
@@ -168,6 +180,7 @@ function header(input: FidelityHtmlInput): string {
   ];
   if (c.against !== undefined) meta.push(['Real run', `recorded ${c.against.recordedAt}, not re-run`]);
   if (c.loadAverage !== undefined) meta.push(['Load average', `${c.loadAverage.before[0]?.toFixed(2)} → ${c.loadAverage.after[0]?.toFixed(2)} (1 min)`]);
+  if (c.hostLoad !== undefined) meta.push(['CPU steal', Number.isFinite(c.hostLoad.during.steal) ? `${(c.hostLoad.during.steal * 100).toFixed(1)}% during the real run` : 'not measured']);
   return `<header>
 <p class="eyebrow">Fidelity report: simulator against local workers</p>
 <h1>${esc(c.scenario)}</h1>
@@ -184,6 +197,7 @@ function targets(rows: readonly FidelityRow[]): string {
   const withTarget = rows.filter((r) => r.target !== undefined);
   const met = withTarget.filter((r) => r.met === true);
   const misses = withTarget.filter((r) => r.met !== true);
+  const metPoint = withTarget.filter((r) => r.metPoint === true).length;
   const kind = misses.length === 0 ? 'meets' : 'none';
   const list =
     misses.length === 0
@@ -192,7 +206,8 @@ function targets(rows: readonly FidelityRow[]): string {
   return `<section class="rec rec-${kind}" id="fidelity-targets">
 <h2>Targets</h2>
 <p class="rec-policy">${met.length} of ${withTarget.length}</p>
-<p class="verdict">targeted cells within target: p50 and p99 within 10%, counts by path within 5%, worker-seconds within 5%.</p>
+<p class="verdict">targeted cells within target: ${esc(TARGETS_TEXT)}; ${metPoint} by the point figures alone.</p>
+<p class="caption" id="fidelity-rule">${esc(INTERVAL_RULE)}</p>
 ${list}
 </section>`;
 }
@@ -203,12 +218,12 @@ function table(policy: string, rows: readonly FidelityRow[]): string {
       const flag = r.met === undefined ? '' : r.met ? '<span class="badge badge-meets">within</span>' : '<span class="badge badge-miss">miss</span>';
       const cls = r.met === false ? ' class="miss"' : '';
       const label = METRICS[r.metric]?.label ?? r.metric;
-      return `<tr data-metric="${esc(r.metric)}"><th scope="row">${esc(label)}<span class="sub"><code>${esc(r.metric)}</code></span></th><td>${value(r.metric, r.sim)}</td><td>${value(r.metric, r.real)}</td><td${cls}>${error(r)}</td><td>${r.target === undefined ? '' : `±${(r.target * 100).toFixed(0)}%`}</td><td class="flag">${flag}</td></tr>`;
+      return `<tr data-metric="${esc(r.metric)}"><th scope="row">${esc(label)}<span class="sub"><code>${esc(r.metric)}</code></span></th><td>${value(r.metric, r.sim)}${range(r.metric, r.simInterval)}</td><td>${value(r.metric, r.real)}${range(r.metric, r.realInterval)}</td><td${cls}>${error(r)}</td><td>${r.target === undefined ? '' : `±${(r.target * 100).toFixed(0)}%`}</td><td class="flag">${flag}</td></tr>`;
     })
     .join('\n');
   return `<section class="fidelity" id="fidelity-${esc(policy)}">
 <h2><span class="policy">${esc(policy)}</span></h2>
-<p class="caption">Relative error is (sim − real) / real; <em>mean abs.</em> rows compare the time series slot by slot; – where it is undefined (no value, or real 0 and sim not).</p>
+<p class="caption">Relative error is (sim − real) / real, of the point figures; under each figure its 95% interval (Wilson for counts, bootstrap for quantiles); within target when the simulated interval overlaps real ± target; <em>mean abs.</em> rows compare the time series slot by slot; – where it is undefined (no value, or real 0 and sim not).</p>
 <div class="table-wrap"><table>
 <thead><tr><th scope="col">metric</th><th scope="col">simulated</th><th scope="col">real</th><th scope="col">error</th><th scope="col">target</th><th scope="col">within target</th></tr></thead>
 <tbody>
@@ -250,6 +265,7 @@ function notes(c: FidelityContext): string {
     ...(c.loadAverage === undefined
       ? []
       : [`Load average (1 / 5 / 15 min): ${c.loadAverage.before.map((v) => v.toFixed(2)).join(' / ')} when the real run started, ${c.loadAverage.after.map((v) => v.toFixed(2)).join(' / ')} when it ended.`]),
+    ...(c.hostLoad === undefined ? [] : [esc(`Machine during the real run: ${hostLoadLine(c.hostLoad)}.`), ...c.hostLoad.warnings.map((w) => `<strong>Busy machine</strong>: ${esc(w)}.`)]),
     ...(c.notes ?? []).map(esc),
   ];
   return `<section id="fidelity-notes">

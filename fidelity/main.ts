@@ -10,8 +10,9 @@ import { UsageError } from '../cli/usage-error.ts';
 import { REPO_ROOT, entryArgs } from '../cli/repo.ts';
 import { loadScenarioFile } from '../scenarios/load.ts';
 import { parseDuration } from '../scenarios/units.ts';
-import { compareSummaries, fidelityCsv, type FidelityRow } from './compare.ts';
+import { compareSummaries, fidelityCsv, runSample, type FidelityRow } from './compare.ts';
 import { renderFidelityHtml, repliesFromCsv } from './html.ts';
+import { DEFAULT_MAX_LOAD_PER_CPU, HostWatch, SYSTEM_PROBE, type HostLoad, type HostProbe } from './host-load.ts';
 import { fidelityMarkdown } from './markdown.ts';
 import { comparePrimitives } from './primitives.ts';
 import { FIDELITY_RECORD, FidelityInputError, fidelityRecordJson, readFidelityRecord, type FidelityRecord } from './record.ts';
@@ -76,6 +77,10 @@ Options:
                      golden restore, and restores racing it each publish one too
   --sample-every D   time-series interval, scenario time (default: a round interval
                      giving at most 150 samples of the priming gap and span, at least 1s)
+  --max-load N       1-minute load average per cpu above which the machine counts as busy
+                     (default ${DEFAULT_MAX_LOAD_PER_CPU}): the load and CPU steal are recorded before and during
+                     the real run (fidelity.json, fidelity.md), with a warning above it
+  --refuse-busy      refuse to run (exit 1, nothing written) when the machine is busy before the start
   --keep-snapshot-size  simulate the template's snapshot size even though the real
                      worker moves the whole memory region (default: snapshot = memory)
   --out DIR          output folder (default: reports/runs/<time>-<scenario>-fidelity);
@@ -118,6 +123,10 @@ export interface FidelityOptions {
   primeMs: number;
   sampleEveryMs: number | undefined;
   snapshotAsMemory: boolean;
+  /** --max-load: busy above this 1-minute load per cpu. */
+  maxLoadPerCpu: number;
+  /** --refuse-busy: refuse instead of warning. */
+  refuseBusy: boolean;
   outDir: string;
   /** --allow-outside: the scenario may read files outside its folder. */
   allowOutside: boolean;
@@ -170,6 +179,8 @@ export function parseFidelityArgs(argv: readonly string[], io: Io, profilesDir: 
     'prime-golden': { type: 'string' },
     'sample-every': { type: 'string' },
     'keep-snapshot-size': { type: 'boolean' },
+    'max-load': { type: 'string' },
+    'refuse-busy': { type: 'boolean' },
     out: { type: 'string' },
     'allow-outside': { type: 'boolean' },
     against: { type: 'string' },
@@ -206,6 +217,8 @@ export function parseFidelityArgs(argv: readonly string[], io: Io, profilesDir: 
       primeMs: r.primeMs,
       sampleEveryMs: r.sampleEveryMs,
       snapshotAsMemory: r.snapshotAsMemory,
+      maxLoadPerCpu: DEFAULT_MAX_LOAD_PER_CPU,
+      refuseBusy: false,
       outDir,
       allowOutside: v['allow-outside'] === true,
       against: { dir: againstDir, record },
@@ -239,6 +252,8 @@ export function parseFidelityArgs(argv: readonly string[], io: Io, profilesDir: 
     primeMs: v['prime-golden'] === undefined ? 5000 : duration(v['prime-golden'], '--prime-golden'),
     sampleEveryMs,
     snapshotAsMemory: v['keep-snapshot-size'] !== true,
+    maxLoadPerCpu: v['max-load'] === undefined ? DEFAULT_MAX_LOAD_PER_CPU : positiveNumber(v['max-load'], '--max-load'),
+    refuseBusy: v['refuse-busy'] === true,
     outDir: resolve(v.out ?? defaultOut(v.scenario)),
     allowOutside: v['allow-outside'] === true,
   };
@@ -311,12 +326,19 @@ function readRows(file: string): Record<string, string>[] {
   return parseCsv(readFileSync(file, 'utf8'), { columns: true, skip_empty_lines: true }) as Record<string, string>[];
 }
 
-/** Runs `npm run fidelity` end to end; returns the exit code. */
-export async function runFidelity(argv: readonly string[], io: Io): Promise<number> {
+/** Runs `npm run fidelity` end to end; returns the exit code. `probe` reads the machine's load (tests give a fake). */
+export async function runFidelity(argv: readonly string[], io: Io, probe: HostProbe = SYSTEM_PROBE): Promise<number> {
   const o = parseFidelityArgs(argv, io);
   if (o === null) return 0;
   // Before anything runs: a folder that cannot take the report is said now, not after both runs.
   checkReportDir(o.outDir);
+  // The machine's load before anything runs; the steal share "before" spans the simulation.
+  const watch = o.against === undefined ? new HostWatch(probe, o.maxLoadPerCpu) : undefined;
+  const busy = watch?.before();
+  if (busy !== undefined) {
+    io.err(`fidelity: ${o.refuseBusy ? 'refusing: ' : 'warning: '}${busy}${o.refuseBusy ? '; nothing run or written (run on a quiet machine, or without --refuse-busy)' : ''}\n`);
+    if (o.refuseBusy) return 1;
+  }
   if (o.against !== undefined && !existsSync(o.scenarioFile)) {
     throw new FidelityInputError(`--against: the scenario file ${o.scenarioFile} of the run in ${o.against.dir} does not exist any more`);
   }
@@ -382,18 +404,22 @@ export async function runFidelity(argv: readonly string[], io: Io): Promise<numb
       log: readFileSync(join(dir, 'real.log'), 'utf8'),
       wallMs: record.context.realWallMs,
       ...(record.context.loadAverage === undefined ? {} : { loadAverage: record.context.loadAverage }),
+      ...(record.context.hostLoad === undefined ? {} : { hostLoad: record.context.hostLoad }),
       recordedAt: record.realRecordedAt,
     };
     io.err(`fidelity: comparing against the real run recorded ${record.realRecordedAt} in ${dir} (not re-run)\n`);
   } else {
     // The machine may be shared: its load during the real run is part of what the numbers mean.
     const before = loadavg();
+    watch!.start();
     const run = await runChild('real', 'real/cli.ts', realRunArgs(o, { scenario: inputs.realScenario, seed, speedup, sampleEveryMs: everyMs, out: realDir, policies: o.policies }), io);
     const after = loadavg();
+    const hostLoad = watch!.end();
     if (interrupted(io)) {
       io.err(`fidelity: interrupted; the real run's partial report is in ${realDir}; nothing compared\n`);
       return EXIT_INTERRUPTED;
     }
+    for (const w of hostLoad.warnings.slice(busy === undefined ? 0 : 1)) io.err(`fidelity: warning: ${w}\n`);
     if (run.code !== 0) {
       io.err(`fidelity: the real run failed (exit ${run.code})\n`);
       return 1;
@@ -403,7 +429,7 @@ export async function runFidelity(argv: readonly string[], io: Io): Promise<numb
       io.err('fidelity: the real run is partial\n');
       return 1;
     }
-    real = { log: run.log, wallMs: run.wallMs, loadAverage: { before, after }, recordedAt: io.isoNow() };
+    real = { log: run.log, wallMs: run.wallMs, loadAverage: { before, after }, hostLoad, recordedAt: io.isoNow() };
   }
   return compareAndWrite(o, { original, inputs, seed, speedup, everyMs, sim, real }, io);
 }
@@ -418,6 +444,8 @@ interface RealHalf {
   log: string;
   wallMs: number;
   loadAverage?: { before: readonly number[]; after: readonly number[] };
+  /** Load average and CPU steal before and during the real run (fidelity/host-load.ts). */
+  hostLoad?: HostLoad;
   /** ISO time the real run ended. */
   recordedAt: string;
 }
@@ -478,14 +506,8 @@ async function compareAndWrite(
   const simSeries = samplesByPolicy(readRows(join(simDir, 'timeseries.csv')), speedup, inputs.primeGapMs);
   const realSeries = samplesByPolicy(readRows(join(realDir, 'timeseries.csv')), 1, inputs.primeGapMs);
   const series = new Map<string, PairedSample[]>();
-  const summaryRows = compareSummaries(simRows, realRows);
-  const rows: FidelityRow[] = [];
-  for (const policy of [...new Set(summaryRows.map((r) => r.policy))]) {
-    const paired = pairSeries(simSeries.get(policy) ?? [], realSeries.get(policy) ?? [], everyMs, -inputs.primeGapMs);
-    series.set(policy, paired);
-    rows.push(...summaryRows.filter((r) => r.policy === policy), ...seriesRows(policy, paired, inputs.warmupMs, inputs.durationMs));
-  }
-  // Outcomes for the latency CDFs, in the runs' (compressed) time; the warm-up there includes the priming gap.
+  // Outcomes for the latency and overhead CDFs and the quantiles' intervals, in the runs' (compressed) time; the warm-up there includes the priming gap.
+  const runWarmupMs = inputs.warmupMs > 0 ? (inputs.primeGapMs + inputs.warmupMs) / speedup : 0;
   const outcomes = new Map<string, { sim: Reply[]; real: Reply[] }>();
   const byPolicy = (file: string): Map<string, Record<string, string>[]> => {
     const m = new Map<string, Record<string, string>[]>();
@@ -498,8 +520,16 @@ async function compareAndWrite(
   };
   const simInv = byPolicy(join(simDir, 'invocations.csv'));
   const realInv = byPolicy(join(realDir, 'invocations.csv'));
-  for (const policy of series.keys()) outcomes.set(policy, { sim: repliesFromCsv(simInv.get(policy) ?? []), real: repliesFromCsv(realInv.get(policy) ?? []) });
-  const runWarmupMs = inputs.warmupMs > 0 ? (inputs.primeGapMs + inputs.warmupMs) / speedup : 0;
+  const policies = [...new Set([...realRows.map((r) => String(r.policy)), ...simRows.map((r) => String(r.policy))])];
+  for (const policy of policies) outcomes.set(policy, { sim: repliesFromCsv(simInv.get(policy) ?? []), real: repliesFromCsv(realInv.get(policy) ?? []) });
+  const samples = new Map([...outcomes].map(([p, o]) => [p, { sim: runSample(o.sim, runWarmupMs), real: runSample(o.real, runWarmupMs) }]));
+  const summaryRows = compareSummaries(simRows, realRows, { samples, seed });
+  const rows: FidelityRow[] = [];
+  for (const policy of [...new Set(summaryRows.map((r) => r.policy))]) {
+    const paired = pairSeries(simSeries.get(policy) ?? [], realSeries.get(policy) ?? [], everyMs, -inputs.primeGapMs);
+    series.set(policy, paired);
+    rows.push(...summaryRows.filter((r) => r.policy === policy), ...seriesRows(policy, paired, inputs.warmupMs, inputs.durationMs));
+  }
   const costs = loadScenarioFile(inputs.simScenario).costs;
   const sizes = Object.values(inputs.snapshotMiB);
   const primitives = comparePrimitives(readRows(join(realDir, 'measured.csv')), costs, sizes[0] ?? 0);
@@ -522,6 +552,7 @@ async function compareAndWrite(
     simWallMs: sim.wallMs,
     realWallMs: real.wallMs,
     ...(real.loadAverage === undefined ? {} : { loadAverage: real.loadAverage }),
+    ...(real.hostLoad === undefined ? {} : { hostLoad: real.hostLoad }),
     ...(o.against === undefined ? {} : { against: { dir: o.against.dir, recordedAt: real.recordedAt } }),
     notes,
   };

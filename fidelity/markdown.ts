@@ -1,4 +1,6 @@
 import type { FidelityRow } from './compare.ts';
+import { hostLoadLine, type HostLoad } from './host-load.ts';
+import { BOOTSTRAP_RESAMPLES, type Interval } from './intervals.ts';
 import type { PrimitiveRow } from './primitives.ts';
 
 /** What the fidelity run was, for the header of fidelity.md. */
@@ -24,6 +26,8 @@ export interface FidelityContext {
   readonly realWallMs: number;
   /** os.loadavg() (1, 5, 15 min) when the real run started and ended. */
   readonly loadAverage?: { readonly before: readonly number[]; readonly after: readonly number[] };
+  /** Load average and CPU steal before and sampled during the real run, and the busy warnings. */
+  readonly hostLoad?: HostLoad;
   /** --against: the real half is a copy of the one recorded earlier in `dir` (ISO time `recordedAt`), not re-run. */
   readonly against?: { readonly dir: string; readonly recordedAt: string };
   /** Caveats the reader needs to weigh the numbers (known differences between the runtimes). */
@@ -47,6 +51,18 @@ function pct(e: number, signed = true): string {
 function seconds(ms: number): string {
   return `${Number((ms / 1000).toFixed(3))} s`;
 }
+
+/** "[a, b]" of a 95% interval, empty where there is none. */
+function range(i: Interval | undefined): string {
+  return i === undefined || !Number.isFinite(i.low) ? '' : `${fmt(i.low)}–${fmt(i.high)}`;
+}
+
+/** The targets, in words, as fidelity.md and report.html state them. */
+export const TARGETS_TEXT = 'p50 and p99 of latency, and p50, p90 and p99 of the overhead (latency minus execution), within 10%; counts by path and worker-seconds within 5%';
+
+/** The rule of "within target", in words. */
+export const INTERVAL_RULE =
+  `Within target means the simulated figure's 95% interval overlaps the target band around the real figure, real ± target × |real|: the run does not refute the simulator at that target. Counts of invocations (served, rejected, each path) get the Wilson score interval of count / invocations, times invocations; latency and overhead quantiles a percentile bootstrap over the run's served invocations after the warm-up (${BOOTSTRAP_RESAMPLES.toLocaleString('en-US')} resamples, seeded by the run's seed, so the same runs give the same interval); worker-seconds has no interval and is compared as a point. The real figure's interval is shown for reading, not used in the rule.`;
 
 function ratio(model: number, real: number): string {
   return Number.isFinite(model) && Number.isFinite(real) && model > 0 ? `${(real / model).toFixed(2)}x` : '–';
@@ -80,6 +96,10 @@ export function fidelityMarkdown(rows: readonly FidelityRow[], primitives: reado
     const la = (x: readonly number[]) => x.map((v) => v.toFixed(2)).join(' / ');
     out.push(`- Load average (1 / 5 / 15 min) of this machine: ${la(c.loadAverage.before)} when the real run started, ${la(c.loadAverage.after)} when it ended`);
   }
+  if (c.hostLoad !== undefined) {
+    out.push(`- Machine during the real run: ${hostLoadLine(c.hostLoad)}`);
+    for (const w of c.hostLoad.warnings) out.push(`- **Busy machine**: ${w}`);
+  }
   out.push('');
   out.push(
     'Relative error is (sim - real) / real; `–` where it is undefined (no value, or real 0 and sim not). The `*_over_time` rows compare the time series slot by slot after the warm-up: sim and real are the means of the series, the error is their mean absolute difference over the real mean, Σ|sim − real| / Σ real (unsigned); the slots are in `fidelity-timeseries.csv`, the curves in `report.html`.',
@@ -94,21 +114,25 @@ export function fidelityMarkdown(rows: readonly FidelityRow[], primitives: reado
   const policies = [...new Set(rows.map((r) => r.policy))];
   const withTarget = rows.filter((r) => r.target !== undefined);
   const met = withTarget.filter((r) => r.met === true).length;
+  const metPoint = withTarget.filter((r) => r.metPoint === true).length;
   out.push('## Targets', '');
-  out.push(`${met} of ${withTarget.length} targeted cells within target (p50 and p99 within 10%, counts by path and worker-seconds within 5%).`, '');
+  out.push(`${met} of ${withTarget.length} targeted cells within target (${TARGETS_TEXT}); ${metPoint} by the point figures alone.`, '');
+  out.push(INTERVAL_RULE, '');
   const misses = withTarget.filter((r) => r.met !== true);
   if (misses.length > 0) {
-    out.push('| policy | metric | sim | real | error | target |', '|---|---|---:|---:|---:|---:|');
-    for (const r of misses) out.push(`| ${r.policy} | ${r.metric} | ${fmt(r.sim)} | ${fmt(r.real)} | ${pct(r.relError)} | ±${(r.target! * 100).toFixed(0)}% |`);
+    out.push('| policy | metric | sim | sim 95% | real | error | target |', '|---|---|---:|---:|---:|---:|---:|');
+    for (const r of misses) out.push(`| ${r.policy} | ${r.metric} | ${fmt(r.sim)} | ${range(r.simInterval)} | ${fmt(r.real)} | ${pct(r.relError)} | ±${(r.target! * 100).toFixed(0)}% |`);
     out.push('');
   }
 
   for (const p of policies) {
     out.push(`## ${p}`, '');
-    out.push('| metric | sim | real | error | target | |', '|---|---:|---:|---:|---:|---|');
+    out.push('| metric | sim | sim 95% | real | real 95% | error | target | |', '|---|---:|---:|---:|---:|---:|---:|---|');
     for (const r of rows.filter((x) => x.policy === p)) {
       const mark = r.met === undefined ? '' : r.met ? 'ok' : 'miss';
-      out.push(`| ${r.metric} | ${fmt(r.sim)} | ${fmt(r.real)} | ${pct(r.relError, !r.metric.endsWith('_over_time'))} | ${r.target === undefined ? '' : `±${(r.target * 100).toFixed(0)}%`} | ${mark} |`);
+      out.push(
+        `| ${r.metric} | ${fmt(r.sim)} | ${range(r.simInterval)} | ${fmt(r.real)} | ${range(r.realInterval)} | ${pct(r.relError, !r.metric.endsWith('_over_time'))} | ${r.target === undefined ? '' : `±${(r.target * 100).toFixed(0)}%`} | ${mark} |`,
+      );
     }
     out.push('');
   }

@@ -26,6 +26,18 @@ export interface CalibrationSamples {
   readonly checkpoint: { readonly local: SizedSample[]; readonly external: SizedSample[] };
   /** Optional sweep: the same primitive run by k workers at once, fitted into the profile's `contention`. */
   readonly concurrency?: ConcurrencySample[];
+  /** Optional mixed sweep (issue 18): restores and checkpoints from the store started together, fitted into `contention.host`. */
+  readonly mixed?: MixedSample[];
+}
+
+/** One batch size of the mixed sweep: k workers, each holding a resident actor; `restores` of them restore from the store while the rest checkpoint to it, all at once. */
+export interface MixedSample {
+  readonly k: number;
+  readonly restores: number;
+  readonly checkpoints: number;
+  readonly sizeMiB: number;
+  readonly restoreMs: number[];
+  readonly checkpointMs: number[];
 }
 
 /** Times of one primitive when `k` workers ran it at the same moment, each on its own actor (worker starts: k workers started at once, size 0). */
@@ -54,6 +66,8 @@ export interface MeasureOptions {
   /** Worker counts of the concurrency sweep (empty: none). */
   readonly concurrency?: readonly number[];
   readonly concurrencySizeMiB?: number;
+  /** Batch sizes of the mixed sweep (empty: none), at concurrencySizeMiB. */
+  readonly mixed?: readonly number[];
   readonly log?: (line: string) => void;
   /** Aborts the measuring between two primitives (Ctrl-C, or SIGTERM to the driver pod). */
   readonly signal?: AbortSignal;
@@ -236,8 +250,61 @@ export async function measure(runtime: RealRuntime, options: MeasureOptions): Pr
   }
   probe.stopWorker(w);
   const sweep = options.concurrency ?? [];
-  if (sweep.length > 0) samples.concurrency = await measureConcurrency(probe, sweep, options.concurrencySizeMiB ?? options.sizesMiB[options.sizesMiB.length - 1]!, options.repeats, log);
+  const sweepSize = options.concurrencySizeMiB ?? options.sizesMiB[options.sizesMiB.length - 1]!;
+  if (sweep.length > 0) samples.concurrency = await measureConcurrency(probe, sweep, sweepSize, options.repeats, log);
+  const mixed = options.mixed ?? [];
+  if (mixed.length > 0) samples.mixed = await measureMixed(probe, mixed, sweepSize, options.repeats, log);
   return samples;
+}
+
+/**
+ * The mixed sweep: for each k, k workers each checkpoint an actor to the
+ * store (untimed), then hold one resident (the first ceil(k / 2) another
+ * actor, the others that one restored again); then, at the same moment, the
+ * first ceil(k / 2) restore their actor from the store beside the resident
+ * one while the others checkpoint theirs: transfers both ways, hashing and
+ * resident memory together, as at a peak.
+ */
+async function measureMixed(probe: Probe, ks: readonly number[], sizeMiB: number, repeats: number, log: (line: string) => void): Promise<MixedSample[]> {
+  const t = templateOf(sizeMiB);
+  const out: MixedSample[] = [];
+  const maxK = Math.max(...ks);
+  const workers: number[] = [];
+  for (let i = 0; i < maxK; i++) {
+    await probe.startWorker(4000 + i);
+    workers.push(4000 + i);
+  }
+  await probe.restore(workers[0]!, `mixed-prime-${t}`, t, sizeMiB, 'golden', 0);
+  await probe.checkpoint(workers[0]!, `mixed-prime-${t}`, sizeMiB, 'local', 0);
+  for (let r = 0; r < repeats; r++) {
+    for (const k of ks) {
+      const set = workers.slice(0, k).map((w, i) => ({ w, actor: `mixed-${k}-${r}-${i}` }));
+      const restores = Math.ceil(k / 2);
+      // Untimed set-up, one worker at a time so it does not overlap itself: each actor's snapshot in
+      // the store (a checkpoint to the store leaves the worker); a restorer then holds a second actor
+      // resident (its other slot), a checkpointer its own actor again.
+      for (const [i, x] of set.entries()) {
+        await probe.restore(x.w, x.actor, t, sizeMiB, 'golden', 0);
+        await probe.checkpoint(x.w, x.actor, sizeMiB, 'external', 0);
+        if (i < restores) await probe.restore(x.w, `${x.actor}-held`, t, sizeMiB, 'golden', 0);
+        else await probe.restore(x.w, x.actor, t, sizeMiB, 'external', 0);
+      }
+      const times = await Promise.all(set.map((x, i) => (i < restores ? probe.restore(x.w, x.actor, t, sizeMiB, 'external', 0) : probe.checkpoint(x.w, x.actor, sizeMiB, 'external', 0))));
+      const row = out.find((m) => m.k === k);
+      const target = row ?? { k, restores, checkpoints: k - restores, sizeMiB, restoreMs: [], checkpointMs: [] };
+      target.restoreMs.push(...times.slice(0, restores));
+      target.checkpointMs.push(...times.slice(restores));
+      if (row === undefined) out.push(target);
+      // Untimed: the restorers' two actors leave (a checkpoint to the store evicts), so the next batch finds free slots.
+      for (const x of set.slice(0, restores)) {
+        await probe.checkpoint(x.w, x.actor, sizeMiB, 'external', 0);
+        await probe.checkpoint(x.w, `${x.actor}-held`, sizeMiB, 'external', 0);
+      }
+      log(`mixed ${restores} restores + ${k - restores} checkpoints, repeat ${r + 1}/${repeats} done`);
+    }
+  }
+  for (const w of workers) probe.stopWorker(w);
+  return out;
 }
 
 /**

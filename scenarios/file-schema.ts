@@ -29,8 +29,21 @@ const contentionSchema = z
     scope: z.enum(['machine', 'node']),
     transfers: z.strictObject({ streams: positiveNumber, local: positiveNumber.optional() }).optional(),
     cpu: z.strictObject({ cpus: positiveNumber, workerStart: positiveNumber }).optional(),
+    host: z
+      .strictObject({
+        cpus: positiveNumber,
+        restore: positiveNumber,
+        checkpoint: positiveNumber,
+        workerStart: positiveNumber,
+        dispatch: positiveNumber.optional(),
+        exec: positiveNumber.optional(),
+        driver: z.number().min(0).finite().optional(),
+      })
+      .refine((h) => (h.driver ?? 0) < h.cpus, { message: 'host.driver must leave some of host.cpus to the rest' })
+      .optional(),
   })
-  .refine((c) => c.transfers !== undefined || c.cpu !== undefined, { message: 'contention needs transfers, cpu or both' });
+  .refine((c) => c.transfers !== undefined || c.cpu !== undefined || c.host !== undefined, { message: 'contention needs transfers, cpu or both, or host' })
+  .refine((c) => c.host === undefined || (c.transfers === undefined && c.cpu === undefined), { message: 'contention.host replaces transfers and cpu: give one or the other' });
 
 /** A cost profile: the latency of each primitive of the runtime. */
 export const costProfileSchema = z.strictObject({

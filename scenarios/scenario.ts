@@ -126,6 +126,28 @@ export interface ContentionSpec {
   readonly transfers?: { readonly streams: number; readonly local?: number };
   /** Worker starts: `cpus` cpus shared, a start alone using `workerStart` of them. */
   readonly cpu?: { readonly cpus: number; readonly workerStart: number };
+  /** One host model instead of `transfers` and `cpu` (issue 18): everything that uses the scope's cpus on one resource. */
+  readonly host?: HostSpec;
+}
+
+/**
+ * One host model: the scope's `cpus` (less `driver`, the driver's own
+ * share) shared by every primitive in flight, each using its demand in cpus
+ * when alone: with total demand D above the capacity, each runs at
+ * capacity / D of its solo speed. Restores and checkpoints share their size
+ * part (hashing, copying, the store's side of the transfer), worker starts
+ * their whole start, dispatch its own time, and an execution its work when
+ * `exec` is given (real workers that spend work on cpu: `--exec cpu`).
+ */
+export interface HostSpec {
+  readonly cpus: number;
+  readonly restore: number;
+  readonly checkpoint: number;
+  readonly workerStart: number;
+  readonly dispatch?: number;
+  readonly exec?: number;
+  /** Cpus the driver itself keeps busy, taken off the capacity (default 0). */
+  readonly driver?: number;
 }
 
 /** Faults injected by the simulated runtime, from the `faults` stream of the seed. */

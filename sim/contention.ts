@@ -4,8 +4,11 @@ import type { EventQueue } from '../session/event-queue.ts';
  * One contended resource of the simulated runtime (a machine's or a node's
  * snapshot bandwidth, or its cpus for worker starts) as an exact
  * processor-sharing queue: every job holds an amount of work in solo
- * milliseconds, and with n jobs active each progresses at min(1, capacity / n)
- * of its solo speed. A job that finishes its work schedules its own
+ * milliseconds and a demand (the share of the resource it uses alone at full
+ * speed, 1 by default), and with jobs of total demand D active each progresses
+ * at min(1, capacity / D) of its solo speed: with unit demands, min(1,
+ * capacity / n). A host model (sim/runtime.ts) puts every primitive that
+ * uses a machine's cpus on one such resource, each with its own demand. A job that finishes its work schedules its own
  * completion event after a fixed tail (the unshared part of the primitive).
  *
  * Only the earliest finish is ever in the event queue, as one event of kind
@@ -27,6 +30,9 @@ export class SharedResource {
   private readonly as: number[] = [];
   private readonly bs: number[] = [];
   private readonly cs: number[] = [];
+  private readonly demands: number[] = [];
+  private readonly workers: number[] = [];
+  private demand = 0;
 
   /**
    * @param capacity solo jobs' worth of throughput (> 0)
@@ -48,17 +54,23 @@ export class SharedResource {
     return this.remaining.length;
   }
 
-  /** Rate of each job with `n` active: min(1, capacity / n). */
-  rate(n: number): number {
-    return n <= this.capacity ? 1 : this.capacity / n;
+  /** Rate of each job with a total demand of `d` active (n unit jobs: d = n): min(1, capacity / d). */
+  rate(d: number): number {
+    return d <= this.capacity ? 1 : this.capacity / d;
   }
 
   /**
    * Starts a job of `workMs` solo milliseconds at `nowMs`; when its work is
-   * done, the event (kind, a, b, c) is pushed `tailMs` later.
+   * done, the event (kind, a, b, c) is pushed `tailMs` later. `demand` is
+   * its share of the resource alone; `worker` tags it for {@link cancelWorker}
+   * (-1: none).
    */
-  add(nowMs: number, workMs: number, tailMs: number, kind: number, a: number, b: number, c: number): void {
+  add(nowMs: number, workMs: number, tailMs: number, kind: number, a: number, b: number, c: number, demand = 1, worker = -1): void {
+    if (!(demand > 0) || !Number.isFinite(demand)) throw new Error(`SharedResource: demand must be a positive number, got ${demand}`);
     this.advance(nowMs);
+    this.demands.push(demand);
+    this.workers.push(worker);
+    this.demand += demand;
     this.remaining.push(workMs);
     this.tails.push(tailMs);
     this.kinds.push(kind);
@@ -78,6 +90,25 @@ export class SharedResource {
         return;
       }
     }
+  }
+
+  /**
+   * Drops every job tagged with `worker` (a lost worker: its transfers end
+   * with it, and free their share for the others); their completions are
+   * never pushed. Returns how many were dropped.
+   */
+  cancelWorker(nowMs: number, worker: number): number {
+    if (!this.workers.includes(worker)) return 0;
+    this.advance(nowMs);
+    let dropped = 0;
+    for (let i = this.workers.length - 1; i >= 0; i--) {
+      if (this.workers[i] === worker) {
+        this.removeAt(i);
+        dropped += 1;
+      }
+    }
+    this.reschedule(nowMs);
+    return dropped;
   }
 
   /** Handles this resource's finish event of `stamp` at `nowMs`: completes what is done, unless stale. */
@@ -106,7 +137,7 @@ export class SharedResource {
   private advance(nowMs: number): void {
     const n = this.remaining.length;
     if (n > 0 && nowMs > this.lastMs) {
-      const done = (nowMs - this.lastMs) * this.rate(n);
+      const done = (nowMs - this.lastMs) * this.rate(this.demand);
       for (let i = 0; i < n; i++) this.remaining[i]! -= done;
     }
     this.lastMs = nowMs;
@@ -118,10 +149,15 @@ export class SharedResource {
     if (n === 0) return;
     let min = Number.POSITIVE_INFINITY;
     for (let i = 0; i < n; i++) if (this.remaining[i]! < min) min = this.remaining[i]!;
-    this.queue.push(nowMs + Math.max(0, min) / this.rate(n), this.doneKind, this.index, this.stamp, 0);
+    this.queue.push(nowMs + Math.max(0, min) / this.rate(this.demand), this.doneKind, this.index, this.stamp, 0);
   }
 
   private removeAt(i: number): void {
+    this.demand -= this.demands[i]!;
+    // Rounding of the running sum must not leave a ghost demand on an empty resource.
+    if (this.remaining.length === 1) this.demand = 0;
+    this.demands.splice(i, 1);
+    this.workers.splice(i, 1);
     this.remaining.splice(i, 1);
     this.tails.splice(i, 1);
     this.kinds.splice(i, 1);

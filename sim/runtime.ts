@@ -1,6 +1,6 @@
 import { Sampler } from '../scenarios/distributions.ts';
 import { makeRng, type Rng } from '../scenarios/rng.ts';
-import type { ContentionSpec, CostModel, FaultSpec, PolicySet, Scenario, SizeCost } from '../scenarios/scenario.ts';
+import type { ContentionSpec, CostModel, HostSpec, FaultSpec, PolicySet, Scenario, SizeCost } from '../scenarios/scenario.ts';
 import type { Workload, WorkloadStream } from '../scenarios/workload.ts';
 import { EventQueue } from '../session/event-queue.ts';
 import { RunSession, SHELL_KINDS, type CommandRunner, type RuntimeCommand, type SessionOptions, type SessionResult } from '../session/session.ts';
@@ -77,12 +77,35 @@ class Contention {
   private readonly workerScope = new Map<number, number>();
   readonly transfers: boolean;
   readonly cpu: boolean;
+  /** The host model (issue 18): one resource per scope for every primitive, each with its demand. */
+  readonly host: HostSpec | undefined;
   constructor(
     private readonly spec: ContentionSpec,
     private readonly queue: EventQueue,
   ) {
-    this.transfers = spec.transfers !== undefined;
-    this.cpu = spec.cpu !== undefined;
+    this.host = spec.host;
+    this.transfers = spec.transfers !== undefined || spec.host !== undefined;
+    this.cpu = spec.cpu !== undefined || spec.host !== undefined;
+  }
+
+  /** Demand of a transfer's size part: 1 on a transfers resource, the host model's restore or checkpoint share on the host. */
+  transferDemand(restore: boolean): number {
+    return this.host === undefined ? 1 : restore ? this.host.restore : this.host.checkpoint;
+  }
+
+  /** Demand of a worker start on the cpu resource. */
+  startDemand(): number {
+    return this.host === undefined ? 1 : this.host.workerStart;
+  }
+
+  /** The host resource of a worker's scope (host model only). */
+  hostFor(worker: number): SharedResource {
+    return this.transferFor(worker, false);
+  }
+
+  /** A lost worker: its transfers and its start end with it, freeing their share. */
+  workerLost(worker: number, nowMs: number): void {
+    for (const r of this.resources) r.cancelWorker(nowMs, worker);
   }
 
   /** Remembers the worker's node (scope node) and returns its scope key. */
@@ -128,6 +151,15 @@ class Contention {
       this.resources.push(new SharedResource(capacity, this.queue, SHARED_DONE, this.resources.length));
       return this.resources.length - 1;
     };
+    const h = this.spec.host;
+    if (h !== undefined) {
+      // One resource for everything on the scope: transfers (local or not), starts, dispatch, execution.
+      const r = add(h.cpus - (h.driver ?? 0));
+      this.transferOf[key] = r;
+      this.localTransferOf[key] = r;
+      this.cpuOf[key] = r;
+      return;
+    }
     const t = this.spec.transfers;
     this.transferOf[key] = t === undefined ? -1 : add(t.streams);
     this.localTransferOf[key] = t === undefined ? -1 : t.local === undefined ? this.transferOf[key]! : add(t.local);
@@ -192,7 +224,7 @@ class SimRuntime implements CommandRunner {
       case 'startWorker': {
         this.stopped.delete(cmd.worker);
         const scope = contention === null ? 0 : contention.placeWorker(cmd.worker, cmd.node);
-        if (this.sharedCpu) contention!.cpuAt(scope).add(nowMs, costs.workerStart.sample(), 0, WORKER_READY, cmd.worker, 0, 0);
+        if (this.sharedCpu) contention!.cpuAt(scope).add(nowMs, costs.workerStart.sample(), 0, WORKER_READY, cmd.worker, 0, 0, contention!.startDemand(), cmd.worker);
         else queue.push(nowMs + costs.workerStart.sample(), WORKER_READY, cmd.worker, 0, 0);
         if (faults.workerMtbfMs > 0) {
           queue.push(nowMs - faults.workerMtbfMs * Math.log(1 - this.faultRng()), WORKER_LOST, cmd.worker, 0, 0);
@@ -213,9 +245,14 @@ class SimRuntime implements CommandRunner {
         else this.transfer(nowMs, sampler, baseMs, cmd.snapshotBytes, cmd.worker, source === 'local', RESTORE_DONE, cmd.actorIndex, cmd.op, ok);
         break;
       }
-      case 'execute':
-        queue.push(nowMs + cmd.workMs + costs.dispatch.sample(), EXEC_DONE, cmd.actorIndex, cmd.op, 1);
+      case 'execute': {
+        const dispatchMs = costs.dispatch.sample();
+        const host = contention?.host;
+        if (host?.exec !== undefined) contention!.hostFor(cmd.worker).add(nowMs, cmd.workMs + dispatchMs, 0, EXEC_DONE, cmd.actorIndex, cmd.op, 1, host.exec, cmd.worker);
+        else if (host?.dispatch !== undefined && dispatchMs > 0) contention!.hostFor(cmd.worker).add(nowMs, dispatchMs, cmd.workMs, EXEC_DONE, cmd.actorIndex, cmd.op, 1, host.dispatch, cmd.worker);
+        else queue.push(nowMs + cmd.workMs + dispatchMs, EXEC_DONE, cmd.actorIndex, cmd.op, 1);
         break;
+      }
       case 'checkpoint': {
         const sampler = cmd.target === 'local' ? costs.checkpointLocal : costs.checkpointExternal;
         // The fault, then the base: the order of the draws since before contention existed.
@@ -224,6 +261,11 @@ class SimRuntime implements CommandRunner {
         break;
       }
     }
+  }
+
+  /** A worker was lost: with contention, its jobs end with it. */
+  workerLost(nowMs: number, worker: number): void {
+    this.contention?.workerLost(worker, nowMs);
   }
 
   /** A contended resource finished a piece of work. */
@@ -237,7 +279,7 @@ class SimRuntime implements CommandRunner {
   // the timing differs.
   private transfer(nowMs: number, sampler: SizeCostSampler, baseMs: number, bytes: number, worker: number, local: boolean, kind: number, actor: number, op: number, ok: number): void {
     const workMs = sampler.transferMs(bytes);
-    if (this.sharedTransfers && workMs > 0) this.contention!.transferFor(worker, local).add(nowMs, workMs, baseMs, kind, actor, op, ok);
+    if (this.sharedTransfers && workMs > 0) this.contention!.transferFor(worker, local).add(nowMs, workMs, baseMs, kind, actor, op, ok, this.contention!.transferDemand(kind === RESTORE_DONE), worker);
     else this.queue.push(nowMs + (baseMs + workMs), kind, actor, op, ok);
   }
 }
@@ -285,7 +327,10 @@ export function simulate(scenario: Scenario, policy: PolicySet, workload: Worklo
         if (!stopped.has(a)) core.handleWorkerReady(t, a);
         break;
       case WORKER_LOST:
-        if (!stopped.has(a)) core.handleWorkerLost(t, a);
+        if (!stopped.has(a)) {
+          sim.workerLost(t, a);
+          core.handleWorkerLost(t, a);
+        }
         break;
       case RESTORE_DONE:
         core.handleRestoreDone(t, a, queue.b, queue.c === 1);

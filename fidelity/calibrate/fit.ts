@@ -168,3 +168,122 @@ export function fitSharedCapacity(points: readonly SlowdownPoint[]): CapacityFit
   }
   return { capacity: best.capacity, rmse: Math.sqrt(best.sse / usable.length), n: usable.length };
 }
+
+/** One job of a batch started together on a host: its solo work (ms) and its demand (cpus used alone). */
+export interface BatchJob {
+  readonly workMs: number;
+  readonly demand: number;
+}
+
+/**
+ * When each job of a batch started together at 0 on a host of `capacity`
+ * cpus finishes, under the simulator's host model (sim/contention.ts): all
+ * active jobs progress at min(1, capacity / total demand) of their solo
+ * speed, so they finish in order of work. Returned in the jobs' order.
+ */
+export function predictBatch(jobs: readonly BatchJob[], capacity: number): number[] {
+  const order = jobs.map((_, i) => i).sort((a, b) => jobs[a]!.workMs - jobs[b]!.workMs);
+  const out = new Array<number>(jobs.length).fill(0);
+  let demand = jobs.reduce((s, j) => s + j.demand, 0);
+  let t = 0;
+  let done = 0;
+  for (const i of order) {
+    const rate = demand <= capacity ? 1 : capacity / demand;
+    t += (jobs[i]!.workMs - done) / rate;
+    done = jobs[i]!.workMs;
+    out[i] = t;
+    demand -= jobs[i]!.demand;
+  }
+  return out;
+}
+
+/**
+ * One batch of the mixed sweep: `restores` restores and `checkpoints`
+ * checkpoints started together (k = restores + checkpoints, with the other
+ * workers' actors resident), and the median of each kind's size part (time
+ * less the fitted base) against one alone.
+ */
+export interface MixedObservation {
+  readonly restores: number;
+  readonly checkpoints: number;
+  /** Median size-part time of the batch's restores, ms (NaN when it had none). */
+  readonly restoreMs: number;
+  readonly checkpointMs: number;
+  /** Size-part time of one alone, ms. */
+  readonly soloRestoreMs: number;
+  readonly soloCheckpointMs: number;
+}
+
+/** The host model's demands fitted to a mixed sweep. */
+export interface HostDemandFit {
+  readonly restore: number;
+  readonly checkpoint: number;
+  /** Root mean square of log(predicted / observed) over the medians fitted. */
+  readonly rmsLogError: number;
+  readonly n: number;
+}
+
+/** Demands tried by the grid: 0.05 to 16 cpus, log-spaced (steps of 15.5%; the refinement does the rest). */
+const DEMAND_GRID = Array.from({ length: 41 }, (_, i) => 0.05 * 320 ** (i / 40));
+
+/**
+ * Fits the restore and checkpoint demands of the host model to a mixed sweep
+ * on `cpus` cpus: the pair on a log grid (then refined around the best
+ * point) that minimises the squared log error of the predicted batch medians
+ * (predictBatch, nearest-rank median per kind) against the observed ones.
+ * Log error, so a batch of 32 weighs no more than a batch of 2.
+ */
+export function fitHostDemands(observations: readonly MixedObservation[], cpus: number): HostDemandFit {
+  const usable = observations.filter((o) => o.restores + o.checkpoints >= 1 && o.soloRestoreMs > 0 && o.soloCheckpointMs > 0);
+  if (usable.length === 0) throw new Error('fitHostDemands: no observations');
+  if (!(cpus > 0)) throw new Error(`fitHostDemands: cpus must be positive, got ${cpus}`);
+  let n = 0;
+  const loss = (dr: number, dc: number): number => {
+    let sum = 0;
+    n = 0;
+    for (const o of usable) {
+      const jobs: BatchJob[] = [
+        ...Array.from({ length: o.restores }, () => ({ workMs: o.soloRestoreMs, demand: dr })),
+        ...Array.from({ length: o.checkpoints }, () => ({ workMs: o.soloCheckpointMs, demand: dc })),
+      ];
+      const t = predictBatch(jobs, cpus);
+      const median = (from: number, count: number): number => [...t.slice(from, from + count)].sort((a, b) => a - b)[Math.max(0, Math.ceil(count / 2) - 1)]!;
+      if (o.restores > 0 && o.restoreMs > 0) {
+        sum += Math.log(median(0, o.restores) / o.restoreMs) ** 2;
+        n += 1;
+      }
+      if (o.checkpoints > 0 && o.checkpointMs > 0) {
+        sum += Math.log(median(o.restores, o.checkpoints) / o.checkpointMs) ** 2;
+        n += 1;
+      }
+    }
+    return sum;
+  };
+  let best = { dr: 1, dc: 1, e: Number.POSITIVE_INFINITY };
+  for (const dr of DEMAND_GRID) {
+    for (const dc of DEMAND_GRID) {
+      const e = loss(dr, dc);
+      if (e < best.e) best = { dr, dc, e };
+    }
+  }
+  // Refine: halve a multiplicative step around the best point until it is below 0.1%.
+  for (let step = 1.2; step > 1.001; step = Math.sqrt(step)) {
+    for (let improved = true; improved; ) {
+      improved = false;
+      for (const [fr, fc] of [
+        [step, 1],
+        [1 / step, 1],
+        [1, step],
+        [1, 1 / step],
+      ] as const) {
+        const e = loss(best.dr * fr, best.dc * fc);
+        if (e < best.e - 1e-15) {
+          best = { dr: best.dr * fr, dc: best.dc * fc, e };
+          improved = true;
+        }
+      }
+    }
+  }
+  loss(best.dr, best.dc);
+  return { restore: best.dr, checkpoint: best.dc, rmsLogError: n > 0 ? Math.sqrt(best.e / n) : Number.NaN, n };
+}

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { flagValue, oneOf, positiveInt, readFlags } from '../../cli/flags.ts';
+import { flagValue, oneOf, positiveInt, positiveNumber, readFlags } from '../../cli/flags.ts';
 import type { Io } from '../../cli/io.ts';
 import { UsageError } from '../../cli/usage-error.ts';
 import { REPO_ROOT } from '../../cli/repo.ts';
@@ -12,6 +12,7 @@ import { LocalRuntime } from '../../real/local/runtime.ts';
 import { CALIBRATE_POOL, CALIBRATE_SLOTS, CalibrationInterruptedError, calibrationTemplates, machineFacts, measure, type CalibrationSamples, type MachineFacts, type MeasureOptions } from '../../real/primitives.ts';
 import { K8S_FLAG_OPTIONS, K8S_FLAGS_HELP, k8sFlagsFrom, k8sOnlyFlagsGiven, type K8sFlags } from '../../real/k8s/flags.ts';
 import type { PlanTuning } from '../../real/k8s/launch.ts';
+import { DEFAULT_MAX_LOAD_PER_CPU, HostWatch, SYSTEM_PROBE, hostLoadJson, type HostLoad, type HostProbe } from '../host-load.ts';
 import { fitCalibration, renderProfile, renderSamples, samplesFileSchema, type CalibrationMeta } from './profile.ts';
 
 /** The RuntimeClass of the calibration's worker pods unless --runtime-class says otherwise: the scenarios' default. */
@@ -38,7 +39,15 @@ Options:
   --concurrency K   also time restores and checkpoints with K workers at once, and K workers
                     started at once, for each K of a list such as 1,2,4,8; with 1 in the list
                     the profile gets a contention block fitted to the slowdowns (default: none)
+  --mixed K         also time, for each K of a list such as 2,8,32, K workers holding a resident
+                    actor of which half restore from the store while the others checkpoint to it,
+                    all at once, and write the profile's contention as one host model fitted to
+                    it (contention.host; local only for now)
   --concurrency-size S  snapshot size of that sweep (default: the largest of --sizes)
+  --max-load N      1-minute load average per cpu above which the machine counts as busy
+                    (default ${DEFAULT_MAX_LOAD_PER_CPU}); local only: the load and CPU steal before and during
+                    the measuring go into the profile's header and samples file, with a warning above it
+  --refuse-busy     refuse to measure (exit 1, nothing written) when the machine is busy before the start
   --cold-size S     size at which the size-less coldBoot is evaluated (default: 64Mi)
   --out FILE        profile to write (default: scenarios/profiles/local-calibrated.yaml,
                     with --backend k8s scenarios/profiles/k8s-calibrated.yaml)
@@ -73,6 +82,10 @@ export interface CalibrateOptions extends MeasureOptions {
   readonly dryRun: boolean;
   /** Measure nothing: fit the raw samples in this `<profile>.samples.json` again. */
   readonly refit?: string;
+  /** --max-load: busy above this 1-minute load per cpu. */
+  readonly maxLoadPerCpu?: number;
+  /** --refuse-busy: refuse instead of warning. */
+  readonly refuseBusy?: boolean;
 }
 
 const REPO = REPO_ROOT;
@@ -80,6 +93,9 @@ const REPO = REPO_ROOT;
 export const DEFAULT_PROFILE_OUT = join(REPO, 'scenarios', 'profiles', 'local-calibrated.yaml');
 /** The default profile of `--backend k8s`, loadable as `costs: k8s-calibrated`. */
 export const DEFAULT_K8S_PROFILE_OUT = join(REPO, 'scenarios', 'profiles', 'k8s-calibrated.yaml');
+
+/** Wall time between the two /proc/stat readings that give the steal share before measuring. */
+export const STEAL_WINDOW_MS = 1000;
 
 function size(text: string, flag: string): number {
   const mib = flagValue(text.trim(), flag, parseMemoryMiB);
@@ -96,11 +112,14 @@ export function parseCalibrateArgs(argv: readonly string[], io: Io): CalibrateOp
     repeats: { type: 'string' },
     'cold-size': { type: 'string' },
     concurrency: { type: 'string' },
+    mixed: { type: 'string' },
     'concurrency-size': { type: 'string' },
     out: { type: 'string' },
     'runtime-class': { type: 'string' },
     'dry-run': { type: 'boolean' },
     refit: { type: 'string' },
+    'max-load': { type: 'string' },
+    'refuse-busy': { type: 'boolean' },
     ...K8S_FLAG_OPTIONS,
     help: { type: 'boolean', short: 'h' },
   });
@@ -110,7 +129,7 @@ export function parseCalibrateArgs(argv: readonly string[], io: Io): CalibrateOp
   }
   if (v.refit !== undefined) {
     // The samples say what was measured and where: only the output and the cold-boot size are the user's.
-    const measuring = k8sOnlyFlagsGiven(v, ['backend', 'sizes', 'repeats', 'concurrency', 'concurrency-size', 'runtime-class', 'dry-run', ...Object.keys(K8S_FLAG_OPTIONS)]);
+    const measuring = k8sOnlyFlagsGiven(v, ['backend', 'sizes', 'repeats', 'concurrency', 'mixed', 'concurrency-size', 'runtime-class', 'dry-run', ...Object.keys(K8S_FLAG_OPTIONS)]);
     if (measuring.length > 0) throw new UsageError(`${measuring.join(', ')}: not with --refit (it measures nothing; the samples say what was measured)`);
     const refit = resolve(v.refit);
     if (!refit.endsWith('.samples.json')) throw new UsageError(`--refit: expected the raw samples of a calibration, a <profile>.samples.json file, got "${v.refit}"`);
@@ -139,8 +158,12 @@ export function parseCalibrateArgs(argv: readonly string[], io: Io): CalibrateOp
   if (v['dry-run'] !== true) checkProfileOut(out);
   const concurrency = v.concurrency === undefined ? [] : [...new Set(v.concurrency.split(',').filter((x) => x.trim() !== '').map((x) => positiveInt(x.trim(), '--concurrency')))].sort((a, b) => a - b);
   if (v.concurrency !== undefined && concurrency.length === 0) throw new UsageError('--concurrency: empty list');
+  const mixed = v.mixed === undefined ? [] : [...new Set(v.mixed.split(',').filter((x) => x.trim() !== '').map((x) => positiveInt(x.trim(), '--mixed')))].sort((a, b) => a - b);
+  if (v.mixed !== undefined && mixed.length === 0) throw new UsageError('--mixed: empty list');
+  if (mixed.length > 0 && backend === 'k8s') throw new UsageError('--mixed: local only for now (the k8s driver does not run the mixed sweep)');
   const concurrencySizeMiB = v['concurrency-size'] === undefined ? sizesMiB[sizesMiB.length - 1]! : size(v['concurrency-size'], '--concurrency-size');
-  return { backend, sizesMiB, repeats, coldSizeMiB, out, concurrency, concurrencySizeMiB, k8s: k8sFlagsFrom(v), runtimeClass, dryRun: v['dry-run'] === true };
+  const maxLoadPerCpu = v['max-load'] === undefined ? DEFAULT_MAX_LOAD_PER_CPU : positiveNumber(v['max-load'], '--max-load');
+  return { backend, sizesMiB, repeats, coldSizeMiB, out, concurrency, concurrencySizeMiB, k8s: k8sFlagsFrom(v), runtimeClass, dryRun: v['dry-run'] === true, mixed, maxLoadPerCpu, refuseBusy: v['refuse-busy'] === true };
 }
 
 /** Measures every primitive on local worker processes: {@link measure} on a local runtime made for it. */
@@ -185,7 +208,7 @@ export function samplesPathFor(profile: string): string {
  * sets what the command line does not expose of a k8s run (the tests' fake
  * cluster needs its own ports).
  */
-export async function runCalibrate(argv: readonly string[], io: Io, tuning: PlanTuning = {}): Promise<number> {
+export async function runCalibrate(argv: readonly string[], io: Io, tuning: PlanTuning = {}, probe: HostProbe = SYSTEM_PROBE): Promise<number> {
   const opts = parseCalibrateArgs(argv, io);
   if (opts === null) return 0;
   if (opts.refit !== undefined) return refitCalibration(opts.refit, opts.out, opts.coldSizeMiB, io);
@@ -196,6 +219,7 @@ export async function runCalibrate(argv: readonly string[], io: Io, tuning: Plan
   let samples: CalibrationSamples;
   let facts: MachineFacts;
   let cluster: CalibrationMeta['cluster'];
+  let hostLoad: HostLoad | undefined;
   try {
     if (opts.backend === 'k8s') {
       // Loaded only here: the local path never pays for the Kubernetes client.
@@ -205,9 +229,23 @@ export async function runCalibrate(argv: readonly string[], io: Io, tuning: Plan
       if (measured === null) return 0;
       ({ samples, facts, cluster } = measured);
     } else {
+      const watch = new HostWatch(probe, opts.maxLoadPerCpu ?? DEFAULT_MAX_LOAD_PER_CPU);
+      const busy = watch.before();
+      if (busy !== undefined) {
+        io.err(`calibrate: ${opts.refuseBusy === true ? 'refusing: ' : 'warning: '}${busy}${opts.refuseBusy === true ? '; nothing measured or written (run on a quiet machine, or without --refuse-busy)' : ''}\n`);
+        if (opts.refuseBusy === true) return 1;
+      }
+      // A second /proc/stat reading a second later: the steal share before the measuring.
+      await new Promise((r) => setTimeout(r, STEAL_WINDOW_MS));
       const loadBefore = loadavg();
       io.err(`calibrate: local workers, ${grid}\n`);
-      samples = await measureLocal(measureOptions);
+      watch.start();
+      try {
+        samples = await measureLocal(measureOptions);
+      } finally {
+        hostLoad = watch.end();
+      }
+      for (const w of hostLoad.warnings.slice(busy === undefined ? 0 : 1)) io.err(`calibrate: warning: ${w}\n`);
       facts = machineFacts(loadBefore);
     }
   } catch (err) {
@@ -229,6 +267,7 @@ export async function runCalibrate(argv: readonly string[], io: Io, tuning: Plan
     command: `npm run calibrate -- ${argv.join(' ')}`.trim(),
     wallMs: performance.now() - t0,
     ...(cluster === undefined ? {} : { cluster }),
+    ...(hostLoad === undefined ? {} : { hostLoad: hostLoadJson(hostLoad) as HostLoad }),
   };
   const profile = renderProfile(name, fits, samples, meta, basename(samplesFile));
   // Refuse to write a profile the scenario loader would not read back.

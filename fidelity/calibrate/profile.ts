@@ -1,6 +1,7 @@
 import { z } from 'zod';
+import { hostLoadLine, type HostLoad } from '../host-load.ts';
 import type { CalibrationSamples, ConcurrencySample, MachineFacts } from '../../real/primitives.ts';
-import { fitLognormal, fitSharedCapacity, fitSizeCost, nearestRank, predictAt, type CapacityFit, type LognormalFit, type SizedSample, type SizeFit, type SlowdownPoint } from './fit.ts';
+import { fitHostDemands, fitLognormal, fitSharedCapacity, fitSizeCost, nearestRank, predictAt, type CapacityFit, type HostDemandFit, type MixedObservation, type LognormalFit, type SizedSample, type SizeFit, type SlowdownPoint } from './fit.ts';
 
 export type { CalibrationSamples, ConcurrencySample } from '../../real/primitives.ts';
 
@@ -29,6 +30,8 @@ export interface CalibrationMeta extends MachineFacts {
   /** The command line, for the record. */
   readonly command: string;
   readonly wallMs: number;
+  /** Local only: load average and CPU steal before and sampled during the measuring (fidelity/host-load.ts). */
+  readonly hostLoad?: HostLoad;
 }
 
 /** The fitted cost of every primitive. */
@@ -41,6 +44,38 @@ export interface CalibrationFits {
   readonly checkpoint: { readonly local: SizeFit; readonly external: SizeFit };
   /** Processor-sharing capacities fitted to the concurrency sweep, when there was one with k = 1. */
   readonly contention?: ContentionFit;
+  /** The host model fitted to the mixed sweep (issue 18), when there was one: it replaces transfers and cpu in the profile. */
+  readonly host?: HostFit;
+}
+
+/** The host model's demands (cpus used alone) fitted to the mixed sweep. */
+export interface HostFit extends HostDemandFit {
+  readonly cpus: number;
+  /** From the worker-start series of the concurrency sweep (cpus / capacity), or 1 without one. */
+  readonly workerStart: number;
+  readonly workerStartFitted: boolean;
+}
+
+/**
+ * The host model from the mixed sweep: each batch's median restore and
+ * checkpoint less their fitted base medians, against the size part of one
+ * alone (size × ms per MiB of the one-at-a-time fit), by fitHostDemands.
+ * Undefined without a sweep or a measured size term.
+ */
+export function fitHost(samples: CalibrationSamples, restoreExternal: SizeFit, checkpointExternal: SizeFit, contention: ContentionFit | undefined, cpus: number): HostFit | undefined {
+  const mixed = samples.mixed ?? [];
+  if (mixed.length === 0 || !(restoreExternal.msPerMiB > 0) || !(checkpointExternal.msPerMiB > 0) || !(cpus > 0)) return undefined;
+  const obs: MixedObservation[] = mixed.map((m) => ({
+    restores: m.restores,
+    checkpoints: m.checkpoints,
+    restoreMs: m.restoreMs.length > 0 ? nearestRank(m.restoreMs, 0.5) - restoreExternal.base.medianMs : Number.NaN,
+    checkpointMs: m.checkpointMs.length > 0 ? nearestRank(m.checkpointMs, 0.5) - checkpointExternal.base.medianMs : Number.NaN,
+    soloRestoreMs: m.sizeMiB * restoreExternal.msPerMiB,
+    soloCheckpointMs: m.sizeMiB * checkpointExternal.msPerMiB,
+  }));
+  const f = fitHostDemands(obs, cpus);
+  const start = contention?.workerStart;
+  return { ...f, cpus, workerStart: start === undefined ? 1 : start.cpus / start.capacity, workerStartFitted: start !== undefined };
 }
 
 /** A capacity fit with the slowdowns it was fitted to. */
@@ -128,7 +163,9 @@ export function fitCalibration(samples: CalibrationSamples, coldSizeMiB: number,
     cpus,
     splitLocal,
   );
+  const host = fitHost(samples, restore.external, checkpoint.external, contention, cpus);
   return {
+    ...(host === undefined ? {} : { host }),
     workerStart: fitLognormal(samples.workerStartMs),
     dispatch: fitLognormal(samples.dispatch.map((s) => s.ms)),
     coldBoot: { fit: cold, atMiB: coldSizeMiB, medianMs: at.medianMs, p99Ms: at.p99Ms },
@@ -233,6 +270,7 @@ export function renderProfile(name: string, fits: CalibrationFits, samples: Cali
     ...whereLines(meta),
     `#   date:     ${meta.date} (${round(meta.wallMs / 1000)} s of measuring)`,
     `#   load:     load average (1/5/15 min) ${meta.loadAverage.before.map((x) => x.toFixed(2)).join('/')} before, ${meta.loadAverage.after.map((x) => x.toFixed(2)).join('/')} after (${meta.cpus} cpus)`,
+    ...(meta.hostLoad === undefined ? [] : [`#   machine load: ${hostLoadLine(meta.hostLoad)}`, ...meta.hostLoad.warnings.map((w) => `#   BUSY:     ${w}`)]),
     `#   grid:     sizes ${meta.sizesMiB.map((s) => `${s} MiB`).join(', ')}; ${meta.repeats} repeats each, one primitive at a time on an otherwise idle worker${c === undefined ? '' : ' pod'}`,
     `#   samples:  ${samplesFile} (beside this file): every raw sample, in ms`,
     `# Fit (fidelity/calibrate/fit.ts): time = base + size / bandwidth, bandwidth by least squares over all`,
@@ -275,7 +313,7 @@ export function renderProfile(name: string, fits: CalibrationFits, samples: Cali
     `# An execute with workMs 0 on a resident actor, command to completion ${w.dispatch}`,
     `# turn): n=${fits.dispatch.n}, all sizes pooled.`,
     `dispatch: ${lognormalText(fits.dispatch)}`,
-    ...contentionLines(fits.contention, meta.backend),
+    ...(fits.host === undefined ? contentionLines(fits.contention, meta.backend) : hostLines(fits.host, samples, meta.backend)),
     ...concurrencyComment(samples.concurrency ?? [], fits.contention !== undefined),
   ];
   return `${lines.join('\n')}\n`;
@@ -304,6 +342,23 @@ function concurrencyComment(sweep: readonly ConcurrencySample[], fitted: boolean
     lines.push(`#   ${what}: ${cells.join(', ')}`);
   }
   return lines;
+}
+
+/** The `contention` block as one host model fitted to the mixed sweep, with a comment saying how. */
+function hostLines(h: HostFit, samples: CalibrationSamples, backend: CalibrationMeta['backend']): string[] {
+  const batches = (samples.mixed ?? [])
+    .map((m) => `${m.restores}+${m.checkpoints}: ${round(nearestRank(m.restoreMs, 0.5), 0)}/${round(nearestRank(m.checkpointMs, 0.5), 0)} ms`)
+    .join(', ');
+  return [
+    `# Contention: one host model (fidelity/calibrate/fit.ts fitHostDemands), fitted to the mixed sweep of`,
+    `# restores + checkpoints from and to the store started together, every actor resident (median restore/checkpoint):`,
+    `#   ${batches};`,
+    `# restore and checkpoint demands (cpus each uses alone) by least squares of the log error, rms ${round(h.rmsLogError, 3)} (n=${h.n});`,
+    h.workerStartFitted ? `# workerStart from the worker-start series of the concurrency sweep.` : `# workerStart not swept: taken as 1 cpu (run with --concurrency to fit it).`,
+    'contention:',
+    `  scope: ${backend === 'k8s' ? 'node' : 'machine'}`,
+    `  host: {cpus: ${h.cpus}, restore: ${significant(h.restore)}, checkpoint: ${significant(h.checkpoint)}, workerStart: ${significant(h.workerStart)}}`,
+  ];
 }
 
 /** The `contention` block fitted to the sweep, with a comment saying how; none without a sweep. */
@@ -376,6 +431,9 @@ export function renderSamples(name: string, fits: CalibrationFits, samples: Cali
         goldenFirst: sized(samples.goldenFirst),
         checkpoint: { local: sized(samples.checkpoint.local), external: sized(samples.checkpoint.external) },
         concurrency: (samples.concurrency ?? []).map((c) => ({ ...c, ms: c.ms.map((x) => Number(x.toFixed(3))) })),
+        ...(samples.mixed === undefined
+          ? {}
+          : { mixed: samples.mixed.map((m) => ({ ...m, restoreMs: m.restoreMs.map((x) => Number(x.toFixed(3))), checkpointMs: m.checkpointMs.map((x) => Number(x.toFixed(3))) })) }),
       },
     },
     null,
@@ -394,6 +452,9 @@ export const samplesSchema = z.object({
   checkpoint: z.object({ local: sized, external: sized }),
   concurrency: z
     .array(z.object({ k: z.number().int().min(1), primitive: z.enum(['restore', 'checkpoint', 'workerStart']), source: z.enum(['golden', 'external', 'local', 'none']), sizeMiB: z.number(), ms: z.array(z.number().min(0)) }))
+    .optional(),
+  mixed: z
+    .array(z.object({ k: z.number().int().min(1), restores: z.number().int().min(0), checkpoints: z.number().int().min(0), sizeMiB: z.number(), restoreMs: z.array(z.number().min(0)), checkpointMs: z.array(z.number().min(0)) }))
     .optional(),
 });
 
@@ -420,6 +481,8 @@ export const samplesFileSchema = z.object({
     repeats: z.number().int().min(1),
     command: z.string(),
     wallMs: z.number().min(0),
+    // Written since issue 18; NaN steal shares are null in JSON.
+    hostLoad: z.any().optional(),
   }),
   samples: samplesSchema,
 });

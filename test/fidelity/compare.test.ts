@@ -95,7 +95,8 @@ describe('comparePrimitives', () => {
       notes: ['a caveat'],
     });
     expect(md).toContain('## a');
-    expect(md).toMatch(/\| a \| p50_ms \| 200 \| 100 \| \+100\.0% \| ±10% \|/);
+    expect(md).toMatch(/\| a \| p50_ms \| 200 \|  \| 100 \| \+100\.0% \| ±10% \|/);
+    expect(md).toContain('Within target means the simulated figure');
     expect(md).toContain('- a caveat');
     expect(md).toMatch(/\| a \| dispatch \|  \| 5 \| 2 \| 4 \| 2\.00x \|/);
   });

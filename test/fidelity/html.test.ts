@@ -66,6 +66,9 @@ describe('fidelity report.html', () => {
     // 120 served: p99 is not the maximum, so no warning about it.
     expect(html).not.toContain('is its maximum');
     expect(html.match(/<svg/g)?.length).toBe(2);
+    // The overhead CDFs of both runs, under the latency ones, and the rule of "within target".
+    expect(html).toContain('Overhead: all served invocations');
+    expect(html).toContain('id="fidelity-rule"');
   });
 
   it('reads invocations.csv rows back as replies', () => {

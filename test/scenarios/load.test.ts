@@ -100,7 +100,8 @@ describe('contention in a cost profile', () => {
     ['negative cpus', 'contention:\n  scope: machine\n  cpu: {cpus: -2, workerStart: 1}', '-2', 'contention.cpu.cpus: expected a positive number, got -2'],
     ['a word for a number', 'contention:\n  scope: node\n  cpu: {cpus: 2, workerStart: lots}', 'lots', 'contention.cpu.workerStart: expected a positive number, got "lots"'],
     ['a misspelt field', 'contention: {scope: machine, transfers: {streams: 2, stream: 2}}', 'stream: 2}', 'contention.transfers: unknown field(s) "stream"'],
-    ['neither transfers nor cpu', 'contention: {scope: machine}', '{scope', 'contention: contention needs transfers, cpu or both'],
+    ['neither transfers nor cpu', 'contention: {scope: machine}', '{scope', 'contention: contention needs transfers, cpu or both, or host'],
+    ['host beside transfers', 'contention: {scope: machine, transfers: {streams: 1}, host: {cpus: 2, restore: 1, checkpoint: 1, workerStart: 1}}', '{scope', 'contention: contention.host replaces transfers and cpu: give one or the other'],
   ])('%s is reported at the field in the profile file', (_title, block, target, message) => {
     const { file, profile, text } = withContention(block);
     const anchor = block.split('\n').find((l) => l.includes(target))!;

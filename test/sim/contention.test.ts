@@ -96,6 +96,30 @@ describe('SharedResource (processor sharing)', () => {
     expect(done[0]!.timeMs).toBeCloseTo(125, 9);
   });
 
+  it('jobs with demands share by their total: rate min(1, capacity / sum of demands)', () => {
+    const queue = new EventQueue(4);
+    const res = new SharedResource(2, queue, DONE, 0);
+    res.add(0, 300, 0, 1, 0, 0, 0, 2);
+    res.add(0, 300, 0, 1, 1, 0, 0, 1);
+    const done = drain(queue, res);
+    for (const d of done) expect(d.timeMs).toBeCloseTo(300 * 1.5, 9);
+    expect(() => res.add(0, 1, 0, 1, 2, 0, 0, 0)).toThrow(/demand/);
+  });
+
+  it("a lost worker's jobs end with it: never completed, and the others speed up", () => {
+    const queue = new EventQueue(4);
+    const res = new SharedResource(1, queue, DONE, 0);
+    res.add(0, 100, 0, 1, 0, 0, 0, 1, 7);
+    res.add(0, 100, 0, 1, 1, 0, 0, 1, 7);
+    res.add(0, 100, 0, 1, 2, 0, 0, 1, 8);
+    queue.pop();
+    // At 60 each job has done 20 ms of work; worker 7's two end, worker 8's runs alone: 80 left.
+    expect(res.cancelWorker(60, 7)).toBe(2);
+    expect(res.cancelWorker(60, 7)).toBe(0);
+    expect(res.active).toBe(1);
+    expect(drain(queue, res)).toEqual([{ timeMs: 140, a: 2 }]);
+  });
+
   it('refuses a capacity that is not positive', () => {
     expect(() => new SharedResource(0, new EventQueue(1), DONE, 0)).toThrow(/capacity/);
   });
@@ -265,6 +289,40 @@ describe('simulate with contention', () => {
     // A single start (capacity 2 / 1.4 > 1) is not slowed.
     const lone = run(1, costs({ scope: 'machine', cpu }), 0);
     expect(lone.at.get('restore-golden')).toEqual([START_MS]);
+  });
+
+  it('host model: restores, checkpoints and starts share the cpus by their demands', () => {
+    const k = 6;
+    const host = { cpus: 2, restore: 1, checkpoint: 1, workerStart: 1.4 };
+    const t = run(k, costs({ scope: 'machine', host }), 1000);
+    for (const r of t.replies) expect(r.parts.restoreMs).toBeCloseTo(BASE_MS + SOLO_TRANSFER_MS * (k / host.cpus), 6);
+    // A heavier restore demand slows the same restores in proportion.
+    for (const r of run(k, costs({ scope: 'machine', host: { ...host, restore: 2 } }), 1000).replies) expect(r.parts.restoreMs).toBeCloseTo(BASE_MS + SOLO_TRANSFER_MS * ((2 * k) / host.cpus), 6);
+    // The driver's share comes off the capacity.
+    for (const r of run(k, costs({ scope: 'machine', host: { ...host, driver: 0.5 } }), 1000).replies) expect(r.parts.restoreMs).toBeCloseTo(BASE_MS + SOLO_TRANSFER_MS * (k / 1.5), 6);
+    // Starts at 0: as the cpu block with the same numbers.
+    const starts = run(8, costs({ scope: 'machine', host }), 0);
+    for (const x of starts.at.get('restore-golden')!) expect(x).toBeCloseTo(START_MS * ((8 * 1.4) / 2), 6);
+  });
+
+  it('host model with exec: executions take their share of the cpus and slow the transfers beside them', () => {
+    // Two actors: one restores while the other's 100 ms of work spins on a cpu (exec 1) of capacity 1.
+    const c = costs({ scope: 'machine', host: { cpus: 1, restore: 1, checkpoint: 1, workerStart: 0.01, exec: 1 } });
+    const alone = run(1, c, 1000);
+    expect(alone.replies[0]!.parts.execMs).toBeCloseTo(100, 6);
+    const t = run(2, c, [1000, 1000 + BASE_MS + SOLO_TRANSFER_MS - 50]);
+    // The second restore overlaps the first execution: both at half speed while they overlap.
+    expect(t.replies[0]!.parts.execMs).toBeGreaterThan(100);
+    expect(t.replies[1]!.parts.restoreMs).toBeGreaterThan(BASE_MS + SOLO_TRANSFER_MS);
+  });
+
+  it('refuses a host block beside transfers or cpu, and a driver that takes every cpu', async () => {
+    const { costProfileSchema } = await import('../../scenarios/file-schema.ts');
+    const base = { name: 'x', workerStart: { kind: 'constant', value: '1ms' }, coldBoot: { kind: 'constant', value: '1ms' }, restore: { local: { base: { kind: 'constant', value: '1ms' }, bandwidth: '1Mi/s' }, external: { base: { kind: 'constant', value: '1ms' }, bandwidth: '1Mi/s' }, golden: { base: { kind: 'constant', value: '1ms' }, bandwidth: '1Mi/s' } }, checkpoint: { local: { base: { kind: 'constant', value: '1ms' }, bandwidth: '1Mi/s' }, external: { base: { kind: 'constant', value: '1ms' }, bandwidth: '1Mi/s' } } };
+    const host = { cpus: 2, restore: 1, checkpoint: 1, workerStart: 1 };
+    expect(costProfileSchema.safeParse({ ...base, contention: { scope: 'machine', host } }).success).toBe(true);
+    expect(JSON.stringify(costProfileSchema.safeParse({ ...base, contention: { scope: 'machine', host, transfers: { streams: 1 } } }).error?.issues)).toMatch(/replaces transfers and cpu/);
+    expect(JSON.stringify(costProfileSchema.safeParse({ ...base, contention: { scope: 'machine', host: { ...host, driver: 2 } } }).error?.issues)).toMatch(/host\.driver/);
   });
 
   it('same seed, same result; the draws are those of the run without contention', () => {

@@ -62,6 +62,29 @@ describe('npm run calibrate', () => {
     expect(t.out.join('')).toContain('Profile:');
   });
 
+  it('--mixed: times restores and checkpoints together with every actor resident, and writes a host model the loader reads', async () => {
+    const out = join(dir, 'profiles', 'mixed.yaml');
+    const t = io();
+    expect(await runCalibrate(['--sizes', '4Mi,16Mi', '--repeats', '1', '--mixed', '2,3', '--out', out], t.io), t.err.join('')).toBe(0);
+    const raw = JSON.parse(readFileSync(samplesPathFor(out), 'utf8')) as { samples: { mixed: { k: number; restores: number; checkpoints: number; restoreMs: number[]; checkpointMs: number[] }[] }; meta: { hostLoad?: { cpus: number } } };
+    expect(raw.samples.mixed.map((m) => [m.k, m.restores, m.checkpoints, m.restoreMs.length, m.checkpointMs.length])).toEqual([
+      [2, 1, 1, 1, 1],
+      [3, 2, 1, 2, 1],
+    ]);
+    expect(raw.meta.hostLoad?.cpus).toBeGreaterThan(0);
+    const text = readFileSync(out, 'utf8');
+    expect(text).toMatch(/^#   machine load: load average/m);
+    // The size term shows at these sizes on any machine so far; where it would not, no host block is written.
+    if (/^  host: /m.test(text)) {
+      writeFileSync(join(dir, 'uses-mixed.yaml'), probeScenario('profiles/mixed.yaml'));
+      const host = loadScenarioFile(join(dir, 'uses-mixed.yaml')).costs.contention?.host;
+      expect(host?.restore).toBeGreaterThan(0);
+      expect(host?.checkpoint).toBeGreaterThan(0);
+    }
+    await expect(runCalibrate(['--mixed', '', '--out', out], io().io)).rejects.toThrow(/--mixed: empty list/);
+    await expect(runCalibrate(['--backend', 'k8s', '--mixed', '2', '--out', out], io().io)).rejects.toThrow(/--mixed: local only/);
+  });
+
   it('refuses bad flags as usage errors (the k8s backend has its own tests in test/fidelity/calibrate/k8s.test.ts)', async () => {
     await expect(runCalibrate(['--keep-namespace'], io().io)).rejects.toThrow(/--keep-namespace: only with --backend k8s/);
     await expect(runCalibrate(['--sizes', 'big'], io().io)).rejects.toBeInstanceOf(UsageError);

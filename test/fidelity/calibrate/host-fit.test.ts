@@ -1,0 +1,108 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { fitHostDemands, predictBatch, type MixedObservation } from '../../../fidelity/calibrate/fit.ts';
+import { makeRng } from '../../../scenarios/rng.ts';
+import { SharedResource } from '../../../sim/contention.ts';
+import { EventQueue } from '../../../session/event-queue.ts';
+
+const SOLO_R = 400;
+const SOLO_C = 250;
+const MIXES = [1, 2, 4, 8, 16, 32].flatMap((k) => [
+  [k, 0],
+  [0, k],
+  [Math.ceil(k / 2), Math.floor(k / 2)],
+]);
+
+/** The sweep a host with these demands would give, each median off by up to ±noise (seeded). */
+function sweep(dr: number, dc: number, cpus: number, noise: number, seed: number): MixedObservation[] {
+  const rng = makeRng(seed, 'host-fit');
+  return MIXES.map(([r, c]) => {
+    const t = predictBatch([...Array.from({ length: r! }, () => ({ workMs: SOLO_R, demand: dr })), ...Array.from({ length: c! }, () => ({ workMs: SOLO_C, demand: dc }))], cpus);
+    const jitter = (): number => 1 + noise * (2 * rng() - 1);
+    return {
+      restores: r!,
+      checkpoints: c!,
+      restoreMs: r! > 0 ? t[0]! * jitter() : Number.NaN,
+      checkpointMs: c! > 0 ? t[r!]! * jitter() : Number.NaN,
+      soloRestoreMs: SOLO_R,
+      soloCheckpointMs: SOLO_C,
+    };
+  });
+}
+
+describe('predictBatch', () => {
+  it("is what the simulator's shared resource does with the same jobs", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ workMs: fc.integer({ min: 1, max: 1000 }), demand: fc.double({ min: 0.1, max: 4, noNaN: true }) }), { minLength: 1, maxLength: 12 }),
+        fc.double({ min: 0.5, max: 8, noNaN: true }),
+        (jobs, capacity) => {
+          const queue = new EventQueue(8);
+          const res = new SharedResource(capacity, queue, 9, 0);
+          jobs.forEach((j, i) => res.add(0, j.workMs, 0, 1, i, 0, 0, j.demand));
+          const got = new Array<number>(jobs.length);
+          while (queue.pop()) {
+            if (queue.kind === 9) res.onDone(queue.timeMs, queue.b);
+            else got[queue.a] = queue.timeMs;
+          }
+          const want = predictBatch(jobs, capacity);
+          for (let i = 0; i < jobs.length; i++) expect(got[i]).toBeCloseTo(want[i]!, 6);
+        },
+      ),
+      { numRuns: 200, seed: 18 },
+    );
+  });
+});
+
+describe('fitHostDemands', () => {
+  it('recovers the demands of a noiseless mixed sweep', () => {
+    fc.assert(
+      fc.property(fc.double({ min: 0.2, max: 3, noNaN: true }), fc.double({ min: 0.2, max: 3, noNaN: true }), (dr, dc) => {
+        const f = fitHostDemands(sweep(dr, dc, 2, 0, 1), 2);
+        expect(f.restore / dr).toBeCloseTo(1, 2);
+        expect(f.checkpoint / dc).toBeCloseTo(1, 2);
+        expect(f.rmsLogError).toBeLessThan(1e-3);
+      }),
+      { numRuns: 6, seed: 4 },
+    );
+  });
+
+  it('stays within 10% of the demands with ±5% noise on every median, and says how far off it is', () => {
+    for (const seed of [1, 2, 3]) {
+      const f = fitHostDemands(sweep(1.3, 0.6, 2, 0.05, seed), 2);
+      expect(Math.abs(f.restore / 1.3 - 1)).toBeLessThan(0.1);
+      expect(Math.abs(f.checkpoint / 0.6 - 1)).toBeLessThan(0.1);
+      expect(f.rmsLogError).toBeGreaterThan(0);
+      expect(f.rmsLogError).toBeLessThan(0.05);
+      expect(f.n).toBe(MIXES.reduce((s, [r, c]) => s + (r! > 0 ? 1 : 0) + (c! > 0 ? 1 : 0), 0));
+    }
+  });
+
+  it('refuses no observations and no cpus', () => {
+    expect(() => fitHostDemands([], 2)).toThrow(/no observations/);
+    expect(() => fitHostDemands(sweep(1, 1, 2, 0, 1), 0)).toThrow(/cpus/);
+  });
+});
+
+describe('fitHost (the profile from a mixed sweep)', () => {
+  it('fits the demands from the sweep less the bases, and takes workerStart from the concurrency sweep when there is one', async () => {
+    const { fitHost } = await import('../../../fidelity/calibrate/profile.ts');
+    const { fitSizeCost } = await import('../../../fidelity/calibrate/fit.ts');
+    // 10 ms + 2 ms/MiB (restores), 5 ms + 1 ms/MiB (checkpoints), at 100 MiB: solo size parts 200 and 100 ms.
+    const restoreFit = fitSizeCost([10, 50, 100].map((s) => ({ sizeMiB: s, ms: 10 + 2 * s })));
+    const checkpointFit = fitSizeCost([10, 50, 100].map((s) => ({ sizeMiB: s, ms: 5 + s })));
+    const mixed = [2, 8, 32].map((k) => {
+      const r = Math.ceil(k / 2);
+      const t = predictBatch([...Array.from({ length: r }, () => ({ workMs: 200, demand: 1.5 })), ...Array.from({ length: k - r }, () => ({ workMs: 100, demand: 0.5 }))], 2);
+      return { k, restores: r, checkpoints: k - r, sizeMiB: 100, restoreMs: [t[0]! + 10], checkpointMs: [t[r]! + 5] };
+    });
+    const samples = { workerStartMs: [], dispatch: [], restore: { local: [], external: [], golden: [], cold: [] }, goldenFirst: [], checkpoint: { local: [], external: [] }, mixed };
+    const h = fitHost(samples, restoreFit, checkpointFit, undefined, 2)!;
+    expect(h.restore).toBeCloseTo(1.5, 1);
+    expect(h.checkpoint).toBeCloseTo(0.5, 1);
+    expect(h).toMatchObject({ cpus: 2, workerStart: 1, workerStartFitted: false });
+    const withStarts = fitHost(samples, restoreFit, checkpointFit, { workerStart: { capacity: 1.6, rmse: 0, n: 2, points: [], cpus: 2 } }, 2)!;
+    expect(withStarts.workerStart).toBeCloseTo(1.25, 9);
+    expect(fitHost({ ...samples, mixed: [] }, restoreFit, checkpointFit, undefined, 2)).toBeUndefined();
+  });
+});
