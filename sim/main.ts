@@ -21,6 +21,8 @@ import { UsageError } from '../cli/usage-error.ts';
 import { flagValue, listValue, nonNegativeInt, positiveInt, positiveValue, readFlags } from '../cli/flags.ts';
 import { packageVersion, type Io as CommandIo } from '../cli/io.ts';
 import { parseInvocationsOption, type InvocationsOption } from './invocation-sample.ts';
+import { K8S_STUDY_FLAG_OPTIONS, K8S_STUDY_HELP, k8sStudyFlagsFrom, type K8sStudyFlags } from './k8s-study-flags.ts';
+import type { K8sStudyFacts } from './k8s-study.ts';
 
 export { UsageError } from '../cli/usage-error.ts';
 
@@ -54,7 +56,7 @@ Options:
   --slo GOALS        latency goal of the report's recommendation, e.g. p99=1s,overheadP99=500ms,rejected=1%
                      (keys p50 p90 p99 overheadP99 rejected; default: the scenario's slo)
   --list             list the scenario's policy sets and exit
-  -h, --help         this text
+${K8S_STUDY_HELP}  -h, --help         this text
 
 Results do not depend on --jobs: rows are in the scenario's policy order,
 then seed order. A progress bar is drawn on stderr when it is a terminal.
@@ -98,6 +100,8 @@ export interface SimulateOptions {
   slo?: Slo;
   /** Interval of timeseries.csv in simulated time. */
   sampleEveryMs: number;
+  /** --backend k8s: the study as a Kubernetes Indexed Job (sim/k8s-study.ts); null: threads here. */
+  k8s?: K8sStudyFlags | null;
 }
 
 function parseSeeds(text: string): number[] {
@@ -124,6 +128,7 @@ export function parseSimulateArgs(argv: readonly string[], io: Io): SimulateOpti
     'sample-every': { type: 'string' },
     list: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
+    ...K8S_STUDY_FLAG_OPTIONS,
   });
   if (v.help === true) {
     io.out(HELP);
@@ -137,6 +142,7 @@ export function parseSimulateArgs(argv: readonly string[], io: Io): SimulateOpti
   const durationMs = v.duration === undefined ? undefined : positiveValue(v.duration, '--duration', parseDuration);
   const sampleEveryMs = v['sample-every'] === undefined ? 60_000 : positiveValue(v['sample-every'], '--sample-every', parseDuration);
   const policies = v.policies === undefined ? undefined : listValue(v.policies);
+  const k8s = k8sStudyFlagsFrom(v);
 
   const scenarioSource = v.scenario ?? DEFAULT_SCENARIO_FILE;
   const loaded: Scenario = loadScenarioFile(scenarioSource);
@@ -155,7 +161,7 @@ export function parseSimulateArgs(argv: readonly string[], io: Io): SimulateOpti
   const stamp = io.isoNow().replace(/[:.]/g, '-');
   const outDir = v.out ?? join('reports', 'runs', `${stamp}-${scenario.name}`);
   const slo: Slo | undefined = v.slo === undefined ? scenario.slo : flagValue(v.slo, '--slo', parseSloFlag);
-  return { scenario, scenarioSource, overrides, seeds, jobs, jobsGiven: v.jobs !== undefined, outDir, invocations, sampleEveryMs, ...(slo === undefined ? {} : { slo }) };
+  return { scenario, scenarioSource, overrides, seeds, jobs, jobsGiven: v.jobs !== undefined, outDir, invocations, sampleEveryMs, k8s, ...(slo === undefined ? {} : { slo }) };
 }
 
 const TABLE_HEAD = ['policy', 'served', 'rejected', 'p50', 'p99', 'overhead p99', 'warm', 'resumed', 'cold/golden', 'worker-h', 'GiB-h', 'peak workers'];
@@ -218,12 +224,20 @@ export async function runSimulate(argv: readonly string[], io: Io): Promise<numb
   const { scenario, seeds } = opts;
   const total = scenario.policies.length * seeds.length;
   const threads = Math.min(opts.jobs, total);
-  const how = threads === 1 ? 'in this thread' : `${opts.jobsGiven ? '' : 'up to '}${threads} threads (this one and ${threads - 1} worker${threads > 2 ? 's' : ''})`;
+  const how = opts.k8s ? `as a Kubernetes Indexed Job, ${opts.k8s.parallelism} pod(s) at once` : threads === 1 ? 'in this thread' : `${opts.jobsGiven ? '' : 'up to '}${threads} threads (this one and ${threads - 1} worker${threads > 2 ? 's' : ''})`;
   io.err(`${scenario.name}: ${scenario.policies.length} policy set(s) x ${seeds.length} seed(s) = ${total} run(s) over ${formatDuration(scenario.durationMs)}, ${how}\n`);
   const t0 = io.wallMs();
-  const progress = createStudyProgress(io.progress, total);
+  // The k8s backend draws its own (indexes, not runs).
+  const progress = createStudyProgress(opts.k8s ? undefined : io.progress, total);
   let study: StudyOutcome;
-  try {
+  if (opts.k8s) {
+    const request = { scenarioFile: opts.scenarioSource, overrides: opts.overrides, scenario, seeds, sampleEveryMs: opts.sampleEveryMs, invocations: opts.invocations };
+    const { runStudyOnK8s } = await import('./k8s-study.ts');
+    const out = await runStudyOnK8s(request, opts.k8s, io);
+    // Null: a dry run (printed), or Ctrl-C (the Job deleted; no report).
+    if (out === null) return opts.k8s.dryRun ? 0 : 130;
+    study = out;
+  } else try {
     study = await runStudy(
       { scenarioFile: opts.scenarioSource, overrides: opts.overrides, scenario, seeds, sampleEveryMs: opts.sampleEveryMs, invocations: opts.invocations },
       {
@@ -285,6 +299,8 @@ export async function runSimulate(argv: readonly string[], io: Io): Promise<numb
         // Invocations of each seed's workload, summed over the seeds.
         invocations: [...firstOfSeed.values()].reduce((s, n) => s + n, 0),
         jobs: opts.jobs,
+        // --backend k8s only (so a local report is unchanged): the Job, its indexes and the pods that failed and were retried.
+        ...(opts.k8s ? { backend: { name: 'k8s', ...pick(study as StudyOutcome & K8sStudyFacts) } } : {}),
         // Threads that ran: this one and the worker threads started.
         threads: 1 + study.workerThreads,
         wallTimeMs: Math.round(wallMs),
@@ -320,4 +336,8 @@ export async function runSimulate(argv: readonly string[], io: Io): Promise<numb
   // The answer the user came for, last, where the eye lands.
   io.out(`${answerLine({ rows, model: costModel(scenario.prices), policies: scenario.policies, ...(opts.slo === undefined ? {} : { slo: opts.slo }) })}\n`);
   return 0;
+}
+
+function pick(f: K8sStudyFacts): K8sStudyFacts {
+  return { job: f.job, image: f.image, indexes: f.indexes, retries: f.retries };
 }
