@@ -243,3 +243,26 @@ describe('simulate --backend k8s against the fake API server', () => {
   }, 120_000);
 });
 
+
+describe('the pod entry point as a program', () => {
+  it('runs its share from JOB_COMPLETION_INDEX and exits 0 with a log readShareLog accepts; exit 3 for another scenario', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const { loadScenarioFile } = await import('../../scenarios/load.ts');
+    const { applyScenarioOverrides, scenarioSha256 } = await import('../../sim/study-scenario.ts');
+    const pod = tempDir('study-pod-process');
+    writeFileSync(join(pod, 'scenario.yaml'), readFileSync(SCENARIO, 'utf8'));
+    const overrides = { durationMs: 120_000, policies: ['r4.p2c', 'r8.random'] };
+    const sha = scenarioSha256(applyScenarioOverrides(loadScenarioFile(SCENARIO), overrides));
+    const spec = { scenarioFile: 'scenario.yaml', overrides, scenarioSha256: sha, seeds: [1, 2], sampleEveryMs: 60_000, invocations: { kind: 'none' }, runsPerShare: 3 };
+    writeFileSync(join(pod, STUDY_SPEC_KEY), JSON.stringify(spec));
+    const run = (index: string) => spawnSync(process.execPath, ['--import', 'tsx', 'sim/study-pod.ts', '--study', join(pod, STUDY_SPEC_KEY)], { cwd: REPO, encoding: 'utf8', env: { ...process.env, JOB_COMPLETION_INDEX: index } });
+    const r = run('1');
+    expect(r.status, r.stderr).toBe(0);
+    // Hand-out order is seed-major: index 1 of shares of 3 holds the last run, policy set #1 with seed 2.
+    expect(readShareLog(1, r.stdout, [{ policyIndex: 1, seed: 2, slot: 3 }]).map((x) => [x.policyIndex, x.seed])).toEqual([[1, 2]]);
+    writeFileSync(join(pod, STUDY_SPEC_KEY), JSON.stringify({ ...spec, scenarioSha256: '0'.repeat(64) }));
+    const other = run('0');
+    expect(other.status).toBe(3);
+    expect(other.stderr).toMatch(/resolves differently in this image/);
+  }, 120_000);
+});
