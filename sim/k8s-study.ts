@@ -293,7 +293,8 @@ export async function runStudyOnK8s(req: StudyRequest, flags: K8sStudyFlags, io:
       const now = gathered.size * 1000 + failedPods.size;
       idle = now === seen ? idle + 1 : 0;
       seen = now;
-      await Promise.race([sleep(Math.min(pollMs, 50 * 2 ** idle)), new Promise<void>((resolve) => io.signal?.addEventListener('abort', () => resolve(), { once: true }))]);
+      // Ctrl-C ends the wait at once (and adds no listener per poll).
+      await sleep(Math.min(pollMs, 50 * 2 ** idle), undefined, io.signal === undefined ? {} : { signal: io.signal }).catch(() => {});
     }
     ok = !interrupted;
   } finally {
