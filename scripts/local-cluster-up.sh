@@ -546,7 +546,7 @@ if [[ "$BUILD_IMAGE" == 1 ]]; then
     done
     printf 'root:x:0:0:root:/root:/bin/false\nnode:x:1000:1000:node:/home/node:/bin/false\n' >"$rootfs/etc/passwd"
     printf 'root:x:0:\nnode:x:1000:\n' >"$rootfs/etc/group"
-    cp -r package.json package-lock.json tsconfig.json cli core session scenarios reports real "$rootfs/app/"
+    cp -r package.json package-lock.json tsconfig.json cli core session scenarios reports real sim "$rootfs/app/"
     # Production dependencies only, as `npm ci --omit=dev` would install them.
     # (npm ls exits non-zero over an extraneous package; its list is still the tree.)
     deps="$(npm --prefix "$ROOT" ls --omit=dev --parseable --all 2>/dev/null)" || true

@@ -21,10 +21,13 @@ import { UsageError } from '../cli/usage-error.ts';
 import { flagValue, listValue, nonNegativeInt, positiveInt, positiveValue, readFlags } from '../cli/flags.ts';
 import { packageVersion, type Io as CommandIo } from '../cli/io.ts';
 import { repoFile } from '../cli/repo.ts';
+import { EXIT_INTERRUPTED } from '../cli/exit.ts';
 import { parseInvocationsOption, type InvocationsOption } from './invocation-sample.ts';
 import { parseSizeFlag, SIZING_PATHS, type SizeSpec } from './sizing-knob.ts';
 import { DEFAULT_MAX_PROBES, runSizing } from './sizing.ts';
 import { sizingCsv, sizingText, type SizingReport } from '../reports/sizing.ts';
+import { K8S_STUDY_FLAG_OPTIONS, K8S_STUDY_HELP, k8sStudyFlagsFrom, type K8sStudyFlags } from './k8s-study-flags.ts';
+import type { K8sStudyFacts } from './k8s-study.ts';
 
 export { UsageError } from '../cli/usage-error.ts';
 
@@ -66,7 +69,7 @@ Options:
                      (idle.ttl in seconds), e.g. --size pools.shared.replicas=1..256
   --size-probes N    probes per policy set at most (default ${DEFAULT_MAX_PROBES})
   --list             list the scenario's policy sets and exit
-  -h, --help         this text
+${K8S_STUDY_HELP}  -h, --help         this text
 
 Results do not depend on --jobs: rows are in the scenario's policy order,
 then seed order. A progress bar is drawn on stderr when it is a terminal.
@@ -116,6 +119,8 @@ export interface SimulateOptions {
   size?: SizeSpec;
   /** --size-probes. */
   maxProbes: number;
+  /** --backend k8s: the study as a Kubernetes Indexed Job (sim/k8s-study.ts); null: threads here. */
+  k8s?: K8sStudyFlags | null;
 }
 
 function parseSeeds(text: string): number[] {
@@ -145,6 +150,7 @@ export function parseSimulateArgs(argv: readonly string[], io: Io): SimulateOpti
     'size-probes': { type: 'string' },
     list: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
+    ...K8S_STUDY_FLAG_OPTIONS,
   });
   if (v.help === true) {
     io.out(HELP);
@@ -162,6 +168,8 @@ export function parseSimulateArgs(argv: readonly string[], io: Io): SimulateOpti
   if (v.out !== undefined && v.list !== true) checkReportDir(v.out);
   const maxProbes = v['size-probes'] === undefined ? DEFAULT_MAX_PROBES : positiveInt(v['size-probes'], '--size-probes');
   if (v['size-probes'] !== undefined && v.size === undefined) throw new UsageError('--size-probes: only with --size');
+  const k8s = k8sStudyFlagsFrom(v);
+  if (k8s && v.size !== undefined) throw new UsageError('--size: runs its probes on this machine; leave out --backend k8s (or run each probe as its own study)');
 
   const scenarioSource = v.scenario ?? DEFAULT_SCENARIO_FILE;
   const allowOutside = v['allow-outside'] === true;
@@ -201,6 +209,7 @@ export function parseSimulateArgs(argv: readonly string[], io: Io): SimulateOpti
     sampleEveryMs,
     allowOutside,
     maxProbes,
+    k8s,
     ...(slo === undefined ? {} : { slo }),
     ...(size === undefined ? {} : { size }),
   };
@@ -259,12 +268,21 @@ function formatMs(x: number): string {
 }
 
 /** The plain study: every policy set with every seed, with a progress bar on a terminal. */
-async function runPlainStudy(opts: SimulateOptions, io: Io, total: number): Promise<StudyOutcome> {
+/** Null: a k8s dry run (printed) or a Ctrl-C that deleted the Job; no report then. */
+async function runPlainStudy(opts: SimulateOptions, io: Io, total: number): Promise<StudyOutcome | null> {
   const { scenario, seeds } = opts;
   const t0 = io.wallMs();
-  const progress = createStudyProgress(io.progress, total);
+  // The k8s backend draws its own (indexes, not runs).
+  const progress = createStudyProgress(opts.k8s ? undefined : io.progress, total);
   let study: StudyOutcome;
-  try {
+  if (opts.k8s) {
+    const request = { scenarioFile: opts.scenarioSource, overrides: opts.overrides, scenario, seeds, sampleEveryMs: opts.sampleEveryMs, invocations: opts.invocations };
+    const { runStudyOnK8s } = await import('./k8s-study.ts');
+    const out = await runStudyOnK8s(request, opts.k8s, io);
+    // Null: a dry run (printed), or Ctrl-C (the Job deleted; no report).
+    if (out === null) return null;
+    study = out;
+  } else try {
     study = await runStudy(
       { scenarioFile: opts.scenarioSource, overrides: opts.overrides, scenario, seeds, sampleEveryMs: opts.sampleEveryMs, invocations: opts.invocations, allowOutside: opts.allowOutside },
       {
@@ -296,7 +314,7 @@ export async function runSimulate(argv: readonly string[], io: Io): Promise<numb
   const { scenario, seeds } = opts;
   const total = scenario.policies.length * seeds.length;
   const threads = Math.min(opts.jobs, total);
-  const how = threads === 1 ? 'in this thread' : `${opts.jobsGiven ? '' : 'up to '}${threads} threads (this one and ${threads - 1} worker${threads > 2 ? 's' : ''})`;
+  const how = opts.k8s ? `as a Kubernetes Indexed Job, ${opts.k8s.parallelism} pod(s) at once` : threads === 1 ? 'in this thread' : `${opts.jobsGiven ? '' : 'up to '}${threads} threads (this one and ${threads - 1} worker${threads > 2 ? 's' : ''})`;
   if (opts.size === undefined) {
     io.err(`${scenario.name}: ${scenario.policies.length} policy set(s) x ${seeds.length} seed(s) = ${total} run(s) over ${formatDuration(scenario.durationMs)}, ${how}\n`);
   } else {
@@ -319,7 +337,11 @@ export async function runSimulate(argv: readonly string[], io: Io): Promise<numb
     study = { runs: [...out.runs], workerThreads: out.workerThreads };
     sizing = out.report;
     io.err(`${out.probeRuns} probe run(s) in ${out.rounds} round(s)\n`);
-  } else study = await runPlainStudy(opts, io, total);
+  } else {
+    const plain = await runPlainStudy(opts, io, total);
+    if (plain === null) return opts.k8s?.dryRun === true ? 0 : EXIT_INTERRUPTED;
+    study = plain;
+  }
   const wallMs = io.wallMs() - t0;
   const runs = study.runs;
   const results = runs.map((r) => r.result);
@@ -367,6 +389,8 @@ export async function runSimulate(argv: readonly string[], io: Io): Promise<numb
         // Invocations of each seed's workload, summed over the seeds.
         invocations: [...firstOfSeed.values()].reduce((s, n) => s + n, 0),
         jobs: opts.jobs,
+        // --backend k8s only (so a local report is unchanged): the Job, its indexes and the pods that failed and were retried.
+        ...(opts.k8s ? { backend: { name: 'k8s', ...pick(study as StudyOutcome & K8sStudyFacts) } } : {}),
         // Threads that ran: this one and the worker threads started.
         threads: 1 + study.workerThreads,
         wallTimeMs: Math.round(wallMs),
@@ -409,4 +433,8 @@ export async function runSimulate(argv: readonly string[], io: Io): Promise<numb
   // The answer the user came for, last, where the eye lands.
   io.out(`${answerLine({ rows, model, policies: scenario.policies, ...(opts.slo === undefined ? {} : { slo: opts.slo }) })}\n`);
   return 0;
+}
+
+function pick(f: K8sStudyFacts): K8sStudyFacts {
+  return { job: f.job, image: f.image, indexes: f.indexes, retries: f.retries };
 }

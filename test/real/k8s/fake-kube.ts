@@ -41,6 +41,29 @@ export interface FakeKubeOptions {
   readonly images: readonly string[];
   readonly runtimeClasses?: readonly string[];
   readonly nodes?: readonly string[];
+  /**
+   * Runs the pods of an Indexed Job (`completionMode: Indexed`) in this
+   * process instead of spawning their command: called once per pod with its
+   * completion index, which attempt at that index it is (0 first), the
+   * files of the ConfigMaps it mounts (by mount path) and a sink for its log
+   * lines; resolves to the container's exit code. The job controller around
+   * it is Kubernetes': parallelism, backoffLimitPerIndex, maxFailedIndexes,
+   * podFailurePolicy (FailJob on exit codes), completedIndexes and
+   * failedIndexes, Foreground deletion (pods first, then the Job).
+   */
+  readonly indexedPod?: (pod: IndexedPodContext) => Promise<number>;
+}
+
+/** What an in-process pod of an Indexed Job gets. */
+export interface IndexedPodContext {
+  readonly index: number;
+  readonly attempt: number;
+  /** Files of the mounted ConfigMaps, by their path in the container. */
+  readonly files: Readonly<Record<string, string>>;
+  readonly env: Readonly<Record<string, string>>;
+  readonly writeLine: (line: string) => void;
+  /** Aborted when the pod is deleted. */
+  readonly signal: AbortSignal;
 }
 
 interface Watcher {
@@ -339,7 +362,7 @@ export class FakeKube {
     this.objects.set(key, obj);
     this.bump(key, 'ADDED', obj);
     if (resource === 'pods') setImmediate(() => this.runPod(namespace!, name));
-    if (resource === 'jobs') setImmediate(() => this.runJob(namespace!, name));
+    if (resource === 'jobs') setImmediate(() => (obj.spec?.completionMode === 'Indexed' ? this.runIndexedJob(namespace!, name) : this.runJob(namespace!, name)));
     return obj;
   }
 
@@ -360,6 +383,22 @@ export class FakeKube {
 
   private deleteObject(key: string, gracePeriodSeconds?: number): Doc {
     const obj = this.get(key);
+    if (key.startsWith('jobs/')) {
+      // Foreground or background, the pods go with the Job (the fake has no garbage collector to wait for).
+      const [, namespace] = key.split('/') as [string, string];
+      for (const pod of this.list('pods', namespace)) {
+        if (!(pod.metadata.ownerReferences ?? []).some((o: Doc) => o.kind === 'Job' && o.uid === obj.metadata.uid)) continue;
+        const inProc = this.inProcess.get(`${namespace}/${pod.metadata.name}`);
+        if (inProc !== undefined) {
+          inProc.abort();
+          this.objects.delete(`pods/${namespace}/${pod.metadata.name}`);
+          this.bump(`pods/${namespace}/${pod.metadata.name}`, 'DELETED', pod);
+        } else this.deleteObject(`pods/${namespace}/${pod.metadata.name}`, 0);
+      }
+      this.objects.delete(key);
+      this.bump(key, 'DELETED', obj);
+      return obj;
+    }
     if (!key.startsWith('pods/')) {
       this.objects.delete(key);
       this.bump(key, 'DELETED', obj);
@@ -423,9 +462,10 @@ export class FakeKube {
   private log(namespace: string, name: string, url: URL, res: ServerResponse): number {
     this.get(`pods/${namespace}/${name}`);
     const pr = this.pods.get(`${namespace}/${name}`);
-    if (pr === undefined || pr.child === null) throw new ApiError(400, 'BadRequest', `container in pod ${name} is waiting to start`);
+    if (pr === undefined || (pr.child === null && !this.inProcess.has(`${namespace}/${name}`))) throw new ApiError(400, 'BadRequest', `container in pod ${name} is waiting to start`);
     res.writeHead(200, { 'content-type': 'text/plain', 'transfer-encoding': 'chunked' });
-    for (const line of pr.lines) res.write(`${line}\n`);
+    const tail = url.searchParams.get('tailLines');
+    for (const line of tail === null ? pr.lines : pr.lines.slice(-Number(tail))) res.write(`${line}\n`);
     if (url.searchParams.get('follow') === 'true' && !pr.exited) {
       pr.followers.add(res);
       res.on('close', () => pr.followers.delete(res));
@@ -467,9 +507,133 @@ export class FakeKube {
     this.bump(key, 'MODIFIED', pod);
   }
 
+  /** Overwrites a line of a pod's log (a test's corruption). */
+  corruptLog(namespace: string, name: string, edit: (lines: string[]) => string[]): void {
+    const pr = this.pods.get(`${namespace}/${name}`);
+    if (pr === undefined) throw new Error(`no pod ${namespace}/${name}`);
+    const next = edit([...pr.lines]);
+    pr.lines.length = 0;
+    pr.lines.push(...next);
+  }
+
+  /** Called when an in-process pod's log is complete, before its status says so (a test's hook, e.g. to corrupt it). */
+  onIndexedPodExit: ((namespace: string, pod: string, index: number, code: number) => void) | null = null;
+
+  private readonly inProcess = new Map<string, AbortController>();
+
+  /** The Job controller of an Indexed Job whose pods run in this process (options.indexedPod). */
+  private runIndexedJob(namespace: string, name: string): void {
+    const key = `jobs/${namespace}/${name}`;
+    const job = this.objects.get(key);
+    const runner = this.options.indexedPod;
+    if (job === undefined) return;
+    if (runner === undefined) throw new Error('an Indexed Job needs FakeKubeOptions.indexedPod');
+    const spec = job.spec;
+    const completions: number = spec.completions;
+    const parallelism: number = spec.parallelism ?? 1;
+    const backoff: number = spec.backoffLimitPerIndex ?? 0;
+    const failJobCodes: number[] = (spec.podFailurePolicy?.rules ?? []).filter((r: Doc) => r.action === 'FailJob' && r.onExitCodes?.operator === 'In').flatMap((r: Doc) => r.onExitCodes.values);
+    const queue = Array.from({ length: completions }, (_, i) => i);
+    const failures = new Map<number, number>();
+    const completed = new Set<number>();
+    const failedIndexes = new Set<number>();
+    let active = 0;
+    let failedPods = 0;
+    let ended = false;
+    const ranges = (set: Set<number>): string => [...set].sort((a, b) => a - b).join(',');
+    const status = (condition?: Doc): void => {
+      if (!this.objects.has(key)) return;
+      job.status = {
+        active,
+        succeeded: completed.size,
+        failed: failedPods,
+        completedIndexes: ranges(completed),
+        ...(failedIndexes.size > 0 ? { failedIndexes: ranges(failedIndexes) } : {}),
+        ...(condition === undefined ? {} : { conditions: [condition] }),
+      };
+      this.bump(key, 'MODIFIED', job);
+    };
+    const start = (index: number): void => {
+      const template = job.spec.template;
+      const podName = `${name}-${index}-${randomBytes(3).toString('hex').slice(0, 5)}`;
+      const pod = this.create('pods', namespace, {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: {
+          name: podName,
+          labels: { ...template.metadata?.labels, 'job-name': name, 'batch.kubernetes.io/job-name': name, 'batch.kubernetes.io/job-completion-index': String(index) },
+          annotations: { 'batch.kubernetes.io/job-completion-index': String(index), 'fake.actorsim.dev/in-process': 'true' },
+          ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name, uid: job.metadata.uid, controller: true }],
+        },
+        spec: template.spec,
+      });
+      const container = pod.spec.containers[0] as Doc;
+      const files: Record<string, string> = {};
+      for (const m of container.volumeMounts ?? []) {
+        const vol = (pod.spec.volumes ?? []).find((v: Doc) => v.name === m.name);
+        if (vol?.configMap === undefined) continue;
+        for (const [k, v] of Object.entries(this.get(`configmaps/${namespace}/${vol.configMap.name}`).data ?? {})) files[`${m.mountPath}/${k}`] = v as string;
+      }
+      const env: Record<string, string> = { JOB_COMPLETION_INDEX: String(index) };
+      for (const e of container.env ?? []) if (e.value !== undefined) env[e.name] = e.value;
+      const pr: PodRuntime = { child: null, lines: [], followers: new Set(), exited: false, killTimer: null };
+      this.pods.set(`${namespace}/${podName}`, pr);
+      const controller = new AbortController();
+      this.inProcess.set(`${namespace}/${podName}`, controller);
+      active += 1;
+      this.setPodStatus(namespace, podName, { phase: 'Running', containerStatuses: [{ name: container.name, ready: true, started: true, restartCount: 0, image: container.image, imageID: 'fake', state: { running: { startedAt: new Date().toISOString() } } }] });
+      const attempt = failures.get(index) ?? 0;
+      void runner({ index, attempt, files, env, writeLine: (l) => pr.lines.push(l), signal: controller.signal })
+        .catch((err: unknown) => {
+          pr.lines.push(String((err as Error).stack ?? err));
+          return 1;
+        })
+        .then((code) => {
+          pr.exited = true;
+          active -= 1;
+          if (controller.signal.aborted || !this.objects.has(key)) return;
+          this.onIndexedPodExit?.(namespace, podName, index, code);
+          this.setPodStatus(namespace, podName, {
+            phase: code === 0 ? 'Succeeded' : 'Failed',
+            containerStatuses: [{ name: container.name, ready: false, started: false, restartCount: 0, image: container.image, imageID: 'fake', state: { terminated: { exitCode: code, reason: code === 0 ? 'Completed' : 'Error' } } }],
+          });
+          if (code === 0) completed.add(index);
+          else {
+            failedPods += 1;
+            const f = attempt + 1;
+            failures.set(index, f);
+            if (failJobCodes.includes(code)) {
+              ended = true;
+              status({ type: 'Failed', status: 'True', reason: 'PodFailurePolicy', message: `Container ${container.name} for pod ${namespace}/${podName} failed with exit code ${code} matching FailJob rule at index 0` });
+              return;
+            }
+            if (f > backoff) failedIndexes.add(index);
+            else queue.push(index);
+          }
+          if (failedIndexes.size > (spec.maxFailedIndexes ?? completions)) {
+            ended = true;
+            status({ type: 'Failed', status: 'True', reason: 'MaxFailedIndexesExceeded', message: 'Job has exceeded the specified maximal number of failed indexes' });
+            return;
+          }
+          if (completed.size + failedIndexes.size === completions) {
+            ended = true;
+            status(failedIndexes.size > 0 ? { type: 'Failed', status: 'True', reason: 'FailedIndexes', message: 'Job has failed indexes' } : { type: 'Complete', status: 'True' });
+            return;
+          }
+          status();
+          pump();
+        });
+    };
+    const pump = (): void => {
+      while (!ended && active < parallelism && queue.length > 0 && this.objects.has(key)) start(queue.shift()!);
+    };
+    status();
+    pump();
+  }
+
   private runPod(namespace: string, name: string): void {
     const pod = this.objects.get(`pods/${namespace}/${name}`);
-    if (pod === undefined || this.closed) return;
+    if (pod === undefined || this.closed || pod.metadata.annotations?.['fake.actorsim.dev/in-process'] === 'true') return;
     const pr: PodRuntime = { child: null, lines: [], followers: new Set(), exited: false, killTimer: null };
     this.pods.set(`${namespace}/${name}`, pr);
     const container = pod.spec.containers[0] as Doc;
