@@ -110,6 +110,13 @@ export function expectedInvocations(spec: ArrivalSpec, actors: number, durationM
   }
 }
 
+/** Invocations the model groups of a workload are expected to generate over the scenario's duration (traces not counted). */
+export function expectedModelInvocations(scenario: Pick<Scenario, 'durationMs' | 'workload'>): number {
+  let expected = 0;
+  for (const g of scenario.workload) if (g.kind === 'model') expected += expectedInvocations(g.arrivals, g.actors, scenario.durationMs);
+  return expected;
+}
+
 /** A count as "1,234,567" (fixed locale: the same message on every machine). */
 export function countText(n: number): string {
   return Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : 'infinitely many';
@@ -157,8 +164,7 @@ export function runBoundProblems(r: RunRequest): string[] {
       );
     }
   }
-  let expected = 0;
-  for (const g of r.scenario.workload) if (g.kind === 'model') expected += expectedInvocations(g.arrivals, g.actors, r.scenario.durationMs);
+  const expected = expectedModelInvocations(r.scenario);
   if (!(expected <= MAX_INVOCATIONS)) {
     out.push(`workload: about ${countText(expected)} invocations over ${formatDuration(r.scenario.durationMs)}, more than ${countText(MAX_INVOCATIONS)}: lower the rates, the actors or the duration`);
   }

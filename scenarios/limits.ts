@@ -20,6 +20,16 @@ export const MAX_WORKERS_PER_POOL = 1_000_000;
  * per policy set). Traces have their own budget (maxInvocations, 50 million).
  */
 export const MAX_INVOCATIONS = 100_000_000;
+/**
+ * Rows of invocations.csv a study keeps whole, all runs together (expected
+ * invocations of the model groups x runs): each is a reply held in memory
+ * until the report is written, about 900 bytes with its CSV row (fleet-2000:
+ * 10 runs x 51,765 rows took 462 MiB more than --invocations none). Beyond it
+ * the default becomes an even sample of this many rows in all; an explicit
+ * `--invocations all` is refused. fleet-2000-study's 200 runs of a day (10.4
+ * million rows) ran out of Node's 4 GiB heap without it.
+ */
+export const MAX_KEPT_INVOCATIONS = 2_000_000;
 /** Policy sets times seeds: the runs of one simulate. */
 export const MAX_RUNS = 10_000;
 /** Seeds of one study or one --seeds list. */

@@ -31,3 +31,32 @@ export function invocationFilter(option: InvocationsOption, total: number): (inv
     }
   }
 }
+
+/**
+ * `option` held to `maxRows` rows of invocations.csv over the whole study
+ * (`expectedPerRun` invocations in each of `runs` runs, from the arrival
+ * models): every kept row is a reply held in memory until the report is
+ * written (scenarios/limits.ts MAX_KEPT_INVOCATIONS). The default (`all`, not
+ * given) becomes an even sample of `maxRows / runs` rows per run, with a note
+ * saying so; an explicit `all` over the budget throws, naming the way out.
+ * The choice depends on the scenario and flags alone, never on the machine,
+ * so the same run gives the same report everywhere.
+ */
+export function boundedInvocations(
+  option: InvocationsOption,
+  given: boolean,
+  expectedPerRun: number,
+  runs: number,
+  maxRows: number,
+): { readonly option: InvocationsOption; readonly note?: string } {
+  const rows = expectedPerRun * runs;
+  if (option.kind !== 'all' || !(rows > maxRows)) return { option };
+  const perRun = Math.max(1, Math.floor(maxRows / runs));
+  const count = (n: number): string => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : 'infinitely many');
+  const why = `about ${count(rows)} rows (${count(expectedPerRun)} invocations x ${count(runs)} run(s)), more than the ${count(maxRows)} a study keeps in memory`;
+  if (given) throw new Error(`all: ${why}; give sample=${perRun} (rows per run) or none`);
+  return {
+    option: { kind: 'sample', rows: perRun },
+    note: `invocations.csv: ${why}, so an even sample of ${count(perRun)} per run (--invocations sample=N or none to choose)`,
+  };
+}

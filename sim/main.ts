@@ -6,7 +6,7 @@ import { ScenarioError } from '../scenarios/errors.ts';
 import type { Scenario, Slo } from '../scenarios/scenario.ts';
 import { formatDuration, parseDuration } from '../scenarios/units.ts';
 import { checkReportDir, invocationsCsv, summaries, summaryCsv, writeReport } from '../reports/write.ts';
-import { runBoundProblems } from '../scenarios/bounds.ts';
+import { expectedModelInvocations, runBoundProblems } from '../scenarios/bounds.ts';
 import { availableParallelism } from 'node:os';
 import { renderMarkdownSummary } from '../reports/markdown.ts';
 import { answerLine } from '../reports/answer.ts';
@@ -22,7 +22,8 @@ import { flagValue, listValue, nonNegativeInt, positiveInt, positiveValue, readF
 import { packageVersion, type Io as CommandIo } from '../cli/io.ts';
 import { repoFile } from '../cli/repo.ts';
 import { EXIT_INTERRUPTED } from '../cli/exit.ts';
-import { parseInvocationsOption, type InvocationsOption } from './invocation-sample.ts';
+import { boundedInvocations, parseInvocationsOption, type InvocationsOption } from './invocation-sample.ts';
+import { MAX_KEPT_INVOCATIONS } from '../scenarios/limits.ts';
 import { parseSizeFlag, SIZING_PATHS, type SizeSpec } from './sizing-knob.ts';
 import { DEFAULT_MAX_PROBES, runSizing } from './sizing.ts';
 import { sizingCsv, sizingText, type SizingReport } from '../reports/sizing.ts';
@@ -56,7 +57,9 @@ Options:
   --duration D       simulated time, Go form: 30m, 6h, 1h30m (default: the scenario's)
   --invocations W    all | none | sample=N: rows of invocations.csv (default: all);
                      none and sample=N keep outcomes as statistics only, which a
-                     million-actor day needs (report.html then draws a sample)
+                     million-actor day needs (report.html then draws a sample);
+                     all over 2,000,000 rows in the whole study is refused, and
+                     the default then becomes an even sample of that many
   --sample-every D   interval of timeseries.csv, simulated time (default 60s)
   --slo GOALS        latency goal of the report's recommendation, e.g. p99=1s,overheadP99=500ms,rejected=1%
                      (keys p50 p90 p99 overheadP99 rejected; default: the scenario's slo)
@@ -109,6 +112,8 @@ export interface SimulateOptions {
   outDir: string;
   /** Rows of invocations.csv: all, none, or an even sample (then outcomes are reduced to statistics as they come). */
   invocations: InvocationsOption;
+  /** Why `invocations` is a sample the user did not ask for (the study would keep too many rows). */
+  invocationsNote?: string;
   /** The latency goal of the report's recommendation: --slo, else the scenario's. */
   slo?: Slo;
   /** Interval of timeseries.csv in simulated time. */
@@ -160,7 +165,7 @@ export function parseSimulateArgs(argv: readonly string[], io: Io): SimulateOpti
   if (v.seed !== undefined && v.seeds !== undefined) throw new UsageError('--seed and --seeds: give one or the other');
   const flagSeeds = v.seeds !== undefined ? parseSeeds(v.seeds) : v.seed !== undefined ? [nonNegativeInt(v.seed, '--seed')] : undefined;
   const jobs = v.jobs === undefined ? defaultJobs() : positiveInt(v.jobs, '--jobs');
-  const invocations = flagValue(v.invocations ?? 'all', '--invocations', parseInvocationsOption);
+  const askedInvocations = flagValue(v.invocations ?? 'all', '--invocations', parseInvocationsOption);
   const durationMs = v.duration === undefined ? undefined : positiveValue(v.duration, '--duration', parseDuration);
   const sampleEveryMs = v['sample-every'] === undefined ? 60_000 : positiveValue(v['sample-every'], '--sample-every', parseDuration);
   const policies = v.policies === undefined ? undefined : listValue(v.policies);
@@ -189,6 +194,11 @@ export function parseSimulateArgs(argv: readonly string[], io: Io): SimulateOpti
   // Seeds, runs, threads, samples and invocations within scenarios/limits.ts, before anything is allocated.
   const bounds = runBoundProblems({ scenario, seeds, ...(v.jobs === undefined ? {} : { jobs }), sampleEveryMs, cpus: availableParallelism() });
   if (bounds.length > 0) throw new UsageError(bounds.join('\n'));
+  // Rows of invocations.csv held in memory until the report is written: bounded too.
+  const kept = flagValue(v.invocations ?? 'all', '--invocations', (text) =>
+    boundedInvocations(askedInvocations, v.invocations !== undefined, expectedModelInvocations(scenario), scenario.policies.length * seeds.length, MAX_KEPT_INVOCATIONS),
+  );
+  const invocations = kept.option;
   const stamp = io.isoNow().replace(/[:.]/g, '-');
   const outDir = v.out ?? join('reports', 'runs', `${stamp}-${scenario.name}`);
   if (v.out === undefined) checkReportDir(outDir);
@@ -206,6 +216,7 @@ export function parseSimulateArgs(argv: readonly string[], io: Io): SimulateOpti
     jobsGiven: v.jobs !== undefined,
     outDir,
     invocations,
+    ...(kept.note === undefined ? {} : { invocationsNote: kept.note }),
     sampleEveryMs,
     allowOutside,
     maxProbes,
@@ -315,6 +326,7 @@ export async function runSimulate(argv: readonly string[], io: Io): Promise<numb
   const total = scenario.policies.length * seeds.length;
   const threads = Math.min(opts.jobs, total);
   const how = opts.k8s ? `as a Kubernetes Indexed Job, ${opts.k8s.parallelism} pod(s) at once` : threads === 1 ? 'in this thread' : `${opts.jobsGiven ? '' : 'up to '}${threads} threads (this one and ${threads - 1} worker${threads > 2 ? 's' : ''})`;
+  if (opts.invocationsNote !== undefined) io.err(`${opts.invocationsNote}\n`);
   if (opts.size === undefined) {
     io.err(`${scenario.name}: ${scenario.policies.length} policy set(s) x ${seeds.length} seed(s) = ${total} run(s) over ${formatDuration(scenario.durationMs)}, ${how}\n`);
   } else {

@@ -184,6 +184,25 @@ describe('simulate CLI', () => {
   });
 });
 
+describe('the rows a study keeps', () => {
+  it('samples invocations.csv by default when a study would keep too many rows, and refuses an explicit all', async () => {
+    // fleet-2000-study: 200 runs of a day, about 9.9 million rows (it ran out of heap before this bound).
+    const o = io();
+    await expect(runSimulate(['--scenario', 'scenarios/fleet-2000-study.yaml', '--invocations', 'all', '--out', join(tmp(), 'r')], o)).rejects.toThrow(
+      /--invocations: all: about 9,892,\d{3} rows .* give sample=10000 \(rows per run\) or none/,
+    );
+    // The same study cut to 3 seeds of 20 minutes stays whole; at a day with 3 seeds (60 runs) it is sampled
+    // (checked on the parse alone: nothing runs).
+    const { parseSimulateArgs } = await import('../../sim/main.ts');
+    const day = parseSimulateArgs(['--scenario', 'scenarios/fleet-2000-study.yaml', '--seeds', '1,2,3', '--out', join(tmp(), 'r')], io());
+    expect(day?.invocations).toEqual({ kind: 'sample', rows: 33_333 });
+    expect(day?.invocationsNote).toMatch(/even sample of 33,333 per run/);
+    const short = parseSimulateArgs(['--scenario', 'scenarios/fleet-2000-study.yaml', '--seeds', '1,2,3', '--duration', '20m', '--out', join(tmp(), 'r')], io());
+    expect(short?.invocations).toEqual({ kind: 'all' });
+    expect(short?.invocationsNote).toBeUndefined();
+  });
+});
+
 describe('simulate as a process', () => {
   const tsx = join('node_modules', '.bin', 'tsx');
 

@@ -3,7 +3,7 @@ import type { Reply } from '../../core/types.ts';
 import { summarize } from '../../reports/summary.ts';
 import { loadScenarioFile } from '../../scenarios/load.ts';
 import { openWorkload } from '../../scenarios/workload.ts';
-import { invocationFilter, parseInvocationsOption } from '../../sim/invocation-sample.ts';
+import { boundedInvocations, invocationFilter, parseInvocationsOption } from '../../sim/invocation-sample.ts';
 import { ReplyDigest } from '../../sim/reply-digest.ts';
 import { ReplyLog, replyToSink } from '../../session/reply-log.ts';
 import { simulate } from '../../sim/runtime.ts';
@@ -71,5 +71,20 @@ describe('replies without objects', () => {
     expect(n).toBeLessThanOrEqual(1000);
     expect(n).toBeGreaterThan(900);
     expect(invocationFilter({ kind: 'sample', rows: 10 }, 5)(4)).toBe(true);
+  });
+
+  it('holds the rows a study keeps to a budget: the default becomes an even sample, an explicit all is refused', () => {
+    // Within the budget, or not all: unchanged, no note.
+    expect(boundedInvocations({ kind: 'all' }, false, 50_000, 40, 2_000_000)).toEqual({ option: { kind: 'all' } });
+    expect(boundedInvocations({ kind: 'none' }, true, 5e9, 200, 2_000_000)).toEqual({ option: { kind: 'none' } });
+    expect(boundedInvocations({ kind: 'sample', rows: 5 }, true, 5e9, 200, 2_000_000)).toEqual({ option: { kind: 'sample', rows: 5 } });
+    // fleet-2000-study: 200 runs of about 49,462 invocations.
+    const d = boundedInvocations({ kind: 'all' }, false, 49_462, 200, 2_000_000);
+    expect(d.option).toEqual({ kind: 'sample', rows: 10_000 });
+    expect(d.note).toMatch(/about 9,892,400 rows .*200 run\(s\).*more than the 2,000,000.*sample of 10,000 per run/);
+    expect(() => boundedInvocations({ kind: 'all' }, true, 49_462, 200, 2_000_000)).toThrow(/give sample=10000 \(rows per run\) or none/);
+    // An overflowing estimate still gives at least one row per run.
+    expect(boundedInvocations({ kind: 'all' }, false, Infinity, 3, 2_000_000).option).toEqual({ kind: 'sample', rows: 666_666 });
+    expect(boundedInvocations({ kind: 'all' }, false, 1e9, 5_000_000, 2_000_000).option).toEqual({ kind: 'sample', rows: 1 });
   });
 });
