@@ -5,7 +5,7 @@ import { loadScenarioFile } from '../scenarios/load.ts';
 import { ScenarioError } from '../scenarios/errors.ts';
 import type { Scenario, Slo } from '../scenarios/scenario.ts';
 import { formatDuration, parseDuration } from '../scenarios/units.ts';
-import { checkReportDir, invocationsCsv, summaries, summaryCsv, writeReport } from '../reports/write.ts';
+import { checkReportDir, invocationsCsvChunks, summaries, summaryCsv, writeReport, type ReportFile } from '../reports/write.ts';
 import { runBoundProblems } from '../scenarios/bounds.ts';
 import { availableParallelism } from 'node:os';
 import { renderMarkdownSummary } from '../reports/markdown.ts';
@@ -311,7 +311,7 @@ export async function runSimulate(argv: readonly string[], io: Io): Promise<numb
   for (const r of runs) if (!firstOfSeed.has(r.seed)) firstOfSeed.set(r.seed, r.result.outcomes ?? r.result.replies.length);
   // Sized runs are named by their probe ("shared replicas=12"): run.json lists the policy sets that ran, as the report does.
   const ranPolicies = [...new Set(results.map((r) => r.policy))];
-  const files: Record<string, string> = {
+  const files: Record<string, ReportFile> = {
     'summary.csv': summaryCsv(rows),
     'timeseries.csv': stringify(
       results.flatMap((r) => r.samples.map((s) => [r.policy, s.timeMs, s.workers, s.resident, s.parked, r.seed])),
@@ -365,7 +365,7 @@ export async function runSimulate(argv: readonly string[], io: Io): Promise<numb
     )}\n`,
   };
   if (seeds.length > 1) files['aggregate.csv'] = aggregateCsv(aggregateRows(rows));
-  if (opts.invocations.kind !== 'none') files['invocations.csv'] = invocationsCsv(results);
+  if (opts.invocations.kind !== 'none') files['invocations.csv'] = invocationsCsvChunks(results); // written as rendered, never one string
   const model = costModel(scenario.prices);
   if (sizing !== undefined) files['sizing.csv'] = sizingCsv(sizing, model);
   const reportInput = {
