@@ -1,3 +1,4 @@
+import { exitQuietlyOnEpipe } from './epipe.ts';
 import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, runQuitHooks, stopGraceMs } from './exit.ts';
 import type { Io } from './io.ts';
 import { UsageError } from './usage-error.ts';
@@ -86,6 +87,7 @@ export async function runCli(command: string, main: (argv: readonly string[], io
     process.stdin.on('error', parentGone);
     process.stdin.resume();
   }
+  exitQuietlyOnEpipe();
   const io: Io = {
     out: (t) => process.stdout.write(t),
     err: (t) => process.stderr.write(t),

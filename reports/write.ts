@@ -1,9 +1,9 @@
-import { accessSync, constants, lstatSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { accessSync, closeSync, constants, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, writeSync, existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, join, parse, resolve } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import type { RunResult } from '../core/result.ts';
-import { csvText } from './csv.ts';
+import { csvChunks, csvText } from './csv.ts';
 import type { ClusterNode } from '../scenarios/scenario.ts';
 import { densityCells } from './density.ts';
 import type { MeasuredInput } from './measured.ts';
@@ -31,10 +31,37 @@ export function summaryCsv(rows: readonly SummaryRow[]): string {
 
 /** Renders invocations.csv for a set of runs (the fast writer: millions of rows, none needing quotes). */
 export function invocationsCsv(runs: readonly RunResult[]): string {
-  function* rows(): Generator<(string | number)[]> {
-    for (const run of runs) for (const row of invocationRows(run)) yield row.map(csvCell);
+  return csvText(INVOCATION_COLUMNS, invocationCells(runs));
+}
+
+/**
+ * invocations.csv in chunks of whole lines, for writeReport to write as they
+ * are rendered: the file (131 MB for azure-like) is never one string. The
+ * same bytes as invocationsCsv.
+ */
+export function invocationsCsvChunks(runs: readonly RunResult[]): Iterable<string> {
+  return csvChunks(INVOCATION_COLUMNS, invocationCells(runs));
+}
+
+function* invocationCells(runs: readonly RunResult[]): Generator<(string | number)[]> {
+  for (const run of runs) for (const row of invocationRows(run)) yield row.map(csvCell);
+}
+
+/** A report file's content: its text, or its text in chunks written one after another (a large CSV). */
+export type ReportFile = string | Iterable<string>;
+
+/** Writes one file from its text or its chunks. */
+function writeFileFrom(path: string, content: ReportFile): void {
+  if (typeof content === 'string') {
+    writeFileSync(path, content);
+    return;
   }
-  return csvText(INVOCATION_COLUMNS, rows());
+  const fd = openSync(path, 'w');
+  try {
+    for (const chunk of content) writeSync(fd, chunk);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**
@@ -136,13 +163,13 @@ export function checkReportDir(outDir: string): string {
  * sibling folder and moved into place only when all of them are complete, so
  * an error or a crash never leaves a half-written report behind.
  */
-export function writeReport(outDir: string, files: Readonly<Record<string, string>>): string {
+export function writeReport(outDir: string, files: Readonly<Record<string, ReportFile>>): string {
   const target = resolve(outDir);
   const parent = dirname(target);
   mkdirSync(parent, { recursive: true });
   const staging = mkdtempSync(join(parent, `.${basename(target)}.partial-`));
   try {
-    for (const [name, text] of Object.entries(files)) writeFileSync(join(staging, name), text);
+    for (const [name, content] of Object.entries(files)) writeFileFrom(join(staging, name), content);
     if (!existsSync(target)) {
       renameSync(staging, target);
     } else {

@@ -1,23 +1,39 @@
-import { EXIT_USAGE } from '../cli/exit.ts';
-import { runCli } from '../cli/shell.ts';
-import { ReportDirError } from '../reports/write.ts';
-import { ScenarioError } from '../scenarios/errors.ts';
-import { TraceError } from '../scenarios/traces/errors.ts';
-import { runSimulate } from './main.ts';
-import { K8sStudyError } from './k8s-study-flags.ts';
+import { exitQuietlyOnEpipe } from '../cli/epipe.ts';
+import { simulateHelp } from './simulate-help.ts';
 
 // The shell: real stdout, real clock for run.json, exit codes. Everything else is in main.ts.
-// With --backend k8s, Ctrl-C aborts io.signal so the Job is deleted before exit (130); a
-// local study keeps Node's default (it stops at once).
-const onCluster = process.argv.some((a, i) => a === '--backend=k8s' || (a === '--backend' && process.argv[i + 1] === 'k8s'));
-await runCli('simulate', (argv, io) => runSimulate(argv, { ...io, wallMs: () => performance.now(), progress: process.stderr }), {
-  ...(onCluster ? { onInterrupt: (signal: string) => `${signal}: deleting the study's Job and its pods (again to quit at once)` } : {}),
-  expected: [
-    // --out that cannot take the report: said before anything runs.
-    { type: ReportDirError, say: (m) => `${m}\nNothing was run or written.`, code: EXIT_USAGE },
-    { type: ScenarioError, say: (m) => `invalid scenario:\n${m}`, code: EXIT_USAGE },
-    { type: TraceError, say: (m) => `invalid trace:\n${m}`, code: EXIT_USAGE },
-    // The cluster said no, or a pod's results did not come back intact: exit 1.
-    { type: K8sStudyError, say: (m) => m },
-  ],
-});
+// `--help` alone is answered here, before sim/main.ts and its module graph (the scenario
+// loader, zod, the reports, the study runner) are loaded: issue 15, start-up under 0.5 s.
+const argv = process.argv.slice(2);
+if (argv.length > 0 && argv.every((a) => a === '--help' || a === '-h')) {
+  exitQuietlyOnEpipe();
+  process.stdout.write(simulateHelp());
+} else {
+  await runSimulateCli();
+}
+
+async function runSimulateCli(): Promise<void> {
+  const [{ EXIT_USAGE }, { runCli }, { ReportDirError }, { ScenarioError }, { TraceError }, { runSimulate }, { K8sStudyError }] = await Promise.all([
+    import('../cli/exit.ts'),
+    import('../cli/shell.ts'),
+    import('../reports/write.ts'),
+    import('../scenarios/errors.ts'),
+    import('../scenarios/traces/errors.ts'),
+    import('./main.ts'),
+    import('./k8s-study-flags.ts'),
+  ]);
+  // With --backend k8s, Ctrl-C aborts io.signal so the Job is deleted before exit (130); a
+  // local study keeps Node's default (it stops at once).
+  const onCluster = process.argv.some((a, i) => a === '--backend=k8s' || (a === '--backend' && process.argv[i + 1] === 'k8s'));
+  await runCli('simulate', (args, io) => runSimulate(args, { ...io, wallMs: () => performance.now(), progress: process.stderr }), {
+    ...(onCluster ? { onInterrupt: (signal: string) => `${signal}: deleting the study's Job and its pods (again to quit at once)` } : {}),
+    expected: [
+      // --out that cannot take the report: said before anything runs.
+      { type: ReportDirError, say: (m) => `${m}\nNothing was run or written.`, code: EXIT_USAGE },
+      { type: ScenarioError, say: (m) => `invalid scenario:\n${m}`, code: EXIT_USAGE },
+      { type: TraceError, say: (m) => `invalid trace:\n${m}`, code: EXIT_USAGE },
+      // The cluster said no, or a pod's results did not come back intact: exit 1.
+      { type: K8sStudyError, say: (m) => m },
+    ],
+  });
+}

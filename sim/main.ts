@@ -5,7 +5,7 @@ import { loadScenarioFile } from '../scenarios/load.ts';
 import { ScenarioError } from '../scenarios/errors.ts';
 import type { Scenario, Slo } from '../scenarios/scenario.ts';
 import { formatDuration, parseDuration } from '../scenarios/units.ts';
-import { checkReportDir, invocationsCsv, summaries, summaryCsv, writeReport } from '../reports/write.ts';
+import { checkReportDir, invocationsCsvChunks, summaries, summaryCsv, writeReport, type ReportFile } from '../reports/write.ts';
 import { expectedModelInvocations, runBoundProblems } from '../scenarios/bounds.ts';
 import { availableParallelism } from 'node:os';
 import { renderMarkdownSummary } from '../reports/markdown.ts';
@@ -27,56 +27,12 @@ import { MAX_KEPT_INVOCATIONS } from '../scenarios/limits.ts';
 import { parseSizeFlag, SIZING_PATHS, type SizeSpec } from './sizing-knob.ts';
 import { DEFAULT_MAX_PROBES, runSizing } from './sizing.ts';
 import { sizingCsv, sizingText, type SizingReport } from '../reports/sizing.ts';
-import { K8S_STUDY_FLAG_OPTIONS, K8S_STUDY_HELP, k8sStudyFlagsFrom, type K8sStudyFlags } from './k8s-study-flags.ts';
+import { simulateHelp } from './simulate-help.ts';
+import { K8S_STUDY_FLAG_OPTIONS, k8sStudyFlagsFrom, type K8sStudyFlags } from './k8s-study-flags.ts';
 import type { K8sStudyFacts } from './k8s-study.ts';
 
 export { UsageError } from '../cli/usage-error.ts';
 
-const HELP = `Usage: npm run simulate -- [options]
-
-Runs a scenario's policy sets in the discrete-event simulator, each with
-every seed, in parallel across cores, and writes a report folder
-(summary.csv, invocations.csv, timeseries.csv, run.json, report.html,
-summary.md; aggregate.csv with
-more than one seed). The traffic depends on the seed only, so the policy sets
-of one seed all see the same workload.
-
-Options:
-  --scenario FILE    scenario file, YAML (see scenarios/README.md for every field)
-                     (default: scenarios/default.yaml, 2,000 agents over a day)
-  --seed N           run with this one seed (default: the scenario's seeds)
-  --seeds A,B,C      run with each of these seeds (default: the study's seeds,
-                     else the scenario's seed); more than one also writes
-                     aggregate.csv: mean, sd and 95% confidence interval per metric
-  --jobs N           threads that simulate: this one and N-1 worker threads;
-                     1 starts none (default: up to the cores available, here
-                     ${defaultJobs()}, with worker threads only for a study long
-                     enough to gain from them)
-  --out DIR          report folder (default: reports/runs/<time>-<scenario>)
-  --policies A,B     run only these policy sets, by name
-  --duration D       simulated time, Go form: 30m, 6h, 1h30m (default: the scenario's)
-  --invocations W    all | none | sample=N: rows of invocations.csv (default: all);
-                     none and sample=N keep outcomes as statistics only, which a
-                     million-actor day needs (report.html then draws a sample);
-                     all over 2,000,000 rows in the whole study is refused, and
-                     the default then becomes an even sample of that many
-  --sample-every D   interval of timeseries.csv, simulated time (default 60s)
-  --slo GOALS        latency goal of the report's recommendation, e.g. p99=1s,overheadP99=500ms,rejected=1%
-                     (keys p50 p90 p99 overheadP99 rejected; default: the scenario's slo)
-  --allow-outside    let the scenario read include, costs and trace files outside
-                     its own folder (refused by default)
-  --size PATH=LO..HI for each policy set, search the smallest value of one knob in
-                     LO..HI that meets the SLO (--slo, else the scenario's) over
-                     the seeds, and report the frontier (sizing.csv, report.html);
-                     PATH is one of ${SIZING_PATHS.join(', ')}
-                     (idle.ttl in seconds), e.g. --size pools.shared.replicas=1..256
-  --size-probes N    probes per policy set at most (default ${DEFAULT_MAX_PROBES})
-  --list             list the scenario's policy sets and exit
-${K8S_STUDY_HELP}  -h, --help         this text
-
-Results do not depend on --jobs: rows are in the scenario's policy order,
-then seed order. A progress bar is drawn on stderr when it is a terminal.
-`;
 
 /**
  * Without --jobs, worker threads start only once the runs left are estimated
@@ -158,7 +114,7 @@ export function parseSimulateArgs(argv: readonly string[], io: Io): SimulateOpti
     ...K8S_STUDY_FLAG_OPTIONS,
   });
   if (v.help === true) {
-    io.out(HELP);
+    io.out(simulateHelp());
     return null;
   }
   // Flags first, so a bad flag is a usage error whatever the scenario.
@@ -365,7 +321,7 @@ export async function runSimulate(argv: readonly string[], io: Io): Promise<numb
   for (const r of runs) if (!firstOfSeed.has(r.seed)) firstOfSeed.set(r.seed, r.result.outcomes ?? r.result.replies.length);
   // Sized runs are named by their probe ("shared replicas=12"): run.json lists the policy sets that ran, as the report does.
   const ranPolicies = [...new Set(results.map((r) => r.policy))];
-  const files: Record<string, string> = {
+  const files: Record<string, ReportFile> = {
     'summary.csv': summaryCsv(rows),
     'timeseries.csv': stringify(
       results.flatMap((r) => r.samples.map((s) => [r.policy, s.timeMs, s.workers, s.resident, s.parked, r.seed])),
@@ -419,7 +375,7 @@ export async function runSimulate(argv: readonly string[], io: Io): Promise<numb
     )}\n`,
   };
   if (seeds.length > 1) files['aggregate.csv'] = aggregateCsv(aggregateRows(rows));
-  if (opts.invocations.kind !== 'none') files['invocations.csv'] = invocationsCsv(results);
+  if (opts.invocations.kind !== 'none') files['invocations.csv'] = invocationsCsvChunks(results); // written as rendered, never one string
   const model = costModel(scenario.prices);
   if (sizing !== undefined) files['sizing.csv'] = sizingCsv(sizing, model);
   const reportInput = {

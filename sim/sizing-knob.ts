@@ -2,6 +2,9 @@ import type { PolicySet } from '../scenarios/scenario.ts';
 import { MAX_WORKERS_PER_POOL } from '../scenarios/limits.ts';
 import { UsageError } from '../cli/usage-error.ts';
 
+/** Probes per policy set by default: 1..256 takes at most 17, 1..1,000,000 at most 41. */
+export const DEFAULT_MAX_PROBES = 24;
+
 /**
  * One integer knob of a policy set that `simulate --size` can search, named
  * by its path in a policy set of the scenario file (`policies[].pools.<pool>

@@ -9,8 +9,8 @@ import type { SizeSpec } from './sizing-knob.ts';
 import { runStudy, type StudyOptions, type StudyRun } from './study-runner.ts';
 import { applyScenarioOverrides, type ScenarioOverrides } from './study-scenario.ts';
 
-/** Probes per policy set by default: 1..256 takes at most 17, 1..1,000,000 at most 41. */
-export const DEFAULT_MAX_PROBES = 24;
+// Defined beside the knobs so that the help text (sim/simulate-help.ts) needs no study code.
+export { DEFAULT_MAX_PROBES } from './sizing-knob.ts';
 
 /** What `simulate --size` searches. */
 export interface SizingRequest {

@@ -1,5 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -21,6 +23,8 @@ import { planArrivals } from '../scenarios/arrivals/index.ts';
 import { EventQueue } from '../session/event-queue.ts';
 import { ReplyDigest } from './reply-digest.ts';
 import { simulate, type SimProbe } from './runtime.ts';
+import { summarize } from '../reports/summary.ts';
+import { agreement, PEER_TOLERANCE, peerParams, runSimpyPeer, simpyPython, writeTrace, type Agreement, type PeerFigures } from './peer/peer.ts';
 
 /**
  * `npm run bench:sim`: how fast the simulator is and how close it runs to its
@@ -54,6 +58,12 @@ Options:
   --fleet-scaling    the fleet model (scenarios/fleet-scaling.yaml) at 1x,
                      10x and 100x actors and workers: ns per invocation of
                      each and their max/min ratio ("--no-fleet-scaling" skips)
+  --peer-scales A,B  the SimPy peer (sim/peer/fleet_simpy.py, issue 15): the
+                     fleet model at these scales (default 1) in the simulator
+                     and in SimPy, same traffic, same run: invocations/s of
+                     each, their ratio, and whether the two agree; needs a
+                     python3 with simpy (Debian: python3-simpy3; ACTORSIM_PYTHON
+                     picks one), else skipped with one line ("--no-peer" skips)
   --no-micro         skip the tinybench micro benchmarks
   --quick            CI-sized, about two minutes: 3 runs, million at 30m,
                      scaling at 5m
@@ -105,7 +115,31 @@ interface DormantTask {
   readonly actors: number;
 }
 
-type Task = RunsTask | DormantTask;
+/** The fleet model in the simulator and in the SimPy peer, same traffic, done in a child process. */
+interface PeerTask {
+  readonly kind: 'peer';
+  readonly file: string;
+  readonly scale: number;
+  readonly runs: number;
+  readonly python: string;
+}
+
+type Task = RunsTask | DormantTask | PeerTask;
+
+/** What a child reports for a PeerTask. */
+interface PeerResult {
+  readonly kind: 'peer';
+  readonly scale: number;
+  readonly actors: number;
+  readonly workers: number;
+  readonly invocations: number;
+  /** The simulator: median wall of `runs` runs (each repeated to MIN_SAMPLE_MS), one thread. */
+  readonly simWallMs: number;
+  readonly simInvocationsPerSec: number;
+  readonly peer: PeerFigures;
+  readonly peerInvocationsPerSec: number;
+  readonly agreement: Agreement[];
+}
 
 /** Medians of one policy set's runs. */
 interface PolicyFigures {
@@ -305,6 +339,54 @@ async function measureRuns(task: RunsTask): Promise<RunsFigures> {
     workloadMs,
     policies: figures,
     peakRssBytes: process.resourceUsage().maxRSS * 1024,
+  };
+}
+
+/**
+ * The fleet model at one scale in the simulator (timed as measureRuns times
+ * a small scenario) and in the SimPy peer, fed the same invocations through a
+ * trace file; the peer times its own simulation, without Python's start-up
+ * or reading the trace.
+ */
+async function measurePeer(task: PeerTask): Promise<PeerResult> {
+  const scenario = scaledFleet(loadScenarioFile(task.file), task.scale);
+  const policy = scenario.policies[0]!;
+  const workload = await workloadFor(scenario, scenario.seed);
+  if ('open' in workload) throw new Error(`${scenario.name}: too large for the SimPy peer (a streamed workload)`);
+  const params = peerParams(scenario, policy, workload.actorNames.length);
+  const options = { seed: scenario.seed, sampleEveryMs: 60_000 };
+  let t0 = performance.now();
+  const result = simulate(scenario, policy, workload, options);
+  const repeat = Math.max(1, Math.ceil(MIN_SAMPLE_MS / Math.max(1, performance.now() - t0)));
+  const walls: number[] = [];
+  for (let r = 0; r < task.runs; r++) {
+    t0 = performance.now();
+    for (let k = 0; k < repeat; k++) simulate(scenario, policy, workload, options);
+    walls.push((performance.now() - t0) / repeat);
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'actorsim-peer-'));
+  let peer: PeerFigures;
+  try {
+    const trace = join(dir, 'trace.bin');
+    writeTrace(workload, trace);
+    peer = runSimpyPeer(task.python, trace, params);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const simWallMs = median(walls);
+  const invocations = workload.arrivalMs.length;
+  process.stderr.write(`  ${scenario.name}: simulator ${(simWallMs / 1000).toFixed(3)} s, SimPy ${(peer.wallMs / 1000).toFixed(3)} s\n`);
+  return {
+    kind: 'peer',
+    scale: task.scale,
+    actors: params.actors,
+    workers: params.workers,
+    invocations,
+    simWallMs,
+    simInvocationsPerSec: invocations / (simWallMs / 1000),
+    peer,
+    peerInvocationsPerSec: peer.invocations / (peer.wallMs / 1000),
+    agreement: agreement(summarize(result), peer),
   };
 }
 
@@ -547,13 +629,15 @@ async function main(argv: readonly string[]): Promise<number> {
     'no-micro': { type: 'boolean' },
     'fleet-scaling': { type: 'boolean' },
     'no-fleet-scaling': { type: 'boolean' },
+    'peer-scales': { type: 'string' },
+    'no-peer': { type: 'boolean' },
     quick: { type: 'boolean' },
     json: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
   if (v.child !== undefined) {
     const task = JSON.parse(v.child) as Task;
-    const result = task.kind === 'runs' ? await measureRuns(task) : await measureDormant(task);
+    const result = task.kind === 'runs' ? await measureRuns(task) : task.kind === 'peer' ? await measurePeer(task) : await measureDormant(task);
     process.stdout.write(`${CHILD_MARK}${JSON.stringify(result)}\n`);
     return 0;
   }
@@ -658,6 +742,32 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   out.fleetScaling = fleetScaling;
 
+  // Issue 15: invocations/s at least 10x an independent SimPy model of the fleet, same machine, same run.
+  const peers: PeerResult[] = [];
+  if (v['no-peer'] !== true) {
+    const scales = listValue(v['peer-scales'] ?? '1').map((s) => positiveInt(s, '--peer-scales'));
+    const python = simpyPython();
+    if (python === null) {
+      process.stdout.write('SimPy peer: skipped, no python3 with simpy (Debian: apt-get install python3-simpy3; or set ACTORSIM_PYTHON)\n\n');
+    } else {
+      const table = new Table({ head: ['fleet-scaling.yaml', 'actors', 'workers', 'invocations', 'simulator inv/s', 'SimPy inv/s', 'simulator/SimPy'], style: { head: [], border: [] } });
+      for (const k of scales) {
+        const r = inChild<PeerResult>({ kind: 'peer', file: SCENARIOS['fleet-scaling']!, scale: k, runs: quick ? 1 : 3, python });
+        peers.push(r);
+        table.push([`x${k}`, fmt(r.actors), fmt(r.workers), fmt(r.invocations), fmt(r.simInvocationsPerSec), fmt(r.peerInvocationsPerSec), fmt(r.simInvocationsPerSec / r.peerInvocationsPerSec, 1)]);
+      }
+      const first = peers[0]!;
+      const agreeTable = new Table({ head: ['agreement', 'scale', 'simulator', 'SimPy', 'rel. diff', `within ${PEER_TOLERANCE * 100}%`], style: { head: [], border: [] } });
+      for (const r of peers) {
+        for (const a of r.agreement) agreeTable.push([a.figure, `x${r.scale}`, fmt(a.simulator, a.figure.endsWith('ms') ? 3 : 0), fmt(a.peer, a.figure.endsWith('ms') ? 3 : 0), `${fmt(a.relative * 100, 4)}%`, a.ok ? 'yes' : 'NO']);
+      }
+      process.stdout.write(
+        `SimPy peer: ${python}, SimPy ${first.peer.simpy} on Python ${first.peer.python}; the same traffic in both\n${table.toString()}\n${agreeTable.toString()}\n\n`,
+      );
+    }
+  }
+  out.peer = peers;
+
   const scaling: { durationMs: number; invocations: number; events: number; peakRssBytes: number }[] = [];
   if (scalingMs !== null && names.includes('million')) {
     // The digest keeps two numbers per invocation for exact percentiles (summary.csv's); the rest is what the run holds.
@@ -703,6 +813,11 @@ async function main(argv: readonly string[]): Promise<number> {
     const ns = fleetScaling.map((f) => f.nsPerInvocation);
     const spread = Math.max(...ns) / Math.min(...ns);
     lines.push(`ns per invocation within 1.5x from ${fmt(fleetScaling[0]!.workers)} to ${fmt(fleetScaling.at(-1)!.workers)} workers (issue 15): ${fmt(spread, 2)}: ${spread <= 1.5 ? 'met' : 'NOT met'}`);
+  }
+  for (const r of peers) {
+    const ratio = r.simInvocationsPerSec / r.peerInvocationsPerSec;
+    const agreed = r.agreement.every((a) => a.ok);
+    lines.push(`invocations/s >= 10x the SimPy peer (fleet-scaling x${r.scale}, issue 15): ${fmt(ratio, 1)}x: ${ratio >= 10 ? 'met' : 'NOT met'}; the two models agree within ${PEER_TOLERANCE * 100}%: ${agreed ? 'yes' : 'NO'}`);
   }
   process.stdout.write(`Targets (issue 7):\n${lines.map((l) => `  ${l}`).join('\n')}\n`);
   out.targets = lines;

@@ -1,3 +1,4 @@
+import { defaultJobs } from './simulate-help.ts';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
@@ -65,10 +66,8 @@ export interface StudyRun extends StudyTask {
   readonly thread: number;
 }
 
-/** The default --jobs: the cores this process may use, at least 1. */
-export function defaultJobs(): number {
-  return Math.max(1, availableParallelism());
-}
+// The default --jobs lives with the help text that prints it (sim/simulate-help.ts).
+export { defaultJobs } from './simulate-help.ts';
 
 /**
  * Runs every (policy set, seed) pair of a study on up to `jobs` threads

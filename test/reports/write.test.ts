@@ -137,3 +137,19 @@ describe('a run that served nothing', () => {
     expect(terminalCell(0)).toBe('0');
   });
 });
+
+describe('csvChunks', () => {
+  it('joins to csvText byte for byte, whatever the chunk size', async () => {
+    const { csvChunks, csvText } = await import('../../reports/csv.ts');
+    const columns = ['a', 'b', 'c'];
+    const rows: (string | number)[][] = [];
+    for (let i = 0; i < 500; i++) rows.push([i, i / 7, i % 3 === 0 ? 'x,"y"' : `r${i}`]);
+    const whole = csvText(columns, rows);
+    for (const size of [1, 10, 100, 4096, 1 << 22]) {
+      const chunks = [...csvChunks(columns, rows, size)];
+      expect(chunks.join('')).toBe(whole);
+      if (size === 1) expect(chunks.length).toBe(rows.length); // the header goes with the first row
+      for (const c of chunks) expect(c.endsWith('\n')).toBe(true);
+    }
+  });
+});
