@@ -40,6 +40,12 @@ export function formatCount(x: number): string {
   return Number.isFinite(x) ? INTEGER.format(x) : '–';
 }
 
+/** A ratio such as actors per pod: three significant digits at most (0.99, 2.6, 41.7), separators from 1,000. */
+export function formatRatio(x: number): string {
+  if (!Number.isFinite(x)) return '–';
+  return Math.abs(x) >= 1000 ? INTEGER.format(x) : sig(x);
+}
+
 /** A fraction as a percentage, keeping one significant digit for small non-zero values so 0.04% is not shown as 0%. */
 export function formatPercent(fraction: number): string {
   if (!Number.isFinite(fraction)) return '–';
