@@ -337,8 +337,10 @@ export function costSpec(rows: readonly SummaryRow[], policies: readonly string[
           ]
         : []),
       // Off the front: small, pale and filled, so they read as the also-rans and not as rings (the ring is the recommendation).
-      { data: { values: points.filter((p) => !p.front) }, mark: { type: 'circle', size: 45, opacity: 0.4 }, encoding: { x, y, color } },
       { data: { values: frontPoints }, mark: { type: 'point', filled: true, size: 120, opacity: 1, stroke: '#ffffff', strokeWidth: 1 }, encoding: { x, y, color } },
+      // Over the front, not under it: a set at the same cost and p99 as a front point (shared-random beside
+      // shared-p2c in the default day) was hidden under it, so one policy set was missing from the chart.
+      { data: { values: points.filter((p) => !p.front) }, mark: { type: 'circle', size: 45, opacity: 0.4, stroke: '#ffffff', strokeWidth: 0.8 }, encoding: { x, y, color } },
       labelLayer('left', false),
       labelLayer('right', false),
       labelLayer('left', true),

@@ -84,3 +84,22 @@ export function densityCells(row: SummaryRow, run: Pick<ReportedRun, 'endMs' | '
     mean_active_per_measured_gib: Number.isFinite(meanMeasured) ? ms(meanMeasured) : '',
   };
 }
+
+/** The density table of summary.md and report.html: a head, a tooltip and the peak and mean cells it shows as "peak / mean". */
+export const DENSITY_TABLE: readonly { readonly head: string; readonly title: string; readonly peak: keyof SummaryRow; readonly mean: keyof SummaryRow }[] = [
+  { head: 'actors per node', title: 'active (resident) actors per node of the cluster', peak: 'peak_active_per_node', mean: 'mean_active_per_node' },
+  { head: 'per vCPU', title: 'active actors per vCPU of the nodes', peak: 'peak_active_per_vcpu', mean: 'mean_active_per_vcpu' },
+  { head: 'per GiB', title: 'active actors per GiB of node memory', peak: 'peak_active_per_gib', mean: 'mean_active_per_gib' },
+  { head: 'actors per pod', title: 'actor-to-pod ratio: active actors per worker pod', peak: 'peak_actors_per_pod', mean: 'mean_actors_per_pod' },
+  { head: 'per measured GiB', title: 'active actors per GiB of worker memory as measured (real runs)', peak: 'peak_active_per_measured_gib', mean: 'mean_active_per_measured_gib' },
+];
+
+/** What the density table shows, for both reports. */
+export const DENSITY_CAPTION =
+  'Density as Agent Substrate judges it, each cell peak / mean: active (resident) actors per node, per vCPU and per GiB of the scenario’s nodes, and the actor-to-pod ratio (active actors per worker pod); per measured GiB only for real runs. Mean is over the measured time, after warm-up.';
+
+/** The columns of DENSITY_TABLE that have a value in some row (vCPU needs every node's cpu; measured GiB a real run). */
+export function densityShown(rows: readonly SummaryRow[]): typeof DENSITY_TABLE {
+  const has = (v: unknown): boolean => v !== undefined && v !== '' && Number.isFinite(Number(v));
+  return DENSITY_TABLE.filter((c) => rows.some((r) => has(r[c.peak]) || has(r[c.mean])));
+}

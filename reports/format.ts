@@ -40,6 +40,15 @@ export function formatCount(x: number): string {
   return Number.isFinite(x) ? INTEGER.format(x) : '–';
 }
 
+/** A ratio such as actors per pod: three significant digits at most (0.043, 0.99, 2.6, 41.7), separators from 1,000. */
+export function formatRatio(x: number): string {
+  if (!Number.isFinite(x)) return '–';
+  const a = Math.abs(x);
+  if (a >= 1000) return INTEGER.format(x);
+  // Two significant digits under 1, so 0.043 actors per GiB is not shown as 0.04 or 0.
+  return a > 0 && a < 1 ? trim(x.toPrecision(2)) : sig(x);
+}
+
 /** A fraction as a percentage, keeping one significant digit for small non-zero values so 0.04% is not shown as 0%. */
 export function formatPercent(fraction: number): string {
   if (!Number.isFinite(fraction)) return '–';

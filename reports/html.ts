@@ -2,7 +2,8 @@ import { CHART_CAPTIONS, cdfSpec, costSpec, pathsSpec, policyColors, sizingSpec,
 import { outcomeText, SIZING_RULE, sizingChartPoints, type SizingReport } from './sizing.ts';
 import { answerLine } from './answer.ts';
 import { costModel, formatPrice, type CostModel } from './cost.ts';
-import { cell, formatCount, formatHours, formatMs, formatPercent, formatSlo } from './format.ts';
+import { cell, formatCount, formatHours, formatMs, formatPercent, formatRatio, formatSlo } from './format.ts';
+import { DENSITY_CAPTION, densityShown } from './density.ts';
 import { paretoFront } from './pareto.ts';
 import { checkSlo, recommend, rejectedFraction, type Recommendation, type SloMetric } from './recommend.ts';
 import { rowsPerPolicy, runsPerPolicy } from './per-policy.ts';
@@ -43,6 +44,7 @@ ${header(input)}
 ${recommendation(input, rec, model)}
 ${input.sizing === undefined ? '' : await sizingSection(input.sizing, model)}
 ${summaryTable(input, rec, model)}
+${densityTable(input)}
 ${(Object.keys(CHART_CAPTIONS) as ChartKey[]).map((k) => chartSection(k, charts[k], (k === 'timeline' && input.seeds.length > 1 ? ' With several seeds, each panel shows the first seed.' : '') + (k === 'cost' ? '' : shown))).join('\n')}
 <footer>Written by <code>npm run simulate</code>. This file is self-contained: it needs no network and no scripts. The numbers are in <code>summary.csv</code> beside it.</footer>
 </main>
@@ -151,6 +153,26 @@ function summaryTable(input: ReportInput, rec: Recommendation | undefined, model
   return `<section>
 <h2>Summary</h2>
 <p class="caption">One row per policy set; latencies over served invocations after warm-up.${input.slo === undefined ? '' : ' Red cells miss the SLO.'} <em>Pareto</em>: no other set is both cheaper (${esc(model.label)}) and lower in p99. ${esc(model.statement)}</p>
+<div class="table-wrap"><table>
+<thead><tr><th scope="col">policy set</th>${head}</tr></thead>
+<tbody>
+${body}
+</tbody>
+</table></div>
+</section>`;
+}
+
+/** Density per policy set (reports/density.ts); nothing when no column has a value (a scenario without cluster nodes and no pods). */
+function densityTable(input: ReportInput): string {
+  const columns = densityShown(input.rows);
+  if (columns.length === 0) return '';
+  const head = columns.map((c) => `<th scope="col" title="${esc(c.title)}">${esc(c.head)}</th>`).join('');
+  const body = input.rows
+    .map((r) => `<tr><th scope="row"><span class="policy">${esc(String(r.policy))}</span></th>${columns.map((c) => `<td>${formatRatio(cell(r, c.peak))} / ${formatRatio(cell(r, c.mean))}</td>`).join('')}</tr>`)
+    .join('\n');
+  return `<section id="density">
+<h2>Density</h2>
+<p class="caption">${esc(DENSITY_CAPTION)}</p>
 <div class="table-wrap"><table>
 <thead><tr><th scope="col">policy set</th>${head}</tr></thead>
 <tbody>

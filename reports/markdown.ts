@@ -1,7 +1,8 @@
 import { CHART_CAPTIONS, type ChartKey } from './charts.ts';
 import { answerLine } from './answer.ts';
 import { costModel, formatCost } from './cost.ts';
-import { cell, formatCount, formatHours, formatMs, formatPercent, formatSlo } from './format.ts';
+import { cell, formatCount, formatHours, formatMs, formatPercent, formatRatio, formatSlo } from './format.ts';
+import { DENSITY_CAPTION, densityShown } from './density.ts';
 import { paretoFront } from './pareto.ts';
 import { recommend, rejectedFraction } from './recommend.ts';
 import { rowsPerPolicy } from './per-policy.ts';
@@ -55,6 +56,15 @@ export function renderMarkdownSummary(given: ReportInput): string {
   out.push(`| ${TABLE.map((_, i) => (i === 0 ? ':--' : '--:')).join(' | ')} |`);
   for (const r of input.rows) out.push(`| ${TABLE.map((c) => tableCell(c.value(r))).join(' | ')} |`);
   out.push('', 'Latencies are over served invocations after warm-up; warm is the count of invocations that found their actor resident (its share in brackets).', '');
+
+  const density = densityShown(input.rows);
+  if (density.length > 0) {
+    out.push('## Density', '');
+    out.push(`| policy set | ${density.map((c) => c.head).join(' | ')} |`);
+    out.push(`| :-- | ${density.map(() => '--:').join(' | ')} |`);
+    for (const r of input.rows) out.push(`| ${tableCell(`\`${String(r.policy)}\``)} | ${density.map((c) => `${formatRatio(cell(r, c.peak))} / ${formatRatio(cell(r, c.mean))}`).join(' | ')} |`);
+    out.push('', DENSITY_CAPTION, '');
+  }
 
   out.push(`## Pareto front (${model.label} against p99)`, '');
   const front = paretoFront(input.rows, model);

@@ -1,5 +1,4 @@
 import { join } from 'node:path';
-import Table from 'cli-table3';
 import { stringify } from 'csv-stringify/sync';
 import { loadScenarioFile } from '../scenarios/load.ts';
 import { ScenarioError } from '../scenarios/errors.ts';
@@ -12,8 +11,9 @@ import { renderMarkdownSummary } from '../reports/markdown.ts';
 import { answerLine } from '../reports/answer.ts';
 import { costModel } from '../reports/cost.ts';
 import { parseSloFlag } from '../reports/slo-flag.ts';
-import { TIMESERIES_COLUMNS, type SummaryRow } from '../reports/summary.ts';
-import { aggregateCsv, aggregateRows, meanCi } from '../reports/aggregate.ts';
+import { TIMESERIES_COLUMNS } from '../reports/summary.ts';
+import { aggregateCsv, aggregateRows } from '../reports/aggregate.ts';
+import { summaryTable } from '../reports/terminal.ts';
 import { defaultJobs, runStudy, type StudyOutcome } from './study-runner.ts';
 import { createStudyProgress, type ProgressStream } from './study-progress.ts';
 import { applyScenarioOverrides, scenarioSha256, type ScenarioOverrides } from './study-scenario.ts';
@@ -182,58 +182,6 @@ export function parseSimulateArgs(argv: readonly string[], io: Io): SimulateOpti
   };
 }
 
-const TABLE_HEAD = ['policy', 'served', 'rejected', 'p50', 'p99', 'overhead p99', 'warm', 'resumed', 'cold/golden', 'worker-h', 'GiB-h', 'peak workers'];
-
-/** The table's columns: how to get each from a summary row, and how to print it. */
-const TABLE_COLUMNS: readonly { get: (r: SummaryRow) => number; show: (x: number) => string }[] = [
-  { get: (r) => Number(r.served), show: count },
-  { get: (r) => Number(r.rejected), show: count },
-  { get: (r) => Number(r.p50_ms), show: formatMs },
-  { get: (r) => Number(r.p99_ms), show: formatMs },
-  { get: (r) => Number(r.overhead_p99_ms), show: formatMs },
-  { get: (r) => Number(r.warm), show: count },
-  { get: (r) => Number(r.resume_local) + Number(r.resume_external), show: count },
-  { get: (r) => Number(r.cold_boot) + Number(r.golden), show: count },
-  { get: (r) => Number(r.worker_seconds) / 3600, show: (x) => x.toFixed(0) },
-  { get: (r) => Number(r.gib_seconds) / 3600, show: (x) => x.toFixed(0) },
-  { get: (r) => Number(r.peak_workers), show: count },
-];
-
-/**
- * Renders the terminal table: one row per policy set. With several seeds a
- * cell is the mean over the seeds ± the half-width of its 95% confidence
- * interval.
- */
-export function summaryTable(rows: readonly SummaryRow[]): string {
-  const table = new Table({ head: TABLE_HEAD, style: { head: [], border: [] } });
-  const byPolicy = new Map<string, SummaryRow[]>();
-  for (const r of rows) {
-    const list = byPolicy.get(String(r.policy));
-    if (list === undefined) byPolicy.set(String(r.policy), [r]);
-    else list.push(r);
-  }
-  for (const [policy, list] of byPolicy) {
-    table.push([
-      policy,
-      ...TABLE_COLUMNS.map((c) => {
-        if (list.length === 1) return c.show(c.get(list[0]!));
-        const s = meanCi(list.map(c.get));
-        return Number.isNaN(s.halfWidth) ? c.show(s.mean) : `${c.show(s.mean)} ± ${c.show(s.halfWidth)}`;
-      }),
-    ]);
-  }
-  return table.toString();
-}
-
-function count(x: number): string {
-  return Number.isNaN(x) ? '-' : String(Math.round(x));
-}
-
-function formatMs(x: number): string {
-  if (Number.isNaN(x)) return '-';
-  return x < 1000 ? `${x.toFixed(0)} ms` : `${(x / 1000).toFixed(2)} s`;
-}
-
 /** The plain study: every policy set with every seed, with a progress bar on a terminal. */
 /** Null: a k8s dry run (printed) or a Ctrl-C that deleted the Job; no report then. */
 async function runPlainStudy(opts: SimulateOptions, io: Io, total: number): Promise<StudyOutcome | null> {
@@ -396,7 +344,7 @@ export async function runSimulate(argv: readonly string[], io: Io): Promise<numb
   const dir = writeReport(opts.outDir, files);
   if (sizing !== undefined) io.out(`${sizingText(sizing, model)}\nEach policy set at its smallest value that meets the SLO (else the largest probed):\n`);
   if (seeds.length > 1) io.out(`Mean over ${seeds.length} seeds (${seeds.join(', ')}) ± half-width of the 95% confidence interval:\n`);
-  io.out(`${summaryTable(rows)}\n`);
+  io.out(`${summaryTable(rows, opts.slo)}\n`);
   io.out(`Report: ${dir}\n`);
   // The answer the user came for, last, where the eye lands.
   io.out(`${answerLine({ rows, model, policies: scenario.policies, ...(opts.slo === undefined ? {} : { slo: opts.slo }) })}\n`);

@@ -48,7 +48,7 @@ describe('renderHtmlReport', () => {
     expect(html).toMatch(/class="rec rec-meets"[\s\S]*<p class="rec-policy">policy-3-ttl<\/p>/);
     expect(html).toMatch(/<tr class="row-rec"><th scope="row"><span class="policy">policy-3-ttl<\/span>/);
     expect(html).toContain('class="miss"');
-    expect((html.match(/<tbody>[\s\S]*<\/tbody>/)![0].match(/<tr/g) ?? []).length).toBe(6);
+    expect((html.match(/<tbody>[\s\S]*?<\/tbody>/)![0].match(/<tr/g) ?? []).length).toBe(6);
   });
 
   it('names the closest when none meets the SLO', async () => {

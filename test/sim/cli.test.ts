@@ -103,6 +103,10 @@ describe('simulate CLI', () => {
       expect(Number(r.overhead_p99_ms)).toBeLessThan(Number(s2z.overhead_p99_ms));
     }
     expect(o.stdout).toContain('dedicated-always-on');
+    // The terminal table and its legend fit 100 columns, with the report's units: warm as a share, separators in counts.
+    const table = o.stdout.slice(0, o.stdout.indexOf('Report: '));
+    for (const line of table.split('\n')) expect([...line].length, line).toBeLessThanOrEqual(100);
+    expect(table).toMatch(/\ndedicated-always-on +0 +[\d.]+ s +0 ms +100% +48,000 +24,000 +2,000 +1\n/);
   });
 
   it('runs a scenario file and --policies selects policy sets', async () => {
