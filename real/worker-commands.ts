@@ -2,6 +2,7 @@ import type { RuntimeEvent } from './runtime.ts';
 import type { RuntimeCommand } from '../session/session.ts';
 import type { ExecuteMode } from './worker/api.ts';
 import type { WorkerClient } from './worker/client.ts';
+import type { GrantMinter } from './store/grants.ts';
 
 /** The commands that are one request to a worker's HTTP API. */
 export type WorkerRequestCommand = Extract<RuntimeCommand, { kind: 'restore' | 'execute' | 'checkpoint' }>;
@@ -20,6 +21,8 @@ export interface WorkerRequestContext {
   /** Memory of each template, the size of the region a restore builds. */
   readonly templateMemoryMiB: Readonly<Record<string, number>>;
   readonly execMode: ExecuteMode;
+  /** Mints the store grant each restore and checkpoint carries; workers never hold the store's secret. */
+  readonly grants: GrantMinter;
 }
 
 /**
@@ -33,7 +36,10 @@ export function runWorkerRequest(cmd: WorkerRequestCommand, ctx: WorkerRequestCo
     case 'restore': {
       const memoryMiB = ctx.templateMemoryMiB[cmd.template];
       if (memoryMiB === undefined) throw new Error(`${ctx.runtime} runtime: unknown template "${cmd.template}"`);
-      const body = { template: cmd.template, memoryMiB, source: cmd.source, version: cmd.version };
+      // The one key this restore may touch: the actor's own snapshot, or its template's golden one (written on first use).
+      const storeGrant =
+        cmd.source === 'cold' ? undefined : cmd.source === 'golden' ? ctx.grants.mint('rw', `golden/${cmd.template}`) : ctx.grants.mint('r', `actors/${cmd.actor}`);
+      const body = { template: cmd.template, memoryMiB, source: cmd.source, version: cmd.version, ...(storeGrant === undefined ? {} : { storeGrant }) };
       ctx.call(cmd.worker, (c) => c.restore(cmd.actor, body), (ok, ms, error) =>
         ctx.emit({ kind: 'restoreDone', actorIndex: cmd.actorIndex, op: cmd.op, ok, restoreMs: ms, ...failure(error) }),
       );
@@ -47,7 +53,7 @@ export function runWorkerRequest(cmd: WorkerRequestCommand, ctx: WorkerRequestCo
       return;
     }
     case 'checkpoint': {
-      const body = { target: cmd.target, version: cmd.version };
+      const body = { target: cmd.target, version: cmd.version, ...(cmd.target === 'external' ? { storeGrant: ctx.grants.mint('w', `actors/${cmd.actor}`) } : {}) };
       ctx.call(cmd.worker, (c) => c.checkpoint(cmd.actor, body), (ok, ms, error) =>
         ctx.emit({ kind: 'checkpointDone', actorIndex: cmd.actorIndex, op: cmd.op, ok, checkpointMs: ms, ...failure(error) }),
       );

@@ -57,7 +57,7 @@ export async function measureOnK8s(opts: K8sCalibrateOptions, io: Io, tuning: Pl
   const configFiles = calibrationConfigFiles(job);
   const activeDeadlineSeconds = calibrationDeadlineSeconds(opts);
   if (opts.dryRun) {
-    const manifests = runManifests({ plan, token: 'generated-per-run', configFiles, activeDeadlineSeconds, driverCommand: CALIBRATION_COMMAND });
+    const manifests = runManifests({ plan, token: 'generated-per-run', storeToken: 'generated-per-run-for-the-store', configFiles, activeDeadlineSeconds, driverCommand: CALIBRATION_COMMAND });
     const doc = (m: RunManifest | V1Pod): string => `---\n${dumpYaml(m, { lineWidth: 160, noRefs: true })}`;
     io.out(
       `${[

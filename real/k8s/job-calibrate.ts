@@ -12,14 +12,14 @@ import { K8sRuntime } from './runtime.ts';
 // report stream of its log; the launcher fits them and writes the profile.
 // SIGTERM (Ctrl-C on the launcher deletes the namespace) stops between two
 // primitives and streams no samples: a calibration is all or nothing.
-const USAGE = 'usage: node --import tsx real/k8s/job-calibrate.ts --calibration FILE\n  token from ACTORSIM_TOKEN, the store from ACTORSIM_STORE_URL; the API server from the pod\'s service account';
+const USAGE = 'usage: node --import tsx real/k8s/job-calibrate.ts --calibration FILE\n  token from ACTORSIM_TOKEN, the store\'s secret from ACTORSIM_STORE_TOKEN, the store from ACTORSIM_STORE_URL; the API server from the pod\'s service account';
 
 async function main(argv: readonly string[]): Promise<number> {
   const { calibration: file } = readFlags(argv, { calibration: { type: 'string' } });
   if (file === undefined) throw new Error(USAGE);
   const job = readJobCalibration(file);
-  const { token, storeUrl, kc, signal } = driverEnv(USAGE);
-  await waitForStore(storeUrl, token, signal);
+  const { token, storeToken, storeUrl, kc, signal } = driverEnv(USAGE);
+  await waitForStore(storeUrl, storeToken, signal);
   const loadBefore = loadavg();
   const t0 = performance.now();
   const log = (line: string): void => void process.stderr.write(`  ${line}\n`);
@@ -31,6 +31,7 @@ async function main(argv: readonly string[]): Promise<number> {
     pools: { [CALIBRATE_POOL]: { actorSlots: CALIBRATE_SLOTS, runtimeClass: job.runtimeClass, nodeSelector: {} } },
     templateMemoryMiB: calibrationTemplates(job),
     token,
+    storeToken,
     storeUrl,
     log,
   });

@@ -8,9 +8,11 @@ import { encodeReport } from './report-stream.ts';
 // read its environment, stop on SIGTERM, wait for the store, stream its
 // files back through its log.
 
-/** The driver's environment: the run's token and the store's URL (from the Job's env), and the API server (the pod's service account). */
+/** The driver's environment: the run's token, the store's secret and URL (from the Job's env), and the API server (the pod's service account). */
 export interface DriverEnv {
   readonly token: string;
+  /** The store's secret: the driver alone among the pods that talk to the store holds it, to mint workers' grants. */
+  readonly storeToken: string;
   readonly storeUrl: string;
   readonly kc: KubeConfig;
   /** Aborted on SIGTERM or SIGINT (the launcher deleting the namespace, the Job's deadline). */
@@ -20,8 +22,9 @@ export interface DriverEnv {
 /** Reads the driver's environment and arms its signal handlers; throws `usage` when the token or store URL is missing. */
 export function driverEnv(usage: string): DriverEnv {
   const token = process.env.ACTORSIM_TOKEN ?? '';
+  const storeToken = process.env.ACTORSIM_STORE_TOKEN ?? '';
   const storeUrl = process.env.ACTORSIM_STORE_URL ?? '';
-  if (token === '' || storeUrl === '') throw new Error(`ACTORSIM_TOKEN and ACTORSIM_STORE_URL must be set\n${usage}`);
+  if (token === '' || storeToken === '' || storeUrl === '') throw new Error(`ACTORSIM_TOKEN, ACTORSIM_STORE_TOKEN and ACTORSIM_STORE_URL must be set\n${usage}`);
   const controller = new AbortController();
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.on(signal, () => {
@@ -32,7 +35,7 @@ export function driverEnv(usage: string): DriverEnv {
   const kc = new KubeConfig();
   // In the pod: the service account's token and the cluster's CA (KUBECONFIG, when set, wins: the tests' fake cluster).
   kc.loadFromDefault();
-  return { token, storeUrl, kc, signal: controller.signal };
+  return { token, storeToken, storeUrl, kc, signal: controller.signal };
 }
 
 /** Waits until the store answers (its pod may still be starting); a 404 for a key nobody wrote is an answer. */

@@ -10,14 +10,14 @@ import { K8sRuntime, type K8sPoolShape } from './runtime.ts';
 // out as marked lines of stdout (see report-stream.ts); progress on stderr.
 // SIGTERM (the launcher deleting the run's namespace on Ctrl-C, or the Job's
 // deadline) ends the run and still prints the partial report.
-const USAGE = 'usage: node --import tsx real/k8s/job-main.ts --bench FILE\n  token from ACTORSIM_TOKEN, the store from ACTORSIM_STORE_URL; the API server from the pod\'s service account';
+const USAGE = 'usage: node --import tsx real/k8s/job-main.ts --bench FILE\n  token from ACTORSIM_TOKEN, the store\'s secret from ACTORSIM_STORE_TOKEN, the store from ACTORSIM_STORE_URL; the API server from the pod\'s service account';
 
 async function main(argv: readonly string[]): Promise<number> {
   const { bench: file } = readFlags(argv, { bench: { type: 'string' } });
   if (file === undefined) throw new Error(USAGE);
   const run = readJobRun(file);
-  const { token, storeUrl, kc, signal } = driverEnv(USAGE);
-  await waitForStore(storeUrl, token, signal);
+  const { token, storeToken, storeUrl, kc, signal } = driverEnv(USAGE);
+  await waitForStore(storeUrl, storeToken, signal);
   const { plan } = run;
   const poolDefs = new Map(run.scenario.pools.map((p) => [p.name, p]));
   const templateMemoryMiB = Object.fromEntries(run.scenario.templates.map((t) => [t.name, t.memoryMiB]));
@@ -52,6 +52,7 @@ async function main(argv: readonly string[]): Promise<number> {
           pools,
           templateMemoryMiB,
           token,
+          storeToken,
           storeUrl,
           execMode: run.exec,
           // Density from the pods' cgroups where the kubelet lets the driver ask (pod-memory.ts).

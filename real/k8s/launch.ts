@@ -82,7 +82,7 @@ export function sampleWorkerPods(opts: RealRunOptions, plan: RunPlan): V1Pod[] {
 
 /** The dry run's text: every manifest as YAML, in order, with comments saying what comes from where. */
 export function dryRunText(opts: RealRunOptions, plan: RunPlan): string {
-  const manifests = runManifests({ plan, token: 'generated-per-run', configFiles: jobConfigFiles(opts, plan), activeDeadlineSeconds: activeDeadlineSeconds(opts) });
+  const manifests = runManifests({ plan, token: 'generated-per-run', storeToken: 'generated-per-run-for-the-store', configFiles: jobConfigFiles(opts, plan), activeDeadlineSeconds: activeDeadlineSeconds(opts) });
   const doc = (m: RunManifest | V1Pod): string => `---\n${dumpYaml(m, { lineWidth: 160, noRefs: true })}`;
   return [
     `# bench:cluster --backend k8s --dry-run: the manifests of one run of scenario "${opts.scenario.name}" (${opts.scenario.policies.length} policy set(s)),`,
@@ -196,6 +196,7 @@ export async function runDriverJob(cluster: ConnectedCluster, spec: DriverJobSpe
   const manifests = runManifests({
     plan,
     token: randomToken(),
+    storeToken: randomToken(),
     configFiles,
     claimNodes: pinClaims(cluster.nodes ?? [], plan),
     activeDeadlineSeconds: spec.activeDeadlineSeconds,

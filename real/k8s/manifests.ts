@@ -15,14 +15,19 @@ import { COMPONENT_LABEL, OBJECT_NAMES, runLabels } from './names.ts';
 import { IMAGE_WORKDIR, RUN_CONFIG_DIR, STORE_DIR, TMP_DIR, TMP_EPHEMERAL_LIMIT, storeUrl, type RunPlan } from './plan.ts';
 import { restrictedContainerSecurity, restrictedPodSecurity } from './pod-security.ts';
 
+/** Key of the store's secret in the run's Secret. */
+export const STORE_TOKEN_KEY = 'store-token';
+
 /** Any manifest a run applies. */
 export type RunManifest = V1Namespace | V1Secret | V1ConfigMap | V1ServiceAccount | V1Role | V1RoleBinding | V1NetworkPolicy | V1PersistentVolumeClaim | V1Pod | V1Service | V1Job;
 
 /** What the run's manifests are built from. */
 export interface RunManifestInput {
   readonly plan: RunPlan;
-  /** The run's bearer token; the dry run prints a placeholder. */
+  /** The run's bearer token for the workers' API; the dry run prints a placeholder. */
   readonly token: string;
+  /** The store's secret, distinct from `token`: only the store and the driver mount it; the dry run prints a placeholder. */
+  readonly storeToken: string;
   /** Files of the run's ConfigMap, by key (bench.json, traces). */
   readonly configFiles: Readonly<Record<string, string>>;
   /** Cluster node each node claim should be provisioned on (claim name → node); absent: where the first worker lands. */
@@ -64,9 +69,14 @@ export function namespaceManifest(plan: RunPlan): V1Namespace {
   };
 }
 
-/** The Secret holding the run's bearer token (workers, store and driver read it from here). */
-export function tokenSecret(plan: RunPlan, token: string): V1Secret {
-  return { apiVersion: 'v1', kind: 'Secret', metadata: meta(plan, OBJECT_NAMES.secret), type: 'Opaque', stringData: { token } };
+/**
+ * The Secret holding the run's two secrets: `token`, the workers' API token
+ * (workers and driver read it), and `store-token`, the store's secret (only
+ * the store and the driver read it; workers get per-request grants instead).
+ */
+export function tokenSecret(plan: RunPlan, token: string, storeToken: string): V1Secret {
+  if (token === storeToken) throw new Error('the store secret must differ from the workers\' token');
+  return { apiVersion: 'v1', kind: 'Secret', metadata: meta(plan, OBJECT_NAMES.secret), type: 'Opaque', stringData: { token, [STORE_TOKEN_KEY]: storeToken } };
 }
 
 /** The ConfigMap carrying what the driver runs: bench.json and any trace files. */
@@ -196,6 +206,8 @@ export const STORE_BLOBS_LIMIT = '32Gi';
 const STORE_EPHEMERAL_LIMIT = '33Gi';
 
 const tokenEnv = { name: 'ACTORSIM_TOKEN', valueFrom: { secretKeyRef: { name: OBJECT_NAMES.secret, key: 'token' } } };
+/** The store reads its secret as its own ACTORSIM_TOKEN; the driver as ACTORSIM_STORE_TOKEN, to mint grants. */
+const storeSecretEnv = (name: string) => ({ name, valueFrom: { secretKeyRef: { name: OBJECT_NAMES.secret, key: STORE_TOKEN_KEY } } });
 
 /**
  * The snapshot store: one pod (object storage stands outside the sandbox,
@@ -222,7 +234,7 @@ export function storePod(plan: RunPlan): V1Pod {
           command: ['node', '--import', 'tsx', 'real/store/main.ts'],
           ports: [{ name: 'http', containerPort: plan.storePort, protocol: 'TCP' }],
           env: [
-            tokenEnv,
+            storeSecretEnv('ACTORSIM_TOKEN'),
             { name: 'ACTORSIM_HOST', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
             { name: 'ACTORSIM_PORT', value: String(plan.storePort) },
             { name: 'ACTORSIM_STORE_DIR', value: STORE_DIR },
@@ -299,6 +311,7 @@ export function driverJob(plan: RunPlan, activeDeadlineSeconds: number, command:
               command: [...command],
               env: [
                 tokenEnv,
+                storeSecretEnv('ACTORSIM_STORE_TOKEN'),
                 { name: 'ACTORSIM_STORE_URL', value: storeUrl(plan, STORE_SERVICE) },
                 { name: 'TMPDIR', value: TMP_DIR },
               ],
@@ -328,7 +341,7 @@ export function runManifests(input: RunManifestInput): RunManifest[] {
   const { plan } = input;
   return [
     namespaceManifest(plan),
-    tokenSecret(plan, input.token),
+    tokenSecret(plan, input.token, input.storeToken),
     runConfigMap(plan, input.configFiles),
     driverServiceAccount(plan),
     driverRole(plan),

@@ -1,3 +1,4 @@
+import { GrantMinter } from '../store/grants.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CoreV1Api, makeInformer, type Informer, type KubeConfig, type ObjectCache, type V1Pod } from '@kubernetes/client-node';
 import type { RealRuntime, RuntimeEvent, WorkerMemorySample } from '../runtime.ts';
@@ -30,6 +31,8 @@ export interface K8sRuntimeOptions {
   readonly templateMemoryMiB: Readonly<Record<string, number>>;
   /** The run's bearer token (workers read theirs from the Secret; the driver needs it to call them). */
   readonly token: string;
+  /** The store's secret: the runtime mints each restore's and checkpoint's grant with it; workers never see it. */
+  readonly storeToken: string;
   /** The store's URL as workers reach it. */
   readonly storeUrl: string;
   readonly execMode?: ExecuteMode;
@@ -95,6 +98,7 @@ export class K8sRuntime implements RealRuntime {
       emit: (e) => this.emit(e),
       templateMemoryMiB: options.templateMemoryMiB,
       execMode: options.execMode ?? 'sleep',
+      grants: new GrantMinter(options.storeToken),
     };
   }
 

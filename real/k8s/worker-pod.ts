@@ -31,7 +31,8 @@ export const DEFAULT_WORKER_CPU_MILLI = 100;
  * The pod of one worker: the worker server of `real/worker/main.ts` on its
  * pod IP, sandboxed by the pool's RuntimeClass, wearing the restricted
  * profile, with no service account token, its run token from the run's
- * Secret, and its scenario node's disk as a shared volume (workers on one
+ * Secret (never the store's secret: each restore and checkpoint brings a
+ * grant for the one snapshot it touches), and its scenario node's disk as a shared volume (workers on one
  * scenario node share pauses, as on a real node).
  *
  * It has no readiness probe on purpose: the driver polls `/healthz` itself

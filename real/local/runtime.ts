@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +9,7 @@ import type { RealRuntime, RuntimeEvent, WorkerMemorySample } from '../runtime.t
 import type { RuntimeCommand } from '../../session/session.ts';
 import { runWorkerRequest, type WorkerRequestContext } from '../worker-commands.ts';
 import { WorkerClient, WorkerError } from '../worker/client.ts';
+import { GrantMinter } from '../store/grants.ts';
 import type { ExecuteMode } from '../worker/api.ts';
 import { REPO_ROOT, entryArgs } from '../../cli/repo.ts';
 
@@ -19,13 +21,13 @@ const STORE_MAIN = 'real/store/main.ts';
 export interface LocalRuntimeOptions {
   /** Run folder: `nodes/<node>/` holds each node's local snapshots, `store/` the external ones. */
   readonly workDir: string;
-  /** The run's bearer token, required by every worker and the store. */
+  /** The run's bearer token for the workers' API (the store gets a secret of its own, which workers never see). */
   readonly token: string;
   /** Actor slots of each pool's workers. */
   readonly poolSlots: Readonly<Record<string, number>>;
   /** Memory of each template's actors, in MiB. */
   readonly templateMemoryMiB: Readonly<Record<string, number>>;
-  /** An external store to use instead of starting one (tests start it in-process to switch it off). */
+  /** An external store to use instead of starting one (tests start it in-process to switch it off); `token` is its secret, kept by the driver to mint grants. */
   readonly store?: { readonly url: string; readonly token: string };
   /** How executions spend their time. */
   readonly execMode?: ExecuteMode;
@@ -58,11 +60,17 @@ interface LocalWorker {
   readonly exitedPromise: Promise<void>;
 }
 
+function withoutStoreSecret(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { ACTORSIM_STORE_TOKEN: _secret, ...rest } = env;
+  return rest;
+}
+
 /** Spawns an entry point as one Node process, compiled or with tsx as the loader as this one runs (no wrapper process to orphan). */
 function spawnEntry(entry: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess {
   return spawn(process.execPath, [...entryArgs(entry), ...args], {
     cwd: REPO,
-    env: { ...process.env, ...env, ACTORSIM_EXIT_WITH_PARENT: '1' },
+    // A store secret in the driver's own environment is not passed on: workers get grants, never the secret.
+    env: { ...withoutStoreSecret(process.env), ...env, ACTORSIM_EXIT_WITH_PARENT: '1' },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
 }
@@ -116,7 +124,8 @@ export class LocalRuntime implements RealRuntime {
   readonly name = 'local';
   private sink: ((e: RuntimeEvent) => void) | null = null;
   private readonly workers = new Map<number, LocalWorker>();
-  private store: { url: string; token: string; child: ChildProcess | null } | null = null;
+  private store: { url: string; child: ChildProcess | null } | null = null;
+  private readonly storeSecret: string;
   private closed = false;
   private readonly execMode: ExecuteMode;
   private readonly startTimeoutMs: number;
@@ -134,7 +143,10 @@ export class LocalRuntime implements RealRuntime {
       for (const w of this.workers.values()) w.child.kill('SIGKILL');
       this.store?.child?.kill('SIGKILL');
     });
+    // The store's secret: a store this runtime starts gets a fresh one, distinct from the workers' token.
+    this.storeSecret = options.store?.token ?? randomBytes(24).toString('hex');
     this.requests = {
+      grants: new GrantMinter(this.storeSecret),
       runtime: 'local',
       call: (worker, request, done) => this.call(worker, request, done),
       emit: (e) => this.emit(e),
@@ -148,12 +160,12 @@ export class LocalRuntime implements RealRuntime {
     const rt = new LocalRuntime(options);
     mkdirSync(join(options.workDir, 'nodes'), { recursive: true });
     if (options.store !== undefined) {
-      rt.store = { ...options.store, child: null };
+      rt.store = { url: options.store.url, child: null };
     } else {
       const dir = join(options.workDir, 'store');
       mkdirSync(dir, { recursive: true });
-      const child = spawnEntry(STORE_MAIN, ['--dir', dir, '--host', '127.0.0.1', '--port', '0'], { ACTORSIM_TOKEN: options.token });
-      rt.store = { url: '', token: options.token, child };
+      const child = spawnEntry(STORE_MAIN, ['--dir', dir, '--host', '127.0.0.1', '--port', '0'], { ACTORSIM_TOKEN: rt.storeSecret });
+      rt.store = { url: '', child };
       let url: string;
       try {
         // The store starts alone, before any worker: never less than the default budget, whatever --ready-timeout says.
@@ -208,7 +220,8 @@ export class LocalRuntime implements RealRuntime {
     const child = spawnEntry(
       WORKER_MAIN,
       ['--store-url', store.url, '--node-dir', nodeDir, '--worker-id', `worker-${id}`, '--actor-slots', String(slots), '--host', '127.0.0.1', '--port', '0'],
-      { ACTORSIM_TOKEN: this.options.token, ACTORSIM_STORE_TOKEN: store.token },
+      // The workers' API token only: each restore and checkpoint brings its own store grant.
+      { ACTORSIM_TOKEN: this.options.token },
     );
     let markExited: () => void = () => {};
     const exitedPromise = new Promise<void>((r) => {

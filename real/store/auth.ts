@@ -6,10 +6,14 @@ import { createHash, timingSafeEqual } from 'node:crypto';
  * time and leaks neither the token's content nor its length.
  */
 export function bearerMatches(header: string | undefined, token: string): boolean {
-  const match = /^Bearer[ ]+(\S+)[ ]*$/i.exec(header ?? '');
-  const given = match?.[1] ?? '';
+  const given = bearerOf(header);
   const a = createHash('sha256').update(given).digest();
   const b = createHash('sha256').update(token).digest();
   // Evaluate the comparison even for a missing header so every refusal costs the same.
   return timingSafeEqual(a, b) && given.length > 0;
+}
+
+/** The token of an `Authorization: Bearer <token>` header, or '' if there is none. */
+export function bearerOf(header: string | undefined): string {
+  return /^Bearer[ ]+(\S+)[ ]*$/i.exec(header ?? '')?.[1] ?? '';
 }

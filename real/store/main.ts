@@ -5,7 +5,7 @@ import { startStoreServer } from './server.ts';
 // The shell of the store server: flags and environment in, one READY line out,
 // a clean exit on SIGTERM (Kubernetes) or SIGINT (Ctrl-C).
 const USAGE = `usage: tsx real/store/main.ts --dir DIR [--port P] [--host H] [--max-blob-bytes N]
-  token from ACTORSIM_TOKEN; flags fall back to ACTORSIM_STORE_DIR, ACTORSIM_PORT, ACTORSIM_HOST`;
+  the store's secret from ACTORSIM_TOKEN (it also verifies the workers' grants); flags fall back to ACTORSIM_STORE_DIR, ACTORSIM_PORT, ACTORSIM_HOST`;
 
 async function main(): Promise<void> {
   let values;

@@ -3,7 +3,8 @@ import { mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { basename, dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { bearerMatches } from './auth.ts';
+import { bearerMatches, bearerOf } from './auth.ts';
+import { GrantVerifier, grantAllows, looksLikeGrant, type StoreGrant } from './grants.ts';
 import { HttpError, sendFailure, sendJson } from './http.ts';
 import { fileSegment, isStoreKey } from './keys.ts';
 import { closeServer, listen, serverUrl } from './listen.ts';
@@ -16,8 +17,15 @@ export interface StoreServerOptions {
   readonly port?: number;
   /** Directory holding the blobs; created if missing. */
   readonly dir: string;
-  /** Bearer token every request must carry. */
+  /**
+   * The store's secret: as a bearer token it allows everything (the driver);
+   * it also verifies the key-scoped grants workers carry (see grants.ts).
+   */
   readonly token: string;
+  /** Clock skew tolerated past a grant's expiry (default 60 s). */
+  readonly grantSkewMs?: number;
+  /** The store's clock for grant expiry, epoch ms (tests move it). */
+  readonly now?: () => number;
   /** Largest blob accepted by PUT (default 4 GiB). */
   readonly maxBlobBytes?: number;
   /** Called as each request arrives, with whether an injected outage refuses it (tests pace an outage by the traffic). */
@@ -55,6 +63,19 @@ export async function startStoreServer(options: StoreServerOptions): Promise<Sto
   const maxBlobBytes = options.maxBlobBytes ?? DEFAULT_MAX_BLOB_BYTES;
   await mkdir(root, { recursive: true });
   let outage = false;
+  const grants = new GrantVerifier(options.token, { ...(options.grantSkewMs === undefined ? {} : { skewMs: options.grantSkewMs }), ...(options.now ? { now: options.now } : {}) });
+
+  /** 'all' for the store's secret, the grant's claims for a valid grant; else a 401. */
+  function authorize(header: string | undefined): 'all' | StoreGrant {
+    if (bearerMatches(header, options.token)) return 'all';
+    const given = bearerOf(header);
+    if (given !== '' && looksLikeGrant(given)) {
+      const grant = grants.verify(given);
+      if (grant === 'expired') throw new HttpError(401, 'unauthorized', 'store grant expired');
+      if (grant !== 'bad-grant') return grant;
+    }
+    throw new HttpError(401, 'unauthorized', 'missing or wrong bearer token');
+  }
 
   const server: Server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => sendFailure(res, err));
@@ -63,11 +84,13 @@ export async function startStoreServer(options: StoreServerOptions): Promise<Sto
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     options.onRequest?.({ method: req.method ?? '', path: (req.url ?? '').split('?')[0] ?? '', outage });
     if (outage) throw new HttpError(503, 'outage', 'store outage (injected)');
-    if (!bearerMatches(req.headers.authorization, options.token)) throw new HttpError(401, 'unauthorized', 'missing or wrong bearer token');
+    const access = authorize(req.headers.authorization);
     const rawPath = (req.url ?? '').split('?')[0] ?? '';
     if (!rawPath.startsWith('/blobs/')) throw new HttpError(404, 'not-found', `no route ${rawPath}`);
     const key = rawPath.slice('/blobs/'.length);
     if (!isStoreKey(key)) throw new HttpError(400, 'bad-key', 'key must be [A-Za-z0-9._-] segments joined by /, no .., at most 512 characters');
+    // A grant names one key and its operations; anything else is the driver's business.
+    if (access !== 'all' && !grantAllows(access, req.method ?? '', key)) throw new HttpError(403, 'forbidden', `the grant does not allow ${req.method ?? ''} on ${key}`);
     // The suffix keeps a key and a key below it ('a' and 'a/b') from needing the same path as file and directory.
     const file = `${join(root, ...key.split('/').map(fileSegment))}.blob`;
     switch (req.method) {

@@ -28,6 +28,12 @@ export interface RestoreRequest {
   readonly memoryMiB: number;
   readonly source: RestoreSource;
   readonly version: number;
+  /**
+   * The driver's store grant for the one key this restore reads (`actors/<id>`
+   * read; `golden/<template>` read and write, as the first golden restore
+   * publishes it); see store/grants.ts. Absent: the worker's own store token, if any.
+   */
+  readonly storeGrant?: string;
 }
 
 /** Answer to a restore. `bytes` were read from a snapshot; `writtenBytes` went to the store (a golden snapshot created on first use). */
@@ -59,6 +65,8 @@ export interface ExecuteAnswer {
 export interface CheckpointRequest {
   readonly target: CheckpointTarget;
   readonly version: number;
+  /** The driver's store grant to write `actors/<id>` (external checkpoints); absent: the worker's own store token, if any. */
+  readonly storeGrant?: string;
 }
 
 /** Answer to a checkpoint; the actor has left the worker. */

@@ -9,7 +9,8 @@ import { startWorkerServer } from './server.ts';
 // READY line out, a clean exit on SIGTERM (Kubernetes) or SIGINT (Ctrl-C).
 const USAGE = `usage: tsx real/worker/main.ts --store-url URL --node-dir DIR [--worker-id ID] [--actor-slots N]
                       [--host H] [--port P] [--cold-boot-ms MS] [--store-timeout-ms MS]
-  token from ACTORSIM_TOKEN (the store's from ACTORSIM_STORE_TOKEN, else the same);
+  token from ACTORSIM_TOKEN; the store is reached with the grant each restore and checkpoint carries
+  (ACTORSIM_STORE_TOKEN, if set, serves requests without one: a worker run by hand);
   flags fall back to ACTORSIM_STORE_URL, ACTORSIM_NODE_DIR, ACTORSIM_WORKER_ID (else the host name),
   ACTORSIM_ACTOR_SLOTS (else 1), ACTORSIM_HOST (else 127.0.0.1), ACTORSIM_PORT (else any free port)`;
 
@@ -58,7 +59,8 @@ async function main(): Promise<void> {
     workerId: values['worker-id'] ?? env.ACTORSIM_WORKER_ID ?? hostname(),
     actorSlots,
     nodeDir,
-    store: { url: storeUrl, token: env.ACTORSIM_STORE_TOKEN ?? token, timeoutMs: storeTimeoutMs },
+    // Never the worker's own token: the store's secret is not the worker's to hold.
+    store: { url: storeUrl, ...(env.ACTORSIM_STORE_TOKEN === undefined ? {} : { token: env.ACTORSIM_STORE_TOKEN }), timeoutMs: storeTimeoutMs },
     coldBootMs,
     collectGarbage: garbageCollector(),
   });

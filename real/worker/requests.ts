@@ -34,7 +34,7 @@ export function parseRestore(body: unknown): RestoreRequest {
   }
   const source = o.source;
   if (source !== 'cold' && source !== 'golden' && source !== 'local' && source !== 'external') throw bad("source must be 'cold', 'golden', 'local' or 'external'");
-  return { template, memoryMiB, source, version: version(o.version) };
+  return { template, memoryMiB, source, version: version(o.version), ...storeGrant(o.storeGrant) };
 }
 
 /** Validates the body of an execution. */
@@ -54,7 +54,7 @@ export function parseCheckpoint(body: unknown): CheckpointRequest {
   const o = object(body);
   const target = o.target;
   if (target !== 'local' && target !== 'external') throw bad("target must be 'local' or 'external'");
-  return { target, version: version(o.version) };
+  return { target, version: version(o.version), ...storeGrant(o.storeGrant) };
 }
 
 function object(body: unknown): Record<string, unknown> {
@@ -65,6 +65,18 @@ function object(body: unknown): Record<string, unknown> {
 function version(v: unknown): number {
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw bad('version must be a non-negative integer');
   return v;
+}
+
+/** Longest store grant accepted: a grant for a 512-character key is about 800. */
+export const MAX_STORE_GRANT_CHARS = 2048;
+
+function storeGrant(v: unknown): { storeGrant?: string } {
+  if (v === undefined) return {};
+  // The store verifies it; here only its shape, so it fits an Authorization header.
+  if (typeof v !== 'string' || !/^[A-Za-z0-9._~+/=-]+$/.test(v) || v.length > MAX_STORE_GRANT_CHARS) {
+    throw bad(`storeGrant must be a token of at most ${MAX_STORE_GRANT_CHARS} characters`);
+  }
+  return { storeGrant: v };
 }
 
 function bad(message: string): HttpError {

@@ -26,8 +26,12 @@ export interface WorkerServerOptions {
   readonly actorSlots: number;
   /** The node's snapshot directory (pauses); workers on one node share it. */
   readonly nodeDir: string;
-  /** The store of external and golden snapshots. */
-  readonly store: { readonly url: string; readonly token: string; readonly timeoutMs?: number };
+  /**
+   * The store of external and golden snapshots. Requests carry the driver's
+   * key-scoped grant for it; `token`, if given, is used for requests without
+   * one (a worker run by hand or a test), and a worker run by a runtime has none.
+   */
+  readonly store: { readonly url: string; readonly token?: string; readonly timeoutMs?: number };
   /** Extra wait of a cold boot on top of writing the region (default 0). */
   readonly coldBootMs?: number;
   /** Called after a checkpoint freed an actor's region, so RSS falls when the actor leaves, not at the next GC. */
@@ -70,7 +74,14 @@ export async function startWorkerServer(options: WorkerServerOptions): Promise<W
   if (!Number.isSafeInteger(options.actorSlots) || options.actorSlots < 1) throw new Error(`worker server: bad actorSlots ${options.actorSlots}`);
   const nodeDir = resolve(options.nodeDir);
   await mkdir(nodeDir, { recursive: true });
-  const store = new StoreClient(options.store);
+  const storeUrl = options.store.url;
+  const storeTimeoutMs = options.store.timeoutMs;
+  /** A client presenting the request's grant (or the worker's own store token). */
+  function storeFor(grant: string | undefined): StoreClient {
+    const token = grant ?? options.store.token;
+    if (token === undefined || token === '') throw new HttpError(400, 'bad-request', 'this restore or checkpoint needs the store: storeGrant is missing');
+    return new StoreClient({ url: storeUrl, token, ...(storeTimeoutMs === undefined ? {} : { timeoutMs: storeTimeoutMs }) });
+  }
   const actors = new Map<string, Slot>();
   let gcPending = false;
   let abandonedRequests = 0;
@@ -152,7 +163,7 @@ export async function startWorkerServer(options: WorkerServerOptions): Promise<W
       return { region: bootRegion(regionBytes, id, template), bytes: 0, writtenBytes: 0 };
     }
     if (source === 'golden') {
-      const golden = await loadGolden(template, regionBytes);
+      const golden = await loadGolden(storeFor(request.storeGrant), template, regionBytes);
       // The body stays the golden one (the header records its seed); owner and first page become the actor's.
       stampRegion(golden.region, id, 0);
       return golden;
@@ -168,21 +179,21 @@ export async function startWorkerServer(options: WorkerServerOptions): Promise<W
         if (!(err instanceof HttpError) || (err.code !== 'missing' && err.code !== 'stale')) throw err;
         let fallback: ReadSnapshot;
         try {
-          fallback = await readExternal(`actors/${id}`, regionBytes);
+          fallback = await readExternal(storeFor(request.storeGrant), `actors/${id}`, regionBytes);
         } catch {
           throw err;
         }
         return { region: accept(fallback, { actor: id, template, version, origins }), bytes: fallback.bytes, writtenBytes: 0 };
       }
     }
-    const read = await readExternal(`actors/${id}`, regionBytes);
+    const read = await readExternal(storeFor(request.storeGrant), `actors/${id}`, regionBytes);
     return { region: accept(read, { actor: id, template, version, origins }), bytes: read.bytes, writtenBytes: 0 };
   }
 
-  async function loadGolden(template: string, regionBytes: number): Promise<{ region: Buffer; bytes: number; writtenBytes: number }> {
+  async function loadGolden(store: StoreClient, template: string, regionBytes: number): Promise<{ region: Buffer; bytes: number; writtenBytes: number }> {
     const identity = goldenIdentity(template);
     const key = `golden/${template}`;
-    const read = await readExternal(key, regionBytes, true);
+    const read = await readExternal(store, key, regionBytes, true);
     if (read !== null) return { region: accept(read, { actor: identity, template, version: 0, origins: [identity] }), bytes: read.bytes, writtenBytes: 0 };
     // First golden restore of this template: boot it and publish it. Racing workers write the same bytes; the last rename wins.
     const region = bootRegion(regionBytes, identity, template);
@@ -206,9 +217,9 @@ export async function startWorkerServer(options: WorkerServerOptions): Promise<W
     return read;
   }
 
-  async function readExternal(key: string, regionBytes: number): Promise<ReadSnapshot>;
-  async function readExternal(key: string, regionBytes: number, absentOk: true): Promise<ReadSnapshot | null>;
-  async function readExternal(key: string, regionBytes: number, absentOk = false): Promise<ReadSnapshot | null> {
+  async function readExternal(store: StoreClient, key: string, regionBytes: number): Promise<ReadSnapshot>;
+  async function readExternal(store: StoreClient, key: string, regionBytes: number, absentOk: true): Promise<ReadSnapshot | null>;
+  async function readExternal(store: StoreClient, key: string, regionBytes: number, absentOk = false): Promise<ReadSnapshot | null> {
     try {
       const blob = await store.open(key);
       if (blob === null) {
@@ -273,6 +284,7 @@ export async function startWorkerServer(options: WorkerServerOptions): Promise<W
           throw new HttpError(503, 'disk-failed', `writing ${snapshotFile(id)}: ${(err as Error).message}; ${id} stays resident`);
         }
       } else {
+        const store = storeFor(request.storeGrant);
         // The node keeps a copy of what it uploads, so a later resume on this
         // node reads its disk (the scheduler counts that as resume-local).
         // Written alongside the upload; the upload decides success, and a

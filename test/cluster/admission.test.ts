@@ -15,7 +15,7 @@ describe.skipIf(!reach.ok)('a run namespace on a real API server', () => {
   beforeAll(async () => {
     plan = testPlan();
     const applier = new ManifestApplier(kc);
-    const manifests = runManifests({ plan, token: 'test-token', configFiles: { 'bench.json': '{}\n' }, activeDeadlineSeconds: 600 });
+    const manifests = runManifests({ plan, token: 'test-token', storeToken: 'test-store-token', configFiles: { 'bench.json': '{}\n' }, activeDeadlineSeconds: 600 });
     for (const m of manifests) {
       // The driver Job would run a bench: it is checked by a dry run below, not created.
       if (m.kind !== 'Job') await applier.create(m);
@@ -33,7 +33,7 @@ describe.skipIf(!reach.ok)('a run namespace on a real API server', () => {
   it('admits the store pod and the driver Job (server-side dry run) under restricted', async () => {
     const pods = await kc.makeApiClient(CoreV1Api).listNamespacedPod({ namespace: plan.namespace });
     expect(pods.items.map((p) => p.metadata?.name)).toContain('store');
-    const job = runManifests({ plan, token: 't', configFiles: {}, activeDeadlineSeconds: 600 }).find((m) => m.kind === 'Job') as V1Job;
+    const job = runManifests({ plan, token: 't', storeToken: 's', configFiles: {}, activeDeadlineSeconds: 600 }).find((m) => m.kind === 'Job') as V1Job;
     const dry = await kc.makeApiClient(BatchV1Api).createNamespacedJob({ namespace: plan.namespace, body: job, dryRun: 'All' });
     expect(dry.spec?.template.spec?.securityContext?.runAsNonRoot).toBe(true);
     // Pod Security checks pods, not Jobs: a pod of the Job's template must pass too.

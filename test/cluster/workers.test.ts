@@ -12,6 +12,7 @@ import type { RuntimeEvent } from '../../real/runtime.ts';
 import { deleteNamespace, eventually, reach, testPlan } from './cluster.ts';
 
 const TOKEN = 'cluster-test-token';
+const STORE_TOKEN = 'cluster-test-store-token';
 
 /** Runs a command in a pod's container and returns its stdout. */
 async function execIn(kc: KubeConfig, namespace: string, pod: string, container: string, command: string[]): Promise<string> {
@@ -38,7 +39,7 @@ describe.skipIf(!reach.ok)('worker pods under gVisor on a real cluster', () => {
   beforeAll(async () => {
     plan = testPlan();
     const applier = new ManifestApplier(kc);
-    for (const m of [namespaceManifest(plan), tokenSecret(plan, TOKEN), ...nodeClaims(plan)]) await applier.create(m);
+    for (const m of [namespaceManifest(plan), tokenSecret(plan, TOKEN, STORE_TOKEN), ...nodeClaims(plan)]) await applier.create(m);
     runtime = await K8sRuntime.start({
       kubeConfig: kc,
       plan,
@@ -47,6 +48,7 @@ describe.skipIf(!reach.ok)('worker pods under gVisor on a real cluster', () => {
       pools: { p: { actorSlots: 2, runtimeClass: 'gvisor', nodeSelector: {} } },
       templateMemoryMiB: { t: 8 },
       token: TOKEN,
+      storeToken: STORE_TOKEN,
       storeUrl: 'http://store:7070',
     });
     runtime.attach((e) => events.push(e));

@@ -44,6 +44,8 @@ afterAll(() => {
 });
 
 const TOKEN = 'test-token-0123456789abcdef';
+// The store's secret differs from the workers' token: workers reach the store only with the driver's grants.
+const STORE_SECRET = 'store-secret-fedcba9876543210';
 
 async function setup(speedup: number): Promise<{ file: string; scenario: Scenario; workload: Workload }> {
   const dir = temp('scn');
@@ -140,7 +142,7 @@ describe('real driver on the local runtime', () => {
     let phase: 'before' | 'outage' | 'after' = 'before';
     const store = await startStoreServer({
       dir: storeDir,
-      token: TOKEN,
+      token: STORE_SECRET,
       onRequest: ({ method, path, outage }) => {
         const checkpoint = method === 'PUT' && path.startsWith('/blobs/actors/');
         if (!checkpoint) return;
@@ -154,7 +156,7 @@ describe('real driver on the local runtime', () => {
       },
     });
     try {
-      const { result } = await run(scenario, workload, 0, { store: { url: store.url, token: TOKEN } });
+      const { result } = await run(scenario, workload, 0, { store: { url: store.url, token: STORE_SECRET } });
       expect(phase).toBe('after');
       expect(result.counters.checkpointFailures).toBeGreaterThan(0);
       expect(result.replies.length).toBe(workload.arrivalMs.length);

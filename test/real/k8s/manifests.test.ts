@@ -56,6 +56,23 @@ describe('bench:cluster --backend k8s --dry-run', () => {
     }
     // The token never appears in a dry run.
     expect(docs.find((d) => d.kind === 'Secret')!.stringData.token).toBe('generated-per-run');
+    expect(docs.find((d) => d.kind === 'Secret')!.stringData['store-token']).toBe('generated-per-run-for-the-store');
+  });
+
+  it("mounts the store's secret in the store and the driver only; worker pods get their API token alone", async () => {
+    const docs = yamlDocs((await dryRun([])).out);
+    const secretKeysOf = (d: Doc): string[] =>
+      (podSpecOf(d)?.containers ?? []).flatMap((c: Doc) => (c.env ?? []).map((e: Doc) => e.valueFrom?.secretKeyRef?.key).filter((k: unknown) => k !== undefined));
+    const holders = docs.filter((d) => secretKeysOf(d).includes('store-token')).map((d) => `${d.kind} ${d.metadata.name}`);
+    expect(holders.sort()).toEqual(['Job driver', 'Pod store']);
+    const store = docs.find((d) => d.kind === 'Pod' && d.metadata.name === 'store')!;
+    expect(secretKeysOf(store)).toEqual(['store-token']);
+    const workers = docs.filter((d) => d.kind === 'Pod' && d.metadata.labels['app.kubernetes.io/component'] === 'worker');
+    expect(workers.length).toBeGreaterThan(0);
+    for (const w of workers) {
+      expect(secretKeysOf(w)).toEqual(['token']);
+      expect(JSON.stringify(w)).not.toMatch(/STORE_TOKEN|store-token/);
+    }
   });
 
   it('grants the driver exactly the pod verbs the runtime uses, and admits only the driver to workers', async () => {

@@ -37,6 +37,7 @@ policies:
 
 const ADMIN = 'admin-token-for-tests';
 const TOKEN = 'run-token-0123456789abcdef';
+const STORE_TOKEN = 'store-secret-fedcba9876543210';
 const IMAGE = 'actorsim:test';
 
 /** A port free on every loopback address (workers of every pod IP share it). */
@@ -98,11 +99,11 @@ describe('k8s runtime against a fake API server, with worker pods backed by real
     const admin = new KubeConfig();
     admin.loadFromFile(fake.kubeconfig(ADMIN, join(dir, 'admin.kubeconfig')));
     const applier = new ManifestApplier(admin);
-    for (const m of runManifests({ plan, token: TOKEN, configFiles: {}, activeDeadlineSeconds: 600 })) if (m.kind !== 'Job') await applier.create(m);
+    for (const m of runManifests({ plan, token: TOKEN, storeToken: STORE_TOKEN, configFiles: {}, activeDeadlineSeconds: 600 })) if (m.kind !== 'Job') await applier.create(m);
     const storePod = fake.list('pods', plan.namespace).find((p) => p.metadata.name === 'store')!;
     const storeUrl = `http://${storePod.metadata.annotations['fake.actorsim.dev/ip']}:${plan.storePort}`;
     await waitFor('the store to answer', () =>
-      new StoreClient({ url: storeUrl, token: TOKEN, timeoutMs: 10_000 }).head('probe').then(
+      new StoreClient({ url: storeUrl, token: STORE_TOKEN, timeoutMs: 10_000 }).head('probe').then(
         () => true,
         () => false,
       ),
@@ -120,6 +121,7 @@ describe('k8s runtime against a fake API server, with worker pods backed by real
       pools: { p: { actorSlots: 2, cpuMilli: 250, runtimeClass: 'gvisor', nodeSelector: {} } },
       templateMemoryMiB: { t: 8 },
       token: TOKEN,
+      storeToken: STORE_TOKEN,
       storeUrl: `http://store:${plan.storePort}`,
     });
     const events: RuntimeEvent[] = [];

@@ -1,9 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WorkerClient } from '../../../real/worker/client.ts';
+import { GrantMinter } from '../../../real/store/grants.ts';
+import { WorkerClient, WorkerError } from '../../../real/worker/client.ts';
 import { removeTempDirs, spawnReady, tempDir, type ReadyChild } from '../helpers.ts';
 
 const MiB = 1024 * 1024;
 const ENV = { ACTORSIM_TOKEN: 'main-token' };
+// The store's secret is the store's and the driver's (here, the test's): the worker's environment never has it.
+const STORE_SECRET = 'main-store-secret';
+const grants = new GrantMinter(STORE_SECRET);
 
 describe('worker main', () => {
   let store: ReadyChild;
@@ -11,7 +15,7 @@ describe('worker main', () => {
   let client: WorkerClient;
 
   beforeAll(async () => {
-    store = await spawnReady('real/store/main.ts', ['--dir', tempDir('wmain-store')], ENV);
+    store = await spawnReady('real/store/main.ts', ['--dir', tempDir('wmain-store')], { ACTORSIM_TOKEN: STORE_SECRET });
     worker = await spawnReady('real/worker/main.ts', ['--store-url', store.url, '--node-dir', tempDir('wmain-node'), '--worker-id', 'w-main', '--actor-slots', '2'], ENV);
     client = new WorkerClient({ url: worker.url, token: 'main-token' });
   });
@@ -36,7 +40,7 @@ describe('worker main', () => {
     expect(grownMiB).toBeGreaterThan(48);
     expect(grownMiB).toBeLessThan(160);
     await client.execute('big', { invocation: 1, workMs: 0, mode: 'sleep' });
-    const checkpoint = await client.checkpoint('big', { target: 'external', version: 1 });
+    const checkpoint = await client.checkpoint('big', { target: 'external', version: 1, storeGrant: grants.mint('w', 'actors/big') });
     // The worker collects right after a checkpoint, on a later turn of its loop: poll briefly.
     let freedMiB = 0;
     for (let i = 0; i < 40 && freedMiB <= 32; i++) {
@@ -44,10 +48,41 @@ describe('worker main', () => {
       freedMiB = (during.rssBytes - (await client.stats()).rssBytes) / MiB;
     }
     expect(freedMiB).toBeGreaterThan(32);
-    const resumed = await client.restore('big', { template: 'agent', memoryMiB: 64, source: 'external', version: 1 });
+    const resumed = await client.restore('big', { template: 'agent', memoryMiB: 64, source: 'external', version: 1, storeGrant: grants.mint('r', 'actors/big') });
     expect(resumed.counter).toBe(1);
     // Timings of this machine, for the record (not asserted).
     console.log(`64 MiB actor: cold ${restored.restoreMs.toFixed(0)} ms, checkpoint external ${checkpoint.checkpointMs.toFixed(0)} ms, restore external ${resumed.restoreMs.toFixed(0)} ms, RSS +${grownMiB.toFixed(0)} MiB`);
+  });
+
+  it("reaches the store only with the request's grant, and only the grant's actor", async () => {
+    const failure = (call: Promise<unknown>): Promise<WorkerError> =>
+      call.then(
+        () => {
+          throw new Error('the call succeeded');
+        },
+        (err: unknown) => err as WorkerError,
+      );
+    const small = { template: 'agent', memoryMiB: 1 } as const;
+    // The previous test left 'big' resident; its slot is needed.
+    await client.checkpoint('big', { target: 'local', version: 1 });
+    await client.restore('a', { ...small, source: 'cold', version: 0 });
+    await client.checkpoint('a', { target: 'external', version: 0, storeGrant: grants.mint('w', 'actors/a') });
+    await client.restore('b', { ...small, source: 'cold', version: 0 });
+    // No grant: the worker has no store credential of its own.
+    expect(await failure(client.checkpoint('b', { target: 'external', version: 0 }))).toMatchObject({ status: 400, code: 'bad-request' });
+    // A's grants open A's snapshot only: B's can neither be written nor read with them, nor written with a read grant.
+    const writeB = await failure(client.checkpoint('b', { target: 'external', version: 0, storeGrant: grants.mint('w', 'actors/a') }));
+    expect(writeB).toMatchObject({ status: 503, code: 'store-failed' });
+    expect(writeB.message).toMatch(/403/);
+    expect(await failure(client.checkpoint('b', { target: 'external', version: 0, storeGrant: grants.mint('r', 'actors/b') }))).toMatchObject({ status: 503, code: 'store-failed' });
+    await client.checkpoint('b', { target: 'external', version: 0, storeGrant: grants.mint('w', 'actors/b') });
+    const readB = await failure(client.restore('b', { ...small, source: 'external', version: 0, storeGrant: grants.mint('r', 'actors/a') }));
+    expect(readB).toMatchObject({ status: 503, code: 'store-failed' });
+    expect(readB.message).toMatch(/403/);
+    expect(await client.restore('b', { ...small, source: 'external', version: 0, storeGrant: grants.mint('r', 'actors/b') })).toMatchObject({ counter: 0 });
+    expect(await client.restore('a', { ...small, source: 'external', version: 0, storeGrant: grants.mint('r', 'actors/a') })).toMatchObject({ counter: 0 });
+    await client.checkpoint('a', { target: 'local', version: 0 });
+    await client.checkpoint('b', { target: 'local', version: 0 });
   });
 
   it('exits 0 on SIGTERM, as does the store', async () => {
