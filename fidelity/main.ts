@@ -61,7 +61,7 @@ Options:
                      the cluster is checked before anything is run or written
   --profile P        cost profile for the simulation: a .yaml path or a name in
                      scenarios/profiles/ (default: local-calibrated, written by
-                     npm run calibrate; with --backend k8s: k8s-calibrated, written by
+                     npm run calibrate; with --backend k8s: k8s-gvisor-calibrated, written by
                      npm run calibrate -- --backend k8s)
   --speedup N        the real run's time compression, applied to the simulation too
                      (default: bench:cluster's, all policy sets in about a minute)
@@ -145,7 +145,7 @@ function duration(text: string, flag: string): number {
 export const PROFILES_DIR = join(REPO, 'scenarios', 'profiles');
 
 /** The profile each backend compares against unless --profile says otherwise: the one `npm run calibrate` writes for it. */
-export const DEFAULT_FIDELITY_PROFILE = { local: 'local-calibrated', k8s: 'k8s-calibrated' } as const;
+export const DEFAULT_FIDELITY_PROFILE = { local: 'local-calibrated', k8s: 'k8s-gvisor-calibrated' } as const;
 
 /** Resolves --profile: a path (anything with a slash or ending in .yaml) or a name in `profilesDir`. */
 function profilePath(p: string | undefined, backend: 'local' | 'k8s', profilesDir: string): string {

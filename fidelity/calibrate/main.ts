@@ -50,7 +50,7 @@ Options:
   --refuse-busy     refuse to measure (exit 1, nothing written) when the machine is busy before the start
   --cold-size S     size at which the size-less coldBoot is evaluated (default: 64Mi)
   --out FILE        profile to write (default: scenarios/profiles/local-calibrated.yaml,
-                    with --backend k8s scenarios/profiles/k8s-calibrated.yaml)
+                    with --backend k8s scenarios/profiles/k8s-gvisor-calibrated.yaml)
   --refit FILE      measure nothing: fit the raw samples of an earlier calibration
                     (<profile>.samples.json) again and rewrite the profile beside it (or --out);
                     for when the fitting changed, not the machine
@@ -91,8 +91,8 @@ export interface CalibrateOptions extends MeasureOptions {
 const REPO = REPO_ROOT;
 /** The default profile written, loadable as `costs: local-calibrated`. */
 export const DEFAULT_PROFILE_OUT = join(REPO, 'scenarios', 'profiles', 'local-calibrated.yaml');
-/** The default profile of `--backend k8s`, loadable as `costs: k8s-calibrated`. */
-export const DEFAULT_K8S_PROFILE_OUT = join(REPO, 'scenarios', 'profiles', 'k8s-calibrated.yaml');
+/** The default profile of `--backend k8s`, loadable as `costs: k8s-gvisor-calibrated`. */
+export const DEFAULT_K8S_PROFILE_OUT = join(REPO, 'scenarios', 'profiles', 'k8s-gvisor-calibrated.yaml');
 
 /** Wall time between the two /proc/stat readings that give the steal share before measuring. */
 export const STEAL_WINDOW_MS = 1000;

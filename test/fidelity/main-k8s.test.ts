@@ -37,12 +37,12 @@ function profilesDir(...names: string[]): string {
 }
 
 describe('fidelity --backend k8s flags', () => {
-  it('compares against k8s-calibrated by default, and says which profile it needs when there is none', () => {
+  it('compares against k8s-gvisor-calibrated by default, and says which profile it needs when there is none', () => {
     const none = profilesDir('local-calibrated');
     expect(() => parseFidelityArgs(['--scenario', SCENARIO, '--backend', 'k8s'], io(), none)).toThrow(UsageError);
-    expect(() => parseFidelityArgs(['--scenario', SCENARIO, '--backend', 'k8s'], io(), none)).toThrow(/k8s-calibrated\.yaml does not exist.*npm run calibrate -- --backend k8s.*--profile/);
-    const both = profilesDir('local-calibrated', 'k8s-calibrated');
-    expect(parseFidelityArgs(['--scenario', SCENARIO, '--backend', 'k8s'], io(), both)!.profile).toBe(join(both, 'k8s-calibrated.yaml'));
+    expect(() => parseFidelityArgs(['--scenario', SCENARIO, '--backend', 'k8s'], io(), none)).toThrow(/k8s-gvisor-calibrated\.yaml does not exist.*npm run calibrate -- --backend k8s.*--profile/);
+    const both = profilesDir('local-calibrated', 'k8s-gvisor-calibrated');
+    expect(parseFidelityArgs(['--scenario', SCENARIO, '--backend', 'k8s'], io(), both)!.profile).toBe(join(both, 'k8s-gvisor-calibrated.yaml'));
     expect(parseFidelityArgs(['--scenario', SCENARIO], io(), both)!.profile).toBe(join(both, 'local-calibrated.yaml'));
     // A profile given by name or path is used as given, on either backend.
     expect(parseFidelityArgs(['--scenario', SCENARIO, '--backend', 'k8s', '--profile', 'local-calibrated'], io(), none)!.profile).toBe(join(none, 'local-calibrated.yaml'));
@@ -51,7 +51,7 @@ describe('fidelity --backend k8s flags', () => {
   });
 
   it('passes the backend and its k8s flags on to the real run (bench:cluster)', () => {
-    const dir = profilesDir('k8s-calibrated', 'local-calibrated');
+    const dir = profilesDir('k8s-gvisor-calibrated', 'local-calibrated');
     const o = parseFidelityArgs(['--scenario', SCENARIO, '--backend', 'k8s', '--image', 'reg/actorsim:1', '--kubeconfig', '/k/config', '--context', 'kind-x', '--keep-namespace', '--exec', 'cpu'], io(), dir)!;
     expect(o.backend).toBe('k8s');
     expect(realRunArgs(o, { scenario: '/in/real.yaml', seed: 7, speedup: 2.5, sampleEveryMs: 5000, out: '/out/real', policies: ['a', 'b'] })).toEqual([
