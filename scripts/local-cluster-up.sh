@@ -565,6 +565,17 @@ if [[ "$BUILD_IMAGE" == 1 ]]; then
   else
     log "image $IMAGE is up to date"
   fi
+  # A digest name beside the tag: the kubelet then lists the digest among the
+  # node's images, and bench:cluster, calibrate and simulate --backend k8s run
+  # every pod by it (cli/image-pin.ts), so one run never mixes two builds.
+  digest="$(lctr images ls "name==$ref" | awk 'NR == 2 {print $3}')"
+  [[ "$digest" == sha256:* ]] || die "containerd lists no digest for $ref after the import"
+  lctr images tag --force "$ref" "${ref%:*}@$digest" >/dev/null
+  # Digest names of earlier builds would keep their layers for ever: drop them.
+  lctr images ls -q | grep -F "${ref%:*}@sha256:" | grep -vxF "${ref%:*}@$digest" | while read -r old; do
+    lctr images rm "$old" >/dev/null
+  done
+  log "image $IMAGE is $digest; runs name it as $IMAGE@$digest"
 
   # ---- 7. one pod under gVisor ----
   if [[ "$CHECK" == 1 ]]; then

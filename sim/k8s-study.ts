@@ -11,6 +11,7 @@ import type { ProgressStream } from './study-progress.ts';
 import type { StudyOutcome, StudyRequest, StudyRun } from './study-runner.ts';
 import { scenarioSha256 } from './study-scenario.ts';
 import { EXIT_MISMATCH, STUDY_SPEC_KEY, type StudyShareSpec } from './study-pod.ts';
+import { listNodesOrNull, pinImage } from '../cli/image-pin.ts';
 import { readShareLog, shareCount, shareTasks, studyRunOf, studyTasks, type ShareTask } from './study-shares.ts';
 
 // `simulate --backend k8s`: the study as one Kubernetes Indexed Job. Each
@@ -223,12 +224,17 @@ export async function runStudyOnK8s(req: StudyRequest, flags: K8sStudyFlags, io:
   const namespace = flags.namespace ?? kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default';
   const stamp = io.isoNow().replace(/[-:TZ.]/g, '').slice(0, 14);
   const name = `actorsim-study-${stamp}-${Math.floor(Math.random() * 0xffff).toString(16).padStart(4, '0')}`;
-  const plan = studyJobPlan(req, flags, name, namespace);
   if (flags.dryRun) {
-    io.out(`${studyDryRunText(req, plan)}\n`);
+    io.out(`${studyDryRunText(req, studyJobPlan(req, flags, name, namespace))}\n`);
     return null;
   }
   const core = kc.makeApiClient(CoreV1Api);
+  // The pods name the image by the digest the nodes hold under its tag, when they say (cli/image-pin.ts).
+  const pin = pinImage(flags.image, await listNodesOrNull(core, (err) => io.err(`k8s: cannot list nodes (${apiText(err)})\n`)));
+  if (pin.kind === 'conflict') throw new K8sStudyError(pin.message);
+  io.err(`k8s: ${pin.note}\n`);
+  const image = pin.image;
+  const plan = studyJobPlan(req, { ...flags, image }, name, namespace);
   const batch = kc.makeApiClient(BatchV1Api);
   const server = kc.getCurrentCluster()?.server ?? '?';
   const tasks = studyTasks(req.scenario.policies.length, req.seeds);
@@ -243,7 +249,7 @@ export async function runStudyOnK8s(req: StudyRequest, flags: K8sStudyFlags, io:
     await deleteStudy(core, batch, plan, io, 'Background');
     throw new K8sStudyError(`creating the study's Job in namespace ${namespace} on ${server} failed: ${apiText(err)}`);
   }
-  io.err(`k8s: job ${namespace}/${name}: ${tasks.length} run(s) in ${plan.completions} index(es), ${plan.job.spec!.parallelism} at once, ${plan.memoryMiB} MiB per pod, image ${flags.image}\n`);
+  io.err(`k8s: job ${namespace}/${name}: ${tasks.length} run(s) in ${plan.completions} index(es), ${plan.job.spec!.parallelism} at once, ${plan.memoryMiB} MiB per pod, image ${image}\n`);
   const gathered = new Map<number, StudyRun[]>();
   const failedPods = new Set<string>();
   const lastLines = new Map<number, string>();
@@ -306,7 +312,7 @@ export async function runStudyOnK8s(req: StudyRequest, flags: K8sStudyFlags, io:
   if (!ok) return null;
   const runs = new Array<StudyRun>(tasks.length);
   for (const list of gathered.values()) for (const run of list) runs[run.policyIndex * req.seeds.length + req.seeds.indexOf(run.seed)] = run;
-  return { runs, workerThreads: 0, indexes: plan.completions, retries: failedPods.size, job: `${namespace}/${name}`, image: flags.image } as StudyOutcome & K8sStudyFacts;
+  return { runs, workerThreads: 0, indexes: plan.completions, retries: failedPods.size, job: `${namespace}/${name}`, image } as StudyOutcome & K8sStudyFacts;
 }
 
 /** What run.json records of a k8s study. */

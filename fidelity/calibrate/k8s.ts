@@ -45,8 +45,8 @@ export function calibrationDeadlineSeconds(opts: Pick<K8sCalibrateOptions, 'size
  * CalibrationInterruptedError on Ctrl-C: the caller writes nothing then.
  */
 export async function measureOnK8s(opts: K8sCalibrateOptions, io: Io, tuning: PlanTuning = {}): Promise<K8sCalibration | null> {
-  const plan = planFor({ k8s: opts.k8s, scenario: { nodes: [{ name: CALIBRATE_NODE }] } }, newRunId(new Date(io.isoNow())), tuning);
-  const job: JobCalibration = {
+  let plan = planFor({ k8s: opts.k8s, scenario: { nodes: [{ name: CALIBRATE_NODE }] } }, newRunId(new Date(io.isoNow())), tuning);
+  let job: JobCalibration = {
     plan,
     sizesMiB: opts.sizesMiB,
     repeats: opts.repeats,
@@ -54,7 +54,7 @@ export async function measureOnK8s(opts: K8sCalibrateOptions, io: Io, tuning: Pl
     concurrencySizeMiB: opts.concurrencySizeMiB ?? opts.sizesMiB[opts.sizesMiB.length - 1]!,
     runtimeClass: opts.runtimeClass,
   };
-  const configFiles = calibrationConfigFiles(job);
+  let configFiles = calibrationConfigFiles(job);
   const activeDeadlineSeconds = calibrationDeadlineSeconds(opts);
   if (opts.dryRun) {
     const manifests = runManifests({ plan, token: 'generated-per-run', storeToken: 'generated-per-run-for-the-store', configFiles, activeDeadlineSeconds, driverCommand: CALIBRATION_COMMAND });
@@ -71,6 +71,10 @@ export async function measureOnK8s(opts: K8sCalibrateOptions, io: Io, tuning: Pl
     return null;
   }
   const cluster = await connectCluster(opts.k8s, [opts.runtimeClass], io);
+  // The driver starts the worker pods from the plan it reads: they name the pinned image too.
+  plan = { ...plan, image: cluster.image };
+  job = { ...job, plan };
+  configFiles = calibrationConfigFiles(job);
   let result;
   try {
     result = await runDriverJob(cluster, { plan, flags: opts.k8s, configFiles, configKey: CALIBRATION_KEY, activeDeadlineSeconds, driverCommand: CALIBRATION_COMMAND }, io);

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BatchV1Api, CoreV1Api, Log, NodeV1Api, dumpYaml, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { BatchV1Api, CoreV1Api, Log, NodeV1Api, dumpYaml, type KubeConfig, type V1Node, type V1Pod } from '@kubernetes/client-node';
 import { checkReportDir, writeReport } from '../../reports/write.ts';
 import { setStopGraceMs } from '../../cli/exit.ts';
 import { packageVersion, type Io } from '../../cli/io.ts';
@@ -17,6 +17,7 @@ import { COMPONENT_LABEL, RUN_LABEL, labelValue, namespaceFor, newRunId, nodeCla
 import { storeUrl, type RunPlan } from './plan.ts';
 import { apiErrorText, apiStatus, describePod, ended, exitCode, fatalWaiting } from './pod-status.ts';
 import { ReportDecoder } from './report-stream.ts';
+import { listNodesOrNull, pinImage } from '../../cli/image-pin.ts';
 import { workerPod } from './worker-pod.ts';
 
 /** Settings of a run the command line does not expose (the tests' fake cluster needs its own ports). */
@@ -105,7 +106,7 @@ export function dryRunText(opts: RealRunOptions, plan: RunPlan): string {
  */
 export async function runOnK8s(opts: RealRunOptions, io: Io, tuning: PlanTuning = {}): Promise<number> {
   const runId = newRunId(new Date(io.isoNow()));
-  const plan = planFor(opts, runId, { ...(opts.readyTimeoutMs === undefined ? {} : { startTimeoutMs: Math.ceil(opts.readyTimeoutMs) }), ...tuning });
+  let plan = planFor(opts, runId, { ...(opts.readyTimeoutMs === undefined ? {} : { startTimeoutMs: Math.ceil(opts.readyTimeoutMs) }), ...tuning });
   if (opts.dryRun) {
     io.out(`${dryRunText(opts, plan)}\n`);
     return 0;
@@ -114,6 +115,7 @@ export async function runOnK8s(opts: RealRunOptions, io: Io, tuning: PlanTuning 
   checkReportDir(opts.outDir);
   await checkedWorkload(opts);
   const cluster = await connectCluster(opts.k8s, opts.scenario.pools.map((p) => p.runtimeClass), io);
+  plan = { ...plan, image: cluster.image };
   const configFiles = jobConfigFiles(opts, plan);
   const job = await runDriverJob(cluster, { plan, flags: opts.k8s, configFiles, configKey: RUN_KEY, activeDeadlineSeconds: activeDeadlineSeconds(opts) }, io);
   const { 'stdout.txt': summary, ...files } = job.files;
@@ -140,13 +142,16 @@ export interface ConnectedCluster {
   readonly version: string;
   /** Schedulable nodes (no NoSchedule or NoExecute taint), sorted; null when the user may not list nodes. */
   readonly nodes: readonly string[] | null;
+  /** The image every pod of the run names: --image pinned to the digest the nodes hold under its tag, when they say (cli/image-pin.ts). */
+  readonly image: string;
 }
 
 /**
  * The preflight of every k8s command: loads the kubeconfig (--kubeconfig,
  * --context), asks the API server for its version within seconds, checks
  * that each RuntimeClass the run's worker pods name exists, and lists the
- * schedulable nodes. Each failure is a {@link K8sBenchError} saying what to do.
+ * schedulable nodes, and pins --image to the digest the nodes hold under its
+ * tag. Each failure is a {@link K8sBenchError} saying what to do.
  */
 export async function connectCluster(flags: K8sFlags, runtimeClasses: readonly string[], io: Io): Promise<ConnectedCluster> {
   const cluster = loadCluster({ ...(flags.kubeconfig === undefined ? {} : { kubeconfig: flags.kubeconfig }), ...(flags.context === undefined ? {} : { context: flags.context }) });
@@ -154,8 +159,11 @@ export async function connectCluster(flags: K8sFlags, runtimeClasses: readonly s
   const { kc } = cluster;
   io.err(`k8s: cluster ${cluster.server} (context ${cluster.context}, Kubernetes ${version})\n`);
   await checkRuntimeClasses(kc, runtimeClasses);
-  const nodes = await schedulableNodes(kc.makeApiClient(CoreV1Api), io);
-  return { kc, server: cluster.server, context: cluster.context, version, nodes };
+  const items = await listNodesOrNull(kc.makeApiClient(CoreV1Api), (err) => io.err(`k8s: cannot list nodes (${apiErrorText(err)}); node claims bind where their first worker lands\n`));
+  const pin = pinImage(flags.image, items);
+  if (pin.kind === 'conflict') throw new K8sBenchError(pin.message);
+  io.err(`k8s: ${pin.note}\n`);
+  return { kc, server: cluster.server, context: cluster.context, version, nodes: items === null ? null : schedulableNodes(items), image: pin.image };
 }
 
 /** What a driver Job runs, and with what. */
@@ -281,19 +289,13 @@ async function checkRuntimeClasses(kc: KubeConfig, runtimeClasses: readonly stri
   }
 }
 
-/** The schedulable nodes, sorted; null (said on stderr) when they cannot be listed. */
-async function schedulableNodes(core: CoreV1Api, io: Io): Promise<string[] | null> {
-  try {
-    const list = await core.listNode();
-    return list.items
-      .filter((n) => n.spec?.unschedulable !== true && !(n.spec?.taints ?? []).some((t) => t.effect === 'NoSchedule' || t.effect === 'NoExecute'))
-      .map((n) => n.metadata?.name ?? '')
-      .filter((n) => n.length > 0)
-      .sort();
-  } catch (err) {
-    io.err(`k8s: cannot list nodes (${apiErrorText(err)}); node claims bind where their first worker lands\n`);
-    return null;
-  }
+/** The schedulable nodes' names, sorted. */
+function schedulableNodes(items: readonly V1Node[]): string[] {
+  return items
+    .filter((n) => n.spec?.unschedulable !== true && !(n.spec?.taints ?? []).some((t) => t.effect === 'NoSchedule' || t.effect === 'NoExecute'))
+    .map((n) => n.metadata?.name ?? '')
+    .filter((n) => n.length > 0)
+    .sort();
 }
 
 /**

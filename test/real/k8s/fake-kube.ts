@@ -39,6 +39,8 @@ export interface FakeKubeOptions {
   readonly adminToken: string;
   /** Images the nodes have; any other image fails with ErrImageNeverPull. */
   readonly images: readonly string[];
+  /** Digests the nodes list for images (by tag, e.g. actorsim:dev: sha256:...): a pod may then name the image as tag@digest. */
+  readonly digests?: Readonly<Record<string, string>>;
   readonly runtimeClasses?: readonly string[];
   readonly nodes?: readonly string[];
   /**
@@ -263,7 +265,7 @@ export class FakeKube {
     if (namespace === null) {
       if (group === '' && resource === 'nodes' && verb === 'list') {
         const nodes = this.options.nodes ?? ['fake-worker', 'fake-worker2'];
-        return this.json(res, 200, { apiVersion: 'v1', kind: 'NodeList', metadata: { resourceVersion: String(this.rv) }, items: nodes.map((n) => ({ apiVersion: 'v1', kind: 'Node', metadata: { name: n }, spec: {} })) });
+        return this.json(res, 200, { apiVersion: 'v1', kind: 'NodeList', metadata: { resourceVersion: String(this.rv) }, items: nodes.map((n) => ({ apiVersion: 'v1', kind: 'Node', metadata: { name: n }, spec: {}, status: { images: this.nodeImages() } })) });
       }
       if (group === 'node.k8s.io' && resource === 'runtimeclasses' && verb === 'get') {
         if (!(this.options.runtimeClasses ?? ['gvisor']).includes(name!)) throw new ApiError(404, 'NotFound', `runtimeclasses.node.k8s.io "${name}" not found`);
@@ -631,13 +633,32 @@ export class FakeKube {
     pump();
   }
 
+  /** Every image a pod was started with (not in-process pods). */
+  readonly podImages = new Set<string>();
+
+  /** The nodes' status.images, as a kubelet lists them: tag names and, given a digest, the repository digest name. */
+  private nodeImages(): { names: string[]; sizeBytes: number }[] {
+    return this.options.images.map((image) => {
+      const digest = this.options.digests?.[image];
+      const repo = `docker.io/library/${image.replace(/:[^:/]*$/, '')}`;
+      return { names: digest === undefined ? [`docker.io/library/${image}`] : [`${repo}@${digest}`, `docker.io/library/${image}`], sizeBytes: 1 };
+    });
+  }
+
+  private hasImage(image: string): boolean {
+    if (this.options.images.includes(image)) return true;
+    const at = image.indexOf('@');
+    return at > 0 && this.options.images.includes(image.slice(0, at)) && this.options.digests?.[image.slice(0, at)] === image.slice(at + 1);
+  }
+
   private runPod(namespace: string, name: string): void {
     const pod = this.objects.get(`pods/${namespace}/${name}`);
     if (pod === undefined || this.closed || pod.metadata.annotations?.['fake.actorsim.dev/in-process'] === 'true') return;
     const pr: PodRuntime = { child: null, lines: [], followers: new Set(), exited: false, killTimer: null };
     this.pods.set(`${namespace}/${name}`, pr);
     const container = pod.spec.containers[0] as Doc;
-    if (!this.options.images.includes(container.image)) {
+    this.podImages.add(container.image);
+    if (!this.hasImage(container.image)) {
       this.setPodStatus(namespace, name, {
         containerStatuses: [{ name: container.name, ready: false, restartCount: 0, image: container.image, imageID: '', state: { waiting: { reason: 'ErrImageNeverPull', message: `Container image "${container.image}" is not present with pull policy of Never` } } }],
       });

@@ -49,13 +49,16 @@ function capture(signal?: AbortSignal): Io & { stdout: () => string; stderr: () 
   };
 }
 
+/** The digest the fake nodes list for IMAGE. */
+const DIGEST = `sha256:${'ab'.repeat(32)}`;
+
 let fake: FakeKube;
 let dir: string;
 let scenarioFile: string;
 let kubeconfig: string;
 beforeAll(async () => {
   dir = tempDir('k8s-launch');
-  fake = await FakeKube.start({ repo: REPO, workDir: join(dir, 'cluster'), adminToken: ADMIN, images: [IMAGE] });
+  fake = await FakeKube.start({ repo: REPO, workDir: join(dir, 'cluster'), adminToken: ADMIN, images: [IMAGE], digests: { [IMAGE]: DIGEST } });
   scenarioFile = join(dir, 'tiny.yaml');
   writeFileSync(scenarioFile, TINY);
   kubeconfig = fake.kubeconfig(ADMIN, join(dir, 'admin.kubeconfig'));
@@ -120,6 +123,9 @@ describe('bench:cluster --backend k8s against a fake cluster', () => {
     expect(driverCalls.filter((r) => r.status === 403)).toEqual([]);
     expect(new Set(driverCalls.map((r) => r.path.split('?')[0]!.replace(/\/pods\/.*$/, '/pods/NAME')))).toEqual(new Set([`/api/v1/namespaces/${ns}/pods`, `/api/v1/namespaces/${ns}/pods/NAME`]));
     expect(fake.requests.some((r) => r.user === 'admin' && r.path.startsWith(`/api/v1/namespaces/${ns}/pods/driver-`) && r.path.includes('/log?') && r.path.includes('follow=true'))).toBe(true);
+    // Every pod ran the image by the digest the nodes list for its tag: one build for the whole run.
+    expect(io.stderr()).toContain(`k8s: image ${IMAGE} pinned to ${DIGEST}`);
+    expect([...fake.podImages]).toEqual([`${IMAGE}@${DIGEST}`]);
     expect(fake.unhandled).toEqual([]);
   });
 
