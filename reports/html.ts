@@ -124,8 +124,8 @@ const COLUMNS: readonly Column[] = [
   { head: 'worker-h', title: 'worker-hours: worker pods times the hours they ran', value: (r) => formatHours(cell(r, 'worker_seconds')) },
   { head: 'GiB-h', title: 'GiB-hours of worker memory', value: (r) => formatHours(cell(r, 'gib_seconds')) },
   { head: 'peak workers', value: (r) => formatCount(cell(r, 'peak_workers')) },
-  // A count, as in the terminal and summary.md; the share below it, as under rejected.
-  { head: 'warm', title: 'invocations that found their actor resident (share below)', value: (r) => `${formatCount(cell(r, 'warm'))}<span class="sub">${formatPercent(cell(r, 'warm') / cell(r, 'invocations'))}</span>` },
+  // A share first, as in the terminal (which has no room for the count) and summary.md; the count below it.
+  { head: 'warm', title: 'share of invocations that found their actor resident (count below)', value: (r) => `${formatPercent(cell(r, 'warm') / cell(r, 'invocations'))}<span class="sub">${formatCount(cell(r, 'warm'))}</span>` },
   { head: 'resumed', title: 'resumed from a local or an external snapshot', value: (r) => formatCount(cell(r, 'resume_local') + cell(r, 'resume_external')) },
   { head: 'golden / cold', title: 'new actors from the golden snapshot / cold boots', value: (r) => `${formatCount(cell(r, 'golden'))} / ${formatCount(cell(r, 'cold_boot'))}` },
 ];
