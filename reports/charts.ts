@@ -588,7 +588,24 @@ function valueAxis(
   }
   // From zero: a linear axis from 20 s to 22.5 s would make 0.05 s look like half the chart.
   const domain: [number, number] = [0, hi * 1.1];
-  return { title, scale: { type: 'linear', domain, nice: false, zero: true }, axis: { ...label, tickCount: 5, grid: true } };
+  // Durations get ticks at round steps (1 min, not 1.66667 min: Vega's steps are round in ms); other values Vega's own.
+  // Vega gives every tick of a '~s' axis the largest tick's prefix, so zero read "0k": label each tick on its own.
+  const own = label.format === '~s' ? { labelExpr: "datum.value == 0 ? '0' : format(datum.value, '~s')" } : label;
+  const axis = ticks === timeTicks ? { ...label, values: linearTimeTicks(domain[1]), grid: true } : { ...own, tickCount: 5, grid: true };
+  return { title, scale: { type: 'linear', domain, nice: false, zero: true }, axis };
+}
+
+// Steps of a linear duration axis, in ms: 1-2-5 below a second, then what clocks show.
+const TIME_STEPS_MS = [
+  1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 15_000, 30_000, 60_000, 120_000, 300_000, 600_000, 900_000, 1_800_000, 3_600_000,
+  7_200_000, 10_800_000, 21_600_000, 43_200_000, 86_400_000,
+];
+
+/** Ticks from 0 to `hiMs` at the smallest round duration step that gives at most six. */
+export function linearTimeTicks(hiMs: number): number[] {
+  if (!(hiMs > 0)) return [0];
+  const step = TIME_STEPS_MS.find((s) => hiMs / s <= 6) ?? Math.ceil(hiMs / 6 / 86_400_000) * 86_400_000;
+  return Array.from({ length: Math.floor(hiMs / step + 1e-9) + 1 }, (_, i) => i * step);
 }
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cdfSpec, coincidingLatencies, coincidingLines, costSpec, fidelityTimelineSpec, markerHeights, timelineSpec } from '../../reports/charts.ts';
+import { cdfSpec, coincidingLatencies, coincidingLines, costSpec, fidelityTimelineSpec, linearTimeTicks, markerHeights, timelineSpec } from '../../reports/charts.ts';
 import { costModel } from '../../reports/cost.ts';
 import { coincidingNote, drawnPolicies, renderHtmlReport } from '../../reports/html.ts';
 import { recommend } from '../../reports/recommend.ts';
@@ -103,6 +103,19 @@ describe('chart fixes (issue 16)', () => {
     const y = find(spec, (o) => o.field === 'p99' && o.scale !== undefined)[0]!;
     expect((y.scale as { domain: number[]; type: string }).type).toBe('linear');
     expect((y.scale as { domain: number[] }).domain[0]).toBe(0);
+  });
+
+  it('ticks a linear p99 axis at round durations (1 min, not 1.66667 min)', () => {
+    // azure-like: every set's p99 is 5.2 min.
+    const rows = [row('a', { worker_seconds: 3600 * 884, p99_ms: 312_000 }), row('b', { worker_seconds: 3600 * 884, p99_ms: 312_500 })];
+    const y = find(costSpec(rows, ['a', 'b']), (o) => o.field === 'p99' && o.scale !== undefined)[0]!;
+    expect((y.axis as { values: number[] }).values).toEqual([0, 60_000, 120_000, 180_000, 240_000, 300_000]);
+    // The linear cost axis labels zero "0", not "0k" as a shared SI prefix made it.
+    const x = find(costSpec(rows, ['a', 'b']), (o) => o.field === 'cost' && o.scale !== undefined)[0]!;
+    expect((x.axis as { labelExpr: string }).labelExpr).toContain("datum.value == 0 ? '0'");
+    expect(linearTimeTicks(20_500 * 1.1)).toEqual([0, 5000, 10_000, 15_000, 20_000]);
+    expect(linearTimeTicks(900)).toEqual([0, 200, 400, 600, 800]);
+    for (const hi of [3, 47, 1234, 99_999, 7_654_321]) expect(linearTimeTicks(hi).length, String(hi)).toBeLessThanOrEqual(7);
   });
 
   it('draws off-front sets as small pale dots and names the recommendation, even off the front', async () => {
