@@ -65,8 +65,8 @@ export function answerLine(input: AnswerInput): string {
   );
 }
 
-// A space that must not become a line break: after a comparison sign and before a unit ("p99 ≤ 25 s").
-const GLUED = /(?<=[≤≥]) | (?=(?:ms|s|min|h)\b)/g;
+// A space that must not become a line break: after a comparison sign and before a unit ("p99 ≤ 25 s", "576 worker-hours").
+const GLUED = /(?<=[≤≥]) | (?=(?:ms|s|min|h|worker-hours|GiB-hours)(?![\w-]))/g;
 
 /**
  * The answer as the terminal prints it: the same words as answerLine (and

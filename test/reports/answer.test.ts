@@ -96,11 +96,16 @@ describe('wrapAnswer', () => {
     for (let width = 20; width <= 100; width++) {
       const lines = wrapAnswer(line, width).split('\n');
       for (const l of lines) {
-        expect(l, `width ${width}`).not.toMatch(/^(ms|s|min|h)\b/);
+        expect(l, `width ${width}`).not.toMatch(/^(ms|s|min|h|worker-hours|GiB-hours)(?![\w-])/);
         expect(l, `width ${width}`).not.toMatch(/[≤≥]$/);
       }
       expect(lines.join(' ')).toBe(line);
     }
+  });
+
+  it('keeps a count with its unit (azure-like)', () => {
+    const azure = 'Recommended: hybrid-histogram meets p50 ≤ 900 ms, no rejections at 884 worker-hours (3,757 GiB-hours).';
+    expect(wrapAnswer(azure, 100)).toBe('Recommended: hybrid-histogram meets p50 ≤ 900 ms, no rejections at 884 worker-hours\n(3,757 GiB-hours).');
   });
 
   it('leaves a short answer on one line', () => {
