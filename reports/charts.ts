@@ -591,7 +591,9 @@ function valueAxis(
   // Durations get ticks at round steps (1 min, not 1.66667 min: Vega's steps are round in ms); other values Vega's own.
   // Vega gives every tick of a '~s' axis the largest tick's prefix, so zero read "0k": label each tick on its own.
   const own = label.format === '~s' ? { labelExpr: "datum.value == 0 ? '0' : format(datum.value, '~s')" } : label;
-  const axis = ticks === timeTicks ? { ...label, values: linearTimeTicks(domain[1]), grid: true } : { ...own, tickCount: 5, grid: true };
+  // Zero in no unit: "0 ms" at the foot of a seconds axis reads as a unit change.
+  const time = label.labelExpr === undefined ? label : { labelExpr: `datum.value == 0 ? '0' : ${label.labelExpr}` };
+  const axis = ticks === timeTicks ? { ...time, values: linearTimeTicks(domain[1]), grid: true } : { ...own, tickCount: 5, grid: true };
   return { title, scale: { type: 'linear', domain, nice: false, zero: true }, axis };
 }
 

@@ -110,6 +110,7 @@ describe('chart fixes (issue 16)', () => {
     const rows = [row('a', { worker_seconds: 3600 * 884, p99_ms: 312_000 }), row('b', { worker_seconds: 3600 * 884, p99_ms: 312_500 })];
     const y = find(costSpec(rows, ['a', 'b']), (o) => o.field === 'p99' && o.scale !== undefined)[0]!;
     expect((y.axis as { values: number[] }).values).toEqual([0, 60_000, 120_000, 180_000, 240_000, 300_000]);
+    expect((y.axis as { labelExpr: string }).labelExpr).toMatch(/^datum\.value == 0 \? '0' : /);
     // The linear cost axis labels zero "0", not "0k" as a shared SI prefix made it.
     const x = find(costSpec(rows, ['a', 'b']), (o) => o.field === 'cost' && o.scale !== undefined)[0]!;
     expect((x.axis as { labelExpr: string }).labelExpr).toContain("datum.value == 0 ? '0'");
