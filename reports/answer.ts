@@ -4,6 +4,7 @@ import { formatHours, formatMs, formatPercent, formatSlo } from './format.ts';
 import { rowsPerPolicy } from './per-policy.ts';
 import { recommend, type SloCheck } from './recommend.ts';
 import type { SummaryRow } from './summary.ts';
+import { wrap } from './sizing.ts';
 
 /** What the one-line answer is computed from. */
 export interface AnswerInput {
@@ -62,6 +63,18 @@ export function answerLine(input: AnswerInput): string {
     `No policy set meets ${formatSlo(slo)}; the closest is ${rec.policy} at ${costText(model, chosen)} (${misses}).` +
     (relaxed === undefined ? '' : ` It would meet --slo ${relaxed} (or set slo: in the scenario to the goal you need).`)
   );
+}
+
+// A space that must not become a line break: after a comparison sign and before a unit ("p99 ≤ 25 s", "576 worker-hours").
+const GLUED = /(?<=[≤≥]) | (?=(?:ms|s|min|h|worker-hours|GiB-hours)(?![\w-]))/g;
+
+/**
+ * The answer as the terminal prints it: the same words as answerLine (and
+ * summary.md and report.html), wrapped at spaces to `width` columns, never
+ * between a number and its unit or after "≤".
+ */
+export function wrapAnswer(line: string, width: number): string {
+  return wrap(line.replace(GLUED, '\u00a0'), width).replaceAll('\u00a0', ' ');
 }
 
 function costText(model: CostModel, row: SummaryRow): string {

@@ -15,7 +15,7 @@ export const CHART_CAPTIONS: Readonly<Record<ChartKey, { readonly title: string;
   cdf: {
     title: 'Latency distribution',
     caption:
-      'Share of served invocations (after warm-up) at or under each latency, per policy set (each with its own colour and dash): the whole distribution on the left, the tail from p90 on the right (log axes; grey dashed rules are SLO goals). The second row is the overhead (latency minus execution, what the platform adds), where sets whose latencies coincide differ.',
+      'Share of served invocations (after warm-up) at or under each latency, per policy set (each with its own colour, dash and marker shape; markers sit at different heights per set, so lines that coincide stay told apart): the whole distribution on the left, the tail from p90 on the right (log axes; grey dashed rules are SLO goals). The second row is the overhead (latency minus execution, what the platform adds), where sets whose latencies coincide differ.',
   },
   cost: {
     title: 'Cost against tail latency',
@@ -146,6 +146,76 @@ function sloRules(slo: Slo | undefined): { goal: string; ms: number }[] {
  */
 const DASHES: readonly (readonly number[])[] = [[1, 0], [7, 3], [2, 3], [12, 3, 2, 3], [4, 4], [1, 5], [9, 3, 2, 3, 2, 3], [16, 4]];
 
+/**
+ * A marker shape per policy set, cycled like the dashes: where lines lie
+ * exactly on one another no dash shows through, so each line also carries a
+ * few markers of its own shape, each set's at its own heights (see cdfMarkers).
+ */
+const SHAPES: readonly string[] = ['circle', 'square', 'triangle-up', 'diamond', 'cross', 'triangle-down', 'triangle-right', 'triangle-left'];
+
+/** Markers per line in the whole panel and in the tail panel. */
+const MARKERS_WHOLE = 4;
+const MARKERS_TAIL = 3;
+
+/** Lines closer than this many px everywhere (about one line width and a half) are drawn as one. */
+const COINCIDE_PX = 3;
+
+/** One CDF line as drawn: x is the latency (log axis), y the share or the nines. */
+type Polyline = readonly { readonly ms: number; readonly y: number }[];
+
+/** The latency where a line drawn linearly in (log ms, y) reaches `y`, or undefined if it never does. */
+function latencyAt(line: Polyline, y: number): number | undefined {
+  const j = line.findIndex((p) => p.y >= y);
+  if (j < 0) return undefined;
+  const b = line[j]!;
+  if (j === 0 || b.y === line[j - 1]!.y) return b.ms;
+  const a = line[j - 1]!;
+  const t = (y - a.y) / (b.y - a.y);
+  return Math.exp(Math.log(a.ms) + t * (Math.log(b.ms) - Math.log(a.ms)));
+}
+
+/**
+ * The heights of one set's markers: `count` bands over [lo, hi], and in each
+ * the set's own slot (index of n), so sets whose lines coincide show their
+ * markers one after the other along the shared line instead of on one another.
+ */
+export function markerHeights(index: number, n: number, count: number, lo: number, hi: number): number[] {
+  return Array.from({ length: count }, (_, k) => lo + ((hi - lo) * (k + (index + 0.5) / Math.max(1, n))) / count);
+}
+
+/**
+ * Groups of policy sets whose lines lie within `px` pixels of each other at
+ * every height in [yLo, yHi] (sampled), on a log x axis `domain` `widthPx`
+ * wide: lines a reader sees as one. Only groups of two or more, each in the
+ * order of `lines`.
+ */
+export function coincidingLines(lines: readonly { readonly policy: string; readonly line: Polyline }[], domain: [number, number], widthPx: number, yLo: number, yHi: number, px = COINCIDE_PX): string[][] {
+  const pxPerLog = widthPx / Math.log(domain[1] / domain[0]);
+  const ys = Array.from({ length: 41 }, (_, i) => yLo + ((yHi - yLo) * i) / 40);
+  // Positions clamped to the panel: beyond its edges lines are clipped and look alike.
+  const xs = lines.map(({ line }) => ys.map((y) => {
+    const ms = latencyAt(line, y);
+    return ms === undefined ? undefined : Math.min(Math.max(ms, domain[0]), domain[1]);
+  }));
+  const close = (a: number, b: number): boolean =>
+    xs[a]!.every((x, k) => {
+      const o = xs[b]![k];
+      return (x === undefined) === (o === undefined) && (x === undefined || o === undefined || Math.abs(Math.log(x / o)) * pxPerLog <= px);
+    });
+  const groups: string[][] = [];
+  const placed = new Set<number>();
+  for (let a = 0; a < lines.length; a++) {
+    if (placed.has(a)) continue;
+    const group = [a];
+    for (let b = a + 1; b < lines.length; b++) if (!placed.has(b) && group.every((g) => close(g, b))) group.push(b);
+    if (group.length > 1) {
+      for (const g of group) placed.add(g);
+      groups.push(group.map((g) => lines[g]!.policy));
+    }
+  }
+  return groups;
+}
+
 /** Options of the CDF chart. */
 export interface CdfOptions {
   /** Add a second row with the CDF of the overhead (latency minus execution), where policy sets differ most. */
@@ -163,30 +233,37 @@ export function cdfSpec(runs: readonly ReportRun[], policies: readonly string[],
   const scale = colors === undefined ? colorScale(policies) : { domain: [...policies], range: [...colors] };
   const color = { field: 'policy', type: 'nominal', title: legendTitle, scale, legend: LEGEND } as const;
   const dash = { field: 'policy', type: 'nominal', title: legendTitle, scale: { domain: [...policies], range: policies.map((_, i) => [...DASHES[i % DASHES.length]!]) }, legend: LEGEND } as const;
-  const latency = cdfRow(runs, sloRules(slo), latencyCdf, 'latency', color, dash);
-  if (options.overhead !== true) return { config: CONFIG, ...latency, resolve: { scale: { color: 'shared', strokeDash: 'shared', x: 'independent' } } } as TopLevelSpec;
+  const shape = { field: 'policy', type: 'nominal', title: legendTitle, scale: { domain: [...policies], range: policies.map((_, i) => SHAPES[i % SHAPES.length]!) }, legend: LEGEND } as const;
+  const marks = { color, dash, shape, policies };
+  const latency = cdfRow(runs, sloRules(slo), latencyCdf, 'latency', marks);
+  if (options.overhead !== true) return { config: CONFIG, ...latency, resolve: { scale: { color: 'shared', strokeDash: 'shared', shape: 'shared', x: 'independent' } } } as TopLevelSpec;
   const overheadRules = slo?.overheadP99 === undefined ? [] : [{ goal: 'overhead p99 goal', ms: slo.overheadP99 }];
-  const overhead = cdfRow(runs, overheadRules, overheadCdf, 'overhead (latency minus execution)', color, dash, 'Overhead: all served invocations', 'Overhead: the tail, from p90');
+  const overhead = cdfRow(runs, overheadRules, overheadCdf, 'overhead (latency minus execution)', marks, 'Overhead: all served invocations', 'Overhead: the tail, from p90');
   return {
     config: CONFIG,
     vconcat: [latency, overhead],
     spacing: 28,
-    resolve: { scale: { color: 'shared', strokeDash: 'shared', x: 'independent' } },
+    resolve: { scale: { color: 'shared', strokeDash: 'shared', shape: 'shared', x: 'independent' } },
   } as unknown as TopLevelSpec;
 }
 
-/** One row of the CDF chart: the whole distribution of one measure and its tail. */
-function cdfRow(
+/** What one row of the CDF chart draws: every line's points, both panels' x domains and how deep the tail goes. */
+interface CdfRowData {
+  readonly points: { policy: string; ms: number; fraction: number; nines: number }[];
+  /** Each set's line in the whole panel (y: share) and in the tail panel (y: nines). */
+  readonly lines: { policy: string; whole: Polyline; tail: Polyline }[];
+  readonly domain: [number, number];
+  readonly tailDomain: [number, number];
+  readonly topNines: number;
+}
+
+function cdfRowData(
   runs: readonly ReportRun[],
   rules: readonly { goal: string; ms: number }[],
   cdfOf: (replies: ReportRun['replies'], warmupMs: number, maxPoints: number) => ReturnType<typeof latencyCdf>,
-  what: string,
-  color: unknown,
-  dash: unknown,
-  wholeTitle = 'All served invocations',
-  tailTitle = 'The tail, from p90',
-): Record<string, unknown> {
+): CdfRowData {
   const points: { policy: string; ms: number; fraction: number; nines: number }[] = [];
+  const lines: { policy: string; whole: Polyline; tail: Polyline }[] = [];
   let minN = Number.POSITIVE_INFINITY;
   const cdfs = runs.map((run) => ({ run, cdf: cdfOf(run.replies, run.warmupMs ?? 0, 200) }));
   for (const { cdf } of cdfs) if (cdf.served > 0) minN = Math.min(minN, cdf.served);
@@ -201,11 +278,16 @@ function cdfRow(
     // a lone slowest invocation would otherwise stretch the axis and leave part of it empty.
     const top = cdf.points.find((p) => p.fraction >= 1 - 10 ** -topNines - 1e-12);
     if (top !== undefined) tailHi = Math.max(tailHi, top.latencyMs);
+    const whole: { ms: number; y: number }[] = [];
+    const tail: { ms: number; y: number }[] = [];
     for (const p of cdf.points) {
       // The maximum has 1 - F = 0: put it past the last nine shown, where it is clipped.
       const nines = p.fraction >= 1 ? 9 : -Math.log10(1 - p.fraction);
       points.push({ policy: run.policy, ms: p.latencyMs, fraction: p.fraction, nines });
+      whole.push({ ms: p.latencyMs, y: p.fraction });
+      tail.push({ ms: p.latencyMs, y: nines });
     }
+    lines.push({ policy: run.policy, whole, tail });
   }
   const range = extent([...extent(points.map((p) => p.ms)) ?? [], ...rules.map((r) => r.ms)]);
   let [lo, hi] = range ?? [1, 1000];
@@ -214,6 +296,65 @@ function cdfRow(
   // The tail panel spans the lowest p90 to the highest deepest percentile shown, so the lines fill its width.
   const tailDomain: [number, number] =
     Number.isFinite(tailLo) && Number.isFinite(tailHi) && tailHi > tailLo ? [tailLo / 1.1, tailHi * 1.1] : [lo, hi];
+  return { points, lines, domain: [lo, hi], tailDomain, topNines };
+}
+
+/** Width of one CDF panel's plotting area, px. */
+const CDF_PANEL_WIDTH = Math.floor((WIDTH - 60) / 2);
+
+/** Policy sets whose latency lines a reader sees as one, per panel of the CDF chart's top row. */
+export interface CoincidingLines {
+  /** In "All served invocations" (shares 1% to 99%). */
+  readonly whole: string[][];
+  /** In "The tail, from p90". */
+  readonly tail: string[][];
+  /** How many sets the chart draws. */
+  readonly sets: number;
+}
+
+/** Which policy sets' latency CDFs lie on one another, as cdfSpec draws them (issue 16: one set was invisible). */
+export function coincidingLatencies(runs: readonly ReportRun[], slo?: Slo): CoincidingLines {
+  const d = cdfRowData(runs, sloRules(slo), latencyCdf);
+  return {
+    whole: coincidingLines(d.lines.map((l) => ({ policy: l.policy, line: l.whole })), d.domain, CDF_PANEL_WIDTH, 0.01, 0.99),
+    tail: coincidingLines(d.lines.map((l) => ({ policy: l.policy, line: l.tail })), d.tailDomain, CDF_PANEL_WIDTH, 1, d.topNines),
+    sets: d.lines.length,
+  };
+}
+
+/** One row of the CDF chart: the whole distribution of one measure and its tail, each line with its markers. */
+function cdfRow(
+  runs: readonly ReportRun[],
+  rules: readonly { goal: string; ms: number }[],
+  cdfOf: (replies: ReportRun['replies'], warmupMs: number, maxPoints: number) => ReturnType<typeof latencyCdf>,
+  what: string,
+  marks: { readonly color: unknown; readonly dash: unknown; readonly shape: unknown; readonly policies: readonly string[] },
+  wholeTitle = 'All served invocations',
+  tailTitle = 'The tail, from p90',
+): Record<string, unknown> {
+  const { color, dash, shape, policies } = marks;
+  const { points, lines, domain, tailDomain, topNines } = cdfRowData(runs, rules, cdfOf);
+  const [lo, hi] = domain;
+  const slot = new Map(policies.map((p, i) => [p, i]));
+  // Markers on each line at the set's own heights; drawn with the line's colour and a white edge so they read on top of
+  // another set's line.
+  // None on the panel's edges: a line running up the y axis there (overheads of 0 clamped to 1 ms) would pile up
+  // every set's markers on the axis, half clipped.
+  const markerPoints = (panel: 'whole' | 'tail', count: number, yLo: number, yHi: number) => {
+    const [dLo, dHi] = panel === 'whole' ? domain : tailDomain;
+    return lines.flatMap((l) => {
+      const i = slot.get(l.policy) ?? 0;
+      return markerHeights(i, policies.length, count, yLo, yHi).flatMap((y) => {
+        const ms = latencyAt(l[panel], y);
+        return ms === undefined || ms <= dLo * 1.001 || ms >= dHi / 1.001 ? [] : [{ policy: l.policy, ms, [panel === 'whole' ? 'fraction' : 'nines']: y }];
+      });
+    });
+  };
+  const markerLayer = (values: unknown[], yField: 'fraction' | 'nines') => ({
+    data: { values },
+    mark: { type: 'point', filled: true, size: 70, opacity: 1, stroke: '#ffffff', strokeWidth: 1, clip: true },
+    encoding: { x: { field: 'ms', type: 'quantitative' }, y: { field: yField, type: 'quantitative' }, color, shape },
+  });
   const x = (domain: [number, number]) =>
     ({
       field: 'ms',
@@ -245,7 +386,7 @@ function cdfRow(
       label('right'),
     ];
   };
-  const panelWidth = Math.floor((WIDTH - 60) / 2);
+  const panelWidth = CDF_PANEL_WIDTH;
   return {
     data: { values: points },
     hconcat: [
@@ -263,6 +404,7 @@ function cdfRow(
               strokeDash: dash,
             },
           },
+          markerLayer(markerPoints('whole', MARKERS_WHOLE, 0.05, 0.95), 'fraction'),
           ...ruleLayers(0, [lo, hi]),
         ],
       },
@@ -289,6 +431,7 @@ function cdfRow(
               strokeDash: dash,
             },
           },
+          markerLayer(markerPoints('tail', MARKERS_TAIL, 1, topNines), 'nines'),
           ...ruleLayers(1, tailDomain),
         ],
       },
@@ -445,7 +588,26 @@ function valueAxis(
   }
   // From zero: a linear axis from 20 s to 22.5 s would make 0.05 s look like half the chart.
   const domain: [number, number] = [0, hi * 1.1];
-  return { title, scale: { type: 'linear', domain, nice: false, zero: true }, axis: { ...label, tickCount: 5, grid: true } };
+  // Durations get ticks at round steps (1 min, not 1.66667 min: Vega's steps are round in ms); other values Vega's own.
+  // Vega gives every tick of a '~s' axis the largest tick's prefix, so zero read "0k": label each tick on its own.
+  const own = label.format === '~s' ? { labelExpr: "datum.value == 0 ? '0' : format(datum.value, '~s')" } : label;
+  // Zero in no unit: "0 ms" at the foot of a seconds axis reads as a unit change.
+  const time = label.labelExpr === undefined ? label : { labelExpr: `datum.value == 0 ? '0' : ${label.labelExpr}` };
+  const axis = ticks === timeTicks ? { ...time, values: linearTimeTicks(domain[1]), grid: true } : { ...own, tickCount: 5, grid: true };
+  return { title, scale: { type: 'linear', domain, nice: false, zero: true }, axis };
+}
+
+// Steps of a linear duration axis, in ms: 1-2-5 below a second, then what clocks show.
+const TIME_STEPS_MS = [
+  1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 15_000, 30_000, 60_000, 120_000, 300_000, 600_000, 900_000, 1_800_000, 3_600_000,
+  7_200_000, 10_800_000, 21_600_000, 43_200_000, 86_400_000,
+];
+
+/** Ticks from 0 to `hiMs` at the smallest round duration step that gives at most six. */
+export function linearTimeTicks(hiMs: number): number[] {
+  if (!(hiMs > 0)) return [0];
+  const step = TIME_STEPS_MS.find((s) => hiMs / s <= 6) ?? Math.ceil(hiMs / 6 / 86_400_000) * 86_400_000;
+  return Array.from({ length: Math.floor(hiMs / step + 1e-9) + 1 }, (_, i) => i * step);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { CHART_CAPTIONS, cdfSpec, costSpec, pathsSpec, policyColors, sizingSpec, timelineSpec, type ChartKey } from './charts.ts';
+import { CHART_CAPTIONS, cdfSpec, coincidingLatencies, costSpec, pathsSpec, policyColors, sizingSpec, timelineSpec, type ChartKey, type CoincidingLines } from './charts.ts';
 import { outcomeText, SIZING_RULE, sizingChartPoints, type SizingReport } from './sizing.ts';
 import { answerLine } from './answer.ts';
 import { costModel, formatPrice, type CostModel } from './cost.ts';
@@ -32,6 +32,7 @@ export async function renderHtmlReport(given: ReportInput): Promise<string> {
     timeline: await renderSvg(timelineSpec(input.runs.filter((r) => isDrawn(r.policy))), 'timeline'),
     paths: await renderSvg(pathsSpec(input.rows.filter((r) => isDrawn(String(r.policy)))), 'paths'),
   };
+  const coinciding = coincidingLatencies(input.runs.filter((r) => isDrawn(r.policy)), input.slo);
   const shown =
     drawn.length < policies.length
       ? ` It shows ${drawn.length} of the ${formatCount(policies.length)} policy sets: the recommended or closest, the Pareto front, then the first in order.`
@@ -45,12 +46,31 @@ ${recommendation(input, rec, model)}
 ${input.sizing === undefined ? '' : await sizingSection(input.sizing, model)}
 ${summaryTable(input, rec, model)}
 ${densityTable(input)}
-${(Object.keys(CHART_CAPTIONS) as ChartKey[]).map((k) => chartSection(k, charts[k], (k === 'timeline' && input.seeds.length > 1 ? ' With several seeds, each panel shows the first seed.' : '') + (k === 'cost' ? '' : shown))).join('\n')}
+${(Object.keys(CHART_CAPTIONS) as ChartKey[]).map((k) => chartSection(k, charts[k], (k === 'timeline' && input.seeds.length > 1 ? ' With several seeds, each panel shows the first seed.' : '') + (k === 'cdf' ? coincidingNote(coinciding) : '') + (k === 'cost' ? '' : shown))).join('\n')}
 <footer>Written by <code>npm run simulate</code>. This file is self-contained: it needs no network and no scripts. The numbers are in <code>summary.csv</code> beside it.</footer>
 </main>
 </body>
 </html>
 `;
+}
+
+/**
+ * Names the latency lines that lie on one another in the CDF chart's top row,
+ * so a reader looks for their markers instead of a missing line (issue 16).
+ */
+export function coincidingNote(c: CoincidingLines): string {
+  const list = (names: readonly string[]): string =>
+    names.length === c.sets && c.sets > 2 ? `all ${c.sets} sets` : names.length === 1 ? names[0]! : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
+  const where: string[] = c.whole.map((g) => `${list(g)} in the whole distribution`);
+  for (const g of c.tail) {
+    // Often the tail's group is the whole distribution's and one more: say so rather than name them all again.
+    const same = c.whole.length === 1 && c.whole[0]!.every((p) => g.includes(p)) ? c.whole[0] : undefined;
+    const rest = same === undefined ? g : g.filter((p) => !same.includes(p));
+    const these = same === undefined ? '' : same.length === 2 ? 'these two' : `these ${same.length}`;
+    where.push(`${same === undefined ? list(g) : rest.length === 0 ? these : `${these} and ${list(rest)}`} in the tail`);
+  }
+  if (where.length === 0) return '';
+  return ` Latency lines that lie on one another (told apart by their markers, each set's at its own heights): ${where.join('; ')}.`;
 }
 
 /** At most this many policy sets in the CDF, timeline and paths charts. */
@@ -124,8 +144,8 @@ const COLUMNS: readonly Column[] = [
   { head: 'worker-h', title: 'worker-hours: worker pods times the hours they ran', value: (r) => formatHours(cell(r, 'worker_seconds')) },
   { head: 'GiB-h', title: 'GiB-hours of worker memory', value: (r) => formatHours(cell(r, 'gib_seconds')) },
   { head: 'peak workers', value: (r) => formatCount(cell(r, 'peak_workers')) },
-  // A count, as in the terminal and summary.md; the share below it, as under rejected.
-  { head: 'warm', title: 'invocations that found their actor resident (share below)', value: (r) => `${formatCount(cell(r, 'warm'))}<span class="sub">${formatPercent(cell(r, 'warm') / cell(r, 'invocations'))}</span>` },
+  // A share first, as in the terminal (which has no room for the count) and summary.md; the count below it.
+  { head: 'warm', title: 'share of invocations that found their actor resident (count below)', value: (r) => `${formatPercent(cell(r, 'warm') / cell(r, 'invocations'))}<span class="sub">${formatCount(cell(r, 'warm'))}</span>` },
   { head: 'resumed', title: 'resumed from a local or an external snapshot', value: (r) => formatCount(cell(r, 'resume_local') + cell(r, 'resume_external')) },
   { head: 'golden / cold', title: 'new actors from the golden snapshot / cold boots', value: (r) => `${formatCount(cell(r, 'golden'))} / ${formatCount(cell(r, 'cold_boot'))}` },
 ];

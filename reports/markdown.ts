@@ -20,7 +20,8 @@ const TABLE: readonly { readonly head: string; readonly value: (r: SummaryRow) =
   { head: 'worker-h', value: (r) => formatHours(cell(r, 'worker_seconds')) },
   { head: 'GiB-h', value: (r) => formatHours(cell(r, 'gib_seconds')) },
   { head: 'peak workers', value: (r) => formatCount(cell(r, 'peak_workers')) },
-  { head: 'warm', value: (r) => `${formatCount(cell(r, 'warm'))} (${formatPercent(cell(r, 'warm') / cell(r, 'invocations'))})` },
+  // The share first, as the terminal and report.html print it; the count in brackets.
+  { head: 'warm', value: (r) => `${formatPercent(cell(r, 'warm') / cell(r, 'invocations'))} (${formatCount(cell(r, 'warm'))})` },
   { head: 'resumed', value: (r) => formatCount(cell(r, 'resume_local') + cell(r, 'resume_external')) },
   { head: 'golden / cold', value: (r) => `${formatCount(cell(r, 'golden'))} / ${formatCount(cell(r, 'cold_boot'))}` },
 ];
@@ -55,7 +56,7 @@ export function renderMarkdownSummary(given: ReportInput): string {
   out.push(`| ${TABLE.map((c) => c.head).join(' | ')} |`);
   out.push(`| ${TABLE.map((_, i) => (i === 0 ? ':--' : '--:')).join(' | ')} |`);
   for (const r of input.rows) out.push(`| ${TABLE.map((c) => tableCell(c.value(r))).join(' | ')} |`);
-  out.push('', 'Latencies are over served invocations after warm-up; warm is the count of invocations that found their actor resident (its share in brackets).', '');
+  out.push('', 'Latencies are over served invocations after warm-up; warm is the share of invocations that found their actor resident (the count in brackets), as in the terminal.', '');
 
   const density = densityShown(input.rows);
   if (density.length > 0) {

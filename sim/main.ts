@@ -8,12 +8,12 @@ import { checkReportDir, invocationsCsvChunks, summaries, summaryCsv, writeRepor
 import { expectedModelInvocations, runBoundProblems } from '../scenarios/bounds.ts';
 import { availableParallelism } from 'node:os';
 import { renderMarkdownSummary } from '../reports/markdown.ts';
-import { answerLine } from '../reports/answer.ts';
+import { answerLine, wrapAnswer } from '../reports/answer.ts';
 import { costModel } from '../reports/cost.ts';
 import { parseSloFlag } from '../reports/slo-flag.ts';
 import { TIMESERIES_COLUMNS } from '../reports/summary.ts';
 import { aggregateCsv, aggregateRows } from '../reports/aggregate.ts';
-import { summaryTable } from '../reports/terminal.ts';
+import { summaryTable, TERMINAL_WIDTH } from '../reports/terminal.ts';
 import { defaultJobs, runStudy, type StudyOutcome } from './study-runner.ts';
 import { createStudyProgress, type ProgressStream } from './study-progress.ts';
 import { applyScenarioOverrides, scenarioSha256, type ScenarioOverrides } from './study-scenario.ts';
@@ -347,7 +347,8 @@ export async function runSimulate(argv: readonly string[], io: Io): Promise<numb
   io.out(`${summaryTable(rows, opts.slo)}\n`);
   io.out(`Report: ${dir}\n`);
   // The answer the user came for, last, where the eye lands.
-  io.out(`${answerLine({ rows, model, policies: scenario.policies, ...(opts.slo === undefined ? {} : { slo: opts.slo }) })}\n`);
+  // Wrapped to the table's width: one line was up to 180 columns (issue 16); the words are summary.md's and report.html's.
+  io.out(`${wrapAnswer(answerLine({ rows, model, policies: scenario.policies, ...(opts.slo === undefined ? {} : { slo: opts.slo }) }), TERMINAL_WIDTH)}\n`);
   return 0;
 }
 

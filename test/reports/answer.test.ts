@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { alwaysOnPolicies, answerLine, relaxedSlo } from '../../reports/answer.ts';
+import { alwaysOnPolicies, answerLine, relaxedSlo, wrapAnswer } from '../../reports/answer.ts';
 import { costModel } from '../../reports/cost.ts';
 import { parseSloFlag } from '../../reports/slo-flag.ts';
 import { checkSlo } from '../../reports/recommend.ts';
@@ -77,5 +77,39 @@ describe('alwaysOnPolicies', () => {
   it('is the sets whose every pool is dedicated and always on', () => {
     expect(alwaysOnPolicies(policies)).toEqual(['always-on']);
     expect(alwaysOnPolicies([{ name: 'mixed', pools: { a: dedicated('always-on'), b: sharedPool } }])).toEqual([]);
+  });
+});
+
+describe('wrapAnswer', () => {
+  // The policy study's answer (README), 180 columns on one line before.
+  const line =
+    'Recommended: shared-p2c-parking meets p99 ≤ 25 s, overhead p99 ≤ 1 s, no rejections at 262 worker-hours (328 GiB-hours), price 14.8, 171 times cheaper than dedicated-always-on.';
+
+  it('keeps the words and fits the width', () => {
+    const wrapped = wrapAnswer(line, 100);
+    expect(wrapped.split('\n').length).toBe(2);
+    for (const l of wrapped.split('\n')) expect([...l].length, l).toBeLessThanOrEqual(100);
+    expect(wrapped.replaceAll('\n', ' ')).toBe(line);
+  });
+
+  it('never breaks between a number and its unit or after ≤', () => {
+    for (let width = 20; width <= 100; width++) {
+      const lines = wrapAnswer(line, width).split('\n');
+      for (const l of lines) {
+        expect(l, `width ${width}`).not.toMatch(/^(ms|s|min|h|worker-hours|GiB-hours)(?![\w-])/);
+        expect(l, `width ${width}`).not.toMatch(/[≤≥]$/);
+      }
+      expect(lines.join(' ')).toBe(line);
+    }
+  });
+
+  it('keeps a count with its unit (azure-like)', () => {
+    const azure = 'Recommended: hybrid-histogram meets p50 ≤ 900 ms, no rejections at 884 worker-hours (3,757 GiB-hours).';
+    expect(wrapAnswer(azure, 100)).toBe('Recommended: hybrid-histogram meets p50 ≤ 900 ms, no rejections at 884 worker-hours\n(3,757 GiB-hours).');
+  });
+
+  it('leaves a short answer on one line', () => {
+    const short = 'Recommended: shared meets p99 ≤ 25 s at 576 worker-hours (720 GiB-hours).';
+    expect(wrapAnswer(short, 100)).toBe(short);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { cdfSpec, costSpec, fidelityTimelineSpec, timelineSpec } from '../../reports/charts.ts';
+import { cdfSpec, coincidingLatencies, coincidingLines, costSpec, fidelityTimelineSpec, linearTimeTicks, markerHeights, timelineSpec } from '../../reports/charts.ts';
 import { costModel } from '../../reports/cost.ts';
-import { drawnPolicies, renderHtmlReport } from '../../reports/html.ts';
+import { coincidingNote, drawnPolicies, renderHtmlReport } from '../../reports/html.ts';
 import { recommend } from '../../reports/recommend.ts';
 import type { ReportRun } from '../../reports/report-input.ts';
 import { renderSvg } from '../../reports/vega-svg.ts';
@@ -105,6 +105,20 @@ describe('chart fixes (issue 16)', () => {
     expect((y.scale as { domain: number[] }).domain[0]).toBe(0);
   });
 
+  it('ticks a linear p99 axis at round durations (1 min, not 1.66667 min)', () => {
+    // azure-like: every set's p99 is 5.2 min.
+    const rows = [row('a', { worker_seconds: 3600 * 884, p99_ms: 312_000 }), row('b', { worker_seconds: 3600 * 884, p99_ms: 312_500 })];
+    const y = find(costSpec(rows, ['a', 'b']), (o) => o.field === 'p99' && o.scale !== undefined)[0]!;
+    expect((y.axis as { values: number[] }).values).toEqual([0, 60_000, 120_000, 180_000, 240_000, 300_000]);
+    expect((y.axis as { labelExpr: string }).labelExpr).toMatch(/^datum\.value == 0 \? '0' : /);
+    // The linear cost axis labels zero "0", not "0k" as a shared SI prefix made it.
+    const x = find(costSpec(rows, ['a', 'b']), (o) => o.field === 'cost' && o.scale !== undefined)[0]!;
+    expect((x.axis as { labelExpr: string }).labelExpr).toContain("datum.value == 0 ? '0'");
+    expect(linearTimeTicks(20_500 * 1.1)).toEqual([0, 5000, 10_000, 15_000, 20_000]);
+    expect(linearTimeTicks(900)).toEqual([0, 200, 400, 600, 800]);
+    for (const hi of [3, 47, 1234, 99_999, 7_654_321]) expect(linearTimeTicks(hi).length, String(hi)).toBeLessThanOrEqual(7);
+  });
+
   it('draws off-front sets as small pale dots and names the recommendation, even off the front', async () => {
     const rows = [
       row('front-cheap', { worker_seconds: 3600 * 10, p99_ms: 9000 }),
@@ -119,3 +133,51 @@ describe('chart fixes (issue 16)', () => {
     expect(find(costSpec(rows, rows.map((r) => String(r.policy))), (o) => (o.mark as { filled?: boolean } | undefined)?.filled === false)).toHaveLength(0);
   });
 });
+
+describe('coinciding CDF lines (issue 16: one of four policy sets was invisible)', () => {
+  // Three sets: a and c with the same latencies (the agent's work dominates), b clearly slower.
+  const same = replies(2000, 7);
+  const slower = same.map((r) => ({ ...r, endMs: r.arrivalMs + (r.endMs - r.arrivalMs) * 1.5 }));
+  const runs: ReportRun[] = [
+    { policy: 'a', replies: same, samples: [] },
+    { policy: 'b', replies: slower, samples: [] },
+    { policy: 'c', replies: same.map((r) => ({ ...r })), samples: [] },
+  ];
+
+  it('finds lines closer than a few px everywhere, and only those', () => {
+    const line = (k: number) => Array.from({ length: 50 }, (_, i) => ({ ms: 10 * 1.2 ** i * k, y: i / 49 }));
+    // 1,000x over 485 px: 1% apart is under a px, 10% is about 7 px.
+    const groups = coincidingLines([{ policy: 'x', line: line(1) }, { policy: 'y', line: line(1.1) }, { policy: 'z', line: line(1.01) }], [10, 10_000], 485, 0.01, 0.99);
+    expect(groups).toEqual([['x', 'z']]);
+    expect(coincidingLines([{ policy: 'x', line: line(1) }, { policy: 'y', line: line(1.1) }], [10, 10_000], 485, 0.01, 0.99)).toEqual([]);
+    expect(coincidingLatencies(runs)).toEqual({ whole: [['a', 'c']], tail: [['a', 'c']], sets: 3 });
+  });
+
+  it('puts markers of each set’s own shape on its line, at heights no other set uses', () => {
+    const spec = cdfSpec(runs, ['a', 'b', 'c'], undefined, 'policy set', undefined, { overhead: true });
+    const shapes = find(spec, (o) => o.field === 'policy' && (o.scale as { range?: unknown[] } | undefined)?.range?.every((x) => typeof x === 'string' && !x.startsWith('#')) === true);
+    expect(new Set((shapes[0]!.scale as { range: string[] }).range).size).toBe(3);
+    const markerLayers = find(spec, (o) => (o.mark as { type?: string } | undefined)?.type === 'point');
+    // Whole and tail panels, latency and overhead rows.
+    expect(markerLayers).toHaveLength(4);
+    const top = (markerLayers[0]!.data as { values: { policy: string; fraction: number }[] }).values;
+    for (const p of ['a', 'b', 'c']) expect(top.filter((m) => m.policy === p).length, p).toBeGreaterThanOrEqual(3);
+    // a and c coincide: their markers must not sit on one another.
+    const heights = (p: string) => top.filter((m) => m.policy === p).map((m) => m.fraction);
+    for (const h of heights('a')) for (const k of heights('c')) expect(Math.abs(h - k)).toBeGreaterThan(0.05);
+    expect(markerHeights(0, 3, 4, 0, 1)).toEqual([1 / 24, 7 / 24, 13 / 24, 19 / 24].map((x) => expect.closeTo(x, 12)));
+  });
+
+  it('names the coinciding sets under the chart and draws their markers', async () => {
+    expect(coincidingNote({ whole: [['a', 'c']], tail: [['a', 'b', 'c']], sets: 4 })).toBe(
+      " Latency lines that lie on one another (told apart by their markers, each set's at its own heights): a and c in the whole distribution; these two and b in the tail.",
+    );
+    expect(coincidingNote({ whole: [], tail: [['a', 'b', 'c']], sets: 3 })).toContain(': all 3 sets in the tail.');
+    expect(coincidingNote({ whole: [], tail: [], sets: 3 })).toBe('');
+    const html = await renderHtmlReport({ scenario: { name: 's', description: '' }, seeds: [1], rows: runs.map((r) => row(r.policy)), runs });
+    const cdf = chart(html, 'cdf');
+    expect(cdf).toContain('a and c in the whole distribution');
+    expect(cdf).toMatch(/<g class="mark-symbol role-mark/);
+  });
+});
+

@@ -51,6 +51,12 @@ describe('renderHtmlReport', () => {
     expect((html.match(/<tbody>[\s\S]*?<\/tbody>/)![0].match(/<tr/g) ?? []).length).toBe(6);
   });
 
+  it('shows warm as the terminal does, a share, with the count under it', async () => {
+    const html = await renderHtmlReport(input(3, 1000));
+    expect(html).toMatch(/<tr><th scope="row"><span class="policy">policy-0-ttl<\/span>.*<td>50%<span class="sub">500<\/span><\/td>/);
+    expect(html).toContain('title="share of invocations that found their actor resident (count below)">warm</th>');
+  });
+
   it('names the closest when none meets the SLO', async () => {
     const html = await check(input(3, 500, { slo: { p99: 100, maxRejected: 0 } }));
     expect(html).toContain('class="rec rec-none"');

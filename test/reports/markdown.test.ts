@@ -16,8 +16,9 @@ describe('renderMarkdownSummary', () => {
     // The line the terminal ends with, and how cost is counted.
     expect(md).toContain('Recommended: policy-1-immediate meets p99 ≤ 11 s, rejected ≤ 5% at 80 worker-hours (140 GiB-hours).');
     expect(md).toContain('Cost is worker-hours, ties broken by GiB-hours');
-    // warm: a count as in the terminal, its share beside it.
-    expect(md).toMatch(/\| `policy-0-ttl` \|.*\| 500 \(50%\) \|/);
+    // warm: a share as in the terminal, its count beside it.
+    expect(md).toMatch(/\| `policy-0-ttl` \|.*\| 50% \(500\) \|/);
+    expect(md).toContain('warm is the share of invocations that found their actor resident (the count in brackets)');
     expect(md.match(/^- \*\*/gm)).toHaveLength(4);
     expect(md).toContain('- **Latency distribution.**');
   });

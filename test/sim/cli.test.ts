@@ -105,7 +105,11 @@ describe('simulate CLI', () => {
     expect(o.stdout).toContain('dedicated-always-on');
     // The terminal table and its legend fit 100 columns, with the report's units: warm as a share, separators in counts.
     const table = o.stdout.slice(0, o.stdout.indexOf('Report: '));
-    for (const line of table.split('\n')) expect([...line].length, line).toBeLessThanOrEqual(100);
+    // Every line, the answer at the end too (it was 165 columns on one line).
+    for (const line of o.stdout.split('\n')) expect([...line].length, line).toBeLessThanOrEqual(100);
+    const answer = o.stdout.slice(o.stdout.indexOf('Recommended: '));
+    expect(answer.trimEnd().split('\n').length).toBeGreaterThan(1);
+    expect(answer.trimEnd().replaceAll('\n', ' ')).toMatch(/^Recommended: \S+ meets .* at [\d,]+ worker-hours \([\d,]+ GiB-hours\), [\d,]+ times cheaper than dedicated-always-on\.$/);
     expect(table).toMatch(/\ndedicated-always-on +0 +[\d.]+ s +0 ms +100% +48,000 +24,000 +2,000 +1\n/);
   });
 
@@ -169,7 +173,9 @@ describe('simulate CLI', () => {
     expect(html).toContain('<svg');
     expect(html).not.toMatch(/(src|href)="https?:/);
     expect(readFileSync(join(out, 'summary.md'), 'utf8')).toContain('| ');
-    expect(o.stdout).toMatch(/\nRecommended: \S+ meets p99 ≤ 30 s, no rejections at [\d.,]+ worker-hours .*\n$/);
+    // The answer is wrapped to 100 columns: read it back as one line.
+    const answer = o.stdout.slice(o.stdout.indexOf('\nRecommended: ') + 1).trimEnd().replaceAll('\n', ' ');
+    expect(answer).toMatch(/^Recommended: \S+ meets p99 ≤ 30 s, no rejections at [\d.,]+ worker-hours .*\.$/);
     await expect(runSimulate(['--slo', 'p98=1s'], io())).rejects.toThrow(UsageError);
   });
 
