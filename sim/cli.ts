@@ -1,15 +1,37 @@
 import { exitQuietlyOnEpipe } from '../cli/epipe.ts';
 import { simulateHelp } from './simulate-help.ts';
+import { plainListArgs, type ListArgs } from './simulate-list.ts';
 
 // The shell: real stdout, real clock for run.json, exit codes. Everything else is in main.ts.
 // `--help` alone is answered here, before sim/main.ts and its module graph (the scenario
 // loader, zod, the reports, the study runner) are loaded: issue 15, start-up under 0.5 s.
+// A plain `--list` loads the scenario loader only, not the simulator, reports or charts.
 const argv = process.argv.slice(2);
+const listing = plainListArgs(argv);
 if (argv.length > 0 && argv.every((a) => a === '--help' || a === '-h')) {
   exitQuietlyOnEpipe();
   process.stdout.write(simulateHelp());
+} else if (listing !== null) {
+  await runListCli(listing);
 } else {
   await runSimulateCli();
+}
+
+async function runListCli(args: ListArgs): Promise<void> {
+  const [{ EXIT_USAGE }, { runCli }, { ScenarioError }, { TraceError }, { listPolicySets }] = await Promise.all([
+    import('../cli/exit.ts'),
+    import('../cli/shell.ts'),
+    import('../scenarios/errors.ts'),
+    import('../scenarios/traces/errors.ts'),
+    import('./simulate-list.ts'),
+  ]);
+  // The same messages and exit codes as the full command's (runSimulateCli) for what a listing can meet.
+  await runCli('simulate', (_argv, io) => listPolicySets(args, io), {
+    expected: [
+      { type: ScenarioError, say: (m) => `invalid scenario:\n${m}`, code: EXIT_USAGE },
+      { type: TraceError, say: (m) => `invalid trace:\n${m}`, code: EXIT_USAGE },
+    ],
+  });
 }
 
 async function runSimulateCli(): Promise<void> {

@@ -20,7 +20,6 @@ import { applyScenarioOverrides, scenarioSha256, type ScenarioOverrides } from '
 import { UsageError } from '../cli/usage-error.ts';
 import { flagValue, listValue, nonNegativeInt, positiveInt, positiveValue, readFlags } from '../cli/flags.ts';
 import { packageVersion, type Io as CommandIo } from '../cli/io.ts';
-import { repoFile } from '../cli/repo.ts';
 import { EXIT_INTERRUPTED } from '../cli/exit.ts';
 import { boundedInvocations, parseInvocationsOption, type InvocationsOption } from './invocation-sample.ts';
 import { MAX_KEPT_INVOCATIONS } from '../scenarios/limits.ts';
@@ -28,6 +27,7 @@ import { parseSizeFlag, SIZING_PATHS, type SizeSpec } from './sizing-knob.ts';
 import { DEFAULT_MAX_PROBES, runSizing } from './sizing.ts';
 import { sizingCsv, sizingText, type SizingReport } from '../reports/sizing.ts';
 import { simulateHelp } from './simulate-help.ts';
+import { DEFAULT_SCENARIO_FILE } from './simulate-list.ts';
 import { K8S_STUDY_FLAG_OPTIONS, k8sStudyFlagsFrom, type K8sStudyFlags } from './k8s-study-flags.ts';
 import type { K8sStudyFacts } from './k8s-study.ts';
 
@@ -42,8 +42,7 @@ export { UsageError } from '../cli/usage-error.ts';
  */
 const WORKERS_WORTH_MS = 2000;
 
-/** The scenario `npm run simulate` runs with no --scenario. */
-export const DEFAULT_SCENARIO_FILE = repoFile('scenarios', 'default.yaml');
+export { DEFAULT_SCENARIO_FILE } from './simulate-list.ts';
 
 /** Where `simulate` writes; injectable for tests. */
 export interface Io extends CommandIo {
