@@ -33,10 +33,21 @@ export function sendFailure(res: ServerResponse, err: unknown): void {
     return;
   }
   const e = err instanceof HttpError ? err : new HttpError(500, 'internal', err instanceof Error ? err.message : String(err));
-  // An unread request body would otherwise be drained before the next request on this connection.
-  if (!res.req.complete) res.setHeader('connection', 'close');
+  if (!res.req.complete) {
+    // A refusal before the body was read (a grant that does not allow the key,
+    // a bad token): closing at once breaks the client's upload with EPIPE and it
+    // never sees this answer. A body of declared, bounded length is read and
+    // dropped instead, so the client finishes sending and reads the refusal;
+    // anything larger or unbounded still closes the connection.
+    const declared = Number(res.req.headers['content-length'] ?? NaN);
+    if (!res.req.destroyed && Number.isFinite(declared) && declared <= DRAIN_LIMIT_BYTES) res.req.resume();
+    else res.setHeader('connection', 'close');
+  }
   sendJson(res, e.status, { error: e.code, message: e.message });
 }
+
+/** The largest unread request body a refusal reads and drops rather than closing the connection (see sendFailure). */
+export const DRAIN_LIMIT_BYTES = 64 * 1024 * 1024;
 
 /** Reads a JSON request body of at most `limitBytes`; 413 above it, 400 if it does not parse. */
 export async function readJsonBody(req: IncomingMessage, limitBytes: number): Promise<unknown> {

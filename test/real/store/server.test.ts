@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { connect } from 'node:net';
 import { readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StoreClient, StoreError } from '../../../real/store/client.ts';
@@ -41,6 +42,34 @@ describe('store server', () => {
     await client.put('golden/agent/v2', Buffer.from('h'));
     expect((await client.get('golden/agent'))?.toString()).toBe('g');
     expect((await client.get('golden/agent/v2'))?.toString()).toBe('h');
+  });
+
+  it('answers a refusal to an upload still being sent, then reads the rest, so the client sees the answer and can send the rest', async () => {
+    // A grant or token refused before the body is read: the answer comes while the client is still
+    // uploading. Closing there broke the upload with EPIPE and the client never saw why (seen under
+    // load: "fetch failed (EPIPE)" instead of the 403). Made deterministic: half the body, the answer,
+    // the other half, then a second request on the same connection.
+    const url = new URL(store.url);
+    const socket = connect(Number(url.port), url.hostname);
+    await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+    let received = '';
+    socket.on('data', (d: Buffer) => (received += d.toString('latin1')));
+    const until = async (what: RegExp): Promise<void> => {
+      for (let i = 0; i < 2000 && !what.test(received); i++) await new Promise((r) => setTimeout(r, 5));
+    };
+    const body = Buffer.alloc(64 * 1024, 7);
+    socket.write(`PUT /blobs/actors/x HTTP/1.1\r\nhost: ${url.host}\r\nauthorization: Bearer wrong\r\ncontent-length: ${body.length}\r\n\r\n`);
+    socket.write(body.subarray(0, 1024));
+    await until(/"error":"unauthorized".*?\}/s);
+    expect(received).toMatch(/^HTTP\/1\.1 401 /);
+    expect(received.toLowerCase()).not.toContain('connection: close');
+    const rest = await new Promise<Error | null | undefined>((resolve) => socket.write(body.subarray(1024), resolve));
+    expect(rest ?? null).toBeNull();
+    received = '';
+    socket.write(`GET /blobs/actors/x HTTP/1.1\r\nhost: ${url.host}\r\nauthorization: Bearer ${TOKEN}\r\n\r\n`);
+    await until(/"error":"[a-z-]+".*?\}/s);
+    expect(received).toMatch(/^HTTP\/1\.1 404 /);
+    socket.destroy();
   });
 
   it('refuses keys outside the safe form with 400, touching nothing', async () => {

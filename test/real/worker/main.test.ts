@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { StoreClient } from '../../../real/store/client.ts';
 import { GrantMinter } from '../../../real/store/grants.ts';
 import { WorkerClient, WorkerError } from '../../../real/worker/client.ts';
 import { removeTempDirs, spawnReady, tempDir, type ReadyChild } from '../helpers.ts';
@@ -73,8 +74,13 @@ describe('worker main', () => {
     // A's grants open A's snapshot only: B's can neither be written nor read with them, nor written with a read grant.
     const writeB = await failure(client.checkpoint('b', { target: 'external', version: 0, storeGrant: grants.mint('w', 'actors/a') }));
     expect(writeB).toMatchObject({ status: 503, code: 'store-failed' });
-    expect(writeB.message).toMatch(/403/);
+    // The store's 403 comes while the worker is still uploading; it reads and drops the rest so the
+    // worker sees it (test/real/store/server.test.ts proves that part on a raw socket), but fetch
+    // on a loaded machine can still report the upload as broken instead: either says the store refused.
+    expect(writeB.message).toMatch(/403|EPIPE|ECONNRESET|socket/);
     expect(await failure(client.checkpoint('b', { target: 'external', version: 0, storeGrant: grants.mint('r', 'actors/b') }))).toMatchObject({ status: 503, code: 'store-failed' });
+    // What matters: nothing was written under B's key (asked with the store's secret).
+    expect(await new StoreClient({ url: store.url, token: STORE_SECRET, timeoutMs: 30_000 }).head('actors/b')).toBeNull();
     await client.checkpoint('b', { target: 'external', version: 0, storeGrant: grants.mint('w', 'actors/b') });
     const readB = await failure(client.restore('b', { ...small, source: 'external', version: 0, storeGrant: grants.mint('r', 'actors/a') }));
     expect(readB).toMatchObject({ status: 503, code: 'store-failed' });
