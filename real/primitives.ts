@@ -230,7 +230,9 @@ export async function measure(runtime: RealRuntime, options: MeasureOptions): Pr
   for (let r = 0; r < options.repeats; r++) {
     for (const s of options.sizesMiB) {
       const t = templateOf(s);
-      const actor = `${t}-${r}`;
+      // The same actor every repeat: its snapshot (one file on the node, one blob in the store)
+      // is overwritten rather than kept, so the disk a calibration uses does not grow with repeats.
+      const actor = `${t}-probe`;
       samples.restore.golden.push({ sizeMiB: s, ms: await probe.restore(w, actor, t, s, 'golden', 0) });
       let version = 0;
       for (let d = 0; d < dispatches; d++) {
@@ -242,7 +244,7 @@ export async function measure(runtime: RealRuntime, options: MeasureOptions): Pr
       samples.checkpoint.external.push({ sizeMiB: s, ms: await probe.checkpoint(w, actor, s, 'external', version) });
       samples.restore.external.push({ sizeMiB: s, ms: await probe.restore(w, actor, t, s, 'external', version) });
       samples.checkpoint.local.push({ sizeMiB: s, ms: await probe.checkpoint(w, actor, s, 'local', version) });
-      const cold = `${actor}-cold`;
+      const cold = `${t}-cold`;
       samples.restore.cold.push({ sizeMiB: s, ms: await probe.restore(w, cold, t, s, 'cold', 0) });
       samples.checkpoint.local.push({ sizeMiB: s, ms: await probe.checkpoint(w, cold, s, 'local', 0) });
       log(`repeat ${r + 1}/${options.repeats}, ${s} MiB done`);
@@ -278,7 +280,9 @@ async function measureMixed(probe: Probe, ks: readonly number[], sizeMiB: number
   await probe.checkpoint(workers[0]!, `mixed-prime-${t}`, sizeMiB, 'local', 0);
   for (let r = 0; r < repeats; r++) {
     for (const k of ks) {
-      const set = workers.slice(0, k).map((w, i) => ({ w, actor: `mixed-${k}-${r}-${i}` }));
+      // Worker i always holds the actors mixed-i and mixed-i-held: every batch overwrites the same
+      // snapshots, so the sweep's disk is bounded by its largest k, whatever the repeats.
+      const set = workers.slice(0, k).map((w, i) => ({ w, actor: `mixed-${i}` }));
       const restores = Math.ceil(k / 2);
       // Untimed set-up, one worker at a time so it does not overlap itself: each actor's snapshot in
       // the store (a checkpoint to the store leaves the worker); a restorer then holds a second actor
@@ -343,7 +347,8 @@ async function measureConcurrency(probe: Probe, ks: readonly number[], sizeMiB: 
   await probe.checkpoint(workers[0]!, `conc-prime-${t}`, sizeMiB, 'local', 0);
   for (let r = 0; r < repeats; r++) {
     for (const k of ks) {
-      const set = workers.slice(0, k).map((w, i) => ({ w, actor: `conc-${k}-${r}-${i}` }));
+      // Worker i always measures actor conc-i (bounded disk, as in the mixed sweep).
+      const set = workers.slice(0, k).map((w, i) => ({ w, actor: `conc-${i}` }));
       add(k, 'restore', 'golden', await Promise.all(set.map((x) => probe.restore(x.w, x.actor, t, sizeMiB, 'golden', 0))));
       add(k, 'checkpoint', 'external', await Promise.all(set.map((x) => probe.checkpoint(x.w, x.actor, sizeMiB, 'external', 0))));
       add(k, 'restore', 'external', await Promise.all(set.map((x) => probe.restore(x.w, x.actor, t, sizeMiB, 'external', 0))));

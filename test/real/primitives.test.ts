@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { measure, type MeasureOptions } from '../../real/primitives.ts';
+import type { RealRuntime, RuntimeEvent } from '../../real/runtime.ts';
+import type { RuntimeCommand } from '../../session/session.ts';
+
+/**
+ * A runtime that answers every command at once and records the snapshots a
+ * calibration leaves behind: one per actor on the node and one in the store,
+ * as the real worker and store keep them (a later checkpoint of the same
+ * actor overwrites its file and its blob).
+ */
+class RecordingRuntime implements RealRuntime {
+  readonly name = 'recording';
+  private sink: (e: RuntimeEvent) => void = () => {};
+  readonly nodeSnapshots = new Set<string>();
+  readonly storeSnapshots = new Set<string>();
+  attach(sink: (e: RuntimeEvent) => void): void {
+    this.sink = sink;
+  }
+  run(cmd: RuntimeCommand): void {
+    queueMicrotask(() => {
+      switch (cmd.kind) {
+        case 'startWorker':
+          this.sink({ kind: 'workerReady', worker: cmd.worker, startMs: 1 });
+          return;
+        case 'restore':
+          this.sink({ kind: 'restoreDone', actorIndex: cmd.actorIndex, op: cmd.op, ok: true, restoreMs: 1 });
+          return;
+        case 'checkpoint':
+          (cmd.target === 'local' ? this.nodeSnapshots : this.storeSnapshots).add(cmd.actor);
+          // A checkpoint to the store keeps a copy on the node too, as the worker does.
+          if (cmd.target === 'external') this.nodeSnapshots.add(cmd.actor);
+          this.sink({ kind: 'checkpointDone', actorIndex: cmd.actorIndex, op: cmd.op, ok: true, checkpointMs: 1 });
+          return;
+        case 'execute':
+          this.sink({ kind: 'executionDone', actorIndex: cmd.actorIndex, op: cmd.op, ok: true, execMs: 0 });
+          return;
+        default:
+          return;
+      }
+    });
+  }
+  liveWorkers(): number[] {
+    return [];
+  }
+  kill(): void {}
+  async sampleMemory(): Promise<never[]> {
+    return [];
+  }
+  async close(): Promise<void> {}
+}
+
+async function snapshotsLeft(repeats: number): Promise<{ node: number; store: number }> {
+  const runtime = new RecordingRuntime();
+  const options: MeasureOptions = { sizesMiB: [16, 64], repeats, dispatchPerRepeat: 1, concurrency: [1, 2, 4], concurrencySizeMiB: 64, mixed: [2, 4] };
+  const samples = await measure(runtime, options);
+  expect(samples.restore.external).toHaveLength(2 * repeats);
+  expect(samples.mixed?.find((m) => m.k === 4)?.restoreMs).toHaveLength(2 * repeats);
+  return { node: runtime.nodeSnapshots.size, store: runtime.storeSnapshots.size };
+}
+
+describe('measure (calibration)', () => {
+  it('keeps a bounded set of snapshots: more repeats overwrite the same actors instead of adding new ones', async () => {
+    // A 7-repeat sweep of 256 MiB snapshots at k up to 8 and 32 kept every repeat's snapshots and
+    // filled 66 GB of disk (ENOSPC in the store); the disk used must not grow with repeats.
+    const two = await snapshotsLeft(2);
+    const six = await snapshotsLeft(6);
+    expect(six).toEqual(two);
+    // Per size a probe and a cold actor, then the concurrency sweep's 4 workers and the mixed sweep's 4 (+ their held actors), and the primes.
+    expect(two.node).toBeLessThanOrEqual(2 * 2 + 4 + 4 * 2 + 4);
+  });
+});
