@@ -54,13 +54,20 @@ Options:
 With --backend k8s:
   --dry-run          print every manifest the run would apply, as YAML, and exit
 ${K8S_FLAGS_HELP}
+Before anything is applied, a k8s run reads the nodes' allocatable cpu, memory and pod
+count (with your kubeconfig) and refuses a policy set whose pods cannot all be scheduled
+at their peak (a dedicated pool: one worker pod per actor; a shared pool: its replicas, or
+its scaling's maxReplicas; with the store and the driver), naming its pods x request
+against the allocatable and what to do: --policies to skip it, or --worker-cpu. Where
+the nodes cannot be listed it warns and goes on.
+
 Ctrl-C or SIGTERM stops every worker, writes what was measured so far and
 marks the report partial in run.json (exit 130); a second Ctrl-C a second or
 more later quits at once, still removing the run's temp folder.
 Exit codes: 0 every policy set served; 1 the run failed (a policy set served
 none of its invocations, the snapshot store was lost, counters disagree: the
-report is written and says why); 2 a bad flag, scenario or --out, before
-anything ran; 130 interrupted.
+report is written and says why); 2 a bad flag, scenario or --out, or pods the
+cluster cannot hold, before anything ran; 130 interrupted.
 `;
 
 /** The default scenario of bench:cluster. */

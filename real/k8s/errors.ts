@@ -17,3 +17,16 @@ export class ClusterUnreachableError extends K8sBenchError {
     this.name = 'ClusterUnreachableError';
   }
 }
+
+/**
+ * The run's pods cannot all be scheduled on the cluster (capacity.ts): found
+ * before anything is applied, so it is bad input, exit code 2; the message
+ * names the policy set, its pods and requests against the allocatable, and
+ * what to do.
+ */
+export class ClusterCapacityError extends K8sBenchError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ClusterCapacityError';
+  }
+}

@@ -2,12 +2,22 @@
 // fidelity), parsed one way. No @kubernetes/client-node here: the local path
 // imports this module and must not pay for the client.
 
+import { flagValue } from '../../cli/flags.ts';
+import { UsageError } from '../../cli/usage-error.ts';
+import { parseCpuMilli } from '../../scenarios/quantity.ts';
+
 /** Flags of the k8s backend: which cluster, which image, and whether to keep the run's namespace. */
 export interface K8sFlags {
   image: string;
   kubeconfig?: string;
   context?: string;
   keepNamespace: boolean;
+  /**
+   * --worker-cpu: the cpu request of every worker pod, in millicores, in
+   * place of its pool's (and its limit, where the pool sets one), so that a
+   * scenario written for bigger nodes fits a small cluster.
+   */
+  workerCpuMilli?: number;
 }
 
 /** The image of a k8s run unless --image says otherwise: what scripts/cluster-up.sh builds and loads. */
@@ -19,6 +29,7 @@ export const K8S_FLAG_OPTIONS = {
   kubeconfig: { type: 'string' },
   context: { type: 'string' },
   'keep-namespace': { type: 'boolean' },
+  'worker-cpu': { type: 'string' },
 } as const;
 
 /** The parsed values of {@link K8S_FLAG_OPTIONS}. */
@@ -27,6 +38,7 @@ export interface K8sFlagValues {
   kubeconfig?: string | undefined;
   context?: string | undefined;
   'keep-namespace'?: boolean | undefined;
+  'worker-cpu'?: string | undefined;
 }
 
 /** The help lines of the k8s flags, shared by every command that has them. */
@@ -35,6 +47,9 @@ export const K8S_FLAGS_HELP = `  --image IMAGE      image of workers, store and 
   --kubeconfig FILE  kubeconfig (default: $KUBECONFIG, else ~/.kube/config)
   --context NAME     kubeconfig context (default: the current one)
   --keep-namespace   leave the run's namespace for inspection instead of deleting it
+  --worker-cpu Q     cpu request of every worker pod, a Kubernetes quantity such as 100m,
+                     in place of its pool's (and its cpu limit, where the pool sets one);
+                     recorded in the report; use it to fit a scenario to a small cluster
 `;
 
 /** The k8s flags of a parsed command line, with their defaults. */
@@ -44,7 +59,22 @@ export function k8sFlagsFrom(v: K8sFlagValues): K8sFlags {
     keepNamespace: v['keep-namespace'] === true,
     ...(v.kubeconfig === undefined ? {} : { kubeconfig: v.kubeconfig }),
     ...(v.context === undefined ? {} : { context: v.context }),
+    ...(v['worker-cpu'] === undefined ? {} : { workerCpuMilli: workerCpuValue(v['worker-cpu']) }),
   };
+}
+
+/** --worker-cpu in millicores: a cpu quantity of at least 1m in whole millicores, the finest a pod's request may be. */
+export function workerCpuValue(text: string): number {
+  const milli = flagValue(text.trim(), '--worker-cpu', parseCpuMilli);
+  // Read as cores and multiplied back, 9m is 9.000000000000002 and 1.001 is 1000.9999999999999: whole within floating point.
+  const rounded = Math.round(milli);
+  if (!(rounded >= 1) || Math.abs(milli - rounded) > 1e-6) throw new UsageError(`--worker-cpu: expected a cpu quantity of at least 1m in whole millicores (e.g. 100m, 0.5, 1), got "${text}"`);
+  return rounded;
+}
+
+/** A cpu request in millicores as a Kubernetes quantity: 100m, 1500m. */
+export function cpuQuantity(milli: number): string {
+  return `${milli}m`;
 }
 
 /**
@@ -63,5 +93,6 @@ export function k8sFlagArgs(flags: K8sFlags): string[] {
     ...(flags.kubeconfig === undefined ? [] : ['--kubeconfig', flags.kubeconfig]),
     ...(flags.context === undefined ? [] : ['--context', flags.context]),
     ...(flags.keepNamespace ? ['--keep-namespace'] : []),
+    ...(flags.workerCpuMilli === undefined ? [] : ['--worker-cpu', cpuQuantity(flags.workerCpuMilli)]),
   ];
 }

@@ -32,7 +32,16 @@ async function main(argv: readonly string[]): Promise<number> {
     {
       name: 'k8s',
       where: `on worker pods in namespace ${plan.namespace}`,
-      info: { k8s: { namespace: plan.namespace, runId: plan.runId, image: plan.image, runtimeClasses: [...new Set(run.scenario.pools.map((p) => p.runtimeClass))] } },
+      info: {
+        k8s: {
+          namespace: plan.namespace,
+          runId: plan.runId,
+          image: plan.image,
+          runtimeClasses: [...new Set(run.scenario.pools.map((p) => p.runtimeClass))],
+          // --worker-cpu, when given: every worker pod's cpu request (null: each pool's own).
+          workerCpu: plan.workerCpuMilli === undefined ? null : `${plan.workerCpuMilli}m`,
+        },
+      },
       start: (policy, index) => {
         const pools: Record<string, K8sPoolShape> = {};
         for (const [name, setup] of Object.entries(policy.pools)) {

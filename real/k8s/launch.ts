@@ -7,10 +7,12 @@ import { checkReportDir, writeReport } from '../../reports/write.ts';
 import { setStopGraceMs } from '../../cli/exit.ts';
 import { packageVersion, type Io } from '../../cli/io.ts';
 import { checkedWorkload, type RealRunOptions } from '../run.ts';
+import type { Scenario } from '../../scenarios/scenario.ts';
 import type { K8sFlags } from './flags.ts';
 import { ManifestApplier } from './apply.ts';
 import { loadCluster, probeCluster } from './cluster.ts';
-import { K8sBenchError } from './errors.ts';
+import { ClusterCapacityError, K8sBenchError } from './errors.ts';
+import { capacityText, clusterCapacity, fittingWorkerCpuMilli, isSchedulable, needTotals, policySetNeed, shortfalls, type CapacityNeed, type ClusterCapacity } from './capacity.ts';
 import { RUN_KEY, jobConfigFiles } from './job-run.ts';
 import { runManifests, STORE_SERVICE, type RunManifest } from './manifests.ts';
 import { COMPONENT_LABEL, RUN_LABEL, labelValue, namespaceFor, newRunId, nodeClaimName } from './names.ts';
@@ -25,7 +27,7 @@ export type PlanTuning = Partial<Pick<RunPlan, 'workerPort' | 'storePort' | 'mem
 
 /** What a run's plan is made from: the image, and the scenario nodes that get a claim each (a real run's scenario, or the calibration's one node). */
 export interface PlanSource {
-  readonly k8s: Pick<K8sFlags, 'image'>;
+  readonly k8s: Pick<K8sFlags, 'image' | 'workerCpuMilli'>;
   readonly scenario: { readonly nodes: readonly { readonly name: string }[] };
 }
 
@@ -43,6 +45,7 @@ export function planFor(opts: PlanSource, runId: string, tuning: PlanTuning = {}
     startTimeoutMs: tuning.startTimeoutMs ?? 180_000,
     nodeClaims: Object.fromEntries(opts.scenario.nodes.map((n, i) => [n.name, nodeClaimName(n.name, i)])),
     version: packageVersion(),
+    ...(opts.k8s.workerCpuMilli === undefined ? {} : { workerCpuMilli: opts.k8s.workerCpuMilli }),
   };
 }
 
@@ -113,8 +116,10 @@ export async function runOnK8s(opts: RealRunOptions, io: Io, tuning: PlanTuning 
   }
   // Before the cluster is even asked: a report folder that cannot take the report, a workload its workers would refuse.
   checkReportDir(opts.outDir);
-  await checkedWorkload(opts);
+  const workload = await checkedWorkload(opts);
   const cluster = await connectCluster(opts.k8s, opts.scenario.pools.map((p) => p.runtimeClass), io);
+  // Before anything is applied: every policy set's pods at their peak must fit the nodes (exit 2 if not).
+  checkRunCapacity(cluster, opts.scenario, workload.actorTemplates, plan, io);
   plan = { ...plan, image: cluster.image };
   const configFiles = jobConfigFiles(opts, plan);
   const job = await runDriverJob(cluster, { plan, flags: opts.k8s, configFiles, configKey: RUN_KEY, activeDeadlineSeconds: activeDeadlineSeconds(opts) }, io);
@@ -144,6 +149,8 @@ export interface ConnectedCluster {
   readonly nodes: readonly string[] | null;
   /** The image every pod of the run names: --image pinned to the digest the nodes hold under its tag, when they say (cli/image-pin.ts). */
   readonly image: string;
+  /** What the schedulable nodes can hold (capacity.ts); null when the user may not list nodes. */
+  readonly capacity: ClusterCapacity | null;
 }
 
 /**
@@ -159,11 +166,75 @@ export async function connectCluster(flags: K8sFlags, runtimeClasses: readonly s
   const { kc } = cluster;
   io.err(`k8s: cluster ${cluster.server} (context ${cluster.context}, Kubernetes ${version})\n`);
   await checkRuntimeClasses(kc, runtimeClasses);
-  const items = await listNodesOrNull(kc.makeApiClient(CoreV1Api), (err) => io.err(`k8s: cannot list nodes (${apiErrorText(err)}); node claims bind where their first worker lands\n`));
+  // Said once: without the nodes, claims are not pinned, the image is not pinned (said below) and whether the pods fit is not checked.
+  const items = await listNodesOrNull(kc.makeApiClient(CoreV1Api), (err) =>
+    io.err(`k8s: warning: cannot list nodes (${apiErrorText(err)}); node claims bind where their first worker lands, and whether the run's pods fit the nodes is not checked\n`),
+  );
   const pin = pinImage(flags.image, items);
   if (pin.kind === 'conflict') throw new K8sBenchError(pin.message);
   io.err(`k8s: ${pin.note}\n`);
-  return { kc, server: cluster.server, context: cluster.context, version, nodes: items === null ? null : schedulableNodes(items), image: pin.image };
+  return { kc, server: cluster.server, context: cluster.context, version, nodes: items === null ? null : schedulableNodes(items), image: pin.image, capacity: items === null ? null : clusterCapacity(items) };
+}
+
+/**
+ * Refuses, before anything is applied, pods the cluster cannot hold: each
+ * need (a policy set, a calibration phase) whose requests at their peak
+ * exceed the schedulable nodes' allocatable is named with its pods x
+ * request = total against the allocatable, per resource, followed by what
+ * to do (`advice`, given the failing and fitting needs and the largest
+ * --worker-cpu that makes every failing need's cpu fit, or null). Nothing is
+ * checked when the nodes could not be listed (connectCluster said so).
+ */
+export function checkCapacity(
+  capacity: ClusterCapacity | null,
+  needs: readonly CapacityNeed[],
+  advice: (failing: readonly string[], fitting: readonly string[], workerCpuMilli: number | null) => readonly string[],
+  io: Pick<Io, 'err'>,
+): void {
+  if (capacity === null || needs.length === 0) return;
+  if (capacity.nodes > 0 && capacity.cpuMilli === null && capacity.memoryMiB === null && capacity.pods === null) {
+    io.err(`k8s: capacity: the nodes report no allocatable cpu, memory or pods; whether the pods fit is not checked\n`);
+    return;
+  }
+  const failing = needs.map((need) => ({ need, why: shortfalls(need, capacity) })).filter((f) => f.why.length > 0);
+  if (failing.length === 0) {
+    const largest = needs.reduce((a, b) => (needTotals(b).cpuMilli > needTotals(a).cpuMilli ? b : a));
+    const t = needTotals(largest);
+    io.err(`k8s: capacity: ${capacityText(capacity)}; the most at once, ${largest.name}: ${t.pods} pods, ${Number(t.cpuMilli.toFixed(3))}m cpu, ${Math.ceil(t.memoryMiB)}Mi memory requested\n`);
+    return;
+  }
+  // --worker-cpu only helps where cpu alone falls short; one value for every failing need.
+  const cpuOnly = failing.every((f) => f.why.every((w) => w.startsWith('cpu:')));
+  const cpus = failing.map((f) => fittingWorkerCpuMilli(f.need, capacity));
+  const workerCpu = cpuOnly && cpus.every((c) => c !== null) ? Math.min(...(cpus as number[])) : null;
+  const names = failing.map((f) => f.need.name);
+  const fitting = needs.map((n) => n.name).filter((n) => !names.includes(n));
+  throw new ClusterCapacityError(
+    [
+      `the cluster cannot hold the pods of ${names.map((n) => `"${n}"`).join(', ')} at once (${capacityText(capacity)}); they would stay Pending and their workers never become ready:`,
+      ...failing.flatMap((f) => f.why.map((w) => `  ${f.need.name}: ${w}`)),
+      `  What to do: ${advice(names, fitting, workerCpu).join('; ')}.`,
+    ].join('\n'),
+  );
+}
+
+/**
+ * {@link checkCapacity} for a real run (bench:cluster, and fidelity before
+ * its simulation): each policy set of `scenario` at its peak, with the
+ * advice to skip it with --policies or to give the worker pods less cpu.
+ */
+export function checkRunCapacity(cluster: Pick<ConnectedCluster, 'capacity'>, scenario: Scenario, actorTemplates: readonly string[], plan: RunPlan, io: Pick<Io, 'err'>): void {
+  checkCapacity(
+    cluster.capacity,
+    scenario.policies.map((p) => policySetNeed(scenario, p, actorTemplates, plan)),
+    (failing, fitting, workerCpu) =>
+      [
+        fitting.length > 0 ? `skip ${failing.length === 1 ? 'it' : 'them'} with --policies ${fitting.join(',')}` : null,
+        workerCpu === null ? null : `ask less cpu of every worker pod with --worker-cpu ${workerCpu}m (the most with which ${failing.length === 1 ? 'its' : 'their'} cpu fits)`,
+        'or give the pools less worker memory or fewer replicas in the scenario',
+      ].filter((x) => x !== null),
+    io,
+  );
 }
 
 /** What a driver Job runs, and with what. */
@@ -292,7 +363,7 @@ async function checkRuntimeClasses(kc: KubeConfig, runtimeClasses: readonly stri
 /** The schedulable nodes' names, sorted. */
 function schedulableNodes(items: readonly V1Node[]): string[] {
   return items
-    .filter((n) => n.spec?.unschedulable !== true && !(n.spec?.taints ?? []).some((t) => t.effect === 'NoSchedule' || t.effect === 'NoExecute'))
+    .filter(isSchedulable)
     .map((n) => n.metadata?.name ?? '')
     .filter((n) => n.length > 0)
     .sort();

@@ -28,6 +28,8 @@ export interface RunPlan {
   readonly nodeClaims: Readonly<Record<string, string>>;
   /** Harness version, for the app.kubernetes.io/version label. */
   readonly version: string;
+  /** --worker-cpu: every worker pod's cpu request in millicores (and its limit, where its pool sets one); absent: the pool's own. */
+  readonly workerCpuMilli?: number;
 }
 
 /** Schema of {@link RunPlan}, for the driver reading it back. */
@@ -42,6 +44,7 @@ export const runPlanSchema = z.strictObject({
   startTimeoutMs: z.number().int().min(1),
   nodeClaims: z.record(z.string(), z.string()),
   version: z.string(),
+  workerCpuMilli: z.number().int().min(1).optional(),
 });
 
 /** Mount point of the run's ConfigMap in the driver pod. */

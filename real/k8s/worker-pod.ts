@@ -44,7 +44,9 @@ export function workerPod(input: WorkerPodInput): V1Pod {
   const { plan } = input;
   const claim = plan.nodeClaims[input.node];
   if (claim === undefined) throw new Error(`worker ${input.worker}: no volume claim for scenario node "${input.node}"`);
-  const cpu = input.cpuMilli ?? DEFAULT_WORKER_CPU_MILLI;
+  // --worker-cpu replaces the pool's cpu: the request always, the limit only where the pool sets one.
+  const cpu = plan.workerCpuMilli ?? input.cpuMilli ?? DEFAULT_WORKER_CPU_MILLI;
+  const cpuLimit = input.cpuMilli === undefined ? undefined : (plan.workerCpuMilli ?? input.cpuMilli);
   const memory = `${Math.ceil(input.memoryMiB)}Mi`;
   return {
     apiVersion: 'v1',
@@ -93,7 +95,7 @@ export function workerPod(input: WorkerPodInput): V1Pod {
               memory: `${Math.ceil(input.memoryMiB) + plan.memoryOverheadMiB}Mi`,
               // Its only writable place is /tmp (256Mi) besides the node's claim, which does not count here.
               'ephemeral-storage': TMP_EPHEMERAL_LIMIT,
-              ...(input.cpuMilli === undefined ? {} : { cpu: `${input.cpuMilli}m` }),
+              ...(cpuLimit === undefined ? {} : { cpu: `${cpuLimit}m` }),
             },
           },
           securityContext: restrictedContainerSecurity(),

@@ -12,7 +12,9 @@ describe.skipIf(!reach.ok)('Ctrl-C during bench:cluster --backend k8s', () => {
 
   it('deletes the run namespace and ends', async () => {
     const context = reach.ok ? reach.context : '';
-    const child = spawn(process.execPath, ['--import', 'tsx', 'real/cli.ts', '--backend', 'k8s', '--context', context, '--out', 'reports/runs/cluster-test-interrupt'], {
+    // One shared-pool set (3 worker pods of 500m): the dedicated one's 20 would not fit a 2-cpu node, and bench:cluster refuses it before creating anything.
+    const args = ['--backend', 'k8s', '--context', context, '--policies', 'shared-least-loaded-ttl-suspend', '--out', 'reports/runs/cluster-test-interrupt'];
+    const child = spawn(process.execPath, ['--import', 'tsx', 'real/cli.ts', ...args], {
       cwd: REPO,
       stdio: ['ignore', 'pipe', 'pipe'],
     });

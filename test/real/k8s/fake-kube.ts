@@ -42,7 +42,10 @@ export interface FakeKubeOptions {
   /** Digests the nodes list for images (by tag, e.g. actorsim:dev: sha256:...): a pod may then name the image as tag@digest. */
   readonly digests?: Readonly<Record<string, string>>;
   readonly runtimeClasses?: readonly string[];
-  readonly nodes?: readonly string[];
+  /** The cluster's nodes: names, or nodes with what they report as allocatable and their taints (default: two nodes reporting none). */
+  readonly nodes?: readonly (string | FakeNode)[];
+  /** Listing nodes is forbidden (403) even to the user: a namespaced account without cluster-scoped reads. */
+  readonly nodesForbidden?: boolean;
   /**
    * Runs the pods of an Indexed Job (`completionMode: Indexed`) in this
    * process instead of spawning their command: called once per pod with its
@@ -54,6 +57,14 @@ export interface FakeKubeOptions {
    * failedIndexes, Foreground deletion (pods first, then the Job).
    */
   readonly indexedPod?: (pod: IndexedPodContext) => Promise<number>;
+}
+
+/** A node as the fake lists it. */
+export interface FakeNode {
+  readonly name: string;
+  /** status.allocatable, e.g. {cpu: '2', memory: '8Gi', pods: '110'}. */
+  readonly allocatable?: Readonly<Record<string, string>>;
+  readonly taints?: readonly { readonly key: string; readonly effect: string }[];
 }
 
 /** What an in-process pod of an Indexed Job gets. */
@@ -264,8 +275,16 @@ export class FakeKube {
     // Cluster-scoped reads.
     if (namespace === null) {
       if (group === '' && resource === 'nodes' && verb === 'list') {
-        const nodes = this.options.nodes ?? ['fake-worker', 'fake-worker2'];
-        return this.json(res, 200, { apiVersion: 'v1', kind: 'NodeList', metadata: { resourceVersion: String(this.rv) }, items: nodes.map((n) => ({ apiVersion: 'v1', kind: 'Node', metadata: { name: n }, spec: {}, status: { images: this.nodeImages() } })) });
+        if (this.options.nodesForbidden === true) throw new ApiError(403, 'Forbidden', `nodes is forbidden: User "${user}" cannot list resource "nodes" in API group "" at the cluster scope`);
+        const nodes = (this.options.nodes ?? ['fake-worker', 'fake-worker2']).map((n): FakeNode => (typeof n === 'string' ? { name: n } : n));
+        const items = nodes.map((n) => ({
+          apiVersion: 'v1',
+          kind: 'Node',
+          metadata: { name: n.name },
+          spec: n.taints === undefined ? {} : { taints: n.taints.map((t) => ({ ...t })) },
+          status: { images: this.nodeImages(), ...(n.allocatable === undefined ? {} : { allocatable: { ...n.allocatable }, capacity: { ...n.allocatable } }) },
+        }));
+        return this.json(res, 200, { apiVersion: 'v1', kind: 'NodeList', metadata: { resourceVersion: String(this.rv) }, items });
       }
       if (group === 'node.k8s.io' && resource === 'runtimeclasses' && verb === 'get') {
         if (!(this.options.runtimeClasses ?? ['gvisor']).includes(name!)) throw new ApiError(404, 'NotFound', `runtimeclasses.node.k8s.io "${name}" not found`);
