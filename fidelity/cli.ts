@@ -1,7 +1,7 @@
 import { EXIT_USAGE } from '../cli/exit.ts';
 import { runCli } from '../cli/shell.ts';
 import { ReportDirError } from '../reports/write.ts';
-import { K8sBenchError } from '../real/k8s/errors.ts';
+import { ClusterCapacityError, K8sBenchError } from '../real/k8s/errors.ts';
 import { ScenarioError } from '../scenarios/errors.ts';
 import { TraceError } from '../scenarios/traces/errors.ts';
 import { runFidelity } from './main.ts';
@@ -17,6 +17,8 @@ await runCli('fidelity', (argv, io) => runFidelity(argv, io), {
     // --against a folder that cannot be compared against: checked before anything is run or written.
     { type: FidelityInputError, say: (m) => `${m}\nNothing was written.`, code: EXIT_USAGE },
     { type: ScenarioError, say: (m) => `invalid scenario:\n${m}`, code: EXIT_USAGE },
+    // --backend k8s: pods the cluster cannot hold, found before anything runs.
+    { type: ClusterCapacityError, say: (m) => `${m}\nNothing was run or written.`, code: EXIT_USAGE },
     // --backend k8s: the cluster is checked before anything runs; the message says what to do.
     { type: K8sBenchError, say: (m) => `${m}\nNothing was run or written.` },
     { type: TraceError, say: (m) => `invalid trace:\n${m}`, code: EXIT_USAGE },

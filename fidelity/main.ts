@@ -349,17 +349,24 @@ export async function runFidelity(argv: readonly string[], io: Io, probe: HostPr
     const unknown = o.policies.filter((p) => !known.has(p));
     if (o.policies.length === 0 || unknown.length > 0) throw new UsageError(`--policies: unknown policy set(s) ${unknown.join(', ') || '(empty list)'} (known: ${[...known].join(', ')})`);
   }
+  let k8sCapacity: ((actorTemplates: readonly string[]) => void) | undefined;
   if (o.backend === 'k8s' && o.against === undefined) {
     // The cluster is checked before anything is simulated or written, as bench:cluster checks it (it checks again when it runs).
-    const { connectCluster } = await import('../real/k8s/launch.ts');
-    await connectCluster(o.k8s, original.pools.map((p) => p.runtimeClass), io);
+    const { checkRunCapacity, connectCluster, planFor } = await import('../real/k8s/launch.ts');
+    const cluster = await connectCluster(o.k8s, original.pools.map((p) => p.runtimeClass), io);
+    // And whether the policy sets' pods fit the nodes, once the workload says how many actors there are.
+    const policies = o.policies === undefined ? original.policies : original.policies.filter((p) => o.policies!.includes(p.name));
+    k8sCapacity = (actorTemplates) => checkRunCapacity(cluster, { ...original, policies }, actorTemplates, planFor({ k8s: o.k8s, scenario: original }, 'capacity-check'), io);
   }
   const policyCount = o.policies?.length ?? original.policies.length;
   const spanMs = o.durationMs ?? original.durationMs - o.startMs;
   // bench:cluster's default: all the policy sets together replay in about a minute.
   const speedup = o.speedup ?? Math.max(1, (spanMs * policyCount) / 60_000);
   // A workload real workers would refuse (actor ids, template memory) is said before the simulation runs.
-  if (o.against === undefined) await checkedWorkload({ scenario: original, source: o.scenarioFile, seed });
+  if (o.against === undefined) {
+    const workload = await checkedWorkload({ scenario: original, source: o.scenarioFile, seed });
+    k8sCapacity?.(workload.actorTemplates);
+  }
   const inputOptions = {
     scenarioFile: o.scenarioFile,
     allowOutside: o.allowOutside,

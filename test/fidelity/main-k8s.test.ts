@@ -52,10 +52,10 @@ describe('fidelity --backend k8s flags', () => {
 
   it('passes the backend and its k8s flags on to the real run (bench:cluster)', () => {
     const dir = profilesDir('k8s-gvisor-calibrated', 'local-calibrated');
-    const o = parseFidelityArgs(['--scenario', SCENARIO, '--backend', 'k8s', '--image', 'reg/actorsim:1', '--kubeconfig', '/k/config', '--context', 'kind-x', '--keep-namespace', '--exec', 'cpu'], io(), dir)!;
+    const o = parseFidelityArgs(['--scenario', SCENARIO, '--backend', 'k8s', '--image', 'reg/actorsim:1', '--kubeconfig', '/k/config', '--context', 'kind-x', '--keep-namespace', '--worker-cpu', '0.1', '--exec', 'cpu'], io(), dir)!;
     expect(o.backend).toBe('k8s');
     expect(realRunArgs(o, { scenario: '/in/real.yaml', seed: 7, speedup: 2.5, sampleEveryMs: 5000, out: '/out/real', policies: ['a', 'b'] })).toEqual([
-      '--backend', 'k8s', '--image', 'reg/actorsim:1', '--kubeconfig', '/k/config', '--context', 'kind-x', '--keep-namespace',
+      '--backend', 'k8s', '--image', 'reg/actorsim:1', '--kubeconfig', '/k/config', '--context', 'kind-x', '--keep-namespace', '--worker-cpu', '100m',
       '--scenario', '/in/real.yaml', '--seed', '7', '--speedup', '2.5', '--exec', 'cpu', '--sample-every', '5000ms', '--out', '/out/real', '--policies', 'a,b',
     ]);
     // The default image, and no cluster flags the user did not give.
