@@ -145,8 +145,9 @@ class Probe {
     });
   }
 
-  startWorker(worker: number): Promise<number> {
-    return this.send(`w${worker}`, worker, { kind: 'startWorker', worker, pool: CALIBRATE_POOL, node: CALIBRATE_NODE, memoryMiB: this.workerMemoryMiB });
+  /** Starts a worker of `memoryMiB` (default: the calibration's, for its largest size). */
+  startWorker(worker: number, memoryMiB = this.workerMemoryMiB): Promise<number> {
+    return this.send(`w${worker}`, worker, { kind: 'startWorker', worker, pool: CALIBRATE_POOL, node: CALIBRATE_NODE, memoryMiB });
   }
 
   stopWorker(worker: number): void {
@@ -189,6 +190,17 @@ export function calibrationTemplates(options: Pick<MeasureOptions, 'sizesMiB' | 
 export function calibrationWorkerMemoryMiB(options: Pick<MeasureOptions, 'sizesMiB' | 'concurrencySizeMiB'>): number {
   const largest = Math.max(...options.sizesMiB, options.concurrencySizeMiB ?? 0);
   return Math.ceil((CALIBRATE_SLOTS + 1) * largest);
+}
+
+/**
+ * Memory of a worker of the concurrency and mixed sweeps: the same rule at
+ * the sweep's one size. Those sweeps hold up to their largest k workers at
+ * once (on k8s, k pods on one node), so they ask no more than their size
+ * needs: --concurrency-size below the largest of --sizes makes them fit a
+ * smaller node.
+ */
+export function sweepWorkerMemoryMiB(options: Pick<MeasureOptions, 'sizesMiB' | 'concurrencySizeMiB'>): number {
+  return Math.ceil((CALIBRATE_SLOTS + 1) * (options.concurrencySizeMiB ?? options.sizesMiB[options.sizesMiB.length - 1]!));
 }
 
 /**
@@ -253,9 +265,10 @@ export async function measure(runtime: RealRuntime, options: MeasureOptions): Pr
   probe.stopWorker(w);
   const sweep = options.concurrency ?? [];
   const sweepSize = options.concurrencySizeMiB ?? options.sizesMiB[options.sizesMiB.length - 1]!;
-  if (sweep.length > 0) samples.concurrency = await measureConcurrency(probe, sweep, sweepSize, options.repeats, log);
+  const sweepMemoryMiB = sweepWorkerMemoryMiB(options);
+  if (sweep.length > 0) samples.concurrency = await measureConcurrency(probe, sweep, sweepSize, sweepMemoryMiB, options.repeats, log);
   const mixed = options.mixed ?? [];
-  if (mixed.length > 0) samples.mixed = await measureMixed(probe, mixed, sweepSize, options.repeats, log);
+  if (mixed.length > 0) samples.mixed = await measureMixed(probe, mixed, sweepSize, sweepMemoryMiB, options.repeats, log);
   return samples;
 }
 
@@ -267,13 +280,13 @@ export async function measure(runtime: RealRuntime, options: MeasureOptions): Pr
  * one while the others checkpoint theirs: transfers both ways, hashing and
  * resident memory together, as at a peak.
  */
-async function measureMixed(probe: Probe, ks: readonly number[], sizeMiB: number, repeats: number, log: (line: string) => void): Promise<MixedSample[]> {
+async function measureMixed(probe: Probe, ks: readonly number[], sizeMiB: number, memoryMiB: number, repeats: number, log: (line: string) => void): Promise<MixedSample[]> {
   const t = templateOf(sizeMiB);
   const out: MixedSample[] = [];
   const maxK = Math.max(...ks);
   const workers: number[] = [];
   for (let i = 0; i < maxK; i++) {
-    await probe.startWorker(4000 + i);
+    await probe.startWorker(4000 + i, memoryMiB);
     workers.push(4000 + i);
   }
   await probe.restore(workers[0]!, `mixed-prime-${t}`, t, sizeMiB, 'golden', 0);
@@ -317,7 +330,7 @@ async function measureMixed(probe: Probe, ks: readonly number[], sizeMiB: number
  * running each primitive at the same moment: golden restore, checkpoint to
  * the store, restore from it, checkpoint to the node.
  */
-async function measureConcurrency(probe: Probe, ks: readonly number[], sizeMiB: number, repeats: number, log: (line: string) => void): Promise<ConcurrencySample[]> {
+async function measureConcurrency(probe: Probe, ks: readonly number[], sizeMiB: number, memoryMiB: number, repeats: number, log: (line: string) => void): Promise<ConcurrencySample[]> {
   const t = templateOf(sizeMiB);
   const out: ConcurrencySample[] = [];
   const add = (k: number, primitive: ConcurrencySample['primitive'], source: ConcurrencySample['source'], ms: number[], size = sizeMiB): void => {
@@ -330,7 +343,7 @@ async function measureConcurrency(probe: Probe, ks: readonly number[], sizeMiB: 
   for (let r = 0; r < repeats; r++) {
     for (const k of ks) {
       const set = Array.from({ length: k }, () => id++);
-      add(k, 'workerStart', 'none', await Promise.all(set.map((w) => probe.startWorker(w))), 0);
+      add(k, 'workerStart', 'none', await Promise.all(set.map((w) => probe.startWorker(w, memoryMiB))), 0);
       for (const w of set) probe.stopWorker(w);
       log(`worker starts ${k} at once, repeat ${r + 1}/${repeats} done`);
     }
@@ -339,7 +352,7 @@ async function measureConcurrency(probe: Probe, ks: readonly number[], sizeMiB: 
   const maxK = Math.max(...ks);
   // Started one by one so their start-up does not overlap the timings.
   for (let i = 0; i < maxK; i++) {
-    await probe.startWorker(2000 + i);
+    await probe.startWorker(2000 + i, memoryMiB);
     workers.push(2000 + i);
   }
   // The golden snapshot exists before the sweep, so golden restores read it rather than race to publish it.

@@ -1,6 +1,7 @@
 import { runCli } from '../../cli/shell.ts';
 import { ScenarioError } from '../../scenarios/errors.ts';
-import { K8sBenchError } from '../../real/k8s/errors.ts';
+import { EXIT_USAGE } from '../../cli/exit.ts';
+import { ClusterCapacityError, K8sBenchError } from '../../real/k8s/errors.ts';
 import { RefitError, runCalibrate } from './main.ts';
 
 // The shell of `npm run calibrate` (2 usage, 1 failure, 130 interrupted).
@@ -12,6 +13,8 @@ await runCli('calibrate', (argv, io) => runCalibrate(argv, io), {
   expected: [
     { type: RefitError, say: (m) => `${m}\nNo profile was written.` },
     { type: ScenarioError, say: (m) => `the fitted profile does not load:\n${m}` },
+    // Worker pods the cluster cannot hold: found before anything was applied.
+    { type: ClusterCapacityError, say: (m) => `${m}\nNothing was applied; no profile was written.`, code: EXIT_USAGE },
     // A cluster that is not there, a RuntimeClass or image missing, a driver that failed: the message says what to do.
     { type: K8sBenchError, say: (m) => `${m}\nNo profile was written.` },
   ],

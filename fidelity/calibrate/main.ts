@@ -42,7 +42,7 @@ Options:
   --mixed K         also time, for each K of a list such as 2,8,32, K workers holding a resident
                     actor of which half restore from the store while the others checkpoint to it,
                     all at once, and write the profile's contention as one host model fitted to
-                    it (contention.host; local only for now)
+                    it (contention.host); with --backend k8s, K worker pods on one node
   --concurrency-size S  snapshot size of that sweep (default: the largest of --sizes)
   --max-load N      1-minute load average per cpu above which the machine counts as busy
                     (default ${DEFAULT_MAX_LOAD_PER_CPU}); local only: the load and CPU steal before and during
@@ -61,7 +61,10 @@ Ctrl-C stops between two primitives and writes nothing (exit 130).
 With --backend k8s, the cluster is checked first, as by bench:cluster: a cluster that does not
 answer, or lacks the RuntimeClass, fails within seconds and nothing is written. Each worker pod
 asks for 3x the largest size of memory (two actors and a snapshot in flight) plus 256 MiB of
-limit for Node.js and the sandbox. The image must be built from this checkout
+limit for Node.js and the sandbox; the sweeps' pods 3x --concurrency-size. Where the nodes can be
+listed, a calibration whose largest sweep (k pods at once, with the store and the driver) asks
+for more cpu or memory than the schedulable nodes' allocatable is refused before anything is
+applied (exit 2), naming the largest k that fits. The image must be built from this checkout
 (scripts/build-image.sh after a code change): its driver runs real/k8s/job-calibrate.ts.
 
 Options of --backend k8s (bench:cluster's, plus the RuntimeClass):
@@ -160,7 +163,6 @@ export function parseCalibrateArgs(argv: readonly string[], io: Io): CalibrateOp
   if (v.concurrency !== undefined && concurrency.length === 0) throw new UsageError('--concurrency: empty list');
   const mixed = v.mixed === undefined ? [] : [...new Set(v.mixed.split(',').filter((x) => x.trim() !== '').map((x) => positiveInt(x.trim(), '--mixed')))].sort((a, b) => a - b);
   if (v.mixed !== undefined && mixed.length === 0) throw new UsageError('--mixed: empty list');
-  if (mixed.length > 0 && backend === 'k8s') throw new UsageError('--mixed: local only for now (the k8s driver does not run the mixed sweep)');
   const concurrencySizeMiB = v['concurrency-size'] === undefined ? sizesMiB[sizesMiB.length - 1]! : size(v['concurrency-size'], '--concurrency-size');
   const maxLoadPerCpu = v['max-load'] === undefined ? DEFAULT_MAX_LOAD_PER_CPU : positiveNumber(v['max-load'], '--max-load');
   return { backend, sizesMiB, repeats, coldSizeMiB, out, concurrency, concurrencySizeMiB, k8s: k8sFlagsFrom(v), runtimeClass, dryRun: v['dry-run'] === true, mixed, maxLoadPerCpu, refuseBusy: v['refuse-busy'] === true };

@@ -16,6 +16,8 @@ export interface CalibrationCluster {
   readonly runtimeClass: string;
   readonly image: string;
   readonly namespace: string;
+  /** --worker-cpu, when given: the worker pods' cpu request (e.g. 100m); absent: the default. */
+  readonly workerCpu?: string;
 }
 
 /** Where and how the samples were taken. */
@@ -250,7 +252,7 @@ function whereLines(meta: CalibrationMeta): string[] {
   if (c === undefined) return [`#   machine:  ${machine}`];
   return [
     `#   cluster:  context ${c.context} (${c.server}), Kubernetes ${c.version}, ${c.nodes === null ? 'unknown number of' : c.nodes} schedulable node(s)`,
-    `#   pods:     runtime class ${c.runtimeClass}, image ${c.image}, namespace ${c.namespace} (deleted after)`,
+    `#   pods:     runtime class ${c.runtimeClass}, image ${c.image}, namespace ${c.namespace} (deleted after)${c.workerCpu === undefined ? '' : `, worker cpu ${c.workerCpu} (--worker-cpu)`}`,
     `#   driver:   ${machine} (as the driver pod saw its node)`,
   ];
 }
@@ -313,7 +315,7 @@ export function renderProfile(name: string, fits: CalibrationFits, samples: Cali
     `# An execute with workMs 0 on a resident actor, command to completion ${w.dispatch}`,
     `# turn): n=${fits.dispatch.n}, all sizes pooled.`,
     `dispatch: ${lognormalText(fits.dispatch)}`,
-    ...(fits.host === undefined ? contentionLines(fits.contention, meta.backend) : hostLines(fits.host, samples, meta.backend)),
+    ...(fits.host === undefined ? contentionLines(fits.contention, meta) : hostLines(fits.host, samples, meta)),
     ...concurrencyComment(samples.concurrency ?? [], fits.contention !== undefined),
   ];
   return `${lines.join('\n')}\n`;
@@ -344,8 +346,40 @@ function concurrencyComment(sweep: readonly ConcurrencySample[], fitted: boolean
   return lines;
 }
 
+/**
+ * The scope of the contention block. The simulator keeps one set of
+ * contended resources per scope key (sim/runtime.ts, Contention): `machine`
+ * one for the whole run, `node` one per *scenario* node a worker was started
+ * on. Locally every worker and the store share this host: machine. On
+ * Kubernetes the launcher pins the scenario nodes' claims round robin over
+ * the schedulable cluster nodes (real/k8s/launch.ts, pinClaims), so on a
+ * single-node cluster every scenario node is that one node: its worker pods,
+ * the store pod and the driver all share its cpus and disk, one set of
+ * resources for the whole run, which is `machine`; `node` would give a
+ * scenario with two nodes (scenarios/small.yaml) two nodes' worth of cpus
+ * that do not exist, and the simulator would miss the contention a real run
+ * has. With several schedulable nodes the scenario nodes spread over them and
+ * `node` is the nearer (though the store still sits on one of them). Nodes
+ * that could not be counted: machine, the choice that invents no capacity.
+ */
+export function contentionScope(meta: Pick<CalibrationMeta, 'backend' | 'cluster'>): 'machine' | 'node' {
+  if (meta.backend !== 'k8s') return 'machine';
+  const nodes = meta.cluster?.nodes ?? null;
+  return nodes !== null && nodes > 1 ? 'node' : 'machine';
+}
+
+/** The comment line saying why the block has its scope. */
+function scopeComment(meta: Pick<CalibrationMeta, 'backend' | 'cluster'>): string {
+  if (meta.backend !== 'k8s') return `# scope machine: every local worker and the store share this one host.`;
+  const nodes = meta.cluster?.nodes ?? null;
+  if (nodes !== null && nodes > 1) return `# scope node: ${nodes} schedulable nodes, scenario nodes spread over them; the calibration's worker pods shared one node (and its storage claim).`;
+  return nodes === 1
+    ? `# scope machine: a single-node cluster, whose worker pods, store and driver share one node's cpus, whatever the scenario's nodes.`
+    : `# scope machine: the cluster's nodes could not be counted; machine invents no capacity a single node would not have.`;
+}
+
 /** The `contention` block as one host model fitted to the mixed sweep, with a comment saying how. */
-function hostLines(h: HostFit, samples: CalibrationSamples, backend: CalibrationMeta['backend']): string[] {
+function hostLines(h: HostFit, samples: CalibrationSamples, meta: Pick<CalibrationMeta, 'backend' | 'cluster'>): string[] {
   const batches = (samples.mixed ?? [])
     .map((m) => `${m.restores}+${m.checkpoints}: ${round(nearestRank(m.restoreMs, 0.5), 0)}/${round(nearestRank(m.checkpointMs, 0.5), 0)} ms`)
     .join(', ');
@@ -355,14 +389,15 @@ function hostLines(h: HostFit, samples: CalibrationSamples, backend: Calibration
     `#   ${batches};`,
     `# restore and checkpoint demands (cpus each uses alone) by least squares of the log error, rms ${round(h.rmsLogError, 3)} (n=${h.n});`,
     h.workerStartFitted ? `# workerStart from the worker-start series of the concurrency sweep.` : `# workerStart not swept: taken as 1 cpu (run with --concurrency to fit it).`,
+    scopeComment(meta),
     'contention:',
-    `  scope: ${backend === 'k8s' ? 'node' : 'machine'}`,
+    `  scope: ${contentionScope(meta)}`,
     `  host: {cpus: ${h.cpus}, restore: ${significant(h.restore)}, checkpoint: ${significant(h.checkpoint)}, workerStart: ${significant(h.workerStart)}}`,
   ];
 }
 
 /** The `contention` block fitted to the sweep, with a comment saying how; none without a sweep. */
-function contentionLines(c: ContentionFit | undefined, backend: CalibrationMeta['backend']): string[] {
+function contentionLines(c: ContentionFit | undefined, meta: Pick<CalibrationMeta, 'backend' | 'cluster'>): string[] {
   if (c === undefined) return [];
   // "restore golden 1.49/2.9/5.7x at k=2/4/8": one group per series, k = 1 (always 1x) left out.
   const slowdowns = (f: SweepFit): string => {
@@ -376,9 +411,7 @@ function contentionLines(c: ContentionFit | undefined, backend: CalibrationMeta[
   const lines = [
     `# Contention, fitted to the concurrency sweep below (fidelity/calibrate/fit.ts fitSharedCapacity): k at once`,
     `# take max(1, k / capacity) times one alone, capacity by least squares over the sweep's medians.`,
-    backend === 'k8s'
-      ? `# scope node: the calibration's worker pods share one node (and its storage claim); on a cluster each node has its own.`
-      : `# scope machine: every local worker and the store share this one host.`,
+    scopeComment(meta),
   ];
   if (c.transfers !== undefined) {
     lines.push(
@@ -406,7 +439,7 @@ function contentionLines(c: ContentionFit | undefined, backend: CalibrationMeta[
       `#   at full speed on ${c.workerStart.cpus} cpus, so one start uses ${round(c.workerStart.cpus / c.workerStart.capacity, 3)} cpus; rmse ${round(c.workerStart.rmse, 2)} (n=${c.workerStart.n}).`,
     );
   }
-  lines.push('contention:', `  scope: ${backend === 'k8s' ? 'node' : 'machine'}`);
+  lines.push('contention:', `  scope: ${contentionScope(meta)}`);
   if (c.transfers !== undefined) {
     const local = c.localTransfers?.separate === true ? `, local: ${significant(c.localTransfers.capacity)}` : '';
     lines.push(`  transfers: {streams: ${significant(c.transfers.capacity)}${local}}`);
@@ -474,7 +507,7 @@ export const samplesFileSchema = z.object({
   meta: driverFactsSchema.extend({
     backend: z.enum(['local', 'k8s']),
     cluster: z
-      .object({ context: z.string(), server: z.string(), version: z.string(), nodes: z.number().int().nullable(), runtimeClass: z.string(), image: z.string(), namespace: z.string() })
+      .object({ context: z.string(), server: z.string(), version: z.string(), nodes: z.number().int().nullable(), runtimeClass: z.string(), image: z.string(), namespace: z.string(), workerCpu: z.string().optional() })
       .optional(),
     date: z.string(),
     sizesMiB: z.array(z.number().positive()),

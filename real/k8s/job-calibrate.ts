@@ -35,7 +35,13 @@ async function main(argv: readonly string[]): Promise<number> {
     storeUrl,
     log,
   });
-  process.stderr.write(`calibrate on worker pods in namespace ${job.plan.namespace}: sizes ${job.sizesMiB.map((s) => `${s} MiB`).join(', ')}, ${job.repeats} repeats\n`);
+  const sweeps = [
+    ...(job.concurrency.length > 0 ? [`concurrency ${job.concurrency.join(',')}`] : []),
+    ...((job.mixed ?? []).length > 0 ? [`mixed ${job.mixed!.join(',')}`] : []),
+  ];
+  process.stderr.write(
+    `calibrate on worker pods in namespace ${job.plan.namespace}: sizes ${job.sizesMiB.map((s) => `${s} MiB`).join(', ')}, ${job.repeats} repeats${sweeps.length > 0 ? `, ${sweeps.join(', ')} at ${job.concurrencySizeMiB} MiB` : ''}\n`,
+  );
   let samples;
   try {
     samples = await measure(runtime, { ...job, log, signal });

@@ -14,6 +14,8 @@ export interface JobCalibration {
   readonly repeats: number;
   readonly concurrency: readonly number[];
   readonly concurrencySizeMiB: number;
+  /** Batch sizes of the mixed sweep (issue 18); absent or empty: none. Left out of calibration.json when empty, so an image from before it still reads the rest. */
+  readonly mixed?: readonly number[];
   readonly runtimeClass: string;
 }
 
@@ -33,6 +35,7 @@ const jobCalibrationSchema = z.strictObject({
   repeats: z.number().int().min(1),
   concurrency: z.array(z.number().int().min(1)),
   concurrencySizeMiB: z.number().positive(),
+  mixed: z.array(z.number().int().min(1)).optional(),
   runtimeClass: z.string().min(1),
 });
 

@@ -106,3 +106,53 @@ describe('fitHost (the profile from a mixed sweep)', () => {
     expect(fitHost({ ...samples, mixed: [] }, restoreFit, checkpointFit, undefined, 2)).toBeUndefined();
   });
 });
+
+describe('the host model of a k8s profile', () => {
+  it('has scope machine on a single-node cluster (every pod shares its cpus), node on several, machine when the nodes are unknown', async () => {
+    const { fitCalibration, renderProfile } = await import('../../../fidelity/calibrate/profile.ts');
+    const { probeScenario } = await import('../../../fidelity/calibrate/main.ts');
+    const { loadScenarioFile } = await import('../../../scenarios/load.ts');
+    const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const sized = (ms: (s: number) => number) => [16, 64, 256].flatMap((s) => [0, 1, 2].map((i) => ({ sizeMiB: s, ms: ms(s) + i })));
+    // Size parts 2 ms/MiB (restores) and 1 ms/MiB (checkpoints) alone; at 256 MiB, batches on 2 cpus with demands 1.5 and 0.5.
+    const mixed = [2, 8].map((k) => {
+      const r = Math.ceil(k / 2);
+      const t = predictBatch([...Array.from({ length: r }, () => ({ workMs: 512, demand: 1.5 })), ...Array.from({ length: k - r }, () => ({ workMs: 256, demand: 0.5 }))], 2);
+      return { k, restores: r, checkpoints: k - r, sizeMiB: 256, restoreMs: [t[0]! + 10], checkpointMs: [t[r]! + 5] };
+    });
+    const samples = {
+      workerStartMs: [3000, 3100, 3200],
+      dispatch: sized(() => 5),
+      restore: { local: sized((s) => 8 + s), external: sized((s) => 10 + 2 * s), golden: sized((s) => 30 + 2 * s), cold: sized((s) => 2 + s) },
+      goldenFirst: [],
+      checkpoint: { local: sized((s) => 3 + s / 2), external: sized((s) => 5 + s) },
+      mixed,
+    };
+    const fits = fitCalibration(samples, 64, 2, true);
+    expect(fits.host).toBeDefined();
+    const meta = (nodes: number | null) => ({
+      backend: 'k8s' as const,
+      cpuModel: 'test cpu', cpus: 2, os: 'test', node: 'v20', memoryGiB: 8, date: '2026-12-06T03:00:00.000Z', sizesMiB: [16, 64, 256], repeats: 3, command: 'test', wallMs: 1,
+      loadAverage: { before: [0, 0, 0], after: [0, 0, 0] },
+      cluster: { context: 'c', server: 'https://x', version: 'v1.34.4', nodes, runtimeClass: 'gvisor', image: 'actorsim:dev', namespace: 'ns' },
+    });
+    const one = renderProfile('one-node', fits, samples, meta(1), 'one-node.samples.json');
+    expect(one).toMatch(/^# scope machine: a single-node cluster, whose worker pods, store and driver share one node's cpus/m);
+    expect(one).toMatch(/^contention:\n {2}scope: machine\n {2}host: \{cpus: 2, restore: [\d.]+, checkpoint: [\d.]+, workerStart: 1\}$/m);
+    expect(renderProfile('three', fits, samples, meta(3), 'three.samples.json')).toMatch(/^contention:\n {2}scope: node\n {2}host: /m);
+    expect(renderProfile('unknown', fits, samples, meta(null), 'unknown.samples.json')).toMatch(/^contention:\n {2}scope: machine\n {2}host: /m);
+    // The scenario loader reads it back with its host model.
+    const dir = mkdtempSync(join(tmpdir(), 'k8s-host-profile-'));
+    try {
+      writeFileSync(join(dir, 'one-node.yaml'), one);
+      writeFileSync(join(dir, 'uses.yaml'), probeScenario('one-node.yaml'));
+      const contention = loadScenarioFile(join(dir, 'uses.yaml')).costs.contention;
+      expect(contention?.scope).toBe('machine');
+      expect(contention?.host?.cpus).toBe(2);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

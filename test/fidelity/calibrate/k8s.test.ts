@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Io } from '../../../cli/io.ts';
 import { UsageError } from '../../../cli/usage-error.ts';
+import { ClusterCapacityError } from '../../../real/k8s/errors.ts';
 import { probeScenario, runCalibrate, samplesPathFor } from '../../../fidelity/calibrate/main.ts';
 import { loadScenarioFile } from '../../../scenarios/load.ts';
 import { REPO, removeTempDirs, tempDir } from '../../real/helpers.ts';
@@ -50,7 +51,7 @@ describe('calibrate --backend k8s against a fake cluster', () => {
   it('measures a tiny grid on worker pods through the driver Job and writes a profile the scenario loader reads', async () => {
     const out = join(dir, 'profiles', 'tiny-k8s.yaml');
     const io = capture();
-    const code = await runCalibrate(['--backend', 'k8s', '--sizes', '4Mi', '--repeats', '2', '--concurrency', '1,2', '--out', out, '--image', IMAGE, '--kubeconfig', kubeconfig], io, {
+    const code = await runCalibrate(['--backend', 'k8s', '--sizes', '4Mi', '--repeats', '2', '--concurrency', '1,2', '--mixed', '2', '--out', out, '--image', IMAGE, '--kubeconfig', kubeconfig], io, {
       workerPort: await freePort(),
       storePort: await freePort(),
       startTimeoutMs: WAIT_CEILING_MS,
@@ -84,12 +85,15 @@ describe('calibrate --backend k8s against a fake cluster', () => {
     for (const src of ['local', 'external', 'golden', 'cold']) expect(raw.samples.restore[src]).toHaveLength(2);
     expect(raw.samples.checkpoint.local).toHaveLength(6);
     expect(raw.samples.dispatch).toHaveLength(10);
+    // The mixed sweep ran in the driver Job too: k = 2, one restore and one checkpoint at once, per repeat.
+    expect(raw.samples.mixed.map((m: { k: number; restores: number; checkpoints: number; restoreMs: number[]; checkpointMs: number[] }) => [m.k, m.restores, m.checkpoints, m.restoreMs.length, m.checkpointMs.length])).toEqual([[2, 1, 1, 2, 2]]);
+    expect(io.stderr()).toMatch(/calibrate on worker pods in namespace \S+: sizes 4 MiB, 2 repeats, concurrency 1,2, mixed 2 at 4 MiB/);
     // Worker pods were created by the driver (its service account, within its Role), sandboxed.
     const ns = raw.meta.cluster.namespace as string;
     const driver = `system:serviceaccount:${ns}:driver`;
     const creates = fake.requests.filter((r) => r.method === 'POST' && r.path === `/api/v1/namespaces/${ns}/pods` && r.user === driver);
-    // 2 timed starts and the measuring worker; the sweep's starts (2 repeats of 1 + 2 at once) and its 2 transfer workers.
-    expect(creates.map((r) => r.status)).toEqual(new Array(3 + 2 * (1 + 2) + 2).fill(201));
+    // 2 timed starts and the measuring worker; the sweep's starts (2 repeats of 1 + 2 at once) and its 2 transfer workers; the mixed sweep's 2.
+    expect(creates.map((r) => r.status)).toEqual(new Array(3 + 2 * (1 + 2) + 2 + 2).fill(201));
     expect(fake.requests.filter((r) => r.user === driver && r.status === 403)).toEqual([]);
     expect(fake.unhandled).toEqual([]);
     // The driver ran the calibration's command, and everything is gone after.
@@ -181,6 +185,54 @@ describe('calibrate --backend k8s --dry-run and flags', () => {
     // Two slots of the largest size and one snapshot in flight.
     expect(worker.spec.containers[0].resources.requests.memory).toBe('192Mi');
     expect(docs.find((d) => d.kind === 'Secret')!.stringData.token).toBe('generated-per-run');
+  });
+
+  it('--mixed: the dry run says so, calibration.json carries it to the driver, and the sweeps\' pods are sized to their own size', async () => {
+    const io = capture();
+    expect(await runCalibrate(['--backend', 'k8s', '--dry-run', '--sizes', '16Mi,64Mi', '--concurrency-size', '16Mi', '--mixed', '2,8'], io)).toBe(0);
+    expect(io.stdout()).toMatch(/^# calibrate --backend k8s --dry-run: .*, --mixed 2,8 at 16 MiB\),$/m);
+    const docs = yamlDocs(io.stdout());
+    expect(JSON.parse(docs.find((d) => d.kind === 'ConfigMap')!.data['calibration.json'])).toMatchObject({ mixed: [2, 8], concurrencySizeMiB: 16 });
+    const workers = docs.filter((d) => d.kind === 'Pod' && d.metadata.labels['app.kubernetes.io/component'] === 'worker');
+    expect(workers.map((w) => w.spec.containers[0].resources.requests.memory)).toEqual(['192Mi', '48Mi']);
+    // Without sweeps calibration.json has no mixed key (an older image reads it still).
+    const plain = capture();
+    expect(await runCalibrate(['--backend', 'k8s', '--dry-run', '--sizes', '16Mi'], plain)).toBe(0);
+    expect(JSON.parse(yamlDocs(plain.stdout()).find((d) => d.kind === 'ConfigMap')!.data['calibration.json']).mixed).toBeUndefined();
+  });
+
+  it('refuses a sweep whose k pods the nodes cannot hold, before creating anything, naming the largest k that fits', async () => {
+    const small = await FakeKube.start({ repo: REPO, workDir: join(dir, 'small-cluster'), adminToken: ADMIN, images: [IMAGE], nodes: [{ name: 'solo', allocatable: { cpu: '2', memory: '4Gi', pods: '110' } }] });
+    try {
+      const kc = small.kubeconfig(ADMIN, join(dir, 'small.kubeconfig'));
+      const out = join(dir, 'refused', 'k8s.yaml');
+      const err = await runCalibrate(['--backend', 'k8s', '--sizes', '64Mi', '--repeats', '1', '--mixed', '2,32', '--out', out, '--image', IMAGE, '--kubeconfig', kc], capture()).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(ClusterCapacityError);
+      const message = (err as Error).message;
+      // 32 pods of 100m (no pool cpu) and 192Mi, beside the store and the driver, on 2 cpus and 4Gi.
+      expect(message).toContain('--mixed 32: cpu: 32 worker pods x 100m + store 100m + driver 250m = 3550m requested, 2000m allocatable on 1 schedulable node(s)');
+      expect(message).toContain('--mixed 32: memory: 32 worker pods x 192Mi + store 128Mi + driver 256Mi = 6528Mi requested, 4096Mi allocatable');
+      // cpu: (2000 - 350) / 100 = 16 pods; memory: (4096 - 384) / 192 = 19.
+      expect(message).toContain('lower the largest k of --mixed to 16');
+      expect(small.requests.filter((r) => r.method === 'POST')).toEqual([]);
+      expect(existsSync(join(dir, 'refused'))).toBe(false);
+      // With --worker-cpu and a smaller k it fits (the dry-run-free check passes; nothing else is asked of the fake here).
+      const { calibrationNeeds } = await import('../../../fidelity/calibrate/k8s.ts');
+      const { planFor } = await import('../../../real/k8s/launch.ts');
+      const { clusterCapacity, shortfalls } = await import('../../../real/k8s/capacity.ts');
+      const plan = planFor({ k8s: { image: IMAGE, workerCpuMilli: 50 }, scenario: { nodes: [{ name: 'node-0' }] } }, 'r1');
+      const cap = clusterCapacity([{ metadata: { name: 'solo' }, status: { allocatable: { cpu: '2', memory: '4Gi', pods: '110' } } }]);
+      const needs = calibrationNeeds({ plan, sizesMiB: [64], repeats: 1, concurrency: [], concurrencySizeMiB: 64, mixed: [2, 16], runtimeClass: 'gvisor' });
+      expect(needs.map((n) => [n.name, shortfalls(n, cap)])).toEqual([
+        ['the one-at-a-time measuring', []],
+        ['--mixed 16', []],
+      ]);
+    } finally {
+      await small.close();
+    }
   });
 
   it('refuses k8s flags without --backend k8s, and a bad RuntimeClass name, as usage errors', async () => {

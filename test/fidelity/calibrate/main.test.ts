@@ -82,7 +82,6 @@ describe('npm run calibrate', () => {
       expect(host?.checkpoint).toBeGreaterThan(0);
     }
     await expect(runCalibrate(['--mixed', '', '--out', out], io().io)).rejects.toThrow(/--mixed: empty list/);
-    await expect(runCalibrate(['--backend', 'k8s', '--mixed', '2', '--out', out], io().io)).rejects.toThrow(/--mixed: local only/);
   });
 
   it('refuses bad flags as usage errors (the k8s backend has its own tests in test/fidelity/calibrate/k8s.test.ts)', async () => {
