@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StoreClient } from '../../../real/store/client.ts';
 import { GrantMinter } from '../../../real/store/grants.ts';
 import { WorkerClient, WorkerError } from '../../../real/worker/client.ts';
-import { removeTempDirs, spawnReady, tempDir, type ReadyChild } from '../helpers.ts';
+import { removeTempDirs, spawnReady, stopChild, tempDir, type ReadyChild } from '../helpers.ts';
 
 const MiB = 1024 * 1024;
 const ENV = { ACTORSIM_TOKEN: 'main-token' };
@@ -21,11 +21,9 @@ describe('worker main', () => {
     client = new WorkerClient({ url: worker.url, token: 'main-token' });
   });
   afterAll(async () => {
-    // SIGTERM, not SIGKILL: the child is tsx, which relays SIGTERM to the node process it starts; a
-    // SIGKILL'd tsx leaves that process orphaned and running (seen after runs filtered with -t, where
-    // the SIGTERM test below does not run).
-    for (const child of [worker, store]) if (child?.child.exitCode === null) child.child.kill('SIGTERM');
-    await Promise.all([worker?.exited, store?.exited]);
+    // Left running when the SIGTERM test below did not run (a run filtered with -t) or failed: the
+    // children are node itself (spawnReady), so even the SIGKILL fallback leaves no orphan.
+    await Promise.all([worker, store].map((c) => (c === undefined ? undefined : stopChild(c.child))));
     removeTempDirs();
   });
 
