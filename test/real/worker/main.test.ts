@@ -92,6 +92,35 @@ describe('worker main', () => {
     await client.checkpoint('b', { target: 'local', version: 0 });
   });
 
+  it('spends each grant on one request: a replayed grant is refused by the store, a fresh one serves', async () => {
+    const failure = (call: Promise<unknown>): Promise<WorkerError> =>
+      call.then(
+        () => {
+          throw new Error('the call succeeded');
+        },
+        (err: unknown) => err as WorkerError,
+      );
+    const small = { template: 'agent', memoryMiB: 1 } as const;
+    await client.restore('r1', { ...small, source: 'cold', version: 0 });
+    const write = grants.mint('w', 'actors/r1');
+    await client.checkpoint('r1', { target: 'external', version: 0, storeGrant: write });
+    const read = grants.mint('r', 'actors/r1');
+    expect(await client.restore('r1', { ...small, source: 'external', version: 0, storeGrant: read })).toMatchObject({ counter: 0 });
+    // The same write grant again: the store refuses it (as with any refused upload, fetch may see the
+    // refusal or a broken upload), the checkpoint fails and the actor stays resident.
+    const rewrite = await failure(client.checkpoint('r1', { target: 'external', version: 0, storeGrant: write }));
+    expect(rewrite).toMatchObject({ status: 503, code: 'store-failed' });
+    expect(rewrite.message).toMatch(/403|EPIPE|ECONNRESET|socket/);
+    expect((await client.actors()).map((a) => a.id)).toContain('r1');
+    await client.checkpoint('r1', { target: 'external', version: 0, storeGrant: grants.mint('w', 'actors/r1') });
+    // The same read grant again: refused, with the key named; a fresh one restores.
+    const reread = await failure(client.restore('r1', { ...small, source: 'external', version: 0, storeGrant: read }));
+    expect(reread).toMatchObject({ status: 503, code: 'store-failed' });
+    expect(reread.message).toContain('already used to read actors/r1');
+    expect(await client.restore('r1', { ...small, source: 'external', version: 0, storeGrant: grants.mint('r', 'actors/r1') })).toMatchObject({ counter: 0 });
+    await client.checkpoint('r1', { target: 'local', version: 0 });
+  });
+
   it('exits 0 on SIGTERM, as does the store', async () => {
     worker.child.kill('SIGTERM');
     expect(await worker.exited).toEqual({ code: 0, signal: null });
