@@ -21,6 +21,8 @@
  *   one GET only when the disk copy is missing or stale;
  * - a golden restore's `rw` grant makes one GET and, only if the golden
  *   snapshot is missing, one PUT: a different operation class, so allowed;
+ *   a read that finds the snapshot spends the write too (the store's server
+ *   does that), so the grant cannot overwrite the golden snapshot later;
  * - neither the worker nor its store client retries a store request; a
  *   failed restore or checkpoint is retried by the core as a new command, and
  *   every command gets a freshly minted grant (real/worker-commands.ts).
@@ -65,19 +67,38 @@ export class GrantLedger {
   /**
    * Records the use of grant `id` for `op` ('r' or 'w'), remembered until
    * `lastValidMs` (the grant's expiry plus the skew allowance); says whether
-   * the use is allowed. Synchronous, so two concurrent requests with one
-   * grant can never both be first.
+   * the use is allowed. `room` entries must be free for it (2 where a second
+   * entry may follow, see {@link spend}). Synchronous, so two concurrent
+   * requests with one grant can never both be first.
    */
-  use(id: string, op: 'r' | 'w', lastValidMs: number): GrantUse {
+  use(id: string, op: 'r' | 'w', lastValidMs: number, room: 1 | 2 = 1): GrantUse {
     const nowMs = this.now();
     this.dropExpired(nowMs);
     const use = `${id}:${op}`;
     if (this.dropAfter.has(use)) return 'replay';
     if (lastValidMs <= this.forgottenUpToMs) return 'expired';
-    if (this.dropAfter.size >= this.maxEntries) return 'full';
+    if (this.dropAfter.size + room > this.maxEntries) return 'full';
+    this.record(use, lastValidMs);
+    return 'first';
+  }
+
+  /**
+   * Marks `op` of grant `id` spent without it being used, e.g. the write of
+   * a golden restore's grant once its read found the snapshot (the worker
+   * publishes only a missing one); false if the cap leaves no room (other
+   * requests took the room `use(..., 2)` saw), and the caller must refuse.
+   */
+  spend(id: string, op: 'r' | 'w', lastValidMs: number): boolean {
+    const use = `${id}:${op}`;
+    if (this.dropAfter.has(use)) return true;
+    if (this.dropAfter.size >= this.maxEntries) return false;
+    this.record(use, lastValidMs);
+    return true;
+  }
+
+  private record(use: string, lastValidMs: number): void {
     this.dropAfter.set(use, lastValidMs);
     this.push({ dropAfterMs: lastValidMs, use });
-    return 'first';
   }
 
   /** Uses remembered now (expired ones are dropped first). */

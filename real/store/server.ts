@@ -85,7 +85,8 @@ export async function startStoreServer(options: StoreServerOptions): Promise<Sto
 
   /**
    * Spends the grant's one use for this operation class, or refuses: a grant
-   * serves one request (a golden restore's `rw` grant one read and one write).
+   * serves one request (a golden restore's `rw` grant one read and, if that
+   * found nothing, one write).
    * Spent when allowed, before the body moves, so a request that fails later
    * (a checksum mismatch, a dropped upload) has used its grant too: a retry
    * comes from the driver with a fresh one. Why reads are single-use as well:
@@ -94,14 +95,29 @@ export async function startStoreServer(options: StoreServerOptions): Promise<Sto
   function spend(grant: StoreGrant, method: string, key: string, res: ServerResponse): void {
     const op = grantOpOf(method);
     if (op === null) return;
-    const use = usedGrants.use(grant.id, op, grants.lastValidMs(grant));
+    // A read with an rw grant may have to spend the write as well (spendWriteOfFound): room for both.
+    const use = usedGrants.use(grant.id, op, grants.lastValidMs(grant), op === 'r' && grant.ops === 'rw' ? 2 : 1);
     if (use === 'first') return;
     if (use === 'expired') throw new HttpError(401, 'unauthorized', 'store grant expired');
     if (use === 'replay') {
       throw new HttpError(403, 'grant-used', `the grant was already used to ${op === 'r' ? 'read' : 'write'} ${key}; a grant serves one request, the driver mints a fresh one for each`);
     }
+    throw grantsFull(method, key, res);
+  }
+
+  /**
+   * A golden restore's rw grant reads the golden snapshot and writes it only
+   * if the read found none; a read that found it spends the write too, so the
+   * grant cannot overwrite the golden snapshot afterwards.
+   */
+  function spendWriteOfFound(grant: StoreGrant | 'all', method: string, key: string, res: ServerResponse): void {
+    if (grant === 'all' || grant.ops !== 'rw') return;
+    if (!usedGrants.spend(grant.id, 'w', grants.lastValidMs(grant))) throw grantsFull(method, key, res);
+  }
+
+  function grantsFull(method: string, key: string, res: ServerResponse): HttpError {
     res.setHeader('retry-after', String(Math.max(1, Math.ceil(usedGrants.nextDropInMs() / 1000))));
-    throw new HttpError(503, 'grants-full', `the store remembers ${usedGrants.capacity} used grants that have not expired, its limit; ${method} on ${key} refused, retry when older grants expire`);
+    return new HttpError(503, 'grants-full', `the store remembers ${usedGrants.capacity} used grants that have not expired, its limit; ${method} on ${key} refused, retry when older grants expire`);
   }
 
   const server: Server = createServer((req, res) => {
@@ -126,7 +142,7 @@ export async function startStoreServer(options: StoreServerOptions): Promise<Sto
         return put(req, res, key, file);
       case 'GET':
       case 'HEAD':
-        return get(req, res, file);
+        return get(req, res, file, () => spendWriteOfFound(access, req.method ?? '', key, res));
       case 'DELETE':
         return remove(res, file);
       default:
@@ -186,7 +202,7 @@ export async function startStoreServer(options: StoreServerOptions): Promise<Sto
     }
   }
 
-  async function get(req: IncomingMessage, res: ServerResponse, file: string): Promise<void> {
+  async function get(req: IncomingMessage, res: ServerResponse, file: string, found: () => void): Promise<void> {
     let handle: FileHandle;
     try {
       handle = await open(file, 'r');
@@ -197,6 +213,7 @@ export async function startStoreServer(options: StoreServerOptions): Promise<Sto
     try {
       const stat = await handle.stat();
       if (!stat.isFile()) throw new HttpError(404, 'not-found', 'no such blob');
+      found();
       res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': stat.size });
       if (req.method === 'HEAD') {
         res.end();

@@ -56,6 +56,19 @@ describe('grant ledger', () => {
     expect(ledger.size()).toBe(3);
   });
 
+  it('keeps room for the write a read may spend, and refuses that spend rather than exceed the cap', () => {
+    const ledger = new GrantLedger({ maxEntries: 3, now: () => 0 });
+    expect(ledger.use('a', 'r', 100)).toBe('first');
+    expect(ledger.use('b', 'r', 100)).toBe('first');
+    // One entry free: a read that may need a second is refused, a plain read is not.
+    expect(ledger.use('rw', 'r', 100, 2)).toBe('full');
+    expect(ledger.spend('b', 'w', 100)).toBe(true);
+    expect(ledger.use('rw', 'w', 100)).toBe('full');
+    expect(ledger.spend('c', 'w', 100)).toBe(false);
+    expect(ledger.use('b', 'w', 100)).toBe('replay');
+    expect(ledger.size()).toBe(3);
+  });
+
   it('holds exactly the uses whose grants are still valid, whatever order they expire in (property, bounded runs)', () => {
     fc.assert(
       fc.property(

@@ -191,12 +191,17 @@ describe('single-use store grants', () => {
     expect((await refusal(as(missing).get('golden/none'))).status).toBe(403);
   });
 
-  it("lets a golden restore's rw grant read once and write once, as the worker does, and nothing more", async () => {
+  it("lets a golden restore's rw grant read once and, if that found nothing, write once, as the worker does", async () => {
     const both = as(minter.mint('rw', 'golden/g'));
     expect(await both.get('golden/g')).toBeNull();
     await both.put('golden/g', Buffer.from('golden g'));
     expect((await refusal(both.get('golden/g'))).status).toBe(403);
     expect((await refusal(both.put('golden/g', Buffer.from('golden g, overwritten')))).status).toBe(403);
+    expect((await driver.get('golden/g'))?.toString()).toBe('golden g');
+    // Once the golden snapshot exists, a golden restore's read finds it and publishes nothing: that read spends the write.
+    const later = as(minter.mint('rw', 'golden/g'));
+    expect((await later.get('golden/g'))?.toString()).toBe('golden g');
+    expect(await refusal(later.put('golden/g', Buffer.from('golden g, overwritten')))).toMatchObject({ status: 403, message: expect.stringContaining('already used to write golden/g') });
     expect((await driver.get('golden/g'))?.toString()).toBe('golden g');
   });
 
