@@ -21,7 +21,7 @@ export interface WorkerRequestContext {
   /** Memory of each template, the size of the region a restore builds. */
   readonly templateMemoryMiB: Readonly<Record<string, number>>;
   readonly execMode: ExecuteMode;
-  /** Mints the store grant each restore and checkpoint carries; workers never hold the store's secret. */
+  /** Mints the store grant each restore and checkpoint request carries, a fresh one per request; workers never hold the store's secret. */
   readonly grants: GrantMinter;
 }
 
@@ -29,6 +29,11 @@ export interface WorkerRequestContext {
  * Carries out restore, execute or checkpoint as the worker request it is, and
  * maps the answer to the event the core expects. Shared by every runtime, so
  * the local processes and the pods speak to workers the same way.
+ *
+ * Store grants are single-use (store/grant-ledger.ts), so each is minted
+ * inside the request function, once per request sent: a retry, whether the
+ * core's (a new command) or a runtime's calling `request` again, carries a
+ * fresh grant instead of replaying a spent one.
  */
 export function runWorkerRequest(cmd: WorkerRequestCommand, ctx: WorkerRequestContext): void {
   const failure = (error: string | undefined) => (error === undefined ? {} : { error });
@@ -37,10 +42,10 @@ export function runWorkerRequest(cmd: WorkerRequestCommand, ctx: WorkerRequestCo
       const memoryMiB = ctx.templateMemoryMiB[cmd.template];
       if (memoryMiB === undefined) throw new Error(`${ctx.runtime} runtime: unknown template "${cmd.template}"`);
       // The one key this restore may touch: the actor's own snapshot, or its template's golden one (written on first use).
-      const storeGrant =
-        cmd.source === 'cold' ? undefined : cmd.source === 'golden' ? ctx.grants.mint('rw', `golden/${cmd.template}`) : ctx.grants.mint('r', `actors/${cmd.actor}`);
-      const body = { template: cmd.template, memoryMiB, source: cmd.source, version: cmd.version, ...(storeGrant === undefined ? {} : { storeGrant }) };
-      ctx.call(cmd.worker, (c) => c.restore(cmd.actor, body), (ok, ms, error) =>
+      const grant = (): { storeGrant?: string } =>
+        cmd.source === 'cold' ? {} : { storeGrant: cmd.source === 'golden' ? ctx.grants.mint('rw', `golden/${cmd.template}`) : ctx.grants.mint('r', `actors/${cmd.actor}`) };
+      const body = { template: cmd.template, memoryMiB, source: cmd.source, version: cmd.version };
+      ctx.call(cmd.worker, (c) => c.restore(cmd.actor, { ...body, ...grant() }), (ok, ms, error) =>
         ctx.emit({ kind: 'restoreDone', actorIndex: cmd.actorIndex, op: cmd.op, ok, restoreMs: ms, ...failure(error) }),
       );
       return;
@@ -53,8 +58,9 @@ export function runWorkerRequest(cmd: WorkerRequestCommand, ctx: WorkerRequestCo
       return;
     }
     case 'checkpoint': {
-      const body = { target: cmd.target, version: cmd.version, ...(cmd.target === 'external' ? { storeGrant: ctx.grants.mint('w', `actors/${cmd.actor}`) } : {}) };
-      ctx.call(cmd.worker, (c) => c.checkpoint(cmd.actor, body), (ok, ms, error) =>
+      const grant = (): { storeGrant?: string } => (cmd.target === 'external' ? { storeGrant: ctx.grants.mint('w', `actors/${cmd.actor}`) } : {});
+      const body = { target: cmd.target, version: cmd.version };
+      ctx.call(cmd.worker, (c) => c.checkpoint(cmd.actor, { ...body, ...grant() }), (ok, ms, error) =>
         ctx.emit({ kind: 'checkpointDone', actorIndex: cmd.actorIndex, op: cmd.op, ok, checkpointMs: ms, ...failure(error) }),
       );
       return;

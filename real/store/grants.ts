@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { isStoreKey } from './keys.ts';
 
 /**
@@ -10,8 +10,14 @@ import { isStoreKey } from './keys.ts';
  * worker never holds the store's secret, and the grants it was given let it
  * touch only the snapshots of the actors it was asked to move.
  *
- *   grant = "g1." base64url("<ops>|<key>|<expiresAtEpochMs>") "." base64url(HMAC-SHA256(k, payload))
- *   k     = HMAC-SHA256(storeSecret, "actorsim store grant v1")
+ *   grant = "g2." base64url("<ops>|<key>|<expiresAtEpochMs>|<id>") "." base64url(HMAC-SHA256(k, payload))
+ *   k     = HMAC-SHA256(storeSecret, "actorsim store grant v2")
+ *
+ * `<id>` is 96 random bits, fresh for every grant: the store remembers the
+ * ids it has seen used until they expire, so a grant serves one request and
+ * a replay of it is refused (see grant-ledger.ts). Grants of the first
+ * format carry no id and are refused as malformed: driver and store always
+ * come from the same build.
  *
  * The expiry is wall-clock epoch milliseconds (driver and store may be
  * different pods, so no shared monotonic clock exists); the store allows a
@@ -26,6 +32,8 @@ export interface StoreGrant {
   readonly ops: GrantOps;
   readonly key: string;
   readonly expiresAtMs: number;
+  /** Random and unique to the grant: what the store records once the grant is used. */
+  readonly id: string;
 }
 
 /** Default lifetime of a grant: long enough for a 4 GiB transfer on a loaded node, short enough to die with the request. */
@@ -33,8 +41,11 @@ export const DEFAULT_GRANT_TTL_MS = 5 * 60_000;
 /** Clock skew between the driver's and the store's clocks the store tolerates past a grant's expiry. */
 export const DEFAULT_GRANT_SKEW_MS = 60_000;
 
-const PREFIX = 'g1.';
-const CONTEXT = 'actorsim store grant v1';
+const PREFIX = 'g2.';
+// v2 with the id in the payload: a MAC of the first format never verifies as one of this.
+const CONTEXT = 'actorsim store grant v2';
+/** 12 random bytes in base64url. */
+const GRANT_ID = /^[A-Za-z0-9_-]{16}$/;
 
 function grantKey(secret: string): Buffer {
   // A derived key, so a grant's MAC never doubles as anything signed with the secret itself.
@@ -63,10 +74,10 @@ export class GrantMinter {
     this.now = options.now ?? Date.now;
   }
 
-  /** A grant of `ops` on `key`, expiring `ttlMs` from now by the minter's clock. */
+  /** A fresh grant of `ops` on `key`, expiring `ttlMs` from now by the minter's clock; one per request, never reused. */
   mint(ops: GrantOps, key: string): string {
     if (!isStoreKey(key)) throw new Error(`grant minter: invalid store key ${JSON.stringify(key)}`);
-    const payload = `${ops}|${key}|${Math.ceil(this.now() + this.ttlMs)}`;
+    const payload = `${ops}|${key}|${Math.ceil(this.now() + this.ttlMs)}|${randomBytes(12).toString('base64url')}`;
     return `${PREFIX}${Buffer.from(payload).toString('base64url')}.${mac(this.key, payload).toString('base64url')}`;
   }
 }
@@ -97,20 +108,38 @@ export class GrantVerifier {
     const expected = mac(this.key, payload);
     // Compare equal lengths only (timingSafeEqual throws otherwise); the length of a MAC is public.
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) return 'bad-grant';
-    const [ops, key, expires, ...more] = payload.split('|');
+    const [ops, key, expires, id, ...more] = payload.split('|');
     const expiresAtMs = Number(expires);
-    if ((ops !== 'r' && ops !== 'w' && ops !== 'rw') || key === undefined || !isStoreKey(key) || !Number.isSafeInteger(expiresAtMs) || more.length > 0) {
+    if (
+      (ops !== 'r' && ops !== 'w' && ops !== 'rw') ||
+      key === undefined ||
+      !isStoreKey(key) ||
+      !Number.isSafeInteger(expiresAtMs) ||
+      id === undefined ||
+      !GRANT_ID.test(id) ||
+      more.length > 0
+    ) {
       return 'bad-grant';
     }
-    if (this.now() > expiresAtMs + this.skewMs) return 'expired';
-    return { ops, key, expiresAtMs };
+    if (this.now() > this.lastValidMs({ expiresAtMs })) return 'expired';
+    return { ops, key, expiresAtMs, id };
   }
+
+  /** The last instant, by the store's clock, at which `grant` still verifies: its expiry plus the skew allowance. */
+  lastValidMs(grant: Pick<StoreGrant, 'expiresAtMs'>): number {
+    return grant.expiresAtMs + this.skewMs;
+  }
+}
+
+/** The operation class of a method a grant may allow: `r` for GET and HEAD, `w` for PUT, null for anything else. */
+export function grantOpOf(method: string): 'r' | 'w' | null {
+  if (method === 'GET' || method === 'HEAD') return 'r';
+  if (method === 'PUT') return 'w';
+  return null;
 }
 
 /** Whether `grant` allows `method` on `key`. */
 export function grantAllows(grant: StoreGrant, method: string, key: string): boolean {
-  if (grant.key !== key) return false;
-  if (method === 'GET' || method === 'HEAD') return grant.ops.includes('r');
-  if (method === 'PUT') return grant.ops.includes('w');
-  return false;
+  const op = grantOpOf(method);
+  return grant.key === key && op !== null && grant.ops.includes(op);
 }

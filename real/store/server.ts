@@ -4,7 +4,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { basename, dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { bearerMatches, bearerOf } from './auth.ts';
-import { GrantVerifier, grantAllows, looksLikeGrant, type StoreGrant } from './grants.ts';
+import { GrantLedger } from './grant-ledger.ts';
+import { GrantVerifier, grantAllows, grantOpOf, looksLikeGrant, type StoreGrant } from './grants.ts';
 import { HttpError, sendFailure, sendJson } from './http.ts';
 import { fileSegment, isStoreKey } from './keys.ts';
 import { closeServer, listen, serverUrl } from './listen.ts';
@@ -26,6 +27,8 @@ export interface StoreServerOptions {
   readonly grantSkewMs?: number;
   /** The store's clock for grant expiry, epoch ms (tests move it). */
   readonly now?: () => number;
+  /** Most used grants remembered at once (default 262,144, see grant-ledger.ts); a use beyond it is refused with 503. */
+  readonly maxUsedGrants?: number;
   /** Largest blob accepted by PUT (default 4 GiB). */
   readonly maxBlobBytes?: number;
   /** Called as each request arrives, with whether an injected outage refuses it (tests pace an outage by the traffic). */
@@ -40,6 +43,8 @@ export interface StoreServer {
   close(): Promise<void>;
   /** While on, every request is answered 503, as an object store outage would. */
   setOutage(on: boolean): void;
+  /** Used grants the store remembers now, to refuse their replay; expired ones are dropped (tests, diagnostics). */
+  usedGrants(): number;
 }
 
 /** Default largest blob: 4 GiB, above the largest actor memory a worker hosts. */
@@ -64,6 +69,7 @@ export async function startStoreServer(options: StoreServerOptions): Promise<Sto
   await mkdir(root, { recursive: true });
   let outage = false;
   const grants = new GrantVerifier(options.token, { ...(options.grantSkewMs === undefined ? {} : { skewMs: options.grantSkewMs }), ...(options.now ? { now: options.now } : {}) });
+  const usedGrants = new GrantLedger({ ...(options.maxUsedGrants === undefined ? {} : { maxEntries: options.maxUsedGrants }), ...(options.now ? { now: options.now } : {}) });
 
   /** 'all' for the store's secret, the grant's claims for a valid grant; else a 401. */
   function authorize(header: string | undefined): 'all' | StoreGrant {
@@ -75,6 +81,43 @@ export async function startStoreServer(options: StoreServerOptions): Promise<Sto
       if (grant !== 'bad-grant') return grant;
     }
     throw new HttpError(401, 'unauthorized', 'missing or wrong bearer token');
+  }
+
+  /**
+   * Spends the grant's one use for this operation class, or refuses: a grant
+   * serves one request (a golden restore's `rw` grant one read and, if that
+   * found nothing, one write).
+   * Spent when allowed, before the body moves, so a request that fails later
+   * (a checksum mismatch, a dropped upload) has used its grant too: a retry
+   * comes from the driver with a fresh one. Why reads are single-use as well:
+   * grant-ledger.ts.
+   */
+  function spend(grant: StoreGrant, method: string, key: string, res: ServerResponse): void {
+    const op = grantOpOf(method);
+    if (op === null) return;
+    // A read with an rw grant may have to spend the write as well (spendWriteOfFound): room for both.
+    const use = usedGrants.use(grant.id, op, grants.lastValidMs(grant), op === 'r' && grant.ops === 'rw' ? 2 : 1);
+    if (use === 'first') return;
+    if (use === 'expired') throw new HttpError(401, 'unauthorized', 'store grant expired');
+    if (use === 'replay') {
+      throw new HttpError(403, 'grant-used', `the grant was already used to ${op === 'r' ? 'read' : 'write'} ${key}; a grant serves one request, the driver mints a fresh one for each`);
+    }
+    throw grantsFull(method, key, res);
+  }
+
+  /**
+   * A golden restore's rw grant reads the golden snapshot and writes it only
+   * if the read found none; a read that found it spends the write too, so the
+   * grant cannot overwrite the golden snapshot afterwards.
+   */
+  function spendWriteOfFound(grant: StoreGrant | 'all', method: string, key: string, res: ServerResponse): void {
+    if (grant === 'all' || grant.ops !== 'rw') return;
+    if (!usedGrants.spend(grant.id, 'w', grants.lastValidMs(grant))) throw grantsFull(method, key, res);
+  }
+
+  function grantsFull(method: string, key: string, res: ServerResponse): HttpError {
+    res.setHeader('retry-after', String(Math.max(1, Math.ceil(usedGrants.nextDropInMs() / 1000))));
+    return new HttpError(503, 'grants-full', `the store remembers ${usedGrants.capacity} used grants that have not expired, its limit; ${method} on ${key} refused, retry when older grants expire`);
   }
 
   const server: Server = createServer((req, res) => {
@@ -91,6 +134,7 @@ export async function startStoreServer(options: StoreServerOptions): Promise<Sto
     if (!isStoreKey(key)) throw new HttpError(400, 'bad-key', 'key must be [A-Za-z0-9._-] segments joined by /, no .., at most 512 characters');
     // A grant names one key and its operations; anything else is the driver's business.
     if (access !== 'all' && !grantAllows(access, req.method ?? '', key)) throw new HttpError(403, 'forbidden', `the grant does not allow ${req.method ?? ''} on ${key}`);
+    if (access !== 'all') spend(access, req.method ?? '', key, res);
     // The suffix keeps a key and a key below it ('a' and 'a/b') from needing the same path as file and directory.
     const file = `${join(root, ...key.split('/').map(fileSegment))}.blob`;
     switch (req.method) {
@@ -98,7 +142,7 @@ export async function startStoreServer(options: StoreServerOptions): Promise<Sto
         return put(req, res, key, file);
       case 'GET':
       case 'HEAD':
-        return get(req, res, file);
+        return get(req, res, file, () => spendWriteOfFound(access, req.method ?? '', key, res));
       case 'DELETE':
         return remove(res, file);
       default:
@@ -158,7 +202,7 @@ export async function startStoreServer(options: StoreServerOptions): Promise<Sto
     }
   }
 
-  async function get(req: IncomingMessage, res: ServerResponse, file: string): Promise<void> {
+  async function get(req: IncomingMessage, res: ServerResponse, file: string, found: () => void): Promise<void> {
     let handle: FileHandle;
     try {
       handle = await open(file, 'r');
@@ -169,6 +213,7 @@ export async function startStoreServer(options: StoreServerOptions): Promise<Sto
     try {
       const stat = await handle.stat();
       if (!stat.isFile()) throw new HttpError(404, 'not-found', 'no such blob');
+      found();
       res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': stat.size });
       if (req.method === 'HEAD') {
         res.end();
@@ -200,6 +245,7 @@ export async function startStoreServer(options: StoreServerOptions): Promise<Sto
     setOutage(on: boolean) {
       outage = on;
     },
+    usedGrants: () => usedGrants.size(),
   };
 }
 

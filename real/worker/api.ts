@@ -31,7 +31,9 @@ export interface RestoreRequest {
   /**
    * The driver's store grant for the one key this restore reads (`actors/<id>`
    * read; `golden/<template>` read and write, as the first golden restore
-   * publishes it); see store/grants.ts. Absent: the worker's own store token, if any.
+   * publishes it); see store/grants.ts. Single-use: the store allows it one
+   * read (and one write), so a request sent again needs a fresh grant
+   * (store/grant-ledger.ts). Absent: the worker's own store token, if any.
    */
   readonly storeGrant?: string;
 }
@@ -65,7 +67,7 @@ export interface ExecuteAnswer {
 export interface CheckpointRequest {
   readonly target: CheckpointTarget;
   readonly version: number;
-  /** The driver's store grant to write `actors/<id>` (external checkpoints); absent: the worker's own store token, if any. */
+  /** The driver's store grant to write `actors/<id>` once (external checkpoints; single-use); absent: the worker's own store token, if any. */
   readonly storeGrant?: string;
 }
 

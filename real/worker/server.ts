@@ -76,7 +76,11 @@ export async function startWorkerServer(options: WorkerServerOptions): Promise<W
   await mkdir(nodeDir, { recursive: true });
   const storeUrl = options.store.url;
   const storeTimeoutMs = options.store.timeoutMs;
-  /** A client presenting the request's grant (or the worker's own store token). */
+  /**
+   * A client presenting the request's grant (or the worker's own store token).
+   * Grants are single-use (store/grant-ledger.ts): a request reads its key at
+   * most once and writes it at most once, and no store request is retried here.
+   */
   function storeFor(grant: string | undefined): StoreClient {
     const token = grant ?? options.store.token;
     if (token === undefined || token === '') throw new HttpError(400, 'bad-request', 'this restore or checkpoint needs the store: storeGrant is missing');

@@ -26,7 +26,11 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
   }
 }
 
-/** Waits for `child` to exit and returns its code; SIGKILLs it (code null) past the ceiling, so a hang fails instead of stalling the run. */
+/**
+ * Waits for `child` to exit and returns its code; SIGKILLs it (code null) past the ceiling, so a hang fails
+ * instead of stalling the run. `child` must be the real process (`node --import tsx entry.ts`), not the tsx
+ * or npm wrapper: a wrapper does not relay SIGKILL and its node child would live on as an orphan.
+ */
 export function exitCode(child: ChildProcess, ceilingMs = WAIT_CEILING_MS): Promise<number | null> {
   return new Promise((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) {

@@ -258,11 +258,19 @@ describe('real driver on the local runtime', () => {
       const ps = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' });
       return ps.split('\n').filter((l) => l.includes(own) && l.includes('real/worker/main.ts')).length;
     };
-    // Wait until workers are up, then interrupt.
-    await waitFor('the run to start its workers', () => workersOf() > 0);
-    await new Promise((r) => setTimeout(r, 1500));
-    child.kill('SIGINT');
-    const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+    const exited = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+    let code: number | null;
+    try {
+      // Wait until workers are up, then interrupt.
+      await waitFor('the run to start its workers', () => workersOf() > 0);
+      await new Promise((r) => setTimeout(r, 1500));
+      child.kill('SIGINT');
+      code = await exited;
+    } finally {
+      // A wait that failed leaves the run going: the child is node itself (no tsx wrapper to orphan it),
+      // and its workers go when their stdin pipe from it closes.
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
     expect(code, stderr).toBe(130);
     const runJson = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')) as { partial: boolean };
     expect(runJson.partial).toBe(true);

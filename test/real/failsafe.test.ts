@@ -1,4 +1,4 @@
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,7 +25,26 @@ function temp(prefix: string): string {
   dirs.push(d);
   return d;
 }
+
+// Every child here is node itself (node --import tsx), never the tsx or npm wrapper, which does not relay
+// SIGKILL and would leave the real process orphaned: what a test kills is the process it means to kill.
+// A test that fails before its child ended leaves it to this clean-up: its whole process group when it
+// has one of its own, else the child, whose workers and store go with it (their stdin pipe closes).
+const started: { child: ChildProcess; group: boolean }[] = [];
+function track<C extends ChildProcess>(child: C, group = false): C {
+  started.push({ child, group });
+  return child;
+}
 afterAll(() => {
+  for (const { child, group } of started) {
+    if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) continue;
+    try {
+      if (group) process.kill(-child.pid, 'SIGKILL');
+      else child.kill('SIGKILL');
+    } catch {
+      // Gone meanwhile.
+    }
+  }
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
@@ -78,9 +97,9 @@ async function until(what: string, cond: () => boolean, ceilingMs = 60_000): Pro
     await sleep(200);
   }
 }
-/** Processes whose command line holds `mark` (every process of a run started with TMPDIR=mark does). */
+/** Processes whose command line holds `mark` (every process of a run started with TMPDIR=mark does), as `pid ppid args`. */
 function processesWith(mark: string): string[] {
-  return execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' })
+  return execFileSync('ps', ['-eo', 'pid=,ppid=,args='], { encoding: 'utf8' })
     .split('\n')
     .filter((l) => l.includes(mark) && !l.includes('ps -eo'));
 }
@@ -214,7 +233,10 @@ describe('runs that went wrong say so', () => {
       const stores = (): string[] => processesWith(own).filter((l) => l.includes('real/store/main.ts'));
       // Workers start once the store reported READY: then kill it.
       await until('the store and a worker are up', () => stores().length > 0 && processesWith(own).some((l) => l.includes('real/worker/main.ts')));
-      process.kill(Number(stores()[0]!.trim().split(/\s+/)[0]), 'SIGKILL');
+      // The store the local runtime (in this process) started: node itself, the real server, no wrapper between.
+      const [pid, ppid] = stores()[0]!.trim().split(/\s+/).map(Number) as [number, number];
+      expect(ppid).toBe(process.pid);
+      process.kill(pid, 'SIGKILL');
       const code = await running;
       expect(code, io.text().err).toBe(1);
       const run = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')) as { failures: string[]; policies: { storeLost: string | null }[] };
@@ -235,11 +257,14 @@ describe('signals and children', () => {
     const out = join(own, 'report');
     // Its own process group, as a terminal's foreground job: the signal reaches the driver, its store and its workers.
     // (node --import tsx, not npm run: under load tsx's wrapper SIGKILLs a child that does not acknowledge a signal within 30 ms.)
-    const child = spawn(process.execPath, ['--import', 'tsx', 'real/cli.ts', '--scenario', file, '--speedup', '1', '--out', out], {
-      env: { ...process.env, TMPDIR: own },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-    });
+    const child = track(
+      spawn(process.execPath, ['--import', 'tsx', 'real/cli.ts', '--scenario', file, '--speedup', '1', '--out', out], {
+        env: { ...process.env, TMPDIR: own },
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true,
+      }),
+      true,
+    );
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<number | null>((r) => child.once('close', (code) => r(code)));
@@ -280,7 +305,7 @@ await runCli('stubborn', async () => {
 }, { onInterrupt: (s) => s + ': stopping' });
 `,
     );
-    const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = track(spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'pipe'] }));
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -306,10 +331,13 @@ await runCli('stubborn', async () => {
     const own = temp('fid');
     const file = join(own, 'tiny.yaml');
     writeFileSync(file, TINY.replace('duration: 40s', 'duration: 2m'));
-    const child = spawn(process.execPath, ['--import', 'tsx', 'fidelity/cli.ts', '--scenario', file, '--profile', 'substrate-kind', '--speedup', '1', '--prime-golden', '0', '--out', join(own, 'fid')], {
-      env: { ...process.env, TMPDIR: own },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    // Node itself, so the SIGKILL below hits fidelity, not a wrapper that would leave fidelity running.
+    const child = track(
+      spawn(process.execPath, ['--import', 'tsx', 'fidelity/cli.ts', '--scenario', file, '--profile', 'substrate-kind', '--speedup', '1', '--prime-golden', '0', '--out', join(own, 'fid')], {
+        env: { ...process.env, TMPDIR: own },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }),
+    );
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<void>((r) => child.once('exit', () => r()));

@@ -56,9 +56,20 @@ export interface ReadyChild {
   stderr(): string;
 }
 
-/** Starts `tsx <script> ...args` and waits for its `READY <url>` line. */
+/**
+ * Starts `node --import tsx <script> ...args` and waits for its `READY <url>`
+ * line. Node itself, not the `tsx` command: that is a wrapper process which
+ * does not relay SIGKILL, so killing it left the real server running as an
+ * orphan; here the child is the server, whatever signal it gets. Its stdin is
+ * a pipe with ACTORSIM_EXIT_WITH_PARENT, as the local runtime starts its
+ * servers, so it also goes when the test process dies without stopping it.
+ */
 export function spawnReady(script: string, args: readonly string[], env: Record<string, string>, timeoutMs = WAIT_CEILING_MS): Promise<ReadyChild> {
-  const child = spawn(join(REPO, 'node_modules/.bin/tsx'), [script, ...args], { cwd: REPO, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+    cwd: REPO,
+    env: { ...process.env, ...env, ACTORSIM_EXIT_WITH_PARENT: '1' },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let err = '';
   child.stderr.on('data', (c: Buffer) => (err += c.toString()));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolveExit) => child.on('exit', (code, signal) => resolveExit({ code, signal })));
@@ -81,4 +92,18 @@ export function spawnReady(script: string, args: readonly string[], env: Record<
       reject(new Error(`${script} exited with ${code} before READY; stderr: ${err}`));
     });
   });
+}
+
+/**
+ * Stops a child that is the real process (not a wrapper): SIGTERM, then
+ * SIGKILL if it has not exited within `ceilingMs`; resolves once it exited.
+ * The ceiling only ends a hang, it judges nothing.
+ */
+export async function stopChild(child: ChildProcess, ceilingMs = WAIT_CEILING_MS): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), ceilingMs);
+  await exited;
+  clearTimeout(timer);
 }

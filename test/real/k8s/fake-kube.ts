@@ -731,7 +731,11 @@ export class FakeKube {
       env.KUBECONFIG = this.serviceAccountKubeconfig(namespace, pod.spec.serviceAccountName ?? 'default', join(podDir, 'in-cluster-kubeconfig'));
     }
     const argv = [...(container.command ?? []), ...(container.args ?? [])].map(mapPath);
-    const command = argv[0] === 'node' ? process.execPath : argv[0]!;
+    // A pod's processes die with it; here a pod is one process, killed by SIGKILL when deleted with grace 0
+    // or at close(). So the container must be node itself: a wrapper (tsx, npm, sh -c) would take the
+    // SIGKILL and leave the real server running as an orphan.
+    if (argv[0] !== 'node') throw new Error(`fake kube: container ${container.name} runs ${JSON.stringify(argv[0])}; fake pods run node itself, never a wrapper`);
+    const command = process.execPath;
     const child = spawn(command, argv.slice(1), { cwd: mapPath(container.workingDir ?? '/app'), env, stdio: ['ignore', 'pipe', 'pipe'] });
     pr.child = child;
     const onLine = (line: string): void => {

@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { StoreClient } from '../../../real/store/client.ts';
 import { REPO, removeTempDirs, spawnReady, tempDir } from '../helpers.ts';
+import { WAIT_CEILING_MS } from '../../helpers/wait.ts';
 
 describe('store main', () => {
   afterAll(removeTempDirs);
@@ -20,12 +20,17 @@ describe('store main', () => {
     expect(await store.exited).toEqual({ code: 0, signal: null });
   });
 
-  it('exits 2 with the usage when the token or the directory is missing', () => {
-    const tsx = join(REPO, 'node_modules/.bin/tsx');
-    const noToken = spawnSync(tsx, ['real/store/main.ts', '--dir', tempDir('store-main')], { cwd: REPO, env: { ...process.env, ACTORSIM_TOKEN: '' }, encoding: 'utf8' });
+  it('exits 2 with the usage when the token or the directory is missing, or the cap on used grants is bad', () => {
+    // Node itself, not the tsx wrapper: should a regression let the store start, the ceiling's kill stops the store.
+    const store = (args: string[], env: Record<string, string>) =>
+      spawnSync(process.execPath, ['--import', 'tsx', 'real/store/main.ts', ...args], { cwd: REPO, env: { ...process.env, ...env }, encoding: 'utf8', timeout: WAIT_CEILING_MS, killSignal: 'SIGKILL' });
+    const noToken = store(['--dir', tempDir('store-main')], { ACTORSIM_TOKEN: '' });
     expect(noToken.status).toBe(2);
     expect(noToken.stderr).toContain('ACTORSIM_TOKEN is not set');
-    const noDir = spawnSync(tsx, ['real/store/main.ts'], { cwd: REPO, env: { ...process.env, ACTORSIM_TOKEN: 't', ACTORSIM_STORE_DIR: '' }, encoding: 'utf8' });
+    const noDir = store([], { ACTORSIM_TOKEN: 't', ACTORSIM_STORE_DIR: '' });
     expect(noDir.status).toBe(2);
+    const badCap = store(['--dir', tempDir('store-main'), '--max-used-grants', '0'], { ACTORSIM_TOKEN: 't' });
+    expect(badCap.status).toBe(2);
+    expect(badCap.stderr).toContain('bad --max-used-grants');
   });
 });

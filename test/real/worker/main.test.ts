@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StoreClient } from '../../../real/store/client.ts';
 import { GrantMinter } from '../../../real/store/grants.ts';
 import { WorkerClient, WorkerError } from '../../../real/worker/client.ts';
-import { removeTempDirs, spawnReady, tempDir, type ReadyChild } from '../helpers.ts';
+import { removeTempDirs, spawnReady, stopChild, tempDir, type ReadyChild } from '../helpers.ts';
 
 const MiB = 1024 * 1024;
 const ENV = { ACTORSIM_TOKEN: 'main-token' };
@@ -21,11 +21,9 @@ describe('worker main', () => {
     client = new WorkerClient({ url: worker.url, token: 'main-token' });
   });
   afterAll(async () => {
-    // SIGTERM, not SIGKILL: the child is tsx, which relays SIGTERM to the node process it starts; a
-    // SIGKILL'd tsx leaves that process orphaned and running (seen after runs filtered with -t, where
-    // the SIGTERM test below does not run).
-    for (const child of [worker, store]) if (child?.child.exitCode === null) child.child.kill('SIGTERM');
-    await Promise.all([worker?.exited, store?.exited]);
+    // Left running when the SIGTERM test below did not run (a run filtered with -t) or failed: the
+    // children are node itself (spawnReady), so even the SIGKILL fallback leaves no orphan.
+    await Promise.all([worker, store].map((c) => (c === undefined ? undefined : stopChild(c.child))));
     removeTempDirs();
   });
 
@@ -92,6 +90,35 @@ describe('worker main', () => {
     expect(await client.restore('a', { ...small, source: 'external', version: 0, storeGrant: grants.mint('r', 'actors/a') })).toMatchObject({ counter: 0 });
     await client.checkpoint('a', { target: 'local', version: 0 });
     await client.checkpoint('b', { target: 'local', version: 0 });
+  });
+
+  it('spends each grant on one request: a replayed grant is refused by the store, a fresh one serves', async () => {
+    const failure = (call: Promise<unknown>): Promise<WorkerError> =>
+      call.then(
+        () => {
+          throw new Error('the call succeeded');
+        },
+        (err: unknown) => err as WorkerError,
+      );
+    const small = { template: 'agent', memoryMiB: 1 } as const;
+    await client.restore('r1', { ...small, source: 'cold', version: 0 });
+    const write = grants.mint('w', 'actors/r1');
+    await client.checkpoint('r1', { target: 'external', version: 0, storeGrant: write });
+    const read = grants.mint('r', 'actors/r1');
+    expect(await client.restore('r1', { ...small, source: 'external', version: 0, storeGrant: read })).toMatchObject({ counter: 0 });
+    // The same write grant again: the store refuses it (as with any refused upload, fetch may see the
+    // refusal or a broken upload), the checkpoint fails and the actor stays resident.
+    const rewrite = await failure(client.checkpoint('r1', { target: 'external', version: 0, storeGrant: write }));
+    expect(rewrite).toMatchObject({ status: 503, code: 'store-failed' });
+    expect(rewrite.message).toMatch(/403|EPIPE|ECONNRESET|socket/);
+    expect((await client.actors()).map((a) => a.id)).toContain('r1');
+    await client.checkpoint('r1', { target: 'external', version: 0, storeGrant: grants.mint('w', 'actors/r1') });
+    // The same read grant again: refused, with the key named; a fresh one restores.
+    const reread = await failure(client.restore('r1', { ...small, source: 'external', version: 0, storeGrant: read }));
+    expect(reread).toMatchObject({ status: 503, code: 'store-failed' });
+    expect(reread.message).toContain('already used to read actors/r1');
+    expect(await client.restore('r1', { ...small, source: 'external', version: 0, storeGrant: grants.mint('r', 'actors/r1') })).toMatchObject({ counter: 0 });
+    await client.checkpoint('r1', { target: 'local', version: 0 });
   });
 
   it('exits 0 on SIGTERM, as does the store', async () => {
