@@ -1,4 +1,14 @@
-/** Min-priority queue of a run's events ordered by (timeMs, insertion order), allocation-free once warm: the one event heap of the simulator and the real driver. */
+/**
+ * Min-priority queue of a run's events ordered by (timeMs, insertion order),
+ * allocation-free once warm: the one event heap of the simulator and the real
+ * driver. Besides the heap it keeps a few FIFO lanes (`pushFifo`) for events
+ * that are mostly pushed in time order (timers of a constant delay: a TTL, a
+ * park timeout; completions of a constant cost): those cost O(1) to push and
+ * pop instead of O(log n), and leave the heap small. Lanes and heap share one
+ * insertion counter and `pop` takes the least (timeMs, insertion order) of
+ * the heap's top and the lanes' heads, so the order of events is the same as
+ * with the heap alone, whichever way each was pushed.
+ */
 export class EventQueue {
   /** Time of the last popped event. */
   timeMs = 0;
@@ -29,6 +39,9 @@ export class EventQueue {
   private freeCount: number;
   private count = 0;
   private nextSeq = 0;
+  // The FIFO lanes, by number; created when first pushed to. Lane events are counted in laneCount.
+  private lanes: Lane[] = [];
+  private laneCount = 0;
 
   constructor(initialCapacity = 1024) {
     if (!Number.isInteger(initialCapacity) || initialCapacity < 1) {
@@ -50,7 +63,7 @@ export class EventQueue {
 
   /** Number of events currently queued. */
   get size(): number {
-    return this.count;
+    return this.count + this.laneCount;
   }
 
   /** Total number of events ever pushed. */
@@ -60,7 +73,11 @@ export class EventQueue {
 
   /** Time of the earliest queued event, or Infinity when empty. */
   peekTime(): number {
-    return this.count === 0 ? Infinity : this.heapTimes[0]!;
+    let t = this.count === 0 ? Infinity : this.heapTimes[0]!;
+    if (this.laneCount > 0) {
+      for (const lane of this.lanes) if (lane.count > 0 && lane.times[lane.head]! < t) t = lane.times[lane.head]!;
+    }
+    return t;
   }
 
   /** Enqueues an event; kind must be an integer in 0-255 and timeMs must not be NaN. */
@@ -78,8 +95,59 @@ export class EventQueue {
     this.siftUp(this.count++, timeMs, this.nextSeq++, slot);
   }
 
+  /**
+   * Enqueues an event as `push` does, in FIFO lane `lane` (0-15) when it is
+   * not earlier than the lane's newest event, else in the heap: the order of
+   * events is push's either way, only the cost differs.
+   */
+  pushFifo(lane: number, timeMs: number, kind: number, a: number, b: number, c: number): void {
+    let l = this.lanes[lane];
+    if (l === undefined) {
+      if (!((lane & 15) === lane)) throw new Error(`EventQueue.pushFifo: lane must be an integer 0-15, got ${lane}`);
+      while (this.lanes.length <= lane) this.lanes.push(new Lane());
+      l = this.lanes[lane]!;
+    }
+    // Also refuses NaN, which the heap's push reports.
+    if (!(timeMs >= l.lastTimeMs) || (kind & 0xff) !== kind) {
+      this.push(timeMs, kind, a, b, c);
+      return;
+    }
+    l.add(timeMs, this.nextSeq++, kind, a, b, c);
+    this.laneCount += 1;
+  }
+
   /** Removes the earliest event into the public fields; returns false when empty. */
   pop(): boolean {
+    if (this.laneCount > 0) {
+      // The lane whose head comes first, if it comes before the heap's top.
+      let best: Lane | null = null;
+      let bt = this.count === 0 ? Infinity : this.heapTimes[0]!;
+      let bs = this.count === 0 ? Infinity : this.heapSeqs[0]!;
+      const lanes = this.lanes;
+      for (let i = 0; i < lanes.length; i++) {
+        const l = lanes[i]!;
+        if (l.count === 0) continue;
+        const t = l.times[l.head]!;
+        if (t < bt || (t === bt && l.seqs[l.head]! < bs)) {
+          best = l;
+          bt = t;
+          bs = l.seqs[l.head]!;
+        }
+      }
+      if (best !== null) {
+        const h = best.head;
+        this.timeMs = bt;
+        this.kind = best.kinds[h]!;
+        this.a = best.as[h]!;
+        this.b = best.bs[h]!;
+        this.c = best.cs[h]!;
+        best.head = (h + 1) & best.mask;
+        // An empty lane takes any time next.
+        if (--best.count === 0) best.lastTimeMs = -Infinity;
+        this.laneCount -= 1;
+        return true;
+      }
+    }
     if (this.count === 0) return false;
     const slot = this.heapSlots[0]!;
     this.timeMs = this.heapTimes[0]!;
@@ -168,4 +236,49 @@ function resized(src: Float64Array, n: number): Float64Array {
   const dst = new Float64Array(n);
   dst.set(src);
   return dst;
+}
+
+/** A FIFO lane of EventQueue: a ring of events in (time, insertion) order. */
+class Lane {
+  times = new Float64Array(256);
+  seqs = new Float64Array(256);
+  kinds = new Uint8Array(256);
+  as = new Float64Array(256);
+  bs = new Float64Array(256);
+  cs = new Float64Array(256);
+  head = 0;
+  count = 0;
+  mask = 255;
+  /** Time of the newest event held: a push must not be earlier (-Infinity when empty). */
+  lastTimeMs = -Infinity;
+
+  add(timeMs: number, seq: number, kind: number, a: number, b: number, c: number): void {
+    if (this.count === this.mask + 1) this.grow();
+    const i = (this.head + this.count) & this.mask;
+    this.times[i] = timeMs;
+    this.seqs[i] = seq;
+    this.kinds[i] = kind;
+    this.as[i] = a;
+    this.bs[i] = b;
+    this.cs[i] = c;
+    this.count += 1;
+    this.lastTimeMs = timeMs;
+  }
+
+  /** Doubles the ring, its events moved to the front in order. */
+  private grow(): void {
+    const n = (this.mask + 1) * 2;
+    const order = <T extends Float64Array | Uint8Array>(from: T, to: T): T => {
+      for (let k = 0; k < this.count; k++) to[k] = from[(this.head + k) & this.mask]!;
+      return to;
+    };
+    this.times = order(this.times, new Float64Array(n));
+    this.seqs = order(this.seqs, new Float64Array(n));
+    this.kinds = order(this.kinds, new Uint8Array(n));
+    this.as = order(this.as, new Float64Array(n));
+    this.bs = order(this.bs, new Float64Array(n));
+    this.cs = order(this.cs, new Float64Array(n));
+    this.head = 0;
+    this.mask = n - 1;
+  }
 }
