@@ -30,13 +30,11 @@ export function numberText(v: number): string {
   if (k / 1000 !== v) return '' + v;
   const a = k < 0 ? -k : k;
   const whole = Math.floor(a / 1000);
-  // a - whole * 1000 > 0: v is not an integer.
-  const text = whole + FRACTIONS[a - whole * 1000]!;
-  return k < 0 ? '-' + text : text;
+  const f = a - whole * 1000;
+  // f > 0: v is not an integer.
+  const frac = f % 100 === 0 ? '' + f / 100 : f % 10 === 0 ? (f < 100 ? '0' : '') + f / 10 : (f < 10 ? '00' : f < 100 ? '0' : '') + f;
+  return (k < 0 ? '-' : '') + whole + '.' + frac;
 }
-
-/** `.f` for f thousandths (1-999), trailing zeros dropped: one lookup where three divisions and a concatenation were. */
-const FRACTIONS: readonly string[] = Array.from({ length: 1000 }, (_, f) => (f === 0 ? '' : '.' + String(f).padStart(3, '0').replace(/0+$/, '')));
 
 /**
  * One field as csv-stringify (default options) writes it. Numbers and text
@@ -78,26 +76,11 @@ export function* csvChunks(columns: readonly string[], rows: Iterable<readonly C
   let lines: string[] = [columns.map(field).join(',') + '\n'];
   let chars = lines[0]!.length;
   const cells: string[] = new Array<string>(columns.length);
-  // Each column's last value and its text: a column often repeats itself from row to row (the policy,
-  // the outcome, zero parts, the attempts), and a value equal to the last one (===: -0 and 0 both
-  // write as 0, NaN never matches) has the same text.
-  const last: (CsvValue | undefined)[] = new Array<CsvValue | undefined>(columns.length).fill(undefined);
-  const lastText: string[] = new Array<string>(columns.length).fill('');
   let n = 0;
   for (const row of rows) {
     n++;
     if (row.length !== columns.length) throw new Error(`CSV row ${n} has ${row.length} values for ${columns.length} columns (${columns.join(',')})`);
-    for (let i = 0; i < row.length; i++) {
-      const v = row[i]!;
-      if (v === last[i]) {
-        cells[i] = lastText[i]!;
-      } else {
-        const t = field(v);
-        cells[i] = t;
-        last[i] = v;
-        lastText[i] = t;
-      }
-    }
+    for (let i = 0; i < row.length; i++) cells[i] = field(row[i]!);
     const line = cells.join(',') + '\n';
     lines.push(line);
     chars += line.length;
