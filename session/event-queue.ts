@@ -1,13 +1,14 @@
 /**
  * Min-priority queue of a run's events ordered by (timeMs, insertion order),
  * allocation-free once warm: the one event heap of the simulator and the real
- * driver. Besides the heap it keeps a few FIFO lanes (`pushFifo`) for events
- * that are mostly pushed in time order (timers of a constant delay: a TTL, a
- * park timeout; completions of a constant cost): those cost O(1) to push and
- * pop instead of O(log n), and leave the heap small. Lanes and heap share one
- * insertion counter and `pop` takes the least (timeMs, insertion order) of
- * the heap's top and the lanes' heads, so the order of events is the same as
- * with the heap alone, whichever way each was pushed.
+ * driver. Besides the heap it keeps one FIFO lane (`pushFifo`) for events that
+ * are mostly pushed in time order (idle timers at a constant TTL, the bulk of
+ * a large fleet's pending events): those cost O(1) to push and pop instead
+ * of O(log n), and leave the heap small. Lane and heap share one insertion
+ * counter and `pop` takes the lesser (timeMs, insertion order) of the heap's
+ * top and the lane's head, so the order of events is the same as with the
+ * heap alone, whichever way each was pushed. One lane, not one per kind:
+ * choosing among several heads cost more at small depths than it saved.
  */
 export class EventQueue {
   /** Time of the last popped event. */
@@ -39,9 +40,8 @@ export class EventQueue {
   private freeCount: number;
   private count = 0;
   private nextSeq = 0;
-  // The FIFO lanes, by number; created when first pushed to. Lane events are counted in laneCount.
-  private lanes: Lane[] = [];
-  private laneCount = 0;
+  // The FIFO lane (pushFifo).
+  private readonly lane = new Lane();
 
   constructor(initialCapacity = 1024) {
     if (!Number.isInteger(initialCapacity) || initialCapacity < 1) {
@@ -63,7 +63,7 @@ export class EventQueue {
 
   /** Number of events currently queued. */
   get size(): number {
-    return this.count + this.laneCount;
+    return this.count + this.lane.count;
   }
 
   /** Total number of events ever pushed. */
@@ -73,11 +73,9 @@ export class EventQueue {
 
   /** Time of the earliest queued event, or Infinity when empty. */
   peekTime(): number {
-    let t = this.count === 0 ? Infinity : this.heapTimes[0]!;
-    if (this.laneCount > 0) {
-      for (const lane of this.lanes) if (lane.count > 0 && lane.times[lane.head]! < t) t = lane.times[lane.head]!;
-    }
-    return t;
+    const t = this.count === 0 ? Infinity : this.heapTimes[0]!;
+    const l = this.lane;
+    return l.count > 0 && l.times[l.head]! < t ? l.times[l.head]! : t;
   }
 
   /** Enqueues an event; kind must be an integer in 0-255 and timeMs must not be NaN. */
@@ -96,55 +94,36 @@ export class EventQueue {
   }
 
   /**
-   * Enqueues an event as `push` does, in FIFO lane `lane` (0-15) when it is
-   * not earlier than the lane's newest event, else in the heap: the order of
+   * Enqueues an event as `push` does, in the FIFO lane when it is not
+   * earlier than the lane's newest event, else in the heap: the order of
    * events is push's either way, only the cost differs.
    */
-  pushFifo(lane: number, timeMs: number, kind: number, a: number, b: number, c: number): void {
-    let l = this.lanes[lane];
-    if (l === undefined) {
-      if (!((lane & 15) === lane)) throw new Error(`EventQueue.pushFifo: lane must be an integer 0-15, got ${lane}`);
-      while (this.lanes.length <= lane) this.lanes.push(new Lane());
-      l = this.lanes[lane]!;
-    }
-    // Also refuses NaN, which the heap's push reports.
+  pushFifo(timeMs: number, kind: number, a: number, b: number, c: number): void {
+    const l = this.lane;
+    // Also refuses NaN and bad kinds, which the heap's push reports.
     if (!(timeMs >= l.lastTimeMs) || (kind & 0xff) !== kind) {
       this.push(timeMs, kind, a, b, c);
       return;
     }
     l.add(timeMs, this.nextSeq++, kind, a, b, c);
-    this.laneCount += 1;
   }
 
   /** Removes the earliest event into the public fields; returns false when empty. */
   pop(): boolean {
-    if (this.laneCount > 0) {
-      // The lane whose head comes first, if it comes before the heap's top.
-      let best: Lane | null = null;
-      let bt = this.count === 0 ? Infinity : this.heapTimes[0]!;
-      let bs = this.count === 0 ? Infinity : this.heapSeqs[0]!;
-      const lanes = this.lanes;
-      for (let i = 0; i < lanes.length; i++) {
-        const l = lanes[i]!;
-        if (l.count === 0) continue;
-        const t = l.times[l.head]!;
-        if (t < bt || (t === bt && l.seqs[l.head]! < bs)) {
-          best = l;
-          bt = t;
-          bs = l.seqs[l.head]!;
-        }
-      }
-      if (best !== null) {
-        const h = best.head;
-        this.timeMs = bt;
-        this.kind = best.kinds[h]!;
-        this.a = best.as[h]!;
-        this.b = best.bs[h]!;
-        this.c = best.cs[h]!;
-        best.head = (h + 1) & best.mask;
+    const l = this.lane;
+    if (l.count > 0) {
+      const h = l.head;
+      const t = l.times[h]!;
+      // The lane's head, when it comes before the heap's top (time, then insertion order).
+      if (this.count === 0 || t < this.heapTimes[0]! || (t === this.heapTimes[0]! && l.seqs[h]! < this.heapSeqs[0]!)) {
+        this.timeMs = t;
+        this.kind = l.kinds[h]!;
+        this.a = l.as[h]!;
+        this.b = l.bs[h]!;
+        this.c = l.cs[h]!;
+        l.head = (h + 1) & l.mask;
         // An empty lane takes any time next.
-        if (--best.count === 0) best.lastTimeMs = -Infinity;
-        this.laneCount -= 1;
+        if (--l.count === 0) l.lastTimeMs = -Infinity;
         return true;
       }
     }

@@ -20,8 +20,6 @@ export const SAMPLE = 2;
 export const WARMUP = 3;
 /** The first kind a shell may use for events of its own (completions of its runtime). */
 export const SHELL_KINDS = 4;
-/** The first FIFO lane of the heap (EventQueue.pushFifo) a shell may use: the session's timers take lanes 0-2 (idle, park, stop). */
-export const SHELL_LANES = 3;
 
 /** Commands a runtime carries out (everything but timers and replies, which the session keeps). */
 export type RuntimeCommand = Extract<Command, { kind: 'startWorker' | 'stopWorker' | 'restore' | 'execute' | 'checkpoint' }>;
@@ -132,8 +130,8 @@ export class RunSession {
       switch (cmd.kind) {
         case 'setTimer': {
           const code = timerCode(cmd.timer);
-          // Idle, park and stop timers mostly come at a constant delay (a TTL, a park timeout): a FIFO lane each.
-          if (code < SHELL_LANES) queue.pushFifo(code, Math.max(nowMs, cmd.atMs), TIMER, code, cmd.id, cmd.stamp);
+          // Idle timers mostly come at a constant delay (a TTL): the heap's FIFO lane.
+          if (code === TIMER_CODES.idle) queue.pushFifo(Math.max(nowMs, cmd.atMs), TIMER, code, cmd.id, cmd.stamp);
           else queue.push(Math.max(nowMs, cmd.atMs), TIMER, code, cmd.id, cmd.stamp);
           break;
         }

@@ -3,7 +3,7 @@ import { makeRng, type Rng } from '../scenarios/rng.ts';
 import type { ContentionSpec, CostModel, HostSpec, FaultSpec, PolicySet, Scenario, SizeCost } from '../scenarios/scenario.ts';
 import type { Workload, WorkloadStream } from '../scenarios/workload.ts';
 import { EventQueue } from '../session/event-queue.ts';
-import { RunSession, SHELL_KINDS, SHELL_LANES, type CommandRunner, type RuntimeCommand, type SessionOptions, type SessionResult } from '../session/session.ts';
+import { RunSession, SHELL_KINDS, type CommandRunner, type RuntimeCommand, type SessionOptions, type SessionResult } from '../session/session.ts';
 import { SharedResource } from './contention.ts';
 import type { SummaryRow } from '../reports/summary.ts';
 
@@ -14,9 +14,6 @@ const RESTORE_DONE = SHELL_KINDS + 2; // a: actor index, b: op, c: ok (1/0)
 const EXEC_DONE = SHELL_KINDS + 3; // a: actor index, b: op, c: ok
 const CHECKPOINT_DONE = SHELL_KINDS + 4; // a: actor index, b: op, c: ok
 const SHARED_DONE = SHELL_KINDS + 5; // a: contended resource index, b: stamp (stale unless the resource's current one)
-// FIFO lanes of the heap for completions whose cost is often a constant (EventQueue.pushFifo).
-const RESTORE_LANE = SHELL_LANES;
-const CHECKPOINT_LANE = SHELL_LANES + 1;
 
 const MIB = 1024 * 1024;
 
@@ -244,7 +241,7 @@ class SimRuntime implements CommandRunner {
         const sampler = source === 'golden' ? costs.restoreGolden : source === 'local' ? costs.restoreLocal : source === 'external' ? costs.restoreExternal : null;
         const baseMs = sampler === null ? costs.coldBoot.sample() : sampler.sampleBase();
         const ok = faults.restoreFailureRate > 0 && this.faultRng() < faults.restoreFailureRate ? 0 : 1;
-        if (sampler === null) queue.pushFifo(RESTORE_LANE, nowMs + baseMs, RESTORE_DONE, cmd.actorIndex, cmd.op, ok);
+        if (sampler === null) queue.push(nowMs + baseMs, RESTORE_DONE, cmd.actorIndex, cmd.op, ok);
         else this.transfer(nowMs, sampler, baseMs, cmd.snapshotBytes, cmd.worker, source === 'local', RESTORE_DONE, cmd.actorIndex, cmd.op, ok);
         break;
       }
@@ -283,7 +280,7 @@ class SimRuntime implements CommandRunner {
   private transfer(nowMs: number, sampler: SizeCostSampler, baseMs: number, bytes: number, worker: number, local: boolean, kind: number, actor: number, op: number, ok: number): void {
     const workMs = sampler.transferMs(bytes);
     if (this.sharedTransfers && workMs > 0) this.contention!.transferFor(worker, local).add(nowMs, workMs, baseMs, kind, actor, op, ok, this.contention!.transferDemand(kind === RESTORE_DONE), worker);
-    else this.queue.pushFifo(kind === RESTORE_DONE ? RESTORE_LANE : CHECKPOINT_LANE, nowMs + (baseMs + workMs), kind, actor, op, ok);
+    else this.queue.push(nowMs + (baseMs + workMs), kind, actor, op, ok);
   }
 }
 
