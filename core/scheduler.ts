@@ -674,7 +674,8 @@ export class Scheduler extends SchedulerState {
     // waiter could not make room on any worker, no waiter needing as much memory can either.
     let hopelessMiB = Number.POSITIVE_INFINITY;
     for (const a of pool.parkQueue) {
-      if ((A.flags[a]! & IN_PARK_QUEUE) === 0) continue;
+      // A waiter with an eviction under way gets no other (maybeEvict would answer at once).
+      if ((A.flags[a]! & IN_PARK_QUEUE) === 0 || A.pendingEvictions[a]! > 0) continue;
       const need = this.templateOf(a).spec.memoryMiB;
       if (need >= hopelessMiB) continue;
       if (this.maybeEvict(pool, a) === 0 && A.snapKind[a] !== SNAP_LOCAL) hopelessMiB = need;

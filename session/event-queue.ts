@@ -1,4 +1,15 @@
-/** Min-priority queue of a run's events ordered by (timeMs, insertion order), allocation-free once warm: the one event heap of the simulator and the real driver. */
+/**
+ * Min-priority queue of a run's events ordered by (timeMs, insertion order),
+ * allocation-free once warm: the one event heap of the simulator and the real
+ * driver. Besides the heap it keeps one FIFO lane (`pushFifo`) for events that
+ * are mostly pushed in time order (idle timers at a constant TTL, the bulk of
+ * a large fleet's pending events): those cost O(1) to push and pop instead
+ * of O(log n), and leave the heap small. Lane and heap share one insertion
+ * counter and `pop` takes the lesser (timeMs, insertion order) of the heap's
+ * top and the lane's head, so the order of events is the same as with the
+ * heap alone, whichever way each was pushed. One lane, not one per kind:
+ * choosing among several heads cost more at small depths than it saved.
+ */
 export class EventQueue {
   /** Time of the last popped event. */
   timeMs = 0;
@@ -29,6 +40,8 @@ export class EventQueue {
   private freeCount: number;
   private count = 0;
   private nextSeq = 0;
+  // The FIFO lane (pushFifo).
+  private readonly lane = new Lane();
 
   constructor(initialCapacity = 1024) {
     if (!Number.isInteger(initialCapacity) || initialCapacity < 1) {
@@ -50,7 +63,7 @@ export class EventQueue {
 
   /** Number of events currently queued. */
   get size(): number {
-    return this.count;
+    return this.count + this.lane.count;
   }
 
   /** Total number of events ever pushed. */
@@ -60,7 +73,9 @@ export class EventQueue {
 
   /** Time of the earliest queued event, or Infinity when empty. */
   peekTime(): number {
-    return this.count === 0 ? Infinity : this.heapTimes[0]!;
+    const t = this.count === 0 ? Infinity : this.heapTimes[0]!;
+    const l = this.lane;
+    return l.count > 0 && l.times[l.head]! < t ? l.times[l.head]! : t;
   }
 
   /** Enqueues an event; kind must be an integer in 0-255 and timeMs must not be NaN. */
@@ -78,8 +93,40 @@ export class EventQueue {
     this.siftUp(this.count++, timeMs, this.nextSeq++, slot);
   }
 
+  /**
+   * Enqueues an event as `push` does, in the FIFO lane when it is not
+   * earlier than the lane's newest event, else in the heap: the order of
+   * events is push's either way, only the cost differs.
+   */
+  pushFifo(timeMs: number, kind: number, a: number, b: number, c: number): void {
+    const l = this.lane;
+    // Also refuses NaN and bad kinds, which the heap's push reports.
+    if (!(timeMs >= l.lastTimeMs) || (kind & 0xff) !== kind) {
+      this.push(timeMs, kind, a, b, c);
+      return;
+    }
+    l.add(timeMs, this.nextSeq++, kind, a, b, c);
+  }
+
   /** Removes the earliest event into the public fields; returns false when empty. */
   pop(): boolean {
+    const l = this.lane;
+    if (l.count > 0) {
+      const h = l.head;
+      const t = l.times[h]!;
+      // The lane's head, when it comes before the heap's top (time, then insertion order).
+      if (this.count === 0 || t < this.heapTimes[0]! || (t === this.heapTimes[0]! && l.seqs[h]! < this.heapSeqs[0]!)) {
+        this.timeMs = t;
+        this.kind = l.kinds[h]!;
+        this.a = l.as[h]!;
+        this.b = l.bs[h]!;
+        this.c = l.cs[h]!;
+        l.head = (h + 1) & l.mask;
+        // An empty lane takes any time next.
+        if (--l.count === 0) l.lastTimeMs = -Infinity;
+        return true;
+      }
+    }
     if (this.count === 0) return false;
     const slot = this.heapSlots[0]!;
     this.timeMs = this.heapTimes[0]!;
@@ -168,4 +215,49 @@ function resized(src: Float64Array, n: number): Float64Array {
   const dst = new Float64Array(n);
   dst.set(src);
   return dst;
+}
+
+/** A FIFO lane of EventQueue: a ring of events in (time, insertion) order. */
+class Lane {
+  times = new Float64Array(256);
+  seqs = new Float64Array(256);
+  kinds = new Uint8Array(256);
+  as = new Float64Array(256);
+  bs = new Float64Array(256);
+  cs = new Float64Array(256);
+  head = 0;
+  count = 0;
+  mask = 255;
+  /** Time of the newest event held: a push must not be earlier (-Infinity when empty). */
+  lastTimeMs = -Infinity;
+
+  add(timeMs: number, seq: number, kind: number, a: number, b: number, c: number): void {
+    if (this.count === this.mask + 1) this.grow();
+    const i = (this.head + this.count) & this.mask;
+    this.times[i] = timeMs;
+    this.seqs[i] = seq;
+    this.kinds[i] = kind;
+    this.as[i] = a;
+    this.bs[i] = b;
+    this.cs[i] = c;
+    this.count += 1;
+    this.lastTimeMs = timeMs;
+  }
+
+  /** Doubles the ring, its events moved to the front in order. */
+  private grow(): void {
+    const n = (this.mask + 1) * 2;
+    const order = <T extends Float64Array | Uint8Array>(from: T, to: T): T => {
+      for (let k = 0; k < this.count; k++) to[k] = from[(this.head + k) & this.mask]!;
+      return to;
+    };
+    this.times = order(this.times, new Float64Array(n));
+    this.seqs = order(this.seqs, new Float64Array(n));
+    this.kinds = order(this.kinds, new Uint8Array(n));
+    this.as = order(this.as, new Float64Array(n));
+    this.bs = order(this.bs, new Float64Array(n));
+    this.cs = order(this.cs, new Float64Array(n));
+    this.head = 0;
+    this.mask = n - 1;
+  }
 }

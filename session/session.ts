@@ -128,9 +128,13 @@ export class RunSession {
       const nowMs = this.nowMs;
       if (onCommand !== undefined) onCommand(nowMs, cmd);
       switch (cmd.kind) {
-        case 'setTimer':
-          queue.push(Math.max(nowMs, cmd.atMs), TIMER, timerCode(cmd.timer), cmd.id, cmd.stamp);
+        case 'setTimer': {
+          const code = timerCode(cmd.timer);
+          // Idle timers mostly come at a constant delay (a TTL): the heap's FIFO lane.
+          if (code === TIMER_CODES.idle) queue.pushFifo(Math.max(nowMs, cmd.atMs), TIMER, code, cmd.id, cmd.stamp);
+          else queue.push(Math.max(nowMs, cmd.atMs), TIMER, code, cmd.id, cmd.stamp);
           break;
+        }
         case 'reply':
           replyToSink(this.sink, cmd, indexOf);
           break;
