@@ -576,6 +576,20 @@ if [[ "$BUILD_IMAGE" == 1 ]]; then
     lctr images rm "$old" >/dev/null
   done
   log "image $IMAGE is $digest; runs name it as $IMAGE@$digest"
+  # Runs pin the image by the digest the node's status lists, which the kubelet
+  # refreshes only every few tens of seconds: until it lists this build, a run
+  # would pin the previous one (seen: test:cluster ran the old build after a
+  # rebuild). Wait for it, bounded.
+  listed=0
+  for _ in $(seq 90); do
+    if k get node "$NODE_NAME" -o jsonpath='{.status.images[*].names}' 2>/dev/null | grep -qF "@$digest"; then listed=1; break; fi
+    sleep 2
+  done
+  if [[ "$listed" == 1 ]]; then
+    log "node $NODE_NAME lists $IMAGE@$digest"
+  else
+    log "warning: after 180 s node $NODE_NAME does not list $IMAGE@$digest yet; a run started now may pin an older build (pass --image $IMAGE@$digest)"
+  fi
 
   # ---- 7. one pod under gVisor ----
   if [[ "$CHECK" == 1 ]]; then
@@ -626,4 +640,8 @@ if [[ "$SET_CONTEXT" == 1 ]]; then
 fi
 log "cluster ready in $((SECONDS - T0)) s: Kubernetes $K8S_VERSION on node $NODE_NAME, kubectl: $LC_BIN/kubectl (or any kubectl) --context $LC_CONTEXT"
 log "next: npm run test:cluster && npm run bench:cluster -- --backend k8s --context $LC_CONTEXT"
+# small.yaml's dedicated-always-on asks for 20 workers of 500m: bench:cluster refuses it on a smaller node (exit 2) and says what fits.
+if (( $(nproc) < 11 )); then
+  log "  on this node's $(nproc) cpus small.yaml's dedicated-always-on (20 pods of 500m) fits only with --worker-cpu (bench:cluster refuses it otherwise, naming the largest value that fits), or skip it with --policies"
+fi
 log "stop it all: scripts/local-cluster-down.sh"
