@@ -110,7 +110,8 @@ describe('npm run calibrate -- --refit', () => {
     expect(text).toContain(raw.meta.date);
     expect(text).toContain(raw.meta.command);
     expect(text).toMatch(/^name: again$/m);
-    expect(text).toMatch(/^contention:\n {2}scope: machine\n {2}transfers: \{streams: \d/m);
+    // Either contention form: the per-kind block of a concurrency sweep, or the host model of a mixed sweep (the shipped one).
+    expect(text).toMatch(/^contention:\n {2}scope: machine\n {2}(transfers: \{streams: \d|host: \{cpus: \d)/m);
     // The shipped profile is exactly what refitting its samples gives (up to its name).
     const profile = readFileSync(new URL('../../../scenarios/profiles/local-calibrated.yaml', import.meta.url), 'utf8');
     expect(text.replace(/again/g, 'local-calibrated')).toBe(profile);
