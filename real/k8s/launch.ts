@@ -17,7 +17,7 @@ import { RUN_KEY, jobConfigFiles } from './job-run.ts';
 import { runManifests, STORE_SERVICE, type RunManifest } from './manifests.ts';
 import { COMPONENT_LABEL, RUN_LABEL, labelValue, namespaceFor, newRunId, nodeClaimName } from './names.ts';
 import { storeUrl, type RunPlan } from './plan.ts';
-import { apiErrorText, apiStatus, describePod, ended, exitCode, fatalWaiting } from './pod-status.ts';
+import { apiErrorText, apiStatus, describePod, ended, exitCode, fatalWaiting } from '../../cli/pod-status.ts';
 import { ReportDecoder } from './report-stream.ts';
 import { listNodesOrNull, pinImage } from '../../cli/image-pin.ts';
 import { workerPod } from './worker-pod.ts';

@@ -10,7 +10,7 @@ import { WorkerClient, WorkerError } from '../worker/client.ts';
 import { PodMemoryReader } from './pod-memory.ts';
 import { COMPONENT_LABEL, POLICY_LABEL, RUN_LABEL, WORKER_LABEL, labelValue, workerPodName } from './names.ts';
 import type { RunPlan } from './plan.ts';
-import { apiErrorText, apiStatus, describePod, ended, fatalWaiting, runningWithIp } from './pod-status.ts';
+import { apiErrorText, apiStatus, describePod, ended, fatalWaiting, runningWithIp } from '../../cli/pod-status.ts';
 import { workerPod } from './worker-pod.ts';
 
 /** What the runtime needs of a pool beyond the core's startWorker. */
