@@ -3,19 +3,43 @@ import type { V1Pod } from '@kubernetes/client-node';
 /**
  * Reading a pod's status the way the runtime and the launcher need it: is
  * it up, is it gone for good, and if it is stuck, why, in one line a user
- * can act on.
+ * can act on. Here in cli/ because bench:cluster (real/k8s) and a study's
+ * Indexed Job (sim/k8s-study.ts) both need it, and sim/ and real/ do not
+ * import each other.
  */
 
 /** Waiting reasons a container does not recover from by waiting longer. */
 const FATAL_WAITING = new Set(['ErrImagePull', 'ImagePullBackOff', 'ErrImageNeverPull', 'InvalidImageName', 'CreateContainerConfigError', 'CreateContainerError', 'RunContainerError', 'CrashLoopBackOff']);
 
-/** The reason and message of a container stuck for good (an image that cannot be pulled, a config error), else null. */
-export function fatalWaiting(pod: V1Pod): string | null {
+/** Waiting reasons that say the node cannot get the image: rebuilding or loading it, or naming another, is the fix. */
+const IMAGE_WAITING = new Set(['ErrImagePull', 'ImagePullBackOff', 'ErrImageNeverPull', 'InvalidImageName']);
+
+/** A container stuck for good: which, why, the kubelet's message and the image it was to run. */
+export interface StuckContainer {
+  readonly container: string;
+  readonly reason: string;
+  readonly message: string;
+  readonly image: string;
+  /** The reason is about the image (cannot be pulled, not present, bad name). */
+  readonly imageProblem: boolean;
+}
+
+/** The first container of the pod stuck for good (an image that cannot be pulled, a config error), else null. */
+export function stuckContainer(pod: V1Pod): StuckContainer | null {
   for (const c of pod.status?.containerStatuses ?? []) {
     const w = c.state?.waiting;
-    if (w?.reason !== undefined && FATAL_WAITING.has(w.reason)) return `${c.name}: ${w.reason}${w.message ? `: ${w.message}` : ''}`;
+    if (w?.reason === undefined || !FATAL_WAITING.has(w.reason)) continue;
+    // The status names the image the kubelet was given; the spec is the fallback for an older status.
+    const image = c.image || (pod.spec?.containers.find((s) => s.name === c.name)?.image ?? '?');
+    return { container: c.name, reason: w.reason, message: w.message ?? '', image, imageProblem: IMAGE_WAITING.has(w.reason) };
   }
   return null;
+}
+
+/** The reason and message of a container stuck for good (an image that cannot be pulled, a config error), else null. */
+export function fatalWaiting(pod: V1Pod): string | null {
+  const stuck = stuckContainer(pod);
+  return stuck === null ? null : `${stuck.container}: ${stuck.reason}${stuck.message ? `: ${stuck.message}` : ''}`;
 }
 
 /** Whether the pod runs, with an IP to dial (its container started; workers have no readiness probe, see worker-pod.ts). */
