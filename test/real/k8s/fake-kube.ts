@@ -37,7 +37,7 @@ export interface FakeKubeOptions {
   readonly workDir: string;
   /** Token of the user (cluster admin). */
   readonly adminToken: string;
-  /** Images the nodes have; any other image fails with ErrImageNeverPull. */
+  /** Images the nodes have; any other image fails with ErrImageNeverPull (an Indexed Job's pod that may pull: ImagePullBackOff, for ever). */
   readonly images: readonly string[];
   /** Digests the nodes list for images (by tag, e.g. actorsim:dev: sha256:...): a pod may then name the image as tag@digest. */
   readonly digests?: Readonly<Record<string, string>>;
@@ -597,6 +597,16 @@ export class FakeKube {
       }
       const env: Record<string, string> = { JOB_COMPLETION_INDEX: String(index) };
       for (const e of container.env ?? []) if (e.value !== undefined) env[e.name] = e.value;
+      if (!this.hasImage(container.image)) {
+        // The fake has no registry: the pull never succeeds, and the pod stays Pending (and active) as a kubelet leaves it.
+        active += 1;
+        const waiting =
+          container.imagePullPolicy === 'Never'
+            ? { reason: 'ErrImageNeverPull', message: `Container image "${container.image}" is not present with pull policy of Never` }
+            : { reason: 'ImagePullBackOff', message: `Back-off pulling image "${container.image}": ErrImagePull: failed to pull and unpack image "${container.image}": not found` };
+        this.setPodStatus(namespace, podName, { phase: 'Pending', containerStatuses: [{ name: container.name, ready: false, started: false, restartCount: 0, image: container.image, imageID: '', state: { waiting } }] });
+        return;
+      }
       const pr: PodRuntime = { child: null, lines: [], followers: new Set(), exited: false, killTimer: null };
       this.pods.set(`${namespace}/${podName}`, pr);
       const controller = new AbortController();
