@@ -12,6 +12,7 @@ import type { StudyOutcome, StudyRequest, StudyRun } from './study-runner.ts';
 import { scenarioSha256 } from './study-scenario.ts';
 import { EXIT_MISMATCH, STUDY_SPEC_KEY, type StudyShareSpec } from './study-pod.ts';
 import { listNodesOrNull, pinImage } from '../cli/image-pin.ts';
+import { ended, stuckContainer, type StuckContainer } from '../cli/pod-status.ts';
 import { readShareLog, shareCount, shareTasks, studyRunOf, studyTasks, type ShareTask } from './study-shares.ts';
 
 // `simulate --backend k8s`: the study as one Kubernetes Indexed Job. Each
@@ -209,8 +210,10 @@ const INDEX_ANNOTATION = 'batch.kubernetes.io/job-completion-index';
 /**
  * Runs the study as an Indexed Job and returns its runs in report order;
  * null when interrupted (Ctrl-C: the Job is deleted with its pods, no report).
- * An index that fails past its retries, a Job that fails, or a log that does
- * not hold its share intact is a {@link K8sStudyError} naming the index.
+ * An index that fails past its retries, a Job that fails, a log that does
+ * not hold its share intact, or a pod whose container cannot start (its image
+ * cannot be pulled, a config error: the Job is deleted with its pods) is a
+ * {@link K8sStudyError} naming the index.
  */
 export async function runStudyOnK8s(req: StudyRequest, flags: K8sStudyFlags, io: K8sStudyIo, tuning: K8sStudyTuning = {}): Promise<StudyOutcome | null> {
   const kc = new KubeConfig();
@@ -256,6 +259,8 @@ export async function runStudyOnK8s(req: StudyRequest, flags: K8sStudyFlags, io:
   const progress = studyJobProgress(io.progress, plan.completions);
   const t0 = performance.now();
   let interrupted = io.signal?.aborted === true;
+  // A pod that cannot start leaves its siblings Pending too: the Job goes as on Ctrl-C, pods first.
+  let stuck = false;
   const onAbort = (): void => {
     interrupted = true;
   };
@@ -281,6 +286,15 @@ export async function runStudyOnK8s(req: StudyRequest, flags: K8sStudyFlags, io:
           failedPods.add(podName);
           lastLines.set(index, await tail(core, namespace, podName));
           if (!progress.active) io.err(`k8s: index ${index} failed in pod ${podName} (${failedPods.size} failure(s) so far); Kubernetes retries it up to ${BACKOFF_LIMIT_PER_INDEX} times\n`);
+        } else if (!ended(pod)) {
+          const why = stuckContainer(pod);
+          // Waiting longer does not help (bench:cluster's rule, cli/pod-status.ts), but
+          // CrashLoopBackOff is left to the Job: with restartPolicy Never a container that
+          // fails fails its pod, which backoffLimitPerIndex retries.
+          if (why !== null && why.reason !== 'CrashLoopBackOff') {
+            stuck = true;
+            throw new K8sStudyError(stuckText(index, podName, why, namespace));
+          }
         }
       }
       progress.update(gathered.size, failedPods.size, performance.now() - t0);
@@ -307,7 +321,8 @@ export async function runStudyOnK8s(req: StudyRequest, flags: K8sStudyFlags, io:
     progress.stop();
     io.signal?.removeEventListener('abort', onAbort);
     if (interrupted) io.err(`k8s: interrupted: deleting job ${namespace}/${name} and its pods (no report is written)\n`);
-    await deleteStudy(core, batch, plan, io, interrupted ? 'Foreground' : 'Background');
+    else if (stuck) io.err(`k8s: a pod cannot start: deleting job ${namespace}/${name} and its pods (no report is written)\n`);
+    await deleteStudy(core, batch, plan, io, interrupted || stuck ? 'Foreground' : 'Background');
   }
   if (!ok) return null;
   const runs = new Array<StudyRun>(tasks.length);
@@ -346,6 +361,18 @@ async function deleteStudy(core: CoreV1Api, batch: BatchV1Api, plan: StudyJobPla
     await sleep(250);
   }
   io.err(`k8s: job ${namespace}/${name} is still being deleted\n`);
+}
+
+/** Why a pod cannot start and what to do: for an image, get it onto the nodes or name one they hold. */
+function stuckText(index: number, pod: string, why: StuckContainer, namespace: string): string {
+  const head = `index ${index} cannot start: pod ${pod}, container ${why.container}: ${why.reason}${why.message ? `: ${why.message}` : ''}\n  image: ${why.image}\n`;
+  if (why.imageProblem) {
+    return (
+      `${head}  The node cannot get this image. Build it from this checkout and load it into the cluster (scripts/local-cluster-up.sh for the local cluster, ` +
+      `scripts/build-image.sh for kind), or pass --image NAME@sha256:... naming a digest the nodes hold (kubectl get nodes -o jsonpath='{.items[*].status.images[*].names}').`
+    );
+  }
+  return `${head}  Waiting longer does not help; see: kubectl -n ${namespace} describe pod ${pod}`;
 }
 
 function podIndex(pod: V1Pod): number | null {

@@ -9,6 +9,8 @@ import { packEncoded, readShareLog, STUDY_PREFIX, unpackEncoded } from '../../si
 import { encodeSimResult } from '../../sim/study-codec.ts';
 import { REPO, removeTempDirs, tempDir } from '../real/helpers.ts';
 import { FakeKube, type IndexedPodContext } from '../real/k8s/fake-kube.ts';
+import { exitCode } from '../helpers/wait.ts';
+import { K8sStudyError } from '../../sim/k8s-study-flags.ts';
 import { podSpecOf, restrictedProblems, schemaProblems, yamlDocs } from '../real/k8s/manifest-checks.ts';
 
 // `simulate --backend k8s` against the fake API server: its Indexed Job
@@ -236,6 +238,59 @@ describe('simulate --backend k8s against the fake API server', () => {
     // The launcher deleted it (not the end of the Job), before any index could be gathered.
     expect(fake.requests.slice(before).filter((r) => r.method === 'DELETE' && r.path.includes('/jobs/'))).toHaveLength(1);
   }, 120_000);
+
+  // The image by a digest no node holds (a rebuilt image's old digest): the fake's pods sit in
+  // ImagePullBackOff for ever, as the real cluster's did while the study waited silently.
+  const gone = `${IMAGE}@sha256:${'e'.repeat(64)}`;
+  const goneArgs = (): string[] => ['--backend', 'k8s', '--kubeconfig', kubeconfig, '--namespace', NS, '--image', gone];
+  const literal = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const stuckMessage = new RegExp(
+    `index \\d+ cannot start: pod actorsim-study-\\S+, container share: ImagePullBackOff: Back-off pulling image "${literal(gone)}"[^\\n]*\\n` +
+      `  image: ${literal(gone)}\\n` +
+      `  The node cannot get this image\\. .*scripts/local-cluster-up\\.sh.*scripts/build-image\\.sh.*--image NAME@sha256:\\.\\.\\.`,
+  );
+
+  it('fails at once when a pod cannot pull its image: names pod, reason, message and image, deletes the Job, writes no report', async () => {
+    behaviour = () => 'run';
+    podCalls = 0;
+    const before = fake.requests.length;
+    const out = join(dir, 'image-gone');
+    const io = capture();
+    const err = await runSimulate([...small(), ...goneArgs(), '--out', out], io).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(K8sStudyError);
+    expect((err as Error).message).toMatch(stuckMessage);
+    expect(io.stderr()).toContain('k8s: a pod cannot start: deleting job');
+    expect(podCalls).toBe(0);
+    expect(existsSync(out)).toBe(false);
+    expect(fake.list('jobs', NS)).toEqual([]);
+    expect(fake.list('configmaps', NS)).toEqual([]);
+    expect(fake.list('pods', NS).filter((p) => p.metadata.labels?.['app.kubernetes.io/component'] === 'study')).toEqual([]);
+    // Fast means in few polls, not in some seconds: the first listing that shows the pod stuck
+    // ends the wait (the pod exists before the Job's creation is answered; one more for slack).
+    const seen = fake.requests.slice(before);
+    const deleteAt = seen.findIndex((r) => r.method === 'DELETE' && r.path.includes('/jobs/'));
+    expect(deleteAt).toBeGreaterThan(0);
+    expect(seen.filter((r) => r.method === 'DELETE' && r.path.includes('/jobs/'))).toHaveLength(1);
+    expect(seen.slice(0, deleteAt).filter((r) => r.method === 'GET' && r.path.includes('/pods?')).length).toBeLessThanOrEqual(2);
+    // Deleted as on Ctrl-C: pods first.
+    expect(seen[deleteAt]!.path).toContain('propagationPolicy=Foreground');
+  }, 120_000);
+
+  it('exits 1 from the command line with that message and no report', async () => {
+    const { spawn } = await import('node:child_process');
+    const out = join(dir, 'image-gone-cli');
+    const child = spawn(process.execPath, ['--import', 'tsx', 'sim/cli.ts', ...small(), ...goneArgs(), '--out', out], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    expect(await exitCode(child), stderr).toBe(1);
+    expect(stderr).toMatch(new RegExp(`simulate: ${stuckMessage.source}`));
+    expect(stderr).not.toMatch(/^\s+at /m);
+    expect(existsSync(out)).toBe(false);
+    expect(fake.list('jobs', NS)).toEqual([]);
+  });
 });
 
 
