@@ -51,6 +51,8 @@ export const IN_PARK_QUEUE = 1;
 export const PREWARMING = 2;
 /** Flag bit: dispatchParked has met it already in this pass. */
 export const SEEN = 4;
+/** Flag bit: evictForWaiters has counted it already in this pass (the park queue may hold it twice). */
+export const COUNTED = 8;
 
 /** No worker, no actor, no node, no invocation. */
 export const NONE = -1;

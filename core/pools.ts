@@ -55,6 +55,13 @@ export interface PoolRt {
   workers: WorkerRec[];
   /** Actors waiting for a worker, in arrival order; entries whose actor no longer waits are skipped. */
   parkQueue: number[];
+  /**
+   * Actors of this pool that wait in the park queue (IN_PARK_QUEUE) with no
+   * eviction under way for them: the waiters evictForWaiters would act on.
+   * Kept by the scheduler at every change of either, so that pass stops once
+   * it has seen them all instead of walking a queue that grows with the pool.
+   */
+  waitersWithoutEviction: number;
   /** Replicas the pool should have now: static, or what the scaling policy last decided. */
   target: number;
   /**
@@ -93,6 +100,13 @@ export function waitingIn(pool: PoolRt, A: ActorTable): number {
   let n = 0;
   for (const a of pool.parkQueue) if ((A.flags[a]! & IN_PARK_QUEUE) !== 0) n += 1;
   return n;
+}
+
+/** Distinct actors waiting in a pool with no eviction under way for them, by a scan (the check of PoolRt.waitersWithoutEviction). */
+export function waitersWithoutEviction(pool: PoolRt, A: ActorTable): number {
+  const met = new Set<number>();
+  for (const a of pool.parkQueue) if ((A.flags[a]! & IN_PARK_QUEUE) !== 0 && A.pendingEvictions[a] === 0) met.add(a);
+  return met.size;
 }
 
 /** Nodes holding a waiting paused actor's snapshot where the pool has no worker. */

@@ -118,6 +118,8 @@ export abstract class SchedulerState {
   protected readonly candidates: WorkerRec[] = [];
   protected readonly placementView: { snapshotNode: string | null } = { snapshotNode: null };
   protected readonly victims: number[] = [];
+  /** Scratch of evictForWaiters: the waiters it has flagged COUNTED in this pass. */
+  protected readonly counted: number[] = [];
   /** The idle residents evictions may take, per pool; every change to what decides that marks the actor (see IdleIndex). */
   protected readonly idleIndex: IdleIndex;
   protected readonly poolIndexOf = (a: number): number => this.poolOf(a).index;
@@ -162,7 +164,7 @@ export abstract class SchedulerState {
     });
     for (const [index, spec] of config.pools.entries()) {
       const target = spec.mode === 'shared' ? this.scaling.initial(spec.replicas) : spec.replicas;
-      this.pools.set(spec.name, { spec, index, workers: [], parkQueue: [], target, open: [], slotBound: false });
+      this.pools.set(spec.name, { spec, index, workers: [], parkQueue: [], waitersWithoutEviction: 0, target, open: [], slotBound: false });
     }
     this.poolList = [...this.pools.values()];
     this.idleIndex = new IdleIndex(this.poolList.length, this.eviction.evicts);

@@ -10,6 +10,7 @@ import {
   RESUMING,
   RUNNING,
   SEEN,
+  COUNTED,
   SNAP_EXTERNAL,
   SNAP_LOCAL,
   SNAP_NONE,
@@ -20,7 +21,7 @@ import {
 import { anyEvictable, evictionCrossCheck, ROOM_WITHOUT_EVICTING } from './policies/eviction.ts';
 import type { IdleDecision } from './policies/idle.ts';
 import type { ActorPlacementView } from './policies/placement.ts';
-import { pinnedNodesWithoutWorker, waitingIn, type PoolRt, type WorkerRec } from './pools.ts';
+import { pinnedNodesWithoutWorker, waitersWithoutEviction, waitingIn, type PoolRt, type WorkerRec } from './pools.ts';
 import { ContractError, SchedulerState } from './scheduler-state.ts';
 import { accrue, fifoPush, fifoRemove, fifoShift, fifoUnshift, isIdleResident } from './tables.ts';
 import type { CheckpointTarget, InvocationInput, TimerKind } from './types.ts';
@@ -329,7 +330,7 @@ export class Scheduler extends SchedulerState {
         I.parked[inv] = 0;
         this.parkedCount -= 1;
         this.finish(inv, nowMs, 'rejected', 'park-timeout');
-        if (A.queued[a] === 0) A.flags[a]! &= ~IN_PARK_QUEUE; // left in the queue array, skipped when met
+        if (A.queued[a] === 0) this.parkFlagOff(a); // left in the queue array, skipped when met
         return;
       }
     }
@@ -368,7 +369,7 @@ export class Scheduler extends SchedulerState {
       A.head[a] = NONE;
       A.tail[a] = NONE;
       A.queued[a] = 0;
-      A.flags[a]! &= ~IN_PARK_QUEUE;
+      this.parkFlagOff(a);
       this.idleIndex.mark(a);
     }
   }
@@ -421,7 +422,7 @@ export class Scheduler extends SchedulerState {
       inv = next;
     }
     if (A.queued[a]! > 0 && (A.flags[a]! & IN_PARK_QUEUE) === 0) {
-      A.flags[a]! |= IN_PARK_QUEUE;
+      this.parkFlagOn(a);
       this.poolOf(a).parkQueue.push(a);
     }
   }
@@ -474,7 +475,7 @@ export class Scheduler extends SchedulerState {
   private assign(a: number, w: WorkerRec, nowMs: number): void {
     const A = this.actors;
     accrue(this.actors, this.invs, a, nowMs);
-    A.flags[a]! &= ~IN_PARK_QUEUE;
+    this.parkFlagOff(a);
     const I = this.invs;
     for (let inv = A.head[a]!; inv !== NONE; inv = I.next[inv]!) {
       if (I.parked[inv] !== 0) {
@@ -610,7 +611,25 @@ export class Scheduler extends SchedulerState {
       this.counters.evictions += 1;
       this.checkpoint(v, this.idle.evictTarget, this.accounting.nowMs);
     }
+    // pendingEvictions went from 0 to n: a waiter with an eviction under way.
+    if (n > 0 && (A.flags[waiting]! & IN_PARK_QUEUE) !== 0) this.poolOf(waiting).waitersWithoutEviction -= 1;
     return n;
+  }
+
+  /** Marks `a` as waiting in its pool's park queue (the caller puts it in the queue). */
+  private parkFlagOn(a: number): void {
+    const A = this.actors;
+    if ((A.flags[a]! & IN_PARK_QUEUE) !== 0) return;
+    A.flags[a]! |= IN_PARK_QUEUE;
+    if (A.pendingEvictions[a] === 0) this.poolOf(a).waitersWithoutEviction += 1;
+  }
+
+  /** `a` no longer waits (its entry, if any, stays in the queue array and is skipped when met). */
+  private parkFlagOff(a: number): void {
+    const A = this.actors;
+    if ((A.flags[a]! & IN_PARK_QUEUE) === 0) return;
+    A.flags[a]! &= ~IN_PARK_QUEUE;
+    if (A.pendingEvictions[a] === 0) this.poolOf(a).waitersWithoutEviction -= 1;
   }
 
   /** The eviction of `a` is over (it left, failed or its worker died): its waiter may need another. */
@@ -620,6 +639,7 @@ export class Scheduler extends SchedulerState {
     if (waiter === NONE) return;
     A.evictedFor[a] = NONE;
     A.pendingEvictions[waiter]! -= 1;
+    if (A.pendingEvictions[waiter] === 0 && (A.flags[waiter]! & IN_PARK_QUEUE) !== 0) this.poolOf(waiter).waitersWithoutEviction += 1;
     this.idleIndex.mark(a);
   }
 
@@ -632,10 +652,10 @@ export class Scheduler extends SchedulerState {
       pool.parkQueue = [];
       for (const a of queue) {
         if ((A.flags[a]! & IN_PARK_QUEUE) === 0 || A.startingWorker[a] !== NONE) continue;
-        A.flags[a]! &= ~IN_PARK_QUEUE;
+        this.parkFlagOff(a);
         this.startDedicated(a, nowMs);
         if (A.startingWorker[a] === NONE) {
-          A.flags[a]! |= IN_PARK_QUEUE;
+          this.parkFlagOn(a);
           pool.parkQueue.push(a);
         }
       }
@@ -663,6 +683,11 @@ export class Scheduler extends SchedulerState {
   /** Starts evictions for the actors waiting in a pool, one per waiter at most. */
   private evictForWaiters(pool: PoolRt): void {
     if (!this.eviction.evicts) return;
+    if (evictionCrossCheck.on && pool.waitersWithoutEviction !== waitersWithoutEviction(pool, this.actors)) {
+      throw new Error(`pool ${pool.spec.name}: ${pool.waitersWithoutEviction} waiters without an eviction counted, ${waitersWithoutEviction(pool, this.actors)} in the park queue`);
+    }
+    // Every waiter has an eviction under way: nothing to do (the loop below would skip them all).
+    if (pool.waitersWithoutEviction === 0) return;
     // With no idle resident anywhere in the pool every waiter's search would come back empty:
     // one scan instead of one per waiter (and evictions only ever remove candidates).
     this.idleIndex.flush(this.actors, this.workers, this.poolIndexOf);
@@ -673,13 +698,28 @@ export class Scheduler extends SchedulerState {
     // Evictions started here only take candidates away and free nothing yet, so once an unpinned
     // waiter could not make room on any worker, no waiter needing as much memory can either.
     let hopelessMiB = Number.POSITIVE_INFINITY;
+    // Once every waiter without an eviction has been met, the rest of the queue would only be
+    // skipped: stop there, so the pass costs the waiters it acts on, not the whole queue. The
+    // queue may hold an actor twice (it left and parked again since the last dispatch): COUNTED
+    // counts it once; its second visit is a no-op, since evictions started meanwhile only take
+    // candidates away, so stopping before it changes nothing.
+    let left = pool.waitersWithoutEviction;
+    const counted = this.counted;
+    let nCounted = 0;
     for (const a of pool.parkQueue) {
       // A waiter with an eviction under way gets no other (maybeEvict would answer at once).
       if ((A.flags[a]! & IN_PARK_QUEUE) === 0 || A.pendingEvictions[a]! > 0) continue;
+      if ((A.flags[a]! & COUNTED) === 0) {
+        A.flags[a]! |= COUNTED;
+        counted[nCounted++] = a;
+        left -= 1;
+      }
       const need = this.templateOf(a).spec.memoryMiB;
-      if (need >= hopelessMiB) continue;
-      if (this.maybeEvict(pool, a) === 0 && A.snapKind[a] !== SNAP_LOCAL) hopelessMiB = need;
+      if (need < hopelessMiB && this.maybeEvict(pool, a) === 0 && A.snapKind[a] !== SNAP_LOCAL) hopelessMiB = need;
+      if (left === 0) break;
     }
+    for (let k = 0; k < nCounted; k++) A.flags[counted[k]!]! &= ~COUNTED;
+    counted.length = 0;
   }
 
   /** Sends an actor back to its newest snapshot; its in-flight invocation is retried or rejected. */
@@ -757,7 +797,7 @@ export class Scheduler extends SchedulerState {
     if (w === null) return;
     accrue(this.actors, this.invs, a, nowMs);
     A.startingWorker[a] = w.id;
-    A.flags[a]! &= ~IN_PARK_QUEUE;
+    this.parkFlagOff(a);
     A.phase[a] = WORKER_START;
     const I = this.invs;
     for (let inv = A.head[a]!; inv !== NONE; inv = I.next[inv]!) {

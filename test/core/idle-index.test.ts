@@ -113,7 +113,9 @@ describe('IdleIndex against a naive scan', () => {
 /**
  * The scheduler with every LRU answer taken from the index checked against
  * the scan it replaces (evictionCrossCheck throws on a difference), over the
- * property harness's random cases with LRU eviction.
+ * property harness's random cases with LRU eviction. The same switch checks
+ * each pool's count of waiters without an eviction under way (what lets
+ * evictForWaiters stop early) against a scan of its park queue at every pass.
  */
 describe('the scheduler with the index gives the victims of the scan', () => {
   beforeAll(() => {
