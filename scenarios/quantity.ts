@@ -32,7 +32,11 @@ export function parseMemoryMiB(text: string): number {
   return parseQuantity(text) / 2 ** 20;
 }
 
-/** A cpu quantity in millicores (`500m` is 500, `2` is 2000). */
+/**
+ * A cpu quantity in millicores (`500m` is 500, `2` is 2000), rounded to the
+ * nanocore, the finest a quantity can say: read as cores and multiplied
+ * back, `9m` would be 9.000000000000002 and a pod would ask for that.
+ */
 export function parseCpuMilli(text: string): number {
-  return parseQuantity(text) * 1000;
+  return Math.round(parseQuantity(text) * 1e9) / 1e6;
 }
