@@ -62,6 +62,8 @@ export interface PoolRt {
    * it has seen them all instead of walking a queue that grows with the pool.
    */
   waitersWithoutEviction: number;
+  /** Actors of this pool that wait in the park queue (IN_PARK_QUEUE), each once however often the queue holds it. */
+  waiting: number;
   /** Replicas the pool should have now: static, or what the scaling policy last decided. */
   target: number;
   /**
@@ -95,11 +97,11 @@ export function setOpen(w: WorkerRec, open: boolean): void {
   w.open = open;
 }
 
-/** Actors waiting for a worker in a pool. */
+/** Distinct actors waiting for a worker in a pool, by a scan (the check of PoolRt.waiting). */
 export function waitingIn(pool: PoolRt, A: ActorTable): number {
-  let n = 0;
-  for (const a of pool.parkQueue) if ((A.flags[a]! & IN_PARK_QUEUE) !== 0) n += 1;
-  return n;
+  const met = new Set<number>();
+  for (const a of pool.parkQueue) if ((A.flags[a]! & IN_PARK_QUEUE) !== 0) met.add(a);
+  return met.size;
 }
 
 /** Distinct actors waiting in a pool with no eviction under way for them, by a scan (the check of PoolRt.waitersWithoutEviction). */

@@ -164,7 +164,7 @@ export abstract class SchedulerState {
     });
     for (const [index, spec] of config.pools.entries()) {
       const target = spec.mode === 'shared' ? this.scaling.initial(spec.replicas) : spec.replicas;
-      this.pools.set(spec.name, { spec, index, workers: [], parkQueue: [], waitersWithoutEviction: 0, target, open: [], slotBound: false });
+      this.pools.set(spec.name, { spec, index, workers: [], parkQueue: [], waitersWithoutEviction: 0, waiting: 0, target, open: [], slotBound: false });
     }
     this.poolList = [...this.pools.values()];
     this.idleIndex = new IdleIndex(this.poolList.length, this.eviction.evicts);

@@ -621,7 +621,9 @@ export class Scheduler extends SchedulerState {
     const A = this.actors;
     if ((A.flags[a]! & IN_PARK_QUEUE) !== 0) return;
     A.flags[a]! |= IN_PARK_QUEUE;
-    if (A.pendingEvictions[a] === 0) this.poolOf(a).waitersWithoutEviction += 1;
+    const pool = this.poolOf(a);
+    pool.waiting += 1;
+    if (A.pendingEvictions[a] === 0) pool.waitersWithoutEviction += 1;
   }
 
   /** `a` no longer waits (its entry, if any, stays in the queue array and is skipped when met). */
@@ -629,7 +631,9 @@ export class Scheduler extends SchedulerState {
     const A = this.actors;
     if ((A.flags[a]! & IN_PARK_QUEUE) === 0) return;
     A.flags[a]! &= ~IN_PARK_QUEUE;
-    if (A.pendingEvictions[a] === 0) this.poolOf(a).waitersWithoutEviction -= 1;
+    const pool = this.poolOf(a);
+    pool.waiting -= 1;
+    if (A.pendingEvictions[a] === 0) pool.waitersWithoutEviction -= 1;
   }
 
   /** The eviction of `a` is over (it left, failed or its worker died): its waiter may need another. */
@@ -760,7 +764,9 @@ export class Scheduler extends SchedulerState {
    */
   private scale(pool: PoolRt, nowMs: number): void {
     const current = pool.workers.length;
-    let target = this.scaling.target(pool, waitingIn(pool, this.actors), nowMs);
+    if (evictionCrossCheck.on && pool.waiting !== waitingIn(pool, this.actors)) throw new Error(`pool ${pool.spec.name}: ${pool.waiting} waiters counted, ${waitingIn(pool, this.actors)} in the park queue`);
+    // Each waiting actor once: the queue array may hold one twice (it left and parked again since the last dispatch).
+    let target = this.scaling.target(pool, pool.waiting, nowMs);
     // A paused actor resumes only on its node: a node with waiters and no worker needs one.
     const pinned = pinnedNodesWithoutWorker(pool, this.actors, this.nodeNames);
     const max = this.scaling.maxReplicas;
