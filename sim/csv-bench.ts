@@ -74,8 +74,8 @@ export interface InvocationsCsvFigures {
  * scenario simulated once, their summary rows computed (as the simulate
  * command does before writing, which builds the reply objects the writer
  * reads), then the file written `writes` times with writeReport and
- * invocationsCsvChunks into a temporary folder, removed after. MB/s of the
- * file's size over the wall time of each write, median.
+ * invocationsCsvChunks into a new folder of a temporary one, removed after.
+ * MB/s of the file's size over the wall time of each write, median.
  */
 export async function invocationsCsvSpeed(writes = 7, scenarioFile = repoFile('scenarios', 'default.yaml')): Promise<InvocationsCsvFigures> {
   const scenario = loadScenarioFile(scenarioFile);
@@ -86,7 +86,9 @@ export async function invocationsCsvSpeed(writes = 7, scenarioFile = repoFile('s
   try {
     const out = join(dir, 'report');
     const file = join(out, 'invocations.csv');
+    // Each write into a new folder, as a run's report is: replacing the previous file would add its deletion.
     const write = (): number => {
+      rmSync(out, { recursive: true, force: true });
       const t = performance.now();
       writeReport(out, { 'invocations.csv': invocationsCsvChunks(results) });
       return performance.now() - t;
