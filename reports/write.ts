@@ -3,11 +3,11 @@ import { homedir } from 'node:os';
 import { basename, dirname, join, parse, resolve } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import type { RunResult } from '../core/result.ts';
-import { csvChunks, csvText } from './csv.ts';
+import { CSV_CHUNK_BYTES, CsvWriter, csvLine } from './csv.ts';
 import type { ClusterNode } from '../scenarios/scenario.ts';
 import { densityCells } from './density.ts';
 import type { MeasuredInput } from './measured.ts';
-import { INVOCATION_COLUMNS, SUMMARY_COLUMNS, invocationRows, summarize, type ReportedRun, type SummaryRow } from './summary.ts';
+import { INVOCATION_COLUMNS, SUMMARY_COLUMNS, summarize, type ReportedRun, type SummaryRow } from './summary.ts';
 
 /** Which invocation rows go to invocations.csv. */
 export type InvocationOutput = 'all' | 'none';
@@ -31,24 +31,72 @@ export function summaryCsv(rows: readonly SummaryRow[]): string {
 
 /** Renders invocations.csv for a set of runs (the fast writer: millions of rows, none needing quotes). */
 export function invocationsCsv(runs: readonly RunResult[]): string {
-  return csvText(INVOCATION_COLUMNS, invocationCells(runs));
+  return Buffer.concat([...invocationsCsvChunks(runs)]).toString('utf8');
 }
 
 /**
- * invocations.csv in chunks of whole lines, for writeReport to write as they
- * are rendered: the file (131 MB for azure-like) is never one string. The
- * same bytes as invocationsCsv.
+ * invocations.csv as UTF-8 in chunks of whole lines, for writeReport to
+ * write as they are rendered: the file (131 MB for azure-like) is never
+ * held whole. Rendered straight from the replies, without invocationRows'
+ * arrays: the same bytes as csv-stringify would write for
+ * `invocationRows(run).map((row) => row.map(csvCell))` under
+ * INVOCATION_COLUMNS (test/reports/csv.properties.test.ts checks it).
  */
-export function invocationsCsvChunks(runs: readonly RunResult[]): Iterable<string> {
-  return csvChunks(INVOCATION_COLUMNS, invocationCells(runs));
+export function* invocationsCsvChunks(runs: readonly RunResult[], chunkBytes = CSV_CHUNK_BYTES): Generator<Uint8Array> {
+  const w = new CsvWriter(chunkBytes);
+  csvLine(w, INVOCATION_COLUMNS);
+  for (const run of runs) {
+    const policy = run.policy;
+    const seed = run.seed;
+    for (const r of run.replies) {
+      const p = r.parts;
+      // invocationRows' columns in order, each as csvCell makes it: a number that is not finite is an empty cell.
+      w.text(policy);
+      w.comma();
+      finite(w, r.invocation);
+      w.comma();
+      w.text(r.actor);
+      w.comma();
+      w.milliCell(r.arrivalMs);
+      w.comma();
+      w.milliCell(r.startMs);
+      w.comma();
+      w.milliCell(r.endMs);
+      w.comma();
+      w.text(r.path);
+      w.comma();
+      w.milliCell(p.parkedMs);
+      w.comma();
+      w.milliCell(p.workerStartMs);
+      w.comma();
+      w.milliCell(p.restoreMs);
+      w.comma();
+      w.milliCell(p.execMs);
+      w.comma();
+      w.text(r.outcome);
+      w.comma();
+      w.text(r.reason);
+      w.comma();
+      w.milliCell(p.queuedMs);
+      w.comma();
+      finite(w, r.attempts);
+      w.comma();
+      if (seed !== undefined) finite(w, seed);
+      w.endLine();
+      if (w.full) yield w.take();
+    }
+  }
+  const last = w.end();
+  if (last.length > 0) yield last;
 }
 
-function* invocationCells(runs: readonly RunResult[]): Generator<(string | number)[]> {
-  for (const run of runs) for (const row of invocationRows(run)) yield row.map(csvCell);
+/** A number as csvCell leaves it: empty when not finite. */
+function finite(w: CsvWriter, v: number): void {
+  if (Number.isFinite(v)) w.number(v);
 }
 
-/** A report file's content: its text, or its text in chunks written one after another (a large CSV). */
-export type ReportFile = string | Iterable<string>;
+/** A report file's content: its text, or its text (or UTF-8 bytes) in chunks written one after another (a large CSV). */
+export type ReportFile = string | Iterable<string | Uint8Array>;
 
 /** Writes one file from its text or its chunks. */
 function writeFileFrom(path: string, content: ReportFile): void {
@@ -58,7 +106,11 @@ function writeFileFrom(path: string, content: ReportFile): void {
   }
   const fd = openSync(path, 'w');
   try {
-    for (const chunk of content) writeSync(fd, chunk);
+    for (const chunk of content) {
+      if (typeof chunk === 'string') writeSync(fd, chunk);
+      // writeSync may write less than it was given; the rest follows.
+      else for (let done = 0; done < chunk.length; ) done += writeSync(fd, chunk, done, chunk.length - done);
+    }
   } finally {
     closeSync(fd);
   }
