@@ -1,6 +1,8 @@
 // The compiled commands: builds dist/ and runs its entry points.
 //
-//   node scripts/dist.mjs build            compile to dist/ (npm run build)
+//   node scripts/dist.mjs build            compile to dist/ (npm run build), then fill the
+//                                          listing cache of `simulate --list` for the shipped
+//                                          scenarios (sim/list-cache-fill.ts)
 //   node scripts/dist.mjs prepare          the same, run by npm ci / npm install; skipped
 //                                          when typescript is not installed (--omit=dev)
 //   node scripts/dist.mjs run sim/cli.ts [args...]
@@ -24,6 +26,8 @@ const DIST = join(ROOT, 'dist');
 /** Touched when a build succeeds, with the time the build started. */
 const STAMP = join(DIST, '.built');
 const LOCK = join(ROOT, '.dist-build.lock');
+/** `simulate --list`'s listings (sim/list-cache.ts): recorded by the code of one build, emptied by the next. */
+const LIST_CACHE = join(DIST, '.cache', 'list');
 /** What tsconfig.build.json compiles, and the configuration itself. */
 const SOURCE_DIRS = ['cli', 'core', 'session', 'sim', 'real', 'fidelity', 'scenarios', 'reports'];
 const CONFIGS = ['tsconfig.json', 'tsconfig.build.json'];
@@ -93,7 +97,11 @@ function withLock(fn) {
   }
 }
 
-/** Compiles to dist/; exits with tsc's errors when the sources do not compile. */
+/**
+ * Compiles to dist/; exits with tsc's errors when the sources do not compile.
+ * `why` says why a command rebuilds before it runs; without it (npm run build,
+ * prepare) the listing cache is filled as well.
+ */
 function build(why) {
   const tsc = tscPath();
   if (tsc === null) fail('cannot build dist/: typescript is not installed (run npm ci, without --omit=dev)');
@@ -107,6 +115,14 @@ function build(why) {
     writeFileSync(STAMP, '');
     // The build's start, not its end: a source saved while tsc ran makes the next run rebuild.
     utimesSync(STAMP, startedMs / 1000, startedMs / 1000);
+    // Listings of the old code would be misses anyway (each records a stamp of the loader's file);
+    // they go so that the folder holds no more than what this build can use.
+    rmSync(LIST_CACHE, { recursive: true, force: true });
+    if (why === undefined) {
+      // About a second (the loader once, then each scenario); a failure costs the first listing's speed only.
+      const fill = spawnSync(process.execPath, [join(DIST, 'sim', 'list-cache-fill.js')], { cwd: ROOT, stdio: ['ignore', 'ignore', 2] });
+      if (fill.status !== 0) process.stderr.write(`actorsim: the --list cache was not filled (${fill.status === null ? fill.signal : `exit ${fill.status}`}); listings work, each slower until it is listed once\n`);
+    }
   });
 }
 
