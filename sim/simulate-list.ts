@@ -50,14 +50,30 @@ export async function listPolicySets(args: ListArgs, io: Pick<Io, 'out'>, cacheD
   const cache = dir === null ? null : new ListCache(dir, args);
   const cached = cache === null ? null : await cache.lookup();
   if (cached !== null) {
-    for (const name of cached) io.out(`${name}\n`);
+    io.out(listingText(cached));
     return 0;
   }
   const { loadScenarioFile } = await import('../scenarios/load.ts');
   const dependencies: LoadDependency[] = [];
   const scenario = loadScenarioFile(args.scenario, { allowOutside: args.allowOutside, onDependency: (d) => dependencies.push(d) });
   const names = scenario.policies.map((p) => p.name);
-  for (const name of names) io.out(`${name}\n`);
+  io.out(listingText(names));
   await cache?.store(dependencies, names);
   return 0;
+}
+
+/**
+ * What listPolicySets would print from the cache (by default the default
+ * one), or null when it would load the scenario: sim/cli.ts prints a hit as it prints
+ * --help, before loading the shell that a load's errors need.
+ */
+export async function cachedListing(args: ListArgs, cacheDir?: string | null): Promise<string | null> {
+  const { ListCache, defaultListCacheDir } = await import('./list-cache.ts');
+  const dir = cacheDir === undefined ? defaultListCacheDir() : cacheDir;
+  const cached = dir === null ? null : await new ListCache(dir, args).lookup();
+  return cached === null ? null : listingText(cached);
+}
+
+function listingText(policySets: readonly string[]): string {
+  return policySets.map((name) => `${name}\n`).join('');
 }

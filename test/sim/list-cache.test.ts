@@ -5,7 +5,7 @@ import { repoFile } from '../../cli/repo.ts';
 import { ScenarioError } from '../../scenarios/errors.ts';
 import { loadScenarioFile, type LoadDependency } from '../../scenarios/load.ts';
 import { ListCache } from '../../sim/list-cache.ts';
-import { listPolicySets, type ListArgs } from '../../sim/simulate-list.ts';
+import { cachedListing, listPolicySets, type ListArgs } from '../../sim/simulate-list.ts';
 import { ACTOR_TEMPLATES, BASE, edit, scratch, SUBSTRATE_SCENARIO, WORKER_POOL } from '../scenarios/load-fixtures.ts';
 
 const SHIPPED = readdirSync(repoFile('scenarios')).filter((f) => f.endsWith('.yaml')).sort();
@@ -67,8 +67,9 @@ describe('the listing cache of simulate --list', () => {
     expect(full.length).toBeGreaterThan(0);
     expect(await new ListCache(cacheDir, args).lookup()).toBeNull();
     expect(await listed(args, cacheDir)).toBe(full);
-    // Recorded by that listing, so the next one is answered without the loader.
+    // Recorded by that listing, so the next one is answered without the loader: by sim/cli.ts itself, or here.
     expect(await new ListCache(cacheDir, args).lookup()).toEqual(full.split('\n').slice(0, -1));
+    expect(await cachedListing(args, cacheDir)).toBe(full);
     expect(await listed(args, cacheDir)).toBe(full);
   });
 
