@@ -1,4 +1,4 @@
-import { closeSync, constants, existsSync, fstatSync, openSync, readdirSync, readSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { existsSync, readdirSync, statSync, type Stats } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { repoFile } from '../cli/repo.ts';
 import { LineCounter, isMap, parseAllDocuments, visit, type Document } from 'yaml';
@@ -10,12 +10,15 @@ import type { CostModel, PolicySet, PoolDefinition, PoolSetup, Scenario, SizeCos
 import { ScenarioError } from './errors.ts';
 import { formatDuration } from './units.ts';
 import { expandStudy } from './study.ts';
-import { MAX_ACTORS, MAX_INVOCATIONS, MAX_NODES, MAX_RUNS, MAX_SCENARIO_FILE_BYTES, MAX_TICKS_PER_RUN, MAX_WORKERS_PER_POOL } from './limits.ts';
+import { MAX_ACTORS, MAX_INVOCATIONS, MAX_NODES, MAX_RUNS, MAX_TICKS_PER_RUN, MAX_WORKERS_PER_POOL } from './limits.ts';
+import { readBoundedFile, realOrSelf, statKind, type LoadDependency } from './read-file.ts';
 import { countText, expectedInvocations } from './bounds.ts';
 import type { IdlePolicySpec, ScalingSpec } from '../core/types.ts';
 
 /** Folder of the named cost profiles shipped with the project. */
 export const PROFILES_DIR = repoFile('scenarios', 'profiles');
+
+export { readBoundedFile, type LoadDependency } from './read-file.ts';
 
 interface Source {
   readonly file: string;
@@ -35,6 +38,13 @@ export interface LoadOptions {
    * outside scenarios/profiles/): the CLIs' --allow-outside. Default false.
    */
   readonly allowOutside?: boolean;
+  /**
+   * Told of everything the result depends on besides the loader's own code,
+   * as the load meets it: the text of each file read, each trace file checked
+   * to be a regular file, each real path looked up. Only observes: the load
+   * is the same with it or without it. A listing cache keys on these.
+   */
+  readonly onDependency?: (dependency: LoadDependency) => void;
 }
 
 type Path = readonly PropertyKey[];
@@ -165,64 +175,8 @@ function describe(issue: z.core.$ZodIssue, doc: Document, path: Path, namedFile:
   return message;
 }
 
-function statKind(st: Stats): string {
-  if (st.isDirectory()) return 'a folder';
-  if (st.isFIFO()) return 'a FIFO';
-  if (st.isCharacterDevice()) return 'a character device';
-  if (st.isBlockDevice()) return 'a block device';
-  if (st.isSocket()) return 'a socket';
-  return 'not a file';
-}
-
-const READ_CHUNK_BYTES = 1 << 16;
-
-/**
- * Reads a regular file of at most MAX_SCENARIO_FILE_BYTES, or says why not,
- * without reading anything else: the type and size are checked before the
- * file is opened (a FIFO would block for ever, /dev/zero never ends), the
- * file is opened non-blocking and checked again on the descriptor (it may
- * have been swapped since), and the read stops one byte past the cap.
- */
-export function readBoundedFile(path: string): { text: string } | { problem: string } {
-  const code = (err: unknown): string => (err as NodeJS.ErrnoException).code ?? String(err);
-  let st: Stats;
-  try {
-    st = statSync(path);
-  } catch (err) {
-    return { problem: `cannot be read: ${code(err)}` };
-  }
-  const tooBig = (bytes: number): string => `is ${countText(bytes)} bytes, more than the ${countText(MAX_SCENARIO_FILE_BYTES)} a scenario, profile or included file may have`;
-  if (!st.isFile()) return { problem: `is ${statKind(st)}, not a regular file` };
-  if (st.size > MAX_SCENARIO_FILE_BYTES) return { problem: tooBig(st.size) };
-  let fd: number;
-  try {
-    fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
-  } catch (err) {
-    return { problem: `cannot be read: ${code(err)}` };
-  }
-  try {
-    const fst = fstatSync(fd);
-    if (!fst.isFile()) return { problem: `is ${statKind(fst)}, not a regular file` };
-    const chunks: Buffer[] = [];
-    let total = 0;
-    for (;;) {
-      const chunk = Buffer.allocUnsafe(READ_CHUNK_BYTES);
-      const n = readSync(fd, chunk, 0, chunk.length, null);
-      if (n === 0) break;
-      chunks.push(chunk.subarray(0, n));
-      total += n;
-      if (total > MAX_SCENARIO_FILE_BYTES) return { problem: tooBig(total) };
-    }
-    return { text: Buffer.concat(chunks, total).toString('utf8') };
-  } catch (err) {
-    return { problem: `cannot be read: ${code(err)}` };
-  } finally {
-    closeSync(fd);
-  }
-}
-
-function readSource(file: string, problems: Problems): { text: string; src: Source } | null {
-  const r = readBoundedFile(file);
+function readSource(file: string, problems: Problems, scope: ReadScope): { text: string; src: Source } | null {
+  const r = scope.read(file);
   if ('problem' in r) {
     problems.list.push(`${file}:1:1 (root): ${r.problem}`);
     return null;
@@ -236,14 +190,6 @@ function within(root: string, target: string): boolean {
   return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
 }
 
-function realOrSelf(path: string): string {
-  try {
-    return realpathSync(path);
-  } catch {
-    return path;
-  }
-}
-
 /**
  * Where a scenario may read from: its own folder and the shipped profiles,
  * each also by its real path, so a symbolic link inside the folder that
@@ -254,10 +200,26 @@ class ReadScope {
   constructor(
     scenarioFile: string,
     readonly allowOutside: boolean,
+    private readonly onDependency: (dependency: LoadDependency) => void = () => {},
   ) {
     const dir = resolve(dirname(scenarioFile));
-    this.roots = [dir, realOrSelf(dir), PROFILES_DIR, realOrSelf(PROFILES_DIR)];
+    this.roots = [dir, this.realPath(dir), PROFILES_DIR, this.realPath(PROFILES_DIR)];
     this.folder = displayPath(dir) || '.';
+  }
+  /** readBoundedFile, telling onDependency the text read. */
+  read(path: string): ReturnType<typeof readBoundedFile> {
+    const r = readBoundedFile(path);
+    if ('text' in r) this.onDependency({ kind: 'text', path: resolve(path), text: r.text });
+    return r;
+  }
+  /** `path` was found to be a regular file (a trace, read later). */
+  regularFile(path: string): void {
+    this.onDependency({ kind: 'regular-file', path: resolve(path) });
+  }
+  private realPath(path: string): string {
+    const real = realOrSelf(path);
+    this.onDependency({ kind: 'real-path', path: resolve(path), real });
+    return real;
   }
   /** The scenario's folder as messages show it. */
   readonly folder: string;
@@ -266,7 +228,7 @@ class ReadScope {
     if (this.allowOutside) return null;
     const abs = resolve(path);
     const inside = (p: string): boolean => this.roots.some((r) => within(r, p));
-    if (inside(abs) && inside(realOrSelf(abs))) return null;
+    if (inside(abs) && inside(this.realPath(abs))) return null;
     return `${shown} is outside the scenario's folder (${this.folder}); files outside it are read only when allowed explicitly (--allow-outside)`;
   }
 }
@@ -365,7 +327,7 @@ export function loadCostProfile(nameOrPath: string, relativeTo: string, problems
     );
     return null;
   }
-  const bounded = readBoundedFile(file);
+  const bounded = scope.read(file);
   if ('problem' in bounded) {
     problems.add(at.src, at.doc, ['costs'], `cost profile file ${nameOrPath} ${bounded.problem}`);
     return null;
@@ -539,11 +501,11 @@ const MAX_STUDY_SETS = 10_000;
  */
 export function loadScenarioFile(file: string, options: LoadOptions = {}): Scenario {
   const problems = new Problems();
-  const scope = new ReadScope(file, options.allowOutside === true);
+  const scope = new ReadScope(file, options.allowOutside === true, options.onDependency);
   const fail = (): never => {
     throw new ScenarioError(file, problems.list);
   };
-  const read = readSource(file, problems);
+  const read = readSource(file, problems, scope);
   if (read === null) fail();
   const { src } = read!;
   const docs = parseDocs(read!.text, src, problems);
@@ -593,7 +555,7 @@ export function loadScenarioFile(file: string, options: LoadOptions = {}): Scena
       problems.add(src, doc, ['include', i], refused);
       return;
     }
-    const bounded = readBoundedFile(path);
+    const bounded = scope.read(path);
     if ('problem' in bounded) {
       problems.add(src, doc, ['include', i], bounded.problem.startsWith('cannot be read: ') ? `cannot read ${inc}: ${bounded.problem.slice('cannot be read: '.length)}` : `${inc} ${bounded.problem}`);
       return;
@@ -734,6 +696,7 @@ export function loadScenarioFile(file: string, options: LoadOptions = {}): Scena
           return problems.add(src, doc, path, `cannot read ${f}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
         }
         if (!st.isFile()) problems.add(src, doc, path, `${f} is ${statKind(st)}, not a regular file`);
+        else scope.regularFile(abs);
       });
     }
   });

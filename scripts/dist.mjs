@@ -1,6 +1,8 @@
 // The compiled commands: builds dist/ and runs its entry points.
 //
-//   node scripts/dist.mjs build            compile to dist/ (npm run build)
+//   node scripts/dist.mjs build            compile to dist/ (npm run build), then fill the
+//                                          listing cache of `simulate --list` for the shipped
+//                                          scenarios (sim/list-cache-fill.ts)
 //   node scripts/dist.mjs prepare          the same, run by npm ci / npm install; skipped
 //                                          when typescript is not installed (--omit=dev)
 //   node scripts/dist.mjs run sim/cli.ts [args...]
@@ -11,9 +13,9 @@
 // `npm run simulate -- --help` could answer (issue 15). Why a rebuild when
 // stale rather than an error: `npm run simulate` after an edit or a git pull
 // must run the code as it now is, never a silently old dist/; the check is a
-// stat of every source file (a few milliseconds). Plain JavaScript, so it runs
-// before anything is built.
-import { spawnSync } from 'node:child_process';
+// stat of every source file and folder (about 200: 10-25 ms here, where a stat
+// costs some 20 microseconds). Plain JavaScript, so it runs before anything is
+// built.
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -24,6 +26,9 @@ const DIST = join(ROOT, 'dist');
 /** Touched when a build succeeds, with the time the build started. */
 const STAMP = join(DIST, '.built');
 const LOCK = join(ROOT, '.dist-build.lock');
+const require = createRequire(import.meta.url);
+/** `simulate --list`'s listings (sim/list-cache.ts): recorded by the code of one build, emptied by the next. */
+const LIST_CACHE = join(DIST, '.cache', 'list');
 /** What tsconfig.build.json compiles, and the configuration itself. */
 const SOURCE_DIRS = ['cli', 'core', 'session', 'sim', 'real', 'fidelity', 'scenarios', 'reports'];
 const CONFIGS = ['tsconfig.json', 'tsconfig.build.json'];
@@ -55,7 +60,7 @@ function stale() {
 
 function tscPath() {
   try {
-    return join(createRequire(import.meta.url).resolve('typescript/package.json'), '..', 'bin', 'tsc');
+    return join(require.resolve('typescript/package.json'), '..', 'bin', 'tsc');
   } catch {
     return null;
   }
@@ -93,10 +98,16 @@ function withLock(fn) {
   }
 }
 
-/** Compiles to dist/; exits with tsc's errors when the sources do not compile. */
+/**
+ * Compiles to dist/; exits with tsc's errors when the sources do not compile.
+ * `why` says why a command rebuilds before it runs; without it (npm run build,
+ * prepare) the listing cache is filled as well.
+ */
 function build(why) {
   const tsc = tscPath();
   if (tsc === null) fail('cannot build dist/: typescript is not installed (run npm ci, without --omit=dev)');
+  // Only a build starts processes: a command that runs does not load child_process (and the 30-odd internal modules it brings).
+  const { spawnSync } = require('node:child_process');
   withLock(() => {
     if (why !== undefined && !stale()) return; // another command built it while this one waited
     if (why !== undefined) process.stderr.write(`actorsim: ${why}; building dist/ (npm run build)...\n`);
@@ -107,6 +118,14 @@ function build(why) {
     writeFileSync(STAMP, '');
     // The build's start, not its end: a source saved while tsc ran makes the next run rebuild.
     utimesSync(STAMP, startedMs / 1000, startedMs / 1000);
+    // Listings of the old code would be misses anyway (each records a stamp of the loader's file);
+    // they go so that the folder holds no more than what this build can use.
+    rmSync(LIST_CACHE, { recursive: true, force: true });
+    if (why === undefined) {
+      // About a second (the loader once, then each scenario); a failure costs the first listing's speed only.
+      const fill = spawnSync(process.execPath, [join(DIST, 'sim', 'list-cache-fill.js')], { cwd: ROOT, stdio: ['ignore', 'ignore', 2] });
+      if (fill.status !== 0) process.stderr.write(`actorsim: the --list cache was not filled (${fill.status === null ? fill.signal : `exit ${fill.status}`}); listings work, each slower until it is listed once\n`);
+    }
   });
 }
 

@@ -1,18 +1,26 @@
 import { exitQuietlyOnEpipe } from '../cli/epipe.ts';
 import { simulateHelp } from './simulate-help.ts';
-import { plainListArgs, type ListArgs } from './simulate-list.ts';
+import { cachedListing, plainListArgs, type ListArgs } from './simulate-list.ts';
 
 // The shell: real stdout, real clock for run.json, exit codes. Everything else is in main.ts.
 // `--help` alone is answered here, before sim/main.ts and its module graph (the scenario
 // loader, zod, the reports, the study runner) are loaded: issue 15, start-up under 0.5 s.
-// A plain `--list` loads the scenario loader only, not the simulator, reports or charts.
+// A plain `--list` loads the scenario loader only, not the simulator, reports or charts; and
+// when its listing is cached from an earlier one (sim/list-cache.ts) it is answered as --help
+// is, without the loader or the shell its errors need.
 const argv = process.argv.slice(2);
 const listing = plainListArgs(argv);
 if (argv.length > 0 && argv.every((a) => a === '--help' || a === '-h')) {
   exitQuietlyOnEpipe();
   process.stdout.write(simulateHelp());
 } else if (listing !== null) {
-  await runListCli(listing);
+  const cached = await cachedListing(listing);
+  if (cached !== null) {
+    exitQuietlyOnEpipe();
+    process.stdout.write(cached);
+  } else {
+    await runListCli(listing);
+  }
 } else {
   await runSimulateCli();
 }
