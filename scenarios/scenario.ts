@@ -133,8 +133,10 @@ export interface ContentionSpec {
 /**
  * One host model: the scope's `cpus` (less `driver`, the driver's own
  * share) shared by every primitive in flight, each using its demand in cpus
- * when alone: with total demand D above the capacity, each runs at
- * capacity / D of its solo speed. Restores and checkpoints share their size
+ * when alone: with total demand above the capacity the cpus are shared
+ * max-min fairly (every job is offered an equal share L, one needing less
+ * takes its demand, the rest is split among the others) and a job runs at
+ * min(1, L / demand) of its solo speed. Restores and checkpoints share their size
  * part (hashing, copying, the store's side of the transfer), worker starts
  * their whole start, dispatch its own time, and an execution its work when
  * `exec` is given (real workers that spend work on cpu: `--exec cpu`).

@@ -5,11 +5,19 @@ import type { EventQueue } from '../session/event-queue.ts';
  * snapshot bandwidth, or its cpus for worker starts) as an exact
  * processor-sharing queue: every job holds an amount of work in solo
  * milliseconds and a demand (the share of the resource it uses alone at full
- * speed, 1 by default), and with jobs of total demand D active each progresses
- * at min(1, capacity / D) of its solo speed: with unit demands, min(1,
- * capacity / n). A host model (sim/runtime.ts) puts every primitive that
- * uses a machine's cpus on one such resource, each with its own demand. A job that finishes its work schedules its own
- * completion event after a fixed tail (the unshared part of the primitive).
+ * speed, 1 by default). The capacity is shared max-min fairly, as a
+ * scheduler shares cpus between processes: each active job is offered an
+ * equal share, a job that needs less than its share (its demand) takes only
+ * that, and what it leaves is split among the others; a job given share s
+ * progresses at min(1, s / demand) of its solo speed (see fairShare). With
+ * equal demands d this is min(1, capacity / (n d)) for every job (unit
+ * demands: min(1, capacity / n)); with unequal ones a job that uses more
+ * alone is slowed more, which is what the calibration's mixed sweep shows
+ * (issue 18: checkpoints finish after restores of more solo work when both
+ * run together). A demand above the capacity slows even a job alone. A host model (sim/runtime.ts) puts every primitive that
+ * uses a machine's cpus on one such resource, each with its own demand. A
+ * job that finishes its work schedules its own completion event after a
+ * fixed tail (the unshared part of the primitive).
  *
  * Only the earliest finish is ever in the event queue, as one event of kind
  * `doneKind` carrying (resource index, stamp). Every arrival, departure or
@@ -32,7 +40,10 @@ export class SharedResource {
   private readonly cs: number[] = [];
   private readonly demands: number[] = [];
   private readonly workers: number[] = [];
-  private demand = 0;
+  /** The share each job is offered since the last change ({@link fairShare}; Infinity: nobody is held back). */
+  private shareCap = Number.POSITIVE_INFINITY;
+  // Scratch for the sort of the demands when they differ.
+  private readonly sorted: number[] = [];
 
   /**
    * @param capacity solo jobs' worth of throughput (> 0)
@@ -54,9 +65,9 @@ export class SharedResource {
     return this.remaining.length;
   }
 
-  /** Rate of each job with a total demand of `d` active (n unit jobs: d = n): min(1, capacity / d). */
-  rate(d: number): number {
-    return d <= this.capacity ? 1 : this.capacity / d;
+  /** Speed of a job of `demand` since the last change, as a fraction of its solo speed. */
+  private rate(demand: number): number {
+    return demand <= this.shareCap ? 1 : this.shareCap / demand;
   }
 
   /**
@@ -70,7 +81,6 @@ export class SharedResource {
     this.advance(nowMs);
     this.demands.push(demand);
     this.workers.push(worker);
-    this.demand += demand;
     this.remaining.push(workMs);
     this.tails.push(tailMs);
     this.kinds.push(kind);
@@ -137,8 +147,8 @@ export class SharedResource {
   private advance(nowMs: number): void {
     const n = this.remaining.length;
     if (n > 0 && nowMs > this.lastMs) {
-      const done = (nowMs - this.lastMs) * this.rate(this.demand);
-      for (let i = 0; i < n; i++) this.remaining[i]! -= done;
+      const dt = nowMs - this.lastMs;
+      for (let i = 0; i < n; i++) this.remaining[i]! -= dt * this.rate(this.demands[i]!);
     }
     this.lastMs = nowMs;
   }
@@ -146,16 +156,20 @@ export class SharedResource {
   private reschedule(nowMs: number): void {
     this.stamp += 1;
     const n = this.remaining.length;
-    if (n === 0) return;
-    let min = Number.POSITIVE_INFINITY;
-    for (let i = 0; i < n; i++) if (this.remaining[i]! < min) min = this.remaining[i]!;
-    this.queue.push(nowMs + Math.max(0, min) / this.rate(this.demand), this.doneKind, this.index, this.stamp, 0);
+    if (n === 0) {
+      this.shareCap = Number.POSITIVE_INFINITY;
+      return;
+    }
+    this.shareCap = fairShare(this.demands, this.capacity, this.sorted);
+    let first = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < n; i++) {
+      const t = Math.max(0, this.remaining[i]!) / this.rate(this.demands[i]!);
+      if (t < first) first = t;
+    }
+    this.queue.push(nowMs + first, this.doneKind, this.index, this.stamp, 0);
   }
 
   private removeAt(i: number): void {
-    this.demand -= this.demands[i]!;
-    // Rounding of the running sum must not leave a ghost demand on an empty resource.
-    if (this.remaining.length === 1) this.demand = 0;
     this.demands.splice(i, 1);
     this.workers.splice(i, 1);
     this.remaining.splice(i, 1);
@@ -165,6 +179,37 @@ export class SharedResource {
     this.bs.splice(i, 1);
     this.cs.splice(i, 1);
   }
+}
+
+/**
+ * The share of `capacity` each job is offered when jobs of these demands
+ * share it max-min fairly: Infinity when their total fits (every job runs at
+ * full speed); otherwise the level L at which the jobs needing less than L
+ * take their demand and every other one takes L, the capacity used in full.
+ * A job of demand d then runs at min(1, L / d) of its solo speed. With n
+ * equal demands L is capacity / n. `scratch` is reused for the sort.
+ */
+export function fairShare(demands: readonly number[], capacity: number, scratch: number[] = []): number {
+  const n = demands.length;
+  let total = 0;
+  let equal = true;
+  for (let i = 0; i < n; i++) {
+    total += demands[i]!;
+    if (demands[i] !== demands[0]) equal = false;
+  }
+  if (total <= capacity) return Number.POSITIVE_INFINITY;
+  if (equal) return capacity / n;
+  scratch.length = 0;
+  for (let i = 0; i < n; i++) scratch.push(demands[i]!);
+  scratch.sort((x, y) => x - y);
+  let left = capacity;
+  for (let i = 0; i < n; i++) {
+    const fair = left / (n - i);
+    if (scratch[i]! > fair) return fair;
+    left -= scratch[i]!;
+  }
+  // Reached only when rounding made the total look larger than the capacity: nobody is held back.
+  return Number.POSITIVE_INFINITY;
 }
 
 /** Work left (ms) under which a job counts as finished with the earliest one: rounding of the advance steps. */

@@ -1,3 +1,5 @@
+import { fairShare } from '../../sim/contention.ts';
+
 /**
  * The fitting rules of `npm run calibrate`, kept apart from the measuring so
  * they can be checked on made-up samples.
@@ -177,22 +179,31 @@ export interface BatchJob {
 
 /**
  * When each job of a batch started together at 0 on a host of `capacity`
- * cpus finishes, under the simulator's host model (sim/contention.ts): all
- * active jobs progress at min(1, capacity / total demand) of their solo
- * speed, so they finish in order of work. Returned in the jobs' order.
+ * cpus finishes, under the simulator's host model (sim/contention.ts): the
+ * capacity is shared max-min fairly, each active job offered an equal share
+ * L and taking min(demand, L), so a job runs at min(1, L / demand) of its
+ * solo speed. Returned in the jobs' order.
  */
 export function predictBatch(jobs: readonly BatchJob[], capacity: number): number[] {
-  const order = jobs.map((_, i) => i).sort((a, b) => jobs[a]!.workMs - jobs[b]!.workMs);
+  // Stepped from finish to finish: the shares change only when a job leaves.
   const out = new Array<number>(jobs.length).fill(0);
-  let demand = jobs.reduce((s, j) => s + j.demand, 0);
+  const left = jobs.map((j) => j.workMs);
+  let active = jobs.map((_, i) => i);
   let t = 0;
-  let done = 0;
-  for (const i of order) {
-    const rate = demand <= capacity ? 1 : capacity / demand;
-    t += (jobs[i]!.workMs - done) / rate;
-    done = jobs[i]!.workMs;
-    out[i] = t;
-    demand -= jobs[i]!.demand;
+  while (active.length > 0) {
+    const share = fairShare(active.map((i) => jobs[i]!.demand), capacity);
+    const rate = (i: number): number => (jobs[i]!.demand <= share ? 1 : share / jobs[i]!.demand);
+    let dt = Number.POSITIVE_INFINITY;
+    for (const i of active) dt = Math.min(dt, left[i]! / rate(i));
+    t += dt;
+    const next: number[] = [];
+    for (const i of active) {
+      left[i]! -= dt * rate(i);
+      // Jobs within rounding of done finish together, as the shared resource finishes them.
+      if (left[i]! <= 1e-6) out[i] = t;
+      else next.push(i);
+    }
+    active = next;
   }
   return out;
 }

@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Command, Reply } from '../../core/types.ts';
 import type { DistributionSpec } from '../../scenarios/distributions.ts';
 import type { ContentionSpec, CostModel, PolicySet, Scenario } from '../../scenarios/scenario.ts';
 import { loadScenarioFile } from '../../scenarios/load.ts';
 import { generateWorkload, type Workload } from '../../scenarios/workload.ts';
-import { SharedResource } from '../../sim/contention.ts';
+import { fairShare, SharedResource } from '../../sim/contention.ts';
 import { EventQueue } from '../../session/event-queue.ts';
 import { simulate } from '../../sim/runtime.ts';
 
@@ -96,14 +97,51 @@ describe('SharedResource (processor sharing)', () => {
     expect(done[0]!.timeMs).toBeCloseTo(125, 9);
   });
 
-  it('jobs with demands share by their total: rate min(1, capacity / sum of demands)', () => {
+  it('jobs with unequal demands share max-min fairly: the one that uses less alone keeps its full speed', () => {
+    // Capacity 2, demands 2 and 1 (total 3): each is offered 1 cpu; the demand-1 job needs no more and
+    // runs at full speed, done at 300; the demand-2 job runs at 1 / 2 meanwhile (150 left), then alone at full speed: 450.
     const queue = new EventQueue(4);
     const res = new SharedResource(2, queue, DONE, 0);
     res.add(0, 300, 0, 1, 0, 0, 0, 2);
     res.add(0, 300, 0, 1, 1, 0, 0, 1);
     const done = drain(queue, res);
-    for (const d of done) expect(d.timeMs).toBeCloseTo(300 * 1.5, 9);
+    expect(done.map((d) => d.a)).toEqual([1, 0]);
+    expect(done[0]!.timeMs).toBeCloseTo(300, 9);
+    expect(done[1]!.timeMs).toBeCloseTo(450, 9);
     expect(() => res.add(0, 1, 0, 1, 2, 0, 0, 0)).toThrow(/demand/);
+  });
+
+  it('three demands: what the smallest leaves is split among the others (hand-computed schedule)', () => {
+    // Capacity 2, 100 ms of work each, demands 0.2, 1 and 3 (total 4.2). The 0.2 job takes 0.2, the other two
+    // are offered (2 - 0.2) / 2 = 0.9 each: rates 1, 0.9 and 0.3. At 100 the first is done (10 and 70 left);
+    // then 1 and 3 are offered 1 each: rates 1 and 1/3, the second done at 110 (66.67 left for the third);
+    // alone, demand 3 on capacity 2 runs at 2/3: 100 ms more, done at 210.
+    const queue = new EventQueue(4);
+    const res = new SharedResource(2, queue, DONE, 0);
+    res.add(0, 100, 0, 1, 0, 0, 0, 0.2);
+    res.add(0, 100, 0, 1, 1, 0, 0, 1);
+    res.add(0, 100, 0, 1, 2, 0, 0, 3);
+    const done = drain(queue, res);
+    expect(done.map((d) => d.a)).toEqual([0, 1, 2]);
+    expect(done[0]!.timeMs).toBeCloseTo(100, 9);
+    expect(done[1]!.timeMs).toBeCloseTo(110, 9);
+    expect(done[2]!.timeMs).toBeCloseTo(210, 9);
+  });
+
+  it('a mixed batch: the jobs that use more alone finish last though they have less work (the mixed sweep of issue 18)', () => {
+    // 4 "restores" (400 ms, demand 1.5) and 4 "checkpoints" (250 ms, demand 2.5) on 2 cpus. Sharing by the
+    // total demand slowed every job alike, so the checkpoints always finished first; calibration measured
+    // them finishing after the restores.
+    const queue = new EventQueue(4);
+    const res = new SharedResource(2, queue, DONE, 0);
+    for (let i = 0; i < 4; i++) res.add(0, 400, 0, 1, i, 0, 0, 1.5);
+    for (let i = 4; i < 8; i++) res.add(0, 250, 0, 1, i, 0, 0, 2.5);
+    const done = drain(queue, res);
+    const at = (a: number): number => done.find((d) => d.a === a)!.timeMs;
+    // Eight jobs are offered 2 / 8 cpu each: restores at 1/6, checkpoints at 1/10 of their solo speed. The
+    // restores finish first, at 2400 (checkpoints 10 ms short of done); then the checkpoints, offered 1/2 each, finish 50 ms later.
+    for (let i = 0; i < 4; i++) expect(at(i)).toBeCloseTo(2400, 6);
+    for (let i = 4; i < 8; i++) expect(at(i)).toBeCloseTo(2450, 6);
   });
 
   it("a lost worker's jobs end with it: never completed, and the others speed up", () => {
@@ -122,6 +160,30 @@ describe('SharedResource (processor sharing)', () => {
 
   it('refuses a capacity that is not positive', () => {
     expect(() => new SharedResource(0, new EventQueue(1), DONE, 0)).toThrow(/capacity/);
+  });
+});
+
+describe('fairShare (max-min fair share of a capacity)', () => {
+  it('is Infinity when the demands fit, capacity / n when they are equal, and uses the capacity in full otherwise, no job above its demand', () => {
+    expect(fairShare([0.5, 1], 2)).toBe(Number.POSITIVE_INFINITY);
+    expect(fairShare([], 2)).toBe(Number.POSITIVE_INFINITY);
+    expect(fairShare([1.5, 1.5, 1.5], 2)).toBeCloseTo(2 / 3, 12);
+    fc.assert(
+      fc.property(fc.array(fc.double({ min: 0.01, max: 8, noNaN: true }), { minLength: 1, maxLength: 40 }), fc.double({ min: 0.1, max: 16, noNaN: true }), (demands, capacity) => {
+        const share = fairShare(demands, capacity);
+        const total = demands.reduce((s, d) => s + d, 0);
+        if (total <= capacity) {
+          expect(share).toBe(Number.POSITIVE_INFINITY);
+          return;
+        }
+        // Work-conserving: the shares taken add up to the capacity; a job below the level takes its demand.
+        const used = demands.reduce((s, d) => s + Math.min(d, share), 0);
+        expect(used / capacity).toBeCloseTo(1, 9);
+        // The level is at least the equal split: nobody gets less than capacity / n.
+        expect(share).toBeGreaterThanOrEqual((capacity / demands.length) * (1 - 1e-12));
+      }),
+      { numRuns: 300, seed: 18 },
+    );
   });
 });
 
