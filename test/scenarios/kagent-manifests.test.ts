@@ -1,14 +1,16 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { removeTempDirs, tempDir } from '../temp-dirs.ts';
+
+afterAll(removeTempDirs);
 
 // Through the command line, as a user runs it: the two files must give the same summary.csv byte for byte.
 const tsx = join('node_modules', '.bin', 'tsx');
 
 function summaryOf(scenario: string): string {
-  const out = join(mkdtempSync(join(tmpdir(), 'kagent-')), 'report');
+  const out = join(tempDir('kagent-'), 'report');
   const r = spawnSync(tsx, ['sim/cli.ts', '--scenario', scenario, '--jobs', '1', '--out', out], { encoding: 'utf8' });
   expect(r.stderr).not.toMatch(/error/i);
   expect(r.status).toBe(0);

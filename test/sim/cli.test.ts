@@ -1,11 +1,13 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { removeTempDirs, tempDir } from '../temp-dirs.ts';
 import { runSimulate, UsageError, type Io } from '../../sim/main.ts';
 import { SUMMARY_COLUMNS, INVOCATION_COLUMNS } from '../../reports/summary.ts';
+
+afterAll(removeTempDirs);
 
 function io(): Io & { stdout: string; stderr: string } {
   let clock = 0;
@@ -25,7 +27,7 @@ function io(): Io & { stdout: string; stderr: string } {
 }
 
 function tmp(): string {
-  return mkdtempSync(join(tmpdir(), 'simulate-'));
+  return tempDir('simulate-');
 }
 
 type Row = Record<string, string>;

@@ -1,15 +1,17 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { removeTempDirs, tempDir } from '../temp-dirs.ts';
 import { runSimulate, type Io } from '../../sim/main.ts';
 import { MonotoneSearch } from '../../sim/sizing-search.ts';
 import { parseSizeFlag } from '../../sim/sizing-knob.ts';
 import { UsageError } from '../../cli/usage-error.ts';
 import { judgeProbe, monotoneWarnings, type SizingPoint } from '../../reports/sizing.ts';
 import type { SummaryRow } from '../../reports/summary.ts';
+
+afterAll(removeTempDirs);
 
 function io(): Io & { stdout: string; stderr: string } {
   let clock = 0;
@@ -90,7 +92,7 @@ describe('--size', () => {
   });
 
   it('needs an SLO, and a policy set with the knob', async () => {
-    const out = mkdtempSync(join(tmpdir(), 'sizing-'));
+    const out = tempDir('sizing-');
     await expect(runSimulate(['--scenario', 'scenarios/small.yaml', '--slo', 'p99=1s', '--size', 'idle.ttl=1..10', '--policies', 'dedicated-always-on', '--out', out], io())).rejects.toThrow(
       /no policy set has idle.ttl: dedicated-always-on \(idle never has no ttl\)/,
     );
@@ -121,8 +123,8 @@ describe('judgeProbe', () => {
 
 describe('simulate --size', () => {
   it('writes sizing.csv, byte-identical run to run and whatever --jobs, and sizes each set to its smallest meeting value', async () => {
-    const a = mkdtempSync(join(tmpdir(), 'sizing-'));
-    const b = mkdtempSync(join(tmpdir(), 'sizing-'));
+    const a = tempDir('sizing-');
+    const b = tempDir('sizing-');
     const args = ['--scenario', 'scenarios/small.yaml', '--duration', '1h', '--seeds', '1,2', '--slo', 'p99=15s,overheadP99=300ms', '--size', 'pools.agents.replicas=1..8'];
     const o = io();
     expect(await runSimulate([...args, '--jobs', '1', '--out', a], o)).toBe(0);

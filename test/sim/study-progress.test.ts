@@ -1,10 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { removeTempDirs, tempDir } from '../temp-dirs.ts';
 import { createStudyProgress } from '../../sim/study-progress.ts';
+
+afterAll(removeTempDirs);
 
 function stream(isTTY: boolean): Writable & { isTTY: boolean; columns: number; text: string } {
   const s = new Writable({
@@ -43,7 +44,7 @@ describe('study progress bar', () => {
   });
 
   it('simulate with stderr piped (as in CI) prints plain lines and no bar', () => {
-    const out = join(mkdtempSync(join(tmpdir(), 'progress-')), 'r');
+    const out = join(tempDir('progress-'), 'r');
     const r = spawnSync(join('node_modules', '.bin', 'tsx'), ['sim/cli.ts', '--scenario', 'scenarios/small.yaml', '--duration', '10m', '--seeds', '1,2', '--jobs', '2', '--invocations', 'none', '--out', out], {
       encoding: 'utf8',
     });

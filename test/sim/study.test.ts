@@ -1,8 +1,8 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { removeTempDirs, tempDir } from '../temp-dirs.ts';
 import { AGGREGATE_COLUMNS, AGGREGATE_METRICS, aggregateCsv, aggregateRows } from '../../reports/aggregate.ts';
 import { invocationsCsv, summaries, summaryCsv } from '../../reports/write.ts';
 import { SUMMARY_COLUMNS } from '../../reports/summary.ts';
@@ -10,6 +10,8 @@ import { loadScenarioFile } from '../../scenarios/load.ts';
 import { runSimulate, UsageError, type Io } from '../../sim/main.ts';
 import { runStudy } from '../../sim/study-runner.ts';
 import { applyScenarioOverrides } from '../../sim/study-scenario.ts';
+
+afterAll(removeTempDirs);
 
 // A study in the shape of scenarios/small.yaml: 2 x 2 policy sets, 3 seeds, 40 minutes.
 const STUDY_YAML = `
@@ -71,7 +73,7 @@ function io(): Io & { stdout: string; stderr: string } {
 }
 
 function studyFile(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'study-'));
+  const dir = tempDir('study-');
   const file = join(dir, 'study.yaml');
   writeFileSync(file, STUDY_YAML);
   return file;
@@ -82,8 +84,8 @@ const csv = (file: string): Row[] => parse(readFileSync(file, 'utf8'), { columns
 
 describe('a study: every policy set with every seed', () => {
   const file = studyFile();
-  const out1 = join(mkdtempSync(join(tmpdir(), 'study-j1-')), 'r');
-  const out2 = join(mkdtempSync(join(tmpdir(), 'study-j2-')), 'r');
+  const out1 = join(tempDir('study-j1-'), 'r');
+  const out2 = join(tempDir('study-j2-'), 'r');
   const io1 = io();
   const io2 = io();
   const codes: number[] = [];
@@ -219,11 +221,11 @@ describe('seeds and jobs on the command line', () => {
   const file = studyFile();
 
   it('--seeds replaces the study seeds; --seed runs one seed and writes no aggregate', async () => {
-    const a = join(mkdtempSync(join(tmpdir(), 'study-')), 'r');
+    const a = join(tempDir('study-'), 'r');
     expect(await runSimulate(['--scenario', file, '--seeds', '5,6', '--policies', 'r4.p2c', '--duration', '10m', '--jobs', '2', '--out', a], io())).toBe(0);
     expect(csv(join(a, 'summary.csv')).map((r) => `${r.policy}@${r.seed}`)).toEqual(['r4.p2c@5', 'r4.p2c@6']);
     expect(csv(join(a, 'aggregate.csv')).every((r) => r.n === '2')).toBe(true);
-    const b = join(mkdtempSync(join(tmpdir(), 'study-')), 'r');
+    const b = join(tempDir('study-'), 'r');
     const o = io();
     expect(await runSimulate(['--scenario', file, '--seed', '5', '--policies', 'r4.p2c', '--duration', '10m', '--out', b], o)).toBe(0);
     expect(csv(join(b, 'summary.csv')).map((r) => `${r.policy}@${r.seed}`)).toEqual(['r4.p2c@5']);
