@@ -3,7 +3,7 @@ import type { PolicySet, Scenario } from '../../scenarios/scenario.ts';
 import { parseQuantity } from '../../scenarios/quantity.ts';
 import { driverJob, storePod, STORE_SERVICE } from './manifests.ts';
 import { storeUrl, type RunPlan } from './plan.ts';
-import { workerPod } from './worker-pod.ts';
+import { poolShape, workerPod } from './worker-pod.ts';
 
 // Whether a run's pods can be scheduled at all, asked before anything is
 // applied: a policy set whose worker pods ask for more cpu or memory than
@@ -149,11 +149,8 @@ export function policySetNeed(scenario: Pick<Scenario, 'nodes' | 'templates' | '
       worker: 0,
       pool,
       node,
-      actorSlots: setup.mode === 'dedicated' ? 1 : setup.actorSlots,
+      ...poolShape(setup, def),
       memoryMiB: setup.workerMemoryMiB,
-      ...(def?.workerCpuMilli === undefined ? {} : { cpuMilli: def.workerCpuMilli }),
-      runtimeClass: def?.runtimeClass ?? 'gvisor',
-      nodeSelector: def?.nodeSelector ?? {},
       storeUrl: storeUrl(plan, STORE_SERVICE),
     });
     groups.push({ what: `worker pods of pool ${pool} (${peak.why})`, count: peak.count, requests: podRequests(pod.spec), worker: true });

@@ -4,6 +4,7 @@ import { measureRealRun } from '../run.ts';
 import { readJobRun } from './job-run.ts';
 import { driverEnv, streamReport, waitForStore } from './job-common.ts';
 import { K8sRuntime, type K8sPoolShape } from './runtime.ts';
+import { poolShape } from './worker-pod.ts';
 
 // The driver of a real run inside the cluster, as the Job runs it: bench.json in, the
 // same measuring loop as the local backend against worker pods, the report
@@ -46,12 +47,7 @@ async function main(argv: readonly string[]): Promise<number> {
         const pools: Record<string, K8sPoolShape> = {};
         for (const [name, setup] of Object.entries(policy.pools)) {
           const def = poolDefs.get(name);
-          pools[name] = {
-            actorSlots: setup.mode === 'dedicated' ? 1 : setup.actorSlots,
-            runtimeClass: def?.runtimeClass ?? 'gvisor',
-            nodeSelector: def?.nodeSelector ?? {},
-            ...(def?.workerCpuMilli === undefined ? {} : { cpuMilli: def.workerCpuMilli }),
-          };
+          pools[name] = poolShape(setup, def);
         }
         return K8sRuntime.start({
           kubeConfig: kc,

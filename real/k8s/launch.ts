@@ -20,7 +20,7 @@ import { storeUrl, type RunPlan } from './plan.ts';
 import { apiErrorText, apiStatus, describePod, ended, exitCode, fatalWaiting } from '../../cli/pod-status.ts';
 import { ReportDecoder } from './report-stream.ts';
 import { listNodesOrNull, pinImage } from '../../cli/image-pin.ts';
-import { workerPod } from './worker-pod.ts';
+import { poolShape, workerPod } from './worker-pod.ts';
 
 /** Settings of a run the command line does not expose (the tests' fake cluster needs its own ports). */
 export type PlanTuning = Partial<Pick<RunPlan, 'workerPort' | 'storePort' | 'memoryOverheadMiB' | 'startTimeoutMs' | 'imagePullPolicy'>>;
@@ -71,11 +71,8 @@ export function sampleWorkerPods(opts: RealRunOptions, plan: RunPlan): V1Pod[] {
           worker: k,
           pool,
           node,
-          actorSlots: setup.mode === 'dedicated' ? 1 : setup.actorSlots,
+          ...poolShape(setup, def),
           memoryMiB: setup.workerMemoryMiB,
-          ...(def?.workerCpuMilli === undefined ? {} : { cpuMilli: def.workerCpuMilli }),
-          runtimeClass: def?.runtimeClass ?? 'gvisor',
-          nodeSelector: def?.nodeSelector ?? {},
           storeUrl: storeUrl(plan, STORE_SERVICE),
         }),
       );

@@ -2,6 +2,7 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { OBJECT_NAMES, POLICY_LABEL, WORKER_LABEL, labelValue, runLabels, workerPodName } from './names.ts';
 import { IMAGE_WORKDIR, NODE_DIR, TMP_DIR, TMP_EPHEMERAL_LIMIT, type RunPlan } from './plan.ts';
 import { restrictedContainerSecurity, restrictedPodSecurity } from './pod-security.ts';
+import type { PolicySet, Scenario } from '../../scenarios/scenario.ts';
 
 /** What one worker pod is: the core's startWorker, resolved against its pool. */
 export interface WorkerPodInput {
@@ -22,6 +23,19 @@ export interface WorkerPodInput {
   readonly nodeSelector: Readonly<Record<string, string>>;
   /** The store's URL as the worker reaches it. */
   readonly storeUrl: string;
+}
+
+/** What a pool's worker pods share under one policy set: slots, cpu, RuntimeClass and node selector. */
+export type PoolShape = Pick<WorkerPodInput, 'actorSlots' | 'cpuMilli' | 'runtimeClass' | 'nodeSelector'>;
+
+/** The shape of a pool's worker pods from the policy set's setup of it and the scenario's pool (gvisor unless it says otherwise). */
+export function poolShape(setup: PolicySet['pools'][string], def: Scenario['pools'][number] | undefined): PoolShape {
+  return {
+    actorSlots: setup.mode === 'dedicated' ? 1 : setup.actorSlots,
+    ...(def?.workerCpuMilli === undefined ? {} : { cpuMilli: def.workerCpuMilli }),
+    runtimeClass: def?.runtimeClass ?? 'gvisor',
+    nodeSelector: def?.nodeSelector ?? {},
+  };
 }
 
 /** CPU a worker asks for when its pool names none. */
