@@ -328,7 +328,7 @@ async function measureMixed(probe: Probe, ks: readonly number[], sizeMiB: number
  * The concurrency sweep: for each k, k workers started at the same moment
  * (then stopped), and k workers (one actor each, as k pods on one node)
  * running each primitive at the same moment: golden restore, checkpoint to
- * the store, restore from it, checkpoint to the node.
+ * the store, restore from it, checkpoint to the node, restore from the node.
  */
 async function measureConcurrency(probe: Probe, ks: readonly number[], sizeMiB: number, memoryMiB: number, repeats: number, log: (line: string) => void): Promise<ConcurrencySample[]> {
   const t = templateOf(sizeMiB);
@@ -366,6 +366,10 @@ async function measureConcurrency(probe: Probe, ks: readonly number[], sizeMiB: 
       add(k, 'checkpoint', 'external', await Promise.all(set.map((x) => probe.checkpoint(x.w, x.actor, sizeMiB, 'external', 0))));
       add(k, 'restore', 'external', await Promise.all(set.map((x) => probe.restore(x.w, x.actor, t, sizeMiB, 'external', 0))));
       add(k, 'checkpoint', 'local', await Promise.all(set.map((x) => probe.checkpoint(x.w, x.actor, sizeMiB, 'local', 0))));
+      // Restores of the copies just kept on the node, then suspended there again (untimed) so
+      // the next repeat's golden restore finds every actor away.
+      add(k, 'restore', 'local', await Promise.all(set.map((x) => probe.restore(x.w, x.actor, t, sizeMiB, 'local', 0))));
+      await Promise.all(set.map((x) => probe.checkpoint(x.w, x.actor, sizeMiB, 'local', 0)));
       log(`concurrency ${k}, repeat ${r + 1}/${repeats} done`);
     }
   }

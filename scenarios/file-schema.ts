@@ -34,6 +34,8 @@ const contentionSchema = z
         cpus: positiveNumber,
         restore: positiveNumber,
         checkpoint: positiveNumber,
+        restoreLocal: positiveNumber.optional(),
+        checkpointLocal: positiveNumber.optional(),
         workerStart: positiveNumber,
         dispatch: positiveNumber.optional(),
         exec: positiveNumber.optional(),

@@ -145,6 +145,10 @@ export interface HostSpec {
   readonly cpus: number;
   readonly restore: number;
   readonly checkpoint: number;
+  /** Restores of a snapshot kept on the node (no store on the way); default: `restore`. */
+  readonly restoreLocal?: number;
+  /** Checkpoints to the node's folder only; default: `checkpoint`. */
+  readonly checkpointLocal?: number;
   readonly workerStart: number;
   readonly dispatch?: number;
   readonly exec?: number;

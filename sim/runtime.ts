@@ -88,9 +88,16 @@ class Contention {
     this.cpu = spec.cpu !== undefined || spec.host !== undefined;
   }
 
-  /** Demand of a transfer's size part: 1 on a transfers resource, the host model's restore or checkpoint share on the host. */
-  transferDemand(restore: boolean): number {
-    return this.host === undefined ? 1 : restore ? this.host.restore : this.host.checkpoint;
+  /**
+   * Demand of a transfer's size part: 1 on a transfers resource; on the host,
+   * the host model's restore or checkpoint share, the local one (a snapshot
+   * kept on the node) where the profile gives it.
+   */
+  transferDemand(restore: boolean, local: boolean): number {
+    const h = this.host;
+    if (h === undefined) return 1;
+    if (restore) return local ? (h.restoreLocal ?? h.restore) : h.restore;
+    return local ? (h.checkpointLocal ?? h.checkpoint) : h.checkpoint;
   }
 
   /** Demand of a worker start on the cpu resource. */
@@ -279,7 +286,7 @@ class SimRuntime implements CommandRunner {
   // the timing differs.
   private transfer(nowMs: number, sampler: SizeCostSampler, baseMs: number, bytes: number, worker: number, local: boolean, kind: number, actor: number, op: number, ok: number): void {
     const workMs = sampler.transferMs(bytes);
-    if (this.sharedTransfers && workMs > 0) this.contention!.transferFor(worker, local).add(nowMs, workMs, baseMs, kind, actor, op, ok, this.contention!.transferDemand(kind === RESTORE_DONE), worker);
+    if (this.sharedTransfers && workMs > 0) this.contention!.transferFor(worker, local).add(nowMs, workMs, baseMs, kind, actor, op, ok, this.contention!.transferDemand(kind === RESTORE_DONE, local), worker);
     else this.queue.push(nowMs + (baseMs + workMs), kind, actor, op, ok);
   }
 }

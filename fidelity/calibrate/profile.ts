@@ -56,6 +56,9 @@ export interface HostFit extends HostDemandFit {
   /** From the worker-start series of the concurrency sweep (cpus / capacity), or 1 without one. */
   readonly workerStart: number;
   readonly workerStartFitted: boolean;
+  /** From the concurrency sweep's series of local restores and checkpoints, when it has them. */
+  readonly restoreLocal?: LocalDemandFit;
+  readonly checkpointLocal?: LocalDemandFit;
 }
 
 /**
@@ -77,7 +80,43 @@ export function fitHost(samples: CalibrationSamples, restoreExternal: SizeFit, c
   }));
   const f = fitHostDemands(obs, cpus);
   const start = contention?.workerStart;
-  return { ...f, cpus, workerStart: start === undefined ? 1 : start.cpus / start.capacity, workerStartFitted: start !== undefined };
+  const restoreLocal = localDemand(contention, 'restore local', cpus);
+  const checkpointLocal = localDemand(contention, 'checkpoint local', cpus);
+  return {
+    ...f,
+    cpus,
+    workerStart: start === undefined ? 1 : start.cpus / start.capacity,
+    workerStartFitted: start !== undefined,
+    ...(restoreLocal === undefined ? {} : { restoreLocal }),
+    ...(checkpointLocal === undefined ? {} : { checkpointLocal }),
+  };
+}
+
+/**
+ * The demand of a transfer of a snapshot kept on the node, from its own
+ * series of the concurrency sweep: k equal jobs of demand d on `cpus` take
+ * max(1, k d / cpus) times one alone, so d = cpus / C with C the series'
+ * fitted capacity. Such a transfer never touches the store, so the mixed
+ * sweep's demands (store transfers) say nothing of it: at the peak of
+ * fleet-2000 a local restore ran 3.6x slower than alone while restores from
+ * the store ran 25x. Undefined without the series (older samples) or when it
+ * showed no sharing up to its largest k; the host's restore or checkpoint
+ * demand then stands for it.
+ */
+function localDemand(contention: ContentionFit | undefined, series: string, cpus: number): LocalDemandFit | undefined {
+  // With no store series swept the local ones are fitted as `transfers` (fitContention).
+  const points = [...(contention?.transfers?.points ?? []), ...(contention?.localTransfers?.points ?? [])].filter((p) => p.series === series);
+  if (points.length === 0) return undefined;
+  const f = fitSharedCapacity(points);
+  if (!Number.isFinite(f.capacity)) return undefined;
+  return { demand: cpus / f.capacity, rmse: f.rmse, n: f.n };
+}
+
+/** A local transfer's demand fitted to its concurrency series (rmse of the slowdowns, n points). */
+export interface LocalDemandFit {
+  readonly demand: number;
+  readonly rmse: number;
+  readonly n: number;
 }
 
 /** A capacity fit with the slowdowns it was fitted to. */
@@ -390,11 +429,21 @@ function hostLines(h: HostFit, samples: CalibrationSamples, meta: Pick<Calibrati
     `# restore and checkpoint demands (cpus each uses alone; the cpus shared max-min fairly, as the simulator shares them)`,
     `# by least squares of the log error, rms ${round(h.rmsLogError, 3)} (n=${h.n});`,
     h.workerStartFitted ? `# workerStart from the worker-start series of the concurrency sweep.` : `# workerStart not swept: taken as 1 cpu (run with --concurrency to fit it).`,
+    localDemandComment(h),
     scopeComment(meta),
     'contention:',
     `  scope: ${contentionScope(meta)}`,
-    `  host: {cpus: ${h.cpus}, restore: ${significant(h.restore)}, checkpoint: ${significant(h.checkpoint)}, workerStart: ${significant(h.workerStart)}}`,
+    `  host: {cpus: ${h.cpus}, restore: ${significant(h.restore)}, checkpoint: ${significant(h.checkpoint)}, ${
+      h.restoreLocal === undefined ? '' : `restoreLocal: ${significant(h.restoreLocal.demand)}, `
+    }${h.checkpointLocal === undefined ? '' : `checkpointLocal: ${significant(h.checkpointLocal.demand)}, `}workerStart: ${significant(h.workerStart)}}`,
   ];
+}
+
+/** Where the local transfers' demands come from, or why the store's stand for them. */
+function localDemandComment(h: HostFit): string {
+  const part = (name: string, f: LocalDemandFit | undefined, fallback: string): string =>
+    f === undefined ? `${name} not fitted (no series of its own, or no sharing seen): ${fallback} stands for it` : `${name} from its own series (rmse ${round(f.rmse, 2)}, n=${f.n})`;
+  return `# ${part('restoreLocal', h.restoreLocal, 'restore')}; ${part('checkpointLocal', h.checkpointLocal, 'checkpoint')} (concurrency sweep, snapshots kept on the node).`;
 }
 
 /** The `contention` block fitted to the sweep, with a comment saying how; none without a sweep. */

@@ -367,6 +367,43 @@ describe('simulate with contention', () => {
     for (const x of starts.at.get('restore-golden')!) expect(x).toBeCloseTo(START_MS * ((8 * 1.4) / 2), 6);
   });
 
+  it('host model: snapshots kept on the node use the local demands where given, the store ones otherwise', () => {
+    // k actors at 1 s restore golden together (demand 1 on 2 cpus: k / 2 times solo), work 100 ms,
+    // pause 1 s later: k local checkpoints together, then at 20 s k local restores together.
+    const k = 4;
+    const pausing = (host: NonNullable<ContentionSpec['host']>): { checkpointAt: number[]; restoreMs: number[] } => {
+      const { scenario, policy, workload: once } = setup(k, costs({ scope: 'machine', host }), 1000);
+      // The same k actors again at 20 s.
+      const workload: Workload = {
+        ...once,
+        arrivalMs: Float64Array.from([...once.arrivalMs, ...new Array<number>(k).fill(20_000)]),
+        actor: Int32Array.from([...once.actor, ...once.actor]),
+        workMs: new Float64Array(2 * k).fill(100),
+      };
+      const checkpointAt: number[] = [];
+      const r = simulate(scenario, { ...policy, idle: { kind: 'ttl', action: 'pause', ttlMs: 1000 } }, workload, {
+        seed: 1,
+        sampleEveryMs: 0,
+        onCommand: (t, cmd) => {
+          if (cmd.kind === 'checkpoint' && cmd.target === 'local') checkpointAt.push(t);
+        },
+      });
+      const local = r.replies.filter((x) => x.path === 'resume-local');
+      expect(local).toHaveLength(k);
+      return { checkpointAt, restoreMs: local.map((x) => x.parts.restoreMs) };
+    };
+    const host = { cpus: 2, restore: 1, checkpoint: 1, workerStart: 0.01 };
+    const shared = pausing(host);
+    for (const ms of shared.restoreMs) expect(ms).toBeCloseTo(BASE_MS + SOLO_TRANSFER_MS * (k / 2), 6);
+    const own = pausing({ ...host, restoreLocal: 0.25, checkpointLocal: 2 });
+    // 4 x 0.25 fits in 2 cpus: every local restore runs at its solo speed.
+    for (const ms of own.restoreMs) expect(ms).toBeCloseTo(BASE_MS + SOLO_TRANSFER_MS, 6);
+    // The first pauses begin at the same time in both runs (the golden restores before them are the
+    // store's); the second ones as much earlier as the local restores were faster.
+    expect(own.checkpointAt.slice(0, k)).toEqual(shared.checkpointAt.slice(0, k));
+    for (let i = k; i < 2 * k; i++) expect(shared.checkpointAt[i]! - own.checkpointAt[i]!).toBeCloseTo(SOLO_TRANSFER_MS * (k / 2 - 1), 6);
+  });
+
   it('host model with exec: executions take their share of the cpus and slow the transfers beside them', () => {
     // Two actors: one restores while the other's 100 ms of work spins on a cpu (exec 1) of capacity 1.
     const c = costs({ scope: 'machine', host: { cpus: 1, restore: 1, checkpoint: 1, workerStart: 0.01, exec: 1 } });

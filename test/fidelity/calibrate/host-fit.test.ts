@@ -105,6 +105,28 @@ describe('fitHost (the profile from a mixed sweep)', () => {
     expect(withStarts.workerStart).toBeCloseTo(1.25, 9);
     expect(fitHost({ ...samples, mixed: [] }, restoreFit, checkpointFit, undefined, 2)).toBeUndefined();
   });
+
+  it('gives local restores and checkpoints demands of their own from their concurrency series, and none without sharing', async () => {
+    const { fitHost, fitContention } = await import('../../../fidelity/calibrate/profile.ts');
+    const { fitSizeCost } = await import('../../../fidelity/calibrate/fit.ts');
+    const restoreFit = fitSizeCost([10, 50, 100].map((s) => ({ sizeMiB: s, ms: 10 + 2 * s })));
+    const checkpointFit = fitSizeCost([10, 50, 100].map((s) => ({ sizeMiB: s, ms: 5 + s })));
+    const mixed = [{ k: 2, restores: 1, checkpoints: 1, sizeMiB: 100, restoreMs: [210], checkpointMs: [105] }];
+    // On 2 cpus, k local restores of demand 0.5 share nothing up to k = 4 and take k / 4 at 8; checkpoints of demand 1 take k / 2.
+    const series = (primitive: 'restore' | 'checkpoint', demand: number) =>
+      [1, 2, 4, 8].map((k) => ({ k, primitive, source: 'local' as const, sizeMiB: 100, ms: [100 * Math.max(1, (k * demand) / 2)] }));
+    const sweep = [...series('restore', 0.5), ...series('checkpoint', 1)];
+    const contention = fitContention(sweep, () => 0, 2);
+    const samples = { workerStartMs: [], dispatch: [], restore: { local: [], external: [], golden: [], cold: [] }, goldenFirst: [], checkpoint: { local: [], external: [] }, mixed };
+    const h = fitHost(samples, restoreFit, checkpointFit, contention, 2)!;
+    expect(h.restoreLocal?.demand).toBeCloseTo(0.5, 6);
+    expect(h.checkpointLocal?.demand).toBeCloseTo(1, 6);
+    // No local series (older samples): the store's demands stand for them.
+    expect(fitHost(samples, restoreFit, checkpointFit, fitContention(series('checkpoint', 1).map((p) => ({ ...p, source: 'golden' as const })), () => 0, 2), 2)).not.toHaveProperty('restoreLocal');
+    // A series that never slowed down up to its largest k says only that the demand is below cpus / k: not fitted.
+    const flat = fitContention([1, 2, 4].map((k) => ({ k, primitive: 'restore' as const, source: 'local' as const, sizeMiB: 100, ms: [100] })), () => 0, 2);
+    expect(fitHost(samples, restoreFit, checkpointFit, flat, 2)).not.toHaveProperty('restoreLocal');
+  });
 });
 
 describe('the host model of a k8s profile', () => {

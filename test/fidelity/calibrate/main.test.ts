@@ -48,8 +48,9 @@ describe('npm run calibrate', () => {
     expect(raw.samples.checkpoint.external).toHaveLength(4);
     expect(raw.samples.dispatch).toHaveLength(20);
     expect(raw.samples.goldenFirst).toHaveLength(2);
-    // The sweep at the largest size: 4 primitives for each k, and k worker starts, k timings per repeat.
-    expect(raw.samples.concurrency).toHaveLength(10);
+    // The sweep at the largest size: 5 primitives for each k (local restores too), and k worker starts, k timings per repeat.
+    expect(raw.samples.concurrency).toHaveLength(12);
+    expect(raw.samples.concurrency.filter((c) => c.primitive === 'restore' && c.source === 'local').map((c) => c.k)).toEqual([1, 2]);
     for (const c of raw.samples.concurrency) {
       expect(c.sizeMiB).toBe(c.primitive === 'workerStart' ? 0 : 8);
       expect(c.ms).toHaveLength(2 * c.k);
