@@ -1091,11 +1091,16 @@ export class Scheduler {
     this.recat(w);
   }
 
-  /** Actors waiting for a worker in a pool. */
+  /**
+   * Distinct actors waiting for a worker in a pool. The one deliberate change
+   * to this frozen copy (commit 6179f76): it counted queue entries, so an actor
+   * that parked again before the next dispatch pass, and so had two entries,
+   * counted twice as demand; the core now counts each waiting actor once.
+   */
   private waiting(pool: PoolRt): number {
-    let n = 0;
-    for (const a of pool.parkQueue) if (a.inParkQueue) n += 1;
-    return n;
+    const met = new Set<ActorRec>();
+    for (const a of pool.parkQueue) if (a.inParkQueue) met.add(a);
+    return met.size;
   }
 
   /**
