@@ -239,14 +239,14 @@ function primitivesTable(rows: readonly PrimitiveRow[]): string {
   const body = rows
     .map(
       (r) =>
-        `<tr><th scope="row"><span class="policy">${esc(r.policy)}</span></th><td class="left">${esc(r.primitive)}</td><td class="left">${esc(r.source)}</td><td>${formatCount(r.count)}</td><td>${formatMs(r.modelP50)}</td><td>${formatMs(r.realP50)}</td><td>${ratio(r.modelP50, r.realP50)}</td><td>${formatMs(r.modelP99)}</td><td>${formatMs(r.realP99)}</td><td>${ratio(r.modelP99, r.realP99)}</td></tr>`,
+        `<tr><th scope="row"><span class="policy">${esc(r.policy)}</span></th><td class="left">${esc(r.primitive)}</td><td class="left">${esc(r.source)}</td><td>${formatCount(r.count)}${Number.isFinite(r.simCount) ? ` (${formatCount(r.simCount)})` : ''}</td><td>${formatMs(r.modelP50)}</td><td>${formatMs(r.simP50)}</td><td>${formatMs(r.realP50)}</td><td>${ratio(r.modelP50, r.realP50)}</td><td>${ratio(r.simP50, r.realP50)}</td><td>${formatMs(r.modelP99)}</td><td>${formatMs(r.simP99)}</td><td>${formatMs(r.realP99)}</td><td>${ratio(r.simP99, r.realP99)}</td></tr>`,
     )
     .join('\n');
   return `<section id="fidelity-primitives">
-<h2>Primitives: calibrated model against the real run</h2>
-<p class="caption">The model is the cost profile at the snapshot size (calibrated one primitive at a time); real is the real run's measured.csv, under its load. A ratio well above 1 is contention the simulator does not model.</p>
+<h2>Primitives: calibrated model, simulated run and real run</h2>
+<p class="caption">The model is the cost profile at the snapshot size (calibrated one primitive at a time); sim is the simulation's own measured.csv, each primitive under the simulated load (slowed by the profile's contention block); real is the real run's measured.csv, under its load. Real / model well above 1 is contention; real / sim away from 1 is contention the simulator gets wrong. n is the real run's count, the simulation's in brackets.</p>
 <div class="table-wrap"><table>
-<thead><tr><th scope="col">policy set</th><th scope="col">primitive</th><th scope="col">source</th><th scope="col">n</th><th scope="col">model p50</th><th scope="col">real p50</th><th scope="col">real / model</th><th scope="col">model p99</th><th scope="col">real p99</th><th scope="col">real / model</th></tr></thead>
+<thead><tr><th scope="col">policy set</th><th scope="col">primitive</th><th scope="col">source</th><th scope="col">n</th><th scope="col">model p50</th><th scope="col">sim p50</th><th scope="col">real p50</th><th scope="col">real / model</th><th scope="col">real / sim</th><th scope="col">model p99</th><th scope="col">sim p99</th><th scope="col">real p99</th><th scope="col">real / sim</th></tr></thead>
 <tbody>
 ${body}
 </tbody>

@@ -539,7 +539,9 @@ async function compareAndWrite(
   }
   const costs = loadScenarioFile(inputs.simScenario).costs;
   const sizes = Object.values(inputs.snapshotMiB);
-  const primitives = comparePrimitives(readRows(join(realDir, 'measured.csv')), costs, sizes[0] ?? 0);
+  // The simulation's measured.csv: absent from a simulation run before it was written.
+  const simMeasured = existsSync(join(simDir, 'measured.csv')) ? readRows(join(simDir, 'measured.csv')) : [];
+  const primitives = comparePrimitives(readRows(join(realDir, 'measured.csv')), costs, sizes[0] ?? 0, simMeasured);
   const context = {
     backend: o.backend,
     scenario: original.name,

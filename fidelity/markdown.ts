@@ -137,11 +137,14 @@ export function fidelityMarkdown(rows: readonly FidelityRow[], primitives: reado
     out.push('');
   }
 
-  out.push('## Primitives: calibrated model against the real run', '');
-  out.push('The model column is the cost profile at the snapshot size (calibrated one primitive at a time); the real column is measured.csv of the real run, under its load. A ratio well above 1 is contention: the model column is one primitive alone, and only a profile with a `contention` block slows the simulated ones down by their overlap (not shown here).', '');
-  out.push('| policy | primitive | source | n | model p50 | real p50 | real/model | model p99 | real p99 | real/model |', '|---|---|---|---:|---:|---:|---:|---:|---:|---:|');
+  out.push('## Primitives: calibrated model, simulated run and real run', '');
+  out.push('The model column is the cost profile at the snapshot size (calibrated one primitive at a time); the sim column is the simulation\'s own measured.csv, each primitive under the simulated load (a profile\'s `contention` block slows them by their overlap); the real column is measured.csv of the real run, under its load. real/model well above 1 is contention; real/sim away from 1 is contention the simulator gets wrong. n is the real run\'s count (the simulation\'s in brackets).', '');
+  out.push('| policy | primitive | source | n | model p50 | sim p50 | real p50 | real/model | real/sim | model p99 | sim p99 | real p99 | real/sim |', '|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of primitives) {
-    out.push(`| ${r.policy} | ${r.primitive} | ${r.source} | ${r.count} | ${fmt(r.modelP50)} | ${fmt(r.realP50)} | ${ratio(r.modelP50, r.realP50)} | ${fmt(r.modelP99)} | ${fmt(r.realP99)} | ${ratio(r.modelP99, r.realP99)} |`);
+    const n = `${r.count}${Number.isFinite(r.simCount) ? ` (${r.simCount})` : ''}`;
+    out.push(
+      `| ${r.policy} | ${r.primitive} | ${r.source} | ${n} | ${fmt(r.modelP50)} | ${fmt(r.simP50)} | ${fmt(r.realP50)} | ${ratio(r.modelP50, r.realP50)} | ${ratio(r.simP50, r.realP50)} | ${fmt(r.modelP99)} | ${fmt(r.simP99)} | ${fmt(r.realP99)} | ${ratio(r.simP99, r.realP99)} |`,
+    );
   }
   out.push('');
   return `${out.join('\n')}\n`;

@@ -12,6 +12,10 @@ export interface PrimitiveRow {
   readonly realP50: number;
   readonly modelP99: number;
   readonly realP99: number;
+  /** The simulation's own measured.csv: the same primitive under its simulated load (contention included); NaN without one. */
+  readonly simCount: number;
+  readonly simP50: number;
+  readonly simP99: number;
 }
 
 // Standard normal quantiles, for lognormal cost models.
@@ -65,22 +69,33 @@ export function modelQuantile(costs: CostModel, primitive: string, source: strin
 
 /**
  * Pairs each row of the real run's measured.csv with the model's p50 and
- * p99: where these disagree the primitives behaved differently under the
- * run's load than when they were calibrated one at a time.
+ * p99 (one primitive alone, as calibrated) and with the simulation's own
+ * measured.csv (the same primitive under the simulated run's load): where
+ * the model and the real run disagree the primitives ran slower under load
+ * than alone; where the simulation and the real run disagree, the
+ * contention model is what is off. A primitive only the simulation used
+ * gets a row with no real figures.
  */
-export function comparePrimitives(measured: readonly Record<string, string>[], costs: CostModel, snapshotMiB: number): PrimitiveRow[] {
-  return measured.map((m) => {
+export function comparePrimitives(measured: readonly Record<string, string>[], costs: CostModel, snapshotMiB: number, simMeasured: readonly Record<string, string>[] = []): PrimitiveRow[] {
+  const key = (m: Record<string, string>): string => `${m.policy ?? ''}\u0000${m.primitive ?? ''}\u0000${m.source ?? ''}`;
+  const sim = new Map(simMeasured.map((m) => [key(m), m]));
+  const real = new Set(measured.map(key));
+  const row = (m: Record<string, string>, r: Record<string, string> | undefined, s: Record<string, string> | undefined): PrimitiveRow => {
     const primitive = m.primitive ?? '';
     const source = m.source ?? '';
     return {
       policy: m.policy ?? '',
       primitive,
       source,
-      count: Number(m.count),
+      count: r === undefined ? 0 : Number(r.count),
       modelP50: modelQuantile(costs, primitive, source, snapshotMiB, 0.5),
-      realP50: Number(m.p50_ms),
+      realP50: r === undefined ? Number.NaN : Number(r.p50_ms),
       modelP99: modelQuantile(costs, primitive, source, snapshotMiB, 0.99),
-      realP99: Number(m.p99_ms),
+      realP99: r === undefined ? Number.NaN : Number(r.p99_ms),
+      simCount: s === undefined ? Number.NaN : Number(s.count),
+      simP50: s === undefined ? Number.NaN : Number(s.p50_ms),
+      simP99: s === undefined ? Number.NaN : Number(s.p99_ms),
     };
-  });
+  };
+  return [...measured.map((m) => row(m, m, sim.get(key(m)))), ...simMeasured.filter((m) => !real.has(key(m))).map((m) => row(m, undefined, m))];
 }

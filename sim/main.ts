@@ -12,6 +12,8 @@ import { answerLine, wrapAnswer } from '../reports/answer.ts';
 import { costModel } from '../reports/cost.ts';
 import { parseSloFlag } from '../reports/slo-flag.ts';
 import { TIMESERIES_COLUMNS } from '../reports/summary.ts';
+import { MEASURED_COLUMNS, measuredRows } from '../reports/measured.ts';
+import type { SimPrimitives, SimResult } from './runtime.ts';
 import { aggregateCsv, aggregateRows } from '../reports/aggregate.ts';
 import { summaryTable, TERMINAL_WIDTH } from '../reports/terminal.ts';
 import { defaultJobs, runStudy, type StudyOutcome } from './study-runner.ts';
@@ -322,6 +324,8 @@ export async function runSimulate(argv: readonly string[], io: Io): Promise<numb
     )}\n`,
   };
   if (seeds.length > 1) files['aggregate.csv'] = aggregateCsv(aggregateRows(rows));
+  const measured = simulatedMeasured(results);
+  if (measured !== undefined) files['measured.csv'] = measured;
   if (opts.invocations.kind !== 'none') files['invocations.csv'] = invocationsCsvChunks(results); // written as rendered, never one string
   const model = costModel(scenario.prices);
   if (sizing !== undefined) files['sizing.csv'] = sizingCsv(sizing, model);
@@ -353,4 +357,28 @@ export async function runSimulate(argv: readonly string[], io: Io): Promise<numb
 
 function pick(f: K8sStudyFacts): K8sStudyFacts {
   return { job: f.job, image: f.image, indexes: f.indexes, retries: f.retries };
+}
+
+/**
+ * measured.csv of a simulation: each primitive's duration under the run's
+ * simulated load, in the real driver's columns, so fidelity can set the two
+ * side by side (a policy set's seeds pooled). Undefined when the runs kept no
+ * durations (invocations.csv not kept whole).
+ */
+function simulatedMeasured(results: readonly SimResult[]): string | undefined {
+  if (results.length === 0 || results.some((r) => r.primitives === undefined)) return undefined;
+  const pooled = new Map<string, SimPrimitives>();
+  for (const r of results) {
+    const p = r.primitives!;
+    const into = pooled.get(r.policy);
+    if (into === undefined) {
+      pooled.set(r.policy, { workerStartMs: [...p.workerStartMs], restoreMs: { cold: [...p.restoreMs.cold], golden: [...p.restoreMs.golden], local: [...p.restoreMs.local], external: [...p.restoreMs.external] }, checkpointMs: { local: [...p.checkpointMs.local], external: [...p.checkpointMs.external] } });
+      continue;
+    }
+    into.workerStartMs.push(...p.workerStartMs);
+    for (const k of ['cold', 'golden', 'local', 'external'] as const) into.restoreMs[k].push(...p.restoreMs[k]);
+    for (const k of ['local', 'external'] as const) into.checkpointMs[k].push(...p.checkpointMs[k]);
+  }
+  const rows = [...pooled].flatMap(([policy, p]) => measuredRows({ policy, ...p, dispatchMs: [], lagMs: [], memory: [] }));
+  return stringify(rows, { header: true, columns: [...MEASURED_COLUMNS] });
 }

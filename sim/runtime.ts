@@ -23,6 +23,21 @@ export interface SimResult extends SessionResult {
   readonly summary?: SummaryRow;
   /** Outcomes of the run, warm-up included, when `replies` holds only a sample (else replies.length). */
   readonly outcomes?: number;
+  /** How long each primitive took under the run's simulated load (SimOptions.primitives). */
+  readonly primitives?: SimPrimitives;
+}
+
+/**
+ * The durations of the primitives that completed, command to completion in
+ * virtual time, contention included: what a real run's measured.csv holds,
+ * so the two can be compared primitive by primitive. Failed ones and those
+ * whose worker was lost or stopped are left out, as the real driver leaves
+ * them out.
+ */
+export interface SimPrimitives {
+  readonly workerStartMs: number[];
+  readonly restoreMs: Record<'cold' | 'golden' | 'local' | 'external', number[]>;
+  readonly checkpointMs: Record<'local' | 'external', number[]>;
 }
 
 /** Options of one simulated run: the session's, and these. */
@@ -31,6 +46,8 @@ export interface SimOptions extends SessionOptions {
   readonly maxEvents?: number;
   /** Filled in at the end of the run with the event queue's depth, for the benchmark's baseline. */
   readonly probe?: SimProbe;
+  /** Records every primitive's duration into the result's `primitives` (a number per primitive: off for long studies). */
+  readonly primitives?: boolean;
 }
 
 /** What a run's event queue held, written by `simulate` when asked (SimOptions.probe). */
@@ -196,6 +213,46 @@ class Costs {
   }
 }
 
+const RESTORE_SOURCES = ['cold', 'golden', 'local', 'external'] as const;
+
+/** Start times of the primitives in flight, by worker (starts) and by actor (one transfer at a time each). */
+class PrimitiveClock {
+  readonly out: SimPrimitives = { workerStartMs: [], restoreMs: { cold: [], golden: [], local: [], external: [] }, checkpointMs: { local: [], external: [] } };
+  private readonly starts = new Map<number, number>();
+  // Per actor: the op, its start and what it is (0-3 a restore source, 4 a local checkpoint, 5 an external one).
+  private readonly transfers = new Map<number, { op: number; atMs: number; what: number }>();
+
+  started(worker: number, nowMs: number): void {
+    this.starts.set(worker, nowMs);
+  }
+
+  ready(worker: number, nowMs: number): void {
+    const at = this.starts.get(worker);
+    if (at === undefined) return;
+    this.starts.delete(worker);
+    this.out.workerStartMs.push(nowMs - at);
+  }
+
+  stopped(worker: number): void {
+    this.starts.delete(worker);
+  }
+
+  transfer(actor: number, op: number, nowMs: number, what: number): void {
+    this.transfers.set(actor, { op, atMs: nowMs, what });
+  }
+
+  /** A completion: recorded when it is the actor's latest command and it succeeded. */
+  done(actor: number, op: number, ok: boolean, nowMs: number): void {
+    const t = this.transfers.get(actor);
+    if (t === undefined || t.op !== op) return;
+    this.transfers.delete(actor);
+    if (!ok) return;
+    const d = nowMs - t.atMs;
+    if (t.what < 4) this.out.restoreMs[RESTORE_SOURCES[t.what]!].push(d);
+    else this.out.checkpointMs[t.what === 4 ? 'local' : 'external'].push(d);
+  }
+}
+
 const NO_FAULTS: FaultSpec = { restoreFailureRate: 0, checkpointFailureRate: 0, workerMtbfMs: 0 };
 
 /**
@@ -211,12 +268,16 @@ class SimRuntime implements CommandRunner {
   private readonly sharedCpu: boolean;
   /** Workers stopped by the core: their pending ready and lost events are dropped. */
   readonly stopped = new Set<number>();
+  /** Primitive durations, when asked for (SimOptions.primitives). */
+  readonly clock: PrimitiveClock | null;
 
   constructor(
     scenario: Scenario,
     seed: number,
     private readonly queue: EventQueue,
+    primitives: boolean,
   ) {
+    this.clock = primitives ? new PrimitiveClock() : null;
     this.costs = new Costs(scenario.costs, makeRng(seed, 'costs'));
     this.faults = scenario.faults ?? NO_FAULTS;
     this.faultRng = makeRng(seed, 'faults');
@@ -230,6 +291,7 @@ class SimRuntime implements CommandRunner {
     switch (cmd.kind) {
       case 'startWorker': {
         this.stopped.delete(cmd.worker);
+        this.clock?.started(cmd.worker, nowMs);
         const scope = contention === null ? 0 : contention.placeWorker(cmd.worker, cmd.node);
         if (this.sharedCpu) contention!.cpuAt(scope).add(nowMs, costs.workerStart.sample(), 0, WORKER_READY, cmd.worker, 0, 0, contention!.startDemand(), cmd.worker);
         else queue.push(nowMs + costs.workerStart.sample(), WORKER_READY, cmd.worker, 0, 0);
@@ -240,6 +302,7 @@ class SimRuntime implements CommandRunner {
       }
       case 'stopWorker':
         this.stopped.add(cmd.worker);
+        this.clock?.stopped(cmd.worker);
         if (this.sharedCpu) contention!.cancelStart(cmd.worker, nowMs);
         break;
       case 'restore': {
@@ -248,6 +311,7 @@ class SimRuntime implements CommandRunner {
         const sampler = source === 'golden' ? costs.restoreGolden : source === 'local' ? costs.restoreLocal : source === 'external' ? costs.restoreExternal : null;
         const baseMs = sampler === null ? costs.coldBoot.sample() : sampler.sampleBase();
         const ok = faults.restoreFailureRate > 0 && this.faultRng() < faults.restoreFailureRate ? 0 : 1;
+        this.clock?.transfer(cmd.actorIndex, cmd.op, nowMs, RESTORE_SOURCES.indexOf(source));
         if (sampler === null) queue.push(nowMs + baseMs, RESTORE_DONE, cmd.actorIndex, cmd.op, ok);
         else this.transfer(nowMs, sampler, baseMs, cmd.snapshotBytes, cmd.worker, source === 'local', RESTORE_DONE, cmd.actorIndex, cmd.op, ok);
         break;
@@ -264,6 +328,7 @@ class SimRuntime implements CommandRunner {
         const sampler = cmd.target === 'local' ? costs.checkpointLocal : costs.checkpointExternal;
         // The fault, then the base: the order of the draws since before contention existed.
         const ok = faults.checkpointFailureRate > 0 && this.faultRng() < faults.checkpointFailureRate ? 0 : 1;
+        this.clock?.transfer(cmd.actorIndex, cmd.op, nowMs, cmd.target === 'local' ? 4 : 5);
         this.transfer(nowMs, sampler, sampler.sampleBase(), cmd.snapshotBytes, cmd.worker, cmd.target === 'local', CHECKPOINT_DONE, cmd.actorIndex, cmd.op, ok);
         break;
       }
@@ -273,6 +338,7 @@ class SimRuntime implements CommandRunner {
   /** A worker was lost: with contention, its jobs end with it. */
   workerLost(nowMs: number, worker: number): void {
     this.contention?.workerLost(worker, nowMs);
+    this.clock?.stopped(worker);
   }
 
   /** A contended resource finished a piece of work. */
@@ -301,7 +367,8 @@ class SimRuntime implements CommandRunner {
 export function simulate(scenario: Scenario, policy: PolicySet, workload: Workload | WorkloadStream, options: SimOptions): SimResult {
   const seed = options.seed;
   const queue = new EventQueue(4096);
-  const sim = new SimRuntime(scenario, seed, queue);
+  const sim = new SimRuntime(scenario, seed, queue, options.primitives === true);
+  const clock = sim.clock;
   const session = new RunSession(scenario, policy, workload, queue, options, sim);
   const core = session.core;
   const stopped = sim.stopped;
@@ -331,7 +398,10 @@ export function simulate(scenario: Scenario, policy: PolicySet, workload: Worklo
     const a = queue.a;
     switch (queue.kind) {
       case WORKER_READY:
-        if (!stopped.has(a)) core.handleWorkerReady(t, a);
+        if (!stopped.has(a)) {
+          clock?.ready(a, t);
+          core.handleWorkerReady(t, a);
+        }
         break;
       case WORKER_LOST:
         if (!stopped.has(a)) {
@@ -340,12 +410,14 @@ export function simulate(scenario: Scenario, policy: PolicySet, workload: Worklo
         }
         break;
       case RESTORE_DONE:
+        clock?.done(a, queue.b, queue.c === 1, t);
         core.handleRestoreDone(t, a, queue.b, queue.c === 1);
         break;
       case EXEC_DONE:
         core.handleExecutionDone(t, a, queue.b, queue.c === 1);
         break;
       case CHECKPOINT_DONE:
+        clock?.done(a, queue.b, queue.c === 1, t);
         core.handleCheckpointDone(t, a, queue.b, queue.c === 1);
         break;
       case SHARED_DONE:
@@ -363,5 +435,6 @@ export function simulate(scenario: Scenario, policy: PolicySet, workload: Worklo
     options.probe.arrivals = session.arrived;
   }
   // Integrate cost up to the end of the scenario even if the last event came earlier.
-  return session.end(Math.max(lastMs, scenario.durationMs), events);
+  const result = session.end(Math.max(lastMs, scenario.durationMs), events);
+  return clock === null ? result : { ...result, primitives: clock.out };
 }

@@ -2,7 +2,7 @@ import type { AccountingTotals } from '../core/accounting.ts';
 import type { CoreCounters } from '../core/scheduler.ts';
 import type { LatencyParts, Reply } from '../core/types.ts';
 import type { Sample } from '../core/result.ts';
-import type { SimResult } from './runtime.ts';
+import type { SimPrimitives, SimResult } from './runtime.ts';
 import type { SummaryRow } from '../reports/summary.ts';
 
 // A SimResult as a worker thread posts it: replies and samples as columns of
@@ -21,7 +21,7 @@ const carried: [
   Carried<Reply, 'invocation' | 'actor' | 'outcome' | 'reason' | 'path' | 'arrivalMs' | 'startMs' | 'endMs' | 'parts' | 'attempts'>,
   Carried<LatencyParts, 'parkedMs' | 'workerStartMs' | 'restoreMs' | 'execMs' | 'queuedMs'>,
   Carried<Sample, 'timeMs' | 'workers' | 'resident' | 'parked'>,
-  Carried<SimResult, 'policy' | 'replies' | 'counters' | 'totals' | 'events' | 'endMs' | 'warmupMs' | 'samples' | 'seed' | 'summary' | 'outcomes'>,
+  Carried<SimResult, 'policy' | 'replies' | 'counters' | 'totals' | 'events' | 'endMs' | 'warmupMs' | 'samples' | 'seed' | 'summary' | 'outcomes' | 'primitives'>,
 ] = [true, true, true, true];
 void carried;
 
@@ -41,6 +41,8 @@ export interface EncodedSimResult {
   /** A summary row computed as the run went (structured-cloned: one row). */
   readonly summary?: SummaryRow;
   readonly outcomes?: number;
+  /** Primitive durations (structured-cloned: a few arrays). */
+  readonly primitives?: SimPrimitives;
 }
 
 /** Encodes a result for transfer to another thread; the result itself is left untouched. */
@@ -96,6 +98,7 @@ export function encodeSimResult(r: SimResult): { message: EncodedSimResult; tran
     samples,
     ...(r.summary === undefined ? {} : { summary: r.summary }),
     ...(r.outcomes === undefined ? {} : { outcomes: r.outcomes }),
+    ...(r.primitives === undefined ? {} : { primitives: r.primitives }),
   };
   return { message, transfer: [nums.buffer, strs.buffer, samples.buffer] };
 }
@@ -155,5 +158,6 @@ export function decodeSimResult(m: EncodedSimResult): SimResult {
     seed: m.seed,
     ...(m.summary === undefined ? {} : { summary: m.summary }),
     ...(m.outcomes === undefined ? {} : { outcomes: m.outcomes }),
+    ...(m.primitives === undefined ? {} : { primitives: m.primitives }),
   };
 }

@@ -56,7 +56,8 @@ export class StudyExecutor {
     }
     const workload = await cached.workload;
     const t = this.clock();
-    const options = { seed: task.seed, sampleEveryMs: this.sampleEveryMs };
+    // With every row kept, every primitive's duration too (measured.csv): a number each, fewer than the rows.
+    const options = { seed: task.seed, sampleEveryMs: this.sampleEveryMs, primitives: this.invocations.kind === 'all' };
     if (this.invocations.kind === 'all') {
       const result = simulate(this.scenario, policy, workload, options);
       return { result, wallMs: this.clock() - t, workloadMs };

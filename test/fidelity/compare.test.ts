@@ -75,6 +75,21 @@ describe('comparePrimitives', () => {
     expect(rows[3]!.modelP99).toBe(0);
   });
 
+  it('sets the simulation\'s own measured.csv beside the real one, rows only one side has included', () => {
+    const real = [{ policy: 'p', primitive: 'checkpoint', source: 'external', count: '61', p50_ms: '21741', p99_ms: '30844' }];
+    const sim = [
+      { policy: 'p', primitive: 'checkpoint', source: 'external', count: '69', p50_ms: '4502', p99_ms: '6125' },
+      { policy: 'p', primitive: 'checkpoint', source: 'local', count: '3', p50_ms: '80', p99_ms: '90' },
+    ];
+    const rows = comparePrimitives(real, costs, 64, sim);
+    expect(rows).toHaveLength(2);
+    expect(rows[0]).toMatchObject({ primitive: 'checkpoint', source: 'external', count: 61, realP50: 21741, simCount: 69, simP50: 4502, simP99: 6125 });
+    expect(rows[1]).toMatchObject({ source: 'local', count: 0, simCount: 3, simP50: 80 });
+    expect(rows[1]!.realP50).toBeNaN();
+    // Without the simulation's file (a run recorded before it existed), the sim columns are empty.
+    expect(comparePrimitives(real, costs, 64)[0]!.simP50).toBeNaN();
+  });
+
   it('renders fidelity.md with a section per policy set and the misses listed', () => {
     const rows = compareSummaries([row('a', { p50_ms: 200 })], [row('a', { p50_ms: 100 })]);
     const md = fidelityMarkdown(rows, comparePrimitives([{ policy: 'a', primitive: 'dispatch', source: '', count: '5', p50_ms: '4', p99_ms: '8' }], costs, 64), {
@@ -98,6 +113,7 @@ describe('comparePrimitives', () => {
     expect(md).toMatch(/\| a \| p50_ms \| 200 \|  \| 100 \| \+100\.0% \| ±10% \|/);
     expect(md).toContain('Within target means the simulated figure');
     expect(md).toContain('- a caveat');
-    expect(md).toMatch(/\| a \| dispatch \|  \| 5 \| 2 \| 4 \| 2\.00x \|/);
+    // n, model p50, sim p50 (none: the simulation wrote no measured.csv), real p50, real/model, real/sim.
+    expect(md).toMatch(/\| a \| dispatch \|  \| 5 \| 2 \| – \| 4 \| 2\.00x \| – \|/);
   });
 });

@@ -404,6 +404,37 @@ describe('simulate with contention', () => {
     for (let i = k; i < 2 * k; i++) expect(shared.checkpointAt[i]! - own.checkpointAt[i]!).toBeCloseTo(SOLO_TRANSFER_MS * (k / 2 - 1), 6);
   });
 
+  it('records each primitive under its simulated load (measured.csv), contention included', () => {
+    // The same k local restores as above, with `primitives`: each recorded duration is the
+    // restore's own, command to completion, so k / 2 times solo with one demand, solo with 0.25.
+    const k = 4;
+    const durations = (host: NonNullable<ContentionSpec['host']>): ReturnType<typeof simulate> => {
+      const { scenario, policy, workload: once } = setup(k, costs({ scope: 'machine', host }), 1000);
+      const workload: Workload = {
+        ...once,
+        arrivalMs: Float64Array.from([...once.arrivalMs, ...new Array<number>(k).fill(20_000)]),
+        actor: Int32Array.from([...once.actor, ...once.actor]),
+        workMs: new Float64Array(2 * k).fill(100),
+      };
+      return simulate(scenario, { ...policy, idle: { kind: 'ttl', action: 'pause', ttlMs: 1000 } }, workload, { seed: 1, sampleEveryMs: 0, primitives: true });
+    };
+    const host = { cpus: 2, restore: 1, checkpoint: 1, workerStart: 0.01 };
+    const shared = durations(host).primitives!;
+    expect(shared.restoreMs.local).toHaveLength(k);
+    for (const ms of shared.restoreMs.local) expect(ms).toBeCloseTo(BASE_MS + SOLO_TRANSFER_MS * (k / 2), 6);
+    // Every restore and checkpoint the replies and commands show is recorded, and only those.
+    const r = durations(host);
+    expect(r.primitives!.restoreMs.golden).toHaveLength(r.replies.filter((x) => x.path === 'golden').length);
+    expect(r.primitives!.checkpointMs.local).toHaveLength(2 * k);
+    expect(r.primitives!.workerStartMs.length).toBeGreaterThan(0);
+    const own = durations({ ...host, restoreLocal: 0.25 }).primitives!;
+    for (const ms of own.restoreMs.local) expect(ms).toBeCloseTo(BASE_MS + SOLO_TRANSFER_MS, 6);
+    // Off unless asked: nothing recorded, nothing changed.
+    const base = setup(k, costs({ scope: 'machine', host }), 1000);
+    const plain = simulate(base.scenario, base.policy, base.workload, { seed: 1, sampleEveryMs: 0 });
+    expect(plain.primitives).toBeUndefined();
+  });
+
   it('host model with exec: executions take their share of the cpus and slow the transfers beside them', () => {
     // Two actors: one restores while the other's 100 ms of work spins on a cpu (exec 1) of capacity 1.
     const c = costs({ scope: 'machine', host: { cpus: 1, restore: 1, checkpoint: 1, workerStart: 0.01, exec: 1 } });
