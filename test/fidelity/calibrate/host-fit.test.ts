@@ -106,6 +106,37 @@ describe('fitHost (the profile from a mixed sweep)', () => {
     expect(fitHost({ ...samples, mixed: [] }, restoreFit, checkpointFit, undefined, 2)).toBeUndefined();
   });
 
+  it('measures the mixed batches against one alone from the concurrency sweep (k = 1) when it has one', async () => {
+    const { fitHost } = await import('../../../fidelity/calibrate/profile.ts');
+    const { fitSizeCost } = await import('../../../fidelity/calibrate/fit.ts');
+    // The one-at-a-time fit says 200 / 100 ms at 100 MiB; in the sweep's own phase one alone took 200 / 60 ms.
+    // The batches come from demands 1.5 / 2 against those: fitted against the one-at-a-time 100 ms the
+    // checkpoint demand comes out far lower, as on 2026-12-06 (1.0 against the 2.0 its own series says).
+    const restoreFit = fitSizeCost([10, 50, 100].map((s) => ({ sizeMiB: s, ms: 10 + 2 * s })));
+    const checkpointFit = fitSizeCost([10, 50, 100].map((s) => ({ sizeMiB: s, ms: 5 + s })));
+    const mixed = [2, 8, 32].map((k) => {
+      const r = Math.ceil(k / 2);
+      const t = predictBatch([...Array.from({ length: r }, () => ({ workMs: 200, demand: 1.5 })), ...Array.from({ length: k - r }, () => ({ workMs: 60, demand: 2 }))], 2);
+      return { k, restores: r, checkpoints: k - r, sizeMiB: 100, restoreMs: [t[0]! + 10], checkpointMs: [t[r]! + 5] };
+    });
+    // k = 1 at 50 MiB: scaled to the batches' 100 MiB by size.
+    const concurrency = [
+      { k: 1, primitive: 'restore' as const, source: 'external' as const, sizeMiB: 50, ms: [10 + 100] },
+      { k: 1, primitive: 'checkpoint' as const, source: 'external' as const, sizeMiB: 50, ms: [5 + 30] },
+    ];
+    const samples = { workerStartMs: [], dispatch: [], restore: { local: [], external: [], golden: [], cold: [] }, goldenFirst: [], checkpoint: { local: [], external: [] }, mixed };
+    const swept = fitHost({ ...samples, concurrency }, restoreFit, checkpointFit, undefined, 2)!;
+    expect(swept.restore).toBeCloseTo(1.5, 1);
+    expect(swept.checkpoint).toBeCloseTo(2, 1);
+    expect(swept.solo).toMatchObject({ sizeMiB: 100, from: 'concurrency sweep k=1' });
+    expect(swept.solo.checkpointMs).toBeCloseTo(60, 6);
+    const unswept = fitHost(samples, restoreFit, checkpointFit, undefined, 2)!;
+    expect(unswept.solo.from).toBe('one-at-a-time fit');
+    expect(unswept.solo.restoreMs).toBeCloseTo(200, 6);
+    expect(unswept.solo.checkpointMs).toBeCloseTo(100, 6);
+    expect(unswept.checkpoint).toBeLessThan(1.5);
+  });
+
   it('gives local restores and checkpoints demands of their own from their concurrency series, and none without sharing', async () => {
     const { fitHost, fitContention } = await import('../../../fidelity/calibrate/profile.ts');
     const { fitSizeCost } = await import('../../../fidelity/calibrate/fit.ts');
