@@ -16,6 +16,7 @@ import { DEFAULT_MAX_LOAD_PER_CPU, HostWatch, SYSTEM_PROBE, type HostLoad, type 
 import { fidelityMarkdown } from './markdown.ts';
 import { comparePrimitives } from './primitives.ts';
 import { FIDELITY_RECORD, FidelityInputError, fidelityRecordJson, readFidelityRecord, type FidelityRecord } from './record.ts';
+import { runSpread } from './spread.ts';
 import { writeFidelityInputs, type FidelityInputOptions, type FidelityInputs } from './inputs.ts';
 import { fidelityTimeseriesCsv, pairSeries, samplesByPolicy, seriesInterval, seriesRows, type PairedSample } from './series.ts';
 import type { Reply } from '../core/types.ts';
@@ -99,6 +100,13 @@ Options:
                      or its run failed), its real run is missing or partial, or the
                      workload regenerated from the scenario file differs from DIR's
                      inputs/workload.csv (the scenario file changed since)
+  --spread A,B,...   compare recorded real runs with each other instead (output folders of
+                     earlier fidelity runs of the same inputs: scenario, seed, span, speedup,
+                     warm-up, priming, policies; the profile may differ): every ordered pair
+                     by the same rule, one standing for the simulation, and how often each
+                     targeted cell was met. A simulation is as close as a repeat of the real
+                     run when it scores in that range. Runs nothing, writes nothing; exits 2
+                     when a folder cannot be read or is not a repeat of the first
   -h, --help         this text
 
 With --backend k8s, passed on to bench:cluster:
@@ -328,6 +336,8 @@ function readRows(file: string): Record<string, string>[] {
 
 /** Runs `npm run fidelity` end to end; returns the exit code. `probe` reads the machine's load (tests give a fake). */
 export async function runFidelity(argv: readonly string[], io: Io, probe: HostProbe = SYSTEM_PROBE): Promise<number> {
+  // --spread compares recorded real runs with each other: nothing runs, nothing is written.
+  if (argv.some((a) => a === '--spread' || a.startsWith('--spread=')) && !argv.some((a) => a === '--help' || a === '-h')) return runSpread(argv, io);
   const o = parseFidelityArgs(argv, io);
   if (o === null) return 0;
   // Before anything runs: a folder that cannot take the report is said now, not after both runs.

@@ -63,26 +63,26 @@ const NEEDED = ['real/summary.csv', 'real/timeseries.csv', 'real/invocations.csv
  * its real run is there and complete; throws FidelityInputError naming the
  * missing or bad file.
  */
-export function readFidelityRecord(dir: string): FidelityRecord {
+export function readFidelityRecord(dir: string, flag = '--against'): FidelityRecord {
   const file = join(dir, FIDELITY_RECORD);
   if (!existsSync(file)) {
     throw new FidelityInputError(
-      `--against: ${file} does not exist: ${dir} is not the output folder of a complete fidelity run, or was written before fidelity recorded its options; run fidelity without --against`,
+      `${flag}: ${file} does not exist: ${dir} is not the output folder of a complete fidelity run, or was written before fidelity recorded its options${flag === '--against' ? '; run fidelity without --against' : ''}`,
     );
   }
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
-    throw new FidelityInputError(`--against: ${file}: ${(err as Error).message}`);
+    throw new FidelityInputError(`${flag}: ${file}: ${(err as Error).message}`);
   }
   const bad = recordProblem(raw);
-  if (bad !== undefined) throw new FidelityInputError(`--against: ${file}: ${bad}`);
+  if (bad !== undefined) throw new FidelityInputError(`${flag}: ${file}: ${bad}`);
   for (const f of NEEDED) {
-    if (!existsSync(join(dir, f))) throw new FidelityInputError(`--against: ${join(dir, f)} does not exist: the real run in ${dir} is incomplete`);
+    if (!existsSync(join(dir, f))) throw new FidelityInputError(`${flag}: ${join(dir, f)} does not exist: the real run in ${dir} is incomplete`);
   }
   const run = JSON.parse(readFileSync(join(dir, 'real', 'run.json'), 'utf8')) as { partial?: boolean };
-  if (run.partial === true) throw new FidelityInputError(`--against: ${join(dir, 'real', 'run.json')}: the real run is partial`);
+  if (run.partial === true) throw new FidelityInputError(`${flag}: ${join(dir, 'real', 'run.json')}: the real run is partial`);
   return raw as FidelityRecord;
 }
 

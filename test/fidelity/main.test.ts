@@ -2,6 +2,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
+import { stringify } from 'csv-stringify/sync';
 import { UsageError } from '../../cli/usage-error.ts';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FIDELITY_COLUMNS, FIDELITY_METRICS } from '../../fidelity/compare.ts';
@@ -223,6 +224,43 @@ describe('npm run fidelity', () => {
       expect(existsSync(outDir), dir).toBe(false);
       expect(readdirSync(root).filter((f) => f.startsWith('.never')), dir).toEqual([]);
     }
+  });
+
+  it('--spread compares recorded real runs with each other, one standing for the simulation, and writes nothing', async () => {
+    // A second "real run" of the same inputs: the recorded one, its worker-seconds doubled, recorded at another time.
+    const repeat = join(root, 'repeat');
+    cpSync(join(root, 'out'), repeat, { recursive: true });
+    const record = JSON.parse(readFileSync(join(repeat, 'fidelity.json'), 'utf8')) as FidelityRecord;
+    writeFileSync(join(repeat, 'fidelity.json'), JSON.stringify({ ...record, realRecordedAt: '2030-01-01T00:00:00.000Z' }));
+    const summary = parse(readFileSync(join(repeat, 'real', 'summary.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
+    const header = Object.keys(summary[0]!);
+    const doubled = summary.map((r) => ({ ...r, worker_seconds: String(2 * Number(r.worker_seconds)) }));
+    writeFileSync(join(repeat, 'real', 'summary.csv'), stringify(doubled, { header: true, columns: header }));
+    const before = readdirSync(root).sort();
+    const t = io();
+    expect(await runFidelity(['--spread', `${join(root, 'out')},${repeat}`], t.io)).toBe(0);
+    const text = t.out.join('');
+    const targeted = FIDELITY_METRICS.filter((m) => m.target !== undefined).length;
+    // Both ordered pairs; everything but worker-seconds is the same run, so only it misses, both ways.
+    expect(text).toContain(`out as the simulation, ${repeat} as the real run: ${targeted - 1} of ${targeted} targeted cells within target`);
+    expect(text).toContain(`repeat as the simulation, ${join(root, 'out')} as the real run: ${targeted - 1} of ${targeted}`);
+    expect(text.match(/worker_seconds: .* MISS/g)).toHaveLength(2);
+    expect(text).toMatch(/ttl-suspend worker_seconds: 0 of 2/);
+    expect(text).toContain(`meet ${targeted - 1} to ${targeted - 1} of ${targeted} targeted cells against each other`);
+    expect(readdirSync(root).sort()).toEqual(before);
+    // Not repeats, or the same run twice, or one run: exit 2 naming the folder and what differs.
+    const edited = (name: string, edit: (r: FidelityRecord) => FidelityRecord): string => {
+      const dir = join(root, name);
+      cpSync(repeat, dir, { recursive: true });
+      writeFileSync(join(dir, 'fidelity.json'), JSON.stringify(edit(JSON.parse(readFileSync(join(dir, 'fidelity.json'), 'utf8')) as FidelityRecord)));
+      return dir;
+    };
+    const otherSeed = edited('other-seed', (r) => ({ ...r, realRecordedAt: '2031-01-01T00:00:00.000Z', options: { ...r.options, seed: 12 } }));
+    await expect(runFidelity(['--spread', `${join(root, 'out')},${otherSeed}`], io().io)).rejects.toThrow(/other-seed is not a repeat of .*out: seed 12 against 11/);
+    await expect(runFidelity(['--spread', `${join(root, 'out')},${join(root, 'against-same')}`], io().io)).rejects.toThrow(/hold the same real run/);
+    await expect(runFidelity(['--spread', join(root, 'out')], io().io)).rejects.toThrow(/at least two/);
+    await expect(runFidelity(['--spread', `${join(root, 'out')},${join(root, 'nowhere')}`], io().io)).rejects.toThrow(/--spread: .*nowhere\/fidelity\.json does not exist/);
+    await expect(runFidelity(['--spread', `${join(root, 'out')},${repeat}`, '--seed', '3'], io().io)).rejects.toBeInstanceOf(UsageError);
   });
 
   it('exits 1 when a run fails; refuses a bad profile and a missing scenario (k8s flags: fidelity-k8s.test.ts)', async () => {
