@@ -372,13 +372,18 @@ function simulatedMeasured(results: readonly SimResult[]): string | undefined {
     const p = r.primitives!;
     const into = pooled.get(r.policy);
     if (into === undefined) {
-      pooled.set(r.policy, { workerStartMs: [...p.workerStartMs], restoreMs: { cold: [...p.restoreMs.cold], golden: [...p.restoreMs.golden], local: [...p.restoreMs.local], external: [...p.restoreMs.external] }, checkpointMs: { local: [...p.checkpointMs.local], external: [...p.checkpointMs.external] } });
+      pooled.set(r.policy, { workerStartMs: [...p.workerStartMs], dispatchMs: [...p.dispatchMs], restoreMs: { cold: [...p.restoreMs.cold], golden: [...p.restoreMs.golden], local: [...p.restoreMs.local], external: [...p.restoreMs.external] }, checkpointMs: { local: [...p.checkpointMs.local], external: [...p.checkpointMs.external] } });
       continue;
     }
-    into.workerStartMs.push(...p.workerStartMs);
-    for (const k of ['cold', 'golden', 'local', 'external'] as const) into.restoreMs[k].push(...p.restoreMs[k]);
-    for (const k of ['local', 'external'] as const) into.checkpointMs[k].push(...p.checkpointMs[k]);
+    // A loop, not push(...xs): a spread of a million arguments overflows the stack.
+    const append = (to: number[], from: readonly number[]): void => {
+      for (const x of from) to.push(x);
+    };
+    append(into.workerStartMs, p.workerStartMs);
+    append(into.dispatchMs, p.dispatchMs);
+    for (const k of ['cold', 'golden', 'local', 'external'] as const) append(into.restoreMs[k], p.restoreMs[k]);
+    for (const k of ['local', 'external'] as const) append(into.checkpointMs[k], p.checkpointMs[k]);
   }
-  const rows = [...pooled].flatMap(([policy, p]) => measuredRows({ policy, ...p, dispatchMs: [], lagMs: [], memory: [] }));
+  const rows = [...pooled].flatMap(([policy, p]) => measuredRows({ policy, ...p, lagMs: [], memory: [] }));
   return stringify(rows, { header: true, columns: [...MEASURED_COLUMNS] });
 }

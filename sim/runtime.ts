@@ -36,6 +36,8 @@ export interface SimResult extends SessionResult {
  */
 export interface SimPrimitives {
   readonly workerStartMs: number[];
+  /** Each execution's time beyond its work: the dispatch, slowed by the host model where it has `dispatch` or `exec`. */
+  readonly dispatchMs: number[];
   readonly restoreMs: Record<'cold' | 'golden' | 'local' | 'external', number[]>;
   readonly checkpointMs: Record<'local' | 'external', number[]>;
 }
@@ -217,10 +219,23 @@ const RESTORE_SOURCES = ['cold', 'golden', 'local', 'external'] as const;
 
 /** Start times of the primitives in flight, by worker (starts) and by actor (one transfer at a time each). */
 class PrimitiveClock {
-  readonly out: SimPrimitives = { workerStartMs: [], restoreMs: { cold: [], golden: [], local: [], external: [] }, checkpointMs: { local: [], external: [] } };
+  readonly out: SimPrimitives = { workerStartMs: [], dispatchMs: [], restoreMs: { cold: [], golden: [], local: [], external: [] }, checkpointMs: { local: [], external: [] } };
   private readonly starts = new Map<number, number>();
   // Per actor: the op, its start and what it is (0-3 a restore source, 4 a local checkpoint, 5 an external one).
   private readonly transfers = new Map<number, { op: number; atMs: number; what: number }>();
+  // Per actor: the execution in flight, its op, start and work.
+  private readonly executions = new Map<number, { op: number; atMs: number; workMs: number }>();
+
+  executing(actor: number, op: number, nowMs: number, workMs: number): void {
+    this.executions.set(actor, { op, atMs: nowMs, workMs });
+  }
+
+  executed(actor: number, op: number, nowMs: number): void {
+    const e = this.executions.get(actor);
+    if (e === undefined || e.op !== op) return;
+    this.executions.delete(actor);
+    this.out.dispatchMs.push(Math.max(0, nowMs - e.atMs - e.workMs));
+  }
 
   started(worker: number, nowMs: number): void {
     this.starts.set(worker, nowMs);
@@ -318,6 +333,7 @@ class SimRuntime implements CommandRunner {
       }
       case 'execute': {
         const dispatchMs = costs.dispatch.sample();
+        this.clock?.executing(cmd.actorIndex, cmd.op, nowMs, cmd.workMs);
         const host = contention?.host;
         if (host?.exec !== undefined) contention!.hostFor(cmd.worker).add(nowMs, cmd.workMs + dispatchMs, 0, EXEC_DONE, cmd.actorIndex, cmd.op, 1, host.exec, cmd.worker);
         else if (host?.dispatch !== undefined && dispatchMs > 0) contention!.hostFor(cmd.worker).add(nowMs, dispatchMs, cmd.workMs, EXEC_DONE, cmd.actorIndex, cmd.op, 1, host.dispatch, cmd.worker);
@@ -414,6 +430,7 @@ export function simulate(scenario: Scenario, policy: PolicySet, workload: Worklo
         core.handleRestoreDone(t, a, queue.b, queue.c === 1);
         break;
       case EXEC_DONE:
+        clock?.executed(a, queue.b, t);
         core.handleExecutionDone(t, a, queue.b, queue.c === 1);
         break;
       case CHECKPOINT_DONE:

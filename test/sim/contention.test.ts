@@ -427,6 +427,9 @@ describe('simulate with contention', () => {
     expect(r.primitives!.restoreMs.golden).toHaveLength(r.replies.filter((x) => x.path === 'golden').length);
     expect(r.primitives!.checkpointMs.local).toHaveLength(2 * k);
     expect(r.primitives!.workerStartMs.length).toBeGreaterThan(0);
+    // One dispatch per execution, its time beyond the work.
+    expect(r.primitives!.dispatchMs).toHaveLength(r.replies.filter((x) => x.outcome === 'served').length);
+    for (const ms of r.primitives!.dispatchMs) expect(ms).toBeCloseTo(0, 9); // dispatch costs 0 here and executions are not shared
     const own = durations({ ...host, restoreLocal: 0.25 }).primitives!;
     for (const ms of own.restoreMs.local) expect(ms).toBeCloseTo(BASE_MS + SOLO_TRANSFER_MS, 6);
     // Off unless asked: nothing recorded, nothing changed.
