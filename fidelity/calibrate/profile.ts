@@ -59,44 +59,24 @@ export interface HostFit extends HostDemandFit {
   /** From the concurrency sweep's series of local restores and checkpoints, when it has them. */
   readonly restoreLocal?: LocalDemandFit;
   readonly checkpointLocal?: LocalDemandFit;
-  /** The size part of one alone the slowdowns are relative to, ms at the mixed sweep's size, and where it was measured. */
-  readonly solo: { readonly restoreMs: number; readonly checkpointMs: number; readonly sizeMiB: number; readonly from: 'concurrency sweep k=1' | 'one-at-a-time fit' | 'mixed' };
 }
 
 /**
  * The host model from the mixed sweep: each batch's median restore and
  * checkpoint less their fitted base medians, against the size part of one
- * alone, by fitHostDemands. One alone is the concurrency sweep's k = 1 of
- * the same primitive (external restores, external checkpoints), scaled to
- * the batch's size, when the sweep has it: measured in the same phase and
- * set-up as the mixed batches, it is what their slowdowns are relative to.
- * Otherwise it is size x ms per MiB of the one-at-a-time fit. The two can
- * differ: on 2026-12-06 one checkpoint of 256 MiB took 1.1-1.6 s in the
- * one-at-a-time sweep and 0.85-0.93 s at k = 1, and against the former the
- * fit made checkpoints half as costly (1.0 cpus) as their own series says
- * (8 at once: 4.1x predicted, 8.6x measured). Undefined without a sweep or a
- * measured size term.
+ * alone (size × ms per MiB of the one-at-a-time fit), by fitHostDemands.
+ * Undefined without a sweep or a measured size term.
  */
 export function fitHost(samples: CalibrationSamples, restoreExternal: SizeFit, checkpointExternal: SizeFit, contention: ContentionFit | undefined, cpus: number): HostFit | undefined {
   const mixed = samples.mixed ?? [];
   if (mixed.length === 0 || !(restoreExternal.msPerMiB > 0) || !(checkpointExternal.msPerMiB > 0) || !(cpus > 0)) return undefined;
-  // Size part of one alone at `sizeMiB`, ms: from the sweep's k = 1 when it is there and positive.
-  const solo = (primitive: 'restore' | 'checkpoint', fit: SizeFit): { at: (sizeMiB: number) => number; swept: boolean } => {
-    const one = (samples.concurrency ?? []).find((c) => c.k === 1 && c.primitive === primitive && c.source === 'external' && c.sizeMiB > 0 && c.ms.length > 0);
-    const part = one === undefined ? Number.NaN : nearestRank(one.ms, 0.5) - fit.base.medianMs;
-    return part > 0 ? { at: (sizeMiB) => (part * sizeMiB) / one!.sizeMiB, swept: true } : { at: (sizeMiB) => sizeMiB * fit.msPerMiB, swept: false };
-  };
-  const r = solo('restore', restoreExternal);
-  const c = solo('checkpoint', checkpointExternal);
-  const size = mixed[0]!.sizeMiB;
-  const soloAt = { restoreMs: r.at(size), checkpointMs: c.at(size), sizeMiB: size, from: r.swept && c.swept ? ('concurrency sweep k=1' as const) : !r.swept && !c.swept ? ('one-at-a-time fit' as const) : ('mixed' as const) };
   const obs: MixedObservation[] = mixed.map((m) => ({
     restores: m.restores,
     checkpoints: m.checkpoints,
     restoreMs: m.restoreMs.length > 0 ? nearestRank(m.restoreMs, 0.5) - restoreExternal.base.medianMs : Number.NaN,
     checkpointMs: m.checkpointMs.length > 0 ? nearestRank(m.checkpointMs, 0.5) - checkpointExternal.base.medianMs : Number.NaN,
-    soloRestoreMs: r.at(m.sizeMiB),
-    soloCheckpointMs: c.at(m.sizeMiB),
+    soloRestoreMs: m.sizeMiB * restoreExternal.msPerMiB,
+    soloCheckpointMs: m.sizeMiB * checkpointExternal.msPerMiB,
   }));
   const f = fitHostDemands(obs, cpus);
   const start = contention?.workerStart;
@@ -107,7 +87,6 @@ export function fitHost(samples: CalibrationSamples, restoreExternal: SizeFit, c
     cpus,
     workerStart: start === undefined ? 1 : start.cpus / start.capacity,
     workerStartFitted: start !== undefined,
-    solo: soloAt,
     ...(restoreLocal === undefined ? {} : { restoreLocal }),
     ...(checkpointLocal === undefined ? {} : { checkpointLocal }),
   };
@@ -448,8 +427,7 @@ function hostLines(h: HostFit, samples: CalibrationSamples, meta: Pick<Calibrati
     `# restores + checkpoints from and to the store started together, every actor resident (median restore/checkpoint):`,
     `#   ${batches};`,
     `# restore and checkpoint demands (cpus each uses alone; the cpus shared max-min fairly, as the simulator shares them)`,
-    `# by least squares of the log error, rms ${round(h.rmsLogError, 3)} (n=${h.n}), as slowdowns of one alone at ${h.solo.sizeMiB} MiB`,
-    `# (size part ${round(h.solo.restoreMs, 0)}/${round(h.solo.checkpointMs, 0)} ms, from ${h.solo.from === 'mixed' ? 'the concurrency sweep k=1 for one and the one-at-a-time fit for the other' : `the ${h.solo.from}`});`,
+    `# by least squares of the log error, rms ${round(h.rmsLogError, 3)} (n=${h.n});`,
     h.workerStartFitted ? `# workerStart from the worker-start series of the concurrency sweep.` : `# workerStart not swept: taken as 1 cpu (run with --concurrency to fit it).`,
     localDemandComment(h),
     scopeComment(meta),
