@@ -18,8 +18,8 @@ export function simulateHelp(): string {
 Runs a scenario's policy sets in the discrete-event simulator, each with
 every seed, in parallel across cores, and writes a report folder
 (summary.csv, invocations.csv, timeseries.csv, run.json, report.html,
-summary.md; aggregate.csv with
-more than one seed). The traffic depends on the seed only, so the policy sets
+summary.md; aggregate.csv with more than one seed; measured.csv, each
+primitive's time under the simulated load, with --invocations all). The traffic depends on the seed only, so the policy sets
 of one seed all see the same workload.
 
 Options:
