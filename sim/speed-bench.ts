@@ -26,6 +26,9 @@ import { simulate, type SimProbe } from './runtime.ts';
 import { summarize } from '../reports/summary.ts';
 import { agreement, PEER_TOLERANCE, peerParams, runSimpyPeer, simpyPython, writeTrace, type Agreement, type PeerFigures } from './peer/peer.ts';
 
+
+/** Issue 7's bytes-per-dormant-actor target is set at this many actors (the default of --dormant). */
+const DORMANT_TARGET_ACTORS = 1_000_000;
 /**
  * `npm run bench:sim`: how fast the simulator is and how close it runs to its
  * own limit (issue 7). Micro parts with tinybench; whole runs of each
@@ -650,7 +653,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const runs = count(v.runs, quick ? 3 : 5, '--runs');
   const largeRuns = count(v['large-runs'], quick ? 1 : 3, '--large-runs');
   // The target is stated at a million actors (typed arrays grow by doubling, so smaller counts carry slack): quick too.
-  const dormantActors = count(v.dormant, 1_000_000, '--dormant');
+  const dormantActors = count(v.dormant, DORMANT_TARGET_ACTORS, '--dormant');
   const names = listValue(v.scenarios ?? 'default,million');
   const durationMs = v.duration === undefined ? undefined : flagValue(v.duration, '--duration', parseDuration);
   const policies = v.policies === undefined ? undefined : listValue(v.policies);
@@ -808,10 +811,13 @@ async function main(argv: readonly string[]): Promise<number> {
     const ratio = all / median(fleet.policies.map((p) => p.baselineHoldsPerSec));
     const ratios = fleet.policies.map((p) => p.ratio);
     lines.push(
-      `simulator/baseline >= 0.25 on ${fleet.scenario}: ${fmt(ratio, 3)} (policy sets ${fmt(Math.min(...ratios), 3)} to ${fmt(Math.max(...ratios), 3)}): ${ratio >= 0.25 ? 'met' : 'NOT met'}`,
+      `simulator/baseline >= 0.25 (issue 7), >= 0.4 (issue 15) on ${fleet.scenario}: ${fmt(ratio, 3)} (policy sets ${fmt(Math.min(...ratios), 3)} to ${fmt(Math.max(...ratios), 3)}): ${ratio >= 0.25 ? 'met' : 'NOT met'}, ${ratio >= 0.4 ? 'met' : 'NOT met'}`,
     );
   }
-  lines.push(`<= 256 bytes per dormant actor (ttl, ${fmt(dormant.actors)} actors): ${fmt(dormant.rssBytesPerActor)} RSS, ${fmt(dormant.heapBytesPerActor)} heap: ${Math.max(dormant.rssBytesPerActor, dormant.heapBytesPerActor) <= 256 ? 'met' : 'NOT met'}`);
+  // The target is set at a million actors; with fewer the run's fixed costs are spread over too few to judge it.
+  const perActor = Math.max(dormant.rssBytesPerActor, dormant.heapBytesPerActor);
+  const verdict = dormant.actors < DORMANT_TARGET_ACTORS ? `not judged below ${fmt(DORMANT_TARGET_ACTORS)} actors (--dormant)` : perActor <= 256 ? 'met' : 'NOT met';
+  lines.push(`<= 256 bytes per dormant actor (ttl, ${fmt(dormant.actors)} actors): ${fmt(dormant.rssBytesPerActor)} RSS, ${fmt(dormant.heapBytesPerActor)} heap: ${verdict}`);
   const million = scenarios.find((s) => s.scenario === 'million');
   if (million !== undefined) {
     lines.push(`million.yaml within 4 GiB RSS on one core (${formatDuration(million.durationMs)}): peak ${mib(million.peakRssBytes)}: ${million.peakRssBytes <= 4 * 1024 ** 3 ? 'met' : 'NOT met'}`);
@@ -826,7 +832,7 @@ async function main(argv: readonly string[]): Promise<number> {
     const agreed = r.agreement.every((a) => a.ok);
     lines.push(`invocations/s >= 10x the SimPy peer (fleet-scaling x${r.scale}, issue 15): ${fmt(ratio, 1)}x: ${ratio >= 10 ? 'met' : 'NOT met'}; the two models agree within ${PEER_TOLERANCE * 100}%: ${agreed ? 'yes' : 'NO'}`);
   }
-  process.stdout.write(`Targets (issue 7):\n${lines.map((l) => `  ${l}`).join('\n')}\n`);
+  process.stdout.write(`Targets (issues 7 and 15):\n${lines.map((l) => `  ${l}`).join('\n')}\n`);
   out.targets = lines;
   if (v.json !== undefined) {
     writeFileSync(v.json, `${JSON.stringify(out, null, 2)}\n`);
