@@ -28,6 +28,23 @@ export interface CalibrationSamples {
   readonly concurrency?: ConcurrencySample[];
   /** Optional mixed sweep (issue 18): restores and checkpoints from the store started together, fitted into `contention.host`. */
   readonly mixed?: MixedSample[];
+  /**
+   * Cpu time the store process and the workers spent on each one-at-a-time snapshot transfer and
+   * on each mixed batch, where the runtime can read it (local: /proc). Recorded, not yet fitted.
+   */
+  readonly cpu?: CpuSample[];
+}
+
+/** Cpu time (user + system, ms) of the store and of the workers across one primitive or one mixed batch. */
+export interface CpuSample {
+  /** restore or checkpoint (one at a time), or mixed (a batch of `k`). */
+  readonly primitive: 'restore' | 'checkpoint' | 'mixed';
+  readonly source: 'golden' | 'external' | 'local' | 'mixed';
+  readonly sizeMiB: number;
+  /** Batch size: 1 for one at a time. */
+  readonly k: number;
+  readonly storeMs: number | null;
+  readonly workersMs: number | null;
 }
 
 /** One batch size of the mixed sweep: k workers, each holding a resident actor; `restores` of them restore from the store while the rest checkpoint to it, all at once. */
@@ -223,6 +240,18 @@ export async function measure(runtime: RealRuntime, options: MeasureOptions): Pr
     checkpoint: { local: [], external: [] },
   };
   const probe = new Probe(runtime, calibrationWorkerMemoryMiB(options), options.signal);
+  const cpu: CpuSample[] = [];
+  // Reads the store's and the workers' cpu time around `run` (local only), recording the difference.
+  const withCpu = async (primitive: CpuSample['primitive'], source: CpuSample['source'], sizeMiB: number, k: number, run: () => Promise<number>): Promise<number> => {
+    const before = runtime.cpuMs?.();
+    const ms = await run();
+    const after = runtime.cpuMs?.();
+    if (before !== undefined && after !== undefined) {
+      const diff = (a: number | undefined, b: number | undefined): number | null => (a === undefined || b === undefined ? null : Math.round((b - a) * 1000) / 1000);
+      cpu.push({ primitive, source, sizeMiB, k, storeMs: diff(before.storeMs, after.storeMs), workersMs: diff(before.workersMs, after.workersMs) });
+    }
+    return ms;
+  };
   // Worker starts first, one at a time, each stopped before the next: an uncontended start.
   for (let r = 0; r < options.repeats; r++) {
     const id = 1000 + r;
@@ -245,16 +274,16 @@ export async function measure(runtime: RealRuntime, options: MeasureOptions): Pr
       // The same actor every repeat: its snapshot (one file on the node, one blob in the store)
       // is overwritten rather than kept, so the disk a calibration uses does not grow with repeats.
       const actor = `${t}-probe`;
-      samples.restore.golden.push({ sizeMiB: s, ms: await probe.restore(w, actor, t, s, 'golden', 0) });
+      samples.restore.golden.push({ sizeMiB: s, ms: await withCpu('restore', 'golden', s, 1, () => probe.restore(w, actor, t, s, 'golden', 0)) });
       let version = 0;
       for (let d = 0; d < dispatches; d++) {
         samples.dispatch.push({ sizeMiB: s, ms: await probe.dispatch(w, actor, invocation++) });
         version += 1;
       }
-      samples.checkpoint.local.push({ sizeMiB: s, ms: await probe.checkpoint(w, actor, s, 'local', version) });
-      samples.restore.local.push({ sizeMiB: s, ms: await probe.restore(w, actor, t, s, 'local', version) });
-      samples.checkpoint.external.push({ sizeMiB: s, ms: await probe.checkpoint(w, actor, s, 'external', version) });
-      samples.restore.external.push({ sizeMiB: s, ms: await probe.restore(w, actor, t, s, 'external', version) });
+      samples.checkpoint.local.push({ sizeMiB: s, ms: await withCpu('checkpoint', 'local', s, 1, () => probe.checkpoint(w, actor, s, 'local', version)) });
+      samples.restore.local.push({ sizeMiB: s, ms: await withCpu('restore', 'local', s, 1, () => probe.restore(w, actor, t, s, 'local', version)) });
+      samples.checkpoint.external.push({ sizeMiB: s, ms: await withCpu('checkpoint', 'external', s, 1, () => probe.checkpoint(w, actor, s, 'external', version)) });
+      samples.restore.external.push({ sizeMiB: s, ms: await withCpu('restore', 'external', s, 1, () => probe.restore(w, actor, t, s, 'external', version)) });
       samples.checkpoint.local.push({ sizeMiB: s, ms: await probe.checkpoint(w, actor, s, 'local', version) });
       const cold = `${t}-cold`;
       samples.restore.cold.push({ sizeMiB: s, ms: await probe.restore(w, cold, t, s, 'cold', 0) });
@@ -268,7 +297,8 @@ export async function measure(runtime: RealRuntime, options: MeasureOptions): Pr
   const sweepMemoryMiB = sweepWorkerMemoryMiB(options);
   if (sweep.length > 0) samples.concurrency = await measureConcurrency(probe, sweep, sweepSize, sweepMemoryMiB, options.repeats, log);
   const mixed = options.mixed ?? [];
-  if (mixed.length > 0) samples.mixed = await measureMixed(probe, mixed, sweepSize, sweepMemoryMiB, options.repeats, log);
+  if (mixed.length > 0) samples.mixed = await measureMixed(probe, mixed, sweepSize, sweepMemoryMiB, options.repeats, log, withCpu);
+  if (cpu.length > 0) samples.cpu = cpu;
   return samples;
 }
 
@@ -280,7 +310,15 @@ export async function measure(runtime: RealRuntime, options: MeasureOptions): Pr
  * one while the others checkpoint theirs: transfers both ways, hashing and
  * resident memory together, as at a peak.
  */
-async function measureMixed(probe: Probe, ks: readonly number[], sizeMiB: number, memoryMiB: number, repeats: number, log: (line: string) => void): Promise<MixedSample[]> {
+async function measureMixed(
+  probe: Probe,
+  ks: readonly number[],
+  sizeMiB: number,
+  memoryMiB: number,
+  repeats: number,
+  log: (line: string) => void,
+  withCpu: (primitive: 'mixed', source: 'mixed', sizeMiB: number, k: number, run: () => Promise<number>) => Promise<number> = (_p, _s, _m, _k, run) => run(),
+): Promise<MixedSample[]> {
   const t = templateOf(sizeMiB);
   const out: MixedSample[] = [];
   const maxK = Math.max(...ks);
@@ -306,7 +344,11 @@ async function measureMixed(probe: Probe, ks: readonly number[], sizeMiB: number
         if (i < restores) await probe.restore(x.w, `${x.actor}-held`, t, sizeMiB, 'golden', 0);
         else await probe.restore(x.w, x.actor, t, sizeMiB, 'external', 0);
       }
-      const times = await Promise.all(set.map((x, i) => (i < restores ? probe.restore(x.w, x.actor, t, sizeMiB, 'external', 0) : probe.checkpoint(x.w, x.actor, sizeMiB, 'external', 0))));
+      let times: number[] = [];
+      await withCpu('mixed', 'mixed', sizeMiB, k, async () => {
+        times = await Promise.all(set.map((x, i) => (i < restores ? probe.restore(x.w, x.actor, t, sizeMiB, 'external', 0) : probe.checkpoint(x.w, x.actor, sizeMiB, 'external', 0))));
+        return 0;
+      });
       const row = out.find((m) => m.k === k);
       const target = row ?? { k, restores, checkpoints: k - restores, sizeMiB, restoreMs: [], checkpointMs: [] };
       target.restoreMs.push(...times.slice(0, restores));

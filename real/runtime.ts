@@ -36,6 +36,12 @@ export interface RealRuntime {
   sampleMemory(): Promise<WorkerMemorySample[]>;
   /** The counter of every actor resident on a live worker (invocations it applied), for the end-of-run check; absent where a runtime cannot ask. */
   residentCounters?(): Promise<Map<string, number>>;
+  /**
+   * Cpu time spent so far by the store process and by the live workers together, in ms (user +
+   * system), for calibration to read around a primitive; absent where a runtime cannot see its
+   * processes (pods), undefined fields where it could not read them.
+   */
+  cpuMs?(): { readonly storeMs: number | undefined; readonly workersMs: number | undefined };
   /** Stops every worker and frees everything; safe to call twice. */
   close(): Promise<void>;
 }

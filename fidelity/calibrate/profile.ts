@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { hostLoadLine, type HostLoad } from '../host-load.ts';
-import type { CalibrationSamples, ConcurrencySample, MachineFacts } from '../../real/primitives.ts';
+import type { CalibrationSamples, ConcurrencySample, CpuSample, MachineFacts } from '../../real/primitives.ts';
 import { fitHostDemands, fitLognormal, fitSharedCapacity, fitSizeCost, nearestRank, predictAt, type CapacityFit, type HostDemandFit, type MixedObservation, type LognormalFit, type SizedSample, type SizeFit, type SlowdownPoint } from './fit.ts';
 
 export type { CalibrationSamples, ConcurrencySample } from '../../real/primitives.ts';
@@ -314,6 +314,7 @@ export function renderProfile(name: string, fits: CalibrationFits, samples: Cali
     ...(meta.hostLoad === undefined ? [] : [`#   machine load: ${hostLoadLine(meta.hostLoad)}`, ...meta.hostLoad.warnings.map((w) => `#   BUSY:     ${w}`)]),
     `#   grid:     sizes ${meta.sizesMiB.map((s) => `${s} MiB`).join(', ')}; ${meta.repeats} repeats each, one primitive at a time on an otherwise idle worker${c === undefined ? '' : ' pod'}`,
     `#   samples:  ${samplesFile} (beside this file): every raw sample, in ms`,
+    ...cpuLines(samples),
     `# Fit (fidelity/calibrate/fit.ts): time = base + size / bandwidth, bandwidth by least squares over all`,
     `# sizes; base a lognormal whose median and p99 are the median and nearest-rank p99 of each sample's`,
     `# intercept (time - size / bandwidth); with few repeats the p99 is the worst intercept seen.`,
@@ -498,6 +499,49 @@ function contentionLines(c: ContentionFit | undefined, meta: Pick<CalibrationMet
   return lines;
 }
 
+/**
+ * What the store process and the workers spent in cpu per MiB moved, from
+ * the one-at-a-time transfers (least squares through the origin over the
+ * sizes), and per mixed batch: recorded for the host model to be fitted to
+ * (issue 18: at the fleet-2000 peak the store's one thread saturated), not
+ * used by the simulator yet. None without cpu samples (k8s, or older files).
+ */
+export function cpuLines(samples: CalibrationSamples): string[] {
+  const cpu = samples.cpu ?? [];
+  if (cpu.length === 0) return [];
+  const perMiB = (xs: readonly CpuSample[], of: 'storeMs' | 'workersMs'): number | undefined => {
+    const ok = xs.filter((x) => x[of] !== null && x.sizeMiB > 0);
+    const sxx = ok.reduce((a, x) => a + x.sizeMiB * x.sizeMiB, 0);
+    return ok.length === 0 || sxx === 0 ? undefined : ok.reduce((a, x) => a + x.sizeMiB * x[of]!, 0) / sxx;
+  };
+  const ms = (x: number | undefined): string => (x === undefined ? '?' : round(x, 2).toString());
+  const kinds: [CpuSample['primitive'], CpuSample['source'], string][] = [
+    ['restore', 'golden', 'golden restore'],
+    ['restore', 'external', 'restore from the store'],
+    ['checkpoint', 'external', 'checkpoint to the store'],
+    ['restore', 'local', 'restore from the node'],
+    ['checkpoint', 'local', 'checkpoint to the node'],
+  ];
+  const one = kinds
+    .map(([p, src, label]) => ({ label, xs: cpu.filter((x) => x.primitive === p && x.source === src && x.k === 1) }))
+    .filter((x) => x.xs.length > 0)
+    .map((x) => `#     ${x.label}: store ${ms(perMiB(x.xs, 'storeMs'))}, workers ${ms(perMiB(x.xs, 'workersMs'))} (n=${x.xs.length})`);
+  const batches = [...new Set(cpu.filter((x) => x.primitive === 'mixed').map((x) => x.k))].sort((a, b) => a - b).map((k) => {
+    const xs = cpu.filter((x) => x.primitive === 'mixed' && x.k === k);
+    const mean = (of: 'storeMs' | 'workersMs'): number | undefined => {
+      const v = xs.map((x) => x[of]).filter((x): x is number => x !== null);
+      return v.length === 0 ? undefined : v.reduce((a, b) => a + b, 0) / v.length;
+    };
+    return `${k}: store ${ms(mean('storeMs'))}, workers ${ms(mean('workersMs'))} ms`;
+  });
+  return [
+    `# Cpu time (user + system, from /proc) per MiB moved, one transfer at a time, ms per MiB; not used by`,
+    `# the simulator yet:`,
+    ...one,
+    ...(batches.length === 0 ? [] : [`#   per mixed batch (mean over repeats): ${batches.join('; ')}`]),
+  ];
+}
+
 /** The raw samples and the fits as JSON, written beside the profile. */
 export function renderSamples(name: string, fits: CalibrationFits, samples: CalibrationSamples, meta: CalibrationMeta): string {
   const round3 = (s: SizedSample): SizedSample => ({ sizeMiB: s.sizeMiB, ms: Number(s.ms.toFixed(3)) });
@@ -517,6 +561,7 @@ export function renderSamples(name: string, fits: CalibrationFits, samples: Cali
         ...(samples.mixed === undefined
           ? {}
           : { mixed: samples.mixed.map((m) => ({ ...m, restoreMs: m.restoreMs.map((x) => Number(x.toFixed(3))), checkpointMs: m.checkpointMs.map((x) => Number(x.toFixed(3))) })) }),
+        ...(samples.cpu === undefined ? {} : { cpu: samples.cpu }),
       },
     },
     null,
@@ -538,6 +583,18 @@ export const samplesSchema = z.object({
     .optional(),
   mixed: z
     .array(z.object({ k: z.number().int().min(1), restores: z.number().int().min(0), checkpoints: z.number().int().min(0), sizeMiB: z.number(), restoreMs: z.array(z.number().min(0)), checkpointMs: z.array(z.number().min(0)) }))
+    .optional(),
+  cpu: z
+    .array(
+      z.object({
+        primitive: z.enum(['restore', 'checkpoint', 'mixed']),
+        source: z.enum(['golden', 'external', 'local', 'mixed']),
+        sizeMiB: z.number(),
+        k: z.number().int().min(1),
+        storeMs: z.number().nullable(),
+        workersMs: z.number().nullable(),
+      }),
+    )
     .optional(),
 });
 

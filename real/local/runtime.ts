@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { processCpuMs } from './proc-cpu.ts';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -181,6 +182,19 @@ export class LocalRuntime implements RealRuntime {
       });
     }
     return rt;
+  }
+
+  /** Cpu time of the store this runtime started and of its live workers (/proc; undefined where unreadable or not started here). */
+  cpuMs(): { readonly storeMs: number | undefined; readonly workersMs: number | undefined } {
+    const storeMs = processCpuMs(this.store?.child?.pid);
+    // A worker that has already exited has no /proc entry: it is left out (calibration reads around
+    // primitives during which no worker starts or stops).
+    let workersMs: number | undefined;
+    for (const w of this.workers.values()) {
+      const ms = processCpuMs(w.child.pid);
+      if (ms !== undefined) workersMs = (workersMs ?? 0) + ms;
+    }
+    return { storeMs, workersMs };
   }
 
   attach(sink: (event: RuntimeEvent) => void): void {

@@ -48,6 +48,21 @@ describe('npm run calibrate', () => {
     expect(raw.samples.checkpoint.external).toHaveLength(4);
     expect(raw.samples.dispatch).toHaveLength(20);
     expect(raw.samples.goldenFirst).toHaveLength(2);
+    // Cpu time of the store and the workers around each one-at-a-time transfer (Linux /proc): golden,
+    // local and external restores, local and external checkpoints, per repeat and size.
+    const cpu = (raw.samples as unknown as { cpu?: { primitive: string; source: string; k: number; storeMs: number | null; workersMs: number | null }[] }).cpu;
+    if (existsSync('/proc/self/stat')) {
+      expect(cpu).toHaveLength(2 * 2 * 5);
+      for (const c of cpu!) {
+        expect(c.k).toBe(1);
+        expect(c.storeMs).toBeGreaterThanOrEqual(0);
+        expect(c.workersMs).toBeGreaterThanOrEqual(0);
+      }
+      // A transfer through the store costs the store some cpu; one through the node's folder none.
+      expect(cpu!.filter((c) => c.source === 'external').reduce((a, c) => a + c.storeMs!, 0)).toBeGreaterThan(0);
+      expect(cpu!.filter((c) => c.source === 'local').reduce((a, c) => a + c.storeMs!, 0)).toBeLessThan(cpu!.filter((c) => c.source === 'external').reduce((a, c) => a + c.storeMs!, 0));
+      expect(text).toMatch(/^# {5}checkpoint to the store: store \S+, workers \S+ \(n=4\)$/m);
+    }
     // The sweep at the largest size: 5 primitives for each k (local restores too), and k worker starts, k timings per repeat.
     expect(raw.samples.concurrency).toHaveLength(12);
     expect(raw.samples.concurrency.filter((c) => c.primitive === 'restore' && c.source === 'local').map((c) => c.k)).toEqual([1, 2]);
@@ -68,6 +83,12 @@ describe('npm run calibrate', () => {
     const t = io();
     expect(await runCalibrate(['--sizes', '4Mi,16Mi', '--repeats', '1', '--mixed', '2,3', '--out', out], t.io), t.err.join('')).toBe(0);
     const raw = JSON.parse(readFileSync(samplesPathFor(out), 'utf8')) as { samples: { mixed: { k: number; restores: number; checkpoints: number; restoreMs: number[]; checkpointMs: number[] }[] }; meta: { hostLoad?: { cpus: number } } };
+    const cpu = (raw.samples as unknown as { cpu?: { primitive: string; k: number; storeMs: number | null }[] }).cpu ?? [];
+    if (existsSync('/proc/self/stat')) {
+      // One reading per mixed batch and repeat, beside the one-at-a-time transfers'.
+      expect(cpu.filter((c) => c.primitive === 'mixed').map((c) => c.k)).toEqual([2, 3]);
+      expect(readFileSync(out, 'utf8')).toMatch(/^# {3}per mixed batch \(mean over repeats\): 2: store \S+, workers \S+ ms; 3: /m);
+    }
     expect(raw.samples.mixed.map((m) => [m.k, m.restores, m.checkpoints, m.restoreMs.length, m.checkpointMs.length])).toEqual([
       [2, 1, 1, 1, 1],
       [3, 2, 1, 2, 1],
