@@ -35,6 +35,9 @@ export interface CalibrationSamples {
   readonly cpu?: CpuSample[];
 }
 
+/** Runs `run`, recording the store's and the workers' cpu time across it as one CpuSample where the runtime can read it. */
+type WithCpu = <T>(primitive: CpuSample['primitive'], source: CpuSample['source'], sizeMiB: number, k: number, run: () => Promise<T>) => Promise<T>;
+
 /** Cpu time (user + system, ms) of the store and of the workers across one primitive or one mixed batch. */
 export interface CpuSample {
   /** restore or checkpoint (one at a time), or mixed (a batch of `k`). */
@@ -242,15 +245,15 @@ export async function measure(runtime: RealRuntime, options: MeasureOptions): Pr
   const probe = new Probe(runtime, calibrationWorkerMemoryMiB(options), options.signal);
   const cpu: CpuSample[] = [];
   // Reads the store's and the workers' cpu time around `run` (local only), recording the difference.
-  const withCpu = async (primitive: CpuSample['primitive'], source: CpuSample['source'], sizeMiB: number, k: number, run: () => Promise<number>): Promise<number> => {
+  const withCpu: WithCpu = async (primitive, source, sizeMiB, k, run) => {
     const before = runtime.cpuMs?.();
-    const ms = await run();
+    const result = await run();
     const after = runtime.cpuMs?.();
     if (before !== undefined && after !== undefined) {
       const diff = (a: number | undefined, b: number | undefined): number | null => (a === undefined || b === undefined ? null : Math.round((b - a) * 1000) / 1000);
       cpu.push({ primitive, source, sizeMiB, k, storeMs: diff(before.storeMs, after.storeMs), workersMs: diff(before.workersMs, after.workersMs) });
     }
-    return ms;
+    return result;
   };
   // Worker starts first, one at a time, each stopped before the next: an uncontended start.
   for (let r = 0; r < options.repeats; r++) {
@@ -317,7 +320,7 @@ async function measureMixed(
   memoryMiB: number,
   repeats: number,
   log: (line: string) => void,
-  withCpu: (primitive: 'mixed', source: 'mixed', sizeMiB: number, k: number, run: () => Promise<number>) => Promise<number> = (_p, _s, _m, _k, run) => run(),
+  withCpu: WithCpu,
 ): Promise<MixedSample[]> {
   const t = templateOf(sizeMiB);
   const out: MixedSample[] = [];
@@ -344,11 +347,9 @@ async function measureMixed(
         if (i < restores) await probe.restore(x.w, `${x.actor}-held`, t, sizeMiB, 'golden', 0);
         else await probe.restore(x.w, x.actor, t, sizeMiB, 'external', 0);
       }
-      let times: number[] = [];
-      await withCpu('mixed', 'mixed', sizeMiB, k, async () => {
-        times = await Promise.all(set.map((x, i) => (i < restores ? probe.restore(x.w, x.actor, t, sizeMiB, 'external', 0) : probe.checkpoint(x.w, x.actor, sizeMiB, 'external', 0))));
-        return 0;
-      });
+      const times = await withCpu('mixed', 'mixed', sizeMiB, k, () =>
+        Promise.all(set.map((x, i) => (i < restores ? probe.restore(x.w, x.actor, t, sizeMiB, 'external', 0) : probe.checkpoint(x.w, x.actor, sizeMiB, 'external', 0)))),
+      );
       const row = out.find((m) => m.k === k);
       const target = row ?? { k, restores, checkpoints: k - restores, sizeMiB, restoreMs: [], checkpointMs: [] };
       target.restoreMs.push(...times.slice(0, restores));

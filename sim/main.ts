@@ -368,17 +368,17 @@ function pick(f: K8sStudyFacts): K8sStudyFacts {
 function simulatedMeasured(results: readonly SimResult[]): string | undefined {
   if (results.length === 0 || results.some((r) => r.primitives === undefined)) return undefined;
   const pooled = new Map<string, SimPrimitives>();
+  // A loop, not push(...xs): a spread of a million arguments overflows the stack.
+  const append = (to: number[], from: readonly number[]): void => {
+    for (const x of from) to.push(x);
+  };
   for (const r of results) {
-    const p = r.primitives!;
-    const into = pooled.get(r.policy);
+    let into = pooled.get(r.policy);
     if (into === undefined) {
-      pooled.set(r.policy, { workerStartMs: [...p.workerStartMs], dispatchMs: [...p.dispatchMs], restoreMs: { cold: [...p.restoreMs.cold], golden: [...p.restoreMs.golden], local: [...p.restoreMs.local], external: [...p.restoreMs.external] }, checkpointMs: { local: [...p.checkpointMs.local], external: [...p.checkpointMs.external] } });
-      continue;
+      into = { workerStartMs: [], dispatchMs: [], restoreMs: { cold: [], golden: [], local: [], external: [] }, checkpointMs: { local: [], external: [] } };
+      pooled.set(r.policy, into);
     }
-    // A loop, not push(...xs): a spread of a million arguments overflows the stack.
-    const append = (to: number[], from: readonly number[]): void => {
-      for (const x of from) to.push(x);
-    };
+    const p = r.primitives!;
     append(into.workerStartMs, p.workerStartMs);
     append(into.dispatchMs, p.dispatchMs);
     for (const k of ['cold', 'golden', 'local', 'external'] as const) append(into.restoreMs[k], p.restoreMs[k]);

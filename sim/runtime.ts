@@ -215,27 +215,27 @@ class Costs {
   }
 }
 
-const RESTORE_SOURCES = ['cold', 'golden', 'local', 'external'] as const;
+/** What one primitive in flight is: where its duration goes, its op stamp, its worker, its start (and an execution's work). */
+interface InFlight {
+  readonly into: number[];
+  readonly op: number;
+  readonly worker: number;
+  readonly atMs: number;
+  readonly workMs: number;
+}
 
-/** Start times of the primitives in flight, by worker (starts) and by actor (one transfer at a time each). */
+/**
+ * Start times of the primitives in flight (SimOptions.primitives): worker
+ * starts by worker; restores, checkpoints and executions by actor, which has
+ * one of each at most at a time. A completion is recorded when it carries
+ * the op of the actor's latest command and succeeded; a lost worker's
+ * primitives are dropped, as the real driver never sees them complete.
+ */
 class PrimitiveClock {
   readonly out: SimPrimitives = { workerStartMs: [], dispatchMs: [], restoreMs: { cold: [], golden: [], local: [], external: [] }, checkpointMs: { local: [], external: [] } };
   private readonly starts = new Map<number, number>();
-  // Per actor: the op, its start and what it is (0-3 a restore source, 4 a local checkpoint, 5 an external one).
-  private readonly transfers = new Map<number, { op: number; atMs: number; what: number }>();
-  // Per actor: the execution in flight, its op, start and work.
-  private readonly executions = new Map<number, { op: number; atMs: number; workMs: number }>();
-
-  executing(actor: number, op: number, nowMs: number, workMs: number): void {
-    this.executions.set(actor, { op, atMs: nowMs, workMs });
-  }
-
-  executed(actor: number, op: number, nowMs: number): void {
-    const e = this.executions.get(actor);
-    if (e === undefined || e.op !== op) return;
-    this.executions.delete(actor);
-    this.out.dispatchMs.push(Math.max(0, nowMs - e.atMs - e.workMs));
-  }
+  private readonly transfers = new Map<number, InFlight>();
+  private readonly executions = new Map<number, InFlight>();
 
   started(worker: number, nowMs: number): void {
     this.starts.set(worker, nowMs);
@@ -248,23 +248,35 @@ class PrimitiveClock {
     this.out.workerStartMs.push(nowMs - at);
   }
 
-  stopped(worker: number): void {
+  /** A worker stopped or lost: whatever it had in flight never completes. */
+  gone(worker: number): void {
     this.starts.delete(worker);
+    for (const m of [this.transfers, this.executions]) for (const [actor, f] of m) if (f.worker === worker) m.delete(actor);
   }
 
-  transfer(actor: number, op: number, nowMs: number, what: number): void {
-    this.transfers.set(actor, { op, atMs: nowMs, what });
+  /** A restore (from `source`) or a checkpoint (to `target`) begins. */
+  transfer(actor: number, op: number, worker: number, nowMs: number, into: number[]): void {
+    this.transfers.set(actor, { into, op, worker, atMs: nowMs, workMs: 0 });
   }
 
-  /** A completion: recorded when it is the actor's latest command and it succeeded. */
-  done(actor: number, op: number, ok: boolean, nowMs: number): void {
-    const t = this.transfers.get(actor);
-    if (t === undefined || t.op !== op) return;
-    this.transfers.delete(actor);
-    if (!ok) return;
-    const d = nowMs - t.atMs;
-    if (t.what < 4) this.out.restoreMs[RESTORE_SOURCES[t.what]!].push(d);
-    else this.out.checkpointMs[t.what === 4 ? 'local' : 'external'].push(d);
+  executing(actor: number, op: number, worker: number, nowMs: number, workMs: number): void {
+    this.executions.set(actor, { into: this.out.dispatchMs, op, worker, atMs: nowMs, workMs });
+  }
+
+  transferDone(actor: number, op: number, ok: boolean, nowMs: number): void {
+    this.done(this.transfers, actor, op, ok, nowMs);
+  }
+
+  executed(actor: number, op: number, nowMs: number): void {
+    this.done(this.executions, actor, op, true, nowMs);
+  }
+
+  private done(m: Map<number, InFlight>, actor: number, op: number, ok: boolean, nowMs: number): void {
+    const f = m.get(actor);
+    if (f === undefined || f.op !== op) return;
+    m.delete(actor);
+    // An execution's recorded time is what it took beyond its work: the dispatch.
+    if (ok) f.into.push(Math.max(0, nowMs - f.atMs - f.workMs));
   }
 }
 
@@ -317,7 +329,7 @@ class SimRuntime implements CommandRunner {
       }
       case 'stopWorker':
         this.stopped.add(cmd.worker);
-        this.clock?.stopped(cmd.worker);
+        this.clock?.gone(cmd.worker);
         if (this.sharedCpu) contention!.cancelStart(cmd.worker, nowMs);
         break;
       case 'restore': {
@@ -326,14 +338,14 @@ class SimRuntime implements CommandRunner {
         const sampler = source === 'golden' ? costs.restoreGolden : source === 'local' ? costs.restoreLocal : source === 'external' ? costs.restoreExternal : null;
         const baseMs = sampler === null ? costs.coldBoot.sample() : sampler.sampleBase();
         const ok = faults.restoreFailureRate > 0 && this.faultRng() < faults.restoreFailureRate ? 0 : 1;
-        this.clock?.transfer(cmd.actorIndex, cmd.op, nowMs, RESTORE_SOURCES.indexOf(source));
+        if (this.clock !== null) this.clock.transfer(cmd.actorIndex, cmd.op, cmd.worker, nowMs, this.clock.out.restoreMs[source]);
         if (sampler === null) queue.push(nowMs + baseMs, RESTORE_DONE, cmd.actorIndex, cmd.op, ok);
         else this.transfer(nowMs, sampler, baseMs, cmd.snapshotBytes, cmd.worker, source === 'local', RESTORE_DONE, cmd.actorIndex, cmd.op, ok);
         break;
       }
       case 'execute': {
         const dispatchMs = costs.dispatch.sample();
-        this.clock?.executing(cmd.actorIndex, cmd.op, nowMs, cmd.workMs);
+        this.clock?.executing(cmd.actorIndex, cmd.op, cmd.worker, nowMs, cmd.workMs);
         const host = contention?.host;
         if (host?.exec !== undefined) contention!.hostFor(cmd.worker).add(nowMs, cmd.workMs + dispatchMs, 0, EXEC_DONE, cmd.actorIndex, cmd.op, 1, host.exec, cmd.worker);
         else if (host?.dispatch !== undefined && dispatchMs > 0) contention!.hostFor(cmd.worker).add(nowMs, dispatchMs, cmd.workMs, EXEC_DONE, cmd.actorIndex, cmd.op, 1, host.dispatch, cmd.worker);
@@ -344,7 +356,7 @@ class SimRuntime implements CommandRunner {
         const sampler = cmd.target === 'local' ? costs.checkpointLocal : costs.checkpointExternal;
         // The fault, then the base: the order of the draws since before contention existed.
         const ok = faults.checkpointFailureRate > 0 && this.faultRng() < faults.checkpointFailureRate ? 0 : 1;
-        this.clock?.transfer(cmd.actorIndex, cmd.op, nowMs, cmd.target === 'local' ? 4 : 5);
+        if (this.clock !== null) this.clock.transfer(cmd.actorIndex, cmd.op, cmd.worker, nowMs, this.clock.out.checkpointMs[cmd.target]);
         this.transfer(nowMs, sampler, sampler.sampleBase(), cmd.snapshotBytes, cmd.worker, cmd.target === 'local', CHECKPOINT_DONE, cmd.actorIndex, cmd.op, ok);
         break;
       }
@@ -354,7 +366,7 @@ class SimRuntime implements CommandRunner {
   /** A worker was lost: with contention, its jobs end with it. */
   workerLost(nowMs: number, worker: number): void {
     this.contention?.workerLost(worker, nowMs);
-    this.clock?.stopped(worker);
+    this.clock?.gone(worker);
   }
 
   /** A contended resource finished a piece of work. */
@@ -426,7 +438,7 @@ export function simulate(scenario: Scenario, policy: PolicySet, workload: Worklo
         }
         break;
       case RESTORE_DONE:
-        clock?.done(a, queue.b, queue.c === 1, t);
+        clock?.transferDone(a, queue.b, queue.c === 1, t);
         core.handleRestoreDone(t, a, queue.b, queue.c === 1);
         break;
       case EXEC_DONE:
@@ -434,7 +446,7 @@ export function simulate(scenario: Scenario, policy: PolicySet, workload: Worklo
         core.handleExecutionDone(t, a, queue.b, queue.c === 1);
         break;
       case CHECKPOINT_DONE:
-        clock?.done(a, queue.b, queue.c === 1, t);
+        clock?.transferDone(a, queue.b, queue.c === 1, t);
         core.handleCheckpointDone(t, a, queue.b, queue.c === 1);
         break;
       case SHARED_DONE:

@@ -367,21 +367,27 @@ describe('simulate with contention', () => {
     for (const x of starts.at.get('restore-golden')!) expect(x).toBeCloseTo(START_MS * ((8 * 1.4) / 2), 6);
   });
 
+  /**
+   * k actors at 1 s restore golden together (demand 1 on 2 cpus: k / 2 times solo), work 100 ms,
+   * pause 1 s later: k local checkpoints together, then, invoked again at 20 s, k local restores together.
+   */
+  const pauseAndResume = (k: number, host: NonNullable<ContentionSpec['host']>): { scenario: Scenario; policy: PolicySet; workload: Workload } => {
+    const { scenario, policy, workload: once } = setup(k, costs({ scope: 'machine', host }), 1000);
+    const workload: Workload = {
+      ...once,
+      arrivalMs: Float64Array.from([...once.arrivalMs, ...new Array<number>(k).fill(20_000)]),
+      actor: Int32Array.from([...once.actor, ...once.actor]),
+      workMs: new Float64Array(2 * k).fill(100),
+    };
+    return { scenario, policy: { ...policy, idle: { kind: 'ttl', action: 'pause', ttlMs: 1000 } }, workload };
+  };
+
   it('host model: snapshots kept on the node use the local demands where given, the store ones otherwise', () => {
-    // k actors at 1 s restore golden together (demand 1 on 2 cpus: k / 2 times solo), work 100 ms,
-    // pause 1 s later: k local checkpoints together, then at 20 s k local restores together.
     const k = 4;
     const pausing = (host: NonNullable<ContentionSpec['host']>): { checkpointAt: number[]; restoreMs: number[] } => {
-      const { scenario, policy, workload: once } = setup(k, costs({ scope: 'machine', host }), 1000);
-      // The same k actors again at 20 s.
-      const workload: Workload = {
-        ...once,
-        arrivalMs: Float64Array.from([...once.arrivalMs, ...new Array<number>(k).fill(20_000)]),
-        actor: Int32Array.from([...once.actor, ...once.actor]),
-        workMs: new Float64Array(2 * k).fill(100),
-      };
+      const { scenario, policy, workload } = pauseAndResume(k, host);
       const checkpointAt: number[] = [];
-      const r = simulate(scenario, { ...policy, idle: { kind: 'ttl', action: 'pause', ttlMs: 1000 } }, workload, {
+      const r = simulate(scenario, policy, workload, {
         seed: 1,
         sampleEveryMs: 0,
         onCommand: (t, cmd) => {
@@ -404,38 +410,33 @@ describe('simulate with contention', () => {
     for (let i = k; i < 2 * k; i++) expect(shared.checkpointAt[i]! - own.checkpointAt[i]!).toBeCloseTo(SOLO_TRANSFER_MS * (k / 2 - 1), 6);
   });
 
-  it('records each primitive under its simulated load (measured.csv), contention included', () => {
-    // The same k local restores as above, with `primitives`: each recorded duration is the
-    // restore's own, command to completion, so k / 2 times solo with one demand, solo with 0.25.
+  it('records each primitive under its simulated load (measured.csv), contention included, and changes nothing else', () => {
+    // The k local restores above, with `primitives`: each recorded duration is the restore's own,
+    // command to completion, so k / 2 times solo with one demand, solo with restoreLocal 0.25.
     const k = 4;
-    const durations = (host: NonNullable<ContentionSpec['host']>): ReturnType<typeof simulate> => {
-      const { scenario, policy, workload: once } = setup(k, costs({ scope: 'machine', host }), 1000);
-      const workload: Workload = {
-        ...once,
-        arrivalMs: Float64Array.from([...once.arrivalMs, ...new Array<number>(k).fill(20_000)]),
-        actor: Int32Array.from([...once.actor, ...once.actor]),
-        workMs: new Float64Array(2 * k).fill(100),
-      };
-      return simulate(scenario, { ...policy, idle: { kind: 'ttl', action: 'pause', ttlMs: 1000 } }, workload, { seed: 1, sampleEveryMs: 0, primitives: true });
-    };
     const host = { cpus: 2, restore: 1, checkpoint: 1, workerStart: 0.01 };
-    const shared = durations(host).primitives!;
-    expect(shared.restoreMs.local).toHaveLength(k);
-    for (const ms of shared.restoreMs.local) expect(ms).toBeCloseTo(BASE_MS + SOLO_TRANSFER_MS * (k / 2), 6);
-    // Every restore and checkpoint the replies and commands show is recorded, and only those.
-    const r = durations(host);
-    expect(r.primitives!.restoreMs.golden).toHaveLength(r.replies.filter((x) => x.path === 'golden').length);
-    expect(r.primitives!.checkpointMs.local).toHaveLength(2 * k);
-    expect(r.primitives!.workerStartMs.length).toBeGreaterThan(0);
-    // One dispatch per execution, its time beyond the work.
-    expect(r.primitives!.dispatchMs).toHaveLength(r.replies.filter((x) => x.outcome === 'served').length);
-    for (const ms of r.primitives!.dispatchMs) expect(ms).toBeCloseTo(0, 9); // dispatch costs 0 here and executions are not shared
-    const own = durations({ ...host, restoreLocal: 0.25 }).primitives!;
-    for (const ms of own.restoreMs.local) expect(ms).toBeCloseTo(BASE_MS + SOLO_TRANSFER_MS, 6);
-    // Off unless asked: nothing recorded, nothing changed.
-    const base = setup(k, costs({ scope: 'machine', host }), 1000);
-    const plain = simulate(base.scenario, base.policy, base.workload, { seed: 1, sampleEveryMs: 0 });
+    const recorded = (h: NonNullable<ContentionSpec['host']>, primitives: boolean): ReturnType<typeof simulate> => {
+      const { scenario, policy, workload } = pauseAndResume(k, h);
+      return simulate(scenario, policy, workload, { seed: 1, sampleEveryMs: 0, primitives });
+    };
+    const r = recorded(host, true);
+    const p = r.primitives!;
+    expect(p.restoreMs.local).toHaveLength(k);
+    for (const ms of p.restoreMs.local) expect(ms).toBeCloseTo(BASE_MS + SOLO_TRANSFER_MS * (k / 2), 6);
+    // Every restore and checkpoint the replies show is recorded, and only those.
+    expect(p.restoreMs.golden).toHaveLength(r.replies.filter((x) => x.path === 'golden').length);
+    expect(p.checkpointMs.local).toHaveLength(2 * k);
+    expect(p.restoreMs.external).toHaveLength(0);
+    expect(p.workerStartMs.length).toBeGreaterThan(0);
+    // One dispatch per execution, its time beyond the work (dispatch costs 0 here and executions are not shared).
+    expect(p.dispatchMs).toHaveLength(r.replies.filter((x) => x.outcome === 'served').length);
+    for (const ms of p.dispatchMs) expect(ms).toBeCloseTo(0, 9);
+    for (const ms of recorded({ ...host, restoreLocal: 0.25 }, true).primitives!.restoreMs.local) expect(ms).toBeCloseTo(BASE_MS + SOLO_TRANSFER_MS, 6);
+    // Off unless asked; and asking changes no outcome.
+    const plain = recorded(host, false);
     expect(plain.primitives).toBeUndefined();
+    expect(plain.replies).toEqual(r.replies);
+    expect(plain.events).toBe(r.events);
   });
 
   it('host model with exec: executions take their share of the cpus and slow the transfers beside them', () => {
