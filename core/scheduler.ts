@@ -66,8 +66,13 @@ export class Scheduler extends SchedulerState {
     }
   }
 
-  /** Declares an actor before its first invocation (needed for dedicated always-on pools, optional otherwise). */
-  handleActorCreated(nowMs: number, actorId: string, template: string): void {
+  /**
+   * Declares an actor before its first invocation (needed for dedicated
+   * always-on pools, optional otherwise). Returns its index: actors are
+   * numbered in creation order, and a second declaration of a name returns
+   * the first one's index.
+   */
+  handleActorCreated(nowMs: number, actorId: string, template: string): number {
     this.begin(nowMs);
     const a = this.actorFor(actorId, template);
     const A = this.actors;
@@ -75,6 +80,7 @@ export class Scheduler extends SchedulerState {
     if (pool.spec.mode === 'dedicated' && pool.spec.dedicated?.variant === 'always-on' && A.worker[a] === NONE && A.startingWorker[a] === NONE) {
       this.startDedicated(a, nowMs);
     }
+    return a;
   }
 
   /**
@@ -86,12 +92,36 @@ export class Scheduler extends SchedulerState {
    */
   handleInvocation(nowMs: number, input: InvocationInput, actorHint = NONE): void {
     this.begin(nowMs);
-    if (this.live.get(input.id) !== NONE) throw new ContractError(`invocation ${input.id} arrived twice`);
-    if (!(input.workMs >= 0)) throw new ContractError(`invocation ${input.id}: workMs must be >= 0, got ${input.workMs}`);
+    this.checkArrival(input.id, input.workMs);
     const a = this.isActor(actorHint) && this.actors.ids[actorHint] === input.actor ? this.checkTemplate(actorHint, input.template) : this.actorFor(input.actor, input.template);
+    this.arrive(nowMs, a, input.id, input.workMs);
+  }
+
+  /**
+   * An invocation arrived for the actor of index `actorIndex`, one the
+   * runtime declared (handleActorCreated returns the index): the same as
+   * handleInvocation without the name and template. For runtimes that replay
+   * a workload they declared up front (the simulator's session): at a million
+   * actors the name and template of each arrival are loads from two random
+   * places of two large arrays, and their check two more, done only to find
+   * an index the runtime already has.
+   */
+  handleInvocationOf(nowMs: number, actorIndex: number, id: number, workMs: number): void {
+    this.begin(nowMs);
+    this.checkArrival(id, workMs);
+    if (!this.isActor(actorIndex)) throw new ContractError(`invocation ${id}: no actor of index ${actorIndex} (declare it with handleActorCreated)`);
+    this.arrive(nowMs, actorIndex, id, workMs);
+  }
+
+  private checkArrival(id: number, workMs: number): void {
+    if (this.live.get(id) !== NONE) throw new ContractError(`invocation ${id} arrived twice`);
+    if (!(workMs >= 0)) throw new ContractError(`invocation ${id}: workMs must be >= 0, got ${workMs}`);
+  }
+
+  private arrive(nowMs: number, a: number, id: number, workMs: number): void {
     const A = this.actors;
-    const inv = this.invs.alloc(input.id, a, input.workMs, nowMs);
-    this.live.set(input.id, inv);
+    const inv = this.invs.alloc(id, a, workMs, nowMs);
+    this.live.set(id, inv);
     A.idleStamp[a]! += 1; // any pending idle timer is now stale
     A.prewarmStamp[a]! += 1; // and so is a pre-warm: the arrival resumes it anyway
     A.frequency[a]! += 1;

@@ -98,6 +98,8 @@ export class RunSession {
   private atWarmup: WarmupMark | null = null;
   private nowMs = 0;
   private actorIndex: Map<string, number> | null = null;
+  /** Whether the core numbers the workload's actors as the workload does (set by begin). */
+  private byIndex = false;
   // One input object for every arrival: the core copies what it needs.
   private readonly input = { id: 0, actor: '', template: '', workMs: 0 };
 
@@ -148,10 +150,13 @@ export class RunSession {
   begin(): void {
     const { core, queue, workload } = this;
     core.start(0);
+    let inOrder = true;
     for (let i = 0; i < workload.actorNames.length; i++) {
-      core.handleActorCreated(0, workload.actorNames[i]!, workload.actorTemplates[i]!);
+      if (core.handleActorCreated(0, workload.actorNames[i]!, workload.actorTemplates[i]!) !== i) inOrder = false;
     }
-    // Created in workload order, so the core numbers actors as the workload does: arrivals pass it as a hint.
+    // Created in workload order, so the core numbers actors as the workload does and arrivals pass the
+    // index alone; a workload naming an actor twice (the core keeps the first) gets names and hints.
+    this.byIndex = inOrder;
     this.execute(0);
     this.arrivalsDone = !this.arrivals.next();
     if (!this.arrivalsDone) queue.push(this.arrivals.arrivalMs, ARRIVAL, 0, 0, 0);
@@ -166,13 +171,17 @@ export class RunSession {
       case ARRIVAL: {
         const arrivals = this.arrivals;
         const actor = arrivals.actor;
-        const input = this.input;
-        input.id = q.a;
-        input.actor = this.workload.actorNames[actor]!;
-        input.template = this.workload.actorTemplates[actor]!;
-        input.workMs = arrivals.workMs;
         this.arrived += 1;
-        this.core.handleInvocation(t, input, actor);
+        if (this.byIndex) {
+          this.core.handleInvocationOf(t, actor, q.a, arrivals.workMs);
+        } else {
+          const input = this.input;
+          input.id = q.a;
+          input.actor = this.workload.actorNames[actor]!;
+          input.template = this.workload.actorTemplates[actor]!;
+          input.workMs = arrivals.workMs;
+          this.core.handleInvocation(t, input, actor);
+        }
         if (arrivals.next()) q.push(arrivals.arrivalMs, ARRIVAL, q.a + 1, 0, 0);
         else this.arrivalsDone = true;
         break;

@@ -161,7 +161,6 @@ function violation(v: Map<string, string[]>, property: string, message: string):
 export type CoreUnderTest = Pick<
   Scheduler,
   | 'start'
-  | 'handleActorCreated'
   | 'handleInvocation'
   | 'handleWorkerReady'
   | 'handleWorkerLost'
@@ -176,10 +175,25 @@ export type CoreUnderTest = Pick<
   | 'workerViews'
   | 'nodeUsage'
   | 'pendingInvocations'
->;
+> & {
+  // The frozen reference returns nothing (the core returns the actor's index).
+  handleActorCreated(nowMs: number, actorId: string, template: string): unknown;
+};
+
+/**
+ * How the harness names actors to the core: by name on each arrival, the
+ * actor created on its first one (the default); or every actor declared
+ * up front in order, then by name (`declared`) or by the index the core
+ * returned (`indices`: Scheduler.handleInvocationOf, the simulator's way).
+ */
+export type ArrivalMode = 'names' | 'declared' | 'indices';
 
 /** Runs one case to completion, checking invariants after every step. */
-export function runCase(c: HarnessCase, makeCore: (config: CoreConfig, rng: () => number) => CoreUnderTest = (config, rng) => new Scheduler(config, rng)): HarnessRun {
+export function runCase(
+  c: HarnessCase,
+  makeCore: (config: CoreConfig, rng: () => number) => CoreUnderTest = (config, rng) => new Scheduler(config, rng),
+  mode: ArrivalMode = 'names',
+): HarnessRun {
   const rng = makeRng(c.seed, 'harness');
   const core = makeCore(c.config, makeRng(c.seed, 'placement'));
   const q = new EventQueue(64);
@@ -334,7 +348,8 @@ export function runCase(c: HarnessCase, makeCore: (config: CoreConfig, rng: () =
   };
 
   core.start(0);
-  if (dedicated) for (let i = 0; i < c.actors; i++) core.handleActorCreated(0, actorName(i), templateOf(i));
+  const indices: number[] = [];
+  if (dedicated || mode !== 'names') for (let i = 0; i < c.actors; i++) indices.push(core.handleActorCreated(0, actorName(i), templateOf(i)) as number);
   run(0, core.takeCommands());
   let t = 0;
   c.arrivals.forEach((a, i) => {
@@ -362,7 +377,8 @@ export function runCase(c: HarnessCase, makeCore: (config: CoreConfig, rng: () =
         arrived += 1;
         arrivalOrder.push(a);
         byActor.set(actor, [...(byActor.get(actor) ?? []), a]);
-        core.handleInvocation(now, { id: a, actor, template: templateOf(arr.actor), workMs: arr.workMs });
+        if (mode === 'indices') (core as Scheduler).handleInvocationOf(now, indices[arr.actor]!, a, arr.workMs);
+        else core.handleInvocation(now, { id: a, actor, template: templateOf(arr.actor), workMs: arr.workMs });
         break;
       }
       case READY:

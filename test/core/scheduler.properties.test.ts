@@ -1,5 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { Scheduler } from '../../core/scheduler.ts';
+import { makeRng } from '../../scenarios/rng.ts';
 import { caseArb, runCase, type HarnessCase } from './harness.ts';
 
 // Each property runs at least 1,000 random cases in CI (fast-check's seed is
@@ -57,6 +59,34 @@ describe('scheduler core properties (random arrivals, latencies, failures, worke
       }),
       { numRuns: RUNS },
     );
+  });
+
+  it('arrivals by index (handleInvocationOf) give the same commands and replies as by name', () => {
+    fc.assert(
+      fc.property(caseArb, (c) => {
+        const byName = runCase(c, undefined, 'declared');
+        const byIndex = runCase(c, undefined, 'indices');
+        expect(byIndex.commands).toEqual(byName.commands);
+        expect(byIndex.replies).toEqual(byName.replies);
+        expect(byIndex.violations).toEqual(new Map());
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('handleInvocationOf refuses an index the core never gave, an id twice and negative work', () => {
+    const [c] = fc.sample(caseArb, { numRuns: 1, seed: 7 });
+    // Ample parking: invocation 2 stays live (waiting for a worker) when it arrives again.
+    const core = new Scheduler({ ...c!.config, admission: { parkTimeoutMs: Number.POSITIVE_INFINITY, maxParked: 1_000 } }, makeRng(1, 'placement'));
+    core.start(0);
+    expect(core.handleActorCreated(0, 'a0', c!.templates[0]!)).toBe(0);
+    expect(core.handleActorCreated(0, 'a1', c!.templates[0]!)).toBe(1);
+    expect(core.handleActorCreated(0, 'a0', c!.templates[0]!)).toBe(0); // a name declared again keeps its index
+    expect(() => core.handleInvocationOf(0, 2, 1, 5)).toThrow('invocation 1: no actor of index 2');
+    expect(() => core.handleInvocationOf(0, -1, 1, 5)).toThrow('no actor of index -1');
+    core.handleInvocationOf(0, 1, 2, 5);
+    expect(() => core.handleInvocationOf(0, 0, 2, 5)).toThrow('invocation 2 arrived twice');
+    expect(() => core.handleInvocationOf(0, 0, 3, -1)).toThrow('invocation 3: workMs must be >= 0');
   });
 
   it('with ample parking and no faults nothing is rejected', () => {
