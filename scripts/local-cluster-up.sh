@@ -572,7 +572,8 @@ if [[ "$BUILD_IMAGE" == 1 ]]; then
   [[ "$digest" == sha256:* ]] || die "containerd lists no digest for $ref after the import"
   lctr images tag --force "$ref" "${ref%:*}@$digest" >/dev/null
   # Digest names of earlier builds would keep their layers for ever: drop them.
-  lctr images ls -q | grep -F "${ref%:*}@sha256:" | grep -vxF "${ref%:*}@$digest" | while read -r old; do
+  # (grep finds none on a first build and exits 1: under pipefail that must not stop up.)
+  { lctr images ls -q | grep -F "${ref%:*}@sha256:" | grep -vxF "${ref%:*}@$digest" || true; } | while read -r old; do
     lctr images rm "$old" >/dev/null
   done
   log "image $IMAGE is $digest; runs name it as $IMAGE@$digest"
