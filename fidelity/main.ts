@@ -504,6 +504,30 @@ async function regenerateInputs(outDir: string, opts: Omit<FidelityInputOptions,
 }
 
 /**
+ * Caveats of a k8s run whose worker pods carry a cpu limit: the pool's cpu,
+ * or --worker-cpu in its place (real/k8s/worker-pod.ts). Calibrate's pods
+ * have none and the simulation caps no worker, so under such a limit each
+ * real transfer gets at most that share of a cpu: on the local cluster, 200m
+ * made golden restores of 256 MiB take p50 26 s where the profile, measured
+ * on unlimited pods, says 2.9 s alone.
+ */
+export function podCpuLimitNotes(scenario: Pick<Scenario, 'pools'>, k8s: Pick<K8sFlags, 'workerCpuMilli'>): string[] {
+  const notes: string[] = [];
+  for (const pool of scenario.pools) {
+    if (pool.workerCpuMilli === undefined) continue;
+    const limit = k8s.workerCpuMilli ?? pool.workerCpuMilli;
+    const why = k8s.workerCpuMilli === undefined ? 'its pool\'s cpu' : `--worker-cpu, in place of the pool's ${pool.workerCpuMilli}m`;
+    notes.push(
+      `the worker pods of pool "${pool.name}" ran with a cpu limit of ${limit}m each (${why}); calibrate's pods have none and ` +
+        `the simulation caps no worker, so each real restore and checkpoint got at most that share of a cpu. ` +
+        `For a like-for-like comparison, run a copy of the scenario without the pool's worker cpu (its pods then request ` +
+        `100m and have no limit).`,
+    );
+  }
+  return notes;
+}
+
+/**
  * Compares the two runs' reports in OUT/sim and OUT/real and writes the
  * fidelity report and its record; one path for a fresh real run and for
  * --against. Returns the exit code.
@@ -516,7 +540,8 @@ async function compareAndWrite(
   const { original, inputs, seed, speedup, everyMs, sim, real } = run;
   const simDir = join(o.outDir, 'sim');
   const realDir = join(o.outDir, 'real');
-  const notes: string[] = [];
+  const notes: string[] = o.backend === 'k8s' ? podCpuLimitNotes(original, o.k8s) : [];
+  for (const n of notes) io.err(`fidelity: warning: ${n}\n`);
   const simRows = readRows(join(simDir, 'summary.csv')) as unknown as SummaryRow[];
   const realRows = readRows(join(realDir, 'summary.csv')) as unknown as SummaryRow[];
   // Time series in span time: the sim's compressed times scaled back, both shifted by the priming gap.

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UsageError } from '../../cli/usage-error.ts';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseFidelityArgs, realRunArgs, runFidelity } from '../../fidelity/main.ts';
+import { parseFidelityArgs, podCpuLimitNotes, realRunArgs, runFidelity } from '../../fidelity/main.ts';
 import { ClusterUnreachableError } from '../../real/k8s/errors.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'actorsim-fidelity-k8s-'));
@@ -63,6 +63,19 @@ describe('fidelity --backend k8s flags', () => {
     expect(realRunArgs(plain, { scenario: 's', seed: 1, speedup: 1, sampleEveryMs: 1000, out: 'o' }).slice(0, 5)).toEqual(['--backend', 'k8s', '--image', 'actorsim:dev', '--scenario']);
     const local = parseFidelityArgs(['--scenario', SCENARIO], io(), dir)!;
     expect(realRunArgs(local, { scenario: 's', seed: 1, speedup: 1, sampleEveryMs: 1000, out: 'o' })).toEqual(['--backend', 'local', '--scenario', 's', '--seed', '1', '--speedup', '1', '--exec', 'sleep', '--sample-every', '1000ms', '--out', 'o']);
+  });
+
+  it('notes a per-pod cpu limit, which calibrate and the simulation do not have, and only where there is one', () => {
+    const pools = [
+      { name: 'agents', workerCpuMilli: 1000 },
+      { name: 'unlimited' },
+    ] as unknown as Parameters<typeof podCpuLimitNotes>[0]['pools'];
+    const [byFlag, ...rest] = podCpuLimitNotes({ pools }, { workerCpuMilli: 200 });
+    expect(rest).toEqual([]);
+    expect(byFlag).toMatch(/pool "agents" ran with a cpu limit of 200m each \(--worker-cpu, in place of the pool's 1000m\)/);
+    expect(byFlag).toMatch(/calibrate's pods have none/);
+    expect(podCpuLimitNotes({ pools }, {})).toEqual([expect.stringMatching(/limit of 1000m each \(its pool's cpu\)/)]);
+    expect(podCpuLimitNotes({ pools: [pools[1]!] }, { workerCpuMilli: 200 })).toEqual([]);
   });
 
   it('refuses k8s flags without --backend k8s, and an unknown backend', () => {
