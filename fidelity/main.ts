@@ -2,7 +2,6 @@ import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
-import { parse as parseCsv } from 'csv-parse/sync';
 import { flagValue, listValue, nonNegativeInt, oneOf, positiveNumber, readFlags } from '../cli/flags.ts';
 import { EXIT_FAILED, EXIT_INTERRUPTED, onQuit } from '../cli/exit.ts';
 import type { Io } from '../cli/io.ts';
@@ -15,7 +14,7 @@ import { renderFidelityHtml, repliesFromCsv } from './html.ts';
 import { DEFAULT_MAX_LOAD_PER_CPU, HostWatch, SYSTEM_PROBE, type HostLoad, type HostProbe } from './host-load.ts';
 import { fidelityMarkdown } from './markdown.ts';
 import { comparePrimitives } from './primitives.ts';
-import { FIDELITY_RECORD, FidelityInputError, fidelityRecordJson, readFidelityRecord, type FidelityRecord } from './record.ts';
+import { FIDELITY_RECORD, FidelityInputError, fidelityRecordJson, readCsvRows, readFidelityRecord, type FidelityRecord } from './record.ts';
 import { runSpread } from './spread.ts';
 import { writeFidelityInputs, type FidelityInputOptions, type FidelityInputs } from './inputs.ts';
 import { fidelityTimeseriesCsv, pairSeries, samplesByPolicy, seriesInterval, seriesRows, type PairedSample } from './series.ts';
@@ -330,10 +329,6 @@ export function realRunArgs(o: Pick<FidelityOptions, 'backend' | 'k8s' | 'exec'>
   ];
 }
 
-function readRows(file: string): Record<string, string>[] {
-  return parseCsv(readFileSync(file, 'utf8'), { columns: true, skip_empty_lines: true }) as Record<string, string>[];
-}
-
 /** Runs `npm run fidelity` end to end; returns the exit code. `probe` reads the machine's load (tests give a fake). */
 export async function runFidelity(argv: readonly string[], io: Io, probe: HostProbe = SYSTEM_PROBE): Promise<number> {
   // --spread compares recorded real runs with each other: nothing runs, nothing is written.
@@ -542,18 +537,18 @@ async function compareAndWrite(
   const realDir = join(o.outDir, 'real');
   const notes: string[] = o.backend === 'k8s' ? podCpuLimitNotes(original, o.k8s) : [];
   for (const n of notes) io.err(`fidelity: warning: ${n}\n`);
-  const simRows = readRows(join(simDir, 'summary.csv')) as unknown as SummaryRow[];
-  const realRows = readRows(join(realDir, 'summary.csv')) as unknown as SummaryRow[];
+  const simRows = readCsvRows(join(simDir, 'summary.csv')) as unknown as SummaryRow[];
+  const realRows = readCsvRows(join(realDir, 'summary.csv')) as unknown as SummaryRow[];
   // Time series in span time: the sim's compressed times scaled back, both shifted by the priming gap.
-  const simSeries = samplesByPolicy(readRows(join(simDir, 'timeseries.csv')), speedup, inputs.primeGapMs);
-  const realSeries = samplesByPolicy(readRows(join(realDir, 'timeseries.csv')), 1, inputs.primeGapMs);
+  const simSeries = samplesByPolicy(readCsvRows(join(simDir, 'timeseries.csv')), speedup, inputs.primeGapMs);
+  const realSeries = samplesByPolicy(readCsvRows(join(realDir, 'timeseries.csv')), 1, inputs.primeGapMs);
   const series = new Map<string, PairedSample[]>();
   // Outcomes for the latency and overhead CDFs and the quantiles' intervals, in the runs' (compressed) time; the warm-up there includes the priming gap.
   const runWarmupMs = inputs.warmupMs > 0 ? (inputs.primeGapMs + inputs.warmupMs) / speedup : 0;
   const outcomes = new Map<string, { sim: Reply[]; real: Reply[] }>();
   const byPolicy = (file: string): Map<string, Record<string, string>[]> => {
     const m = new Map<string, Record<string, string>[]>();
-    for (const r of readRows(file)) {
+    for (const r of readCsvRows(file)) {
       const list = m.get(r.policy ?? '');
       if (list === undefined) m.set(r.policy ?? '', [r]);
       else list.push(r);
@@ -575,8 +570,8 @@ async function compareAndWrite(
   const costs = loadScenarioFile(inputs.simScenario).costs;
   const sizes = Object.values(inputs.snapshotMiB);
   // The simulation's measured.csv: absent from a simulation run before it was written.
-  const simMeasured = existsSync(join(simDir, 'measured.csv')) ? readRows(join(simDir, 'measured.csv')) : [];
-  const primitives = comparePrimitives(readRows(join(realDir, 'measured.csv')), costs, sizes[0] ?? 0, simMeasured);
+  const simMeasured = existsSync(join(simDir, 'measured.csv')) ? readCsvRows(join(simDir, 'measured.csv')) : [];
+  const primitives = comparePrimitives(readCsvRows(join(realDir, 'measured.csv')), costs, sizes[0] ?? 0, simMeasured);
   const context = {
     backend: o.backend,
     scenario: original.name,

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parse as parseCsv } from 'csv-parse/sync';
 import type { K8sFlags } from '../real/k8s/flags.ts';
 import type { FidelityContext } from './markdown.ts';
 
@@ -53,6 +54,11 @@ export class FidelityInputError extends Error {
 /** Serializes the record. */
 export function fidelityRecordJson(r: FidelityRecord): string {
   return `${JSON.stringify(r, null, 2)}\n`;
+}
+
+/** The rows of a report's CSV (summary.csv, invocations.csv, ...) as records of strings, by header. */
+export function readCsvRows(file: string): Record<string, string>[] {
+  return parseCsv(readFileSync(file, 'utf8'), { columns: true, skip_empty_lines: true }) as Record<string, string>[];
 }
 
 /** Files of an earlier run that --against reads; the real run's report and log, and the workload it replayed. */

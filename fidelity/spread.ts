@@ -1,12 +1,11 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse as parseCsv } from 'csv-parse/sync';
 import { ms, type SummaryRow } from '../reports/summary.ts';
 import { compareSummaries, runSample, type FidelityRow } from './compare.ts';
 import { readFlags, listValue } from '../cli/flags.ts';
 import { repliesFromCsv } from './html.ts';
-import { FidelityInputError, readFidelityRecord, type FidelityRecord, type RecordedOptions } from './record.ts';
+import { FidelityInputError, readCsvRows, readFidelityRecord, type FidelityRecord, type RecordedOptions } from './record.ts';
 
 /**
  * How far real runs of the same inputs are from each other: the fidelity rule
@@ -35,10 +34,6 @@ export interface SpreadPair {
   readonly rows: FidelityRow[];
 }
 
-function rows(file: string): Record<string, string>[] {
-  return parseCsv(readFileSync(file, 'utf8'), { columns: true, skip_empty_lines: true }) as Record<string, string>[];
-}
-
 /**
  * Reads the real halves of fidelity output folders and checks that they
  * repeat each other: the same options (SAME) and the same replayed workload,
@@ -48,7 +43,7 @@ export function readRepeats(dirs: readonly string[]): RealRun[] {
   if (dirs.length < 2) throw new FidelityInputError(`--spread: give at least two fidelity output folders, comma-separated (got ${dirs.length})`);
   const runs = dirs.map((dir) => {
     const record = readFidelityRecord(dir, '--spread');
-    return { dir, record, summary: rows(join(dir, 'real', 'summary.csv')) as unknown as SummaryRow[], invocations: rows(join(dir, 'real', 'invocations.csv')) };
+    return { dir, record, summary: readCsvRows(join(dir, 'real', 'summary.csv')) as unknown as SummaryRow[], invocations: readCsvRows(join(dir, 'real', 'invocations.csv')) };
   });
   const first = runs[0]!;
   const digest = (dir: string): string => createHash('sha256').update(readFileSync(join(dir, 'inputs', 'workload.csv'))).digest('hex');

@@ -13,7 +13,7 @@ import { costModel } from '../reports/cost.ts';
 import { parseSloFlag } from '../reports/slo-flag.ts';
 import { TIMESERIES_COLUMNS } from '../reports/summary.ts';
 import { MEASURED_COLUMNS, measuredRows } from '../reports/measured.ts';
-import type { SimPrimitives, SimResult } from './runtime.ts';
+import { noPrimitives, type SimPrimitives, type SimResult } from './runtime.ts';
 import { aggregateCsv, aggregateRows } from '../reports/aggregate.ts';
 import { summaryTable, TERMINAL_WIDTH } from '../reports/terminal.ts';
 import { defaultJobs, runStudy, type StudyOutcome } from './study-runner.ts';
@@ -375,7 +375,7 @@ function simulatedMeasured(results: readonly SimResult[]): string | undefined {
   for (const r of results) {
     let into = pooled.get(r.policy);
     if (into === undefined) {
-      into = { workerStartMs: [], dispatchMs: [], restoreMs: { cold: [], golden: [], local: [], external: [] }, checkpointMs: { local: [], external: [] } };
+      into = noPrimitives();
       pooled.set(r.policy, into);
     }
     const p = r.primitives!;

@@ -215,6 +215,11 @@ class Costs {
   }
 }
 
+/** SimPrimitives with nothing recorded yet. */
+export function noPrimitives(): SimPrimitives {
+  return { workerStartMs: [], dispatchMs: [], restoreMs: { cold: [], golden: [], local: [], external: [] }, checkpointMs: { local: [], external: [] } };
+}
+
 /** What one primitive in flight is: where its duration goes, its op stamp, its worker, its start (and an execution's work). */
 interface InFlight {
   readonly into: number[];
@@ -231,8 +236,8 @@ interface InFlight {
  * the op of the actor's latest command and succeeded; a lost worker's
  * primitives are dropped, as the real driver never sees them complete.
  */
-class PrimitiveClock {
-  readonly out: SimPrimitives = { workerStartMs: [], dispatchMs: [], restoreMs: { cold: [], golden: [], local: [], external: [] }, checkpointMs: { local: [], external: [] } };
+export class PrimitiveClock {
+  readonly out: SimPrimitives = noPrimitives();
   private readonly starts = new Map<number, number>();
   private readonly transfers = new Map<number, InFlight>();
   private readonly executions = new Map<number, InFlight>();

@@ -26,9 +26,9 @@ import { simulate, type SimProbe } from './runtime.ts';
 import { summarize } from '../reports/summary.ts';
 import { agreement, PEER_TOLERANCE, peerParams, runSimpyPeer, simpyPython, writeTrace, type Agreement, type PeerFigures } from './peer/peer.ts';
 
-
 /** Issue 7's bytes-per-dormant-actor target is set at this many actors (the default of --dormant). */
 const DORMANT_TARGET_ACTORS = 1_000_000;
+
 /**
  * `npm run bench:sim`: how fast the simulator is and how close it runs to its
  * own limit (issue 7). Micro parts with tinybench; whole runs of each

@@ -9,7 +9,7 @@ import { loadScenarioFile } from '../../scenarios/load.ts';
 import { generateWorkload, type Workload } from '../../scenarios/workload.ts';
 import { fairShare, SharedResource } from '../../sim/contention.ts';
 import { EventQueue } from '../../session/event-queue.ts';
-import { simulate } from '../../sim/runtime.ts';
+import { PrimitiveClock, simulate } from '../../sim/runtime.ts';
 
 const DONE = 9;
 
@@ -492,5 +492,32 @@ describe('without a contention block', () => {
       h.update(JSON.stringify([r.replies, r.totals, r.counters, r.samples, r.events, r.endMs]));
     }
     expect(h.digest('hex')).toBe('f7c10eb19bdbb6d30ce7fff56a83ce1888d85b8cf6355cb6f439a6bd3156e486');
+  });
+});
+
+describe('PrimitiveClock (what sim/measured.csv records)', () => {
+  it('records completed primitives only: not a lost or stopped worker\'s, not a stale op, not a failure', () => {
+    const c = new PrimitiveClock();
+    c.started(1, 0);
+    c.started(2, 0);
+    c.gone(2); // stopped while starting: its ready never counts
+    c.ready(2, 50);
+    c.ready(1, 40);
+    c.transfer(10, 7, 1, 100, c.out.restoreMs.golden);
+    c.transfer(11, 8, 3, 100, c.out.checkpointMs.external);
+    c.executing(12, 9, 3, 100, 30);
+    c.gone(3); // lost: its checkpoint and execution never complete
+    c.transferDone(11, 8, true, 400);
+    c.executed(12, 9, 400);
+    c.transferDone(10, 6, true, 200); // an older op of actor 10: stale
+    c.transferDone(10, 7, true, 250);
+    c.transfer(13, 1, 1, 300, c.out.restoreMs.local);
+    c.transferDone(13, 1, false, 350); // failed
+    c.executing(10, 11, 1, 300, 30);
+    c.executed(10, 11, 345); // 45 ms, 30 of them work: 15 of dispatch
+    expect(c.out.workerStartMs).toEqual([40]);
+    expect(c.out.restoreMs).toEqual({ cold: [], golden: [150], local: [], external: [] });
+    expect(c.out.checkpointMs).toEqual({ local: [], external: [] });
+    expect(c.out.dispatchMs).toEqual([15]);
   });
 });
