@@ -19,7 +19,7 @@ import { runSpread } from './spread.ts';
 import { writeFidelityInputs, type FidelityInputOptions, type FidelityInputs } from './inputs.ts';
 import { fidelityTimeseriesCsv, pairSeries, samplesByPolicy, seriesInterval, seriesRows, type PairedSample } from './series.ts';
 import type { Reply } from '../core/types.ts';
-import type { Scenario } from '../scenarios/scenario.ts';
+import type { CostModel, Scenario } from '../scenarios/scenario.ts';
 import type { SummaryRow } from '../reports/summary.ts';
 import { checkReportDir, writeReport } from '../reports/write.ts';
 import { checkedWorkload } from '../real/run.ts';
@@ -396,7 +396,9 @@ export async function runFidelity(argv: readonly string[], io: Io, probe: HostPr
   const simDir = join(o.outDir, 'sim');
   const realDir = join(o.outDir, 'real');
   // The simulation first: it is quick, and would otherwise take cpu from the real run.
-  const sim = await runChild('sim', 'sim/cli.ts', ['--scenario', inputs.simScenario, '--seed', String(seed), '--jobs', '1', '--sample-every', `${everyMs / speedup}ms`, '--out', simDir, ...policyArgs], io);
+  // --worker-cpu sets the real worker pods' cpu (and limit, where the pool gives a cpu); the simulation gets the same pools.
+  const cpuArgs = o.backend === 'k8s' && o.k8s.workerCpuMilli !== undefined ? ['--worker-cpu', `${o.k8s.workerCpuMilli}m`] : [];
+  const sim = await runChild('sim', 'sim/cli.ts', ['--scenario', inputs.simScenario, '--seed', String(seed), '--jobs', '1', '--sample-every', `${everyMs / speedup}ms`, '--out', simDir, ...policyArgs, ...cpuArgs], io);
   if (interrupted(io)) {
     io.err('fidelity: interrupted during the simulation; nothing compared\n');
     return EXIT_INTERRUPTED;
@@ -501,22 +503,31 @@ async function regenerateInputs(outDir: string, opts: Omit<FidelityInputOptions,
 /**
  * Caveats of a k8s run whose worker pods carry a cpu limit: the pool's cpu,
  * or --worker-cpu in its place (real/k8s/worker-pod.ts). Calibrate's pods
- * have none and the simulation caps no worker, so under such a limit each
- * real transfer gets at most that share of a cpu: on the local cluster, 200m
- * made golden restores of 256 MiB take p50 26 s where the profile, measured
- * on unlimited pods, says 2.9 s alone.
+ * have none. With a profile whose host model has `workerLimits`, the
+ * simulation caps each worker at the same cpu (and is given --worker-cpu
+ * too), which the note says; without it the simulation caps no worker while
+ * each real transfer gets at most that share of a cpu: on the local cluster,
+ * 200m made golden restores of 256 MiB take p50 26 s where the profile,
+ * measured on unlimited pods, says 2.9 s alone. That is a warning.
  */
-export function podCpuLimitNotes(scenario: Pick<Scenario, 'pools'>, k8s: Pick<K8sFlags, 'workerCpuMilli'>): string[] {
-  const notes: string[] = [];
+export function podCpuLimitNotes(scenario: Pick<Scenario, 'pools'>, k8s: Pick<K8sFlags, 'workerCpuMilli'>, costs?: Pick<CostModel, 'contention'>): { note: string; warn: boolean }[] {
+  const notes: { note: string; warn: boolean }[] = [];
+  const modelled = costs?.contention?.host?.workerLimits === true;
   for (const pool of scenario.pools) {
     if (pool.workerCpuMilli === undefined) continue;
     const limit = k8s.workerCpuMilli ?? pool.workerCpuMilli;
     const why = k8s.workerCpuMilli === undefined ? 'its pool\'s cpu' : `--worker-cpu, in place of the pool's ${pool.workerCpuMilli}m`;
+    const ran = `the worker pods of pool "${pool.name}" ran with a cpu limit of ${limit}m each (${why})`;
     notes.push(
-      `the worker pods of pool "${pool.name}" ran with a cpu limit of ${limit}m each (${why}); calibrate's pods have none and ` +
-        `the simulation caps no worker, so each real restore and checkpoint got at most that share of a cpu. ` +
-        `For a like-for-like comparison, run a copy of the scenario without the pool's worker cpu (its pods then request ` +
-        `100m and have no limit).`,
+      modelled
+        ? { note: `${ran}; the simulation capped each of its workers at the same ${limit}m (the profile's host model has workerLimits).`, warn: false }
+        : {
+            note:
+              `${ran}; calibrate's pods have none and the profile's host model does not cap workers (no workerLimits), so each real restore and checkpoint got at most that ` +
+              `share of a cpu and the simulated ones did not. For a like-for-like comparison, use a profile with workerLimits: true under contention.host, ` +
+              `or run a copy of the scenario without the pool's worker cpu (its pods then request 100m and have no limit).`,
+            warn: true,
+          },
     );
   }
   return notes;
@@ -535,8 +546,9 @@ async function compareAndWrite(
   const { original, inputs, seed, speedup, everyMs, sim, real } = run;
   const simDir = join(o.outDir, 'sim');
   const realDir = join(o.outDir, 'real');
-  const notes: string[] = o.backend === 'k8s' ? podCpuLimitNotes(original, o.k8s) : [];
-  for (const n of notes) io.err(`fidelity: warning: ${n}\n`);
+  const limitNotes = o.backend === 'k8s' ? podCpuLimitNotes(original, o.k8s, loadScenarioFile(inputs.simScenario).costs) : [];
+  for (const n of limitNotes) io.err(`fidelity: ${n.warn ? 'warning: ' : ''}${n.note}\n`);
+  const notes = limitNotes.map((n) => n.note);
   const simRows = readCsvRows(join(simDir, 'summary.csv')) as unknown as SummaryRow[];
   const realRows = readCsvRows(join(realDir, 'summary.csv')) as unknown as SummaryRow[];
   // Time series in span time: the sim's compressed times scaled back, both shifted by the priming gap.

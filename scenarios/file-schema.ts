@@ -40,6 +40,7 @@ const contentionSchema = z
         dispatch: positiveNumber.optional(),
         exec: positiveNumber.optional(),
         driver: z.number().min(0).finite().optional(),
+        workerLimits: z.boolean().optional(),
       })
       .refine((h) => (h.driver ?? 0) < h.cpus, { message: 'host.driver must leave some of host.cpus to the rest' })
       .optional(),

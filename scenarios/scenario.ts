@@ -154,6 +154,14 @@ export interface HostSpec {
   readonly exec?: number;
   /** Cpus the driver itself keeps busy, taken off the capacity (default 0). */
   readonly driver?: number;
+  /**
+   * Workers run under their pool's worker cpu as a limit (a Kubernetes pod's
+   * cpu limit, which the k8s runtime sets when the pool gives a cpu): the jobs
+   * of one worker together use at most that many cpus of the host, shared
+   * max-min fairly among them. Default false: the local runtime's worker
+   * processes have no limit.
+   */
+  readonly workerLimits?: boolean;
 }
 
 /** Faults injected by the simulated runtime, from the `faults` stream of the seed. */

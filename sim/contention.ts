@@ -40,10 +40,17 @@ export class SharedResource {
   private readonly cs: number[] = [];
   private readonly demands: number[] = [];
   private readonly workers: number[] = [];
+  /** Each job's worker's cap in the resource's units (Infinity: none); see {@link add}. */
+  private readonly caps: number[] = [];
+  /** Jobs with a finite cap: while there are none, every job's rate comes from shareCap alone. */
+  private capped = 0;
   /** The share each job is offered since the last change ({@link fairShare}; Infinity: nobody is held back). */
   private shareCap = Number.POSITIVE_INFINITY;
-  // Scratch for the sort of the demands when they differ.
+  /** With capped jobs: each job's speed since the last change (see {@link cappedRates}). */
+  private readonly rates: number[] = [];
+  // Scratch for the sort of the demands when they differ, and for the capped rates.
   private readonly sorted: number[] = [];
+  private readonly scratch: CappedScratch = { effective: [], levels: [], group: [], sorted: [] };
 
   /**
    * @param capacity solo jobs' worth of throughput (> 0)
@@ -65,22 +72,33 @@ export class SharedResource {
     return this.remaining.length;
   }
 
-  /** Speed of a job of `demand` since the last change, as a fraction of its solo speed. */
+  /** Speed of a job of `demand` since the last change, as a fraction of its solo speed (no job capped). */
   private rate(demand: number): number {
     return demand <= this.shareCap ? 1 : this.shareCap / demand;
+  }
+
+  /** Speed of job `i` since the last change, as a fraction of its solo speed. */
+  private rateAt(i: number): number {
+    return this.capped === 0 ? this.rate(this.demands[i]!) : this.rates[i]!;
   }
 
   /**
    * Starts a job of `workMs` solo milliseconds at `nowMs`; when its work is
    * done, the event (kind, a, b, c) is pushed `tailMs` later. `demand` is
    * its share of the resource alone; `worker` tags it for {@link cancelWorker}
-   * (-1: none).
+   * (-1: none). `cap` is the most of the resource the jobs of `worker` may
+   * use together (a Kubernetes pod's cpu limit; Infinity: none); every job of
+   * one worker must be given the same cap.
    */
-  add(nowMs: number, workMs: number, tailMs: number, kind: number, a: number, b: number, c: number, demand = 1, worker = -1): void {
+  add(nowMs: number, workMs: number, tailMs: number, kind: number, a: number, b: number, c: number, demand = 1, worker = -1, cap = Number.POSITIVE_INFINITY): void {
     if (!(demand > 0) || !Number.isFinite(demand)) throw new Error(`SharedResource: demand must be a positive number, got ${demand}`);
+    if (!(cap > 0)) throw new Error(`SharedResource: cap must be a positive number or Infinity, got ${cap}`);
+    if (cap !== Number.POSITIVE_INFINITY && worker < 0) throw new Error('SharedResource: a capped job needs its worker');
     this.advance(nowMs);
     this.demands.push(demand);
     this.workers.push(worker);
+    this.caps.push(cap);
+    if (cap !== Number.POSITIVE_INFINITY) this.capped += 1;
     this.remaining.push(workMs);
     this.tails.push(tailMs);
     this.kinds.push(kind);
@@ -148,7 +166,7 @@ export class SharedResource {
     const n = this.remaining.length;
     if (n > 0 && nowMs > this.lastMs) {
       const dt = nowMs - this.lastMs;
-      for (let i = 0; i < n; i++) this.remaining[i]! -= dt * this.rate(this.demands[i]!);
+      for (let i = 0; i < n; i++) this.remaining[i]! -= dt * this.rateAt(i);
     }
     this.lastMs = nowMs;
   }
@@ -160,16 +178,20 @@ export class SharedResource {
       this.shareCap = Number.POSITIVE_INFINITY;
       return;
     }
-    this.shareCap = fairShare(this.demands, this.capacity, this.sorted);
+    if (this.capped === 0) this.shareCap = fairShare(this.demands, this.capacity, this.sorted);
+    else cappedRates(this.demands, this.workers, this.caps, this.capacity, this.rates, this.scratch);
     let first = Number.POSITIVE_INFINITY;
     for (let i = 0; i < n; i++) {
-      const t = Math.max(0, this.remaining[i]!) / this.rate(this.demands[i]!);
+      const t = Math.max(0, this.remaining[i]!) / this.rateAt(i);
       if (t < first) first = t;
     }
     this.queue.push(nowMs + first, this.doneKind, this.index, this.stamp, 0);
   }
 
   private removeAt(i: number): void {
+    if (this.caps[i] !== Number.POSITIVE_INFINITY) this.capped -= 1;
+    this.caps.splice(i, 1);
+    this.rates.splice(i, 1);
     this.demands.splice(i, 1);
     this.workers.splice(i, 1);
     this.remaining.splice(i, 1);
@@ -210,6 +232,51 @@ export function fairShare(demands: readonly number[], capacity: number, scratch:
   }
   // Reached only when rounding made the total look larger than the capacity: nobody is held back.
   return Number.POSITIVE_INFINITY;
+}
+
+/** Scratch arrays of {@link cappedRates}, reused from call to call. */
+export interface CappedScratch {
+  effective: number[];
+  levels: number[];
+  group: number[];
+  sorted: number[];
+}
+
+/**
+ * Each job's speed (a fraction of its solo speed, into `out`) when jobs of
+ * these demands share `capacity` max-min fairly and the jobs of one worker
+ * together use at most their worker's cap (`caps[i]`, the same for every job
+ * of a worker; Infinity: none): the allocation progressive filling reaches
+ * when every job's share grows alike until it meets its demand, its worker's
+ * cap or the capacity. A worker's jobs alone would share its cap at the level
+ * L_w = fairShare(their demands, cap); so job i never takes more than
+ * e_i = min(d_i, L_w), and the capacity is shared over those e_i as over
+ * demands: L = fairShare(e, capacity). Job i gets min(e_i, L), and runs at
+ * min(e_i, L) / d_i. With no cap (every L_w infinite) this is min(1, L / d_i),
+ * {@link fairShare}'s rule.
+ */
+export function cappedRates(demands: readonly number[], workers: readonly number[], caps: readonly number[], capacity: number, out: number[], s: CappedScratch = { effective: [], levels: [], group: [], sorted: [] }): void {
+  const n = demands.length;
+  const { effective, levels, group } = s;
+  levels.length = n;
+  for (let i = 0; i < n; i++) levels[i] = Number.NaN;
+  for (let i = 0; i < n; i++) {
+    if (!Number.isNaN(levels[i]!)) continue;
+    if (caps[i] === Number.POSITIVE_INFINITY) {
+      levels[i] = Number.POSITIVE_INFINITY;
+      continue;
+    }
+    // The worker's jobs, from i on (the ones before it were not of this worker, or had their level).
+    group.length = 0;
+    for (let j = i; j < n; j++) if (workers[j] === workers[i]) group.push(demands[j]!);
+    const level = fairShare(group, caps[i]!, s.sorted);
+    for (let j = i; j < n; j++) if (workers[j] === workers[i]) levels[j] = level;
+  }
+  effective.length = n;
+  for (let i = 0; i < n; i++) effective[i] = Math.min(demands[i]!, levels[i]!);
+  const share = fairShare(effective, capacity, s.sorted);
+  out.length = n;
+  for (let i = 0; i < n; i++) out[i] = Math.min(effective[i]!, share) / demands[i]!;
 }
 
 /** Work left (ms) under which a job counts as finished with the earliest one: rounding of the advance steps. */

@@ -20,7 +20,7 @@ import { defaultJobs, runStudy, type StudyOutcome } from './study-runner.ts';
 import { createStudyProgress, type ProgressStream } from './study-progress.ts';
 import { applyScenarioOverrides, scenarioSha256, type ScenarioOverrides } from './study-scenario.ts';
 import { UsageError } from '../cli/usage-error.ts';
-import { flagValue, listValue, nonNegativeInt, positiveInt, positiveValue, readFlags } from '../cli/flags.ts';
+import { flagValue, listValue, nonNegativeInt, positiveInt, positiveValue, readFlags, workerCpuValue } from '../cli/flags.ts';
 import { packageVersion, type Io as CommandIo } from '../cli/io.ts';
 import { EXIT_INTERRUPTED } from '../cli/exit.ts';
 import { boundedInvocations, parseInvocationsOption, type InvocationsOption } from './invocation-sample.ts';
@@ -110,6 +110,7 @@ export function parseSimulateArgs(argv: readonly string[], io: Io): SimulateOpti
     'allow-outside': { type: 'boolean' },
     size: { type: 'string' },
     'size-probes': { type: 'string' },
+    'worker-cpu': { type: 'string' },
     list: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
     ...K8S_STUDY_FLAG_OPTIONS,
@@ -126,6 +127,7 @@ export function parseSimulateArgs(argv: readonly string[], io: Io): SimulateOpti
   const durationMs = v.duration === undefined ? undefined : positiveValue(v.duration, '--duration', parseDuration);
   const sampleEveryMs = v['sample-every'] === undefined ? 60_000 : positiveValue(v['sample-every'], '--sample-every', parseDuration);
   const policies = v.policies === undefined ? undefined : listValue(v.policies);
+  const workerCpuMilli = v['worker-cpu'] === undefined ? undefined : workerCpuValue(v['worker-cpu']);
   // A report folder that cannot take the report is said before the scenario is even read.
   if (v.out !== undefined && v.list !== true) checkReportDir(v.out);
   const maxProbes = v['size-probes'] === undefined ? DEFAULT_MAX_PROBES : positiveInt(v['size-probes'], '--size-probes');
@@ -143,6 +145,7 @@ export function parseSimulateArgs(argv: readonly string[], io: Io): SimulateOpti
   const overrides: ScenarioOverrides = {
     ...(durationMs === undefined ? {} : { durationMs }),
     ...(policies === undefined ? {} : { policies }),
+    ...(workerCpuMilli === undefined ? {} : { workerCpuMilli }),
   };
   const scenario = applyScenarioOverrides(loaded, overrides);
   const seeds = flagSeeds ?? scenario.seeds ?? [scenario.seed];

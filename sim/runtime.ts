@@ -1,6 +1,6 @@
 import { Sampler } from '../scenarios/distributions.ts';
 import { makeRng, type Rng } from '../scenarios/rng.ts';
-import type { ContentionSpec, CostModel, HostSpec, FaultSpec, PolicySet, Scenario, SizeCost } from '../scenarios/scenario.ts';
+import type { ContentionSpec, CostModel, HostSpec, FaultSpec, PolicySet, PoolDefinition, Scenario, SizeCost } from '../scenarios/scenario.ts';
 import type { Workload, WorkloadStream } from '../scenarios/workload.ts';
 import { EventQueue } from '../session/event-queue.ts';
 import { RunSession, SHELL_KINDS, type CommandRunner, type RuntimeCommand, type SessionOptions, type SessionResult } from '../session/session.ts';
@@ -94,6 +94,10 @@ class Contention {
   private readonly cpuOf: number[] = [];
   private readonly nodeIndex = new Map<string, number>();
   private readonly workerScope = new Map<number, number>();
+  /** Cap of each started worker on its host resource, in cpus (host.workerLimits and a pool with a worker cpu). */
+  private readonly workerCap = new Map<number, number>();
+  /** Worker cpu of each pool, in cpus, when the host model caps workers (host.workerLimits). */
+  private readonly poolCap = new Map<string, number>();
   readonly transfers: boolean;
   readonly cpu: boolean;
   /** The host model (issue 18): one resource per scope for every primitive, each with its demand. */
@@ -101,8 +105,10 @@ class Contention {
   constructor(
     private readonly spec: ContentionSpec,
     private readonly queue: EventQueue,
+    pools: readonly Pick<PoolDefinition, 'name' | 'workerCpuMilli'>[],
   ) {
     this.host = spec.host;
+    if (spec.host?.workerLimits === true) for (const p of pools) if (p.workerCpuMilli !== undefined) this.poolCap.set(p.name, p.workerCpuMilli / 1000);
     this.transfers = spec.transfers !== undefined || spec.host !== undefined;
     this.cpu = spec.cpu !== undefined || spec.host !== undefined;
   }
@@ -134,8 +140,20 @@ class Contention {
     for (const r of this.resources) r.cancelWorker(nowMs, worker);
   }
 
-  /** Remembers the worker's node (scope node) and returns its scope key. */
-  placeWorker(worker: number, node: string): number {
+  /**
+   * The most of its host resource a worker's jobs may use together, in cpus:
+   * its pool's worker cpu when the host model caps workers (a pod's cpu
+   * limit), else Infinity.
+   */
+  capOf(worker: number): number {
+    return this.workerCap.get(worker) ?? Number.POSITIVE_INFINITY;
+  }
+
+  /** Remembers the worker's node (scope node) and its cap, and returns its scope key. */
+  placeWorker(worker: number, node: string, pool: string): number {
+    const cap = this.poolCap.get(pool);
+    if (cap === undefined) this.workerCap.delete(worker);
+    else this.workerCap.set(worker, cap);
     let key = 0;
     if (this.spec.scope === 'node') {
       const known = this.nodeIndex.get(node);
@@ -313,7 +331,7 @@ class SimRuntime implements CommandRunner {
     this.costs = new Costs(scenario.costs, makeRng(seed, 'costs'));
     this.faults = scenario.faults ?? NO_FAULTS;
     this.faultRng = makeRng(seed, 'faults');
-    this.contention = scenario.costs.contention === undefined ? null : new Contention(scenario.costs.contention, queue);
+    this.contention = scenario.costs.contention === undefined ? null : new Contention(scenario.costs.contention, queue, scenario.pools);
     this.sharedTransfers = this.contention !== null && this.contention.transfers;
     this.sharedCpu = this.contention !== null && this.contention.cpu;
   }
@@ -324,8 +342,8 @@ class SimRuntime implements CommandRunner {
       case 'startWorker': {
         this.stopped.delete(cmd.worker);
         this.clock?.started(cmd.worker, nowMs);
-        const scope = contention === null ? 0 : contention.placeWorker(cmd.worker, cmd.node);
-        if (this.sharedCpu) contention!.cpuAt(scope).add(nowMs, costs.workerStart.sample(), 0, WORKER_READY, cmd.worker, 0, 0, contention!.startDemand(), cmd.worker);
+        const scope = contention === null ? 0 : contention.placeWorker(cmd.worker, cmd.node, cmd.pool);
+        if (this.sharedCpu) contention!.cpuAt(scope).add(nowMs, costs.workerStart.sample(), 0, WORKER_READY, cmd.worker, 0, 0, contention!.startDemand(), cmd.worker, contention!.capOf(cmd.worker));
         else queue.push(nowMs + costs.workerStart.sample(), WORKER_READY, cmd.worker, 0, 0);
         if (faults.workerMtbfMs > 0) {
           queue.push(nowMs - faults.workerMtbfMs * Math.log(1 - this.faultRng()), WORKER_LOST, cmd.worker, 0, 0);
@@ -352,8 +370,8 @@ class SimRuntime implements CommandRunner {
         const dispatchMs = costs.dispatch.sample();
         this.clock?.executing(cmd.actorIndex, cmd.op, cmd.worker, nowMs, cmd.workMs);
         const host = contention?.host;
-        if (host?.exec !== undefined) contention!.hostFor(cmd.worker).add(nowMs, cmd.workMs + dispatchMs, 0, EXEC_DONE, cmd.actorIndex, cmd.op, 1, host.exec, cmd.worker);
-        else if (host?.dispatch !== undefined && dispatchMs > 0) contention!.hostFor(cmd.worker).add(nowMs, dispatchMs, cmd.workMs, EXEC_DONE, cmd.actorIndex, cmd.op, 1, host.dispatch, cmd.worker);
+        if (host?.exec !== undefined) contention!.hostFor(cmd.worker).add(nowMs, cmd.workMs + dispatchMs, 0, EXEC_DONE, cmd.actorIndex, cmd.op, 1, host.exec, cmd.worker, contention!.capOf(cmd.worker));
+        else if (host?.dispatch !== undefined && dispatchMs > 0) contention!.hostFor(cmd.worker).add(nowMs, dispatchMs, cmd.workMs, EXEC_DONE, cmd.actorIndex, cmd.op, 1, host.dispatch, cmd.worker, contention!.capOf(cmd.worker));
         else queue.push(nowMs + cmd.workMs + dispatchMs, EXEC_DONE, cmd.actorIndex, cmd.op, 1);
         break;
       }
@@ -385,7 +403,7 @@ class SimRuntime implements CommandRunner {
   // the timing differs.
   private transfer(nowMs: number, sampler: SizeCostSampler, baseMs: number, bytes: number, worker: number, local: boolean, kind: number, actor: number, op: number, ok: number): void {
     const workMs = sampler.transferMs(bytes);
-    if (this.sharedTransfers && workMs > 0) this.contention!.transferFor(worker, local).add(nowMs, workMs, baseMs, kind, actor, op, ok, this.contention!.transferDemand(kind === RESTORE_DONE, local), worker);
+    if (this.sharedTransfers && workMs > 0) this.contention!.transferFor(worker, local).add(nowMs, workMs, baseMs, kind, actor, op, ok, this.contention!.transferDemand(kind === RESTORE_DONE, local), worker, this.contention!.capOf(worker));
     else this.queue.push(nowMs + (baseMs + workMs), kind, actor, op, ok);
   }
 }

@@ -41,6 +41,11 @@ Options:
                      million-actor day needs (report.html then draws a sample);
                      all over 2,000,000 rows in the whole study is refused, and
                      the default then becomes an even sample of that many
+  --worker-cpu Q     the worker cpu of every pool that gives one (a Kubernetes
+                     quantity: 200m, 0.5, 1), as bench:cluster --backend k8s
+                     --worker-cpu sets its worker pods' cpu limit; it caps each
+                     worker only under a cost profile whose host model has
+                     workerLimits (see scenarios/README.md)
   --sample-every D   interval of timeseries.csv, simulated time (default 60s)
   --slo GOALS        latency goal of the report's recommendation, e.g. p99=1s,overheadP99=500ms,rejected=1%
                      (keys p50 p90 p99 overheadP99 rejected; default: the scenario's slo)

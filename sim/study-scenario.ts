@@ -12,6 +12,11 @@ export interface ScenarioOverrides {
   readonly durationMs?: number;
   /** --policies: the policy sets to keep, in this order. */
   readonly policies?: readonly string[];
+  /**
+   * --worker-cpu, in millicores: the worker cpu of every pool that gives one,
+   * as bench:cluster --backend k8s --worker-cpu sets its pods' cpu limit.
+   */
+  readonly workerCpuMilli?: number;
   /** --size: one round of probes, each policy set at one value of the knob (applied after --policies). */
   readonly probes?: SizingProbes;
 }
@@ -30,6 +35,8 @@ export function applyScenarioOverrides(scenario: Scenario, overrides: ScenarioOv
     }
     s = { ...s, policies: wanted.map((w) => known.get(w)!) };
   }
+  const cpu = overrides.workerCpuMilli;
+  if (cpu !== undefined) s = { ...s, pools: s.pools.map((p) => (p.workerCpuMilli === undefined ? p : { ...p, workerCpuMilli: cpu })) };
   if (overrides.probes !== undefined) s = applySizingProbes(s, overrides.probes);
   return s;
 }

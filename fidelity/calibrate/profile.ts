@@ -432,11 +432,17 @@ function hostLines(h: HostFit, samples: CalibrationSamples, meta: Pick<Calibrati
     h.workerStartFitted ? `# workerStart from the worker-start series of the concurrency sweep.` : `# workerStart not swept: taken as 1 cpu (run with --concurrency to fit it).`,
     localDemandComment(h),
     scopeComment(meta),
+    ...(meta.backend === 'k8s'
+      ? [
+          `# workerLimits: a pool with a worker cpu gives its pods that cpu as a limit (real/k8s/worker-pod.ts), so the simulation caps each`,
+          `# worker at it; these demands were measured on pods without a limit (calibrate sets only the request).`,
+        ]
+      : []),
     'contention:',
     `  scope: ${contentionScope(meta)}`,
     `  host: {cpus: ${h.cpus}, restore: ${significant(h.restore)}, checkpoint: ${significant(h.checkpoint)}, ${
       h.restoreLocal === undefined ? '' : `restoreLocal: ${significant(h.restoreLocal.demand)}, `
-    }${h.checkpointLocal === undefined ? '' : `checkpointLocal: ${significant(h.checkpointLocal.demand)}, `}workerStart: ${significant(h.workerStart)}}`,
+    }${h.checkpointLocal === undefined ? '' : `checkpointLocal: ${significant(h.checkpointLocal.demand)}, `}workerStart: ${significant(h.workerStart)}${meta.backend === 'k8s' ? ', workerLimits: true' : ''}}`,
   ];
 }
 

@@ -2,9 +2,7 @@
 // fidelity), parsed one way. No @kubernetes/client-node here: the local path
 // imports this module and must not pay for the client.
 
-import { flagValue } from '../../cli/flags.ts';
-import { UsageError } from '../../cli/usage-error.ts';
-import { parseCpuMilli } from '../../scenarios/quantity.ts';
+import { workerCpuValue } from '../../cli/flags.ts';
 
 /** Flags of the k8s backend: which cluster, which image, and whether to keep the run's namespace. */
 export interface K8sFlags {
@@ -61,15 +59,6 @@ export function k8sFlagsFrom(v: K8sFlagValues): K8sFlags {
     ...(v.context === undefined ? {} : { context: v.context }),
     ...(v['worker-cpu'] === undefined ? {} : { workerCpuMilli: workerCpuValue(v['worker-cpu']) }),
   };
-}
-
-/** --worker-cpu in millicores: a cpu quantity of at least 1m in whole millicores, the finest a pod's request may be. */
-export function workerCpuValue(text: string): number {
-  const milli = flagValue(text.trim(), '--worker-cpu', parseCpuMilli);
-  // Read as cores and multiplied back, 9m is 9.000000000000002 and 1.001 is 1000.9999999999999: whole within floating point.
-  const rounded = Math.round(milli);
-  if (!(rounded >= 1) || Math.abs(milli - rounded) > 1e-6) throw new UsageError(`--worker-cpu: expected a cpu quantity of at least 1m in whole millicores (e.g. 100m, 0.5, 1), got "${text}"`);
-  return rounded;
 }
 
 /** A cpu request in millicores as a Kubernetes quantity: 100m, 1500m. */

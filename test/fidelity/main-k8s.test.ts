@@ -65,17 +65,23 @@ describe('fidelity --backend k8s flags', () => {
     expect(realRunArgs(local, { scenario: 's', seed: 1, speedup: 1, sampleEveryMs: 1000, out: 'o' })).toEqual(['--backend', 'local', '--scenario', 's', '--seed', '1', '--speedup', '1', '--exec', 'sleep', '--sample-every', '1000ms', '--out', 'o']);
   });
 
-  it('notes a per-pod cpu limit, which calibrate and the simulation do not have, and only where there is one', () => {
+  it('notes a per-pod cpu limit, warns when the profile does not cap workers, and only where there is one', () => {
     const pools = [
       { name: 'agents', workerCpuMilli: 1000 },
       { name: 'unlimited' },
     ] as unknown as Parameters<typeof podCpuLimitNotes>[0]['pools'];
     const [byFlag, ...rest] = podCpuLimitNotes({ pools }, { workerCpuMilli: 200 });
     expect(rest).toEqual([]);
-    expect(byFlag).toMatch(/pool "agents" ran with a cpu limit of 200m each \(--worker-cpu, in place of the pool's 1000m\)/);
-    expect(byFlag).toMatch(/calibrate's pods have none/);
-    expect(podCpuLimitNotes({ pools }, {})).toEqual([expect.stringMatching(/limit of 1000m each \(its pool's cpu\)/)]);
+    expect(byFlag!.warn).toBe(true);
+    expect(byFlag!.note).toMatch(/pool "agents" ran with a cpu limit of 200m each \(--worker-cpu, in place of the pool's 1000m\)/);
+    expect(byFlag!.note).toMatch(/calibrate's pods have none/);
+    expect(podCpuLimitNotes({ pools }, {})).toEqual([{ note: expect.stringMatching(/limit of 1000m each \(its pool's cpu\)/), warn: true }]);
     expect(podCpuLimitNotes({ pools: [pools[1]!] }, { workerCpuMilli: 200 })).toEqual([]);
+    // A host model that caps workers: the same limit in the simulation, said, not warned about.
+    const capping = { contention: { scope: 'machine', host: { cpus: 2, restore: 1, checkpoint: 1, workerStart: 1, workerLimits: true } } } as const;
+    expect(podCpuLimitNotes({ pools }, { workerCpuMilli: 200 }, capping)).toEqual([{ note: expect.stringMatching(/simulation capped each of its workers at the same 200m/), warn: false }]);
+    const notCapping = { contention: { scope: 'machine', host: { cpus: 2, restore: 1, checkpoint: 1, workerStart: 1 } } } as const;
+    expect(podCpuLimitNotes({ pools }, { workerCpuMilli: 200 }, notCapping)[0]!.warn).toBe(true);
   });
 
   it('refuses k8s flags without --backend k8s, and an unknown backend', () => {

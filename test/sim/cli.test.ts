@@ -190,6 +190,9 @@ describe('simulate CLI', () => {
       ['--duration', '0s'],
       ['--policies', 'nope'],
       ['--invocations', 'some'],
+      ['--worker-cpu', '0'],
+      ['--worker-cpu', '0.5m'],
+      ['--worker-cpu', 'lots'],
       ['extra'],
     ];
     for (const argv of bad) await expect(runSimulate(argv, io()), argv.join(' ')).rejects.toThrow(UsageError);

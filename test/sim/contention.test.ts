@@ -7,9 +7,10 @@ import type { DistributionSpec } from '../../scenarios/distributions.ts';
 import type { ContentionSpec, CostModel, PolicySet, Scenario } from '../../scenarios/scenario.ts';
 import { loadScenarioFile } from '../../scenarios/load.ts';
 import { generateWorkload, type Workload } from '../../scenarios/workload.ts';
-import { fairShare, SharedResource } from '../../sim/contention.ts';
+import { cappedRates, fairShare, SharedResource } from '../../sim/contention.ts';
 import { EventQueue } from '../../session/event-queue.ts';
 import { PrimitiveClock, simulate } from '../../sim/runtime.ts';
+import { applyScenarioOverrides } from '../../sim/study-scenario.ts';
 
 const DONE = 9;
 
@@ -158,6 +159,40 @@ describe('SharedResource (processor sharing)', () => {
     expect(drain(queue, res)).toEqual([{ timeMs: 140, a: 2 }]);
   });
 
+  it("a worker's cap: its jobs together use at most the cap, shared among them; the others are not held back by it", () => {
+    // Capacity 2. Worker 7 capped at 0.5 runs one job of demand 1 and 100 ms: half speed, done at 200.
+    // Worker 8, uncapped, runs one of demand 1 and 100 ms beside it: 0.5 + 1 fits in 2, so full speed, done at 100.
+    const queue = new EventQueue(4);
+    const res = new SharedResource(2, queue, DONE, 0);
+    res.add(0, 100, 0, 1, 0, 0, 0, 1, 7, 0.5);
+    res.add(0, 100, 0, 1, 1, 0, 0, 1, 8);
+    expect(drain(queue, res)).toEqual([
+      { timeMs: 100, a: 1 },
+      { timeMs: 200, a: 0 },
+    ]);
+    // Two jobs of one worker capped at 0.5 share it: a quarter each, 400 ms for 100 of work.
+    const q2 = new EventQueue(4);
+    const both = new SharedResource(2, q2, DONE, 0);
+    both.add(0, 100, 0, 1, 0, 0, 0, 1, 7, 0.5);
+    both.add(0, 100, 0, 1, 1, 0, 0, 1, 7, 0.5);
+    for (const d of drain(q2, both)) expect(d.timeMs).toBeCloseTo(400, 9);
+    // When the first of a capped worker's two jobs ends, the other has the whole cap: 50 ms of work and
+    // 100 ms: both at a quarter until 200 (50 done each), then the second alone at half speed: 100 more ms.
+    const q3 = new EventQueue(4);
+    const uneven = new SharedResource(2, q3, DONE, 0);
+    uneven.add(0, 50, 0, 1, 0, 0, 0, 1, 7, 0.5);
+    uneven.add(0, 100, 0, 1, 1, 0, 0, 1, 7, 0.5);
+    const done = drain(q3, uneven);
+    expect(done[0]!.timeMs).toBeCloseTo(200, 9);
+    expect(done[1]!.timeMs).toBeCloseTo(300, 9);
+  });
+
+  it('refuses a capped job without its worker, and a cap that is not positive', () => {
+    const res = new SharedResource(2, new EventQueue(4), DONE, 0);
+    expect(() => res.add(0, 100, 0, 1, 0, 0, 0, 1, -1, 0.5)).toThrow(/capped job needs its worker/);
+    expect(() => res.add(0, 100, 0, 1, 0, 0, 0, 1, 3, 0)).toThrow(/cap must be a positive number/);
+  });
+
   it('refuses a capacity that is not positive', () => {
     expect(() => new SharedResource(0, new EventQueue(1), DONE, 0)).toThrow(/capacity/);
   });
@@ -183,6 +218,56 @@ describe('fairShare (max-min fair share of a capacity)', () => {
         expect(share).toBeGreaterThanOrEqual((capacity / demands.length) * (1 - 1e-12));
       }),
       { numRuns: 300, seed: 18 },
+    );
+  });
+});
+
+describe('cappedRates (max-min fair shares under per-worker caps)', () => {
+  const jobs = fc.array(fc.record({ demand: fc.double({ min: 0.05, max: 4, noNaN: true }), worker: fc.integer({ min: 0, max: 5 }) }), { minLength: 1, maxLength: 30 });
+  const workerCaps = fc.array(fc.option(fc.double({ min: 0.05, max: 3, noNaN: true }), { nil: undefined }), { minLength: 6, maxLength: 6 });
+
+  it('is fairShare\'s rule when nothing is capped', () => {
+    fc.assert(
+      fc.property(jobs, fc.double({ min: 0.1, max: 16, noNaN: true }), (js, capacity) => {
+        const demands = js.map((j) => j.demand);
+        const out: number[] = [];
+        cappedRates(demands, js.map((j) => j.worker), js.map(() => Number.POSITIVE_INFINITY), capacity, out);
+        const share = fairShare(demands, capacity);
+        out.forEach((r, i) => expect(r).toBeCloseTo(Math.min(1, share / demands[i]!), 12));
+      }),
+      { numRuns: 200, seed: 28 },
+    );
+  });
+
+  it('is feasible and max-min fair: every job held below its demand is among the largest on a link that is full (its worker\'s cap or the capacity)', () => {
+    fc.assert(
+      fc.property(jobs, workerCaps, fc.double({ min: 0.1, max: 8, noNaN: true }), (js, capOf, capacity) => {
+        const demands = js.map((j) => j.demand);
+        const workers = js.map((j) => j.worker);
+        const caps = workers.map((w) => capOf[w] ?? Number.POSITIVE_INFINITY);
+        const rates: number[] = [];
+        cappedRates(demands, workers, caps, capacity, rates);
+        const alloc = rates.map((r, i) => r * demands[i]!);
+        const tol = 1e-9;
+        const total = alloc.reduce((a, b) => a + b, 0);
+        expect(total).toBeLessThanOrEqual(capacity * (1 + tol));
+        const byWorker = new Map<number, number>();
+        alloc.forEach((a, i) => byWorker.set(workers[i]!, (byWorker.get(workers[i]!) ?? 0) + a));
+        for (const [w, used] of byWorker) if (capOf[w] !== undefined) expect(used).toBeLessThanOrEqual(capOf[w]! * (1 + tol));
+        const capacityFull = total >= capacity * (1 - tol);
+        const maxAll = Math.max(...alloc);
+        alloc.forEach((a, i) => {
+          expect(a).toBeGreaterThan(0);
+          expect(a).toBeLessThanOrEqual(demands[i]! * (1 + tol));
+          if (a >= demands[i]! * (1 - tol)) return;
+          const w = workers[i]!;
+          const capFull = capOf[w] !== undefined && byWorker.get(w)! >= capOf[w]! * (1 - tol);
+          const maxOnWorker = Math.max(...alloc.filter((_, j) => workers[j] === w));
+          const bottleneck = (capFull && a >= maxOnWorker * (1 - tol)) || (capacityFull && a >= maxAll * (1 - tol));
+          expect(bottleneck, `job ${i} (demand ${demands[i]}, worker ${w}) got ${a} with no full link where it is largest`).toBe(true);
+        });
+      }),
+      { numRuns: 500, seed: 18 },
     );
   });
 });
@@ -365,6 +450,27 @@ describe('simulate with contention', () => {
     // Starts at 0: as the cpu block with the same numbers.
     const starts = run(8, costs({ scope: 'machine', host }), 0);
     for (const x of starts.at.get('restore-golden')!) expect(x).toBeCloseTo(START_MS * ((8 * 1.4) / 2), 6);
+  });
+
+  it('host model with workerLimits: each worker is capped at its pool\'s worker cpu (a pod\'s limit), --worker-cpu in its place; without workerLimits, no cap', () => {
+    const k = 4;
+    const host = { cpus: 2, restore: 1, checkpoint: 1, workerStart: 1 };
+    const withPool = (c: CostModel, cpuMilli?: number): { scenario: Scenario; policy: PolicySet; workload: Workload } => {
+      const x = setup(k, c, 1000);
+      const pool = { name: 'agents', mode: 'shared', replicas: k, actorSlots: 1, workerMemoryMiB: 256, runtimeClass: 'gvisor', nodeSelector: {}, ...(cpuMilli === undefined ? {} : { workerCpuMilli: cpuMilli }) } as const;
+      return { ...x, scenario: { ...x.scenario, pools: [pool] } };
+    };
+    const restores = (x: { scenario: Scenario; policy: PolicySet; workload: Workload }): number[] => simulate(x.scenario, x.policy, x.workload, { seed: 1, sampleEveryMs: 0 }).replies.map((r) => r.parts.restoreMs);
+    // Four restores of demand 1 on 2 cpus: twice the solo transfer each, unless capped lower.
+    for (const r of restores(withPool(costs({ scope: 'machine', host }), 250))) expect(r).toBeCloseTo(BASE_MS + SOLO_TRANSFER_MS * (k / host.cpus), 6);
+    const capped = costs({ scope: 'machine', host: { ...host, workerLimits: true } });
+    // 250m each: four quarters fit in the 2 cpus, so the cap alone slows them, four times.
+    for (const r of restores(withPool(capped, 250))) expect(r).toBeCloseTo(BASE_MS + SOLO_TRANSFER_MS / 0.25, 6);
+    // A pool without a worker cpu has no limit to cap at.
+    for (const r of restores(withPool(capped))) expect(r).toBeCloseTo(BASE_MS + SOLO_TRANSFER_MS * (k / host.cpus), 6);
+    // simulate --worker-cpu 100m (as bench:cluster's) replaces the pool's cpu, and with it the cap.
+    const flagged = withPool(capped, 250);
+    for (const r of restores({ ...flagged, scenario: applyScenarioOverrides(flagged.scenario, { workerCpuMilli: 100 }) })) expect(r).toBeCloseTo(BASE_MS + SOLO_TRANSFER_MS / 0.1, 6);
   });
 
   /**

@@ -162,7 +162,9 @@ describe('the host model of a k8s profile', () => {
     });
     const one = renderProfile('one-node', fits, samples, meta(1), 'one-node.samples.json');
     expect(one).toMatch(/^# scope machine: a single-node cluster, whose worker pods, store and driver share one node's cpus/m);
-    expect(one).toMatch(/^contention:\n {2}scope: machine\n {2}host: \{cpus: 2, restore: [\d.]+, checkpoint: [\d.]+, workerStart: 1\}$/m);
+    expect(one).toMatch(/^contention:\n {2}scope: machine\n {2}host: \{cpus: 2, restore: [\d.]+, checkpoint: [\d.]+, workerStart: 1, workerLimits: true\}$/m);
+    // Its pods run under their pool's cpu as a limit (real/k8s/worker-pod.ts): said, and capped in the simulation.
+    expect(one).toMatch(/^# workerLimits: a pool with a worker cpu gives its pods that cpu as a limit/m);
     expect(renderProfile('three', fits, samples, meta(3), 'three.samples.json')).toMatch(/^contention:\n {2}scope: node\n {2}host: /m);
     expect(renderProfile('unknown', fits, samples, meta(null), 'unknown.samples.json')).toMatch(/^contention:\n {2}scope: machine\n {2}host: /m);
     // The scenario loader reads it back with its host model.
@@ -173,6 +175,7 @@ describe('the host model of a k8s profile', () => {
       const contention = loadScenarioFile(join(dir, 'uses.yaml')).costs.contention;
       expect(contention?.scope).toBe('machine');
       expect(contention?.host?.cpus).toBe(2);
+      expect(contention?.host?.workerLimits).toBe(true);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
