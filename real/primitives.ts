@@ -28,6 +28,8 @@ export interface CalibrationSamples {
   readonly concurrency?: ConcurrencySample[];
   /** Optional mixed sweep (issue 18): restores and checkpoints from the store started together, fitted into `contention.host`. */
   readonly mixed?: MixedSample[];
+  /** Optional (k8s, --limited): the primitives again on a worker pod under a cpu limit, fitted into `contention.host.inWorker`. */
+  readonly limited?: LimitedSample;
   /**
    * Cpu time the store process and the workers spent on each one-at-a-time snapshot transfer and
    * on each mixed batch, where the runtime can read it (local: /proc). Recorded, not yet fitted.
@@ -48,6 +50,20 @@ export interface CpuSample {
   readonly k: number;
   readonly storeMs: number | null;
   readonly workersMs: number | null;
+}
+
+/**
+ * The primitives measured once more, one at a time, on a worker pod whose
+ * cpu limit is `cpuMilli` (at `sizeMiB`): how much slower each runs than on
+ * an unlimited pod says how much of its cpu is spent inside the worker, and
+ * so under a run's pod limit, rather than in the store or the runtime.
+ */
+export interface LimitedSample {
+  readonly cpuMilli: number;
+  readonly sizeMiB: number;
+  readonly workerStartMs: number[];
+  readonly restore: { readonly golden: number[]; readonly external: number[]; readonly local: number[] };
+  readonly checkpoint: { readonly external: number[]; readonly local: number[] };
 }
 
 /** One batch size of the mixed sweep: k workers, each holding a resident actor; `restores` of them restore from the store while the rest checkpoint to it, all at once. */
@@ -88,6 +104,12 @@ export interface MeasureOptions {
   readonly concurrencySizeMiB?: number;
   /** Batch sizes of the mixed sweep (empty: none), at concurrencySizeMiB. */
   readonly mixed?: readonly number[];
+  /**
+   * k8s only: measure the primitives again, at concurrencySizeMiB, on a worker
+   * of {@link CALIBRATE_LIMITED_POOL}, whose pods have this cpu limit (the
+   * runtime must give that pool this cpu).
+   */
+  readonly limitedCpuMilli?: number;
   readonly log?: (line: string) => void;
   /** Aborts the measuring between two primitives (Ctrl-C, or SIGTERM to the driver pod). */
   readonly signal?: AbortSignal;
@@ -95,6 +117,8 @@ export interface MeasureOptions {
 
 /** The one pool every calibration worker belongs to. */
 export const CALIBRATE_POOL = 'calibrate';
+/** The pool of the --limited series: its pods get a cpu limit (k8s). */
+export const CALIBRATE_LIMITED_POOL = 'calibrate-limited';
 /** The one scenario node of a calibration: every worker shares its disk (on k8s, one node claim). */
 export const CALIBRATE_NODE = 'node-0';
 /** Resident actors a calibration worker holds at most: the measured actor and a cold one. */
@@ -165,9 +189,9 @@ class Probe {
     });
   }
 
-  /** Starts a worker of `memoryMiB` (default: the calibration's, for its largest size). */
-  startWorker(worker: number, memoryMiB = this.workerMemoryMiB): Promise<number> {
-    return this.send(`w${worker}`, worker, { kind: 'startWorker', worker, pool: CALIBRATE_POOL, node: CALIBRATE_NODE, memoryMiB });
+  /** Starts a worker of `memoryMiB` (default: the calibration's, for its largest size) in `pool`. */
+  startWorker(worker: number, memoryMiB = this.workerMemoryMiB, pool = CALIBRATE_POOL): Promise<number> {
+    return this.send(`w${worker}`, worker, { kind: 'startWorker', worker, pool, node: CALIBRATE_NODE, memoryMiB });
   }
 
   stopWorker(worker: number): void {
@@ -301,8 +325,41 @@ export async function measure(runtime: RealRuntime, options: MeasureOptions): Pr
   if (sweep.length > 0) samples.concurrency = await measureConcurrency(probe, sweep, sweepSize, sweepMemoryMiB, options.repeats, log);
   const mixed = options.mixed ?? [];
   if (mixed.length > 0) samples.mixed = await measureMixed(probe, mixed, sweepSize, sweepMemoryMiB, options.repeats, log, withCpu);
+  if (options.limitedCpuMilli !== undefined) samples.limited = await measureLimited(probe, options.limitedCpuMilli, sweepSize, sweepMemoryMiB, options.repeats, log);
   if (cpu.length > 0) samples.cpu = cpu;
   return samples;
+}
+
+/**
+ * The --limited series: `repeats` starts of a worker pod with a cpu limit
+ * (each stopped before the next), then on one such worker, per repeat, the
+ * one-at-a-time sequence at one size: golden restore, checkpoint and restore
+ * through the store, then through the node's folder. The golden snapshot
+ * exists already (the main measuring published it).
+ */
+async function measureLimited(probe: Probe, cpuMilli: number, sizeMiB: number, memoryMiB: number, repeats: number, log: (line: string) => void): Promise<LimitedSample> {
+  const t = templateOf(sizeMiB);
+  const out: LimitedSample = { cpuMilli, sizeMiB, workerStartMs: [], restore: { golden: [], external: [], local: [] }, checkpoint: { external: [], local: [] } };
+  for (let r = 0; r < repeats; r++) {
+    const id = 5000 + r;
+    out.workerStartMs.push(await probe.startWorker(id, memoryMiB, CALIBRATE_LIMITED_POOL));
+    probe.stopWorker(id);
+  }
+  const w = 5100;
+  await probe.startWorker(w, memoryMiB, CALIBRATE_LIMITED_POOL);
+  const actor = `limited-${t}`;
+  for (let r = 0; r < repeats; r++) {
+    out.restore.golden.push(await probe.restore(w, actor, t, sizeMiB, 'golden', 0));
+    out.checkpoint.external.push(await probe.checkpoint(w, actor, sizeMiB, 'external', 0));
+    out.restore.external.push(await probe.restore(w, actor, t, sizeMiB, 'external', 0));
+    out.checkpoint.local.push(await probe.checkpoint(w, actor, sizeMiB, 'local', 0));
+    out.restore.local.push(await probe.restore(w, actor, t, sizeMiB, 'local', 0));
+    // Untimed: the actor leaves (a checkpoint to the node), so the next repeat's golden restore finds it away.
+    await probe.checkpoint(w, actor, sizeMiB, 'local', 0);
+    log(`limited to ${cpuMilli}m, repeat ${r + 1}/${repeats} done`);
+  }
+  probe.stopWorker(w);
+  return out;
 }
 
 /**

@@ -17,6 +17,8 @@ const sizeCost = z.strictObject({ base: durationDistribution, bandwidth: z.strin
 /** A positive finite number (a capacity), with a message that quotes what was given. */
 const positiveNumberMessage = (i: { input: unknown }): string => `expected a positive number, got ${JSON.stringify(i.input)}`;
 const positiveNumber = z.number({ error: positiveNumberMessage }).positive({ error: positiveNumberMessage }).finite({ error: positiveNumberMessage });
+const shareMessage = (i: { input: unknown }): string => `expected a share above 0 and at most 1, got ${JSON.stringify(i.input)}`;
+const share = z.number({ error: shareMessage }).positive({ error: shareMessage }).max(1, { error: shareMessage });
 
 /**
  * How concurrent primitives share a machine or node (processor sharing):
@@ -41,7 +43,11 @@ const contentionSchema = z
         exec: positiveNumber.optional(),
         driver: z.number().min(0).finite().optional(),
         workerLimits: z.boolean().optional(),
+        inWorker: z
+          .strictObject({ restore: share.optional(), checkpoint: share.optional(), workerStart: share.optional() })
+          .optional(),
       })
+      .refine((h) => h.inWorker === undefined || h.workerLimits === true, { message: 'host.inWorker says how much of each demand a worker\'s limit caps: it needs workerLimits: true' })
       .refine((h) => (h.driver ?? 0) < h.cpus, { message: 'host.driver must leave some of host.cpus to the rest' })
       .optional(),
   })

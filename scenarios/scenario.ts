@@ -162,6 +162,14 @@ export interface HostSpec {
    * processes have no limit.
    */
   readonly workerLimits?: boolean;
+  /**
+   * With workerLimits: the share (0-1] of each primitive's demand spent
+   * inside its worker, and so under the worker's limit; the rest (the
+   * snapshot store's side of a transfer, the runtime's side of a start) is
+   * not capped. Default 1 each: all of it. Calibrate --backend k8s --limited
+   * fits them from each primitive measured alone on a pod with a limit.
+   */
+  readonly inWorker?: { readonly restore?: number; readonly checkpoint?: number; readonly workerStart?: number };
 }
 
 /** Faults injected by the simulated runtime, from the `faults` stream of the seed. */

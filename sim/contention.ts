@@ -42,6 +42,8 @@ export class SharedResource {
   private readonly workers: number[] = [];
   /** Each job's worker's cap in the resource's units (Infinity: none); see {@link add}. */
   private readonly caps: number[] = [];
+  /** The part of each job's demand spent inside its worker, under the cap; see {@link add}. */
+  private readonly inWorker: number[] = [];
   /** Jobs with a finite cap: while there are none, every job's rate comes from shareCap alone. */
   private capped = 0;
   /** The share each job is offered since the last change ({@link fairShare}; Infinity: nobody is held back). */
@@ -88,16 +90,21 @@ export class SharedResource {
    * its share of the resource alone; `worker` tags it for {@link cancelWorker}
    * (-1: none). `cap` is the most of the resource the jobs of `worker` may
    * use together (a Kubernetes pod's cpu limit; Infinity: none); every job of
-   * one worker must be given the same cap.
+   * one worker must be given the same cap. `inWorker` (at most `demand`) is
+   * the part of the demand spent inside the worker and so under its cap (the
+   * rest, such as the snapshot store's side of a transfer, is not): a capped
+   * job runs at most at cap / inWorker of its solo speed.
    */
-  add(nowMs: number, workMs: number, tailMs: number, kind: number, a: number, b: number, c: number, demand = 1, worker = -1, cap = Number.POSITIVE_INFINITY): void {
+  add(nowMs: number, workMs: number, tailMs: number, kind: number, a: number, b: number, c: number, demand = 1, worker = -1, cap = Number.POSITIVE_INFINITY, inWorker = demand): void {
     if (!(demand > 0) || !Number.isFinite(demand)) throw new Error(`SharedResource: demand must be a positive number, got ${demand}`);
     if (!(cap > 0)) throw new Error(`SharedResource: cap must be a positive number or Infinity, got ${cap}`);
     if (cap !== Number.POSITIVE_INFINITY && worker < 0) throw new Error('SharedResource: a capped job needs its worker');
+    if (!(inWorker > 0 && inWorker <= demand)) throw new Error(`SharedResource: inWorker must be in (0, demand], got ${inWorker} of ${demand}`);
     this.advance(nowMs);
     this.demands.push(demand);
     this.workers.push(worker);
     this.caps.push(cap);
+    this.inWorker.push(inWorker);
     if (cap !== Number.POSITIVE_INFINITY) this.capped += 1;
     this.remaining.push(workMs);
     this.tails.push(tailMs);
@@ -179,7 +186,7 @@ export class SharedResource {
       return;
     }
     if (this.capped === 0) this.shareCap = fairShare(this.demands, this.capacity, this.sorted);
-    else cappedRates(this.demands, this.workers, this.caps, this.capacity, this.rates, this.scratch);
+    else cappedRates(this.demands, this.workers, this.caps, this.capacity, this.rates, this.scratch, this.inWorker);
     let first = Number.POSITIVE_INFINITY;
     for (let i = 0; i < n; i++) {
       const t = Math.max(0, this.remaining[i]!) / this.rateAt(i);
@@ -191,6 +198,7 @@ export class SharedResource {
   private removeAt(i: number): void {
     if (this.caps[i] !== Number.POSITIVE_INFINITY) this.capped -= 1;
     this.caps.splice(i, 1);
+    this.inWorker.splice(i, 1);
     this.rates.splice(i, 1);
     this.demands.splice(i, 1);
     this.workers.splice(i, 1);
@@ -244,18 +252,34 @@ export interface CappedScratch {
 
 /**
  * Each job's speed (a fraction of its solo speed, into `out`) when jobs of
- * these demands share `capacity` max-min fairly and the jobs of one worker
- * together use at most their worker's cap (`caps[i]`, the same for every job
- * of a worker; Infinity: none): the allocation progressive filling reaches
- * when every job's share grows alike until it meets its demand, its worker's
- * cap or the capacity. A worker's jobs alone would share its cap at the level
- * L_w = fairShare(their demands, cap); so job i never takes more than
- * e_i = min(d_i, L_w), and the capacity is shared over those e_i as over
- * demands: L = fairShare(e, capacity). Job i gets min(e_i, L), and runs at
- * min(e_i, L) / d_i. With no cap (every L_w infinite) this is min(1, L / d_i),
- * {@link fairShare}'s rule.
+ * these demands share `capacity` and the jobs of one worker together use at
+ * most their worker's cap (`caps[i]`, the same for every job of a worker;
+ * Infinity: none) of what they spend inside the worker (`inWorker[i]` of
+ * demand d_i, default all of it).
+ *
+ * First each worker alone: its jobs share its cap max-min fairly by their
+ * in-worker demands w_i, at the level L_w = fairShare(those w, cap), so job
+ * i runs at most at rho_i = min(1, L_w / w_i) and then uses
+ * e_i = d_i rho_i of the capacity. Then the capacity is shared over those
+ * e_i as over demands: L = fairShare(e, capacity), and job i gets
+ * min(e_i, L), running at min(e_i, L) / d_i. With w = d this is exactly the
+ * max-min fair allocation under both kinds of limit (what progressive
+ * filling reaches: every share grows alike until it meets its demand, its
+ * worker's cap or the capacity); with no cap it is {@link fairShare}'s rule,
+ * min(1, L / d_i). With w < d it is an approximation in one respect: a
+ * worker's job slowed further by the capacity leaves part of its cap unused,
+ * which the others of that worker do not take up (a worker runs one or two
+ * primitives at a time, so this is rarely more than a little).
  */
-export function cappedRates(demands: readonly number[], workers: readonly number[], caps: readonly number[], capacity: number, out: number[], s: CappedScratch = { effective: [], levels: [], group: [], sorted: [] }): void {
+export function cappedRates(
+  demands: readonly number[],
+  workers: readonly number[],
+  caps: readonly number[],
+  capacity: number,
+  out: number[],
+  s: CappedScratch = { effective: [], levels: [], group: [], sorted: [] },
+  inWorker: readonly number[] = demands,
+): void {
   const n = demands.length;
   const { effective, levels, group } = s;
   levels.length = n;
@@ -268,12 +292,17 @@ export function cappedRates(demands: readonly number[], workers: readonly number
     }
     // The worker's jobs, from i on (the ones before it were not of this worker, or had their level).
     group.length = 0;
-    for (let j = i; j < n; j++) if (workers[j] === workers[i]) group.push(demands[j]!);
+    for (let j = i; j < n; j++) if (workers[j] === workers[i]) group.push(inWorker[j]!);
     const level = fairShare(group, caps[i]!, s.sorted);
     for (let j = i; j < n; j++) if (workers[j] === workers[i]) levels[j] = level;
   }
   effective.length = n;
-  for (let i = 0; i < n; i++) effective[i] = Math.min(demands[i]!, levels[i]!);
+  for (let i = 0; i < n; i++) {
+    const d = demands[i]!;
+    const w = inWorker[i]!;
+    // All of it in the worker: min(d, L_w), the same as d * min(1, L_w / d) without its rounding.
+    effective[i] = w === d ? Math.min(d, levels[i]!) : levels[i]! >= w ? d : d * (levels[i]! / w);
+  }
   const share = fairShare(effective, capacity, s.sorted);
   out.length = n;
   for (let i = 0; i < n; i++) out[i] = Math.min(effective[i]!, share) / demands[i]!;

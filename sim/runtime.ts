@@ -130,6 +130,12 @@ class Contention {
     return this.host === undefined ? 1 : this.host.workerStart;
   }
 
+  /** The part of a job's `demand` spent inside its worker (host.inWorker's share of its kind; all of it by default). */
+  inWorker(kind: 'restore' | 'checkpoint' | 'workerStart', demand: number): number {
+    const f = this.host?.inWorker?.[kind];
+    return f === undefined ? demand : demand * f;
+  }
+
   /** The host resource of a worker's scope (host model only). */
   hostFor(worker: number): SharedResource {
     return this.transferFor(worker, false);
@@ -343,7 +349,7 @@ class SimRuntime implements CommandRunner {
         this.stopped.delete(cmd.worker);
         this.clock?.started(cmd.worker, nowMs);
         const scope = contention === null ? 0 : contention.placeWorker(cmd.worker, cmd.node, cmd.pool);
-        if (this.sharedCpu) contention!.cpuAt(scope).add(nowMs, costs.workerStart.sample(), 0, WORKER_READY, cmd.worker, 0, 0, contention!.startDemand(), cmd.worker, contention!.capOf(cmd.worker));
+        if (this.sharedCpu) contention!.cpuAt(scope).add(nowMs, costs.workerStart.sample(), 0, WORKER_READY, cmd.worker, 0, 0, contention!.startDemand(), cmd.worker, contention!.capOf(cmd.worker), contention!.inWorker('workerStart', contention!.startDemand()));
         else queue.push(nowMs + costs.workerStart.sample(), WORKER_READY, cmd.worker, 0, 0);
         if (faults.workerMtbfMs > 0) {
           queue.push(nowMs - faults.workerMtbfMs * Math.log(1 - this.faultRng()), WORKER_LOST, cmd.worker, 0, 0);
@@ -403,8 +409,12 @@ class SimRuntime implements CommandRunner {
   // the timing differs.
   private transfer(nowMs: number, sampler: SizeCostSampler, baseMs: number, bytes: number, worker: number, local: boolean, kind: number, actor: number, op: number, ok: number): void {
     const workMs = sampler.transferMs(bytes);
-    if (this.sharedTransfers && workMs > 0) this.contention!.transferFor(worker, local).add(nowMs, workMs, baseMs, kind, actor, op, ok, this.contention!.transferDemand(kind === RESTORE_DONE, local), worker, this.contention!.capOf(worker));
-    else this.queue.push(nowMs + (baseMs + workMs), kind, actor, op, ok);
+    if (this.sharedTransfers && workMs > 0) {
+      const c = this.contention!;
+      const restore = kind === RESTORE_DONE;
+      const demand = c.transferDemand(restore, local);
+      c.transferFor(worker, local).add(nowMs, workMs, baseMs, kind, actor, op, ok, demand, worker, c.capOf(worker), c.inWorker(restore ? 'restore' : 'checkpoint', demand));
+    } else this.queue.push(nowMs + (baseMs + workMs), kind, actor, op, ok);
   }
 }
 

@@ -2,6 +2,7 @@ import { dumpYaml, type V1Pod } from '@kubernetes/client-node';
 import type { Io } from '../../cli/io.ts';
 import {
   CALIBRATE_NODE,
+  CALIBRATE_LIMITED_POOL,
   CALIBRATE_POOL,
   CALIBRATE_SLOTS,
   CalibrationInterruptedError,
@@ -31,7 +32,7 @@ export interface K8sCalibration {
 }
 
 /** What a calibration on Kubernetes measures, and on what: calibrate's options for --backend k8s. */
-export interface K8sCalibrateOptions extends Pick<MeasureOptions, 'sizesMiB' | 'repeats' | 'concurrency' | 'concurrencySizeMiB' | 'mixed'> {
+export interface K8sCalibrateOptions extends Pick<MeasureOptions, 'sizesMiB' | 'repeats' | 'concurrency' | 'concurrencySizeMiB' | 'mixed' | 'limitedCpuMilli'> {
   readonly k8s: K8sFlags;
   readonly runtimeClass: string;
   /** Print the manifests instead of applying them. */
@@ -42,8 +43,8 @@ export interface K8sCalibrateOptions extends Pick<MeasureOptions, 'sizesMiB' | '
  * How long the calibration Job may run before Kubernetes stops it: half an
  * hour of pod starts, and two minutes per size and repeat and per sweep step.
  */
-export function calibrationDeadlineSeconds(opts: Pick<K8sCalibrateOptions, 'sizesMiB' | 'repeats' | 'concurrency' | 'mixed'>): number {
-  return 1800 + 120 * opts.repeats * (opts.sizesMiB.length + (opts.concurrency?.length ?? 0) + (opts.mixed?.length ?? 0));
+export function calibrationDeadlineSeconds(opts: Pick<K8sCalibrateOptions, 'sizesMiB' | 'repeats' | 'concurrency' | 'mixed' | 'limitedCpuMilli'>): number {
+  return 1800 + 120 * opts.repeats * (opts.sizesMiB.length + (opts.concurrency?.length ?? 0) + (opts.mixed?.length ?? 0) + (opts.limitedCpuMilli === undefined ? 0 : 2));
 }
 
 /**
@@ -62,6 +63,7 @@ export function calibrationNeeds(job: JobCalibration): CapacityNeed[] {
   const sweepMiB = sweepWorkerMemoryMiB(job);
   if (job.concurrency.length > 0) needs.push(workers(`--concurrency ${Math.max(...job.concurrency)}`, Math.max(...job.concurrency), sweepMiB));
   if ((job.mixed ?? []).length > 0) needs.push(workers(`--mixed ${Math.max(...job.mixed!)}`, Math.max(...job.mixed!), sweepMiB));
+  if (job.limitedCpuMilli !== undefined) needs.push({ name: `--limited ${job.limitedCpuMilli}m`, groups: [{ what: 'worker pods', count: 1, requests: podRequests(calibrationWorkerPod(job, sweepMiB, true).spec), worker: true }, ...fixed] });
   return needs;
 }
 
@@ -102,6 +104,7 @@ export async function measureOnK8s(opts: K8sCalibrateOptions, io: Io, tuning: Pl
     concurrency: opts.concurrency ?? [],
     concurrencySizeMiB: opts.concurrencySizeMiB ?? opts.sizesMiB[opts.sizesMiB.length - 1]!,
     ...((opts.mixed ?? []).length > 0 ? { mixed: opts.mixed } : {}),
+    ...(opts.limitedCpuMilli === undefined ? {} : { limitedCpuMilli: opts.limitedCpuMilli }),
     runtimeClass: opts.runtimeClass,
   };
   let configFiles = calibrationConfigFiles(job);
@@ -120,6 +123,7 @@ export async function measureOnK8s(opts: K8sCalibrateOptions, io: Io, tuning: Pl
         ...(job.concurrency.length > 0 || (job.mixed ?? []).length > 0
           ? [`# The sweeps' worker pods, up to ${Math.max(...job.concurrency, ...(job.mixed ?? []))} at once, ask for 3x the sweep's size of ${job.concurrencySizeMiB} MiB instead:`, doc(calibrationWorkerPod(job, sweepWorkerMemoryMiB(job)))]
           : []),
+        ...(job.limitedCpuMilli === undefined ? [] : [`# The --limited series' one worker pod, with its cpu limit:`, doc(calibrationWorkerPod(job, sweepWorkerMemoryMiB(job), true))]),
       ].join('\n')}\n`,
     );
     return null;
@@ -177,14 +181,15 @@ function sweepText(job: JobCalibration): string {
   return sweeps.length === 0 ? '' : `, ${sweeps.join(' and ')} at ${job.concurrencySizeMiB} MiB`;
 }
 
-/** A worker pod of the calibration, as its driver creates each one (of `memoryMiB`, default the one-at-a-time measuring's): what --dry-run shows. */
-export function calibrationWorkerPod(job: JobCalibration, memoryMiB = calibrationWorkerMemoryMiB(job)): V1Pod {
+/** A worker pod of the calibration, as its driver creates each one (of `memoryMiB`, default the one-at-a-time measuring's; `limited`: the --limited series' pod): what --dry-run shows. */
+export function calibrationWorkerPod(job: JobCalibration, memoryMiB = calibrationWorkerMemoryMiB(job), limited = false): V1Pod {
   return workerPod({
     plan: job.plan,
     policyIndex: 0,
     policyName: 'calibrate',
     worker: 0,
-    pool: CALIBRATE_POOL,
+    pool: limited ? CALIBRATE_LIMITED_POOL : CALIBRATE_POOL,
+    ...(limited && job.limitedCpuMilli !== undefined ? { cpuMilli: job.limitedCpuMilli } : {}),
     node: CALIBRATE_NODE,
     actorSlots: CALIBRATE_SLOTS,
     memoryMiB,

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { flagValue, oneOf, positiveInt, positiveNumber, readFlags } from '../../cli/flags.ts';
+import { cpuMilliValue, flagValue, oneOf, positiveInt, positiveNumber, readFlags } from '../../cli/flags.ts';
 import type { Io } from '../../cli/io.ts';
 import { UsageError } from '../../cli/usage-error.ts';
 import { REPO_ROOT } from '../../cli/repo.ts';
@@ -44,6 +44,11 @@ Options:
                     all at once, and write the profile's contention as one host model fitted to
                     it (contention.host); with --backend k8s, K worker pods on one node
   --concurrency-size S  snapshot size of that sweep (default: the largest of --sizes)
+  --limited Q       k8s only: also time each primitive, one at a time at --concurrency-size, on a
+                    worker pod with a cpu limit of Q (a quantity: 200m), as a run's pods get when their
+                    pool gives a cpu, and fit the share of each host demand spent inside the worker
+                    (contention.host.inWorker; needs --mixed). With --worker-cpu, Q must equal it:
+                    that is the limit every such pod of a run gets then
   --max-load N      1-minute load average per cpu above which the machine counts as busy
                     (default ${DEFAULT_MAX_LOAD_PER_CPU}); local only: the load and CPU steal before and during
                     the measuring go into the profile's header and samples file, with a warning above it
@@ -117,6 +122,7 @@ export function parseCalibrateArgs(argv: readonly string[], io: Io): CalibrateOp
     concurrency: { type: 'string' },
     mixed: { type: 'string' },
     'concurrency-size': { type: 'string' },
+    limited: { type: 'string' },
     out: { type: 'string' },
     'runtime-class': { type: 'string' },
     'dry-run': { type: 'boolean' },
@@ -132,7 +138,7 @@ export function parseCalibrateArgs(argv: readonly string[], io: Io): CalibrateOp
   }
   if (v.refit !== undefined) {
     // The samples say what was measured and where: only the output and the cold-boot size are the user's.
-    const measuring = k8sOnlyFlagsGiven(v, ['backend', 'sizes', 'repeats', 'concurrency', 'mixed', 'concurrency-size', 'runtime-class', 'dry-run', ...Object.keys(K8S_FLAG_OPTIONS)]);
+    const measuring = k8sOnlyFlagsGiven(v, ['backend', 'sizes', 'repeats', 'concurrency', 'mixed', 'concurrency-size', 'limited', 'runtime-class', 'dry-run', ...Object.keys(K8S_FLAG_OPTIONS)]);
     if (measuring.length > 0) throw new UsageError(`${measuring.join(', ')}: not with --refit (it measures nothing; the samples say what was measured)`);
     const refit = resolve(v.refit);
     if (!refit.endsWith('.samples.json')) throw new UsageError(`--refit: expected the raw samples of a calibration, a <profile>.samples.json file, got "${v.refit}"`);
@@ -144,7 +150,7 @@ export function parseCalibrateArgs(argv: readonly string[], io: Io): CalibrateOp
   }
   const backend = oneOf(v.backend ?? 'local', '--backend', ['local', 'k8s']);
   if (backend === 'local') {
-    const k8sOnly = k8sOnlyFlagsGiven(v, ['runtime-class', 'dry-run', ...Object.keys(K8S_FLAG_OPTIONS)]);
+    const k8sOnly = k8sOnlyFlagsGiven(v, ['runtime-class', 'dry-run', 'limited', ...Object.keys(K8S_FLAG_OPTIONS)]);
     if (k8sOnly.length > 0) throw new UsageError(`${k8sOnly.join(', ')}: only with --backend k8s`);
   }
   const runtimeClass = v['runtime-class'] ?? DEFAULT_CALIBRATE_RUNTIME_CLASS;
@@ -165,7 +171,30 @@ export function parseCalibrateArgs(argv: readonly string[], io: Io): CalibrateOp
   if (v.mixed !== undefined && mixed.length === 0) throw new UsageError('--mixed: empty list');
   const concurrencySizeMiB = v['concurrency-size'] === undefined ? sizesMiB[sizesMiB.length - 1]! : size(v['concurrency-size'], '--concurrency-size');
   const maxLoadPerCpu = v['max-load'] === undefined ? DEFAULT_MAX_LOAD_PER_CPU : positiveNumber(v['max-load'], '--max-load');
-  return { backend, sizesMiB, repeats, coldSizeMiB, out, concurrency, concurrencySizeMiB, k8s: k8sFlagsFrom(v), runtimeClass, dryRun: v['dry-run'] === true, mixed, maxLoadPerCpu, refuseBusy: v['refuse-busy'] === true };
+  const k8s = k8sFlagsFrom(v);
+  const limitedCpuMilli = v.limited === undefined ? undefined : cpuMilliValue(v.limited, '--limited');
+  if (limitedCpuMilli !== undefined) {
+    if (mixed.length === 0) throw new UsageError('--limited: fits the share of the host model\'s demands spent inside a worker, so it needs --mixed (which fits those demands)');
+    if (k8s.workerCpuMilli !== undefined && k8s.workerCpuMilli !== limitedCpuMilli) {
+      throw new UsageError(`--limited ${v.limited} with --worker-cpu ${k8s.workerCpuMilli}m: a pod whose pool gives a cpu gets --worker-cpu as its limit, so the limited pod would run under ${k8s.workerCpuMilli}m; give --limited ${k8s.workerCpuMilli}m, or leave out --worker-cpu`);
+    }
+  }
+  return {
+    backend,
+    sizesMiB,
+    repeats,
+    coldSizeMiB,
+    out,
+    concurrency,
+    concurrencySizeMiB,
+    k8s,
+    runtimeClass,
+    dryRun: v['dry-run'] === true,
+    mixed,
+    maxLoadPerCpu,
+    refuseBusy: v['refuse-busy'] === true,
+    ...(limitedCpuMilli === undefined ? {} : { limitedCpuMilli }),
+  };
 }
 
 /** Measures every primitive on local worker processes: {@link measure} on a local runtime made for it. */

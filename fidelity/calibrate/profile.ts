@@ -59,6 +59,76 @@ export interface HostFit extends HostDemandFit {
   /** From the concurrency sweep's series of local restores and checkpoints, when it has them. */
   readonly restoreLocal?: LocalDemandFit;
   readonly checkpointLocal?: LocalDemandFit;
+  /** From the --limited series (k8s), when there was one: the share of each demand a pod's limit caps. */
+  readonly inWorker?: InWorkerFit;
+}
+
+/** One primitive's part inside the worker, from its time on a pod with a cpu limit against its time on one without. */
+export interface InWorkerPart {
+  /** Its speed under the limit, a fraction of the unlimited one (size parts for transfers, whole starts). */
+  readonly speed: number;
+  /** Cpus the in-worker part uses at full speed: the limit / speed; when the limit did not slow it (speed >= 1), the limit itself, an upper bound. */
+  readonly cpus: number;
+  /** Whether the limit slowed it clearly (speed below 0.9); otherwise `cpus` is only an upper bound. */
+  readonly bound: boolean;
+}
+
+/** The shares of the host model's demands spent inside a worker (contention.host.inWorker). */
+export interface InWorkerFit {
+  readonly cpuMilli: number;
+  readonly sizeMiB: number;
+  readonly n: number;
+  readonly golden: InWorkerPart;
+  readonly external: InWorkerPart;
+  readonly checkpoint: InWorkerPart;
+  readonly workerStart: InWorkerPart;
+  /** The shares written: in-worker cpus over the host demand, at most 1 (restore: golden and external averaged). */
+  readonly share: { readonly restore: number; readonly checkpoint: number; readonly workerStart: number };
+}
+
+/**
+ * The shares of the host demands a pod's cpu limit caps, from the --limited
+ * series: a primitive whose part inside the worker uses w cpus alone runs,
+ * under a limit c < w, at c / w of its unlimited speed (the simulator's
+ * rule: at most cap / inWorker). So w = c / speed, where speed is the size
+ * part unlimited (size / the fitted bandwidth) over the size part limited
+ * (the median less the fitted base), and the share is w / demand, at most 1.
+ * A start is timed whole. Restores average golden and external (both from
+ * the store, one demand in the host model); checkpoints are the store's.
+ */
+export function fitInWorker(
+  limited: NonNullable<CalibrationSamples['limited']>,
+  host: Pick<HostFit, 'restore' | 'checkpoint' | 'workerStart'>,
+  restore: { readonly golden: SizeFit; readonly external: SizeFit },
+  checkpointExternal: SizeFit,
+  workerStartMs: readonly number[],
+): InWorkerFit | undefined {
+  const c = limited.cpuMilli / 1000;
+  const part = (speed: number): InWorkerPart => {
+    const s = Number.isFinite(speed) && speed > 0 ? speed : 1;
+    return { speed: s, cpus: c / Math.min(1, s), bound: s < 0.9 };
+  };
+  const transfer = (ms: readonly number[], fit: SizeFit): InWorkerPart | undefined => {
+    if (ms.length === 0 || !(fit.msPerMiB > 0)) return undefined;
+    const limitedPart = nearestRank(ms, 0.5) - fit.base.medianMs;
+    return part(limitedPart > 0 ? (limited.sizeMiB * fit.msPerMiB) / limitedPart : 1);
+  };
+  const golden = transfer(limited.restore.golden, restore.golden);
+  const external = transfer(limited.restore.external, restore.external);
+  const checkpoint = transfer(limited.checkpoint.external, checkpointExternal);
+  if (golden === undefined || external === undefined || checkpoint === undefined || limited.workerStartMs.length === 0 || workerStartMs.length === 0) return undefined;
+  const workerStart = part(nearestRank(workerStartMs, 0.5) / nearestRank(limited.workerStartMs, 0.5));
+  const share = (cpus: number, demand: number): number => Math.min(1, cpus / demand);
+  return {
+    cpuMilli: limited.cpuMilli,
+    sizeMiB: limited.sizeMiB,
+    n: limited.restore.golden.length,
+    golden,
+    external,
+    checkpoint,
+    workerStart,
+    share: { restore: share((golden.cpus + external.cpus) / 2, host.restore), checkpoint: share(checkpoint.cpus, host.checkpoint), workerStart: share(workerStart.cpus, host.workerStart) },
+  };
 }
 
 /**
@@ -204,7 +274,9 @@ export function fitCalibration(samples: CalibrationSamples, coldSizeMiB: number,
     cpus,
     splitLocal,
   );
-  const host = fitHost(samples, restore.external, checkpoint.external, contention, cpus);
+  const fitted = fitHost(samples, restore.external, checkpoint.external, contention, cpus);
+  const inWorker = fitted === undefined || samples.limited === undefined ? undefined : fitInWorker(samples.limited, fitted, restore, checkpoint.external, samples.workerStartMs);
+  const host = fitted === undefined || inWorker === undefined ? fitted : { ...fitted, inWorker };
   return {
     ...(host === undefined ? {} : { host }),
     workerStart: fitLognormal(samples.workerStartMs),
@@ -355,6 +427,9 @@ export function renderProfile(name: string, fits: CalibrationFits, samples: Cali
     `# An execute with workMs 0 on a resident actor, command to completion ${w.dispatch}`,
     `# turn): n=${fits.dispatch.n}, all sizes pooled.`,
     `dispatch: ${lognormalText(fits.dispatch)}`,
+    ...(fits.host === undefined && samples.limited !== undefined
+      ? [`# The --limited series was measured (samples file) but not fitted: inWorker needs the host model, and the mixed sweep gave none.`]
+      : []),
     ...(fits.host === undefined ? contentionLines(fits.contention, meta) : hostLines(fits.host, samples, meta)),
     ...concurrencyComment(samples.concurrency ?? [], fits.contention !== undefined),
   ];
@@ -436,13 +511,38 @@ function hostLines(h: HostFit, samples: CalibrationSamples, meta: Pick<Calibrati
       ? [
           `# workerLimits: a pool with a worker cpu gives its pods that cpu as a limit (real/k8s/worker-pod.ts), so the simulation caps each`,
           `# worker at it; these demands were measured on pods without a limit (calibrate sets only the request).`,
+          ...inWorkerComment(h, samples),
         ]
       : []),
     'contention:',
     `  scope: ${contentionScope(meta)}`,
     `  host: {cpus: ${h.cpus}, restore: ${significant(h.restore)}, checkpoint: ${significant(h.checkpoint)}, ${
       h.restoreLocal === undefined ? '' : `restoreLocal: ${significant(h.restoreLocal.demand)}, `
-    }${h.checkpointLocal === undefined ? '' : `checkpointLocal: ${significant(h.checkpointLocal.demand)}, `}workerStart: ${significant(h.workerStart)}${meta.backend === 'k8s' ? ', workerLimits: true' : ''}}`,
+    }${h.checkpointLocal === undefined ? '' : `checkpointLocal: ${significant(h.checkpointLocal.demand)}, `}workerStart: ${significant(h.workerStart)}${meta.backend === 'k8s' ? ', workerLimits: true' : ''}${
+      meta.backend === 'k8s' && h.inWorker !== undefined ? `, inWorker: {restore: ${share(h.inWorker.share.restore)}, checkpoint: ${share(h.inWorker.share.checkpoint)}, workerStart: ${share(h.inWorker.share.workerStart)}}` : ''
+    }}`,
+  ];
+}
+
+/** A share as the profile writes it: three decimals, never 0. */
+function share(x: number): string {
+  return String(Math.max(0.001, Number(x.toFixed(3))));
+}
+
+/** How the inWorker shares were fitted from the --limited series, or why there are none. */
+function inWorkerComment(h: HostFit, samples: CalibrationSamples): string[] {
+  const f = h.inWorker;
+  if (f === undefined) return samples.limited === undefined ? [`# inWorker not measured (calibrate --limited 200m measures it): a pod's limit caps all of each demand.`] : [`# inWorker not fitted: the --limited series lacks a primitive or a size term to compare with.`];
+  const med = (ms: readonly number[]): string => `${round(nearestRank(ms, 0.5) / 1000, 2)} s`;
+  const l = samples.limited!;
+  const p = (name: string, ms: readonly number[], x: InWorkerPart): string => `${name} ${med(ms)} (${round(x.speed, 2)}x the unlimited speed: ${x.bound ? '' : 'at most '}${round(x.cpus, 2)} cpus in the worker)`;
+  return [
+    `# inWorker from the --limited series: each primitive alone on a pod limited to ${f.cpuMilli}m, ${f.sizeMiB} MiB, n=${f.n} (medians):`,
+    `#   ${p('golden restore', l.restore.golden, f.golden)}, ${p('restore from the store', l.restore.external, f.external)},`,
+    `#   ${p('checkpoint to the store', l.checkpoint.external, f.checkpoint)}, ${p('worker start', l.workerStartMs, f.workerStart)};`,
+    `#   node-folder restore ${med(l.restore.local)} and checkpoint ${med(l.checkpoint.local)} (shown, not fitted);`,
+    `# the shares are those cpus over the demands (restore: golden and external averaged), at most 1; a limit that did not slow a`,
+    `# primitive (speed 0.9 or more) gives only an upper bound.`,
   ];
 }
 
@@ -552,6 +652,7 @@ export function cpuLines(samples: CalibrationSamples): string[] {
 export function renderSamples(name: string, fits: CalibrationFits, samples: CalibrationSamples, meta: CalibrationMeta): string {
   const round3 = (s: SizedSample): SizedSample => ({ sizeMiB: s.sizeMiB, ms: Number(s.ms.toFixed(3)) });
   const sized = (xs: readonly SizedSample[]): SizedSample[] => xs.map(round3);
+  const ms3 = (xs: readonly number[]): number[] => xs.map((x) => Number(x.toFixed(3)));
   return `${JSON.stringify(
     {
       profile: name,
@@ -567,6 +668,16 @@ export function renderSamples(name: string, fits: CalibrationFits, samples: Cali
         ...(samples.mixed === undefined
           ? {}
           : { mixed: samples.mixed.map((m) => ({ ...m, restoreMs: m.restoreMs.map((x) => Number(x.toFixed(3))), checkpointMs: m.checkpointMs.map((x) => Number(x.toFixed(3))) })) }),
+        ...(samples.limited === undefined
+          ? {}
+          : {
+              limited: {
+                ...samples.limited,
+                workerStartMs: ms3(samples.limited.workerStartMs),
+                restore: { golden: ms3(samples.limited.restore.golden), external: ms3(samples.limited.restore.external), local: ms3(samples.limited.restore.local) },
+                checkpoint: { external: ms3(samples.limited.checkpoint.external), local: ms3(samples.limited.checkpoint.local) },
+              },
+            }),
         ...(samples.cpu === undefined ? {} : { cpu: samples.cpu }),
       },
     },
@@ -589,6 +700,15 @@ export const samplesSchema = z.object({
     .optional(),
   mixed: z
     .array(z.object({ k: z.number().int().min(1), restores: z.number().int().min(0), checkpoints: z.number().int().min(0), sizeMiB: z.number(), restoreMs: z.array(z.number().min(0)), checkpointMs: z.array(z.number().min(0)) }))
+    .optional(),
+  limited: z
+    .object({
+      cpuMilli: z.number().int().min(1),
+      sizeMiB: z.number().positive(),
+      workerStartMs: z.array(z.number().min(0)),
+      restore: z.object({ golden: z.array(z.number().min(0)), external: z.array(z.number().min(0)), local: z.array(z.number().min(0)) }),
+      checkpoint: z.object({ external: z.array(z.number().min(0)), local: z.array(z.number().min(0)) }),
+    })
     .optional(),
   cpu: z
     .array(

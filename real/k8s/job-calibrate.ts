@@ -1,7 +1,7 @@
 import { loadavg } from 'node:os';
 import { readFlags } from '../../cli/flags.ts';
 import { runCli } from '../../cli/shell.ts';
-import { CALIBRATE_POOL, CALIBRATE_SLOTS, CalibrationInterruptedError, calibrationTemplates, machineFacts, measure } from '../primitives.ts';
+import { CALIBRATE_LIMITED_POOL, CALIBRATE_POOL, CALIBRATE_SLOTS, CalibrationInterruptedError, calibrationTemplates, machineFacts, measure } from '../primitives.ts';
 import { driverEnv, streamReport, waitForStore } from './job-common.ts';
 import { DRIVER_FILE, SAMPLES_FILE, readJobCalibration } from './job-calibration.ts';
 import { K8sRuntime } from './runtime.ts';
@@ -28,7 +28,11 @@ async function main(argv: readonly string[]): Promise<number> {
     plan: job.plan,
     policyIndex: 0,
     policyName: 'calibrate',
-    pools: { [CALIBRATE_POOL]: { actorSlots: CALIBRATE_SLOTS, runtimeClass: job.runtimeClass, nodeSelector: {} } },
+    pools: {
+      [CALIBRATE_POOL]: { actorSlots: CALIBRATE_SLOTS, runtimeClass: job.runtimeClass, nodeSelector: {} },
+      // A pool that gives a cpu gets it as its pods' limit (real/k8s/worker-pod.ts).
+      ...(job.limitedCpuMilli === undefined ? {} : { [CALIBRATE_LIMITED_POOL]: { actorSlots: CALIBRATE_SLOTS, cpuMilli: job.limitedCpuMilli, runtimeClass: job.runtimeClass, nodeSelector: {} } }),
+    },
     templateMemoryMiB: calibrationTemplates(job),
     token,
     storeToken,
@@ -38,6 +42,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const sweeps = [
     ...(job.concurrency.length > 0 ? [`concurrency ${job.concurrency.join(',')}`] : []),
     ...((job.mixed ?? []).length > 0 ? [`mixed ${job.mixed!.join(',')}`] : []),
+    ...(job.limitedCpuMilli === undefined ? [] : [`limited to ${job.limitedCpuMilli}m`]),
   ];
   process.stderr.write(
     `calibrate on worker pods in namespace ${job.plan.namespace}: sizes ${job.sizesMiB.map((s) => `${s} MiB`).join(', ')}, ${job.repeats} repeats${sweeps.length > 0 ? `, ${sweeps.join(', ')} at ${job.concurrencySizeMiB} MiB` : ''}\n`,

@@ -16,6 +16,8 @@ export interface JobCalibration {
   readonly concurrencySizeMiB: number;
   /** Batch sizes of the mixed sweep (issue 18); absent or empty: none. Left out of calibration.json when empty, so an image from before it still reads the rest. */
   readonly mixed?: readonly number[];
+  /** --limited: the cpu limit of the pod the primitives are measured on again (absent: not measured; left out of calibration.json then). */
+  readonly limitedCpuMilli?: number;
   readonly runtimeClass: string;
 }
 
@@ -36,6 +38,7 @@ const jobCalibrationSchema = z.strictObject({
   concurrency: z.array(z.number().int().min(1)),
   concurrencySizeMiB: z.number().positive(),
   mixed: z.array(z.number().int().min(1)).optional(),
+  limitedCpuMilli: z.number().int().min(1).optional(),
   runtimeClass: z.string().min(1),
 });
 

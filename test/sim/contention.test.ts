@@ -187,6 +187,14 @@ describe('SharedResource (processor sharing)', () => {
     expect(done[1]!.timeMs).toBeCloseTo(300, 9);
   });
 
+  it('only the in-worker part of a demand is capped: a job spending half its demand in a worker capped at 0.2 runs at 0.4', () => {
+    const queue = new EventQueue(4);
+    const res = new SharedResource(2, queue, DONE, 0);
+    res.add(0, 100, 0, 1, 0, 0, 0, 1, 7, 0.2, 0.5);
+    expect(drain(queue, res)[0]!.timeMs).toBeCloseTo(100 / 0.4, 9);
+    expect(() => res.add(0, 100, 0, 1, 0, 0, 0, 1, 7, 0.2, 1.5)).toThrow(/inWorker must be in \(0, demand\]/);
+  });
+
   it('refuses a capped job without its worker, and a cap that is not positive', () => {
     const res = new SharedResource(2, new EventQueue(4), DONE, 0);
     expect(() => res.add(0, 100, 0, 1, 0, 0, 0, 1, -1, 0.5)).toThrow(/capped job needs its worker/);
@@ -223,6 +231,43 @@ describe('fairShare (max-min fair share of a capacity)', () => {
 });
 
 describe('cappedRates (max-min fair shares under per-worker caps)', () => {
+  it('with part of each demand outside its worker: within the capacity and every cap, at most solo speed, and the capacity full unless every job runs as fast as its worker lets it', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ demand: fc.double({ min: 0.05, max: 4, noNaN: true }), share: fc.double({ min: 0.05, max: 1, noNaN: true }), worker: fc.integer({ min: 0, max: 5 }) }), { minLength: 1, maxLength: 30 }),
+        fc.array(fc.option(fc.double({ min: 0.05, max: 3, noNaN: true }), { nil: undefined }), { minLength: 6, maxLength: 6 }),
+        fc.double({ min: 0.1, max: 8, noNaN: true }),
+        (js, capOf, capacity) => {
+          const demands = js.map((j) => j.demand);
+          const inWorker = js.map((j) => j.demand * j.share);
+          const workers = js.map((j) => j.worker);
+          const caps = workers.map((w) => capOf[w] ?? Number.POSITIVE_INFINITY);
+          const rates: number[] = [];
+          cappedRates(demands, workers, caps, capacity, rates, undefined, inWorker);
+          const tol = 1e-9;
+          const host = rates.reduce((t, r, i) => t + r * demands[i]!, 0);
+          expect(host).toBeLessThanOrEqual(capacity * (1 + tol));
+          const inWorkerUse = new Map<number, number>();
+          rates.forEach((r, i) => inWorkerUse.set(workers[i]!, (inWorkerUse.get(workers[i]!) ?? 0) + r * inWorker[i]!));
+          for (const [w, used] of inWorkerUse) if (capOf[w] !== undefined) expect(used).toBeLessThanOrEqual(capOf[w]! * (1 + tol));
+          // The fastest each job could go were the capacity endless: its worker's max-min share of the cap.
+          const alone = js.map((_, i) => {
+            const w = workers[i]!;
+            if (capOf[w] === undefined) return 1;
+            const level = fairShare(inWorker.filter((_, j) => workers[j] === w), capOf[w]!);
+            return Math.min(1, level / inWorker[i]!);
+          });
+          rates.forEach((r, i) => {
+            expect(r).toBeGreaterThan(0);
+            expect(r).toBeLessThanOrEqual(alone[i]! * (1 + tol));
+          });
+          if (host < capacity * (1 - tol)) rates.forEach((r, i) => expect(r).toBeCloseTo(alone[i]!, 9));
+        },
+      ),
+      { numRuns: 500, seed: 29 },
+    );
+  });
+
   const jobs = fc.array(fc.record({ demand: fc.double({ min: 0.05, max: 4, noNaN: true }), worker: fc.integer({ min: 0, max: 5 }) }), { minLength: 1, maxLength: 30 });
   const workerCaps = fc.array(fc.option(fc.double({ min: 0.05, max: 3, noNaN: true }), { nil: undefined }), { minLength: 6, maxLength: 6 });
 
@@ -563,6 +608,10 @@ describe('simulate with contention', () => {
     expect(costProfileSchema.safeParse({ ...base, contention: { scope: 'machine', host } }).success).toBe(true);
     expect(JSON.stringify(costProfileSchema.safeParse({ ...base, contention: { scope: 'machine', host, transfers: { streams: 1 } } }).error?.issues)).toMatch(/replaces transfers and cpu/);
     expect(JSON.stringify(costProfileSchema.safeParse({ ...base, contention: { scope: 'machine', host: { ...host, driver: 2 } } }).error?.issues)).toMatch(/host\.driver/);
+    // inWorker: shares in (0, 1], and only where workers are capped.
+    expect(costProfileSchema.safeParse({ ...base, contention: { scope: 'machine', host: { ...host, workerLimits: true, inWorker: { restore: 0.8, checkpoint: 1 } } } }).success).toBe(true);
+    expect(JSON.stringify(costProfileSchema.safeParse({ ...base, contention: { scope: 'machine', host: { ...host, inWorker: { restore: 0.8 } } } }).error?.issues)).toMatch(/needs workerLimits: true/);
+    for (const bad of [0, 1.2, -0.5]) expect(JSON.stringify(costProfileSchema.safeParse({ ...base, contention: { scope: 'machine', host: { ...host, workerLimits: true, inWorker: { checkpoint: bad } } } }).error?.issues)).toMatch(/expected a share above 0 and at most 1/);
   });
 
   it('same seed, same result; the draws are those of the run without contention', () => {

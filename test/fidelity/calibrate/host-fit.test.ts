@@ -176,6 +176,21 @@ describe('the host model of a k8s profile', () => {
       expect(contention?.scope).toBe('machine');
       expect(contention?.host?.cpus).toBe(2);
       expect(contention?.host?.workerLimits).toBe(true);
+      expect(contention?.host?.inWorker).toBeUndefined();
+      expect(one).toMatch(/^# inWorker not measured \(calibrate --limited 200m measures it\)/m);
+      // With the --limited series: inWorker written, commented, and read back.
+      const limited = { cpuMilli: 200, sizeMiB: 256, workerStartMs: [9000], restore: { golden: [6000], external: [6000], local: [900] }, checkpoint: { external: [3000], local: [500] } };
+      const withLimited = { ...samples, limited };
+      const text = renderProfile('limited', fitCalibration(withLimited, 64, 2, true), withLimited, meta(1), 'limited.samples.json');
+      expect(text).toMatch(/^# inWorker from the --limited series: each primitive alone on a pod limited to 200m, 256 MiB, n=1/m);
+      expect(text).toMatch(/^ {2}host: \{cpus: 2, .*workerLimits: true, inWorker: \{restore: [\d.]+, checkpoint: [\d.]+, workerStart: [\d.]+\}\}$/m);
+      writeFileSync(join(dir, 'limited.yaml'), text);
+      writeFileSync(join(dir, 'uses-limited.yaml'), probeScenario('limited.yaml'));
+      const inWorker = loadScenarioFile(join(dir, 'uses-limited.yaml')).costs.contention?.host?.inWorker;
+      for (const x of [inWorker?.restore, inWorker?.checkpoint, inWorker?.workerStart]) {
+        expect(x).toBeGreaterThan(0);
+        expect(x).toBeLessThanOrEqual(1);
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -215,5 +230,61 @@ describe('the shipped local profile (issue 18, fidelity at saturation)', () => {
       }
     }
     expect(checked).toBe(9);
+  });
+});
+
+describe('inWorker from the --limited series (a pod cpu limit caps only the part of a demand inside the worker)', () => {
+  it('recovers the in-worker cpus from how much slower each primitive ran under the limit, and their share of the demand', async () => {
+    const { fitInWorker } = await import('../../../fidelity/calibrate/profile.ts');
+    const { fitSizeCost } = await import('../../../fidelity/calibrate/fit.ts');
+    // Size parts of 256 MiB alone: golden and external restores 10 ms/MiB (2,560 ms), checkpoints 5 ms/MiB (1,280 ms); bases 100 and 50 ms.
+    // Fitted, as calibrate fits them, to exact samples of base + size x ms per MiB.
+    const fit = (msPerMiB: number, baseMs: number) => fitSizeCost([16, 64, 256].flatMap((s) => [0, 1, 2].map(() => ({ sizeMiB: s, ms: baseMs + msPerMiB * s }))));
+    const restore = { golden: fit(10, 100), external: fit(10, 100) };
+    const checkpoint = fit(5, 50);
+    // Under 200m: a golden restore with 1.0 cpu inside the worker runs at 0.2 (size part 12,800 ms), an external one with
+    // 1.2 cpus at 1/6 (15,360 ms); a checkpoint with 0.8 cpus at 0.25 (5,120 ms); a start of 2 s whose inside uses 0.1 cpu is not slowed.
+    const limited = {
+      cpuMilli: 200,
+      sizeMiB: 256,
+      workerStartMs: [2000, 2010, 1990],
+      restore: { golden: [100 + 12_800, 100 + 12_800, 100 + 12_800], external: [100 + 15_360, 100 + 15_360, 100 + 15_360], local: [900, 900, 900] },
+      checkpoint: { external: [50 + 5120, 50 + 5120, 50 + 5120], local: [700, 700, 700] },
+    };
+    const host = { restore: 1.3, checkpoint: 1.6, workerStart: 1 };
+    const f = fitInWorker(limited, host, restore, checkpoint, [2000, 2000, 2000])!;
+    expect(f.golden.cpus).toBeCloseTo(1.0, 9);
+    expect(f.external.cpus).toBeCloseTo(1.2, 9);
+    expect(f.checkpoint.cpus).toBeCloseTo(0.8, 9);
+    expect([f.golden.bound, f.external.bound, f.checkpoint.bound, f.workerStart.bound]).toEqual([true, true, true, false]);
+    // Restores average golden and external: 1.1 of 1.3; checkpoints 0.8 of 1.6; the start at most the limit, 0.2 of 1.
+    expect(f.share.restore).toBeCloseTo(1.1 / 1.3, 9);
+    expect(f.share.checkpoint).toBeCloseTo(0.5, 9);
+    expect(f.share.workerStart).toBeCloseTo(0.2, 9);
+    // More cpu inside the worker than the host demand (the demand fitted low): the share stops at 1.
+    expect(fitInWorker(limited, { ...host, checkpoint: 0.5 }, restore, checkpoint, [2000])!.share.checkpoint).toBe(1);
+    // A series missing a primitive fits nothing.
+    expect(fitInWorker({ ...limited, workerStartMs: [] }, host, restore, checkpoint, [2000])).toBeUndefined();
+  });
+
+  it('makes the simulated primitive under the limit take what the limited series measured', async () => {
+    const { fitInWorker } = await import('../../../fidelity/calibrate/profile.ts');
+    const { fitSizeCost } = await import('../../../fidelity/calibrate/fit.ts');
+    const { SharedResource } = await import('../../../sim/contention.ts');
+    const { EventQueue } = await import('../../../session/event-queue.ts');
+    const fit = fitSizeCost([16, 64, 256].flatMap((s) => [0, 1].map(() => ({ sizeMiB: s, ms: 100 + 10 * s }))));
+    const limited = { cpuMilli: 250, sizeMiB: 256, workerStartMs: [1000], restore: { golden: [100 + 7000], external: [100 + 7000], local: [1] }, checkpoint: { external: [100 + 7000], local: [1] } };
+    const host = { restore: 1.4, checkpoint: 1.4, workerStart: 1 };
+    const f = fitInWorker(limited, host, { golden: fit, external: fit }, fit, [1000])!;
+    // One restore alone on a worker capped at 250m, its in-worker part the fitted share of the demand: 2,560 ms of work take 7,000.
+    const queue = new EventQueue(4);
+    const res = new SharedResource(2, queue, 1, 0);
+    res.add(0, 2560, 0, 2, 0, 0, 0, host.restore, 3, 0.25, host.restore * f.share.restore);
+    let at = Number.NaN;
+    while (queue.pop()) {
+      if (queue.kind === 1) res.onDone(queue.timeMs, queue.b);
+      else at = queue.timeMs;
+    }
+    expect(at).toBeCloseTo(7000, 6);
   });
 });

@@ -51,7 +51,7 @@ describe('calibrate --backend k8s against a fake cluster', () => {
   it('measures a tiny grid on worker pods through the driver Job and writes a profile the scenario loader reads', async () => {
     const out = join(dir, 'profiles', 'tiny-k8s.yaml');
     const io = capture();
-    const code = await runCalibrate(['--backend', 'k8s', '--sizes', '4Mi', '--repeats', '2', '--concurrency', '1,2', '--mixed', '2', '--out', out, '--image', IMAGE, '--kubeconfig', kubeconfig], io, {
+    const code = await runCalibrate(['--backend', 'k8s', '--sizes', '4Mi', '--repeats', '2', '--concurrency', '1,2', '--mixed', '2', '--limited', '100m', '--out', out, '--image', IMAGE, '--kubeconfig', kubeconfig], io, {
       workerPort: await freePort(),
       storePort: await freePort(),
       startTimeoutMs: WAIT_CEILING_MS,
@@ -87,13 +87,22 @@ describe('calibrate --backend k8s against a fake cluster', () => {
     expect(raw.samples.dispatch).toHaveLength(10);
     // The mixed sweep ran in the driver Job too: k = 2, one restore and one checkpoint at once, per repeat.
     expect(raw.samples.mixed.map((m: { k: number; restores: number; checkpoints: number; restoreMs: number[]; checkpointMs: number[] }) => [m.k, m.restores, m.checkpoints, m.restoreMs.length, m.checkpointMs.length])).toEqual([[2, 1, 1, 2, 2]]);
-    expect(io.stderr()).toMatch(/calibrate on worker pods in namespace \S+: sizes 4 MiB, 2 repeats, concurrency 1,2, mixed 2 at 4 MiB/);
+    expect(io.stderr()).toMatch(/calibrate on worker pods in namespace \S+: sizes 4 MiB, 2 repeats, concurrency 1,2, mixed 2, limited to 100m at 4 MiB/);
+    // The --limited series: 2 starts and 2 of each transfer on a pod limited to 100m, fitted into the host model's inWorker.
+    expect(raw.samples.limited).toMatchObject({ cpuMilli: 100, sizeMiB: 4 });
+    expect([raw.samples.limited.workerStartMs, ...Object.values(raw.samples.limited.restore), ...Object.values(raw.samples.limited.checkpoint)].map((x) => (x as number[]).length)).toEqual([2, 2, 2, 2, 2, 2]);
+    // At 4 MiB the fake cluster's mixed sweep fits no host model, so there is nothing to fit the series into, and the profile says so
+    // (fitInWorker and its rendering are tested on their own, in host-fit.test.ts).
+    expect(text).toMatch(/^# The --limited series was measured \(samples file\) but not fitted: inWorker needs the host model/m);
     // Worker pods were created by the driver (its service account, within its Role), sandboxed.
     const ns = raw.meta.cluster.namespace as string;
     const driver = `system:serviceaccount:${ns}:driver`;
     const creates = fake.requests.filter((r) => r.method === 'POST' && r.path === `/api/v1/namespaces/${ns}/pods` && r.user === driver);
-    // 2 timed starts and the measuring worker; the sweep's starts (2 repeats of 1 + 2 at once) and its 2 transfer workers; the mixed sweep's 2.
-    expect(creates.map((r) => r.status)).toEqual(new Array(3 + 2 * (1 + 2) + 2 + 2).fill(201));
+    // 2 timed starts and the measuring worker; the sweep's starts (2 repeats of 1 + 2 at once) and its 2 transfer workers; the mixed sweep's 2;
+    // the limited series' 2 timed starts and its worker, each with a cpu limit of 100m.
+    expect(creates.map((r) => r.status)).toEqual(new Array(3 + 2 * (1 + 2) + 2 + 2 + 3).fill(201));
+    const limits = creates.map((r) => (r.body as { spec?: { containers?: { resources?: { limits?: { cpu?: string } } }[] } } | undefined)?.spec?.containers?.[0]?.resources?.limits?.cpu);
+    expect(limits.filter((c) => c !== undefined)).toEqual(['100m', '100m', '100m']);
     expect(fake.requests.filter((r) => r.user === driver && r.status === 403)).toEqual([]);
     expect(fake.unhandled).toEqual([]);
     // The driver ran the calibration's command, and everything is gone after.
@@ -195,6 +204,13 @@ describe('calibrate --backend k8s --dry-run and flags', () => {
     expect(JSON.parse(docs.find((d) => d.kind === 'ConfigMap')!.data['calibration.json'])).toMatchObject({ mixed: [2, 8], concurrencySizeMiB: 16 });
     const workers = docs.filter((d) => d.kind === 'Pod' && d.metadata.labels['app.kubernetes.io/component'] === 'worker');
     expect(workers.map((w) => w.spec.containers[0].resources.requests.memory)).toEqual(['192Mi', '48Mi']);
+    // --limited: carried to the driver, and its one pod shown with its limit.
+    const lim = capture();
+    expect(await runCalibrate(['--backend', 'k8s', '--dry-run', '--sizes', '16Mi', '--mixed', '2', '--limited', '200m'], lim)).toBe(0);
+    const limDocs = yamlDocs(lim.stdout());
+    expect(JSON.parse(limDocs.find((d) => d.kind === 'ConfigMap')!.data['calibration.json'])).toMatchObject({ limitedCpuMilli: 200 });
+    const limited = limDocs.filter((d) => d.kind === 'Pod' && d.metadata.labels['actorsim.dev/pool'] === 'calibrate-limited');
+    expect(limited.map((w) => w.spec.containers[0].resources.limits.cpu)).toEqual(['200m']);
     // Without sweeps calibration.json has no mixed key (an older image reads it still).
     const plain = capture();
     expect(await runCalibrate(['--backend', 'k8s', '--dry-run', '--sizes', '16Mi'], plain)).toBe(0);
@@ -240,5 +256,9 @@ describe('calibrate --backend k8s --dry-run and flags', () => {
     await expect(runCalibrate(['--backend', 'local', '--runtime-class', 'gvisor', '--context', 'c'], capture())).rejects.toThrow(/--runtime-class, --context: only with --backend k8s/);
     await expect(runCalibrate(['--backend', 'k8s', '--runtime-class', 'Not_A_Name'], capture())).rejects.toBeInstanceOf(UsageError);
     await expect(runCalibrate(['--backend', 'nomad'], capture())).rejects.toThrow(/expected local or k8s/);
+    await expect(runCalibrate(['--limited', '200m', '--mixed', '2'], capture())).rejects.toThrow(/--limited: only with --backend k8s/);
+    await expect(runCalibrate(['--backend', 'k8s', '--dry-run', '--limited', '200m'], capture())).rejects.toThrow(/--limited: .* needs --mixed/);
+    await expect(runCalibrate(['--backend', 'k8s', '--dry-run', '--mixed', '2', '--limited', '0.1m'], capture())).rejects.toThrow(/--limited: expected a cpu quantity/);
+    await expect(runCalibrate(['--backend', 'k8s', '--dry-run', '--mixed', '2', '--limited', '200m', '--worker-cpu', '100m'], capture())).rejects.toThrow(/give --limited 100m, or leave out --worker-cpu/);
   });
 });

@@ -99,6 +99,8 @@ export interface SeenRequest {
   readonly path: string;
   readonly user: string;
   readonly status: number;
+  /** The request's JSON body, for a POST (what was created). */
+  readonly body?: unknown;
 }
 
 const RESOURCE_KINDS: Record<string, { kind: string; apiVersion: string }> = {
@@ -222,7 +224,7 @@ export class FakeKube {
       const sa = this.saTokens.get(token);
       const user = token === this.options.adminToken ? 'admin' : sa !== undefined ? `system:serviceaccount:${sa.namespace}:${sa.name}` : 'anonymous';
       const record = (status: number): void => {
-        this.requests.push({ method: req.method ?? '', path: `${url.pathname}${url.search}`, user, status });
+        this.requests.push({ method: req.method ?? '', path: `${url.pathname}${url.search}`, user, status, ...(req.method === 'POST' && body.length > 0 ? { body: JSON.parse(body) as unknown } : {}) });
       };
       try {
         if (user === 'anonymous') throw new ApiError(401, 'Unauthorized', 'Unauthorized');
