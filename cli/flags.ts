@@ -1,6 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from './usage-error.ts';
-import { parseCpuMilli } from '../scenarios/quantity.ts';
 
 type FlagOptions = NonNullable<ParseArgsConfig['options']>;
 
@@ -60,18 +59,4 @@ export function oneOf<const C extends readonly string[]>(text: string, flag: str
 /** A comma-separated list, items trimmed, empty items dropped. */
 export function listValue(text: string): string[] {
   return text.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
-}
-
-/** --worker-cpu in millicores: a cpu quantity of at least 1m in whole millicores, the finest a pod's request may be. */
-export function workerCpuValue(text: string): number {
-  return cpuMilliValue(text, '--worker-cpu');
-}
-
-/** A cpu flag in millicores: a quantity of at least 1m in whole millicores, the finest a pod's request or limit may be. */
-export function cpuMilliValue(text: string, flag: string): number {
-  const milli = flagValue(text.trim(), flag, parseCpuMilli);
-  // Read as cores and multiplied back, 9m is 9.000000000000002 and 1.001 is 1000.9999999999999: whole within floating point.
-  const rounded = Math.round(milli);
-  if (!(rounded >= 1) || Math.abs(milli - rounded) > 1e-6) throw new UsageError(`${flag}: expected a cpu quantity of at least 1m in whole millicores (e.g. 100m, 0.5, 1), got "${text}"`);
-  return rounded;
 }

@@ -2,7 +2,7 @@
 // fidelity), parsed one way. No @kubernetes/client-node here: the local path
 // imports this module and must not pay for the client.
 
-import { workerCpuValue } from '../../cli/flags.ts';
+import { workerCpuValue } from '../../scenarios/cpu-flag.ts';
 
 /** Flags of the k8s backend: which cluster, which image, and whether to keep the run's namespace. */
 export interface K8sFlags {
