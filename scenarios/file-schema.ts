@@ -64,6 +64,7 @@ export const costProfileSchema = z.strictObject({
   checkpoint: z.strictObject({ local: sizeCost, external: sizeCost }),
   dispatch: durationDistribution.default({ kind: 'constant', valueMs: 0 }),
   contention: contentionSchema.optional(),
+  requestTimeout: durationMs.refine((ms) => ms > 0, { message: 'requestTimeout must be more than 0' }).optional(),
 });
 
 /** The parsed (unresolved) cost profile type. */

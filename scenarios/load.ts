@@ -302,6 +302,7 @@ function toCostModel(p: CostProfileFile): CostModel {
     dispatch: p.dispatch,
     // Only when written: a profile without it gives the same model object as before.
     ...(p.contention === undefined ? {} : { contention: p.contention }),
+    ...(p.requestTimeout === undefined ? {} : { requestTimeoutMs: p.requestTimeout }),
   };
 }
 

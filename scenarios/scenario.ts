@@ -108,6 +108,15 @@ export interface CostModel {
   readonly dispatch: DistributionSpec;
   /** How concurrent primitives slow each other down; absent, each is drawn on its own. */
   readonly contention?: ContentionSpec;
+  /**
+   * How long the runtime's driver waits for a restore or a checkpoint before
+   * it gives the request up (the real driver: 60 s, real/worker/client.ts):
+   * the core then sees a failure and retries, while the worker carries the
+   * abandoned primitive on to its end (still using its share of the host)
+   * and, until then, refuses any other request for that actor, and counts
+   * an abandoned restore's slot as taken. Absent: no request is given up.
+   */
+  readonly requestTimeoutMs?: number;
 }
 
 /**

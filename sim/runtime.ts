@@ -5,6 +5,7 @@ import type { Workload, WorkloadStream } from '../scenarios/workload.ts';
 import { EventQueue } from '../session/event-queue.ts';
 import { RunSession, SHELL_KINDS, type CommandRunner, type RuntimeCommand, type SessionOptions, type SessionResult } from '../session/session.ts';
 import { SharedResource } from './contention.ts';
+import { CHECKPOINT, EXECUTE, RESTORE, WorkerView } from './worker-view.ts';
 import type { SummaryRow } from '../reports/summary.ts';
 
 // The simulated runtime's events, after the session's kinds; payload slots a, b, c as noted.
@@ -14,6 +15,7 @@ const RESTORE_DONE = SHELL_KINDS + 2; // a: actor index, b: op, c: ok (1/0)
 const EXEC_DONE = SHELL_KINDS + 3; // a: actor index, b: op, c: ok
 const CHECKPOINT_DONE = SHELL_KINDS + 4; // a: actor index, b: op, c: ok
 const SHARED_DONE = SHELL_KINDS + 5; // a: contended resource index, b: stamp (stale unless the resource's current one)
+const REQUEST_TIMEOUT = SHELL_KINDS + 6; // a: actor index, b: op
 
 const MIB = 1024 * 1024;
 
@@ -326,14 +328,20 @@ class SimRuntime implements CommandRunner {
   readonly stopped = new Set<number>();
   /** Primitive durations, when asked for (SimOptions.primitives). */
   readonly clock: PrimitiveClock | null;
+  /** The workers' view of their actors, when requests time out (costs.requestTimeoutMs); null otherwise. */
+  readonly view: WorkerView | null;
+  private readonly timeoutMs: number;
 
   constructor(
     scenario: Scenario,
+    private readonly policy: PolicySet,
     seed: number,
     private readonly queue: EventQueue,
     primitives: boolean,
   ) {
     this.clock = primitives ? new PrimitiveClock() : null;
+    this.timeoutMs = scenario.costs.requestTimeoutMs ?? Number.POSITIVE_INFINITY;
+    this.view = scenario.costs.requestTimeoutMs === undefined ? null : new WorkerView();
     this.costs = new Costs(scenario.costs, makeRng(seed, 'costs'));
     this.faults = scenario.faults ?? NO_FAULTS;
     this.faultRng = makeRng(seed, 'faults');
@@ -347,6 +355,10 @@ class SimRuntime implements CommandRunner {
     switch (cmd.kind) {
       case 'startWorker': {
         this.stopped.delete(cmd.worker);
+        if (this.view !== null) {
+          const setup = this.policy.pools[cmd.pool];
+          this.view.started(cmd.worker, setup === undefined || setup.mode === 'dedicated' ? 1 : setup.actorSlots);
+        }
         this.clock?.started(cmd.worker, nowMs);
         const scope = contention === null ? 0 : contention.placeWorker(cmd.worker, cmd.node, cmd.pool);
         if (this.sharedCpu) contention!.cpuAt(scope).add(nowMs, costs.workerStart.sample(), 0, WORKER_READY, cmd.worker, 0, 0, contention!.startDemand(), cmd.worker, contention!.capOf(cmd.worker), contention!.inWorker('workerStart', contention!.startDemand()));
@@ -359,9 +371,11 @@ class SimRuntime implements CommandRunner {
       case 'stopWorker':
         this.stopped.add(cmd.worker);
         this.clock?.gone(cmd.worker);
+        this.view?.gone(cmd.worker);
         if (this.sharedCpu) contention!.cancelStart(cmd.worker, nowMs);
         break;
       case 'restore': {
+        if (this.view !== null && !this.requested(cmd.worker, cmd.actorIndex, cmd.op, RESTORE, RESTORE_DONE, nowMs)) break;
         // Every source but a cold boot moves a snapshot: its base, then the fault, then the transfer.
         const source = cmd.source;
         const sampler = source === 'golden' ? costs.restoreGolden : source === 'local' ? costs.restoreLocal : source === 'external' ? costs.restoreExternal : null;
@@ -373,6 +387,7 @@ class SimRuntime implements CommandRunner {
         break;
       }
       case 'execute': {
+        if (this.view !== null && !this.requested(cmd.worker, cmd.actorIndex, cmd.op, EXECUTE, EXEC_DONE, nowMs)) break;
         const dispatchMs = costs.dispatch.sample();
         this.clock?.executing(cmd.actorIndex, cmd.op, cmd.worker, nowMs, cmd.workMs);
         const host = contention?.host;
@@ -382,6 +397,7 @@ class SimRuntime implements CommandRunner {
         break;
       }
       case 'checkpoint': {
+        if (this.view !== null && !this.requested(cmd.worker, cmd.actorIndex, cmd.op, CHECKPOINT, CHECKPOINT_DONE, nowMs)) break;
         const sampler = cmd.target === 'local' ? costs.checkpointLocal : costs.checkpointExternal;
         // The fault, then the base: the order of the draws since before contention existed.
         const ok = faults.checkpointFailureRate > 0 && this.faultRng() < faults.checkpointFailureRate ? 0 : 1;
@@ -396,6 +412,23 @@ class SimRuntime implements CommandRunner {
   workerLost(nowMs: number, worker: number): void {
     this.contention?.workerLost(worker, nowMs);
     this.clock?.gone(worker);
+    this.view?.gone(worker);
+  }
+
+  /**
+   * With request timeouts: whether the worker takes the request (else its
+   * failure is pushed now, as the real worker's 409 comes back at once), and
+   * the driver's timeout for a restore or a checkpoint. An execute's timeout
+   * is the same plus its work (real/worker/client.ts), so dispatch alone would
+   * have to take the whole of it: not modelled.
+   */
+  private requested(worker: number, actor: number, op: number, kind: number, doneKind: number, nowMs: number): boolean {
+    if (!this.view!.begin(worker, actor, op, kind as 0 | 1 | 2)) {
+      this.queue.push(nowMs, doneKind, actor, op, 0);
+      return false;
+    }
+    if (kind !== EXECUTE) this.queue.push(nowMs + this.timeoutMs, REQUEST_TIMEOUT, actor, op, 0);
+    return true;
   }
 
   /** A contended resource finished a piece of work. */
@@ -428,7 +461,8 @@ class SimRuntime implements CommandRunner {
 export function simulate(scenario: Scenario, policy: PolicySet, workload: Workload | WorkloadStream, options: SimOptions): SimResult {
   const seed = options.seed;
   const queue = new EventQueue(4096);
-  const sim = new SimRuntime(scenario, seed, queue, options.primitives === true);
+  const sim = new SimRuntime(scenario, policy, seed, queue, options.primitives === true);
+  const view = sim.view;
   const clock = sim.clock;
   const session = new RunSession(scenario, policy, workload, queue, options, sim);
   const core = session.core;
@@ -471,17 +505,30 @@ export function simulate(scenario: Scenario, policy: PolicySet, workload: Worklo
         }
         break;
       case RESTORE_DONE:
+        // An abandoned request's end (requestTimeout) frees the actor on its worker and tells the core nothing.
+        if (view !== null && !view.ended(a, queue.b, queue.c === 1)) break;
         clock?.transferDone(a, queue.b, queue.c === 1, t);
         core.handleRestoreDone(t, a, queue.b, queue.c === 1);
         break;
       case EXEC_DONE:
+        if (view !== null && !view.ended(a, queue.b, queue.c === 1)) break;
         clock?.executed(a, queue.b, t);
         core.handleExecutionDone(t, a, queue.b, queue.c === 1);
         break;
       case CHECKPOINT_DONE:
+        if (view !== null && !view.ended(a, queue.b, queue.c === 1)) break;
         clock?.transferDone(a, queue.b, queue.c === 1, t);
         core.handleCheckpointDone(t, a, queue.b, queue.c === 1);
         break;
+      case REQUEST_TIMEOUT: {
+        // The driver gives the request up: a failure for the core, while the worker carries it on.
+        const kind = view!.timedOut(a, queue.b);
+        if (kind === -1) break;
+        clock?.transferDone(a, queue.b, false, t);
+        if (kind === RESTORE) core.handleRestoreDone(t, a, queue.b, false);
+        else core.handleCheckpointDone(t, a, queue.b, false);
+        break;
+      }
       case SHARED_DONE:
         sim.sharedDone(t, a, queue.b);
         break;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { hostLoadLine, type HostLoad } from '../host-load.ts';
+import { REQUEST_TIMEOUT_MS } from '../../real/worker/client.ts';
 import type { CalibrationSamples, ConcurrencySample, CpuSample, MachineFacts } from '../../real/primitives.ts';
 import { fitHostDemands, fitLognormal, fitSharedCapacity, fitSizeCost, nearestRank, predictAt, type CapacityFit, type HostDemandFit, type MixedObservation, type LognormalFit, type SizedSample, type SizeFit, type SlowdownPoint } from './fit.ts';
 
@@ -427,6 +428,9 @@ export function renderProfile(name: string, fits: CalibrationFits, samples: Cali
     `# An execute with workMs 0 on a resident actor, command to completion ${w.dispatch}`,
     `# turn): n=${fits.dispatch.n}, all sizes pooled.`,
     `dispatch: ${lognormalText(fits.dispatch)}`,
+    `# The driver gives a restore or a checkpoint up after this long (real/worker/client.ts, not measured): the core sees a failure and`,
+    `# retries, while the worker carries the primitive on and refuses the actor's other requests until it ends.`,
+    `requestTimeout: ${REQUEST_TIMEOUT_MS}ms`,
     ...(fits.host === undefined && samples.limited !== undefined
       ? [`# The --limited series was measured (samples file) but not fitted: inWorker needs the host model, and the mixed sweep gave none.`]
       : []),

@@ -37,6 +37,13 @@ export class WorkerError extends Error {
   }
 }
 
+/**
+ * How long the driver waits for a worker's answer by default (an execute:
+ * this plus its work) before it gives the request up; cost profiles write it
+ * as requestTimeout, so the simulation gives requests up alike.
+ */
+export const REQUEST_TIMEOUT_MS = 60_000;
+
 /** Client of one worker server's API (see `api.ts`), over fetch. */
 export class WorkerClient {
   private readonly base: string;
@@ -46,7 +53,7 @@ export class WorkerClient {
   constructor(options: WorkerClientOptions) {
     this.base = options.url.replace(/\/+$/, '');
     this.token = options.token;
-    this.timeoutMs = options.timeoutMs ?? 60_000;
+    this.timeoutMs = options.timeoutMs ?? REQUEST_TIMEOUT_MS;
   }
 
   /** Makes `actor` resident from `request.source`; see {@link RestoreRequest}. */

@@ -633,6 +633,42 @@ describe('simulate with contention', () => {
   });
 });
 
+describe('request timeouts (costs.requestTimeoutMs): the driver gives a request up, the worker carries it on', () => {
+  const withTimeout = (c: CostModel, ms: number): CostModel => ({ ...c, requestTimeoutMs: ms });
+
+  it('a timeout longer than every primitive changes nothing', () => {
+    for (const c of [costs(), costs({ scope: 'machine', host: { cpus: 2, restore: 1.3, checkpoint: 1.6, workerStart: 1 } })]) {
+      const plain = run(6, c, 1000);
+      const timed = run(6, withTimeout(c, 3_600_000), 1000);
+      expect(timed.replies).toEqual(plain.replies);
+      expect(timed.at).toEqual(plain.at);
+    }
+  });
+
+  it('a restore past the timeout fails for the core; while the worker still restores it, the retries are refused at once', () => {
+    // One worker, one slot; a golden restore takes 20 + 2,000 ms alone (100 MiB at 50 MiB/s); the driver waits 300.
+    const slow = withTimeout({ ...costs(), restore: { ...costs().restore, golden: { base: { kind: 'constant', valueMs: BASE_MS }, mibPerSec: 50 } } }, 300);
+    const { scenario, policy, workload } = setup(1, slow, 1000);
+    const restores: number[] = [];
+    const r = simulate(scenario, { ...policy, maxAttempts: 4 }, workload, {
+      seed: 1,
+      sampleEveryMs: 0,
+      onCommand: (t, cmd) => {
+        if (cmd.kind === 'restore') restores.push(t);
+      },
+    });
+    // 1,000: taken, given up at 1,300 (the worker restores on to 3,020). The core backs off 500, 1,000, 2,000 ms:
+    // 1,800 and 2,800 are refused at once (already being restored), 4,800 is taken and given up at 5,100.
+    expect(restores).toEqual([1000, 1800, 2800, 4800]);
+    expect(r.replies).toHaveLength(1);
+    expect(r.replies[0]).toMatchObject({ outcome: 'rejected', reason: 'restore-failed' });
+    // Without the timeout the first restore is served, 2,020 ms later.
+    const plain = simulate({ ...scenario, costs: { ...slow, requestTimeoutMs: undefined } }, { ...policy, maxAttempts: 4 }, workload, { seed: 1, sampleEveryMs: 0 });
+    expect(plain.replies[0]).toMatchObject({ outcome: 'served', attempts: 1 });
+    expect(plain.replies[0]!.parts.restoreMs).toBeCloseTo(2020, 6);
+  });
+});
+
 describe('without a contention block', () => {
   it('small.yaml gives exactly what it gave before contention existed (frozen at 9ecee25)', async () => {
     // A digest of every result of every policy set: replies, totals, counters,
