@@ -15,6 +15,7 @@ import { DEFAULT_MAX_LOAD_PER_CPU, HostWatch, SYSTEM_PROBE, type HostLoad, type 
 import { fidelityMarkdown } from './markdown.ts';
 import { comparePrimitives } from './primitives.ts';
 import { FIDELITY_RECORD, FidelityInputError, fidelityRecordJson, readCsvRows, readFidelityRecord, type FidelityRecord } from './record.ts';
+import { cpuNote, modelledHostWorkMs, realCpuLines } from './cpu.ts';
 import { runSpread } from './spread.ts';
 import { writeFidelityInputs, type FidelityInputOptions, type FidelityInputs } from './inputs.ts';
 import { fidelityTimeseriesCsv, pairSeries, samplesByPolicy, seriesInterval, seriesRows, type PairedSample } from './series.ts';
@@ -548,7 +549,7 @@ async function compareAndWrite(
   const realDir = join(o.outDir, 'real');
   const limitNotes = o.backend === 'k8s' ? podCpuLimitNotes(original, o.k8s, loadScenarioFile(inputs.simScenario).costs) : [];
   for (const n of limitNotes) io.err(`fidelity: ${n.warn ? 'warning: ' : ''}${n.note}\n`);
-  const notes = limitNotes.map((n) => n.note);
+  const notes: string[] = limitNotes.map((n) => n.note);
   const simRows = readCsvRows(join(simDir, 'summary.csv')) as unknown as SummaryRow[];
   const realRows = readCsvRows(join(realDir, 'summary.csv')) as unknown as SummaryRow[];
   // Time series in span time: the sim's compressed times scaled back, both shifted by the priming gap.
@@ -584,6 +585,12 @@ async function compareAndWrite(
   // The simulation's measured.csv: absent from a simulation run before it was written.
   const simMeasured = existsSync(join(simDir, 'measured.csv')) ? readCsvRows(join(simDir, 'measured.csv')) : [];
   const primitives = comparePrimitives(readCsvRows(join(realDir, 'measured.csv')), costs, sizes[0] ?? 0, simMeasured);
+  // Where the cpu went: the real run's (run.json, since issue 18) beside the host model's work.
+  const realCpu = realCpuLines(readJsonOrNull(join(realDir, 'run.json')), o.backend);
+  for (const policy of policies) {
+    const n = cpuNote(policy, realCpu.get(policy), modelledHostWorkMs(simMeasured, policy, costs, sizes[0] ?? 0));
+    if (n !== undefined) notes.push(n);
+  }
   const context = {
     backend: o.backend,
     scenario: original.name,
@@ -646,4 +653,13 @@ async function compareAndWrite(
   }
   io.out(`Fidelity: ${join(dir, 'report.html')}\n`);
   return 0;
+}
+
+/** A JSON file's value, or null when it is missing or not JSON (a run from before it recorded what is read). */
+function readJsonOrNull(file: string): unknown {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as unknown;
+  } catch {
+    return null;
+  }
 }

@@ -1,3 +1,4 @@
+import { machineCpu, type MachineCpu } from './local/proc-cpu.ts';
 import { createHash } from 'node:crypto';
 import { stringify } from 'csv-stringify/sync';
 import { packageVersion, type Io } from '../cli/io.ts';
@@ -142,6 +143,7 @@ export async function measureRealRun(opts: RealRun, io: Io, backend: RealBackend
       `${scenario.policies.length} policy set(s)\n`,
   );
   const results: RealRunResult[] = [];
+  const cpus: CpuUsed[] = [];
   const checks: CounterCheck[] = [];
   const densities: Record<string, Density> = {};
   const t0 = performance.now();
@@ -153,6 +155,8 @@ export async function measureRealRun(opts: RealRun, io: Io, backend: RealBackend
     }
     const runtime = await backend.start(policy, i);
     const tp = performance.now();
+    const cpuBefore = cpuReading(runtime);
+    let cpuAfter: CpuReading | null = null;
     let resident: Map<string, number> | null = null;
     const askResident = runtime.residentCounters?.bind(runtime);
     const r = await drive(scenario, policy, workload, runtime, {
@@ -165,15 +169,14 @@ export async function measureRealRun(opts: RealRun, io: Io, backend: RealBackend
       ...(io.signal === undefined ? {} : { signal: io.signal }),
       log: (l) => io.err(`  ${l}\n`),
       // The workers' own counters, read before they stop; only a whole run is compared (an aborted one has requests in flight).
-      ...(askResident === undefined
-        ? {}
-        : {
-            beforeClose: async () => {
-              if (io.signal?.aborted !== true) resident = await askResident();
-            },
-          }),
+      // The cpu the run took, read while its workers are still there to be read.
+      beforeClose: async () => {
+        cpuAfter = cpuReading(runtime);
+        if (askResident !== undefined && io.signal?.aborted !== true) resident = await askResident();
+      },
     });
     results.push(r);
+    cpus.push(cpuUsed(cpuBefore, cpuAfter ?? cpuReading(runtime)));
     checks.push(counterCheck(r, r.partial ? null : resident));
     densities[policy.name] = density(r.measured.memory);
     io.err(`  ${policy.name}: ${r.replies.length} outcomes in ${((performance.now() - tp) / 1000).toFixed(1)} s${r.partial ? ' (partial)' : ''}\n`);
@@ -206,7 +209,7 @@ export async function measureRealRun(opts: RealRun, io: Io, backend: RealBackend
         // Why the run failed (exit 1), one line each; empty when it did not.
         failed: failures.length > 0,
         failures,
-        policies: results.map((r, i) => policyRecord(r, checks[i]!, planned)),
+        policies: results.map((r, i) => ({ ...policyRecord(r, checks[i]!, planned), cpu: cpus[i] ?? null })),
         // Policy sets an interruption left unstarted.
         notRun: scenario.policies.slice(results.length).map((p) => p.name),
         density: densities,
@@ -244,6 +247,59 @@ export async function measureRealRun(opts: RealRun, io: Io, backend: RealBackend
     lines.push(`  ${p} density: worker ${terminalCell(d.workerBaseMiB, 'MiB')} + ${terminalCell(d.perActorMiB, 'MiB')} per resident actor (${d.samples} samples)\n`);
   }
   return { files, lines, interrupted, failures };
+}
+
+/** Cpu times at one moment: the machine's (/proc/stat), the driver's own, and the store's and the workers' where the runtime reads them. */
+interface CpuReading {
+  readonly atMs: number;
+  readonly machine: MachineCpu | undefined;
+  readonly driver: NodeJS.CpuUsage;
+  readonly store: number | undefined;
+  readonly workers: number | undefined;
+}
+
+function cpuReading(runtime: { cpuMs?(): { readonly storeMs: number | undefined; readonly workersMs: number | undefined } }): CpuReading {
+  const own = runtime.cpuMs?.();
+  return { atMs: performance.now(), machine: machineCpu(), driver: process.cpuUsage(), store: own?.storeMs, workers: own?.workersMs };
+}
+
+/**
+ * Where a policy set's cpu went, in cpu-milliseconds over its run (run.json
+ * `policies[].cpu`): the machine's busy time by kind, the driver's process,
+ * and the store's and the workers' where the runtime can read them (local:
+ * /proc; a worker stopped before the end is not counted). On Kubernetes the
+ * driver runs in a pod and /proc/stat is its sandbox's view, so only the
+ * driver's own figure is its own.
+ */
+export interface CpuUsed {
+  readonly wallMs: number;
+  readonly machine: { readonly userMs: number; readonly systemMs: number; readonly iowaitMs: number; readonly irqMs: number; readonly stealMs: number; readonly idleMs: number } | null;
+  readonly driverMs: number;
+  readonly storeMs: number | null;
+  readonly workersMs: number | null;
+}
+
+export function cpuUsed(a: CpuReading, b: CpuReading): CpuUsed {
+  const round = (x: number): number => Math.round(x);
+  const m =
+    a.machine === undefined || b.machine === undefined
+      ? null
+      : {
+          userMs: round(b.machine.userMs - a.machine.userMs),
+          systemMs: round(b.machine.systemMs - a.machine.systemMs),
+          iowaitMs: round(b.machine.iowaitMs - a.machine.iowaitMs),
+          irqMs: round(b.machine.irqMs - a.machine.irqMs),
+          stealMs: round(b.machine.stealMs - a.machine.stealMs),
+          idleMs: round(b.machine.idleMs - a.machine.idleMs),
+        };
+  return {
+    wallMs: round(b.atMs - a.atMs),
+    machine: m,
+    driverMs: round((b.driver.user - a.driver.user + b.driver.system - a.driver.system) / 1000),
+    storeMs: a.store === undefined || b.store === undefined ? null : round(b.store - a.store),
+    // Workers start during the run: their cpu from their start is all the run's.
+    workersMs: b.workers === undefined ? null : round(b.workers),
+  };
 }
 
 /** One policy set's entry in run.json: what arrived of what was planned, what was lost, every failure class with its count. */

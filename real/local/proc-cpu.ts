@@ -48,3 +48,32 @@ export function clockTicks(): number {
   }
   return ticks;
 }
+
+/** The machine's cpu time by kind since boot, from /proc/stat's first line, in ms summed over its cpus. */
+export interface MachineCpu {
+  readonly userMs: number;
+  readonly systemMs: number;
+  readonly idleMs: number;
+  readonly iowaitMs: number;
+  /** irq + softirq. */
+  readonly irqMs: number;
+  readonly stealMs: number;
+}
+
+/** /proc/stat's cpu line as {@link MachineCpu} (user includes nice), or undefined where there is none. */
+export function machineCpu(stat?: string, ticksPerSec = clockTicks()): MachineCpu | undefined {
+  let text = stat;
+  if (text === undefined) {
+    try {
+      text = readFileSync('/proc/stat', 'utf8');
+    } catch {
+      return undefined;
+    }
+  }
+  const line = text.split('\n').find((l) => l.startsWith('cpu '));
+  if (line === undefined) return undefined;
+  const f = line.trim().split(/\s+/).slice(1).map(Number);
+  if (f.length < 8 || f.slice(0, 8).some((x) => !Number.isFinite(x))) return undefined;
+  const ms = (t: number): number => (t * 1000) / ticksPerSec;
+  return { userMs: ms(f[0]! + f[1]!), systemMs: ms(f[2]!), idleMs: ms(f[3]!), iowaitMs: ms(f[4]!), irqMs: ms(f[5]! + f[6]!), stealMs: ms(f[7]!) };
+}

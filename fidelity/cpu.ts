@@ -1,0 +1,77 @@
+import type { CostModel } from '../scenarios/scenario.ts';
+
+// Where the cpu went (issue 18): the real run's cpu-seconds as run.json
+// records them (real/run.ts cpuUsed) beside the work the simulation's host
+// model put on its cpus, so a run whose latencies part ways can be read as
+// "the real machine did more work than the model knows of" or not.
+
+/** run.json `policies[].cpu` of a real run (real/run.ts CpuUsed). */
+interface RealCpu {
+  readonly wallMs: number;
+  readonly machine: { readonly userMs: number; readonly systemMs: number; readonly iowaitMs: number; readonly irqMs: number; readonly stealMs: number; readonly idleMs: number } | null;
+  readonly driverMs: number;
+  readonly storeMs: number | null;
+  readonly workersMs: number | null;
+}
+
+const s = (ms: number): string => (ms / 1000).toFixed(1);
+
+/** One line per policy set of a real run's run.json that recorded its cpu (local runs: the whole machine; k8s: the driver's own only). */
+export function realCpuLines(runJson: unknown, backend: 'local' | 'k8s'): Map<string, string> {
+  const out = new Map<string, string>();
+  const policies = (runJson as { policies?: unknown } | null)?.policies;
+  if (!Array.isArray(policies)) return out;
+  for (const p of policies as { name?: unknown; cpu?: RealCpu | null }[]) {
+    const c = p.cpu;
+    if (typeof p.name !== 'string' || c === undefined || c === null) continue;
+    const parts = [`its driver ${s(c.driverMs)}`, ...(c.storeMs === null ? [] : [`the store ${s(c.storeMs)}`]), ...(c.workersMs === null ? [] : [`the workers ${s(c.workersMs)}`])];
+    const m = c.machine;
+    if (m === null || backend === 'k8s') {
+      out.set(p.name, `the real run took ${s(c.wallMs)} s: ${parts.join(', ')} cpu-s`);
+      continue;
+    }
+    const busy = m.userMs + m.systemMs + m.irqMs + m.stealMs;
+    const all = busy + m.idleMs + m.iowaitMs;
+    const cpus = c.wallMs > 0 ? all / c.wallMs : 0;
+    const known = c.driverMs + (c.storeMs ?? 0) + (c.workersMs ?? 0);
+    out.set(
+      p.name,
+      `the real run kept this machine busy ${s(busy)} of ${s(all)} cpu-s over ${s(c.wallMs)} s (${cpus.toFixed(1)} cpus; user ${s(m.userMs)}, system ${s(m.systemMs)}, irq ${s(m.irqMs)}, steal ${s(m.stealMs)}; iowait ${s(m.iowaitMs)} more): ` +
+        `${parts.join(', ')}, the rest (kernel threads, page reclaim, other processes) ${s(Math.max(0, busy - known))}`,
+    );
+  }
+  return out;
+}
+
+/**
+ * The work, in cpu-ms, the host model put on its cpus for the primitives the
+ * simulation completed (its measured.csv): each primitive's solo part (the
+ * size part of a transfer, a whole start, a dispatch) times its demand.
+ * Undefined without a host model. Primitives given up or lost are not in
+ * measured.csv, so their work is not counted.
+ */
+export function modelledHostWorkMs(measured: readonly Record<string, string>[], policy: string, costs: CostModel, sizeMiB: number): { workMs: number; cpus: number; parts: string } | undefined {
+  const h = costs.contention?.host;
+  if (h === undefined) return undefined;
+  const count = (primitive: string, source: string): number => Number(measured.find((r) => r.policy === policy && r.primitive === primitive && r.source === source)?.count ?? 0);
+  const median = (primitive: string): number => Number(measured.find((r) => r.policy === policy && r.primitive === primitive)?.p50_ms ?? 0);
+  const size = (bw: number): number => (sizeMiB / bw) * 1000;
+  const items: [string, number][] = [
+    ['restores from the store', (count('restore', 'golden') * size(costs.restore.golden.mibPerSec) + count('restore', 'external') * size(costs.restore.external.mibPerSec)) * h.restore],
+    ['restores from the node', count('restore', 'local') * size(costs.restore.local.mibPerSec) * (h.restoreLocal ?? h.restore)],
+    ['checkpoints to the store', count('checkpoint', 'external') * size(costs.checkpoint.external.mibPerSec) * h.checkpoint],
+    ['checkpoints to the node', count('checkpoint', 'local') * size(costs.checkpoint.local.mibPerSec) * (h.checkpointLocal ?? h.checkpoint)],
+    // A start's whole time under load is not its solo time: the profile's median start stands for it.
+    ['worker starts', count('worker-start', '') * (costs.workerStart.kind === 'lognormal' ? costs.workerStart.medianMs : median('worker-start')) * h.workerStart],
+    ...(h.dispatch === undefined ? [] : [['dispatches', count('dispatch', '') * median('dispatch') * h.dispatch] as [string, number]]),
+  ];
+  const workMs = items.reduce((t, [, ms]) => t + ms, 0);
+  return { workMs, cpus: h.cpus - (h.driver ?? 0), parts: items.filter(([, ms]) => ms > 0).map(([what, ms]) => `${what} ${s(ms)}`).join(', ') };
+}
+
+/** The caveat line of a policy set: the real cpu beside the modelled work, whichever of the two there is. */
+export function cpuNote(policy: string, real: string | undefined, modelled: ReturnType<typeof modelledHostWorkMs>): string | undefined {
+  const sim = modelled === undefined ? undefined : `the simulation's host model put ${s(modelled.workMs)} cpu-s of work on its ${modelled.cpus} cpus (${modelled.parts})`;
+  if (real === undefined && sim === undefined) return undefined;
+  return `Cpu, ${policy}: ${[real, sim].filter((x) => x !== undefined).join('; ')}.`;
+}

@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { cpuNote, modelledHostWorkMs, realCpuLines } from '../../fidelity/cpu.ts';
+import { cpuUsed } from '../../real/run.ts';
+import { machineCpu } from '../../real/local/proc-cpu.ts';
+import type { CostModel } from '../../scenarios/scenario.ts';
+
+describe('where the cpu went (issue 18)', () => {
+  it('reads /proc/stat\'s cpu line by kind, nice counted as user', () => {
+    const stat = 'cpu  100 20 50 1000 7 3 2 1 0 0\ncpu0 50 10 25 500 3 1 1 0 0 0\n';
+    expect(machineCpu(stat, 100)).toEqual({ userMs: 1200, systemMs: 500, idleMs: 10_000, iowaitMs: 70, irqMs: 50, stealMs: 10 });
+    expect(machineCpu('intr 1 2 3\n', 100)).toBeUndefined();
+  });
+
+  it('a real run\'s cpu between two readings, and its line: busy of available, the driver, the store, the workers and the rest', () => {
+    const at = (atMs: number, busy: number, driverUs: number, store: number, workers: number) => ({
+      atMs,
+      machine: { userMs: busy * 0.6, systemMs: busy * 0.4, idleMs: 2 * atMs - busy, iowaitMs: 0, irqMs: 0, stealMs: 0 },
+      driver: { user: driverUs, system: 0 },
+      store,
+      workers,
+    });
+    const used = cpuUsed(at(1000, 100, 5_000_000, 300, 0), at(121_000, 220_100, 35_000_000, 40_300, 110_000));
+    expect(used).toEqual({ wallMs: 120_000, machine: { userMs: 132_000, systemMs: 88_000, iowaitMs: 0, irqMs: 0, stealMs: 0, idleMs: 20_000 }, driverMs: 30_000, storeMs: 40_000, workersMs: 110_000 });
+    const line = realCpuLines({ policies: [{ name: 'shared-8', cpu: used }, { name: 'old' }] }, 'local');
+    expect([...line.keys()]).toEqual(['shared-8']);
+    expect(line.get('shared-8')).toBe(
+      'the real run kept this machine busy 220.0 of 240.0 cpu-s over 120.0 s (2.0 cpus; user 132.0, system 88.0, irq 0.0, steal 0.0; iowait 0.0 more): its driver 30.0, the store 40.0, the workers 110.0, the rest (kernel threads, page reclaim, other processes) 40.0',
+    );
+    // On Kubernetes the machine figures are the driver pod's sandbox's: only its own cpu is said.
+    expect(realCpuLines({ policies: [{ name: 'p', cpu: { ...used, storeMs: null, workersMs: null } }] }, 'k8s').get('p')).toBe('the real run took 120.0 s: its driver 30.0 cpu-s');
+    expect(realCpuLines(null, 'local').size).toBe(0);
+  });
+
+  it('the host model\'s work: each completed primitive\'s solo part times its demand', () => {
+    const size = (mibPerSec: number) => ({ base: { kind: 'constant', valueMs: 0 }, mibPerSec }) as const;
+    const costs = {
+      name: 'c',
+      source: '',
+      workerStart: { kind: 'lognormal', medianMs: 2000, p99Ms: 3000 },
+      coldBoot: { kind: 'constant', valueMs: 0 },
+      restore: { local: size(400), external: size(100), golden: size(100) },
+      checkpoint: { local: size(400), external: size(200) },
+      dispatch: { kind: 'constant', valueMs: 5 },
+      contention: { scope: 'machine', host: { cpus: 2, restore: 1.5, checkpoint: 1, workerStart: 1 } },
+    } as unknown as CostModel;
+    const measured = [
+      { policy: 'p', primitive: 'worker-start', source: '', count: '2', p50_ms: '2500' },
+      { policy: 'p', primitive: 'restore', source: 'golden', count: '3', p50_ms: '9000' },
+      { policy: 'p', primitive: 'restore', source: 'external', count: '1', p50_ms: '9000' },
+      { policy: 'p', primitive: 'checkpoint', source: 'external', count: '4', p50_ms: '9000' },
+      { policy: 'q', primitive: 'checkpoint', source: 'external', count: '40', p50_ms: '9000' },
+    ];
+    // 100 MiB: restores 1 s alone x 1.5 (4 of them), checkpoints 0.5 s x 1 (4), starts 2 s x 1 (2).
+    const w = modelledHostWorkMs(measured, 'p', costs, 100)!;
+    expect(w.workMs).toBeCloseTo(4 * 1000 * 1.5 + 4 * 500 + 2 * 2000, 9);
+    expect(w.cpus).toBe(2);
+    expect(w.parts).toBe('restores from the store 6.0, checkpoints to the store 2.0, worker starts 4.0');
+    expect(modelledHostWorkMs(measured, 'p', { ...costs, contention: undefined }, 100)).toBeUndefined();
+    expect(cpuNote('p', undefined, w)).toBe('Cpu, p: the simulation\'s host model put 12.0 cpu-s of work on its 2 cpus (restores from the store 6.0, checkpoints to the store 2.0, worker starts 4.0).');
+    expect(cpuNote('p', undefined, undefined)).toBeUndefined();
+  });
+});
