@@ -6,7 +6,7 @@ import type { NodeSpec, PoolSpec, TemplateSpec, WorkerState } from './types.ts';
 
 // The cluster as the scheduler sees it: nodes, pools and workers are few
 // (thousands at most), so they are plain records; actors and invocations,
-// which are many, live in the columns of tables.ts.
+// which are many, live in the typed arrays of tables.ts.
 
 /** A template as the scheduler keeps it: numbered, with its pool. */
 export interface TemplateRt {
