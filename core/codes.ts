@@ -1,10 +1,11 @@
 import { transitionMatrix } from './lifecycle.ts';
 import type { ActorState, InvocationPath } from './types.ts';
 
-// Actors live in columns (ActorTable) and are named by their index: a fleet of
-// a million mostly dormant actors then costs a hundred-odd bytes each and no
-// objects for the garbage collector to trace. Enumerations are small codes,
-// each group numbered from 0 and named by the matching *_NAMES table.
+// Actors live in typed arrays (ActorTable, one record each) and are named by
+// their index: a fleet of a million mostly dormant actors then costs a
+// hundred-odd bytes each and no objects for the garbage collector to trace.
+// Enumerations are small codes, each group numbered from 0 and named by the
+// matching *_NAMES table.
 
 /** Actor state code: no worker; the snapshot is external, golden or none. */
 export const SUSPENDED = 0;

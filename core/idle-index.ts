@@ -1,6 +1,6 @@
 import { NONE } from './codes.ts';
 import type { WorkerRec } from './pools.ts';
-import { isIdleResident, type ActorTable } from './tables.ts';
+import { type ActorTable, isIdleResident, R32, R64 } from './tables.ts';
 
 // Where an actor stands in the index.
 const OUT = 0; // not an eviction candidate
@@ -70,8 +70,8 @@ export class IdleIndex {
       const a = dirty[i]!;
       this.dirtyFlag[a] = 0;
       this.unfile(a);
-      if (!isIdleResident(A, a) || A.evictedFor[a] !== NONE) continue;
-      const wid = A.worker[a]!;
+      if (!isIdleResident(A, a) || A.evictedFor[a * R32] !== NONE) continue;
+      const wid = A.worker[a * R32]!;
       if (wid === NONE) continue;
       const w = workers[wid]!;
       if (w.state !== 'READY' || w.dedicatedActor !== NONE) continue;
@@ -83,7 +83,7 @@ export class IdleIndex {
         heap.onOpen += 1;
       } else {
         this.where[a] = ON_FULL;
-        heap.push(a, A.lastUsedMs[a]!, wid, this.pos);
+        heap.push(a, A.lastUsedMs[a * R64]!, wid, this.pos);
       }
     }
     dirty.length = 0;

@@ -1,12 +1,12 @@
 import type { MemoryUse } from './accounting.ts';
 import { IN_PARK_QUEUE, NONE, SNAP_LOCAL } from './codes.ts';
 import type { WorkerView } from './policies/placement.ts';
-import type { ActorTable } from './tables.ts';
+import { type ActorTable, R32, R8 } from './tables.ts';
 import type { NodeSpec, PoolSpec, TemplateSpec, WorkerState } from './types.ts';
 
 // The cluster as the scheduler sees it: nodes, pools and workers are few
 // (thousands at most), so they are plain records; actors and invocations,
-// which are many, live in the columns of tables.ts.
+// which are many, live in the typed arrays of tables.ts.
 
 /** A template as the scheduler keeps it: numbered, with its pool. */
 export interface TemplateRt {
@@ -100,14 +100,14 @@ export function setOpen(w: WorkerRec, open: boolean): void {
 /** Distinct actors waiting for a worker in a pool, by a scan (the check of PoolRt.waiting). */
 export function waitingIn(pool: PoolRt, A: ActorTable): number {
   const met = new Set<number>();
-  for (const a of pool.parkQueue) if ((A.flags[a]! & IN_PARK_QUEUE) !== 0) met.add(a);
+  for (const a of pool.parkQueue) if ((A.flags[a * R8]! & IN_PARK_QUEUE) !== 0) met.add(a);
   return met.size;
 }
 
 /** Distinct actors waiting in a pool with no eviction under way for them, by a scan (the check of PoolRt.waitersWithoutEviction). */
 export function waitersWithoutEviction(pool: PoolRt, A: ActorTable): number {
   const met = new Set<number>();
-  for (const a of pool.parkQueue) if ((A.flags[a]! & IN_PARK_QUEUE) !== 0 && A.pendingEvictions[a] === 0) met.add(a);
+  for (const a of pool.parkQueue) if ((A.flags[a * R8]! & IN_PARK_QUEUE) !== 0 && A.pendingEvictions[a * R32] === 0) met.add(a);
   return met.size;
 }
 
@@ -115,8 +115,8 @@ export function waitersWithoutEviction(pool: PoolRt, A: ActorTable): number {
 export function pinnedNodesWithoutWorker(pool: PoolRt, A: ActorTable, nodeNames: readonly string[]): string[] {
   const nodes: string[] = [];
   for (const a of pool.parkQueue) {
-    if ((A.flags[a]! & IN_PARK_QUEUE) === 0 || A.snapKind[a] !== SNAP_LOCAL || A.snapNode[a] === NONE) continue;
-    const node = nodeNames[A.snapNode[a]!]!;
+    if ((A.flags[a * R8]! & IN_PARK_QUEUE) === 0 || A.snapKind[a * R8] !== SNAP_LOCAL || A.snapNode[a * R32] === NONE) continue;
+    const node = nodeNames[A.snapNode[a * R32]!]!;
     if (!nodes.includes(node) && !pool.workers.some((w) => w.nodeName === node)) nodes.push(node);
   }
   return nodes;

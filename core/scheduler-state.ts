@@ -24,7 +24,7 @@ import type { PlacementPolicy, Rng } from './policies/placement.ts';
 import { resolvePolicies } from './policies/registry.ts';
 import type { ScalingPolicy } from './policies/scaling.ts';
 import { nodeForWorker, pinnedNodesWithoutWorker, setOpen, type NodeRt, type PoolRt, type TemplateRt, type WorkerRec } from './pools.ts';
-import { accrue, ActorTable, fifoRemove, InvTable } from './tables.ts';
+import { accrue, ActorTable, fifoRemove, InvTable, R16, R32, R64, R8 } from './tables.ts';
 import type { ActorState, Command, CoreConfig, InvocationPath, RejectReason, RestoreSource, WorkerState } from './types.ts';
 
 /**
@@ -250,13 +250,13 @@ export abstract class SchedulerState {
     const a = this.actorsById.get(id);
     if (a === undefined) return undefined;
     const A = this.actors;
-    const running = A.running[a]!;
+    const running = A.running[a * R32]!;
     return {
-      state: STATE_NAMES[A.state[a]!]!,
-      worker: A.worker[a]!,
-      version: A.version[a]!,
-      snapshot: { kind: SNAP_NAMES[A.snapKind[a]!]!, version: A.snapVersion[a]!, node: this.nodeName(A.snapNode[a]!) },
-      queued: A.queued[a]!,
+      state: STATE_NAMES[A.state[a * R8]!]!,
+      worker: A.worker[a * R32]!,
+      version: A.version[a * R64]!,
+      snapshot: { kind: SNAP_NAMES[A.snapKind[a * R8]!]!, version: A.snapVersion[a * R64]!, node: this.nodeName(A.snapNode[a * R32]!) },
+      queued: A.queued[a * R32]!,
       running: running === NONE ? -1 : this.invs.id[running]!,
     };
   }
@@ -312,11 +312,11 @@ export abstract class SchedulerState {
   }
 
   protected templateOf(a: number): TemplateRt {
-    return this.templateList[this.actors.template[a]!]!;
+    return this.templateList[this.actors.template[a * R16]!]!;
   }
 
   protected poolOf(a: number): PoolRt {
-    return this.templateList[this.actors.template[a]!]!.pool;
+    return this.templateList[this.actors.template[a * R16]!]!.pool;
   }
 
   protected nodeName(nameId: number): string | null {
@@ -345,10 +345,10 @@ export abstract class SchedulerState {
 
   protected transition(a: number, to: number): void {
     const A = this.actors;
-    const from = A.state[a]!;
+    const from = A.state[a * R8]!;
     // checkTransition names the actor and both states in its error.
     if (ALLOWED[from * 6 + to] !== 1) checkTransition(A.ids[a]!, STATE_NAMES[from]!, STATE_NAMES[to]!);
-    A.state[a] = to;
+    A.state[a * R8] = to;
     this.idleIndex.mark(a);
   }
 
@@ -408,7 +408,7 @@ export abstract class SchedulerState {
 
   protected sourceOf(a: number, w: WorkerRec): RestoreSource {
     const A = this.actors;
-    switch (A.snapKind[a]) {
+    switch (A.snapKind[a * R8]) {
       case SNAP_NONE:
         return 'cold';
       case SNAP_GOLDEN:
@@ -417,13 +417,13 @@ export abstract class SchedulerState {
         return 'local';
       default:
         // The node that wrote the snapshot kept a copy: resuming there reads it from disk.
-        return A.snapNode[a] === w.nodeId ? 'local' : 'external';
+        return A.snapNode[a * R32] === w.nodeId ? 'local' : 'external';
     }
   }
 
   /** The path (a PATH_ code) the actor's queued invocations take with the resume under way. */
   protected pathOfResume(a: number): number {
-    const wid = this.actors.worker[a]!;
+    const wid = this.actors.worker[a * R32]!;
     const source = wid === NONE ? 'cold' : this.sourceOf(a, this.workers[wid]!);
     switch (source) {
       case 'cold':
@@ -451,7 +451,7 @@ export abstract class SchedulerState {
       w.memUsedMiB -= this.templateOf(a).spec.memoryMiB;
       this.accounting.residentDelta(-1);
     }
-    this.actors.worker[a] = NONE;
+    this.actors.worker[a * R32] = NONE;
     this.idleIndex.mark(a);
     this.recat(w);
   }

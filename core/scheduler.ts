@@ -23,7 +23,7 @@ import type { IdleDecision } from './policies/idle.ts';
 import type { ActorPlacementView } from './policies/placement.ts';
 import { pinnedNodesWithoutWorker, waitersWithoutEviction, waitingIn, type PoolRt, type WorkerRec } from './pools.ts';
 import { ContractError, SchedulerState } from './scheduler-state.ts';
-import { accrue, fifoPush, fifoRemove, fifoShift, fifoUnshift, isIdleResident } from './tables.ts';
+import { accrue, fifoPush, fifoRemove, fifoShift, fifoUnshift, isIdleResident, R32, R64, R8 } from './tables.ts';
 import type { CheckpointTarget, InvocationInput, TimerKind } from './types.ts';
 
 // The runtimes import the core's output types from here, with the Scheduler.
@@ -77,7 +77,7 @@ export class Scheduler extends SchedulerState {
     const a = this.actorFor(actorId, template);
     const A = this.actors;
     const pool = this.poolOf(a);
-    if (pool.spec.mode === 'dedicated' && pool.spec.dedicated?.variant === 'always-on' && A.worker[a] === NONE && A.startingWorker[a] === NONE) {
+    if (pool.spec.mode === 'dedicated' && pool.spec.dedicated?.variant === 'always-on' && A.worker[a * R32] === NONE && A.startingWorker[a * R32] === NONE) {
       this.startDedicated(a, nowMs);
     }
     return a;
@@ -122,25 +122,25 @@ export class Scheduler extends SchedulerState {
     const A = this.actors;
     const inv = this.invs.alloc(id, a, workMs, nowMs);
     this.live.set(id, inv);
-    A.idleStamp[a]! += 1; // any pending idle timer is now stale
-    A.prewarmStamp[a]! += 1; // and so is a pre-warm: the arrival resumes it anyway
-    A.frequency[a]! += 1;
+    A.idleStamp[a * R32]! += 1; // any pending idle timer is now stale
+    A.prewarmStamp[a * R32]! += 1; // and so is a pre-warm: the arrival resumes it anyway
+    A.frequency[a * R32]! += 1;
     const pool = this.poolOf(a);
     if (pool.spec.mode === 'shared') this.idle.onArrival?.(a, nowMs);
     accrue(this.actors, this.invs, a, nowMs);
     fifoPush(this.actors, this.invs, a, inv);
     this.idleIndex.mark(a);
-    switch (A.state[a]) {
+    switch (A.state[a * R8]) {
       case RUNNING:
-        if (A.running[a] === NONE) this.executeNext(a, nowMs);
+        if (A.running[a * R32] === NONE) this.executeNext(a, nowMs);
         break;
       case RESUMING:
         this.invs.path[inv] = this.pathOfResume(a);
         break;
       case SUSPENDED:
       case PAUSED:
-        if ((A.flags[a]! & IN_PARK_QUEUE) !== 0 || A.startingWorker[a] !== NONE) {
-          if ((A.flags[a]! & IN_PARK_QUEUE) !== 0) this.admitParked(inv, nowMs);
+        if ((A.flags[a * R8]! & IN_PARK_QUEUE) !== 0 || A.startingWorker[a * R32] !== NONE) {
+          if ((A.flags[a * R8]! & IN_PARK_QUEUE) !== 0) this.admitParked(inv, nowMs);
         } else {
           this.needWorker(a, nowMs);
         }
@@ -161,7 +161,7 @@ export class Scheduler extends SchedulerState {
     this.recat(w);
     const owner = w.dedicatedActor;
     if (owner !== NONE) {
-      this.actors.startingWorker[owner] = NONE;
+      this.actors.startingWorker[owner * R32] = NONE;
       this.assign(owner, w, nowMs);
       return;
     }
@@ -179,15 +179,15 @@ export class Scheduler extends SchedulerState {
     for (const a of affected) this.rollback(a, nowMs, 'worker-lost');
     const owner = w.dedicatedActor;
     this.retire(w);
-    if (owner !== NONE && A.startingWorker[owner] === w.id) A.startingWorker[owner] = NONE;
+    if (owner !== NONE && A.startingWorker[owner * R32] === w.id) A.startingWorker[owner * R32] = NONE;
     if (w.pool.spec.mode === 'shared') {
       this.reconcile(w.pool);
     } else if (owner !== NONE) {
       const alwaysOn = w.pool.spec.dedicated?.variant === 'always-on';
-      if (alwaysOn || A.queued[owner]! > 0) this.startDedicated(owner, nowMs);
+      if (alwaysOn || A.queued[owner * R32]! > 0) this.startDedicated(owner, nowMs);
     }
     for (const a of affected) {
-      if (A.queued[a]! > 0 && A.worker[a] === NONE && A.startingWorker[a] === NONE && (A.flags[a]! & IN_PARK_QUEUE) === 0) this.needWorker(a, nowMs);
+      if (A.queued[a * R32]! > 0 && A.worker[a * R32] === NONE && A.startingWorker[a * R32] === NONE && (A.flags[a * R8]! & IN_PARK_QUEUE) === 0) this.needWorker(a, nowMs);
     }
     for (const pool of this.poolList) this.dispatchParked(pool, nowMs);
   }
@@ -197,13 +197,13 @@ export class Scheduler extends SchedulerState {
     this.begin(nowMs);
     const A = this.actors;
     const a = actorIndex;
-    if (!this.isActor(a) || A.op[a] !== op || A.state[a] !== RESUMING) return;
-    const w = this.workers[A.worker[a]!]!;
+    if (!this.isActor(a) || A.op[a * R64] !== op || A.state[a * R8] !== RESUMING) return;
+    const w = this.workers[A.worker[a * R32]!]!;
     if (!ok) {
       this.counters.restoreFailures += 1;
       this.rollback(a, nowMs, 'restore-failed');
       if (w.dedicatedActor === a) {
-        if (A.queued[a]! > 0 || w.pool.spec.dedicated?.variant === 'always-on') {
+        if (A.queued[a * R32]! > 0 || w.pool.spec.dedicated?.variant === 'always-on') {
           this.assign(a, w, nowMs);
         } else {
           // Scale-to-zero with nothing left to serve: give the worker back rather than keep it booting.
@@ -214,12 +214,12 @@ export class Scheduler extends SchedulerState {
       } else {
         // Back off before trying again, so a store outage of a few seconds is
         // ridden out rather than burning the retry budget in a burst.
-        const head = A.head[a]!;
+        const head = A.head[a * R32]!;
         if (head !== NONE) {
-          A.phase[a] = RESTORE;
-          A.retryStamp[a]! += 1;
+          A.phase[a * R8] = RESTORE;
+          A.retryStamp[a * R32]! += 1;
           const backoffMs = Math.min(RESTORE_RETRY_MAX_MS, RESTORE_RETRY_BASE_MS * 2 ** Math.max(0, this.invs.failures[head]! - 1));
-          this.emit({ kind: 'setTimer', atMs: nowMs + backoffMs, timer: 'retry', id: a, stamp: A.retryStamp[a]! });
+          this.emit({ kind: 'setTimer', atMs: nowMs + backoffMs, timer: 'retry', id: a, stamp: A.retryStamp[a * R32]! });
         }
         this.dispatchParked(w.pool, nowMs);
       }
@@ -229,12 +229,12 @@ export class Scheduler extends SchedulerState {
     if (source !== 'cold') this.counters.snapshotBytesRead += this.templateOf(a).spec.snapshotBytes;
     accrue(this.actors, this.invs, a, nowMs);
     this.transition(a, RUNNING);
-    A.phase[a] = QUEUED;
-    A.lastUsedMs[a] = nowMs;
+    A.phase[a * R8] = QUEUED;
+    A.lastUsedMs[a * R64] = nowMs;
     this.idleIndex.mark(a);
-    const prewarmed = (A.flags[a]! & PREWARMING) !== 0;
-    A.flags[a]! &= ~PREWARMING;
-    if (A.queued[a]! > 0) this.executeNext(a, nowMs);
+    const prewarmed = (A.flags[a * R8]! & PREWARMING) !== 0;
+    A.flags[a * R8]! &= ~PREWARMING;
+    if (A.queued[a * R32]! > 0) this.executeNext(a, nowMs);
     else if (prewarmed && this.idle.onPrewarmed !== undefined) this.applyIdle(a, this.idle.onPrewarmed(a, nowMs), nowMs);
     else this.applyIdle(a, this.idleDecision(a, nowMs), nowMs);
   }
@@ -244,19 +244,19 @@ export class Scheduler extends SchedulerState {
     this.begin(nowMs);
     const A = this.actors;
     const a = actorIndex;
-    if (!this.isActor(a) || A.op[a] !== op) return;
-    const inv = A.running[a]!;
+    if (!this.isActor(a) || A.op[a * R64] !== op) return;
+    const inv = A.running[a * R32]!;
     if (inv === NONE) return;
     const I = this.invs;
-    const w = this.workers[A.worker[a]!]!;
-    A.running[a] = NONE;
+    const w = this.workers[A.worker[a * R32]!]!;
+    A.running[a * R32] = NONE;
     w.busy -= 1;
     this.recat(w);
-    A.lastUsedMs[a] = nowMs;
+    A.lastUsedMs[a * R64] = nowMs;
     this.idleIndex.mark(a);
     I.execMs[inv]! += nowMs - I.startMs[inv]!;
     if (ok) {
-      A.version[a]! += 1;
+      A.version[a * R64]! += 1;
       this.finish(inv, nowMs, 'served', '');
     } else {
       I.failures[inv]! += 1;
@@ -267,7 +267,7 @@ export class Scheduler extends SchedulerState {
         fifoUnshift(this.actors, this.invs, a, inv);
       }
     }
-    if (A.queued[a]! > 0) this.executeNext(a, nowMs);
+    if (A.queued[a * R32]! > 0) this.executeNext(a, nowMs);
     else this.applyIdle(a, this.idleDecision(a, nowMs), nowMs);
   }
 
@@ -276,30 +276,30 @@ export class Scheduler extends SchedulerState {
     this.begin(nowMs);
     const A = this.actors;
     const a = actorIndex;
-    if (!this.isActor(a) || A.op[a] !== op || (A.state[a] !== SUSPENDING && A.state[a] !== PAUSING)) return;
-    const w = this.workers[A.worker[a]!]!;
+    if (!this.isActor(a) || A.op[a * R64] !== op || (A.state[a * R8] !== SUSPENDING && A.state[a * R8] !== PAUSING)) return;
+    const w = this.workers[A.worker[a * R32]!]!;
     const pool = w.pool;
     this.evictionEnded(a);
     accrue(this.actors, this.invs, a, nowMs);
     if (!ok) {
       this.counters.checkpointFailures += 1;
       this.transition(a, RUNNING);
-      A.phase[a] = QUEUED;
-      if (A.queued[a]! > 0) this.executeNext(a, nowMs);
+      A.phase[a * R8] = QUEUED;
+      if (A.queued[a * R32]! > 0) this.executeNext(a, nowMs);
       else this.applyIdle(a, { kind: 'checkAt', atMs: nowMs + CHECKPOINT_RETRY_MS }, nowMs);
       // Another parked actor may still need an eviction that this one failed to give.
       this.dispatchParked(pool, nowMs);
       return;
     }
-    const local = A.state[a] === PAUSING;
-    A.frequency[a] = 0;
+    const local = A.state[a * R8] === PAUSING;
+    A.frequency[a * R32] = 0;
     this.counters.snapshotBytesWritten += this.templateOf(a).spec.snapshotBytes;
-    A.snapKind[a] = local ? SNAP_LOCAL : SNAP_EXTERNAL;
-    A.snapVersion[a] = A.version[a]!;
-    A.snapNode[a] = w.nodeId;
+    A.snapKind[a * R8] = local ? SNAP_LOCAL : SNAP_EXTERNAL;
+    A.snapVersion[a * R64] = A.version[a * R64]!;
+    A.snapNode[a * R32] = w.nodeId;
     this.release(a, w);
     this.transition(a, local ? PAUSED : SUSPENDED);
-    if (A.queued[a]! > 0) this.needWorker(a, nowMs);
+    if (A.queued[a * R32]! > 0) this.needWorker(a, nowMs);
     this.dispatchParked(pool, nowMs);
   }
 
@@ -310,26 +310,26 @@ export class Scheduler extends SchedulerState {
     switch (kind) {
       case 'idle': {
         const a = id;
-        if (!this.isActor(a) || A.idleStamp[a] !== stamp || !isIdleResident(this.actors, a)) return;
+        if (!this.isActor(a) || A.idleStamp[a * R32] !== stamp || !isIdleResident(this.actors, a)) return;
         this.applyIdle(a, this.idle.onTimer(a, nowMs), nowMs);
         return;
       }
       case 'stop': {
         const a = id;
-        if (!this.isActor(a) || A.idleStamp[a] !== stamp || !isIdleResident(this.actors, a)) return;
+        if (!this.isActor(a) || A.idleStamp[a * R32] !== stamp || !isIdleResident(this.actors, a)) return;
         this.stopDedicated(a, nowMs);
         return;
       }
       case 'prewarm': {
         const a = id;
-        if (!this.isActor(a) || A.prewarmStamp[a] !== stamp) return;
-        const state = A.state[a];
-        if ((state !== SUSPENDED && state !== PAUSED) || A.queued[a]! > 0 || A.worker[a] !== NONE || (A.flags[a]! & IN_PARK_QUEUE) !== 0) return;
+        if (!this.isActor(a) || A.prewarmStamp[a * R32] !== stamp) return;
+        const state = A.state[a * R8];
+        if ((state !== SUSPENDED && state !== PAUSED) || A.queued[a * R32]! > 0 || A.worker[a * R32] !== NONE || (A.flags[a * R8]! & IN_PARK_QUEUE) !== 0) return;
         // A pre-warm takes a free slot if there is one; it never parks or evicts.
         const w = this.choose(a);
         if (w === null) return;
         this.counters.prewarms += 1;
-        A.flags[a]! |= PREWARMING;
+        A.flags[a * R8]! |= PREWARMING;
         this.assign(a, w, nowMs);
         return;
       }
@@ -342,10 +342,10 @@ export class Scheduler extends SchedulerState {
       }
       case 'retry': {
         const a = id;
-        if (!this.isActor(a) || A.retryStamp[a] !== stamp) return;
-        const state = A.state[a];
-        if ((state !== SUSPENDED && state !== PAUSED) || A.queued[a] === 0) return;
-        if (A.worker[a] !== NONE || A.startingWorker[a] !== NONE || (A.flags[a]! & IN_PARK_QUEUE) !== 0) return;
+        if (!this.isActor(a) || A.retryStamp[a * R32] !== stamp) return;
+        const state = A.state[a * R8];
+        if ((state !== SUSPENDED && state !== PAUSED) || A.queued[a * R32] === 0) return;
+        if (A.worker[a * R32] !== NONE || A.startingWorker[a * R32] !== NONE || (A.flags[a * R8]! & IN_PARK_QUEUE) !== 0) return;
         this.needWorker(a, nowMs);
         return;
       }
@@ -360,7 +360,7 @@ export class Scheduler extends SchedulerState {
         I.parked[inv] = 0;
         this.parkedCount -= 1;
         this.finish(inv, nowMs, 'rejected', 'park-timeout');
-        if (A.queued[a] === 0) this.parkFlagOff(a); // left in the queue array, skipped when met
+        if (A.queued[a * R32] === 0) this.parkFlagOff(a); // left in the queue array, skipped when met
         return;
       }
     }
@@ -375,18 +375,18 @@ export class Scheduler extends SchedulerState {
     const A = this.actors;
     const I = this.invs;
     for (let a = 0; a < A.count; a++) {
-      if (A.running[a] === NONE && A.queued[a] === 0) continue;
+      if (A.running[a * R32] === NONE && A.queued[a * R32] === 0) continue;
       accrue(this.actors, this.invs, a, nowMs);
-      const inv = A.running[a]!;
+      const inv = A.running[a * R32]!;
       if (inv !== NONE) {
-        A.running[a] = NONE;
-        const w = this.workers[A.worker[a]!]!;
+        A.running[a * R32] = NONE;
+        const w = this.workers[A.worker[a * R32]!]!;
         w.busy -= 1;
         this.recat(w);
         I.execMs[inv]! += nowMs - I.startMs[inv]!;
         this.finish(inv, nowMs, 'rejected', 'run-ended');
       }
-      for (let q = A.head[a]!; q !== NONE; ) {
+      for (let q = A.head[a * R32]!; q !== NONE; ) {
         // finish() frees the slot: step on first.
         const next = I.next[q]!;
         if (I.parked[q] !== 0) {
@@ -396,9 +396,9 @@ export class Scheduler extends SchedulerState {
         this.finish(q, nowMs, 'rejected', 'run-ended');
         q = next;
       }
-      A.head[a] = NONE;
-      A.tail[a] = NONE;
-      A.queued[a] = 0;
+      A.head[a * R32] = NONE;
+      A.tail[a * R32] = NONE;
+      A.queued[a * R32] = 0;
       this.parkFlagOff(a);
       this.idleIndex.mark(a);
     }
@@ -418,8 +418,8 @@ export class Scheduler extends SchedulerState {
     const A = this.actors;
     const pool = this.poolOf(a);
     if (pool.spec.mode === 'dedicated') {
-      if (A.startingWorker[a] === NONE && A.worker[a] === NONE) this.startDedicated(a, nowMs);
-      if (A.startingWorker[a] === NONE && A.worker[a] === NONE) this.park(a, nowMs); // no node had room
+      if (A.startingWorker[a * R32] === NONE && A.worker[a * R32] === NONE) this.startDedicated(a, nowMs);
+      if (A.startingWorker[a * R32] === NONE && A.worker[a * R32] === NONE) this.park(a, nowMs); // no node had room
       return;
     }
     const w = this.choose(a);
@@ -428,7 +428,7 @@ export class Scheduler extends SchedulerState {
       return;
     }
     this.park(a, nowMs);
-    if ((A.flags[a]! & IN_PARK_QUEUE) !== 0) {
+    if ((A.flags[a * R8]! & IN_PARK_QUEUE) !== 0) {
       const target = this.scaling.onWait(pool, nowMs);
       if (target > pool.target) {
         this.counters.scaleUps += target - pool.target;
@@ -443,15 +443,15 @@ export class Scheduler extends SchedulerState {
   private park(a: number, nowMs: number): void {
     const A = this.actors;
     accrue(this.actors, this.invs, a, nowMs);
-    A.phase[a] = PARKED;
+    A.phase[a * R8] = PARKED;
     const I = this.invs;
     // Admission may reject (unlink and free) the invocation at hand, so step on before admitting it.
-    for (let inv = A.head[a]!; inv !== NONE; ) {
+    for (let inv = A.head[a * R32]!; inv !== NONE; ) {
       const next = I.next[inv]!;
       if (I.parked[inv] === 0) this.admitParked(inv, nowMs);
       inv = next;
     }
-    if (A.queued[a]! > 0 && (A.flags[a]! & IN_PARK_QUEUE) === 0) {
+    if (A.queued[a * R32]! > 0 && (A.flags[a * R8]! & IN_PARK_QUEUE) === 0) {
       this.parkFlagOn(a);
       this.poolOf(a).parkQueue.push(a);
     }
@@ -478,7 +478,7 @@ export class Scheduler extends SchedulerState {
     const t = this.templateOf(a);
     const pool = t.pool;
     const need = t.spec.memoryMiB;
-    const pinned = A.snapKind[a] === SNAP_LOCAL ? A.snapNode[a]! : NONE;
+    const pinned = A.snapKind[a * R8] === SNAP_LOCAL ? A.snapNode[a * R32]! : NONE;
     let candidates: WorkerRec[];
     if (pool.slotBound && pinned === NONE) {
       candidates = pool.open;
@@ -494,7 +494,7 @@ export class Scheduler extends SchedulerState {
     }
     if (candidates.length === 0) return null;
     const view = this.placementView;
-    view.snapshotNode = this.nodeName(A.snapNode[a]!);
+    view.snapshotNode = this.nodeName(A.snapNode[a * R32]!);
     const i = this.placement.choose(candidates, view as ActorPlacementView, this.rng);
     const w = candidates[i];
     if (w === undefined) throw new Error(`placement ${this.placement.name} returned ${i} of ${candidates.length}`);
@@ -507,29 +507,29 @@ export class Scheduler extends SchedulerState {
     accrue(this.actors, this.invs, a, nowMs);
     this.parkFlagOff(a);
     const I = this.invs;
-    for (let inv = A.head[a]!; inv !== NONE; inv = I.next[inv]!) {
+    for (let inv = A.head[a * R32]!; inv !== NONE; inv = I.next[inv]!) {
       if (I.parked[inv] !== 0) {
         I.parked[inv] = 0;
         this.parkedCount -= 1;
       }
     }
     const t = this.templateOf(a);
-    if (A.worker[a] !== w.id) {
+    if (A.worker[a * R32] !== w.id) {
       w.resident += 1;
       w.memUsedMiB += t.spec.memoryMiB;
       w.actors.push(a);
-      A.worker[a] = w.id;
+      A.worker[a * R32] = w.id;
       this.idleIndex.mark(a);
       this.accounting.residentDelta(1);
       this.recat(w);
     }
     this.transition(a, RESUMING);
-    A.phase[a] = RESTORE;
+    A.phase[a * R8] = RESTORE;
     const source = this.sourceOf(a, w);
     const path = this.pathOfResume(a);
-    for (let inv = A.head[a]!; inv !== NONE; inv = I.next[inv]!) I.path[inv] = path;
+    for (let inv = A.head[a * R32]!; inv !== NONE; inv = I.next[inv]!) I.path[inv] = path;
     const op = this.nextOp++;
-    A.op[a] = op;
+    A.op[a * R64] = op;
     this.counters.restores += 1;
     this.emit({
       kind: 'restore',
@@ -538,7 +538,7 @@ export class Scheduler extends SchedulerState {
       actorIndex: a,
       worker: w.id,
       source,
-      version: source === 'local' || source === 'external' ? A.snapVersion[a]! : 0,
+      version: source === 'local' || source === 'external' ? A.snapVersion[a * R64]! : 0,
       snapshotBytes: source === 'cold' ? 0 : t.spec.snapshotBytes,
       template: t.spec.name,
     });
@@ -547,19 +547,19 @@ export class Scheduler extends SchedulerState {
 
   private executeNext(a: number, nowMs: number): void {
     const A = this.actors;
-    const w = this.workers[A.worker[a]!]!;
+    const w = this.workers[A.worker[a * R32]!]!;
     accrue(this.actors, this.invs, a, nowMs);
     const inv = fifoShift(this.actors, this.invs, a);
     const I = this.invs;
-    A.running[a] = inv;
+    A.running[a * R32] = inv;
     this.idleIndex.mark(a);
-    A.phase[a] = QUEUED;
-    A.idleStamp[a]! += 1;
+    A.phase[a * R8] = QUEUED;
+    A.idleStamp[a * R32]! += 1;
     I.startMs[inv] = nowMs;
     w.busy += 1;
     this.recat(w);
     const op = this.nextOp++;
-    A.op[a] = op;
+    A.op[a * R64] = op;
     this.emit({ kind: 'execute', op, actor: A.ids[a]!, actorIndex: a, worker: w.id, invocation: I.id[inv]!, workMs: I.workMs[inv]! });
   }
 
@@ -582,9 +582,9 @@ export class Scheduler extends SchedulerState {
       case 'keep':
         return;
       case 'checkAt': {
-        A.idleStamp[a]! += 1;
+        A.idleStamp[a * R32]! += 1;
         const timer: TimerKind = pool.spec.mode === 'dedicated' ? 'stop' : 'idle';
-        this.emit({ kind: 'setTimer', atMs: d.atMs, timer, id: a, stamp: A.idleStamp[a]! });
+        this.emit({ kind: 'setTimer', atMs: d.atMs, timer, id: a, stamp: A.idleStamp[a * R32]! });
         return;
       }
       case 'checkpoint':
@@ -592,21 +592,21 @@ export class Scheduler extends SchedulerState {
         return;
       case 'leaveAndPrewarm':
         this.checkpoint(a, d.target, nowMs);
-        A.prewarmStamp[a]! += 1;
-        this.emit({ kind: 'setTimer', atMs: Math.max(nowMs, d.prewarmAtMs), timer: 'prewarm', id: a, stamp: A.prewarmStamp[a]! });
+        A.prewarmStamp[a * R32]! += 1;
+        this.emit({ kind: 'setTimer', atMs: Math.max(nowMs, d.prewarmAtMs), timer: 'prewarm', id: a, stamp: A.prewarmStamp[a * R32]! });
         return;
     }
   }
 
   private checkpoint(a: number, target: CheckpointTarget, nowMs: number): void {
     const A = this.actors;
-    const w = this.workers[A.worker[a]!]!;
+    const w = this.workers[A.worker[a * R32]!]!;
     accrue(this.actors, this.invs, a, nowMs);
     this.transition(a, target === 'local' ? PAUSING : SUSPENDING);
-    A.phase[a] = QUEUED;
-    A.idleStamp[a]! += 1;
+    A.phase[a * R8] = QUEUED;
+    A.idleStamp[a * R32]! += 1;
     const op = this.nextOp++;
-    A.op[a] = op;
+    A.op[a * R64] = op;
     this.counters.checkpoints += 1;
     this.emit({
       kind: 'checkpoint',
@@ -615,7 +615,7 @@ export class Scheduler extends SchedulerState {
       actorIndex: a,
       worker: w.id,
       target,
-      version: A.version[a]!,
+      version: A.version[a * R64]!,
       snapshotBytes: this.templateOf(a).spec.snapshotBytes,
     });
   }
@@ -629,51 +629,51 @@ export class Scheduler extends SchedulerState {
    */
   private maybeEvict(pool: PoolRt, waiting: number): number {
     const A = this.actors;
-    if (!this.eviction.evicts || A.pendingEvictions[waiting]! > 0) return ROOM_WITHOUT_EVICTING;
+    if (!this.eviction.evicts || A.pendingEvictions[waiting * R32]! > 0) return ROOM_WITHOUT_EVICTING;
     const victims = this.victims;
     this.idleIndex.flush(A, this.workers, this.poolIndexOf);
     const n = this.eviction.victims(pool, waiting, A, this.templateList, victims, this.idleIndex);
     for (let k = 0; k < n; k++) {
       const v = victims[k]!;
-      A.evictedFor[v] = waiting;
+      A.evictedFor[v * R32] = waiting;
       this.idleIndex.mark(v);
-      A.pendingEvictions[waiting]! += 1;
+      A.pendingEvictions[waiting * R32]! += 1;
       this.counters.evictions += 1;
       this.checkpoint(v, this.idle.evictTarget, this.accounting.nowMs);
     }
     // pendingEvictions went from 0 to n: a waiter with an eviction under way.
-    if (n > 0 && (A.flags[waiting]! & IN_PARK_QUEUE) !== 0) this.poolOf(waiting).waitersWithoutEviction -= 1;
+    if (n > 0 && (A.flags[waiting * R8]! & IN_PARK_QUEUE) !== 0) this.poolOf(waiting).waitersWithoutEviction -= 1;
     return n;
   }
 
   /** Marks `a` as waiting in its pool's park queue (the caller puts it in the queue). */
   private parkFlagOn(a: number): void {
     const A = this.actors;
-    if ((A.flags[a]! & IN_PARK_QUEUE) !== 0) return;
-    A.flags[a]! |= IN_PARK_QUEUE;
+    if ((A.flags[a * R8]! & IN_PARK_QUEUE) !== 0) return;
+    A.flags[a * R8]! |= IN_PARK_QUEUE;
     const pool = this.poolOf(a);
     pool.waiting += 1;
-    if (A.pendingEvictions[a] === 0) pool.waitersWithoutEviction += 1;
+    if (A.pendingEvictions[a * R32] === 0) pool.waitersWithoutEviction += 1;
   }
 
   /** `a` no longer waits (its entry, if any, stays in the queue array and is skipped when met). */
   private parkFlagOff(a: number): void {
     const A = this.actors;
-    if ((A.flags[a]! & IN_PARK_QUEUE) === 0) return;
-    A.flags[a]! &= ~IN_PARK_QUEUE;
+    if ((A.flags[a * R8]! & IN_PARK_QUEUE) === 0) return;
+    A.flags[a * R8]! &= ~IN_PARK_QUEUE;
     const pool = this.poolOf(a);
     pool.waiting -= 1;
-    if (A.pendingEvictions[a] === 0) pool.waitersWithoutEviction -= 1;
+    if (A.pendingEvictions[a * R32] === 0) pool.waitersWithoutEviction -= 1;
   }
 
   /** The eviction of `a` is over (it left, failed or its worker died): its waiter may need another. */
   private evictionEnded(a: number): void {
     const A = this.actors;
-    const waiter = A.evictedFor[a]!;
+    const waiter = A.evictedFor[a * R32]!;
     if (waiter === NONE) return;
-    A.evictedFor[a] = NONE;
-    A.pendingEvictions[waiter]! -= 1;
-    if (A.pendingEvictions[waiter] === 0 && (A.flags[waiter]! & IN_PARK_QUEUE) !== 0) this.poolOf(waiter).waitersWithoutEviction += 1;
+    A.evictedFor[a * R32] = NONE;
+    A.pendingEvictions[waiter * R32]! -= 1;
+    if (A.pendingEvictions[waiter * R32] === 0 && (A.flags[waiter * R8]! & IN_PARK_QUEUE) !== 0) this.poolOf(waiter).waitersWithoutEviction += 1;
     this.idleIndex.mark(a);
   }
 
@@ -685,10 +685,10 @@ export class Scheduler extends SchedulerState {
       const queue = pool.parkQueue;
       pool.parkQueue = [];
       for (const a of queue) {
-        if ((A.flags[a]! & IN_PARK_QUEUE) === 0 || A.startingWorker[a] !== NONE) continue;
+        if ((A.flags[a * R8]! & IN_PARK_QUEUE) === 0 || A.startingWorker[a * R32] !== NONE) continue;
         this.parkFlagOff(a);
         this.startDedicated(a, nowMs);
-        if (A.startingWorker[a] === NONE) {
+        if (A.startingWorker[a * R32] === NONE) {
           this.parkFlagOn(a);
           pool.parkQueue.push(a);
         }
@@ -700,17 +700,17 @@ export class Scheduler extends SchedulerState {
     let room = true;
     for (const a of queue) {
       // An actor that left the queue and parked again has two entries: keep the first.
-      if ((A.flags[a]! & (IN_PARK_QUEUE | SEEN)) !== IN_PARK_QUEUE) continue;
-      A.flags[a]! |= SEEN;
+      if ((A.flags[a * R8]! & (IN_PARK_QUEUE | SEEN)) !== IN_PARK_QUEUE) continue;
+      A.flags[a * R8]! |= SEEN;
       const w = room ? this.choose(a) : null;
       if (w !== null) {
         this.assign(a, w, nowMs);
       } else {
         pool.parkQueue.push(a);
-        if (A.snapKind[a] !== SNAP_LOCAL) room = this.hasAnyRoom(pool);
+        if (A.snapKind[a * R8] !== SNAP_LOCAL) room = this.hasAnyRoom(pool);
       }
     }
-    for (const a of queue) A.flags[a]! &= ~SEEN;
+    for (const a of queue) A.flags[a * R8]! &= ~SEEN;
     this.evictForWaiters(pool);
   }
 
@@ -742,48 +742,48 @@ export class Scheduler extends SchedulerState {
     let nCounted = 0;
     for (const a of pool.parkQueue) {
       // A waiter with an eviction under way gets no other (maybeEvict would answer at once).
-      if ((A.flags[a]! & IN_PARK_QUEUE) === 0 || A.pendingEvictions[a]! > 0) continue;
-      if ((A.flags[a]! & COUNTED) === 0) {
-        A.flags[a]! |= COUNTED;
+      if ((A.flags[a * R8]! & IN_PARK_QUEUE) === 0 || A.pendingEvictions[a * R32]! > 0) continue;
+      if ((A.flags[a * R8]! & COUNTED) === 0) {
+        A.flags[a * R8]! |= COUNTED;
         counted[nCounted++] = a;
         left -= 1;
       }
       const need = this.templateOf(a).spec.memoryMiB;
-      if (need < hopelessMiB && this.maybeEvict(pool, a) === 0 && A.snapKind[a] !== SNAP_LOCAL) hopelessMiB = need;
+      if (need < hopelessMiB && this.maybeEvict(pool, a) === 0 && A.snapKind[a * R8] !== SNAP_LOCAL) hopelessMiB = need;
       if (left === 0) break;
     }
-    for (let k = 0; k < nCounted; k++) A.flags[counted[k]!]! &= ~COUNTED;
+    for (let k = 0; k < nCounted; k++) A.flags[(counted[k]!) * R8]! &= ~COUNTED;
     counted.length = 0;
   }
 
   /** Sends an actor back to its newest snapshot; its in-flight invocation is retried or rejected. */
   private rollback(a: number, nowMs: number, reason: 'worker-lost' | 'restore-failed'): void {
     const A = this.actors;
-    const w = this.workers[A.worker[a]!]!;
+    const w = this.workers[A.worker[a * R32]!]!;
     accrue(this.actors, this.invs, a, nowMs);
     this.evictionEnded(a);
     const I = this.invs;
-    const inv = A.running[a]!;
+    const inv = A.running[a * R32]!;
     if (inv !== NONE) {
-      A.running[a] = NONE;
+      A.running[a * R32] = NONE;
       w.busy -= 1;
       I.execMs[inv]! += nowMs - I.startMs[inv]!;
       I.failures[inv]! += 1;
       I.markMs[inv] = nowMs;
       I.path[inv] = 0;
       fifoUnshift(this.actors, this.invs, a, inv);
-    } else if (reason === 'restore-failed' && A.queued[a]! > 0) {
-      I.failures[A.head[a]!]! += 1;
+    } else if (reason === 'restore-failed' && A.queued[a * R32]! > 0) {
+      I.failures[A.head[a * R32]!]! += 1;
     }
-    const head = A.head[a]!;
+    const head = A.head[a * R32]!;
     if (head !== NONE && I.failures[head]! >= this.config.maxAttempts) this.reject(a, head, nowMs, reason);
-    A.op[a] = this.nextOp++; // completions of the interrupted operation are now stale
-    A.idleStamp[a]! += 1;
-    A.phase[a] = QUEUED;
-    A.version[a] = A.snapVersion[a]!;
+    A.op[a * R64] = this.nextOp++; // completions of the interrupted operation are now stale
+    A.idleStamp[a * R32]! += 1;
+    A.phase[a * R8] = QUEUED;
+    A.version[a * R64] = A.snapVersion[a * R64]!;
     if (w.dedicatedActor !== a) this.release(a, w);
     else this.recat(w);
-    this.transition(a, A.snapKind[a] === SNAP_LOCAL ? PAUSED : SUSPENDED);
+    this.transition(a, A.snapKind[a * R8] === SNAP_LOCAL ? PAUSED : SUSPENDED);
   }
 
   /**
@@ -832,11 +832,11 @@ export class Scheduler extends SchedulerState {
     const w = this.startWorker(this.poolOf(a), a);
     if (w === null) return;
     accrue(this.actors, this.invs, a, nowMs);
-    A.startingWorker[a] = w.id;
+    A.startingWorker[a * R32] = w.id;
     this.parkFlagOff(a);
-    A.phase[a] = WORKER_START;
+    A.phase[a * R8] = WORKER_START;
     const I = this.invs;
-    for (let inv = A.head[a]!; inv !== NONE; inv = I.next[inv]!) {
+    for (let inv = A.head[a * R32]!; inv !== NONE; inv = I.next[inv]!) {
       if (I.parked[inv] !== 0) {
         I.parked[inv] = 0;
         this.parkedCount -= 1;
@@ -847,13 +847,13 @@ export class Scheduler extends SchedulerState {
   /** Scale-to-zero: the idle actor's worker stops and its in-memory state is discarded. */
   private stopDedicated(a: number, nowMs: number): void {
     const A = this.actors;
-    const w = this.workers[A.worker[a]!]!;
+    const w = this.workers[A.worker[a * R32]!]!;
     accrue(this.actors, this.invs, a, nowMs);
     this.release(a, w);
-    A.version[a] = 0;
-    A.snapKind[a] = SNAP_NONE;
-    A.snapVersion[a] = 0;
-    A.snapNode[a] = NONE;
+    A.version[a * R64] = 0;
+    A.snapKind[a * R8] = SNAP_NONE;
+    A.snapVersion[a * R64] = 0;
+    A.snapNode[a * R32] = NONE;
     this.transition(a, SUSPENDED);
     this.retire(w);
     this.emit({ kind: 'stopWorker', worker: w.id });

@@ -109,114 +109,125 @@ export class InvTable {
   }
 }
 
-/** Per-actor state as columns indexed by actor index; grown by doubling. */
+/** Bytes of one actor's record: its fields need 90. */
+const RECORD_BYTES = 96;
+/** Index step from one actor to the next in a field of 8-byte elements (Float64Array). */
+export const R64 = RECORD_BYTES / 8;
+/** Index step from one actor to the next in a field of 4-byte elements (Int32Array). */
+export const R32 = RECORD_BYTES / 4;
+/** Index step from one actor to the next in a field of 2-byte elements (Uint16Array). */
+export const R16 = RECORD_BYTES / 2;
+/** Index step from one actor to the next in a field of 1-byte elements (Uint8Array). */
+export const R8 = RECORD_BYTES;
+
+/**
+ * Per-actor state, one record of RECORD_BYTES per actor, grown by doubling.
+ * Each field is a typed-array view over the one buffer, starting at the
+ * field's offset in the record, so field `f` of actor `a` is `A.f[a * R32]`
+ * for an Int32Array field (R64, R16, R8 for the other widths). A handler
+ * then reads an actor's fields from one or two cache lines: with a column
+ * per field, each field of a random actor among a million was a cache miss
+ * of its own (issue 15).
+ */
 export class ActorTable {
   count = 0;
   readonly ids: string[] = [];
-  template: Uint16Array;
-  state: Uint8Array;
-  phase: Uint8Array;
-  flags: Uint8Array;
-  /** Worker holding the actor's slot, or NONE. */
-  worker: Int32Array;
-  /** Dedicated pools: the worker started for this actor and not yet ready, or NONE. */
-  startingWorker: Int32Array;
-  /** The waiter this actor is being evicted for, while its checkpoint runs, or NONE. */
-  evictedFor: Int32Array;
-  /** Evictions under way to make room for this actor. */
-  pendingEvictions: Int32Array;
-  /** Invocations in the FIFO. */
-  queued: Int32Array;
-  /** Invocation executing now (an InvTable slot), or NONE. */
-  running: Int32Array;
-  /** Oldest and newest invocation waiting in the FIFO, or NONE. */
-  head: Int32Array;
-  tail: Int32Array;
+  private buffer: ArrayBuffer;
+  private capacity: number;
+  op!: Float64Array;
   /** Invocations applied to the in-memory state since it was created. */
-  version: Float64Array;
-  snapKind: Uint8Array;
-  snapVersion: Float64Array;
+  version!: Float64Array;
+  snapVersion!: Float64Array;
+  lastUsedMs!: Float64Array;
+  /** Worker holding the actor's slot, or NONE. */
+  worker!: Int32Array;
+  /** Dedicated pools: the worker started for this actor and not yet ready, or NONE. */
+  startingWorker!: Int32Array;
+  /** The waiter this actor is being evicted for, while its checkpoint runs, or NONE. */
+  evictedFor!: Int32Array;
+  /** Evictions under way to make room for this actor. */
+  pendingEvictions!: Int32Array;
+  /** Invocations in the FIFO. */
+  queued!: Int32Array;
+  /** Invocation executing now (an InvTable slot), or NONE. */
+  running!: Int32Array;
+  /** Oldest and newest invocation waiting in the FIFO, or NONE. */
+  head!: Int32Array;
+  tail!: Int32Array;
   /** Interned node name of the snapshot, or NONE. */
-  snapNode: Int32Array;
-  op: Float64Array;
+  snapNode!: Int32Array;
   // Stamps are compared for equality only; 32 bits wrap long after any run ends.
-  idleStamp: Int32Array;
+  idleStamp!: Int32Array;
   /** Stamp of the pending restore-retry timer. */
-  retryStamp: Int32Array;
+  retryStamp!: Int32Array;
   /** Stamp of the pending pre-warm timer; arrivals make it stale. */
-  prewarmStamp: Int32Array;
-  lastUsedMs: Float64Array;
+  prewarmStamp!: Int32Array;
   /** Invocations since it last became resident (Greedy-Dual's frequency). */
-  frequency: Int32Array;
+  frequency!: Int32Array;
+  template!: Uint16Array;
+  state!: Uint8Array;
+  phase!: Uint8Array;
+  flags!: Uint8Array;
+  snapKind!: Uint8Array;
 
   constructor(capacity: number) {
-    this.template = new Uint16Array(capacity);
-    this.state = new Uint8Array(capacity);
-    this.phase = new Uint8Array(capacity);
-    this.flags = new Uint8Array(capacity);
-    this.worker = new Int32Array(capacity);
-    this.startingWorker = new Int32Array(capacity);
-    this.evictedFor = new Int32Array(capacity);
-    this.pendingEvictions = new Int32Array(capacity);
-    this.queued = new Int32Array(capacity);
-    this.running = new Int32Array(capacity);
-    this.head = new Int32Array(capacity);
-    this.tail = new Int32Array(capacity);
-    this.version = new Float64Array(capacity);
-    this.snapKind = new Uint8Array(capacity);
-    this.snapVersion = new Float64Array(capacity);
-    this.snapNode = new Int32Array(capacity);
-    this.op = new Float64Array(capacity);
-    this.idleStamp = new Int32Array(capacity);
-    this.retryStamp = new Int32Array(capacity);
-    this.prewarmStamp = new Int32Array(capacity);
-    this.lastUsedMs = new Float64Array(capacity);
-    this.frequency = new Int32Array(capacity);
+    this.capacity = capacity;
+    this.buffer = new ArrayBuffer(capacity * RECORD_BYTES);
+    this.views();
+  }
+
+  private views(): void {
+    const b = this.buffer;
+    this.op = new Float64Array(b, 0);
+    this.version = new Float64Array(b, 8);
+    this.snapVersion = new Float64Array(b, 16);
+    this.lastUsedMs = new Float64Array(b, 24);
+    this.worker = new Int32Array(b, 32);
+    this.startingWorker = new Int32Array(b, 36);
+    this.evictedFor = new Int32Array(b, 40);
+    this.pendingEvictions = new Int32Array(b, 44);
+    this.queued = new Int32Array(b, 48);
+    this.running = new Int32Array(b, 52);
+    this.head = new Int32Array(b, 56);
+    this.tail = new Int32Array(b, 60);
+    this.snapNode = new Int32Array(b, 64);
+    this.idleStamp = new Int32Array(b, 68);
+    this.retryStamp = new Int32Array(b, 72);
+    this.prewarmStamp = new Int32Array(b, 76);
+    this.frequency = new Int32Array(b, 80);
+    this.template = new Uint16Array(b, 84);
+    this.state = new Uint8Array(b, 86);
+    this.phase = new Uint8Array(b, 87);
+    this.flags = new Uint8Array(b, 88);
+    this.snapKind = new Uint8Array(b, 89);
   }
 
   /** Appends a new SUSPENDED actor and returns its index. */
   add(id: string, template: number, snapKind: number): number {
     const a = this.count;
-    if (a === this.template.length) this.grow(a * 2);
+    if (a === this.capacity) this.grow(a * 2);
     this.count = a + 1;
     this.ids.push(id);
-    this.running[a] = NONE;
-    this.head[a] = NONE;
-    this.tail[a] = NONE;
-    this.template[a] = template;
-    this.state[a] = SUSPENDED;
-    this.phase[a] = QUEUED;
-    this.worker[a] = NONE;
-    this.startingWorker[a] = NONE;
-    this.evictedFor[a] = NONE;
-    this.snapKind[a] = snapKind;
-    this.snapNode[a] = NONE;
+    this.running[a * R32] = NONE;
+    this.head[a * R32] = NONE;
+    this.tail[a * R32] = NONE;
+    this.template[a * R16] = template;
+    this.state[a * R8] = SUSPENDED;
+    this.phase[a * R8] = QUEUED;
+    this.worker[a * R32] = NONE;
+    this.startingWorker[a * R32] = NONE;
+    this.evictedFor[a * R32] = NONE;
+    this.snapKind[a * R8] = snapKind;
+    this.snapNode[a * R32] = NONE;
     return a;
   }
 
   private grow(capacity: number): void {
-    this.template = grown(this.template, new Uint16Array(capacity));
-    this.state = grown(this.state, new Uint8Array(capacity));
-    this.phase = grown(this.phase, new Uint8Array(capacity));
-    this.flags = grown(this.flags, new Uint8Array(capacity));
-    this.worker = grown(this.worker, new Int32Array(capacity));
-    this.startingWorker = grown(this.startingWorker, new Int32Array(capacity));
-    this.evictedFor = grown(this.evictedFor, new Int32Array(capacity));
-    this.pendingEvictions = grown(this.pendingEvictions, new Int32Array(capacity));
-    this.queued = grown(this.queued, new Int32Array(capacity));
-    this.running = grown(this.running, new Int32Array(capacity));
-    this.head = grown(this.head, new Int32Array(capacity));
-    this.tail = grown(this.tail, new Int32Array(capacity));
-    this.version = grown(this.version, new Float64Array(capacity));
-    this.snapKind = grown(this.snapKind, new Uint8Array(capacity));
-    this.snapVersion = grown(this.snapVersion, new Float64Array(capacity));
-    this.snapNode = grown(this.snapNode, new Int32Array(capacity));
-    this.op = grown(this.op, new Float64Array(capacity));
-    this.idleStamp = grown(this.idleStamp, new Int32Array(capacity));
-    this.retryStamp = grown(this.retryStamp, new Int32Array(capacity));
-    this.prewarmStamp = grown(this.prewarmStamp, new Int32Array(capacity));
-    this.lastUsedMs = grown(this.lastUsedMs, new Float64Array(capacity));
-    this.frequency = grown(this.frequency, new Int32Array(capacity));
+    const buffer = new ArrayBuffer(capacity * RECORD_BYTES);
+    new Uint8Array(buffer).set(new Uint8Array(this.buffer));
+    this.buffer = buffer;
+    this.capacity = capacity;
+    this.views();
   }
 }
 
@@ -231,53 +242,53 @@ export function grown<T extends Uint8Array | Uint16Array | Int32Array | Float64A
 /** Appends `inv` to the actor's FIFO. */
 export function fifoPush(A: ActorTable, I: InvTable, a: number, inv: number): void {
   I.next[inv] = NONE;
-  const tail = A.tail[a]!;
-  if (tail === NONE) A.head[a] = inv;
+  const tail = A.tail[a * R32]!;
+  if (tail === NONE) A.head[a * R32] = inv;
   else I.next[tail] = inv;
-  A.tail[a] = inv;
-  A.queued[a]! += 1;
+  A.tail[a * R32] = inv;
+  A.queued[a * R32]! += 1;
 }
 
 /** Puts `inv` back at the head of the actor's FIFO (a retry goes first). */
 export function fifoUnshift(A: ActorTable, I: InvTable, a: number, inv: number): void {
-  const head = A.head[a]!;
+  const head = A.head[a * R32]!;
   I.next[inv] = head;
-  A.head[a] = inv;
-  if (head === NONE) A.tail[a] = inv;
-  A.queued[a]! += 1;
+  A.head[a * R32] = inv;
+  if (head === NONE) A.tail[a * R32] = inv;
+  A.queued[a * R32]! += 1;
 }
 
 /** Takes the oldest invocation off the actor's FIFO. */
 export function fifoShift(A: ActorTable, I: InvTable, a: number): number {
-  const inv = A.head[a]!;
+  const inv = A.head[a * R32]!;
   if (inv === NONE) throw new Error(`actor ${A.ids[a]}: empty FIFO`);
   const next = I.next[inv]!;
-  A.head[a] = next;
-  if (next === NONE) A.tail[a] = NONE;
+  A.head[a * R32] = next;
+  if (next === NONE) A.tail[a * R32] = NONE;
   I.next[inv] = NONE;
-  A.queued[a]! -= 1;
+  A.queued[a * R32]! -= 1;
   return inv;
 }
 
 /** Removes `inv` from the actor's FIFO if it is there. */
 export function fifoRemove(A: ActorTable, I: InvTable, a: number, inv: number): void {
   let prev = NONE;
-  for (let q = A.head[a]!; q !== NONE; prev = q, q = I.next[q]!) {
+  for (let q = A.head[a * R32]!; q !== NONE; prev = q, q = I.next[q]!) {
     if (q !== inv) continue;
     const next = I.next[q]!;
-    if (prev === NONE) A.head[a] = next;
+    if (prev === NONE) A.head[a * R32] = next;
     else I.next[prev] = next;
-    if (A.tail[a] === q) A.tail[a] = prev;
+    if (A.tail[a * R32] === q) A.tail[a * R32] = prev;
     I.next[q] = NONE;
-    A.queued[a]! -= 1;
+    A.queued[a * R32]! -= 1;
     return;
   }
 }
 
 /** Attributes the waiting time of every queued invocation to the actor's current phase. */
 export function accrue(A: ActorTable, I: InvTable, a: number, nowMs: number): void {
-  const phase = A.phase[a];
-  for (let inv = A.head[a]!; inv !== NONE; inv = I.next[inv]!) {
+  const phase = A.phase[a * R8];
+  for (let inv = A.head[a * R32]!; inv !== NONE; inv = I.next[inv]!) {
     const dt = nowMs - I.markMs[inv]!;
     if (dt > 0) {
       switch (phase) {
@@ -302,5 +313,5 @@ export function accrue(A: ActorTable, I: InvTable, a: number, nowMs: number): vo
 
 /** The actor is resident with nothing running or queued: what idle policies and evictions act on. */
 export function isIdleResident(A: ActorTable, a: number): boolean {
-  return A.state[a] === RUNNING && A.running[a] === NONE && A.queued[a] === 0;
+  return A.state[a * R8] === RUNNING && A.running[a * R32] === NONE && A.queued[a * R32] === 0;
 }

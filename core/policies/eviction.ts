@@ -1,7 +1,7 @@
 import { NONE, SNAP_LOCAL } from '../codes.ts';
 import type { IdleIndex } from '../idle-index.ts';
 import type { PoolRt, TemplateRt } from '../pools.ts';
-import { isIdleResident, type ActorTable } from '../tables.ts';
+import { type ActorTable, isIdleResident, R16, R32, R64, R8 } from '../tables.ts';
 import type { EvictionPolicyName, TemplateSpec } from '../types.ts';
 
 /** What `victims` returns when some worker the waiter may use has room already: nothing to evict. */
@@ -66,8 +66,8 @@ abstract class RankedEviction implements EvictionPolicy {
 
   /** The search over every worker the waiter may use. */
   protected scan(pool: PoolRt, waiter: number, A: ActorTable, templates: readonly TemplateRt[], out: number[]): number {
-    const need = templates[A.template[waiter]!]!.spec.memoryMiB;
-    const pinned = A.snapKind[waiter] === SNAP_LOCAL ? A.snapNode[waiter]! : NONE;
+    const need = templates[A.template[waiter * R16]!]!.spec.memoryMiB;
+    const pinned = A.snapKind[waiter * R8] === SNAP_LOCAL ? A.snapNode[waiter * R32]! : NONE;
     let idle = this.idle;
     let ranks = this.ranks;
     let bestCount = 0;
@@ -88,8 +88,8 @@ abstract class RankedEviction implements EvictionPolicy {
       let n = 0;
       for (let j = 0; j < residents.length; j++) {
         const v = residents[j]!;
-        if (!isIdleResident(A, v) || A.evictedFor[v] !== NONE) continue;
-        const key = this.rank(pool.index, v, A, templates[A.template[v]!]!.spec);
+        if (!isIdleResident(A, v) || A.evictedFor[v * R32] !== NONE) continue;
+        const key = this.rank(pool.index, v, A, templates[A.template[v * R16]!]!.spec);
         let i = n++;
         while (i > 0) {
           const u = idle[i - 1]!;
@@ -109,7 +109,7 @@ abstract class RankedEviction implements EvictionPolicy {
       let m = 0;
       while (m < n && !(slots >= 1 && mem >= need)) {
         slots += 1;
-        mem += templates[A.template[idle[m]!]!]!.spec.memoryMiB;
+        mem += templates[A.template[(idle[m]!) * R16]!]!.spec.memoryMiB;
         m += 1;
       }
       if (m === 0) roomWithout = true;
@@ -133,7 +133,7 @@ class LruEviction extends RankedEviction {
   private readonly check: number[] = [];
 
   protected rank(_pool: number, v: number, A: ActorTable): number {
-    return A.lastUsedMs[v]!;
+    return A.lastUsedMs[v * R64]!;
   }
 
   /**
@@ -144,7 +144,7 @@ class LruEviction extends RankedEviction {
    * index. That is the top of the index's heap, whose key is that order.
    */
   override victims(pool: PoolRt, waiter: number, A: ActorTable, templates: readonly TemplateRt[], out: number[], index?: IdleIndex): number {
-    if (index === undefined || !pool.slotBound || A.snapKind[waiter] === SNAP_LOCAL) return this.scan(pool, waiter, A, templates, out);
+    if (index === undefined || !pool.slotBound || A.snapKind[waiter * R8] === SNAP_LOCAL) return this.scan(pool, waiter, A, templates, out);
     const v = index.lruOnFull(pool.index);
     let n: number;
     if (v !== NONE) {
@@ -184,7 +184,7 @@ class GreedyDualEviction extends RankedEviction {
   protected rank(pool: number, v: number, A: ActorTable, spec: TemplateSpec): number {
     const cost = 1 + spec.snapshotBytes / (64 * 1024 * 1024);
     const size = spec.memoryMiB / 256;
-    return this.clock[pool]! + (A.frequency[v]! * cost) / size;
+    return this.clock[pool]! + (A.frequency[v * R32]! * cost) / size;
   }
 
   protected override chose(pool: number, rank: number): void {
@@ -196,7 +196,7 @@ class GreedyDualEviction extends RankedEviction {
 export function anyEvictable(pool: PoolRt, A: ActorTable): boolean {
   for (const w of pool.workers) {
     if (w.state !== 'READY' || w.dedicatedActor !== NONE) continue;
-    for (const v of w.actors) if (isIdleResident(A, v) && A.evictedFor[v] === NONE) return true;
+    for (const v of w.actors) if (isIdleResident(A, v) && A.evictedFor[v * R32] === NONE) return true;
   }
   return false;
 }

@@ -4,7 +4,7 @@ import { NONE, RUNNING, SUSPENDED } from '../../core/codes.ts';
 import { IdleIndex } from '../../core/idle-index.ts';
 import { evictionCrossCheck } from '../../core/policies/eviction.ts';
 import type { PoolRt, WorkerRec } from '../../core/pools.ts';
-import { ActorTable } from '../../core/tables.ts';
+import { ActorTable, R32, R64, R8 } from '../../core/tables.ts';
 import { caseArb, runCase } from './harness.ts';
 
 const RUNS = Number(process.env.PROP_RUNS ?? 1_000);
@@ -47,10 +47,10 @@ describe('IdleIndex against a naive scan', () => {
           switch (o.kind) {
             case 'idle':
               // Idle: RUNNING with nothing running or queued; busy: one invocation queued.
-              A.queued[a] = o.value ? 0 : 1;
+              A.queued[a * R32] = o.value ? 0 : 1;
               break;
             case 'move': {
-              const from = A.worker[a]!;
+              const from = A.worker[a * R32]!;
               const to = o.worker < 0 ? NONE : o.worker % nWorkers;
               if (to !== NONE && (to === from || workers[to]!.resident >= slots)) break;
               if (from !== NONE) {
@@ -59,8 +59,8 @@ describe('IdleIndex against a naive scan', () => {
                 w.resident -= 1;
                 markWorker(w);
               }
-              A.worker[a] = to;
-              A.state[a] = to === NONE ? SUSPENDED : RUNNING;
+              A.worker[a * R32] = to;
+              A.state[a * R8] = to === NONE ? SUSPENDED : RUNNING;
               if (to !== NONE) {
                 const w = workers[to]!;
                 w.actors.push(a);
@@ -70,10 +70,10 @@ describe('IdleIndex against a naive scan', () => {
               break;
             }
             case 'evicting':
-              A.evictedFor[a] = o.value ? 0 : NONE;
+              A.evictedFor[a * R32] = o.value ? 0 : NONE;
               break;
             case 'lastUsed':
-              A.lastUsedMs[a] = o.value;
+              A.lastUsedMs[a * R64] = o.value;
               break;
           }
           index.mark(a);
@@ -83,8 +83,8 @@ describe('IdleIndex against a naive scan', () => {
           let onOpen = 0;
           let count = 0;
           for (let v = 0; v < nActors; v++) {
-            const wid = A.worker[v]!;
-            if (wid === NONE || A.state[v] !== RUNNING || A.queued[v] !== 0 || A.evictedFor[v] !== NONE) continue;
+            const wid = A.worker[v * R32]!;
+            if (wid === NONE || A.state[v * R8] !== RUNNING || A.queued[v * R32] !== 0 || A.evictedFor[v * R32] !== NONE) continue;
             const w = workers[wid]!;
             if (w.state !== 'READY') continue;
             count += 1;
@@ -96,9 +96,9 @@ describe('IdleIndex against a naive scan', () => {
               best = v;
               continue;
             }
-            const kb = A.lastUsedMs[best]!;
-            const kv = A.lastUsedMs[v]!;
-            if (kv < kb || (kv === kb && (wid < A.worker[best]! || (wid === A.worker[best]! && v < best)))) best = v;
+            const kb = A.lastUsedMs[best * R64]!;
+            const kv = A.lastUsedMs[v * R64]!;
+            if (kv < kb || (kv === kb && (wid < A.worker[best * R32]! || (wid === A.worker[best * R32]! && v < best)))) best = v;
           }
           expect(index.lruOnFull(0)).toBe(best);
           expect(index.onOpen(0)).toBe(onOpen);
