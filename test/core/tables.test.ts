@@ -50,3 +50,44 @@ describe('ActorTable', () => {
     for (const f of ['queued', 'pendingEvictions', 'idleStamp', 'retryStamp', 'prewarmStamp', 'frequency'] as const) expect(A[f][a * R32], f).toBe(0);
   });
 });
+
+// Every read or write of an actor field must step by its own width (a[ * R32] for an Int32Array field):
+// one written with another step reads another field of another actor, and nothing would fail loudly.
+describe('actor fields are indexed with their own step everywhere in core/', () => {
+  it('finds no field of the record indexed without its step, or with another width\'s', async () => {
+    const { readdirSync, readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { fileURLToPath } = await import('node:url');
+    const core = fileURLToPath(new URL('../../core/', import.meta.url));
+    const files = readdirSync(core, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
+    const step = new Map<string, string>([...F64.map((f) => [f, 'R64'] as const), ...I32.map((f) => [f, 'R32'] as const), ['template', 'R16'], ...U8.map((f) => [f, 'R8'] as const)]);
+    const wrong: string[] = [];
+    let seen = 0;
+    for (const file of files) {
+      const text = readFileSync(join(core, file), 'utf8');
+      // An actor table's field: A.<field>[ or actors.<field>[ (the names the scheduler gives its ActorTable).
+      // In tables.ts itself the ActorTable's methods name their fields through this (InvTable's fields have other names).
+      const access = file === 'tables.ts' ? /\b(?:A|this)\.([a-zA-Z]+)\[/g : /\b(?:A|actors|this\.actors)\.([a-zA-Z]+)\[/g;
+      for (const m of text.matchAll(access)) {
+        const want = step.get(m[1]!);
+        if (want === undefined) continue;
+        // The index expression: up to the bracket that closes this one.
+        let depth = 1;
+        let i = m.index + m[0].length;
+        const from = i;
+        while (i < text.length && depth > 0) {
+          if (text[i] === '[') depth += 1;
+          else if (text[i] === ']') depth -= 1;
+          i += 1;
+        }
+        const index = text.slice(from, i - 1);
+        seen += 1;
+        // The outermost product must be by the field's own step.
+        if (!new RegExp(`\\* ${want}$`).test(index.trim())) wrong.push(`${file}: ${m[0]}${index}]`);
+      }
+    }
+    // 226 when this was written.
+    expect(seen).toBeGreaterThan(220);
+    expect(wrong).toEqual([]);
+  });
+});
