@@ -17,8 +17,8 @@ const sizeCost = z.strictObject({ base: durationDistribution, bandwidth: z.strin
 /** A positive finite number (a capacity), with a message that quotes what was given. */
 const positiveNumberMessage = (i: { input: unknown }): string => `expected a positive number, got ${JSON.stringify(i.input)}`;
 const positiveNumber = z.number({ error: positiveNumberMessage }).positive({ error: positiveNumberMessage }).finite({ error: positiveNumberMessage });
-const shareMessage = (i: { input: unknown }): string => `expected a share above 0 and at most 1, got ${JSON.stringify(i.input)}`;
-const share = z.number({ error: shareMessage }).positive({ error: shareMessage }).max(1, { error: shareMessage });
+const shareMessage = (i: { input: unknown }): string => `expected a share above 0 and at most 10, got ${JSON.stringify(i.input)}`;
+const share = z.number({ error: shareMessage }).positive({ error: shareMessage }).max(10, { error: shareMessage });
 
 /**
  * How concurrent primitives share a machine or node (processor sharing):

@@ -172,10 +172,12 @@ export interface HostSpec {
    */
   readonly workerLimits?: boolean;
   /**
-   * With workerLimits: the share (0-1] of each primitive's demand spent
-   * inside its worker, and so under the worker's limit; the rest (the
-   * snapshot store's side of a transfer, the runtime's side of a start) is
-   * not capped. Default 1 each: all of it. Calibrate --backend k8s --limited
+   * With workerLimits: what each primitive costs its worker's limit, as a
+   * share of its demand: below 1 when part of the demand is spent outside
+   * the worker (the snapshot store's side of a transfer, the runtime's side
+   * of a start) and so not capped; above 1 when running under a limit costs
+   * more than running free (a CFS quota throttles a multi-threaded gVisor
+   * sandbox in bursts). Default 1 each. Calibrate --backend k8s --limited
    * fits them from each primitive measured alone on a pod with a limit.
    */
   readonly inWorker?: { readonly restore?: number; readonly checkpoint?: number; readonly workerStart?: number };

@@ -90,16 +90,18 @@ export class SharedResource {
    * its share of the resource alone; `worker` tags it for {@link cancelWorker}
    * (-1: none). `cap` is the most of the resource the jobs of `worker` may
    * use together (a Kubernetes pod's cpu limit; Infinity: none); every job of
-   * one worker must be given the same cap. `inWorker` (at most `demand`) is
-   * the part of the demand spent inside the worker and so under its cap (the
-   * rest, such as the snapshot store's side of a transfer, is not): a capped
+   * one worker must be given the same cap. `inWorker` is what the job costs
+   * the worker's cap at full speed: the part of the demand spent inside the
+   * worker (the rest, such as the snapshot store's side of a transfer, is not
+   * capped), or more than the demand where running under a limit costs more
+   * than running free (CFS throttling of a multi-threaded sandbox). A capped
    * job runs at most at cap / inWorker of its solo speed.
    */
   add(nowMs: number, workMs: number, tailMs: number, kind: number, a: number, b: number, c: number, demand = 1, worker = -1, cap = Number.POSITIVE_INFINITY, inWorker = demand): void {
     if (!(demand > 0) || !Number.isFinite(demand)) throw new Error(`SharedResource: demand must be a positive number, got ${demand}`);
     if (!(cap > 0)) throw new Error(`SharedResource: cap must be a positive number or Infinity, got ${cap}`);
     if (cap !== Number.POSITIVE_INFINITY && worker < 0) throw new Error('SharedResource: a capped job needs its worker');
-    if (!(inWorker > 0 && inWorker <= demand)) throw new Error(`SharedResource: inWorker must be in (0, demand], got ${inWorker} of ${demand}`);
+    if (!(inWorker > 0) || !Number.isFinite(inWorker)) throw new Error(`SharedResource: inWorker must be a positive number, got ${inWorker}`);
     this.advance(nowMs);
     this.demands.push(demand);
     this.workers.push(worker);
@@ -266,7 +268,7 @@ export interface CappedScratch {
  * max-min fair allocation under both kinds of limit (what progressive
  * filling reaches: every share grows alike until it meets its demand, its
  * worker's cap or the capacity); with no cap it is {@link fairShare}'s rule,
- * min(1, L / d_i). With w < d it is an approximation in one respect: a
+ * min(1, L / d_i). With w != d it is an approximation in one respect: a
  * worker's job slowed further by the capacity leaves part of its cap unused,
  * which the others of that worker do not take up (a worker runs one or two
  * primitives at a time, so this is rarely more than a little).

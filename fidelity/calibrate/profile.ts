@@ -83,7 +83,7 @@ export interface InWorkerFit {
   readonly external: InWorkerPart;
   readonly checkpoint: InWorkerPart;
   readonly workerStart: InWorkerPart;
-  /** The shares written: in-worker cpus over the host demand, at most 1 (restore: golden and external averaged). */
+  /** The shares written: in-worker cpus over the host demand (restore: golden and external averaged), at most 10. */
   readonly share: { readonly restore: number; readonly checkpoint: number; readonly workerStart: number };
 }
 
@@ -93,7 +93,9 @@ export interface InWorkerFit {
  * under a limit c < w, at c / w of its unlimited speed (the simulator's
  * rule: at most cap / inWorker). So w = c / speed, where speed is the size
  * part unlimited (size / the fitted bandwidth) over the size part limited
- * (the median less the fitted base), and the share is w / demand, at most 1.
+ * (the median less the fitted base), and the share is w / demand. Above 1,
+ * the limit cost more than the demand alone explains (CFS throttling); the
+ * share is kept, as the simulator's cap then reproduces the limited time.
  * A start is timed whole. Restores average golden and external (both from
  * the store, one demand in the host model); checkpoints are the store's.
  */
@@ -119,7 +121,7 @@ export function fitInWorker(
   const checkpoint = transfer(limited.checkpoint.external, checkpointExternal);
   if (golden === undefined || external === undefined || checkpoint === undefined || limited.workerStartMs.length === 0 || workerStartMs.length === 0) return undefined;
   const workerStart = part(nearestRank(workerStartMs, 0.5) / nearestRank(limited.workerStartMs, 0.5));
-  const share = (cpus: number, demand: number): number => Math.min(1, cpus / demand);
+  const share = (cpus: number, demand: number): number => Math.min(10, cpus / demand);
   return {
     cpuMilli: limited.cpuMilli,
     sizeMiB: limited.sizeMiB,
@@ -545,7 +547,8 @@ function inWorkerComment(h: HostFit, samples: CalibrationSamples): string[] {
     `#   ${p('golden restore', l.restore.golden, f.golden)}, ${p('restore from the store', l.restore.external, f.external)},`,
     `#   ${p('checkpoint to the store', l.checkpoint.external, f.checkpoint)}, ${p('worker start', l.workerStartMs, f.workerStart)};`,
     `#   node-folder restore ${med(l.restore.local)} and checkpoint ${med(l.checkpoint.local)} (shown, not fitted);`,
-    `# the shares are those cpus over the demands (restore: golden and external averaged), at most 1; a limit that did not slow a`,
+    `# the shares are those cpus over the demands (restore: golden and external averaged; above 1, the limit costs more than the demand:`,
+    `# CFS throttling); a limit that did not slow a`,
     `# primitive (speed 0.9 or more) gives only an upper bound.`,
   ];
 }

@@ -192,7 +192,12 @@ describe('SharedResource (processor sharing)', () => {
     const res = new SharedResource(2, queue, DONE, 0);
     res.add(0, 100, 0, 1, 0, 0, 0, 1, 7, 0.2, 0.5);
     expect(drain(queue, res)[0]!.timeMs).toBeCloseTo(100 / 0.4, 9);
-    expect(() => res.add(0, 100, 0, 1, 0, 0, 0, 1, 7, 0.2, 1.5)).toThrow(/inWorker must be in \(0, demand\]/);
+    expect(() => res.add(0, 100, 0, 1, 0, 0, 0, 1, 7, 0.2, 0)).toThrow(/inWorker must be a positive number/);
+    // More than the demand: the limit costs more than running free (throttling): 0.2 / 2 = 0.1 of solo speed.
+    const q = new EventQueue(4);
+    const more = new SharedResource(2, q, DONE, 0);
+    more.add(0, 100, 0, 1, 0, 0, 0, 1, 7, 0.2, 2);
+    expect(drain(q, more)[0]!.timeMs).toBeCloseTo(1000, 9);
   });
 
   it('refuses a capped job without its worker, and a cap that is not positive', () => {
@@ -234,7 +239,7 @@ describe('cappedRates (max-min fair shares under per-worker caps)', () => {
   it('with part of each demand outside its worker: within the capacity and every cap, at most solo speed, and the capacity full unless every job runs as fast as its worker lets it', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.record({ demand: fc.double({ min: 0.05, max: 4, noNaN: true }), share: fc.double({ min: 0.05, max: 1, noNaN: true }), worker: fc.integer({ min: 0, max: 5 }) }), { minLength: 1, maxLength: 30 }),
+        fc.array(fc.record({ demand: fc.double({ min: 0.05, max: 4, noNaN: true }), share: fc.double({ min: 0.05, max: 2.5, noNaN: true }), worker: fc.integer({ min: 0, max: 5 }) }), { minLength: 1, maxLength: 30 }),
         fc.array(fc.option(fc.double({ min: 0.05, max: 3, noNaN: true }), { nil: undefined }), { minLength: 6, maxLength: 6 }),
         fc.double({ min: 0.1, max: 8, noNaN: true }),
         (js, capOf, capacity) => {
@@ -608,10 +613,10 @@ describe('simulate with contention', () => {
     expect(costProfileSchema.safeParse({ ...base, contention: { scope: 'machine', host } }).success).toBe(true);
     expect(JSON.stringify(costProfileSchema.safeParse({ ...base, contention: { scope: 'machine', host, transfers: { streams: 1 } } }).error?.issues)).toMatch(/replaces transfers and cpu/);
     expect(JSON.stringify(costProfileSchema.safeParse({ ...base, contention: { scope: 'machine', host: { ...host, driver: 2 } } }).error?.issues)).toMatch(/host\.driver/);
-    // inWorker: shares in (0, 1], and only where workers are capped.
+    // inWorker: shares in (0, 10], and only where workers are capped.
     expect(costProfileSchema.safeParse({ ...base, contention: { scope: 'machine', host: { ...host, workerLimits: true, inWorker: { restore: 0.8, checkpoint: 1 } } } }).success).toBe(true);
     expect(JSON.stringify(costProfileSchema.safeParse({ ...base, contention: { scope: 'machine', host: { ...host, inWorker: { restore: 0.8 } } } }).error?.issues)).toMatch(/needs workerLimits: true/);
-    for (const bad of [0, 1.2, -0.5]) expect(JSON.stringify(costProfileSchema.safeParse({ ...base, contention: { scope: 'machine', host: { ...host, workerLimits: true, inWorker: { checkpoint: bad } } } }).error?.issues)).toMatch(/expected a share above 0 and at most 1/);
+    for (const bad of [0, 12, -0.5]) expect(JSON.stringify(costProfileSchema.safeParse({ ...base, contention: { scope: 'machine', host: { ...host, workerLimits: true, inWorker: { checkpoint: bad } } } }).error?.issues)).toMatch(/expected a share above 0 and at most 10/);
   });
 
   it('same seed, same result; the draws are those of the run without contention', () => {

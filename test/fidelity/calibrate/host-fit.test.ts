@@ -189,7 +189,7 @@ describe('the host model of a k8s profile', () => {
       const inWorker = loadScenarioFile(join(dir, 'uses-limited.yaml')).costs.contention?.host?.inWorker;
       for (const x of [inWorker?.restore, inWorker?.checkpoint, inWorker?.workerStart]) {
         expect(x).toBeGreaterThan(0);
-        expect(x).toBeLessThanOrEqual(1);
+        expect(x).toBeLessThanOrEqual(10);
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -261,8 +261,8 @@ describe('inWorker from the --limited series (a pod cpu limit caps only the part
     expect(f.share.restore).toBeCloseTo(1.1 / 1.3, 9);
     expect(f.share.checkpoint).toBeCloseTo(0.5, 9);
     expect(f.share.workerStart).toBeCloseTo(0.2, 9);
-    // More cpu inside the worker than the host demand (the demand fitted low): the share stops at 1.
-    expect(fitInWorker(limited, { ...host, checkpoint: 0.5 }, restore, checkpoint, [2000])!.share.checkpoint).toBe(1);
+    // More cpu under the limit than the host demand (throttling costs more than running free): the share says so, above 1.
+    expect(fitInWorker(limited, { ...host, checkpoint: 0.5 }, restore, checkpoint, [2000])!.share.checkpoint).toBeCloseTo(1.6, 9);
     // A series missing a primitive fits nothing.
     expect(fitInWorker({ ...limited, workerStartMs: [] }, host, restore, checkpoint, [2000])).toBeUndefined();
   });
