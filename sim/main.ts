@@ -212,7 +212,7 @@ async function runPlainStudy(opts: SimulateOptions, io: Io, total: number): Prom
         clock: () => io.wallMs(),
         onRun: (run) => {
           if (progress.active) progress.tick();
-          else io.err(`  ${run.result.policy} seed ${run.seed}: ${run.result.events} events in ${(run.wallMs / 1000).toFixed(2)} s\n`);
+          else io.err(`  ${run.result.policy} seed ${run.seed}: ${run.result.events} events in ${(run.wallMs / 1000).toFixed(2)} s${failedText(run.result.failedRequests)}\n`);
         },
       },
     );
@@ -390,4 +390,10 @@ function simulatedMeasured(results: readonly SimResult[]): string | undefined {
   }
   const rows = [...pooled].flatMap(([policy, p]) => measuredRows({ policy, ...p, lagMs: [], memory: [] }));
   return stringify(rows, { header: true, columns: [...MEASURED_COLUMNS] });
+}
+
+/** "; failed requests: restore timeout 3, ..." as the real run's log says it, or nothing. */
+function failedText(failed: Readonly<Record<string, number>> | undefined): string {
+  const classes = Object.entries(failed ?? {});
+  return classes.length === 0 ? '' : `; failed requests: ${classes.map(([c, n]) => `${c} ${n}`).join(', ')}`;
 }

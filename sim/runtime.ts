@@ -27,6 +27,12 @@ export interface SimResult extends SessionResult {
   readonly outcomes?: number;
   /** How long each primitive took under the run's simulated load (SimOptions.primitives). */
   readonly primitives?: SimPrimitives;
+  /**
+   * With request timeouts (costs.requestTimeoutMs): requests given up or
+   * refused, by "<op> <why>" as the real run's log counts its failed requests
+   * ("restore timeout", "restore already-resident", "checkpoint busy").
+   */
+  readonly failedRequests?: Readonly<Record<string, number>>;
 }
 
 /**
@@ -545,5 +551,5 @@ export function simulate(scenario: Scenario, policy: PolicySet, workload: Worklo
   }
   // Integrate cost up to the end of the scenario even if the last event came earlier.
   const result = session.end(Math.max(lastMs, scenario.durationMs), events);
-  return clock === null ? result : { ...result, primitives: clock.out };
+  return { ...result, ...(clock === null ? {} : { primitives: clock.out }), ...(view === null ? {} : { failedRequests: view.failures() }) };
 }

@@ -21,7 +21,7 @@ const carried: [
   Carried<Reply, 'invocation' | 'actor' | 'outcome' | 'reason' | 'path' | 'arrivalMs' | 'startMs' | 'endMs' | 'parts' | 'attempts'>,
   Carried<LatencyParts, 'parkedMs' | 'workerStartMs' | 'restoreMs' | 'execMs' | 'queuedMs'>,
   Carried<Sample, 'timeMs' | 'workers' | 'resident' | 'parked'>,
-  Carried<SimResult, 'policy' | 'replies' | 'counters' | 'totals' | 'events' | 'endMs' | 'warmupMs' | 'samples' | 'seed' | 'summary' | 'outcomes' | 'primitives'>,
+  Carried<SimResult, 'policy' | 'replies' | 'counters' | 'totals' | 'events' | 'endMs' | 'warmupMs' | 'samples' | 'seed' | 'summary' | 'outcomes' | 'primitives' | 'failedRequests'>,
 ] = [true, true, true, true];
 void carried;
 
@@ -43,6 +43,7 @@ export interface EncodedSimResult {
   readonly outcomes?: number;
   /** Primitive durations (structured-cloned: a few arrays). */
   readonly primitives?: SimPrimitives;
+  readonly failedRequests?: Readonly<Record<string, number>>;
 }
 
 /** Encodes a result for transfer to another thread; the result itself is left untouched. */
@@ -99,6 +100,7 @@ export function encodeSimResult(r: SimResult): { message: EncodedSimResult; tran
     ...(r.summary === undefined ? {} : { summary: r.summary }),
     ...(r.outcomes === undefined ? {} : { outcomes: r.outcomes }),
     ...(r.primitives === undefined ? {} : { primitives: r.primitives }),
+    ...(r.failedRequests === undefined ? {} : { failedRequests: r.failedRequests }),
   };
   return { message, transfer: [nums.buffer, strs.buffer, samples.buffer] };
 }
@@ -159,5 +161,6 @@ export function decodeSimResult(m: EncodedSimResult): SimResult {
     ...(m.summary === undefined ? {} : { summary: m.summary }),
     ...(m.outcomes === undefined ? {} : { outcomes: m.outcomes }),
     ...(m.primitives === undefined ? {} : { primitives: m.primitives }),
+    ...(m.failedRequests === undefined ? {} : { failedRequests: m.failedRequests }),
   };
 }

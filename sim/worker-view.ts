@@ -42,6 +42,18 @@ export class WorkerView {
   readonly refused = { alreadyResident: 0, slotsFull: 0, busy: 0 };
   /** Requests given up by the driver. */
   timeouts = 0;
+  /** Failed requests by "<op> <why>", the real run's classes (real/driver.ts), in the order first seen. */
+  private readonly classes = new Map<string, number>();
+
+  /** Requests given up or refused by class, as the real run's log lists them. */
+  failures(): Record<string, number> {
+    return Object.fromEntries([...this.classes].sort((a, b) => b[1] - a[1]));
+  }
+
+  private count(kind: Kind, why: string): void {
+    const key = `${kind === RESTORE ? 'restore' : kind === EXECUTE ? 'execute' : 'checkpoint'} ${why}`;
+    this.classes.set(key, (this.classes.get(key) ?? 0) + 1);
+  }
 
   /** A worker started, with `slots` actor slots. */
   started(worker: number, slots: number): void {
@@ -72,14 +84,17 @@ export class WorkerView {
     if (kind === RESTORE) {
       if (state !== undefined) {
         this.refused.alreadyResident += 1;
+        this.count(kind, 'already-resident');
         return false;
       }
       if (on.size >= this.slots.get(worker)!) {
         this.refused.slotsFull += 1;
+        this.count(kind, 'slots-full');
         return false;
       }
     } else if (state !== IDLE) {
       this.refused.busy += 1;
+      this.count(kind, 'busy');
       return false;
     }
     on.set(actor, BUSY);
@@ -130,6 +145,7 @@ export class WorkerView {
     byOp.set(op, w);
     this.actors.get(w.worker)?.set(actor, ABANDONED);
     this.timeouts += 1;
+    this.count(w.kind, 'timeout');
     return w.kind;
   }
 

@@ -667,6 +667,8 @@ describe('request timeouts (costs.requestTimeoutMs): the driver gives a request 
     expect(restores).toEqual([1000, 1800, 2800, 4800]);
     expect(r.replies).toHaveLength(1);
     expect(r.replies[0]).toMatchObject({ outcome: 'rejected', reason: 'restore-failed' });
+    // Counted as the real run's log counts its failed requests.
+    expect(r.failedRequests).toEqual({ 'restore timeout': 2, 'restore already-resident': 2 });
     // Without the timeout the first restore is served, 2,020 ms later.
     const plain = simulate({ ...scenario, costs: { ...slow, requestTimeoutMs: undefined } }, { ...policy, maxAttempts: 4 }, workload, { seed: 1, sampleEveryMs: 0 });
     expect(plain.replies[0]).toMatchObject({ outcome: 'served', attempts: 1 });
