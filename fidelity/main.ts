@@ -16,6 +16,7 @@ import { fidelityMarkdown } from './markdown.ts';
 import { comparePrimitives } from './primitives.ts';
 import { FIDELITY_RECORD, FidelityInputError, fidelityRecordJson, readCsvRows, readFidelityRecord, type FidelityRecord } from './record.ts';
 import { cpuNote, modelledHostWorkMs, realCpuLines } from './cpu.ts';
+import { failuresNote, realFailures, simFailures } from './failures.ts';
 import { runSpread } from './spread.ts';
 import { writeFidelityInputs, type FidelityInputOptions, type FidelityInputs } from './inputs.ts';
 import { fidelityTimeseriesCsv, pairSeries, samplesByPolicy, seriesInterval, seriesRows, type PairedSample } from './series.ts';
@@ -587,9 +588,13 @@ async function compareAndWrite(
   const primitives = comparePrimitives(readCsvRows(join(realDir, 'measured.csv')), costs, sizes[0] ?? 0, simMeasured);
   // Where the cpu went: the real run's (run.json, since issue 18) beside the host model's work.
   const realCpu = realCpuLines(readJsonOrNull(join(realDir, 'run.json')), o.backend);
+  const realFailed = realFailures(readJsonOrNull(join(realDir, 'run.json')));
+  const simFailed = simFailures(readJsonOrNull(join(simDir, 'run.json')));
   for (const policy of policies) {
     const n = cpuNote(policy, realCpu.get(policy), modelledHostWorkMs(simMeasured, policy, costs, sizes[0] ?? 0));
     if (n !== undefined) notes.push(n);
+    const f = failuresNote(policy, realFailed.get(policy), simFailed.get(policy), costs.requestTimeoutMs !== undefined);
+    if (f !== undefined) notes.push(f);
   }
   const context = {
     backend: o.backend,

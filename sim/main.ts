@@ -306,6 +306,8 @@ export async function runSimulate(argv: readonly string[], io: Io): Promise<numb
           wallMs: Math.round(r.wallMs),
           workloadMs: Math.round(r.workloadMs),
           thread: r.thread,
+          // With request timeouts (costs.requestTimeout): requests given up or refused, as the real run's run.json counts its failures.
+          ...(r.result.failedRequests === undefined ? {} : { failedRequests: r.result.failedRequests }),
         })),
         // Invocations of each seed's workload, summed over the seeds.
         invocations: [...firstOfSeed.values()].reduce((s, n) => s + n, 0),
