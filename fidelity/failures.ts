@@ -40,7 +40,7 @@ const text = (c: Record<string, number> | undefined): string => {
 
 /**
  * The caveat line of a policy set, or undefined when neither half failed a
- * request; the simulated half says "not simulated" where its profile has no
+ * request; the simulated half says it gives no request up where its profile has no
  * requestTimeout (it then gives no request up).
  */
 export function failuresNote(policy: string, real: Record<string, number> | undefined, sim: Record<string, number> | undefined, simulated: boolean): string | undefined {
