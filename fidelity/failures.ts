@@ -40,8 +40,8 @@ const text = (c: Record<string, number> | undefined): string => {
 
 /**
  * The caveat line of a policy set, or undefined when neither half failed a
- * request; the simulated half says it gives no request up where its profile has no
- * requestTimeout (it then gives no request up).
+ * request; where the profile has no requestTimeout it says the simulation
+ * gives no request up.
  */
 export function failuresNote(policy: string, real: Record<string, number> | undefined, sim: Record<string, number> | undefined, simulated: boolean): string | undefined {
   const any = (c: Record<string, number> | undefined): boolean => Object.values(c ?? {}).some((n) => n > 0);
