@@ -1,37 +1,10 @@
 import type { ClusterNode } from '../scenarios/scenario.ts';
 import type { MeasuredInput } from './measured.ts';
-import type { ReportedRun, SummaryRow } from './summary.ts';
+import { DENSITY_COLUMNS, type ReportedRun, type SummaryRow } from './summary.ts';
 
-// summary.ts's rounding, here so this file imports only types from it (summary.ts lists these columns).
+// summary.ts's rounding (summary.ts lists this file's columns, DENSITY_COLUMNS).
 const ms = (x: number): number => Math.round(x * 1000) / 1000;
 
-/**
- * Density as Agent Substrate's benchmarks judge it, per run: active actors
- * per node, per vCPU and per GiB of node memory, and actors per worker pod.
- * "Active" is resident: running on a worker, busy or idle (not suspended or
- * paused to a snapshot). "Node" is a node of the scenario's cluster
- * (`cluster.nodes`, every node counted whether it hosts a worker or not), its
- * vCPUs and GiB as declared there. Peak is the most actors resident at once;
- * mean is averaged over the measured time (after warm-up). The actor-to-pod
- * ratio divides by worker pods: peak resident over peak workers, mean
- * resident over mean workers. Real runs add the same over GiB of worker
- * memory as measured (resident set of the worker processes or pods).
- */
-export const DENSITY_COLUMNS = [
-  'nodes',
-  'node_vcpus',
-  'node_gib',
-  'peak_active_per_node',
-  'mean_active_per_node',
-  'peak_active_per_vcpu',
-  'mean_active_per_vcpu',
-  'peak_active_per_gib',
-  'mean_active_per_gib',
-  'peak_actors_per_pod',
-  'mean_actors_per_pod',
-  'peak_active_per_measured_gib',
-  'mean_active_per_measured_gib',
-] as const;
 
 const per = (a: number, b: number): number | string => (b > 0 && Number.isFinite(a) && Number.isFinite(b) ? ms(a / b) : '');
 

@@ -1,11 +1,39 @@
 import type { RunResult } from '../core/result.ts';
 import { REJECT_REASONS } from '../core/types.ts';
-import { DENSITY_COLUMNS } from './density.ts';
 
 /** A run as the writers take it: its result, and its summary row when that was computed as the run went (then `replies` holds only a sample of the outcomes). */
 export interface ReportedRun extends RunResult {
   readonly summary?: SummaryRow;
 }
+
+/**
+ * The density columns of summary.csv (reports/density.ts fills them).
+ * Density as Agent Substrate's benchmarks judge it, per run: active actors
+ * per node, per vCPU and per GiB of node memory, and actors per worker pod.
+ * "Active" is resident: running on a worker, busy or idle (not suspended or
+ * paused to a snapshot). "Node" is a node of the scenario's cluster
+ * (`cluster.nodes`, every node counted whether it hosts a worker or not), its
+ * vCPUs and GiB as declared there. Peak is the most actors resident at once;
+ * mean is averaged over the measured time (after warm-up). The actor-to-pod
+ * ratio divides by worker pods: peak resident over peak workers, mean
+ * resident over mean workers. Real runs add the same over GiB of worker
+ * memory as measured (resident set of the worker processes or pods).
+ */
+export const DENSITY_COLUMNS = [
+  'nodes',
+  'node_vcpus',
+  'node_gib',
+  'peak_active_per_node',
+  'mean_active_per_node',
+  'peak_active_per_vcpu',
+  'mean_active_per_vcpu',
+  'peak_active_per_gib',
+  'mean_active_per_gib',
+  'peak_actors_per_pod',
+  'mean_actors_per_pod',
+  'peak_active_per_measured_gib',
+  'mean_active_per_measured_gib',
+] as const;
 
 /**
  * Columns of summary.csv, in order. The first eighteen are the stable

@@ -2,7 +2,12 @@ import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, t
 import { basename, join, resolve } from 'node:path';
 import { COMPILED, entryModule, repoFile } from '../cli/repo.ts';
 import { readBoundedFile, realOrSelf, type LoadDependency } from '../scenarios/read-file.ts';
-import type { ListArgs } from './simulate-list.ts';
+
+/** What `simulate --list` needs: the scenario file, and whether it may read files outside its folder. */
+export interface ListArgs {
+  readonly scenario: string;
+  readonly allowOutside: boolean;
+}
 
 // `simulate --list` without the scenario loader (issue 15): loading yaml and zod and validating
 // the scenario is about 300 ms of CPU, most of a listing. A full listing records the policy sets

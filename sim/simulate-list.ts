@@ -1,6 +1,7 @@
 import type { Io } from '../cli/io.ts';
 import { repoFile } from '../cli/repo.ts';
 import type { LoadDependency } from '../scenarios/read-file.ts';
+import type { ListArgs } from './list-cache.ts';
 
 // Light on purpose: sim/cli.ts imports this before deciding what to load, so --help must not
 // pay for the scenario loader (zod, yaml) here; listPolicySets loads it when a listing is not
@@ -9,11 +10,7 @@ import type { LoadDependency } from '../scenarios/read-file.ts';
 /** The scenario `npm run simulate` runs with no --scenario. */
 export const DEFAULT_SCENARIO_FILE = repoFile('scenarios', 'default.yaml');
 
-/** What `simulate --list` needs: the scenario file, and whether it may read files outside its folder. */
-export interface ListArgs {
-  readonly scenario: string;
-  readonly allowOutside: boolean;
-}
+export type { ListArgs } from './list-cache.ts';
 
 /**
  * The arguments of a plain `--list` (with at most `--scenario FILE` and
