@@ -64,6 +64,12 @@ export interface LimitedSample {
   readonly workerStartMs: number[];
   readonly restore: { readonly golden: number[]; readonly external: number[]; readonly local: number[] };
   readonly checkpoint: { readonly external: number[]; readonly local: number[] };
+  /**
+   * Two at once on the one limited pod (its two slots): golden restores of two
+   * actors, then their checkpoints to the store, each pair's two times. How the
+   * limit is shared by the primitives of one worker, against one alone.
+   */
+  readonly pair?: { readonly golden: number[]; readonly external: number[] };
 }
 
 /** One batch size of the mixed sweep: k workers, each holding a resident actor; `restores` of them restore from the store while the rest checkpoint to it, all at once. */
@@ -358,8 +364,15 @@ async function measureLimited(probe: Probe, cpuMilli: number, sizeMiB: number, m
     await probe.checkpoint(w, actor, sizeMiB, 'local', 0);
     log(`limited to ${cpuMilli}m, repeat ${r + 1}/${repeats} done`);
   }
+  const pair = { golden: [] as number[], external: [] as number[] };
+  const two = [`limited-${t}-a`, `limited-${t}-b`];
+  for (let r = 0; r < repeats; r++) {
+    pair.golden.push(...(await Promise.all(two.map((a) => probe.restore(w, a, t, sizeMiB, 'golden', 0)))));
+    pair.external.push(...(await Promise.all(two.map((a) => probe.checkpoint(w, a, sizeMiB, 'external', 0)))));
+    log(`limited to ${cpuMilli}m, two at once, repeat ${r + 1}/${repeats} done`);
+  }
   probe.stopWorker(w);
-  return out;
+  return { ...out, pair };
 }
 
 /**

@@ -547,6 +547,12 @@ function inWorkerComment(h: HostFit, samples: CalibrationSamples): string[] {
     `#   ${p('golden restore', l.restore.golden, f.golden)}, ${p('restore from the store', l.restore.external, f.external)},`,
     `#   ${p('checkpoint to the store', l.checkpoint.external, f.checkpoint)}, ${p('worker start', l.workerStartMs, f.workerStart)};`,
     `#   node-folder restore ${med(l.restore.local)} and checkpoint ${med(l.checkpoint.local)} (shown, not fitted);`,
+    ...(l.pair === undefined || l.pair.golden.length === 0 || l.pair.external.length === 0
+      ? []
+      : [
+          `#   two at once on the pod (shown, not fitted; the simulation shares the limit equally, so each would take about twice one alone):`,
+          `#   golden restores ${med(l.pair.golden)} each (${round(nearestRank(l.pair.golden, 0.5) / nearestRank(l.restore.golden, 0.5), 2)}x one alone), checkpoints to the store ${med(l.pair.external)} (${round(nearestRank(l.pair.external, 0.5) / nearestRank(l.checkpoint.external, 0.5), 2)}x);`,
+        ]),
     `# the shares are those cpus over the demands (restore: golden and external averaged; above 1, the limit costs more than the demand:`,
     `# CFS throttling); a limit that did not slow a`,
     `# primitive (speed 0.9 or more) gives only an upper bound.`,
@@ -683,6 +689,7 @@ export function renderSamples(name: string, fits: CalibrationFits, samples: Cali
                 workerStartMs: ms3(samples.limited.workerStartMs),
                 restore: { golden: ms3(samples.limited.restore.golden), external: ms3(samples.limited.restore.external), local: ms3(samples.limited.restore.local) },
                 checkpoint: { external: ms3(samples.limited.checkpoint.external), local: ms3(samples.limited.checkpoint.local) },
+                ...(samples.limited.pair === undefined ? {} : { pair: { golden: ms3(samples.limited.pair.golden), external: ms3(samples.limited.pair.external) } }),
               },
             }),
         ...(samples.cpu === undefined ? {} : { cpu: samples.cpu }),
@@ -715,6 +722,7 @@ export const samplesSchema = z.object({
       workerStartMs: z.array(z.number().min(0)),
       restore: z.object({ golden: z.array(z.number().min(0)), external: z.array(z.number().min(0)), local: z.array(z.number().min(0)) }),
       checkpoint: z.object({ external: z.array(z.number().min(0)), local: z.array(z.number().min(0)) }),
+      pair: z.object({ golden: z.array(z.number().min(0)), external: z.array(z.number().min(0)) }).optional(),
     })
     .optional(),
   cpu: z

@@ -179,10 +179,11 @@ describe('the host model of a k8s profile', () => {
       expect(contention?.host?.inWorker).toBeUndefined();
       expect(one).toMatch(/^# inWorker not measured \(calibrate --limited 200m measures it\)/m);
       // With the --limited series: inWorker written, commented, and read back.
-      const limited = { cpuMilli: 200, sizeMiB: 256, workerStartMs: [9000], restore: { golden: [6000], external: [6000], local: [900] }, checkpoint: { external: [3000], local: [500] } };
+      const limited = { cpuMilli: 200, sizeMiB: 256, workerStartMs: [9000], restore: { golden: [6000], external: [6000], local: [900] }, checkpoint: { external: [3000], local: [500] }, pair: { golden: [9000, 9100], external: [6000, 6100] } };
       const withLimited = { ...samples, limited };
       const text = renderProfile('limited', fitCalibration(withLimited, 64, 2, true), withLimited, meta(1), 'limited.samples.json');
       expect(text).toMatch(/^# inWorker from the --limited series: each primitive alone on a pod limited to 200m, 256 MiB, n=1/m);
+      expect(text).toMatch(/^# {3}golden restores 9 s each \(1\.5x one alone\), checkpoints to the store 6 s \(2x\);$/m);
       expect(text).toMatch(/^ {2}host: \{cpus: 2, .*workerLimits: true, inWorker: \{restore: [\d.]+, checkpoint: [\d.]+, workerStart: [\d.]+\}\}$/m);
       writeFileSync(join(dir, 'limited.yaml'), text);
       writeFileSync(join(dir, 'uses-limited.yaml'), probeScenario('limited.yaml'));

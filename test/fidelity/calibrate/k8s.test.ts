@@ -91,6 +91,8 @@ describe('calibrate --backend k8s against a fake cluster', () => {
     // The --limited series: 2 starts and 2 of each transfer on a pod limited to 100m, fitted into the host model's inWorker.
     expect(raw.samples.limited).toMatchObject({ cpuMilli: 100, sizeMiB: 4 });
     expect([raw.samples.limited.workerStartMs, ...Object.values(raw.samples.limited.restore), ...Object.values(raw.samples.limited.checkpoint)].map((x) => (x as number[]).length)).toEqual([2, 2, 2, 2, 2, 2]);
+    // And two at once on that pod, per repeat: 2 x 2 golden restores, then their 2 x 2 checkpoints.
+    expect([raw.samples.limited.pair.golden.length, raw.samples.limited.pair.external.length]).toEqual([4, 4]);
     // At 4 MiB the fake cluster's mixed sweep fits no host model, so there is nothing to fit the series into, and the profile says so
     // (fitInWorker and its rendering are tested on their own, in host-fit.test.ts).
     expect(text).toMatch(/^# The --limited series was measured \(samples file\) but not fitted: inWorker needs the host model/m);
