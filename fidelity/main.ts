@@ -548,7 +548,8 @@ async function compareAndWrite(
   const { original, inputs, seed, speedup, everyMs, sim, real } = run;
   const simDir = join(o.outDir, 'sim');
   const realDir = join(o.outDir, 'real');
-  const limitNotes = o.backend === 'k8s' ? podCpuLimitNotes(original, o.k8s, loadScenarioFile(inputs.simScenario).costs) : [];
+  const costs = loadScenarioFile(inputs.simScenario).costs;
+  const limitNotes = o.backend === 'k8s' ? podCpuLimitNotes(original, o.k8s, costs) : [];
   for (const n of limitNotes) io.err(`fidelity: ${n.warn ? 'warning: ' : ''}${n.note}\n`);
   const notes: string[] = limitNotes.map((n) => n.note);
   const simRows = readCsvRows(join(simDir, 'summary.csv')) as unknown as SummaryRow[];
@@ -581,14 +582,14 @@ async function compareAndWrite(
     series.set(policy, paired);
     rows.push(...summaryRows.filter((r) => r.policy === policy), ...seriesRows(policy, paired, inputs.warmupMs, inputs.durationMs));
   }
-  const costs = loadScenarioFile(inputs.simScenario).costs;
   const sizes = Object.values(inputs.snapshotMiB);
   // The simulation's measured.csv: absent from a simulation run before it was written.
   const simMeasured = existsSync(join(simDir, 'measured.csv')) ? readCsvRows(join(simDir, 'measured.csv')) : [];
   const primitives = comparePrimitives(readCsvRows(join(realDir, 'measured.csv')), costs, sizes[0] ?? 0, simMeasured);
   // Where the cpu went: the real run's (run.json, since issue 18) beside the host model's work.
-  const realCpu = realCpuLines(readJsonOrNull(join(realDir, 'run.json')), o.backend);
-  const realFailed = realFailures(readJsonOrNull(join(realDir, 'run.json')));
+  const realRun = readJsonOrNull(join(realDir, 'run.json'));
+  const realCpu = realCpuLines(realRun, o.backend);
+  const realFailed = realFailures(realRun);
   const simFailed = simFailures(readJsonOrNull(join(simDir, 'run.json')));
   for (const policy of policies) {
     const n = cpuNote(policy, realCpu.get(policy), modelledHostWorkMs(simMeasured, policy, costs, sizes[0] ?? 0));

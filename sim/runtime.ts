@@ -5,7 +5,7 @@ import type { Workload, WorkloadStream } from '../scenarios/workload.ts';
 import { EventQueue } from '../session/event-queue.ts';
 import { RunSession, SHELL_KINDS, type CommandRunner, type RuntimeCommand, type SessionOptions, type SessionResult } from '../session/session.ts';
 import { SharedResource } from './contention.ts';
-import { CHECKPOINT, EXECUTE, RESTORE, WorkerView } from './worker-view.ts';
+import { CHECKPOINT, EXECUTE, RESTORE, WorkerView, type Kind } from './worker-view.ts';
 import type { SummaryRow } from '../reports/summary.ts';
 
 // The simulated runtime's events, after the session's kinds; payload slots a, b, c as noted.
@@ -367,8 +367,10 @@ class SimRuntime implements CommandRunner {
         }
         this.clock?.started(cmd.worker, nowMs);
         const scope = contention === null ? 0 : contention.placeWorker(cmd.worker, cmd.node, cmd.pool);
-        if (this.sharedCpu) contention!.cpuAt(scope).add(nowMs, costs.workerStart.sample(), 0, WORKER_READY, cmd.worker, 0, 0, contention!.startDemand(), cmd.worker, contention!.capOf(cmd.worker), contention!.inWorker('workerStart', contention!.startDemand()));
-        else queue.push(nowMs + costs.workerStart.sample(), WORKER_READY, cmd.worker, 0, 0);
+        if (this.sharedCpu) {
+          const demand = contention!.startDemand();
+          contention!.cpuAt(scope).add(nowMs, costs.workerStart.sample(), 0, WORKER_READY, cmd.worker, 0, 0, demand, cmd.worker, contention!.capOf(cmd.worker), contention!.inWorker('workerStart', demand));
+        } else queue.push(nowMs + costs.workerStart.sample(), WORKER_READY, cmd.worker, 0, 0);
         if (faults.workerMtbfMs > 0) {
           queue.push(nowMs - faults.workerMtbfMs * Math.log(1 - this.faultRng()), WORKER_LOST, cmd.worker, 0, 0);
         }
@@ -428,8 +430,8 @@ class SimRuntime implements CommandRunner {
    * is the same plus its work (real/worker/client.ts), so dispatch alone would
    * have to take the whole of it: not modelled.
    */
-  private requested(worker: number, actor: number, op: number, kind: number, doneKind: number, nowMs: number): boolean {
-    if (!this.view!.begin(worker, actor, op, kind as 0 | 1 | 2)) {
+  private requested(worker: number, actor: number, op: number, kind: Kind, doneKind: number, nowMs: number): boolean {
+    if (!this.view!.begin(worker, actor, op, kind)) {
       this.queue.push(nowMs, doneKind, actor, op, 0);
       return false;
     }

@@ -15,7 +15,7 @@
 export const RESTORE = 0;
 export const EXECUTE = 1;
 export const CHECKPOINT = 2;
-type Kind = typeof RESTORE | typeof EXECUTE | typeof CHECKPOINT;
+export type Kind = typeof RESTORE | typeof EXECUTE | typeof CHECKPOINT;
 
 // An actor's state on its worker.
 const IDLE = 0;
@@ -38,14 +38,10 @@ export class WorkerView {
   private readonly waiting = new Map<number, Request>();
   /** Abandoned requests by actor, then op. */
   private readonly abandoned = new Map<number, Map<number, Request>>();
-  /** Requests refused at once, by reason (for tests and the record). */
-  readonly refused = { alreadyResident: 0, slotsFull: 0, busy: 0 };
-  /** Requests given up by the driver. */
-  timeouts = 0;
-  /** Failed requests by "<op> <why>", the real run's classes (real/driver.ts), in the order first seen. */
+  /** Requests given up or refused, by "<op> <why>": the real run's classes (real/driver.ts). */
   private readonly classes = new Map<string, number>();
 
-  /** Requests given up or refused by class, as the real run's log lists them. */
+  /** Requests given up or refused by class, most first, as the real run's log lists them. */
   failures(): Record<string, number> {
     return Object.fromEntries([...this.classes].sort((a, b) => b[1] - a[1]));
   }
@@ -83,17 +79,14 @@ export class WorkerView {
     const state = on.get(actor);
     if (kind === RESTORE) {
       if (state !== undefined) {
-        this.refused.alreadyResident += 1;
         this.count(kind, 'already-resident');
         return false;
       }
       if (on.size >= this.slots.get(worker)!) {
-        this.refused.slotsFull += 1;
         this.count(kind, 'slots-full');
         return false;
       }
     } else if (state !== IDLE) {
-      this.refused.busy += 1;
       this.count(kind, 'busy');
       return false;
     }
@@ -144,7 +137,6 @@ export class WorkerView {
     }
     byOp.set(op, w);
     this.actors.get(w.worker)?.set(actor, ABANDONED);
-    this.timeouts += 1;
     this.count(w.kind, 'timeout');
     return w.kind;
   }

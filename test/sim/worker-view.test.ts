@@ -11,7 +11,7 @@ describe('WorkerView', () => {
     expect(v.begin(1, 10, 2, RESTORE)).toBe(false);
     expect(v.begin(1, 11, 1, RESTORE)).toBe(true);
     expect(v.begin(1, 12, 1, RESTORE)).toBe(false);
-    expect(v.refused).toEqual({ alreadyResident: 1, slotsFull: 1, busy: 0 });
+    expect(v.failures()).toEqual({ 'restore already-resident': 1, 'restore slots-full': 1 });
     // A failed restore frees its slot; a served one holds it until a checkpoint takes the actor away.
     expect(v.ended(11, 1, false)).toBe(true);
     expect(v.ended(10, 1, true)).toBe(true);
@@ -26,7 +26,7 @@ describe('WorkerView', () => {
     v.started(1, 1);
     expect(v.begin(1, 10, 1, RESTORE)).toBe(true);
     expect(v.timedOut(10, 1)).toBe(RESTORE);
-    expect(v.timeouts).toBe(1);
+    expect(v.failures()).toEqual({ 'restore timeout': 1 });
     // The core retries elsewhere or here: here the slot is still taken.
     expect(v.begin(1, 10, 2, RESTORE)).toBe(false);
     expect(v.begin(1, 11, 1, RESTORE)).toBe(false);
@@ -48,7 +48,7 @@ describe('WorkerView', () => {
     expect(v.timedOut(5, 2)).toBe(CHECKPOINT);
     expect(v.begin(2, 5, 3, EXECUTE)).toBe(false);
     expect(v.begin(2, 5, 3, CHECKPOINT)).toBe(false);
-    expect(v.refused.busy).toBe(2);
+    expect(v.failures()).toEqual({ 'checkpoint timeout': 1, 'execute busy': 1, 'checkpoint busy': 1 });
     expect(v.ended(5, 2, true)).toBe(false);
     expect(v.held(2)).toBe(1);
     expect(v.begin(2, 5, 4, EXECUTE)).toBe(true);
