@@ -19,6 +19,9 @@ const positiveNumberMessage = (i: { input: unknown }): string => `expected a pos
 const positiveNumber = z.number({ error: positiveNumberMessage }).positive({ error: positiveNumberMessage }).finite({ error: positiveNumberMessage });
 const shareMessage = (i: { input: unknown }): string => `expected a share above 0 and at most 10, got ${JSON.stringify(i.input)}`;
 const share = z.number({ error: shareMessage }).positive({ error: shareMessage }).max(10, { error: shareMessage });
+// Above 1 (2: the limit shared equally): 1 would be a primitive that never waits on the limit, which the sim's bound refuses.
+const pairMessage = (i: { input: unknown }): string => `expected a ratio above 1 and at most 2 (two at once under one limit against one alone), got ${JSON.stringify(i.input)}`;
+const pairRatio = z.number({ error: pairMessage }).gt(1, { error: pairMessage }).max(2, { error: pairMessage });
 
 /**
  * How concurrent primitives share a machine or node (processor sharing):
@@ -46,8 +49,12 @@ const contentionSchema = z
         inWorker: z
           .strictObject({ restore: share.optional(), checkpoint: share.optional(), workerStart: share.optional() })
           .optional(),
+        pairUnderLimit: z
+          .strictObject({ restore: pairRatio.optional(), checkpoint: pairRatio.optional(), workerStart: pairRatio.optional() })
+          .optional(),
       })
       .refine((h) => h.inWorker === undefined || h.workerLimits === true, { message: 'host.inWorker says how much of each demand a worker\'s limit caps: it needs workerLimits: true' })
+      .refine((h) => h.pairUnderLimit === undefined || h.workerLimits === true, { message: 'host.pairUnderLimit says how primitives share a worker\'s limit: it needs workerLimits: true' })
       .refine((h) => (h.driver ?? 0) < h.cpus, { message: 'host.driver must leave some of host.cpus to the rest' })
       .optional(),
   })

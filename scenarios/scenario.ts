@@ -181,6 +181,16 @@ export interface HostSpec {
    * fits them from each primitive measured alone on a pod with a limit.
    */
   readonly inWorker?: { readonly restore?: number; readonly checkpoint?: number; readonly workerStart?: number };
+  /**
+   * With workerLimits: how long each of two primitives of a kind takes when
+   * they run at once under one worker's limit, over one alone, in [1, 2].
+   * 2 (the default) shares the limit equally; less says part of a
+   * primitive's time alone is spent waiting outside the worker (on the
+   * store, the network), which the other uses: n at once then share their
+   * limit as if it were n / (1 + (n - 1)(r - 1)) times larger. Calibrate
+   * --backend k8s --limited measures it (two at once on the limited pod).
+   */
+  readonly pairUnderLimit?: { readonly restore?: number; readonly checkpoint?: number; readonly workerStart?: number };
 }
 
 /** Faults injected by the simulated runtime, from the `faults` stream of the seed. */

@@ -44,6 +44,8 @@ export class SharedResource {
   private readonly caps: number[] = [];
   /** The part of each job's demand spent inside its worker, under the cap; see {@link add}. */
   private readonly inWorker: number[] = [];
+  /** The part of each job's time alone under its cap that the cap holds it; see {@link add}. */
+  private readonly bound: number[] = [];
   /** Jobs with a finite cap: while there are none, every job's rate comes from shareCap alone. */
   private capped = 0;
   /** The share each job is offered since the last change ({@link fairShare}; Infinity: nobody is held back). */
@@ -95,18 +97,25 @@ export class SharedResource {
    * worker (the rest, such as the snapshot store's side of a transfer, is not
    * capped), or more than the demand where running under a limit costs more
    * than running free (CFS throttling of a multi-threaded sandbox). A capped
-   * job runs at most at cap / inWorker of its solo speed.
+   * job alone runs at most at cap / inWorker of its solo speed. `bound`, in
+   * (0, 1], is the part of that time alone under the cap that the cap holds
+   * it; the rest it waits on something outside the worker (the store, the
+   * network), and a second job of the same worker uses the cap meanwhile.
+   * So a worker's jobs together get more of their cap than one alone: see
+   * {@link limitGain}. 1 (the default): none, the cap is shared as it is.
    */
-  add(nowMs: number, workMs: number, tailMs: number, kind: number, a: number, b: number, c: number, demand = 1, worker = -1, cap = Number.POSITIVE_INFINITY, inWorker = demand): void {
+  add(nowMs: number, workMs: number, tailMs: number, kind: number, a: number, b: number, c: number, demand = 1, worker = -1, cap = Number.POSITIVE_INFINITY, inWorker = demand, bound = 1): void {
     if (!(demand > 0) || !Number.isFinite(demand)) throw new Error(`SharedResource: demand must be a positive number, got ${demand}`);
     if (!(cap > 0)) throw new Error(`SharedResource: cap must be a positive number or Infinity, got ${cap}`);
     if (cap !== Number.POSITIVE_INFINITY && worker < 0) throw new Error('SharedResource: a capped job needs its worker');
     if (!(inWorker > 0) || !Number.isFinite(inWorker)) throw new Error(`SharedResource: inWorker must be a positive number, got ${inWorker}`);
+    if (!(bound > 0 && bound <= 1)) throw new Error(`SharedResource: bound must be above 0 and at most 1, got ${bound}`);
     this.advance(nowMs);
     this.demands.push(demand);
     this.workers.push(worker);
     this.caps.push(cap);
     this.inWorker.push(inWorker);
+    this.bound.push(bound);
     if (cap !== Number.POSITIVE_INFINITY) this.capped += 1;
     this.remaining.push(workMs);
     this.tails.push(tailMs);
@@ -188,7 +197,7 @@ export class SharedResource {
       return;
     }
     if (this.capped === 0) this.shareCap = fairShare(this.demands, this.capacity, this.sorted);
-    else cappedRates(this.demands, this.workers, this.caps, this.capacity, this.rates, this.scratch, this.inWorker);
+    else cappedRates(this.demands, this.workers, this.caps, this.capacity, this.rates, this.scratch, this.inWorker, this.bound);
     let first = Number.POSITIVE_INFINITY;
     for (let i = 0; i < n; i++) {
       const t = Math.max(0, this.remaining[i]!) / this.rateAt(i);
@@ -201,6 +210,7 @@ export class SharedResource {
     if (this.caps[i] !== Number.POSITIVE_INFINITY) this.capped -= 1;
     this.caps.splice(i, 1);
     this.inWorker.splice(i, 1);
+    this.bound.splice(i, 1);
     this.rates.splice(i, 1);
     this.demands.splice(i, 1);
     this.workers.splice(i, 1);
@@ -272,6 +282,11 @@ export interface CappedScratch {
  * worker's job slowed further by the capacity leaves part of its cap unused,
  * which the others of that worker do not take up (a worker runs one or two
  * primitives at a time, so this is rarely more than a little).
+ *
+ * `bound[i]` (default 1 each) is the part of job i's time alone under its
+ * cap that the cap holds it: a worker running several jobs shares not its
+ * cap but its cap times {@link limitGain} of their bounds, as the wait of
+ * one overlaps the others' use of the cap.
  */
 export function cappedRates(
   demands: readonly number[],
@@ -281,6 +296,7 @@ export function cappedRates(
   out: number[],
   s: CappedScratch = { effective: [], levels: [], group: [], sorted: [] },
   inWorker: readonly number[] = demands,
+  bound?: readonly number[],
 ): void {
   const n = demands.length;
   const { effective, levels, group } = s;
@@ -294,8 +310,13 @@ export function cappedRates(
     }
     // The worker's jobs, from i on (the ones before it were not of this worker, or had their level).
     group.length = 0;
-    for (let j = i; j < n; j++) if (workers[j] === workers[i]) group.push(inWorker[j]!);
-    const level = fairShare(group, caps[i]!, s.sorted);
+    let bounds = 0;
+    for (let j = i; j < n; j++) {
+      if (workers[j] !== workers[i]) continue;
+      group.push(inWorker[j]!);
+      bounds += bound === undefined ? 1 : bound[j]!;
+    }
+    const level = fairShare(group, caps[i]! * limitGain(group.length, bounds / group.length), s.sorted);
     for (let j = i; j < n; j++) if (workers[j] === workers[i]) levels[j] = level;
   }
   effective.length = n;
@@ -308,6 +329,22 @@ export function cappedRates(
   const share = fairShare(effective, capacity, s.sorted);
   out.length = n;
   for (let i = 0; i < n; i++) out[i] = Math.min(effective[i]!, share) / demands[i]!;
+}
+
+/**
+ * How much more of its cap a worker's `n` jobs get together than one alone,
+ * when each is held by the cap for a part `bound` (their mean) of its time
+ * alone and waits outside the worker for the rest: n / (1 + (n - 1) bound).
+ * A job alone takes C + I (C held by the cap, I waiting, bound = C / (C +
+ * I)); n alike at once take n C + I, as each one's wait overlaps the others'
+ * use of the cap; so each runs at (C + I) / (n C + I) of its speed alone,
+ * which is sharing a cap n / (1 + (n - 1) bound) times larger equally. 1 for
+ * one job or for bound 1; never above 1 / bound. Two alike at once take
+ * 1 + bound times one alone: calibrate --limited measures that ratio
+ * (contention.host.pairUnderLimit).
+ */
+export function limitGain(n: number, bound: number): number {
+  return n <= 1 ? 1 : n / (1 + (n - 1) * bound);
 }
 
 /** Work left (ms) under which a job counts as finished with the earliest one: rounding of the advance steps. */

@@ -144,6 +144,17 @@ class Contention {
     return f === undefined ? demand : demand * f;
   }
 
+  /**
+   * The part of a primitive's time alone under its worker's limit that the
+   * limit holds it (SharedResource.add's `bound`): host.pairUnderLimit's
+   * ratio of its kind less 1 (two at once take 1 + bound times one alone);
+   * 1 by default, the limit shared as it is.
+   */
+  limitBound(kind: 'restore' | 'checkpoint' | 'workerStart'): number {
+    const r = this.host?.pairUnderLimit?.[kind];
+    return r === undefined ? 1 : r - 1;
+  }
+
   /** The host resource of a worker's scope (host model only). */
   hostFor(worker: number): SharedResource {
     return this.transferFor(worker, false);
@@ -369,7 +380,7 @@ class SimRuntime implements CommandRunner {
         const scope = contention === null ? 0 : contention.placeWorker(cmd.worker, cmd.node, cmd.pool);
         if (this.sharedCpu) {
           const demand = contention!.startDemand();
-          contention!.cpuAt(scope).add(nowMs, costs.workerStart.sample(), 0, WORKER_READY, cmd.worker, 0, 0, demand, cmd.worker, contention!.capOf(cmd.worker), contention!.inWorker('workerStart', demand));
+          contention!.cpuAt(scope).add(nowMs, costs.workerStart.sample(), 0, WORKER_READY, cmd.worker, 0, 0, demand, cmd.worker, contention!.capOf(cmd.worker), contention!.inWorker('workerStart', demand), contention!.limitBound('workerStart'));
         } else queue.push(nowMs + costs.workerStart.sample(), WORKER_READY, cmd.worker, 0, 0);
         if (faults.workerMtbfMs > 0) {
           queue.push(nowMs - faults.workerMtbfMs * Math.log(1 - this.faultRng()), WORKER_LOST, cmd.worker, 0, 0);
@@ -454,7 +465,7 @@ class SimRuntime implements CommandRunner {
       const c = this.contention!;
       const restore = kind === RESTORE_DONE;
       const demand = c.transferDemand(restore, local);
-      c.transferFor(worker, local).add(nowMs, workMs, baseMs, kind, actor, op, ok, demand, worker, c.capOf(worker), c.inWorker(restore ? 'restore' : 'checkpoint', demand));
+      c.transferFor(worker, local).add(nowMs, workMs, baseMs, kind, actor, op, ok, demand, worker, c.capOf(worker), c.inWorker(restore ? 'restore' : 'checkpoint', demand), c.limitBound(restore ? 'restore' : 'checkpoint'));
     } else this.queue.push(nowMs + (baseMs + workMs), kind, actor, op, ok);
   }
 }

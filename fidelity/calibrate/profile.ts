@@ -85,6 +85,27 @@ export interface InWorkerFit {
   readonly workerStart: InWorkerPart;
   /** The shares written: in-worker cpus over the host demand (restore: golden and external averaged), at most 10. */
   readonly share: { readonly restore: number; readonly checkpoint: number; readonly workerStart: number };
+  /**
+   * From the pair series, when there was one: each of two primitives at once
+   * on the limited pod over one alone (medians; golden restores for restore,
+   * checkpoints to the store for checkpoint), as measured (`measured`) and
+   * as written (`written`: within (1, 2], see {@link pairRatio}).
+   */
+  readonly pair?: { readonly measured: { readonly restore: number; readonly checkpoint: number }; readonly written: { readonly restore: number; readonly checkpoint: number } };
+}
+
+/** Lowest pair ratio written: a primitive never held by its limit (ratio 1) is not one the limit slows, as the single series showed. */
+const PAIR_FLOOR = 1.05;
+
+/**
+ * A measured pair ratio as the profile writes it (contention.host.pairUnderLimit):
+ * within [1.05, 2]. Above 2 (two at once slower than sharing the limit
+ * equally: noise, or the pod's other costs) is written as 2, the limit
+ * shared equally; at or below 1, as 1.05.
+ */
+export function pairRatio(measured: number): number {
+  if (!Number.isFinite(measured)) return 2;
+  return Math.min(2, Math.max(PAIR_FLOOR, measured));
 }
 
 /**
@@ -122,6 +143,11 @@ export function fitInWorker(
   if (golden === undefined || external === undefined || checkpoint === undefined || limited.workerStartMs.length === 0 || workerStartMs.length === 0) return undefined;
   const workerStart = part(nearestRank(workerStartMs, 0.5) / nearestRank(limited.workerStartMs, 0.5));
   const share = (cpus: number, demand: number): number => Math.min(10, cpus / demand);
+  const p = limited.pair;
+  const measured =
+    p === undefined || p.golden.length === 0 || p.external.length === 0
+      ? undefined
+      : { restore: nearestRank(p.golden, 0.5) / nearestRank(limited.restore.golden, 0.5), checkpoint: nearestRank(p.external, 0.5) / nearestRank(limited.checkpoint.external, 0.5) };
   return {
     cpuMilli: limited.cpuMilli,
     sizeMiB: limited.sizeMiB,
@@ -131,6 +157,7 @@ export function fitInWorker(
     checkpoint,
     workerStart,
     share: { restore: share((golden.cpus + external.cpus) / 2, host.restore), checkpoint: share(checkpoint.cpus, host.checkpoint), workerStart: share(workerStart.cpus, host.workerStart) },
+    ...(measured === undefined ? {} : { pair: { measured, written: { restore: pairRatio(measured.restore), checkpoint: pairRatio(measured.checkpoint) } } }),
   };
 }
 
@@ -526,6 +553,8 @@ function hostLines(h: HostFit, samples: CalibrationSamples, meta: Pick<Calibrati
       h.restoreLocal === undefined ? '' : `restoreLocal: ${significant(h.restoreLocal.demand)}, `
     }${h.checkpointLocal === undefined ? '' : `checkpointLocal: ${significant(h.checkpointLocal.demand)}, `}workerStart: ${significant(h.workerStart)}${meta.backend === 'k8s' ? ', workerLimits: true' : ''}${
       meta.backend === 'k8s' && h.inWorker !== undefined ? `, inWorker: {restore: ${share(h.inWorker.share.restore)}, checkpoint: ${share(h.inWorker.share.checkpoint)}, workerStart: ${share(h.inWorker.share.workerStart)}}` : ''
+    }${
+      meta.backend === 'k8s' && h.inWorker?.pair !== undefined ? `, pairUnderLimit: {restore: ${round(h.inWorker.pair.written.restore, 3)}, checkpoint: ${round(h.inWorker.pair.written.checkpoint, 3)}}` : ''
     }}`,
   ];
 }
@@ -550,8 +579,10 @@ function inWorkerComment(h: HostFit, samples: CalibrationSamples): string[] {
     ...(l.pair === undefined || l.pair.golden.length === 0 || l.pair.external.length === 0
       ? []
       : [
-          `#   two at once on the pod (shown, not fitted; the simulation shares the limit equally, so each would take about twice one alone):`,
-          `#   golden restores ${med(l.pair.golden)} each (${round(nearestRank(l.pair.golden, 0.5) / nearestRank(l.restore.golden, 0.5), 2)}x one alone), checkpoints to the store ${med(l.pair.external)} (${round(nearestRank(l.pair.external, 0.5) / nearestRank(l.checkpoint.external, 0.5), 2)}x);`,
+          `#   two at once on the pod, n=${l.pair.golden.length} each: golden restores ${med(l.pair.golden)} each (${round(nearestRank(l.pair.golden, 0.5) / nearestRank(l.restore.golden, 0.5), 2)}x one alone),`,
+          `#   checkpoints to the store ${med(l.pair.external)} (${round(nearestRank(l.pair.external, 0.5) / nearestRank(l.checkpoint.external, 0.5), 2)}x); written as pairUnderLimit (within 1.05-2; 2 is the limit shared`,
+          `#   equally): n at once share their limit as if it were n / (1 + (n - 1)(ratio - 1)) times larger (sim/contention.ts limitGain);`,
+          `#   worker starts were not paired: they share it equally.`,
         ]),
     `# the shares are those cpus over the demands (restore: golden and external averaged; above 1, the limit costs more than the demand:`,
     `# CFS throttling); a limit that did not slow a`,

@@ -7,7 +7,7 @@ import type { DistributionSpec } from '../../scenarios/distributions.ts';
 import type { ContentionSpec, CostModel, PolicySet, Scenario } from '../../scenarios/scenario.ts';
 import { loadScenarioFile } from '../../scenarios/load.ts';
 import { generateWorkload, type Workload } from '../../scenarios/workload.ts';
-import { cappedRates, fairShare, SharedResource } from '../../sim/contention.ts';
+import { cappedRates, fairShare, limitGain, SharedResource } from '../../sim/contention.ts';
 import { EventQueue } from '../../session/event-queue.ts';
 import { PrimitiveClock, simulate } from '../../sim/runtime.ts';
 import { applyScenarioOverrides } from '../../sim/study-scenario.ts';
@@ -200,6 +200,32 @@ describe('SharedResource (processor sharing)', () => {
     expect(drain(q, more)[0]!.timeMs).toBeCloseTo(1000, 9);
   });
 
+  it('a bound below 1: two jobs of one capped worker each take 1 + bound times one alone, n jobs share the cap times n / (1 + (n - 1) bound)', () => {
+    const finish = (jobs: number, bound: number, work = (_: number): number => 100): number[] => {
+      const queue = new EventQueue(8);
+      const res = new SharedResource(8, queue, DONE, 0);
+      for (let j = 0; j < jobs; j++) res.add(0, work(j), 0, 1, j, 0, 0, 1, 7, 0.5, 1, bound);
+      return drain(queue, res).map((d) => d.timeMs);
+    };
+    // Alone: half speed, 200 ms, whatever the bound.
+    expect(finish(1, 0.74)[0]).toBeCloseTo(200, 9);
+    // Two at once, bound 0.74: 1.74 x 200 each; bound 1, twice one alone (the cap shared equally).
+    for (const t of finish(2, 0.74)) expect(t).toBeCloseTo(348, 9);
+    for (const t of finish(2, 1)) expect(t).toBeCloseTo(400, 9);
+    // Four at once, bound 0.5: the cap counts 4 / 2.5 = 1.6 times, so each runs at 0.5 x 1.6 / 4 = 0.2: 500 ms.
+    expect(limitGain(4, 0.5)).toBeCloseTo(1.6, 12);
+    for (const t of finish(4, 0.5)) expect(t).toBeCloseTo(500, 9);
+    // Uneven work, bound 0.5: both at 0.5 x (2 / 1.5) / 2 = 1/3 until the short one ends at 150 (50 done), then the other
+    // alone at 0.5: 50 more work, 100 ms, done at 250.
+    const uneven = finish(2, 0.5, (j) => (j === 0 ? 50 : 100));
+    expect(uneven[0]).toBeCloseTo(150, 9);
+    expect(uneven[1]).toBeCloseTo(250, 9);
+    expect(limitGain(1, 0.1)).toBe(1);
+    expect(limitGain(50, 1)).toBeCloseTo(1, 12);
+    const res = new SharedResource(2, new EventQueue(4), DONE, 0);
+    for (const bad of [0, 1.2, Number.NaN]) expect(() => res.add(0, 100, 0, 1, 0, 0, 0, 1, 7, 0.2, 1, bad)).toThrow(/bound must be above 0 and at most 1/);
+  });
+
   it('refuses a capped job without its worker, and a cap that is not positive', () => {
     const res = new SharedResource(2, new EventQueue(4), DONE, 0);
     expect(() => res.add(0, 100, 0, 1, 0, 0, 0, 1, -1, 0.5)).toThrow(/capped job needs its worker/);
@@ -236,10 +262,13 @@ describe('fairShare (max-min fair share of a capacity)', () => {
 });
 
 describe('cappedRates (max-min fair shares under per-worker caps)', () => {
-  it('with part of each demand outside its worker: within the capacity and every cap, at most solo speed, and the capacity full unless every job runs as fast as its worker lets it', () => {
+  it('with part of each demand outside its worker and bounds below 1: within the capacity and every cap (times its limitGain), at most solo speed, and the capacity full unless every job runs as fast as its worker lets it', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.record({ demand: fc.double({ min: 0.05, max: 4, noNaN: true }), share: fc.double({ min: 0.05, max: 2.5, noNaN: true }), worker: fc.integer({ min: 0, max: 5 }) }), { minLength: 1, maxLength: 30 }),
+        fc.array(
+          fc.record({ demand: fc.double({ min: 0.05, max: 4, noNaN: true }), share: fc.double({ min: 0.05, max: 2.5, noNaN: true }), worker: fc.integer({ min: 0, max: 5 }), bound: fc.double({ min: 0.05, max: 1, noNaN: true }) }),
+          { minLength: 1, maxLength: 30 },
+        ),
         fc.array(fc.option(fc.double({ min: 0.05, max: 3, noNaN: true }), { nil: undefined }), { minLength: 6, maxLength: 6 }),
         fc.double({ min: 0.1, max: 8, noNaN: true }),
         (js, capOf, capacity) => {
@@ -248,18 +277,24 @@ describe('cappedRates (max-min fair shares under per-worker caps)', () => {
           const workers = js.map((j) => j.worker);
           const caps = workers.map((w) => capOf[w] ?? Number.POSITIVE_INFINITY);
           const rates: number[] = [];
-          cappedRates(demands, workers, caps, capacity, rates, undefined, inWorker);
+          const bounds = js.map((j) => j.bound);
+          cappedRates(demands, workers, caps, capacity, rates, undefined, inWorker, bounds);
           const tol = 1e-9;
           const host = rates.reduce((t, r, i) => t + r * demands[i]!, 0);
           expect(host).toBeLessThanOrEqual(capacity * (1 + tol));
+          // Each capped worker's cap, counted limitGain times for its jobs' number and mean bound.
+          const effectiveCap = (w: number): number => {
+            const mine = bounds.filter((_, j) => workers[j] === w);
+            return capOf[w]! * limitGain(mine.length, mine.reduce((a, b) => a + b, 0) / mine.length);
+          };
           const inWorkerUse = new Map<number, number>();
           rates.forEach((r, i) => inWorkerUse.set(workers[i]!, (inWorkerUse.get(workers[i]!) ?? 0) + r * inWorker[i]!));
-          for (const [w, used] of inWorkerUse) if (capOf[w] !== undefined) expect(used).toBeLessThanOrEqual(capOf[w]! * (1 + tol));
+          for (const [w, used] of inWorkerUse) if (capOf[w] !== undefined) expect(used).toBeLessThanOrEqual(effectiveCap(w) * (1 + tol));
           // The fastest each job could go were the capacity endless: its worker's max-min share of the cap.
           const alone = js.map((_, i) => {
             const w = workers[i]!;
             if (capOf[w] === undefined) return 1;
-            const level = fairShare(inWorker.filter((_, j) => workers[j] === w), capOf[w]!);
+            const level = fairShare(inWorker.filter((_, j) => workers[j] === w), effectiveCap(w));
             return Math.min(1, level / inWorker[i]!);
           });
           rates.forEach((r, i) => {
@@ -521,6 +556,14 @@ describe('simulate with contention', () => {
     // simulate --worker-cpu 100m (as bench:cluster's) replaces the pool's cpu, and with it the cap.
     const flagged = withPool(capped, 250);
     for (const r of restores({ ...flagged, scenario: applyScenarioOverrides(flagged.scenario, { workerCpuMilli: 100 }) })) expect(r).toBeCloseTo(BASE_MS + SOLO_TRANSFER_MS / 0.1, 6);
+    // pairUnderLimit: two workers of two slots, two restores on each at once. Shared equally, each takes twice one alone under
+    // 250m; with the ratio 1.5 (bound 0.5), 1.5 times.
+    const paired = (c: CostModel): { scenario: Scenario; policy: PolicySet; workload: Workload } => {
+      const x = withPool(c, 250);
+      return { ...x, scenario: { ...x.scenario, pools: [{ ...x.scenario.pools[0]!, replicas: 2, actorSlots: 2, workerMemoryMiB: 512 }] }, policy: { ...x.policy, pools: { agents: { ...x.policy.pools['agents']!, replicas: 2, actorSlots: 2, workerMemoryMiB: 512 } } } };
+    };
+    for (const r of restores(paired(capped))) expect(r).toBeCloseTo(BASE_MS + (2 * SOLO_TRANSFER_MS) / 0.25, 6);
+    for (const r of restores(paired(costs({ scope: 'machine', host: { ...host, workerLimits: true, pairUnderLimit: { restore: 1.5 } } })))) expect(r).toBeCloseTo(BASE_MS + (1.5 * SOLO_TRANSFER_MS) / 0.25, 6);
   });
 
   /**
@@ -617,6 +660,10 @@ describe('simulate with contention', () => {
     expect(costProfileSchema.safeParse({ ...base, contention: { scope: 'machine', host: { ...host, workerLimits: true, inWorker: { restore: 0.8, checkpoint: 1 } } } }).success).toBe(true);
     expect(JSON.stringify(costProfileSchema.safeParse({ ...base, contention: { scope: 'machine', host: { ...host, inWorker: { restore: 0.8 } } } }).error?.issues)).toMatch(/needs workerLimits: true/);
     for (const bad of [0, 12, -0.5]) expect(JSON.stringify(costProfileSchema.safeParse({ ...base, contention: { scope: 'machine', host: { ...host, workerLimits: true, inWorker: { checkpoint: bad } } } }).error?.issues)).toMatch(/expected a share above 0 and at most 10/);
+    // pairUnderLimit: ratios in (1, 2], and only where workers are capped.
+    expect(costProfileSchema.safeParse({ ...base, contention: { scope: 'machine', host: { ...host, workerLimits: true, pairUnderLimit: { restore: 1.74, checkpoint: 2 } } } }).success).toBe(true);
+    expect(JSON.stringify(costProfileSchema.safeParse({ ...base, contention: { scope: 'machine', host: { ...host, pairUnderLimit: { restore: 1.5 } } } }).error?.issues)).toMatch(/needs workerLimits: true/);
+    for (const bad of [1, 2.5, 0.5]) expect(JSON.stringify(costProfileSchema.safeParse({ ...base, contention: { scope: 'machine', host: { ...host, workerLimits: true, pairUnderLimit: { checkpoint: bad } } } }).error?.issues)).toMatch(/expected a ratio above 1 and at most 2/);
   });
 
   it('same seed, same result; the draws are those of the run without contention', () => {

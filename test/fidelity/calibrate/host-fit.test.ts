@@ -183,11 +183,15 @@ describe('the host model of a k8s profile', () => {
       const withLimited = { ...samples, limited };
       const text = renderProfile('limited', fitCalibration(withLimited, 64, 2, true), withLimited, meta(1), 'limited.samples.json');
       expect(text).toMatch(/^# inWorker from the --limited series: each primitive alone on a pod limited to 200m, 256 MiB, n=1/m);
-      expect(text).toMatch(/^# {3}golden restores 9 s each \(1\.5x one alone\), checkpoints to the store 6 s \(2x\);$/m);
-      expect(text).toMatch(/^ {2}host: \{cpus: 2, .*workerLimits: true, inWorker: \{restore: [\d.]+, checkpoint: [\d.]+, workerStart: [\d.]+\}\}$/m);
+      expect(text).toMatch(/^# {3}two at once on the pod, n=2 each: golden restores 9 s each \(1\.5x one alone\),$/m);
+      expect(text).toMatch(/^# {3}checkpoints to the store 6 s \(2x\); written as pairUnderLimit/m);
+      // The pair's ratios are written as measured, within (1, 2]: 9000 / 6000 and 6000 / 3000.
+      expect(text).toMatch(/^ {2}host: \{cpus: 2, .*workerLimits: true, inWorker: \{restore: [\d.]+, checkpoint: [\d.]+, workerStart: [\d.]+\}, pairUnderLimit: \{restore: 1\.5, checkpoint: 2\}\}$/m);
       writeFileSync(join(dir, 'limited.yaml'), text);
       writeFileSync(join(dir, 'uses-limited.yaml'), probeScenario('limited.yaml'));
-      const inWorker = loadScenarioFile(join(dir, 'uses-limited.yaml')).costs.contention?.host?.inWorker;
+      const readBack = loadScenarioFile(join(dir, 'uses-limited.yaml')).costs.contention?.host;
+      expect(readBack?.pairUnderLimit).toEqual({ restore: 1.5, checkpoint: 2 });
+      const inWorker = readBack?.inWorker;
       for (const x of [inWorker?.restore, inWorker?.checkpoint, inWorker?.workerStart]) {
         expect(x).toBeGreaterThan(0);
         expect(x).toBeLessThanOrEqual(10);
@@ -287,5 +291,44 @@ describe('inWorker from the --limited series (a pod cpu limit caps only the part
       else at = queue.timeMs;
     }
     expect(at).toBeCloseTo(7000, 6);
+  });
+  it('with the pair series: two simulated primitives at once on one limited worker each take the measured ratio of one alone', async () => {
+    const { fitInWorker, pairRatio } = await import('../../../fidelity/calibrate/profile.ts');
+    const { fitSizeCost } = await import('../../../fidelity/calibrate/fit.ts');
+    const { SharedResource } = await import('../../../sim/contention.ts');
+    const { EventQueue } = await import('../../../session/event-queue.ts');
+    const fit = fitSizeCost([16, 64, 256].flatMap((s) => [0, 1].map(() => ({ sizeMiB: s, ms: 10 * s }))));
+    // Alone under 200m: 10,000 ms; two at once: 17,400 ms each (1.74x); checkpoints 5,000 and 7,900 (1.58x).
+    const limited = {
+      cpuMilli: 200,
+      sizeMiB: 256,
+      workerStartMs: [1000],
+      restore: { golden: [10_000, 10_000, 10_050], external: [10_000], local: [1] },
+      checkpoint: { external: [5000], local: [1] },
+      pair: { golden: [17_400, 17_300, 17_500, 17_400], external: [7900, 7900] },
+    };
+    const host = { restore: 1.4, checkpoint: 1.4, workerStart: 1 };
+    const f = fitInWorker(limited, host, { golden: fit, external: fit }, fit, [1000])!;
+    expect(f.pair!.measured.restore).toBeCloseTo(1.74, 9);
+    expect(f.pair!.measured.checkpoint).toBeCloseTo(1.58, 9);
+    expect(f.pair!.written).toEqual(f.pair!.measured);
+    // The simulation: two restores of one worker capped at 200m, bound = ratio - 1; alone one takes 10,000 ms.
+    const finish = (jobs: number): number[] => {
+      const queue = new EventQueue(4);
+      const res = new SharedResource(2, queue, 1, 0);
+      for (let j = 0; j < jobs; j++) res.add(0, 2560, 0, 2, j, 0, 0, host.restore, 3, 0.2, host.restore * f.share.restore, f.pair!.written.restore - 1);
+      const at: number[] = [];
+      while (queue.pop()) {
+        if (queue.kind === 1) res.onDone(queue.timeMs, queue.b);
+        else at.push(queue.timeMs);
+      }
+      return at;
+    };
+    expect(finish(1)[0]).toBeCloseTo(10_000, 0);
+    for (const t of finish(2)) expect(t).toBeCloseTo(17_400, 0);
+    // Written within (1, 2]: a pair slower than equal sharing is written as equal sharing, one never slowed as 1.05.
+    expect([pairRatio(2.3), pairRatio(0.9), pairRatio(1), pairRatio(1.5), pairRatio(Number.NaN)]).toEqual([2, 1.05, 1.05, 1.5, 2]);
+    // Without a pair series, no pair.
+    expect(fitInWorker({ ...limited, pair: undefined }, host, { golden: fit, external: fit }, fit, [1000])!.pair).toBeUndefined();
   });
 });
