@@ -223,7 +223,7 @@ function table(policy: string, rows: readonly FidelityRow[]): string {
     .join('\n');
   return `<section class="fidelity" id="fidelity-${esc(policy)}">
 <h2><span class="policy">${esc(policy)}</span></h2>
-<p class="caption">Relative error is (sim − real) / real, of the point figures; under each figure its 95% interval (Wilson for counts, bootstrap for quantiles); within target when the simulated interval overlaps real ± target; <em>mean abs.</em> rows compare the time series slot by slot; – where it is undefined (no value, or real 0 and sim not).</p>
+<p class="caption">Relative error is (sim − real) / real, of the point figures; under each figure its 95% interval (Wilson for counts, bootstrap for quantiles); within target when the simulated interval overlaps real ± target (at least ± half an invocation for a count, ± 1 ms for a time: the real figure's resolution); <em>mean abs.</em> rows compare the time series slot by slot; – where it is undefined (no value, or real 0 and sim not).</p>
 <div class="table-wrap"><table>
 <thead><tr><th scope="col">metric</th><th scope="col">simulated</th><th scope="col">real</th><th scope="col">error</th><th scope="col">target</th><th scope="col">within target</th></tr></thead>
 <tbody>

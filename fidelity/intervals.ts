@@ -13,9 +13,14 @@ import { makeRng } from '../scenarios/rng.ts';
  *   resamples, drawn from a generator seeded by the run's seed and the cell,
  *   so the same runs give the same interval byte for byte.
  * - A cell is within target when the simulated figure's interval overlaps the
- *   target band around the real figure, [real - t|real|, real + t|real|]: the
- *   simulator is not refuted by this run at that target. A cell with no
- *   interval (worker-seconds) is a point, and the rule is the old one.
+ *   target band around the real figure, [real - d, real + d] with d =
+ *   max(t|real|, floor): the simulator is not refuted by this run at that
+ *   target. The floor is the resolution of the real figure (half an
+ *   invocation for a count; a millisecond for a time, as the real driver
+ *   handles each event at a timer turn of 1 ms granularity), so that a real
+ *   0 is not a band of one point that no interval of a sampled figure can
+ *   meet. A cell with no interval (worker-seconds) is a point, and the rule
+ *   is the old one.
  */
 
 /** Two-sided confidence level of every interval. */
@@ -99,22 +104,29 @@ export function bootstrapQuantiles(values: readonly number[], qs: readonly numbe
   });
 }
 
-/** The target band around the real figure: [real - t|real|, real + t|real|]. */
-export function targetBand(real: number, target: number): Interval {
-  const d = target * Math.abs(real);
+/** The target band around the real figure: real ± max(t|real|, floor), floor the real figure's resolution (0: none). */
+export function targetBand(real: number, target: number, floor = 0): Interval {
+  const d = Math.max(target * Math.abs(real), floor);
   return { low: real - d, high: real + d };
 }
+
+/** Resolution of a real count of invocations: half of one. */
+export const COUNT_FLOOR = 0.5;
+
+/** Resolution of a real time, ms: the driver handles each event at a timer turn (setTimeout's 1 ms granularity). */
+export const TIME_FLOOR_MS = 1;
 
 /**
  * Whether a cell is within target: the simulated figure's interval (the
  * point `sim` itself where it has none) overlaps the target band around
- * `real`. Undefined when either figure is missing.
+ * `real` (see {@link targetBand}; `floor` the real figure's resolution).
+ * Undefined when either figure is missing.
  */
-export function withinTarget(sim: number, simInterval: Interval, real: number, target: number): boolean | undefined {
+export function withinTarget(sim: number, simInterval: Interval, real: number, target: number, floor = 0): boolean | undefined {
   if (!Number.isFinite(sim) || !Number.isFinite(real)) return undefined;
   const low = Number.isFinite(simInterval.low) ? Math.min(simInterval.low, sim) : sim;
   const high = Number.isFinite(simInterval.high) ? Math.max(simInterval.high, sim) : sim;
-  const band = targetBand(real, target);
+  const band = targetBand(real, target, floor);
   // A relative tolerance of a few ulps: 110 against 100 ± 10% is within, whatever the rounding of 0.1 * 100.
   const eps = 1e-9 * Math.max(1, Math.abs(real));
   return high >= band.low - eps && low <= band.high + eps;

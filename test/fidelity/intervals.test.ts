@@ -100,6 +100,25 @@ describe('withinTarget', () => {
     expect(withinTarget(Number.NaN, { low: 1, high: 2 }, 100, 0.1)).toBeUndefined();
   });
 
+  it('widens the band to the real figure\'s resolution where ± target of it is narrower: a real 0 is not one point', () => {
+    expect(targetBand(0, 0.1, 1)).toEqual({ low: -1, high: 1 });
+    expect(targetBand(100, 0.1, 1)).toEqual({ low: 90, high: 110 });
+    // A real overhead p50 of 0 (most invocations warm): a simulated interval from 0.001 ms meets it, one from 2 ms does not.
+    expect(withinTarget(142, { low: 0.001, high: 1401 }, 0, 0.1)).toBe(false);
+    expect(withinTarget(142, { low: 0.001, high: 1401 }, 0, 0.1, 1)).toBe(true);
+    expect(withinTarget(142, { low: 2, high: 1401 }, 0, 0.1, 1)).toBe(false);
+    // A count of 1 against a real 0 (Wilson 0.18-5.5 of 107): within half an invocation; 4 (1.5-9.3) is not.
+    expect(withinTarget(1, { low: 0.18, high: 5.46 }, 0, 0.05, 0.5)).toBe(true);
+    expect(withinTarget(4, { low: 1.5, high: 9.3 }, 0, 0.05, 0.5)).toBe(false);
+  });
+
+  it('compareSummaries gives counts a floor of half an invocation and time quantiles one of 1 ms, worker-seconds none', () => {
+    const row = (policy: string, v: Record<string, number>): SummaryRow => ({ policy, ...v }) as unknown as SummaryRow;
+    const rows = compareSummaries([row('a', { invocations: 107, resume_local: 1, worker_seconds: 1 })], [row('a', { invocations: 107, resume_local: 0, worker_seconds: 0 })]);
+    expect(rows.find((r) => r.metric === 'resume_local')!.met).toBe(true);
+    expect(rows.find((r) => r.metric === 'worker_seconds')!.met).toBe(false);
+  });
+
   it('no longer fails a small count on sampling noise alone, but still fails a large miss', () => {
     const row = (policy: string, v: Record<string, number>): SummaryRow => ({ policy, ...v }) as unknown as SummaryRow;
     const rows = compareSummaries([row('a', { invocations: 200, golden: 7, warm: 150 })], [row('a', { invocations: 200, golden: 9, warm: 190 })]);
