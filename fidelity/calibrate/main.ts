@@ -48,7 +48,9 @@ Options:
   --limited Q       k8s only: also time each primitive, one at a time at --concurrency-size, on a
                     worker pod with a cpu limit of Q (a quantity: 200m), as a run's pods get when their
                     pool gives a cpu, and fit the share of each host demand spent inside the worker
-                    (contention.host.inWorker; needs --mixed). With --worker-cpu, Q must equal it:
+                    (contention.host.inWorker; needs --mixed); then two golden restores and two
+                    checkpoints at once on that pod, written as contention.host.pairUnderLimit
+                    (each one's time over one alone). With --worker-cpu, Q must equal it:
                     that is the limit every such pod of a run gets then
   --max-load N      1-minute load average per cpu above which the machine counts as busy
                     (default ${DEFAULT_MAX_LOAD_PER_CPU}); local only: the load and CPU steal before and during
