@@ -129,6 +129,15 @@ export const CALIBRATE_LIMITED_POOL = 'calibrate-limited';
 export const CALIBRATE_NODE = 'node-0';
 /** Resident actors a calibration worker holds at most: the measured actor and a cold one. */
 export const CALIBRATE_SLOTS = 2;
+/**
+ * How long a calibration waits for one primitive: ten minutes, where a run
+ * gives a request up after REQUEST_TIMEOUT_MS (60 s). A calibration exists
+ * to measure how long primitives take, the slowest included (two golden
+ * restores at once on a pod limited to 200m took 34 s each on this project's
+ * cluster, and over 60 s once on a busier machine), so a run's timeout would
+ * turn its slowest samples into a failure that loses every other one.
+ */
+export const CALIBRATE_REQUEST_TIMEOUT_MS = 600_000;
 
 type Pending = { readonly worker: number; readonly resolve: (ms: number) => void; readonly reject: (err: Error) => void };
 

@@ -10,7 +10,7 @@ import { REPO_ROOT } from '../../cli/repo.ts';
 import { loadScenarioFile } from '../../scenarios/load.ts';
 import { parseMemoryMiB } from '../../scenarios/quantity.ts';
 import { LocalRuntime } from '../../real/local/runtime.ts';
-import { CALIBRATE_POOL, CALIBRATE_SLOTS, CalibrationInterruptedError, calibrationTemplates, machineFacts, measure, type CalibrationSamples, type MachineFacts, type MeasureOptions } from '../../real/primitives.ts';
+import { CALIBRATE_POOL, CALIBRATE_REQUEST_TIMEOUT_MS, CALIBRATE_SLOTS, CalibrationInterruptedError, calibrationTemplates, machineFacts, measure, type CalibrationSamples, type MachineFacts, type MeasureOptions } from '../../real/primitives.ts';
 import { K8S_FLAG_OPTIONS, K8S_FLAGS_HELP, k8sFlagsFrom, k8sOnlyFlagsGiven, type K8sFlags } from '../../real/k8s/flags.ts';
 import type { PlanTuning } from '../../real/k8s/launch.ts';
 import { DEFAULT_MAX_LOAD_PER_CPU, HostWatch, SYSTEM_PROBE, hostLoadJson, type HostLoad, type HostProbe } from '../host-load.ts';
@@ -211,6 +211,7 @@ export async function measureLocal(options: MeasureOptions): Promise<Calibration
       token: randomBytes(24).toString('hex'),
       poolSlots: { [CALIBRATE_POOL]: CALIBRATE_SLOTS },
       templateMemoryMiB: calibrationTemplates(options),
+      requestTimeoutMs: CALIBRATE_REQUEST_TIMEOUT_MS,
       log,
     });
     return await measure(runtime, options);

@@ -1,7 +1,7 @@
 import { loadavg } from 'node:os';
 import { readFlags } from '../../cli/flags.ts';
 import { runCli } from '../../cli/shell.ts';
-import { CALIBRATE_LIMITED_POOL, CALIBRATE_POOL, CALIBRATE_SLOTS, CalibrationInterruptedError, calibrationTemplates, machineFacts, measure } from '../primitives.ts';
+import { CALIBRATE_LIMITED_POOL, CALIBRATE_POOL, CALIBRATE_REQUEST_TIMEOUT_MS, CALIBRATE_SLOTS, CalibrationInterruptedError, calibrationTemplates, machineFacts, measure } from '../primitives.ts';
 import { driverEnv, streamReport, waitForStore } from './job-common.ts';
 import { DRIVER_FILE, SAMPLES_FILE, readJobCalibration } from './job-calibration.ts';
 import { K8sRuntime } from './runtime.ts';
@@ -37,6 +37,7 @@ async function main(argv: readonly string[]): Promise<number> {
     token,
     storeToken,
     storeUrl,
+    requestTimeoutMs: CALIBRATE_REQUEST_TIMEOUT_MS,
     log,
   });
   const sweeps = [

@@ -40,6 +40,8 @@ export interface K8sRuntimeOptions {
   readonly healthPollMs?: number;
   /** How long a request that found its worker unreachable waits for the pod's loss before it counts as failed (default 3 s). */
   readonly lossGraceMs?: number;
+  /** How long the driver waits for a restore, checkpoint or execute before giving it up (default REQUEST_TIMEOUT_MS, as runs do; calibrate waits longer). */
+  readonly requestTimeoutMs?: number;
   /**
    * Memory samples from the pods' cgroups (the kubelet's Summary API, see
    * pod-memory.ts) instead of the worker processes' RSS; falls back to RSS
@@ -240,7 +242,7 @@ export class K8sRuntime implements RealRuntime {
         if (await health.healthy()) {
           if (w.state !== 'probing' || this.closed) return;
           w.state = 'ready';
-          w.client = new WorkerClient({ url, token: this.options.token });
+          w.client = new WorkerClient({ url, token: this.options.token, ...(this.options.requestTimeoutMs === undefined ? {} : { timeoutMs: this.options.requestTimeoutMs }) });
           if (w.timer !== null) clearTimeout(w.timer);
           w.timer = null;
           this.emit({ kind: 'workerReady', worker: w.id, startMs: performance.now() - w.createdAt });

@@ -42,6 +42,8 @@ export interface LocalRuntimeOptions {
   readonly startTimeoutMs?: number;
   /** Cpus the budget is divided by (default os.availableParallelism()). */
   readonly cpus?: number;
+  /** How long the driver waits for a restore, checkpoint or execute before giving it up (default REQUEST_TIMEOUT_MS, as runs do; calibrate waits longer). */
+  readonly requestTimeoutMs?: number;
   readonly log?: (line: string) => void;
 }
 
@@ -256,7 +258,7 @@ export class LocalRuntime implements RealRuntime {
       (url) => {
         w.starting = false;
         if (w.exited || this.closed) return;
-        w.client = new WorkerClient({ url, token: this.options.token });
+        w.client = new WorkerClient({ url, token: this.options.token, ...(this.options.requestTimeoutMs === undefined ? {} : { timeoutMs: this.options.requestTimeoutMs }) });
         this.emit({ kind: 'workerReady', worker: id, startMs: performance.now() - w.startedAt });
       },
       (err: unknown) => {
