@@ -201,12 +201,18 @@ describe('worker server', () => {
     expect(await refusal(wa.execute('ghost', { invocation: 1, workMs: 0, mode: 'sleep' }))).toMatchObject({ status: 404, code: 'not-resident' });
     expect(await refusal(wa.checkpoint('ghost', { target: 'local', version: 0 }))).toMatchObject({ status: 404, code: 'not-resident' });
     await wa.restore('e1', { ...SMALL, source: 'cold', version: 0 });
-    expect(await refusal(wa.restore('e1', { ...SMALL, source: 'cold', version: 0 }))).toMatchObject({ status: 409, code: 'already-resident' });
+    // The same restore again (a retry whose first answer was lost in flight): it is there, idle, at that version: done at once.
+    expect(await wa.restore('e1', { ...SMALL, source: 'cold', version: 0 })).toMatchObject({ restoreMs: 0, bytes: 0, writtenBytes: 0, counter: 0 });
+    // Another version, or another template, of an actor already resident is refused.
+    expect(await refusal(wa.restore('e1', { ...SMALL, source: 'external', version: 3 }))).toMatchObject({ status: 409, code: 'already-resident' });
+    expect(await refusal(wa.restore('e1', { ...SMALL, template: 'other', source: 'cold', version: 0 }))).toMatchObject({ status: 409, code: 'already-resident' });
     const running = wa.execute('e1', { invocation: 1, workMs: 150, mode: 'sleep' });
     await new Promise((r) => setTimeout(r, 20));
     expect(await wa.actors()).toMatchObject([{ id: 'e1', busy: true, state: 'executing' }]);
     expect(await refusal(wa.execute('e1', { invocation: 2, workMs: 0, mode: 'sleep' }))).toMatchObject({ status: 409, code: 'busy' });
     expect(await refusal(wa.checkpoint('e1', { target: 'local', version: 0 }))).toMatchObject({ status: 409, code: 'busy' });
+    // A busy actor is not idle: a restore of it is refused, not answered as done.
+    expect(await refusal(wa.restore('e1', { ...SMALL, source: 'cold', version: 0 }))).toMatchObject({ status: 409, code: 'already-resident' });
     const done = await running;
     expect(done.counter).toBe(1);
     expect(done.execMs).toBeGreaterThanOrEqual(140);
