@@ -563,6 +563,12 @@ export function simulate(scenario: Scenario, policy: PolicySet, workload: Worklo
     options.probe.arrivals = session.arrived;
   }
   // Integrate cost up to the end of the scenario even if the last event came earlier.
-  const result = session.end(Math.max(lastMs, scenario.durationMs), events);
-  return { ...result, ...(clock === null ? {} : { primitives: clock.out }), ...(view === null ? {} : { failedRequests: view.failures() }) };
+  const result: SimResult = session.end(Math.max(lastMs, scenario.durationMs), events);
+  // Added to the session's result, not spread into a new object: a spread reads
+  // `replies`, whose getter builds ten objects per invocation that a caller
+  // wanting statistics never reads (at 200,000 actors, 1.3 million replies
+  // built and traced by the collector inside the timed run). Keys keep their order.
+  if (clock !== null) Object.assign(result, { primitives: clock.out });
+  if (view !== null) Object.assign(result, { failedRequests: view.failures() });
+  return result;
 }
