@@ -55,8 +55,6 @@ interface Slot {
   state: 'restoring' | 'idle' | 'executing' | 'checkpointing';
   region: Buffer | null;
   counter: number;
-  /** The request whose answer last told a client this actor is here: only its late abandonment may undo the restore. */
-  claim: AbortSignal | null;
 }
 
 const JSON_LIMIT_BYTES = 64 * 1024;
@@ -135,23 +133,21 @@ export async function startWorkerServer(options: WorkerServerOptions): Promise<W
 
   /**
    * An abandoned restore frees its slot and drops what it loaded, as if it
-   * had failed; so does one whose client is found gone only after it
-   * finished (a worker held to a small cpu limit can see the connection's
-   * close after the load's own continuation, and the answer then never
-   * arrives). A restore of an actor already resident, idle, at the asked
-   * version succeeds at once: the retry of a restore whose answer was lost
-   * in flight, as a client timing out at the moment it came.
+   * had failed. A restore of an actor already resident, idle, at the asked
+   * version and template succeeds at once: the retry of a restore whose
+   * client gave up as it finished (a worker held to a small cpu limit can
+   * see the connection's close only after the load's own continuation has
+   * committed the actor, so the client was told it failed).
    */
   async function restore(id: string, request: RestoreRequest, gone: AbortSignal): Promise<RestoreAnswer> {
     const existing = actors.get(id);
     if (existing !== undefined && existing.state === 'idle' && existing.counter === request.version && existing.template === request.template) {
-      existing.claim = gone;
       return { restoreMs: 0, bytes: 0, writtenBytes: 0, counter: existing.counter };
     }
     if (existing !== undefined) throw new HttpError(409, 'already-resident', `${id} is already ${existing.state === 'restoring' ? 'being restored' : 'resident'} on ${options.workerId}`);
     if (actors.size >= options.actorSlots) throw new HttpError(409, 'slots-full', `${options.workerId} has all ${options.actorSlots} slots taken`);
     // The slot is taken before any I/O, so concurrent restores can never overfill the worker.
-    const slot: Slot = { id, template: request.template, memoryMiB: request.memoryMiB, state: 'restoring', region: null, counter: 0, claim: gone };
+    const slot: Slot = { id, template: request.template, memoryMiB: request.memoryMiB, state: 'restoring', region: null, counter: 0 };
     actors.set(id, slot);
     const start = performance.now();
     try {
@@ -162,19 +158,6 @@ export async function startWorkerServer(options: WorkerServerOptions): Promise<W
       slot.region = loaded.region;
       slot.counter = request.version;
       slot.state = 'idle';
-      // Found gone later, before its answer was delivered: undone, unless a
-      // later request has claimed the actor or used it since.
-      gone.addEventListener(
-        'abort',
-        () => {
-          if (actors.get(id) === slot && slot.claim === gone && slot.state === 'idle' && slot.counter === request.version) {
-            actors.delete(id);
-            slot.region = null;
-            scheduleGc();
-          }
-        },
-        { once: true },
-      );
       return { restoreMs: performance.now() - start, bytes: loaded.bytes, writtenBytes: loaded.writtenBytes, counter: slot.counter };
     } catch (err) {
       actors.delete(id);
