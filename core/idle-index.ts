@@ -40,8 +40,6 @@ export class IdleIndex {
    * dirty flag (DIRTY) and the pool it is filed under while not OUT (from POOL_SHIFT).
    */
   private rec = new Int32Array(2 * 1024);
-  /** Actors `rec` has room for. */
-  private capacity = 1024;
   private dirty: number[] = [];
 
   /** `enabled` false (a policy that never evicts): marks are dropped and nothing is filed. */
@@ -55,7 +53,7 @@ export class IdleIndex {
   /** The actor's candidacy may have changed. */
   mark(a: number): void {
     if (!this.enabled) return;
-    if (a >= this.capacity) this.grow(a);
+    if (2 * a >= this.rec.length) this.grow(a);
     const i = 2 * a + 1;
     const meta = this.rec[i]!;
     if ((meta & DIRTY) !== 0) return;
@@ -128,12 +126,11 @@ export class IdleIndex {
   }
 
   private grow(a: number): void {
-    let n = this.capacity;
+    let n = this.rec.length >> 1;
     while (n <= a) n *= 2;
     const rec = new Int32Array(2 * n);
     rec.set(this.rec);
     this.rec = rec;
-    this.capacity = n;
   }
 }
 

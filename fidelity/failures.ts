@@ -4,6 +4,8 @@
 // run.json counts the requests it gave up or had refused in the same classes.
 // At a saturated peak the two can part ways there first.
 
+import { failureClassesText } from '../sim/worker-view.ts';
+
 /** Class ("restore timeout") to count, per policy set, from a real run's run.json (`policies[].failures`). */
 export function realFailures(runJson: unknown): Map<string, Record<string, number>> {
   const out = new Map<string, Record<string, number>>();
@@ -33,10 +35,7 @@ function counts(x: object): Record<string, number> {
   return Object.fromEntries(Object.entries(x).filter((e): e is [string, number] => typeof e[1] === 'number' && Number.isFinite(e[1])));
 }
 
-const text = (c: Record<string, number> | undefined): string => {
-  const e = Object.entries(c ?? {}).sort((a, b) => b[1] - a[1]);
-  return e.length === 0 ? 'none' : e.map(([k, n]) => `${k} ${n}`).join(', ');
-};
+const text = (c: Record<string, number> | undefined): string => failureClassesText(c) || 'none';
 
 /**
  * The caveat line of a policy set, or undefined when neither half failed a

@@ -21,7 +21,7 @@ const shareMessage = (i: { input: unknown }): string => `expected a share above 
 const share = z.number({ error: shareMessage }).positive({ error: shareMessage }).max(10, { error: shareMessage });
 // Above 1 (2: the limit shared equally): 1 would be a primitive that never waits on the limit, which the sim's bound refuses.
 const pairMessage = (i: { input: unknown }): string => `expected a ratio above 1 and at most 2 (two at once under one limit against one alone), got ${JSON.stringify(i.input)}`;
-const pairRatio = z.number({ error: pairMessage }).gt(1, { error: pairMessage }).max(2, { error: pairMessage });
+const pairRatioSchema = z.number({ error: pairMessage }).gt(1, { error: pairMessage }).max(2, { error: pairMessage });
 
 /**
  * How concurrent primitives share a machine or node (processor sharing):
@@ -50,7 +50,7 @@ const contentionSchema = z
           .strictObject({ restore: share.optional(), checkpoint: share.optional(), workerStart: share.optional() })
           .optional(),
         pairUnderLimit: z
-          .strictObject({ restore: pairRatio.optional(), checkpoint: pairRatio.optional(), workerStart: pairRatio.optional() })
+          .strictObject({ restore: pairRatioSchema.optional(), checkpoint: pairRatioSchema.optional(), workerStart: pairRatioSchema.optional() })
           .optional(),
       })
       .refine((h) => h.inWorker === undefined || h.workerLimits === true, { message: 'host.inWorker says how much of each demand a worker\'s limit caps: it needs workerLimits: true' })

@@ -14,6 +14,7 @@ import { parseSloFlag } from '../reports/slo-flag.ts';
 import { TIMESERIES_COLUMNS } from '../reports/summary.ts';
 import { MEASURED_COLUMNS, measuredRows } from '../reports/measured.ts';
 import { noPrimitives, type SimPrimitives, type SimResult } from './runtime.ts';
+import { failureClassesText } from './worker-view.ts';
 import { aggregateCsv, aggregateRows } from '../reports/aggregate.ts';
 import { summaryTable, TERMINAL_WIDTH } from '../reports/terminal.ts';
 import { defaultJobs, runStudy, type StudyOutcome } from './study-runner.ts';
@@ -396,6 +397,6 @@ function simulatedMeasured(results: readonly SimResult[]): string | undefined {
 
 /** "; failed requests: restore timeout 3, ..." as the real run's log says it, or nothing. */
 function failedText(failed: Readonly<Record<string, number>> | undefined): string {
-  const classes = Object.entries(failed ?? {});
-  return classes.length === 0 ? '' : `; failed requests: ${classes.map(([c, n]) => `${c} ${n}`).join(', ')}`;
+  const text = failureClassesText(failed);
+  return text === '' ? '' : `; failed requests: ${text}`;
 }

@@ -30,6 +30,14 @@ interface Request {
   readonly kind: Kind;
 }
 
+/** Failure classes as the real run's log lists them: "restore timeout 3, checkpoint busy 1", most first ('' for none). */
+export function failureClassesText(classes: Readonly<Record<string, number>> | undefined): string {
+  return Object.entries(classes ?? {})
+    .sort((a, b) => b[1] - a[1])
+    .map(([c, n]) => `${c} ${n}`)
+    .join(', ');
+}
+
 export class WorkerView {
   /** Per worker, its actors by index: IDLE, BUSY or ABANDONED. */
   private readonly actors = new Map<number, Map<number, number>>();

@@ -576,11 +576,11 @@ function inWorkerComment(h: HostFit, samples: CalibrationSamples): string[] {
     `#   ${p('golden restore', l.restore.golden, f.golden)}, ${p('restore from the store', l.restore.external, f.external)},`,
     `#   ${p('checkpoint to the store', l.checkpoint.external, f.checkpoint)}, ${p('worker start', l.workerStartMs, f.workerStart)};`,
     `#   node-folder restore ${med(l.restore.local)} and checkpoint ${med(l.checkpoint.local)} (shown, not fitted);`,
-    ...(l.pair === undefined || l.pair.golden.length === 0 || l.pair.external.length === 0
+    ...(f.pair === undefined || l.pair === undefined
       ? []
       : [
-          `#   two at once on the pod, n=${l.pair.golden.length} each: golden restores ${med(l.pair.golden)} each (${round(nearestRank(l.pair.golden, 0.5) / nearestRank(l.restore.golden, 0.5), 2)}x one alone),`,
-          `#   checkpoints to the store ${med(l.pair.external)} (${round(nearestRank(l.pair.external, 0.5) / nearestRank(l.checkpoint.external, 0.5), 2)}x); written as pairUnderLimit (within 1.05-2; 2 is the limit shared`,
+          `#   two at once on the pod, n=${l.pair.golden.length} each: golden restores ${med(l.pair.golden)} each (${round(f.pair.measured.restore, 2)}x one alone),`,
+          `#   checkpoints to the store ${med(l.pair.external)} (${round(f.pair.measured.checkpoint, 2)}x); written as pairUnderLimit (within 1.05-2; 2 is the limit shared`,
           `#   equally): n at once share their limit as if it were n / (1 + (n - 1)(ratio - 1)) times larger (sim/contention.ts limitGain);`,
           `#   worker starts were not paired: they share it equally.`,
         ]),

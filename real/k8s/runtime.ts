@@ -242,7 +242,7 @@ export class K8sRuntime implements RealRuntime {
         if (await health.healthy()) {
           if (w.state !== 'probing' || this.closed) return;
           w.state = 'ready';
-          w.client = new WorkerClient({ url, token: this.options.token, ...(this.options.requestTimeoutMs === undefined ? {} : { timeoutMs: this.options.requestTimeoutMs }) });
+          w.client = new WorkerClient({ url, token: this.options.token, timeoutMs: this.options.requestTimeoutMs });
           if (w.timer !== null) clearTimeout(w.timer);
           w.timer = null;
           this.emit({ kind: 'workerReady', worker: w.id, startMs: performance.now() - w.createdAt });

@@ -258,7 +258,7 @@ export class LocalRuntime implements RealRuntime {
       (url) => {
         w.starting = false;
         if (w.exited || this.closed) return;
-        w.client = new WorkerClient({ url, token: this.options.token, ...(this.options.requestTimeoutMs === undefined ? {} : { timeoutMs: this.options.requestTimeoutMs }) });
+        w.client = new WorkerClient({ url, token: this.options.token, timeoutMs: this.options.requestTimeoutMs });
         this.emit({ kind: 'workerReady', worker: id, startMs: performance.now() - w.startedAt });
       },
       (err: unknown) => {
