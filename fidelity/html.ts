@@ -1,5 +1,7 @@
 import type { InvocationPath, RejectReason, Reply } from '../core/types.ts';
-import { FIDELITY_SOURCES, cdfSpec, fidelityTimelineSpec } from '../reports/charts.ts';
+import { FIDELITY_SOURCES, cdfSpec, fidelityTimelineSpec, primitiveScatterSpec } from '../reports/charts.ts';
+import type { PrimitiveLogRow } from '../reports/primitive-log.ts';
+import { kindOf } from './primitive-log.ts';
 import type { FidelityRow } from './compare.ts';
 import { hostLoadLine } from './host-load.ts';
 import type { Interval } from './intervals.ts';
@@ -22,6 +24,8 @@ export interface FidelityHtmlInput {
   readonly outcomes: ReadonlyMap<string, { readonly sim: readonly Reply[]; readonly real: readonly Reply[] }>;
   /** Warm-up end in run (compressed) time, priming gap included: outcomes arriving before it are left out of the CDFs. */
   readonly runWarmupMs: number;
+  /** Both halves' primitives.csv per policy set, where both have one. */
+  readonly primitiveLog?: ReadonlyMap<string, { readonly sim: readonly PrimitiveLogRow[]; readonly real: readonly PrimitiveLogRow[] }>;
 }
 
 /** invocations.csv rows back as replies (what the latency charts read). */
@@ -137,6 +141,14 @@ export async function renderFidelityHtml(input: FidelityHtmlInput): Promise<stri
     const svg = await renderSvg(cdfSpec(runs, FIDELITY_SOURCES.domain, undefined, 'run', FIDELITY_SOURCES.range, { overhead: true }), `fid-cdf-${i}`);
     cdfs.push(`<h3>${esc(p)}</h3>\n<figure>${svg}</figure>`);
   }
+  const scatters: string[] = [];
+  for (const [i, [p, log]] of [...(input.primitiveLog ?? [])].entries()) {
+    const points = [...log.sim.map((r: PrimitiveLogRow) => ({ run: 'simulated' as const, r })), ...log.real.map((r: PrimitiveLogRow) => ({ run: 'real' as const, r }))]
+      .filter(({ r }) => r.primitive === 'restore' || r.primitive === 'checkpoint')
+      .map(({ run, r }) => ({ run, kind: kindOf(r), startMs: r.startMs, durationMs: r.endMs - r.startMs, ok: r.ok }));
+    if (points.length === 0) continue;
+    scatters.push(`<h3>${esc(p)}</h3>\n<figure>${await renderSvg(primitiveScatterSpec(points), `fid-prim-${i}`)}</figure>`);
+  }
   const title = `${c.scenario}: fidelity`;
   return `${documentHead(title, EXTRA_STYLE)}
 <body>
@@ -157,6 +169,15 @@ ${policies.map((p) => table(p, input.rows.filter((r) => r.policy === p))).join('
 ${cdfs.join('\n')}
 </section>
 ${primitivesTable(input.primitives)}
+${
+  scatters.length === 0
+    ? ''
+    : `<section class="chart" id="chart-fidelity-primitives">
+<h2>Restores and checkpoints one by one</h2>
+<p class="caption">Every restore and checkpoint of both runs (primitives.csv in <code>sim/</code> and <code>real/</code>): when it began, in the run's own time, against how long it took, one panel per kind; failures (given up, refused) are crosses. Slow ones that cluster in time in one run and not in the other are load the other run does not have; fidelity.md lists the slowest of each with what else was in flight.</p>
+${scatters.join('\n')}
+</section>`
+}
 ${notes(c)}
 <footer>Written by <code>npm run fidelity</code>. This file is self-contained: it needs no network and no scripts. The numbers are in <code>fidelity.csv</code> and <code>fidelity-timeseries.csv</code> beside it; each run's own report is in <code>sim/</code> and <code>real/</code>.</footer>
 </main>

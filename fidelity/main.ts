@@ -14,6 +14,7 @@ import { renderFidelityHtml, repliesFromCsv } from './html.ts';
 import { DEFAULT_MAX_LOAD_PER_CPU, HostWatch, SYSTEM_PROBE, type HostLoad, type HostProbe } from './host-load.ts';
 import { fidelityMarkdown } from './markdown.ts';
 import { comparePrimitives } from './primitives.ts';
+import { readPrimitiveLogs } from './primitive-log.ts';
 import { FIDELITY_RECORD, FidelityInputError, fidelityRecordJson, readCsvRows, readFidelityRecord, type FidelityRecord } from './record.ts';
 import { cpuNote, modelledHostWorkMs, realCpuLines } from './cpu.ts';
 import { failuresNote, realFailures, simFailures } from './failures.ts';
@@ -400,7 +401,7 @@ export async function runFidelity(argv: readonly string[], io: Io, probe: HostPr
   // The simulation first: it is quick, and would otherwise take cpu from the real run.
   // --worker-cpu sets the real worker pods' cpu (and limit, where the pool gives a cpu); the simulation gets the same pools.
   const cpuArgs = o.backend === 'k8s' && o.k8s.workerCpuMilli !== undefined ? ['--worker-cpu', `${o.k8s.workerCpuMilli}m`] : [];
-  const sim = await runChild('sim', 'sim/cli.ts', ['--scenario', inputs.simScenario, '--seed', String(seed), '--jobs', '1', '--sample-every', `${everyMs / speedup}ms`, '--out', simDir, ...policyArgs, ...cpuArgs], io);
+  const sim = await runChild('sim', 'sim/cli.ts', ['--scenario', inputs.simScenario, '--seed', String(seed), '--jobs', '1', '--sample-every', `${everyMs / speedup}ms`, '--out', simDir, '--primitives', ...policyArgs, ...cpuArgs], io);
   if (interrupted(io)) {
     io.err('fidelity: interrupted during the simulation; nothing compared\n');
     return EXIT_INTERRUPTED;
@@ -640,8 +641,10 @@ async function compareAndWrite(
     realRecordedAt: real.recordedAt,
     context,
   };
-  const md = fidelityMarkdown(rows, primitives, context);
-  const html = await renderFidelityHtml({ rows, primitives, context, series, outcomes, runWarmupMs });
+  // Every primitive of both halves (primitives.csv), where both have one: a real run recorded before it existed has none.
+  const primitiveLog = readPrimitiveLogs(simDir, realDir, policies, inputs.durationMs / speedup);
+  const md = fidelityMarkdown(rows, primitives, context, primitiveLog?.views);
+  const html = await renderFidelityHtml({ rows, primitives, context, series, outcomes, runWarmupMs, ...(primitiveLog === undefined ? {} : { primitiveLog: primitiveLog.rows }) });
   const dir = writeReport(o.outDir, {
     'fidelity.csv': fidelityCsv(rows),
     'fidelity-timeseries.csv': fidelityTimeseriesCsv(series),

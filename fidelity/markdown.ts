@@ -2,6 +2,7 @@ import type { FidelityRow } from './compare.ts';
 import { hostLoadLine, type HostLoad } from './host-load.ts';
 import { BOOTSTRAP_RESAMPLES, type Interval } from './intervals.ts';
 import type { PrimitiveRow } from './primitives.ts';
+import { kindOf, type PrimitiveKindStats, type SlowPrimitive } from './primitive-log.ts';
 
 /** What the fidelity run was, for the header of fidelity.md. */
 export interface FidelityContext {
@@ -73,7 +74,7 @@ function ratio(model: number, real: number): string {
  * policy set with each relative error and the target it must meet, then the
  * calibrated primitives against what the real run measured under load.
  */
-export function fidelityMarkdown(rows: readonly FidelityRow[], primitives: readonly PrimitiveRow[], c: FidelityContext): string {
+export function fidelityMarkdown(rows: readonly FidelityRow[], primitives: readonly PrimitiveRow[], c: FidelityContext, log?: ReadonlyMap<string, PrimitiveLogView>): string {
   const out: string[] = [];
   const end = c.startMs + c.durationMs;
   out.push(`# Fidelity: ${c.scenario}, simulated and on ${c.backend === 'k8s' ? 'worker pods (bench:cluster --backend k8s)' : 'local workers'}`, '');
@@ -147,5 +148,39 @@ export function fidelityMarkdown(rows: readonly FidelityRow[], primitives: reado
     );
   }
   out.push('');
+  if (log !== undefined && log.size > 0) out.push(...primitiveLogSection(log));
   return `${out.join('\n')}\n`;
+}
+
+/** One policy set's primitives.csv of both halves, summarized (fidelity/primitive-log.ts). */
+export interface PrimitiveLogView {
+  readonly stats: readonly PrimitiveKindStats[];
+  readonly slowest: readonly SlowPrimitive[];
+}
+
+function primitiveLogSection(log: ReadonlyMap<string, PrimitiveLogView>): string[] {
+  const out: string[] = ['## Primitives one by one (primitives.csv)', ''];
+  out.push(
+    'Each half\'s primitives.csv has every primitive with its worker, actor, start and end in run time. Below, per kind: how many succeeded and failed, their durations (an execution\'s less its work: the dispatch), and how many ran at once: the mean over the run (their summed time over its length) and the most. Halves that agree on durations but not on how many ran at once disagree on the load, not on the primitive. Then the slowest restores and checkpoints of each half, each with the transfers in flight when it began; a real one has the worker\'s own time for it (the rest is HTTP and queueing) and, for a checkpoint, where its time went (each phase\'s end, ms after the worker began: seal, the node\'s disk copy, the store\'s upload).',
+    '',
+  );
+  for (const [policy, v] of log) {
+    out.push(`### ${policy}`, '');
+    out.push('| kind | run | ok | failed | p50 ms | p90 ms | max ms | mean in flight | most in flight |', '|---|---|---:|---:|---:|---:|---:|---:|---:|');
+    for (const s of v.stats) {
+      out.push(`| ${s.kind} | ${s.run} | ${s.ok} | ${s.failed} | ${fmt(s.p50)} | ${fmt(s.p90)} | ${fmt(s.max)} | ${Number.isFinite(s.meanInFlight) ? s.meanInFlight.toFixed(2) : '–'} | ${s.maxInFlight} |`);
+    }
+    out.push('');
+    if (v.slowest.length > 0) {
+      out.push('| run | kind | start | duration ms | worker | actor | transfers in flight | worker\'s own ms | phases (ms) |', '|---|---|---:|---:|---:|---|---:|---:|---|');
+      for (const x of v.slowest) {
+        const r = x.row;
+        out.push(
+          `| ${x.run} | ${kindOf(r)} | ${seconds(r.startMs)} | ${fmt(r.endMs - r.startMs)} | ${r.worker} | ${r.actor} | ${x.transfersInFlight} | ${Number.isFinite(r.workerMs) ? fmt(r.workerMs) : '–'} | ${r.phases === '' ? '–' : r.phases} |`,
+        );
+      }
+      out.push('');
+    }
+  }
+  return out;
 }

@@ -4,7 +4,8 @@ import type { PolicySet, Scenario } from '../scenarios/scenario.ts';
 import type { Workload } from '../scenarios/workload.ts';
 import { EventQueue } from '../session/event-queue.ts';
 import { ARRIVAL, RunSession, TIMER, type RuntimeCommand, type SessionResult } from '../session/session.ts';
-import type { RealRuntime, RuntimeEvent, WorkerMemorySample } from './runtime.ts';
+import type { PrimitiveRecord } from '../reports/primitive-log.ts';
+import type { RealRuntime, RuntimeEvent, WorkerMemorySample, WorkerSide } from './runtime.ts';
 
 /** Latencies the real runtime measured, in milliseconds, by primitive. */
 export interface Measured {
@@ -23,6 +24,8 @@ export interface Measured {
   readonly lost: { readonly worker: number; readonly atMs: number; readonly ready: boolean; readonly why: string }[];
   /** Why the snapshot store was lost, if it was. */
   storeLost?: string;
+  /** Every primitive one by one, as it ended (primitives.csv): start, end, worker, actor, and the worker's own account. */
+  readonly log: PrimitiveRecord[];
 }
 
 /**
@@ -103,6 +106,7 @@ export function drive(scenario: Scenario, policy: PolicySet, workload: Workload,
       errors: [],
       failures: {},
       lost: [],
+      log: [],
     };
     const ready = new Set<number>();
     const failed = (op: 'restore' | 'execute' | 'checkpoint', error: string | undefined): void => {
@@ -113,6 +117,21 @@ export function drive(scenario: Scenario, policy: PolicySet, workload: Workload,
     const restoreSource = new Map<number, 'cold' | 'golden' | 'local' | 'external'>();
     const checkpointTarget = new Map<number, 'local' | 'external'>();
     const executeInfo = new Map<number, { workMs: number; sentMs: number }>();
+    // Every request in flight by op, for primitives.csv.
+    const sent = new Map<number, { readonly primitive: 'restore' | 'checkpoint' | 'execute'; readonly source: string; readonly worker: number; readonly actor: string; readonly startMs: number; readonly workMs: number }>();
+    const logged = (op: number, t: number, ok: boolean, error: string | undefined, side: WorkerSide | undefined): void => {
+      const s = sent.get(op);
+      if (s === undefined) return;
+      sent.delete(op);
+      measured.log.push({
+        ...s,
+        endMs: t,
+        ok,
+        ...(ok ? {} : { failure: failureClass(s.primitive, error ?? '') }),
+        ...(side === undefined ? {} : { workerMs: side.ms }),
+        ...(side?.phases === undefined ? {} : { phases: side.phases }),
+      });
+    };
     const drainMs = options.drainMs ?? 60_000;
     const queue = new EventQueue(64);
     const session = new RunSession(scenario, policy, workload, queue, { seed: options.seed, sampleEveryMs: options.sampleEveryMs ?? 0 }, {
@@ -120,6 +139,10 @@ export function drive(scenario: Scenario, policy: PolicySet, workload: Workload,
         if (cmd.kind === 'restore') restoreSource.set(cmd.op, cmd.source);
         else if (cmd.kind === 'checkpoint') checkpointTarget.set(cmd.op, cmd.target);
         else if (cmd.kind === 'execute') executeInfo.set(cmd.op, { workMs: cmd.workMs, sentMs: nowMs });
+        if (cmd.kind === 'restore' || cmd.kind === 'checkpoint' || cmd.kind === 'execute') {
+          const source = cmd.kind === 'restore' ? cmd.source : cmd.kind === 'checkpoint' ? cmd.target : '';
+          sent.set(cmd.op, { primitive: cmd.kind, source, worker: cmd.worker, actor: cmd.actor, startMs: nowMs, workMs: cmd.kind === 'execute' ? cmd.workMs : 0 });
+        }
         runtime.run(cmd);
       },
     });
@@ -180,6 +203,7 @@ export function drive(scenario: Scenario, policy: PolicySet, workload: Workload,
           case 'workerReady':
             ready.add(ev.worker);
             measured.workerStartMs.push(ev.startMs);
+            measured.log.push({ primitive: 'worker-start', source: '', worker: ev.worker, actor: '', startMs: Math.max(0, t - ev.startMs), endMs: t, workMs: 0, ok: true });
             core.handleWorkerReady(t, ev.worker);
             break;
           case 'workerLost':
@@ -196,6 +220,7 @@ export function drive(scenario: Scenario, policy: PolicySet, workload: Workload,
             restoreSource.delete(ev.op);
             if (ev.ok && src !== undefined) measured.restoreMs[src].push(ev.restoreMs);
             if (!ev.ok) failed('restore', ev.error);
+            logged(ev.op, t, ev.ok, ev.error, ev.worker);
             core.handleRestoreDone(t, ev.actorIndex, ev.op, ev.ok);
             break;
           }
@@ -204,6 +229,7 @@ export function drive(scenario: Scenario, policy: PolicySet, workload: Workload,
             executeInfo.delete(ev.op);
             if (ev.ok && info !== undefined) measured.dispatchMs.push(Math.max(0, t - info.sentMs - info.workMs));
             if (!ev.ok) failed('execute', ev.error);
+            logged(ev.op, t, ev.ok, ev.error, ev.worker);
             core.handleExecutionDone(t, ev.actorIndex, ev.op, ev.ok);
             break;
           }
@@ -212,6 +238,7 @@ export function drive(scenario: Scenario, policy: PolicySet, workload: Workload,
             checkpointTarget.delete(ev.op);
             if (ev.ok && target !== undefined) measured.checkpointMs[target].push(ev.checkpointMs);
             if (!ev.ok) failed('checkpoint', ev.error);
+            logged(ev.op, t, ev.ok, ev.error, ev.worker);
             core.handleCheckpointDone(t, ev.actorIndex, ev.op, ev.ok);
             break;
           }

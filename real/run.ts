@@ -10,6 +10,7 @@ import { workerWorkloadProblems } from '../scenarios/bounds.ts';
 import { invocationsCsv, summaries, summaryCsv } from '../reports/write.ts';
 import { terminalCell } from '../reports/format.ts';
 import { MEASURED_COLUMNS, density, measuredRows, type Density } from '../reports/measured.ts';
+import { primitiveLogCsv } from '../reports/primitive-log.ts';
 import { TIMESERIES_COLUMNS, ms } from '../reports/summary.ts';
 import { compressScenario, compressWorkload } from './compress.ts';
 import { drive, type RealRunResult } from './driver.ts';
@@ -194,6 +195,7 @@ export async function measureRealRun(opts: RealRun, io: Io, backend: RealBackend
   const files: Record<string, string> = {
     'summary.csv': summaryCsv(rows),
     'measured.csv': stringify(measured, { header: true, columns: [...MEASURED_COLUMNS] }),
+    'primitives.csv': primitiveLogCsv(results.map((r) => ({ policy: r.policy, seed: opts.seed, records: r.measured.log }))),
     'timeseries.csv': timeseriesCsv(results, opts.speedup, opts.seed),
     'run.json': `${JSON.stringify(
       {

@@ -4,11 +4,22 @@ import type { RuntimeCommand } from '../session/session.ts';
 export type RuntimeEvent =
   | { readonly kind: 'workerReady'; readonly worker: number; readonly startMs: number }
   | { readonly kind: 'workerLost'; readonly worker: number; readonly why: string }
-  | { readonly kind: 'restoreDone'; readonly actorIndex: number; readonly op: number; readonly ok: boolean; readonly restoreMs: number; readonly error?: string }
-  | { readonly kind: 'executionDone'; readonly actorIndex: number; readonly op: number; readonly ok: boolean; readonly execMs: number; readonly error?: string }
-  | { readonly kind: 'checkpointDone'; readonly actorIndex: number; readonly op: number; readonly ok: boolean; readonly checkpointMs: number; readonly error?: string }
+  | { readonly kind: 'restoreDone'; readonly actorIndex: number; readonly op: number; readonly ok: boolean; readonly restoreMs: number; readonly error?: string; readonly worker?: WorkerSide }
+  | { readonly kind: 'executionDone'; readonly actorIndex: number; readonly op: number; readonly ok: boolean; readonly execMs: number; readonly error?: string; readonly worker?: WorkerSide }
+  | { readonly kind: 'checkpointDone'; readonly actorIndex: number; readonly op: number; readonly ok: boolean; readonly checkpointMs: number; readonly error?: string; readonly worker?: WorkerSide }
   /** The snapshot store went away for good (its process exited): the run cannot suspend or resume any more. Not an input of the core. */
   | { readonly kind: 'storeLost'; readonly why: string };
+
+/**
+ * What the worker itself said of a request it answered: its own time for it
+ * (the rest of the round trip is HTTP and queueing), and where a checkpoint's
+ * time went (real/worker/api.ts CheckpointAnswer.phases: each phase's end, ms
+ * from the start). For primitives.csv.
+ */
+export interface WorkerSide {
+  readonly ms: number;
+  readonly phases?: Readonly<Record<string, number>>;
+}
 
 /** Memory measured on one worker at one moment. */
 export interface WorkerMemorySample {

@@ -1,4 +1,4 @@
-import type { RuntimeEvent } from './runtime.ts';
+import type { RuntimeEvent, WorkerSide } from './runtime.ts';
 import type { RuntimeCommand } from '../session/session.ts';
 import type { ExecuteMode } from './worker/api.ts';
 import type { WorkerClient } from './worker/client.ts';
@@ -11,7 +11,7 @@ export type WorkerRequestCommand = Extract<RuntimeCommand, { kind: 'restore' | '
  * Runs a request on a worker and reports how it went; a runtime decides what
  * a worker that is gone means (local: its process exited; k8s: its pod went).
  */
-export type CallWorker = (worker: number, request: (c: WorkerClient) => Promise<unknown>, done: (ok: boolean, ms: number, error?: string) => void) => void;
+export type CallWorker = <T>(worker: number, request: (c: WorkerClient) => Promise<T>, done: (ok: boolean, ms: number, error?: string, answer?: T) => void) => void;
 
 export interface WorkerRequestContext {
   /** The runtime's name, for errors. */
@@ -37,6 +37,9 @@ export interface WorkerRequestContext {
  */
 export function runWorkerRequest(cmd: WorkerRequestCommand, ctx: WorkerRequestContext): void {
   const failure = (error: string | undefined) => (error === undefined ? {} : { error });
+  // The worker's own account of an answered request, for primitives.csv.
+  const side = (ms: number | undefined, phases?: Readonly<Record<string, number>>): { worker?: WorkerSide } =>
+    ms === undefined ? {} : { worker: phases === undefined ? { ms } : { ms, phases } };
   switch (cmd.kind) {
     case 'restore': {
       const memoryMiB = ctx.templateMemoryMiB[cmd.template];
@@ -45,23 +48,23 @@ export function runWorkerRequest(cmd: WorkerRequestCommand, ctx: WorkerRequestCo
       const grant = (): { storeGrant?: string } =>
         cmd.source === 'cold' ? {} : { storeGrant: cmd.source === 'golden' ? ctx.grants.mint('rw', `golden/${cmd.template}`) : ctx.grants.mint('r', `actors/${cmd.actor}`) };
       const body = { template: cmd.template, memoryMiB, source: cmd.source, version: cmd.version };
-      ctx.call(cmd.worker, (c) => c.restore(cmd.actor, { ...body, ...grant() }), (ok, ms, error) =>
-        ctx.emit({ kind: 'restoreDone', actorIndex: cmd.actorIndex, op: cmd.op, ok, restoreMs: ms, ...failure(error) }),
+      ctx.call(cmd.worker, (c) => c.restore(cmd.actor, { ...body, ...grant() }), (ok, ms, error, answer) =>
+        ctx.emit({ kind: 'restoreDone', actorIndex: cmd.actorIndex, op: cmd.op, ok, restoreMs: ms, ...failure(error), ...side(answer?.restoreMs) }),
       );
       return;
     }
     case 'execute': {
       const body = { invocation: cmd.invocation, workMs: cmd.workMs, mode: ctx.execMode };
-      ctx.call(cmd.worker, (c) => c.execute(cmd.actor, body), (ok, ms, error) =>
-        ctx.emit({ kind: 'executionDone', actorIndex: cmd.actorIndex, op: cmd.op, ok, execMs: ms, ...failure(error) }),
+      ctx.call(cmd.worker, (c) => c.execute(cmd.actor, body), (ok, ms, error, answer) =>
+        ctx.emit({ kind: 'executionDone', actorIndex: cmd.actorIndex, op: cmd.op, ok, execMs: ms, ...failure(error), ...side(answer?.execMs) }),
       );
       return;
     }
     case 'checkpoint': {
       const grant = (): { storeGrant?: string } => (cmd.target === 'external' ? { storeGrant: ctx.grants.mint('w', `actors/${cmd.actor}`) } : {});
       const body = { target: cmd.target, version: cmd.version };
-      ctx.call(cmd.worker, (c) => c.checkpoint(cmd.actor, { ...body, ...grant() }), (ok, ms, error) =>
-        ctx.emit({ kind: 'checkpointDone', actorIndex: cmd.actorIndex, op: cmd.op, ok, checkpointMs: ms, ...failure(error) }),
+      ctx.call(cmd.worker, (c) => c.checkpoint(cmd.actor, { ...body, ...grant() }), (ok, ms, error, answer) =>
+        ctx.emit({ kind: 'checkpointDone', actorIndex: cmd.actorIndex, op: cmd.op, ok, checkpointMs: ms, ...failure(error), ...side(answer?.checkpointMs, answer?.phases) }),
       );
       return;
     }

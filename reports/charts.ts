@@ -760,6 +760,56 @@ export function fidelityTimelineSpec(series: readonly FidelitySeries[], warmupMs
   } as TopLevelSpec;
 }
 
+/** One restore or checkpoint of one half, as the primitives chart draws it. */
+export interface PrimitivePoint {
+  readonly run: 'simulated' | 'real';
+  /** "restore golden", "checkpoint external", ... */
+  readonly kind: string;
+  readonly startMs: number;
+  readonly durationMs: number;
+  readonly ok: boolean;
+}
+
+/**
+ * Every restore and checkpoint of both halves of a fidelity run, one panel
+ * per kind: when it began (run time) against how long it took, simulated and
+ * real in the fidelity colours, failures as crosses. Slow primitives that
+ * cluster in time in one half and not in the other show a load the other
+ * half does not have.
+ */
+export function primitiveScatterSpec(points: readonly PrimitivePoint[]): TopLevelSpec {
+  const kinds = [...new Set(points.map((p) => p.kind))].sort();
+  const columns = kinds.length <= 1 ? 1 : 2;
+  const spacing = 44;
+  const gutter = 48;
+  const width = Math.floor((WIDTH - spacing * (columns - 1)) / columns) - gutter;
+  // One time axis for every panel, so a moment lines up across kinds.
+  const domain = [0, Math.max(1, ...points.map((p) => p.startMs / 1000))];
+  const legend = { orient: 'top', symbolOpacity: 1 } as const;
+  const color = { field: 'run', type: 'nominal', title: null, scale: { domain: [...FIDELITY_SOURCES.domain], range: [...FIDELITY_SOURCES.range] }, legend } as const;
+  const shape = { field: 'outcome', type: 'nominal', title: null, scale: { domain: ['ok', 'failed'], range: ['circle', 'cross'] }, legend } as const;
+  const panel = (kind: string) => ({
+    title: { text: kind, fontSize: 12, anchor: 'start', frame: 'group', offset: 6 },
+    width,
+    height: columns === 1 ? 240 : 170,
+    data: { values: points.filter((p) => p.kind === kind).map((p) => ({ run: p.run, s: p.startMs / 1000, d: p.durationMs / 1000, outcome: p.ok ? 'ok' : 'failed' })) },
+    mark: { type: 'point', filled: true, size: 22, opacity: 0.7 },
+    encoding: {
+      x: { field: 's', type: 'quantitative', title: 'started, s into the run', scale: { domain }, axis: { grid: false, tickCount: 8 } },
+      y: { field: 'd', type: 'quantitative', title: 'took, s', axis: { tickCount: 5, minExtent: 40 } },
+      color,
+      shape,
+    },
+  });
+  return {
+    config: CONFIG,
+    concat: kinds.map(panel),
+    columns,
+    spacing: { row: 26, column: spacing },
+    resolve: { scale: { y: 'independent', color: 'shared', shape: 'shared' } },
+  } as TopLevelSpec;
+}
+
 /** One probe of a sizing, as the sizing chart draws it. */
 export interface SizingChartPoint {
   readonly policy: string;

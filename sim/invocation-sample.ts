@@ -1,5 +1,9 @@
 /** Which invocations get a row in invocations.csv: `--invocations none | sample=N | all`. */
-export type InvocationsOption = { readonly kind: 'all' } | { readonly kind: 'none' } | { readonly kind: 'sample'; readonly rows: number };
+/**
+ * `primitives` (simulate --primitives, with all only): every primitive kept
+ * whole too, for primitives.csv, as a real run records them.
+ */
+export type InvocationsOption = { readonly kind: 'all'; readonly primitives?: boolean } | { readonly kind: 'none' } | { readonly kind: 'sample'; readonly rows: number };
 
 /** Parses the value of `--invocations`; throws an Error whose message fits after the flag's name. */
 export function parseInvocationsOption(text: string): InvocationsOption {

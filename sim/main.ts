@@ -13,6 +13,7 @@ import { costModel } from '../reports/cost.ts';
 import { parseSloFlag } from '../reports/slo-flag.ts';
 import { TIMESERIES_COLUMNS } from '../reports/summary.ts';
 import { MEASURED_COLUMNS, measuredRows } from '../reports/measured.ts';
+import { primitiveLogCsv } from '../reports/primitive-log.ts';
 import { noPrimitives, type SimPrimitives, type SimResult } from './runtime.ts';
 import { failureClassesText } from './worker-view.ts';
 import { aggregateCsv, aggregateRows } from '../reports/aggregate.ts';
@@ -107,6 +108,7 @@ export function parseSimulateArgs(argv: readonly string[], io: Io): SimulateOpti
     policies: { type: 'string' },
     duration: { type: 'string' },
     invocations: { type: 'string' },
+    primitives: { type: 'boolean' },
     slo: { type: 'string' },
     'sample-every': { type: 'string' },
     'allow-outside': { type: 'boolean' },
@@ -160,7 +162,10 @@ export function parseSimulateArgs(argv: readonly string[], io: Io): SimulateOpti
   const kept = flagValue(v.invocations ?? 'all', '--invocations', (text) =>
     boundedInvocations(askedInvocations, v.invocations !== undefined, expectedModelInvocations(scenario), scenario.policies.length * seeds.length, MAX_KEPT_INVOCATIONS),
   );
-  const invocations = kept.option;
+  if (v.primitives === true && kept.option.kind !== 'all') {
+    throw new UsageError(`--primitives: keeps every primitive as --invocations all keeps every invocation; ${kept.note ?? `--invocations is ${v.invocations}`}`);
+  }
+  const invocations: InvocationsOption = v.primitives === true ? { kind: 'all', primitives: true } : kept.option;
   const stamp = io.isoNow().replace(/[:.]/g, '-');
   const outDir = v.out ?? join('reports', 'runs', `${stamp}-${scenario.name}`);
   if (v.out === undefined) checkReportDir(outDir);
@@ -333,6 +338,10 @@ export async function runSimulate(argv: readonly string[], io: Io): Promise<numb
   if (seeds.length > 1) files['aggregate.csv'] = aggregateCsv(aggregateRows(rows));
   const measured = simulatedMeasured(results);
   if (measured !== undefined) files['measured.csv'] = measured;
+  // --primitives: each run's primitives whole, policy sets in report order (a policy set's seeds one after the other).
+  if (results.length > 0 && results.every((r) => r.primitives?.log !== undefined)) {
+    files['primitives.csv'] = primitiveLogCsv(results.map((r) => ({ policy: r.policy, seed: r.seed, records: r.primitives!.log! })));
+  }
   if (opts.invocations.kind !== 'none') files['invocations.csv'] = invocationsCsvChunks(results); // written as rendered, never one string
   const model = costModel(scenario.prices);
   if (sizing !== undefined) files['sizing.csv'] = sizingCsv(sizing, model);

@@ -7,6 +7,8 @@ import { RunSession, SHELL_KINDS, type CommandRunner, type RuntimeCommand, type 
 import { SharedResource } from './contention.ts';
 import { CHECKPOINT, EXECUTE, RESTORE, WorkerView, type Kind } from './worker-view.ts';
 import type { SummaryRow } from '../reports/summary.ts';
+import type { PrimitiveKind, PrimitiveRecord } from '../reports/primitive-log.ts';
+import type { CheckpointTarget, RestoreSource } from '../core/types.ts';
 
 // The simulated runtime's events, after the session's kinds; payload slots a, b, c as noted.
 const WORKER_READY = SHELL_KINDS; // a: worker
@@ -43,6 +45,8 @@ export interface SimResult extends SessionResult {
  * them out.
  */
 export interface SimPrimitives {
+  /** Every primitive one by one, when asked for (SimOptions.primitiveLog): primitives.csv. */
+  readonly log?: PrimitiveRecord[];
   readonly workerStartMs: number[];
   /** Each execution's time beyond its work: the dispatch, slowed by the host model where it has `dispatch` or `exec`. */
   readonly dispatchMs: number[];
@@ -58,6 +62,8 @@ export interface SimOptions extends SessionOptions {
   readonly probe?: SimProbe;
   /** Records every primitive's duration into the result's `primitives` (a number per primitive: off for long studies). */
   readonly primitives?: boolean;
+  /** With `primitives`, records every primitive whole too (start, end, worker, actor: primitives.csv), in `primitives.log`. */
+  readonly primitiveLog?: boolean;
 }
 
 /** What a run's event queue held, written by `simulate` when asked (SimOptions.probe). */
@@ -270,6 +276,9 @@ interface InFlight {
   readonly worker: number;
   readonly atMs: number;
   readonly workMs: number;
+  readonly primitive: PrimitiveKind;
+  readonly source: string;
+  readonly actor: string;
 }
 
 /**
@@ -278,12 +287,20 @@ interface InFlight {
  * one of each at most at a time. A completion is recorded when it carries
  * the op of the actor's latest command and succeeded; a lost worker's
  * primitives are dropped, as the real driver never sees them complete.
+ * With a log (SimOptions.primitiveLog), every completion, failed ones too,
+ * is also kept whole.
  */
 export class PrimitiveClock {
-  readonly out: SimPrimitives = noPrimitives();
+  readonly out: SimPrimitives;
+  private readonly log: PrimitiveRecord[] | null;
   private readonly starts = new Map<number, number>();
   private readonly transfers = new Map<number, InFlight>();
   private readonly executions = new Map<number, InFlight>();
+
+  constructor(log = false) {
+    this.log = log ? [] : null;
+    this.out = this.log === null ? noPrimitives() : { ...noPrimitives(), log: this.log };
+  }
 
   started(worker: number, nowMs: number): void {
     this.starts.set(worker, nowMs);
@@ -294,6 +311,7 @@ export class PrimitiveClock {
     if (at === undefined) return;
     this.starts.delete(worker);
     this.out.workerStartMs.push(nowMs - at);
+    this.log?.push({ primitive: 'worker-start', source: '', worker, actor: '', startMs: at, endMs: nowMs, workMs: 0, ok: true });
   }
 
   /** A worker stopped or lost: whatever it had in flight never completes. */
@@ -302,29 +320,44 @@ export class PrimitiveClock {
     for (const m of [this.transfers, this.executions]) for (const [actor, f] of m) if (f.worker === worker) m.delete(actor);
   }
 
-  /** A restore (from `source`) or a checkpoint (to `target`) begins. */
-  transfer(actor: number, op: number, worker: number, nowMs: number, into: number[]): void {
-    this.transfers.set(actor, { into, op, worker, atMs: nowMs, workMs: 0 });
+  /** A restore from `source` begins. */
+  restoring(actor: number, op: number, worker: number, nowMs: number, source: RestoreSource, name: string): void {
+    this.transfers.set(actor, { into: this.out.restoreMs[source], op, worker, atMs: nowMs, workMs: 0, primitive: 'restore', source, actor: name });
   }
 
-  executing(actor: number, op: number, worker: number, nowMs: number, workMs: number): void {
-    this.executions.set(actor, { into: this.out.dispatchMs, op, worker, atMs: nowMs, workMs });
+  /** A checkpoint to `target` begins. */
+  checkpointing(actor: number, op: number, worker: number, nowMs: number, target: CheckpointTarget, name: string): void {
+    this.transfers.set(actor, { into: this.out.checkpointMs[target], op, worker, atMs: nowMs, workMs: 0, primitive: 'checkpoint', source: target, actor: name });
   }
 
-  transferDone(actor: number, op: number, ok: boolean, nowMs: number): void {
-    this.done(this.transfers, actor, op, ok, nowMs);
+  executing(actor: number, op: number, worker: number, nowMs: number, workMs: number, name: string): void {
+    this.executions.set(actor, { into: this.out.dispatchMs, op, worker, atMs: nowMs, workMs, primitive: 'execute', source: '', actor: name });
+  }
+
+  /** A request the worker refused at once (its 409): logged as failed at `nowMs`, and never in flight. */
+  refused(primitive: PrimitiveKind, source: string, worker: number, nowMs: number, name: string, failure: string): void {
+    this.log?.push({ primitive, source, worker, actor: name, startMs: nowMs, endMs: nowMs, workMs: 0, ok: false, failure });
+  }
+
+  /** A restore or checkpoint ended; `failure` names why one failed, as the run's failure classes do, where known. */
+  transferDone(actor: number, op: number, ok: boolean, nowMs: number, failure?: string): void {
+    this.done(this.transfers, actor, op, ok, nowMs, failure);
   }
 
   executed(actor: number, op: number, nowMs: number): void {
     this.done(this.executions, actor, op, true, nowMs);
   }
 
-  private done(m: Map<number, InFlight>, actor: number, op: number, ok: boolean, nowMs: number): void {
+  private done(m: Map<number, InFlight>, actor: number, op: number, ok: boolean, nowMs: number, failure?: string): void {
     const f = m.get(actor);
     if (f === undefined || f.op !== op) return;
     m.delete(actor);
     // An execution's recorded time is what it took beyond its work: the dispatch.
     if (ok) f.into.push(Math.max(0, nowMs - f.atMs - f.workMs));
+    if (this.log !== null) {
+      const why = ok || failure === undefined ? {} : { failure };
+      this.log.push({ primitive: f.primitive, source: f.source, worker: f.worker, actor: f.actor, startMs: f.atMs, endMs: nowMs, workMs: f.workMs, ok, ...why });
+    }
   }
 }
 
@@ -355,8 +388,9 @@ class SimRuntime implements CommandRunner {
     seed: number,
     private readonly queue: EventQueue,
     primitives: boolean,
+    primitiveLog: boolean,
   ) {
-    this.clock = primitives ? new PrimitiveClock() : null;
+    this.clock = primitives ? new PrimitiveClock(primitiveLog) : null;
     this.timeoutMs = scenario.costs.requestTimeoutMs ?? Number.POSITIVE_INFINITY;
     this.view = scenario.costs.requestTimeoutMs === undefined ? null : new WorkerView();
     this.costs = new Costs(scenario.costs, makeRng(seed, 'costs'));
@@ -394,21 +428,27 @@ class SimRuntime implements CommandRunner {
         if (this.sharedCpu) contention!.cancelStart(cmd.worker, nowMs);
         break;
       case 'restore': {
-        if (this.view !== null && !this.requested(cmd.worker, cmd.actorIndex, cmd.op, RESTORE, RESTORE_DONE, nowMs)) break;
+        if (this.view !== null && !this.requested(cmd.worker, cmd.actorIndex, cmd.op, RESTORE, RESTORE_DONE, nowMs)) {
+          this.clock?.refused('restore', cmd.source, cmd.worker, nowMs, cmd.actor, this.view.lastFailure);
+          break;
+        }
         // Every source but a cold boot moves a snapshot: its base, then the fault, then the transfer.
         const source = cmd.source;
         const sampler = source === 'golden' ? costs.restoreGolden : source === 'local' ? costs.restoreLocal : source === 'external' ? costs.restoreExternal : null;
         const baseMs = sampler === null ? costs.coldBoot.sample() : sampler.sampleBase();
         const ok = faults.restoreFailureRate > 0 && this.faultRng() < faults.restoreFailureRate ? 0 : 1;
-        if (this.clock !== null) this.clock.transfer(cmd.actorIndex, cmd.op, cmd.worker, nowMs, this.clock.out.restoreMs[source]);
+        this.clock?.restoring(cmd.actorIndex, cmd.op, cmd.worker, nowMs, source, cmd.actor);
         if (sampler === null) queue.push(nowMs + baseMs, RESTORE_DONE, cmd.actorIndex, cmd.op, ok);
         else this.transfer(nowMs, sampler, baseMs, cmd.snapshotBytes, cmd.worker, source === 'local', RESTORE_DONE, cmd.actorIndex, cmd.op, ok);
         break;
       }
       case 'execute': {
-        if (this.view !== null && !this.requested(cmd.worker, cmd.actorIndex, cmd.op, EXECUTE, EXEC_DONE, nowMs)) break;
+        if (this.view !== null && !this.requested(cmd.worker, cmd.actorIndex, cmd.op, EXECUTE, EXEC_DONE, nowMs)) {
+          this.clock?.refused('execute', '', cmd.worker, nowMs, cmd.actor, this.view.lastFailure);
+          break;
+        }
         const dispatchMs = costs.dispatch.sample();
-        this.clock?.executing(cmd.actorIndex, cmd.op, cmd.worker, nowMs, cmd.workMs);
+        this.clock?.executing(cmd.actorIndex, cmd.op, cmd.worker, nowMs, cmd.workMs, cmd.actor);
         const host = contention?.host;
         if (host?.exec !== undefined) contention!.hostFor(cmd.worker).add(nowMs, cmd.workMs + dispatchMs, 0, EXEC_DONE, cmd.actorIndex, cmd.op, 1, host.exec, cmd.worker, contention!.capOf(cmd.worker));
         else if (host?.dispatch !== undefined && dispatchMs > 0) contention!.hostFor(cmd.worker).add(nowMs, dispatchMs, cmd.workMs, EXEC_DONE, cmd.actorIndex, cmd.op, 1, host.dispatch, cmd.worker, contention!.capOf(cmd.worker));
@@ -416,11 +456,14 @@ class SimRuntime implements CommandRunner {
         break;
       }
       case 'checkpoint': {
-        if (this.view !== null && !this.requested(cmd.worker, cmd.actorIndex, cmd.op, CHECKPOINT, CHECKPOINT_DONE, nowMs)) break;
+        if (this.view !== null && !this.requested(cmd.worker, cmd.actorIndex, cmd.op, CHECKPOINT, CHECKPOINT_DONE, nowMs)) {
+          this.clock?.refused('checkpoint', cmd.target, cmd.worker, nowMs, cmd.actor, this.view.lastFailure);
+          break;
+        }
         const sampler = cmd.target === 'local' ? costs.checkpointLocal : costs.checkpointExternal;
         // The fault, then the base: the order of the draws since before contention existed.
         const ok = faults.checkpointFailureRate > 0 && this.faultRng() < faults.checkpointFailureRate ? 0 : 1;
-        if (this.clock !== null) this.clock.transfer(cmd.actorIndex, cmd.op, cmd.worker, nowMs, this.clock.out.checkpointMs[cmd.target]);
+        this.clock?.checkpointing(cmd.actorIndex, cmd.op, cmd.worker, nowMs, cmd.target, cmd.actor);
         this.transfer(nowMs, sampler, sampler.sampleBase(), cmd.snapshotBytes, cmd.worker, cmd.target === 'local', CHECKPOINT_DONE, cmd.actorIndex, cmd.op, ok);
         break;
       }
@@ -480,7 +523,7 @@ class SimRuntime implements CommandRunner {
 export function simulate(scenario: Scenario, policy: PolicySet, workload: Workload | WorkloadStream, options: SimOptions): SimResult {
   const seed = options.seed;
   const queue = new EventQueue(4096);
-  const sim = new SimRuntime(scenario, policy, seed, queue, options.primitives === true);
+  const sim = new SimRuntime(scenario, policy, seed, queue, options.primitives === true, options.primitiveLog === true);
   const view = sim.view;
   const clock = sim.clock;
   const session = new RunSession(scenario, policy, workload, queue, options, sim);
@@ -543,7 +586,7 @@ export function simulate(scenario: Scenario, policy: PolicySet, workload: Worklo
         // The driver gives the request up: a failure for the core, while the worker carries it on.
         const kind = view!.timedOut(a, queue.b);
         if (kind === -1) break;
-        clock?.transferDone(a, queue.b, false, t);
+        clock?.transferDone(a, queue.b, false, t, view!.lastFailure);
         if (kind === RESTORE) core.handleRestoreDone(t, a, queue.b, false);
         else core.handleCheckpointDone(t, a, queue.b, false);
         break;

@@ -41,6 +41,10 @@ Options:
                      million-actor day needs (report.html then draws a sample);
                      all over 2,000,000 rows in the whole study is refused, and
                      the default then becomes an even sample of that many
+  --primitives       also write primitives.csv: every primitive (worker start,
+                     restore, checkpoint, execute) with its worker, actor, start
+                     and end in simulated time, as bench:cluster records them;
+                     needs --invocations all
   --worker-cpu Q     the worker cpu of every pool that gives one (a Kubernetes
                      quantity: 200m, 0.5, 1), as bench:cluster --backend k8s
                      --worker-cpu sets its worker pods' cpu limit; it caps each

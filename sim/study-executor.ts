@@ -57,7 +57,8 @@ export class StudyExecutor {
     const workload = await cached.workload;
     const t = this.clock();
     // With every row kept, every primitive's duration too (measured.csv): a number each, fewer than the rows.
-    const options = { seed: task.seed, sampleEveryMs: this.sampleEveryMs, primitives: this.invocations.kind === 'all' };
+    const all = this.invocations.kind === 'all';
+    const options = { seed: task.seed, sampleEveryMs: this.sampleEveryMs, primitives: all, primitiveLog: all && this.invocations.primitives === true };
     if (this.invocations.kind === 'all') {
       const result = simulate(this.scenario, policy, workload, options);
       return { result, wallMs: this.clock() - t, workloadMs };

@@ -54,9 +54,13 @@ export class WorkerView {
     return Object.fromEntries([...this.classes].sort((a, b) => b[1] - a[1]));
   }
 
+  /** The class of the latest request refused or given up ("restore slots-full"), for the run's primitive log. */
+  lastFailure = '';
+
   private count(kind: Kind, why: string): void {
     const key = `${kind === RESTORE ? 'restore' : kind === EXECUTE ? 'execute' : 'checkpoint'} ${why}`;
     this.classes.set(key, (this.classes.get(key) ?? 0) + 1);
+    this.lastFailure = key;
   }
 
   /** A worker started, with `slots` actor slots. */

@@ -282,13 +282,13 @@ export class K8sRuntime implements RealRuntime {
   }
 
   /** Runs a request on a worker; a worker whose pod goes away under it reports workerLost instead of a failure. */
-  private call<T>(worker: number, request: (c: WorkerClient) => Promise<T>, done: (ok: boolean, ms: number, error?: string) => void): void {
+  private call<T>(worker: number, request: (c: WorkerClient) => Promise<T>, done: (ok: boolean, ms: number, error?: string, answer?: T) => void): void {
     const w = this.workers.get(worker);
     const t0 = performance.now();
     // The core only sends to ready workers; one missing here was lost in between and its workerLost is on the way.
     if (w === undefined || w.client === null) return;
     request(w.client).then(
-      () => done(true, performance.now() - t0),
+      (answer) => done(true, performance.now() - t0, undefined, answer),
       async (err: unknown) => {
         if (err instanceof WorkerError && err.code === 'unreachable') {
           // A killed pod's connection resets before the watch reports it: give the loss a moment to cover this request.

@@ -275,7 +275,7 @@ export class LocalRuntime implements RealRuntime {
   }
 
   /** Runs a request on a worker; a worker that dies under it reports workerLost instead of a failure. */
-  private call<T>(worker: number, request: (c: WorkerClient) => Promise<T>, done: (ok: boolean, ms: number, error?: string) => void): void {
+  private call<T>(worker: number, request: (c: WorkerClient) => Promise<T>, done: (ok: boolean, ms: number, error?: string, answer?: T) => void): void {
     const w = this.workers.get(worker);
     const t0 = performance.now();
     if (w === undefined || w.client === null) {
@@ -283,7 +283,7 @@ export class LocalRuntime implements RealRuntime {
       return;
     }
     request(w.client).then(
-      () => done(true, performance.now() - t0),
+      (answer) => done(true, performance.now() - t0, undefined, answer),
       async (err: unknown) => {
         const e = err as WorkerError;
         if (e instanceof WorkerError && e.code === 'unreachable') {

@@ -75,6 +75,14 @@ export interface CheckpointRequest {
 export interface CheckpointAnswer {
   readonly checkpointMs: number;
   readonly bytes: number;
+  /**
+   * Where its time went, in ms from the checkpoint's start: `seal` hashing the
+   * region; `disk` writing the node's file (temp file, fsync, rename: a local
+   * checkpoint, or the copy kept beside an upload); `store` the upload (the
+   * store writes and fsyncs it before it answers). The copy and the upload
+   * run at the same time, so they overlap. Absent from older workers.
+   */
+  readonly phases?: { readonly seal: number; readonly disk?: number; readonly store?: number };
 }
 
 /** A resident actor as `GET /actors` lists it. */

@@ -289,11 +289,16 @@ export async function startWorkerServer(options: WorkerServerOptions): Promise<W
     if (region === null) throw new HttpError(500, 'internal', `${id} is resident without a region`);
     slot.state = 'checkpointing';
     const start = performance.now();
+    const since = (): number => performance.now() - start;
     try {
       const sealed = await sealRegion(region);
+      const seal = since();
+      let disk: number | undefined;
+      let stored: number | undefined;
       if (request.target === 'local') {
         try {
           await writeSnapshotFile(snapshotFile(id), sealed);
+          disk = since();
         } catch (err) {
           throw new HttpError(503, 'disk-failed', `writing ${snapshotFile(id)}: ${(err as Error).message}; ${id} stays resident`);
         }
@@ -304,11 +309,15 @@ export async function startWorkerServer(options: WorkerServerOptions): Promise<W
         // Written alongside the upload; the upload decides success, and a
         // copy that failed to land is removed so it can never be read stale.
         const copy = writeSnapshotFile(snapshotFile(id), sealed).then(
-          () => true,
+          () => {
+            disk = since();
+            return true;
+          },
           () => false,
         );
         try {
           await store.put(`actors/${id}`, [sealed.region, sealed.trailer], { sha256: sealed.sha256 });
+          stored = since();
         } catch (err) {
           // The upload failed: the copy holds a version the scheduler never saw; drop it.
           if (await copy) await rm(snapshotFile(id), { force: true }).catch(() => undefined);
@@ -320,7 +329,8 @@ export async function startWorkerServer(options: WorkerServerOptions): Promise<W
       actors.delete(id);
       slot.region = null;
       scheduleGc();
-      return { checkpointMs: performance.now() - start, bytes: sealed.bytes };
+      const phases = { seal, ...(disk === undefined ? {} : { disk }), ...(stored === undefined ? {} : { store: stored }) };
+      return { checkpointMs: since(), bytes: sealed.bytes, phases };
     } finally {
       if (slot.region !== null) slot.state = 'idle';
     }

@@ -117,6 +117,23 @@ describe('real driver on the local runtime', () => {
       expect(restores.length).toBeGreaterThan(0);
       expect(checkpoints.length).toBeGreaterThan(0);
       expect(result.measured.memory.length).toBeGreaterThan(0);
+      // The log (primitives.csv): one record per primitive that completed, each with the times the aggregates hold.
+      const log = result.measured.log;
+      const count = (kind: string) => log.filter((x) => x.primitive === kind && x.ok).length;
+      expect(count('restore')).toBe(restores.length);
+      expect(count('checkpoint')).toBe(checkpoints.length);
+      expect(count('execute')).toBe(result.measured.dispatchMs.length);
+      expect(count('worker-start')).toBe(result.measured.workerStartMs.length);
+      for (const x of log) {
+        expect(x.endMs, `${x.primitive} of ${x.actor}`).toBeGreaterThanOrEqual(x.startMs);
+        // The worker's own time is within the round trip (HTTP and queueing make up the rest).
+        if (x.workerMs !== undefined) expect(x.workerMs).toBeLessThanOrEqual(x.endMs - x.startMs + 1);
+      }
+      // Checkpoints carry the worker's phases, each ending within its own time.
+      for (const x of log.filter((r) => r.primitive === 'checkpoint' && r.ok)) {
+        expect(x.phases?.seal, x.actor).toBeGreaterThanOrEqual(0);
+        for (const v of Object.values(x.phases!)) expect(v).toBeLessThanOrEqual(x.workerMs! + 1e-6);
+      }
     }
   });
 
@@ -227,6 +244,11 @@ describe('real driver on the local runtime', () => {
     const header = (d: string, f = 'summary.csv'): string => readFileSync(join(d, f), 'utf8').split('\n')[0]!;
     expect(header(benchOut)).toBe(header(simOut));
     expect(readFileSync(join(benchOut, 'measured.csv'), 'utf8')).toContain('restore,');
+    // primitives.csv: bench:cluster always writes it; simulate with --primitives, in the same columns.
+    const primOut = temp('sim-prim');
+    expect(await runSimulate(['--scenario', file, '--out', primOut, '--policies', 'ttl-suspend', '--primitives'], io)).toBe(0);
+    expect(header(benchOut, 'primitives.csv')).toBe(header(primOut, 'primitives.csv'));
+    expect(existsSync(join(simOut, 'primitives.csv'))).toBe(false);
     // timeseries.csv: the simulator's columns, in scenario time (the run took 5 s of wall time for 40 s of scenario).
     expect(header(benchOut, 'timeseries.csv')).toBe(header(simOut, 'timeseries.csv'));
     const ts = parseCsv(readFileSync(join(benchOut, 'timeseries.csv'), 'utf8'), { columns: true }) as Record<string, string>[];

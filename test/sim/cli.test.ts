@@ -151,6 +151,28 @@ describe('simulate CLI', () => {
     await expect(runSimulate(['--invocations', 'sample=0'], io())).rejects.toThrow(UsageError);
   });
 
+  it('--primitives writes primitives.csv, the same on every run and with the other files unchanged; it needs every invocation kept', async () => {
+    const plain = tmp();
+    const a = tmp();
+    const b = tmp();
+    const base = ['--scenario', 'scenarios/fleet-2000.yaml', '--duration', '1h', '--policies', 'shared-4,shared-16', '--seeds', '1,2', '--jobs', '2'];
+    expect(await runSimulate([...base, '--out', plain], io())).toBe(0);
+    expect(await runSimulate([...base, '--primitives', '--out', a], io())).toBe(0);
+    expect(await runSimulate([...base, '--primitives', '--jobs', '1', '--out', b], io())).toBe(0);
+    expect(existsSync(join(plain, 'primitives.csv'))).toBe(false);
+    for (const f of ['summary.csv', 'invocations.csv', 'measured.csv', 'timeseries.csv']) expect(readFileSync(join(a, f), 'utf8'), f).toBe(readFileSync(join(plain, f), 'utf8'));
+    // Threads or not, the same rows in the same order.
+    expect(readFileSync(join(a, 'primitives.csv'), 'utf8')).toBe(readFileSync(join(b, 'primitives.csv'), 'utf8'));
+    const rows = csv(join(a, 'primitives.csv'));
+    expect([...new Set(rows.map((r) => `${r.policy}/${r.seed}`))]).toEqual(['shared-4/1', 'shared-4/2', 'shared-16/1', 'shared-16/2']);
+    // Every successful restore of measured.csv is a row, for each policy set (seeds pooled there as here).
+    const measured = csv(join(a, 'measured.csv'));
+    for (const m of measured.filter((r) => r.primitive === 'restore')) {
+      expect(rows.filter((r) => r.policy === m.policy && r.primitive === 'restore' && r.source === m.source && r.ok === '1').length, `${m.policy} ${m.source}`).toBe(Number(m.count));
+    }
+    await expect(runSimulate([...base, '--primitives', '--invocations', 'none'], io())).rejects.toThrow(/--primitives: .*--invocations is none/);
+  });
+
   it('--sample-every sets the interval of timeseries.csv and leaves the outcomes alone', async () => {
     const every = tmp();
     const minute = tmp();

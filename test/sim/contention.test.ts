@@ -716,6 +716,15 @@ describe('request timeouts (costs.requestTimeoutMs): the driver gives a request 
     expect(r.replies[0]).toMatchObject({ outcome: 'rejected', reason: 'restore-failed' });
     // Counted as the real run's log counts its failed requests.
     expect(r.failedRequests).toEqual({ 'restore timeout': 2, 'restore already-resident': 2 });
+    // primitives.csv's records: the same four, as the real driver logs them (given up at the timeout, refused at once).
+    const logged = simulate(scenario, { ...policy, maxAttempts: 4 }, workload, { seed: 1, sampleEveryMs: 0, primitives: true, primitiveLog: true });
+    expect(logged.replies).toEqual(r.replies);
+    expect(logged.primitives!.log!.filter((x) => x.primitive === 'restore').map((x) => [x.startMs, x.endMs, x.ok, x.failure])).toEqual([
+      [1000, 1300, false, 'restore timeout'],
+      [1800, 1800, false, 'restore already-resident'],
+      [2800, 2800, false, 'restore already-resident'],
+      [4800, 5100, false, 'restore timeout'],
+    ]);
     // Without the timeout the first restore is served, 2,020 ms later.
     const plain = simulate({ ...scenario, costs: { ...slow, requestTimeoutMs: undefined } }, { ...policy, maxAttempts: 4 }, workload, { seed: 1, sampleEveryMs: 0 });
     expect(plain.replies[0]).toMatchObject({ outcome: 'served', attempts: 1 });
@@ -740,29 +749,49 @@ describe('without a contention block', () => {
   });
 });
 
-describe('PrimitiveClock (what sim/measured.csv records)', () => {
-  it('records completed primitives only: not a lost or stopped worker\'s, not a stale op, not a failure', () => {
-    const c = new PrimitiveClock();
+describe('PrimitiveClock (what sim/measured.csv and primitives.csv record)', () => {
+  const script = (c: PrimitiveClock): void => {
     c.started(1, 0);
     c.started(2, 0);
     c.gone(2); // stopped while starting: its ready never counts
     c.ready(2, 50);
     c.ready(1, 40);
-    c.transfer(10, 7, 1, 100, c.out.restoreMs.golden);
-    c.transfer(11, 8, 3, 100, c.out.checkpointMs.external);
-    c.executing(12, 9, 3, 100, 30);
+    c.restoring(10, 7, 1, 100, 'golden', 'a10');
+    c.checkpointing(11, 8, 3, 100, 'external', 'a11');
+    c.executing(12, 9, 3, 100, 30, 'a12');
     c.gone(3); // lost: its checkpoint and execution never complete
     c.transferDone(11, 8, true, 400);
     c.executed(12, 9, 400);
     c.transferDone(10, 6, true, 200); // an older op of actor 10: stale
     c.transferDone(10, 7, true, 250);
-    c.transfer(13, 1, 1, 300, c.out.restoreMs.local);
-    c.transferDone(13, 1, false, 350); // failed
-    c.executing(10, 11, 1, 300, 30);
+    c.restoring(13, 1, 1, 300, 'local', 'a13');
+    c.transferDone(13, 1, false, 350, 'restore timeout'); // failed
+    c.refused('checkpoint', 'external', 1, 320, 'a14', 'checkpoint busy');
+    c.executing(10, 11, 1, 300, 30, 'a10');
     c.executed(10, 11, 345); // 45 ms, 30 of them work: 15 of dispatch
+  };
+
+  it('records completed primitives only: not a lost or stopped worker\'s, not a stale op, not a failure', () => {
+    const c = new PrimitiveClock();
+    script(c);
     expect(c.out.workerStartMs).toEqual([40]);
     expect(c.out.restoreMs).toEqual({ cold: [], golden: [150], local: [], external: [] });
     expect(c.out.checkpointMs).toEqual({ local: [], external: [] });
     expect(c.out.dispatchMs).toEqual([15]);
+    expect(c.out.log).toBeUndefined();
+  });
+
+  it('with a log, keeps every primitive that ended, failed and refused ones too, in the order they ended', () => {
+    const c = new PrimitiveClock(true);
+    script(c);
+    expect(c.out.log).toEqual([
+      { primitive: 'worker-start', source: '', worker: 1, actor: '', startMs: 0, endMs: 40, workMs: 0, ok: true },
+      { primitive: 'restore', source: 'golden', worker: 1, actor: 'a10', startMs: 100, endMs: 250, workMs: 0, ok: true },
+      { primitive: 'restore', source: 'local', worker: 1, actor: 'a13', startMs: 300, endMs: 350, workMs: 0, ok: false, failure: 'restore timeout' },
+      { primitive: 'checkpoint', source: 'external', worker: 1, actor: 'a14', startMs: 320, endMs: 320, workMs: 0, ok: false, failure: 'checkpoint busy' },
+      { primitive: 'execute', source: '', worker: 1, actor: 'a10', startMs: 300, endMs: 345, workMs: 30, ok: true },
+    ]);
+    // The durations are the same with or without the log.
+    expect(c.out.restoreMs.golden).toEqual([150]);
   });
 });

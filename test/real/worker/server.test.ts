@@ -57,6 +57,14 @@ describe('worker server', () => {
     const checkpoint = await wa.checkpoint('s1', { target: 'external', version: 3 });
     expect(checkpoint.bytes).toBe(4 * 1024 * 1024 + 48);
     expect(checkpoint.checkpointMs).toBeGreaterThan(0);
+    // Its phases end in order within its time: the seal first; the node's copy and the upload after it.
+    const ph = checkpoint.phases!;
+    expect(Object.keys(ph).sort()).toEqual(['disk', 'seal', 'store']);
+    expect(ph.seal).toBeGreaterThan(0);
+    for (const end of [ph.disk!, ph.store!]) {
+      expect(end).toBeGreaterThanOrEqual(ph.seal);
+      expect(end).toBeLessThanOrEqual(checkpoint.checkpointMs);
+    }
     expect(await wa.actors()).toEqual([]);
     expect(await storeClient.head('actors/s1')).toBe(checkpoint.bytes);
     const resumed = await wb.restore('s1', { ...SMALL, source: 'external', version: 3 });
@@ -72,6 +80,8 @@ describe('worker server', () => {
     await wa.execute('p1', { invocation: 2, workMs: 0, mode: 'sleep' });
     const paused = await wa.checkpoint('p1', { target: 'local', version: 2 });
     expect(existsSync(join(nodeDir, 'p1.snap'))).toBe(true);
+    // A local checkpoint has no upload.
+    expect(Object.keys(paused.phases!).sort()).toEqual(['disk', 'seal']);
     expect(await storeClient.head('actors/p1')).toBeNull();
     expect(await wb.restore('p1', { ...SMALL, source: 'local', version: 2 })).toMatchObject({ counter: 2, bytes: paused.bytes });
     await wb.checkpoint('p1', { target: 'local', version: 2 });
