@@ -2,6 +2,7 @@ import type { InvocationPath, RejectReason, Reply } from '../core/types.ts';
 import { FIDELITY_SOURCES, cdfSpec, fidelityTimelineSpec, primitiveScatterSpec } from '../reports/charts.ts';
 import type { PrimitiveLogRow } from '../reports/primitive-log.ts';
 import { kindOf } from './primitive-log.ts';
+import { driftLine } from './drift.ts';
 import type { FidelityRow } from './compare.ts';
 import { hostLoadLine } from './host-load.ts';
 import type { Interval } from './intervals.ts';
@@ -287,6 +288,7 @@ function notes(c: FidelityContext): string {
       ? []
       : [`Load average (1 / 5 / 15 min): ${c.loadAverage.before.map((v) => v.toFixed(2)).join(' / ')} when the real run started, ${c.loadAverage.after.map((v) => v.toFixed(2)).join(' / ')} when it ended.`]),
     ...(c.hostLoad === undefined ? [] : [esc(`Machine during the real run: ${hostLoadLine(c.hostLoad)}.`), ...c.hostLoad.warnings.map((w) => `<strong>Busy machine</strong>: ${esc(w)}.`)]),
+    ...(c.drift === undefined ? [] : [esc(`${driftLine(c.drift)}.`)]),
     ...(c.notes ?? []).map(esc),
   ];
   return `<section id="fidelity-notes">

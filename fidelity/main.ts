@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { flagValue, listValue, nonNegativeInt, oneOf, positiveNumber, readFlags } from '../cli/flags.ts';
@@ -15,6 +15,10 @@ import { DEFAULT_MAX_LOAD_PER_CPU, HostWatch, SYSTEM_PROBE, type HostLoad, type 
 import { fidelityMarkdown } from './markdown.ts';
 import { comparePrimitives } from './primitives.ts';
 import { readPrimitiveLogs } from './primitive-log.ts';
+import { DRIFT_BAND, DRIFT_REPEATS, driftNote, driftRows, type Drift } from './drift.ts';
+import { samplesPathFor } from './calibrate/main.ts';
+import { samplesFileSchema } from './calibrate/profile.ts';
+import type { CalibrationSamples } from '../real/primitives.ts';
 import { FIDELITY_RECORD, FidelityInputError, fidelityRecordJson, readCsvRows, readFidelityRecord, type FidelityRecord } from './record.ts';
 import { cpuNote, modelledHostWorkMs, realCpuLines } from './cpu.ts';
 import { failuresNote, realFailures, simFailures } from './failures.ts';
@@ -84,6 +88,12 @@ Options:
                      (default ${DEFAULT_MAX_LOAD_PER_CPU}): the load and CPU steal are recorded before and during
                      the real run (fidelity.json, fidelity.md), with a warning above it
   --refuse-busy      refuse to run (exit 1, nothing written) when the machine is busy before the start
+  --no-drift-probe   skip the drift probe: by default, just before the real run, a short
+                     calibration (${DRIFT_REPEATS} repeats at the snapshot size, one primitive at a time,
+                     about half a minute locally) is set against the profile, primitive by
+                     primitive, and fidelity.md says by how much this machine's speed has moved
+                     since the profile was measured (flagged outside ${DRIFT_BAND[0]}-${DRIFT_BAND[1]}x); its files
+                     are in OUT/drift/
   --keep-snapshot-size  simulate the template's snapshot size even though the real
                      worker moves the whole memory region (default: snapshot = memory)
   --out DIR          output folder (default: reports/runs/<time>-<scenario>-fidelity);
@@ -142,6 +152,8 @@ export interface FidelityOptions {
   allowOutside: boolean;
   /** --against: the earlier run whose real half is compared against instead of running it again. */
   against?: { dir: string; record: FidelityRecord };
+  /** Run the drift probe before the real half (not --no-drift-probe; never with --against). */
+  driftProbe: boolean;
 }
 
 /** The flags --against allows; every other option comes from the earlier run's record. */
@@ -191,6 +203,7 @@ export function parseFidelityArgs(argv: readonly string[], io: Io, profilesDir: 
     'keep-snapshot-size': { type: 'boolean' },
     'max-load': { type: 'string' },
     'refuse-busy': { type: 'boolean' },
+    'no-drift-probe': { type: 'boolean' },
     out: { type: 'string' },
     'allow-outside': { type: 'boolean' },
     against: { type: 'string' },
@@ -232,6 +245,7 @@ export function parseFidelityArgs(argv: readonly string[], io: Io, profilesDir: 
       outDir,
       allowOutside: v['allow-outside'] === true,
       against: { dir: againstDir, record },
+      driftProbe: false,
     };
   }
   const backend = oneOf(v.backend ?? 'local', '--backend', ['local', 'k8s']);
@@ -266,6 +280,7 @@ export function parseFidelityArgs(argv: readonly string[], io: Io, profilesDir: 
     refuseBusy: v['refuse-busy'] === true,
     outDir: resolve(v.out ?? defaultOut(v.scenario)),
     allowOutside: v['allow-outside'] === true,
+    driftProbe: v['no-drift-probe'] !== true,
   };
 }
 
@@ -420,12 +435,20 @@ export async function runFidelity(argv: readonly string[], io: Io, probe: HostPr
     real = {
       log: readFileSync(join(dir, 'real.log'), 'utf8'),
       wallMs: record.context.realWallMs,
+      // The recorded run's probe, read again against this profile: it says how fast the machine was then.
+      ...(record.context.drift === undefined ? {} : { probe: recordedProbe(dir, record.context.drift) }),
       ...(record.context.loadAverage === undefined ? {} : { loadAverage: record.context.loadAverage }),
       ...(record.context.hostLoad === undefined ? {} : { hostLoad: record.context.hostLoad }),
       recordedAt: record.realRecordedAt,
     };
     io.err(`fidelity: comparing against the real run recorded ${record.realRecordedAt} in ${dir} (not re-run)\n`);
   } else {
+    // How fast the machine is now against the profile: a short calibration just before the real run.
+    const probe = o.driftProbe ? await runDriftProbe(o, Object.values(inputs.snapshotMiB)[0] ?? 0, io) : undefined;
+    if (interrupted(io)) {
+      io.err('fidelity: interrupted during the drift probe; nothing compared\n');
+      return EXIT_INTERRUPTED;
+    }
     // The machine may be shared: its load during the real run is part of what the numbers mean.
     const before = loadavg();
     watch!.start();
@@ -446,7 +469,7 @@ export async function runFidelity(argv: readonly string[], io: Io, probe: HostPr
       io.err('fidelity: the real run is partial\n');
       return 1;
     }
-    real = { log: run.log, wallMs: run.wallMs, loadAverage: { before, after }, hostLoad, recordedAt: io.isoNow() };
+    real = { log: run.log, wallMs: run.wallMs, loadAverage: { before, after }, hostLoad, recordedAt: io.isoNow(), ...(probe === undefined ? {} : { probe }) };
   }
   return compareAndWrite(o, { original, inputs, seed, speedup, everyMs, sim, real }, io);
 }
@@ -465,6 +488,59 @@ interface RealHalf {
   hostLoad?: HostLoad;
   /** ISO time the real run ended. */
   recordedAt: string;
+  /** The drift probe run before it (its samples are read against the profile when comparing). */
+  probe?: DriftProbeRun;
+}
+
+/** Where a drift probe wrote its samples, or why it failed. */
+interface DriftProbeRun {
+  readonly file: string;
+  readonly sizeMiB: number;
+  readonly repeats: number;
+  readonly failed?: string;
+}
+
+/** A recorded run's probe, its files looked for in the recorded folder (which may have moved since). */
+function recordedProbe(dir: string, d: Drift): DriftProbeRun {
+  return { file: join(dir, 'drift', basename(d.file)), sizeMiB: d.sizeMiB, repeats: d.repeats, ...(d.failed === undefined ? {} : { failed: d.failed }) };
+}
+
+
+/**
+ * The drift probe: `npm run calibrate` at the snapshot size, a few repeats,
+ * no sweeps, on the same backend (k8s: unlimited pods, as the profile's
+ * one-at-a-time figures were measured), written to OUT/drift/. A failed
+ * probe is reported, not fatal: it only qualifies the comparison.
+ */
+async function runDriftProbe(o: FidelityOptions, sizeMiB: number, io: Io): Promise<DriftProbeRun | undefined> {
+  if (!(sizeMiB > 0)) return undefined;
+  const dir = join(o.outDir, 'drift');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, 'probe.yaml');
+  const k8sArgs = o.backend === 'k8s' ? k8sFlagArgs({ ...o.k8s, keepNamespace: false, workerCpuMilli: undefined }) : [];
+  io.err(`fidelity: drift probe (${DRIFT_REPEATS} repeats at ${sizeMiB} MiB) before the real run\n`);
+  const args = ['--backend', o.backend, ...k8sArgs, '--sizes', `${sizeMiB}Mi`, '--repeats', String(DRIFT_REPEATS), '--cold-size', `${sizeMiB}Mi`, '--out', file];
+  const run = await runChild('drift', 'fidelity/calibrate/cli.ts', args, io);
+  writeFileSync(join(dir, 'probe.log'), run.log);
+  if (run.code !== 0) {
+    const tail = run.log.trim().split('\n').slice(-2).join(' / ');
+    io.err(`fidelity: warning: the drift probe failed (exit ${run.code}); the real run goes on without it\n`);
+    return { file, sizeMiB, repeats: DRIFT_REPEATS, failed: `exit ${run.code}: ${tail}` };
+  }
+  return { file, sizeMiB, repeats: DRIFT_REPEATS };
+}
+
+/** The probe's samples against the profile the simulation used. */
+function driftOf(p: DriftProbeRun, costs: CostModel): Drift {
+  const base = { file: p.file, sizeMiB: p.sizeMiB, repeats: p.repeats };
+  if (p.failed !== undefined) return { ...base, rows: [], failed: p.failed };
+  const samplesFile = samplesPathFor(p.file);
+  try {
+    const parsed = samplesFileSchema.parse(JSON.parse(readFileSync(samplesFile, 'utf8')));
+    return { ...base, rows: driftRows(parsed.samples as CalibrationSamples, costs, p.sizeMiB) };
+  } catch (err) {
+    return { ...base, rows: [], failed: `reading ${samplesFile}: ${(err as Error).message.split('\n')[0]}` };
+  }
 }
 
 /** Writes the inputs of both runs into OUT/inputs. */
@@ -553,6 +629,13 @@ async function compareAndWrite(
   const limitNotes = o.backend === 'k8s' ? podCpuLimitNotes(original, o.k8s, costs) : [];
   for (const n of limitNotes) io.err(`fidelity: ${n.warn ? 'warning: ' : ''}${n.note}\n`);
   const notes: string[] = limitNotes.map((n) => n.note);
+  // The machine's speed just before the real run against the profile's.
+  const drift = real.probe === undefined ? undefined : driftOf(real.probe, costs);
+  const stale = drift === undefined ? undefined : driftNote(drift);
+  if (stale !== undefined) {
+    notes.push(stale);
+    io.err(`fidelity: warning: ${stale}\n`);
+  }
   const simRows = readCsvRows(join(simDir, 'summary.csv')) as unknown as SummaryRow[];
   const realRows = readCsvRows(join(realDir, 'summary.csv')) as unknown as SummaryRow[];
   // Time series in span time: the sim's compressed times scaled back, both shifted by the priming gap.
@@ -619,6 +702,7 @@ async function compareAndWrite(
     ...(real.loadAverage === undefined ? {} : { loadAverage: real.loadAverage }),
     ...(real.hostLoad === undefined ? {} : { hostLoad: real.hostLoad }),
     ...(o.against === undefined ? {} : { against: { dir: o.against.dir, recordedAt: real.recordedAt } }),
+    ...(drift === undefined ? {} : { drift }),
     notes,
   };
   const record: FidelityRecord = {

@@ -3,6 +3,7 @@ import { hostLoadLine, type HostLoad } from './host-load.ts';
 import { BOOTSTRAP_RESAMPLES, type Interval } from './intervals.ts';
 import type { PrimitiveRow } from './primitives.ts';
 import { kindOf, type PrimitiveKindStats, type SlowPrimitive } from './primitive-log.ts';
+import { driftLine, type Drift } from './drift.ts';
 
 /** What the fidelity run was, for the header of fidelity.md. */
 export interface FidelityContext {
@@ -31,6 +32,8 @@ export interface FidelityContext {
   readonly hostLoad?: HostLoad;
   /** --against: the real half is a copy of the one recorded earlier in `dir` (ISO time `recordedAt`), not re-run. */
   readonly against?: { readonly dir: string; readonly recordedAt: string };
+  /** The drift probe run just before the real run, against the profile (fidelity/drift.ts). */
+  readonly drift?: Drift;
   /** Caveats the reader needs to weigh the numbers (known differences between the runtimes). */
   readonly notes?: readonly string[];
 }
@@ -101,6 +104,7 @@ export function fidelityMarkdown(rows: readonly FidelityRow[], primitives: reado
     out.push(`- Machine during the real run: ${hostLoadLine(c.hostLoad)}`);
     for (const w of c.hostLoad.warnings) out.push(`- **Busy machine**: ${w}`);
   }
+  if (c.drift !== undefined) out.push(`- ${driftLine(c.drift)}`);
   out.push('');
   out.push(
     'Relative error is (sim - real) / real; `–` where it is undefined (no value, or real 0 and sim not). The `*_over_time` rows compare the time series slot by slot after the warm-up: sim and real are the means of the series, the error is their mean absolute difference over the real mean, Σ|sim − real| / Σ real (unsigned); the slots are in `fidelity-timeseries.csv`, the curves in `report.html`.',

@@ -133,6 +133,19 @@ describe('npm run fidelity', () => {
     });
     expect(record.context.invocations).toBe(Number(invocations.real) - 1);
     expect(record.realRecordedAt).toBe('2025-01-02T03:04:05.000Z');
+    // The drift probe ran before the real run: a short calibration at the snapshot size, set against the profile.
+    expect(existsSync(join(outDir, 'drift', 'probe.yaml'))).toBe(true);
+    const drift = record.context.drift!;
+    expect(drift).toMatchObject({ file: join(outDir, 'drift', 'probe.yaml'), sizeMiB: 4, repeats: 3 });
+    expect(drift.failed).toBeUndefined();
+    expect(drift.rows.map((r) => `${r.primitive} ${r.source}`.trim())).toEqual(['worker-start', 'dispatch', 'restore golden', 'restore external', 'restore local', 'checkpoint external', 'checkpoint local']);
+    for (const r of drift.rows) expect(r.ratio, r.primitive).toBeCloseTo(r.probeMs / r.profileMs, 9);
+    expect(md).toContain('- Drift probe (a calibration of 3 repeats at 4 MiB');
+    // Both halves wrote primitives.csv: fidelity.md and report.html show them one by one.
+    for (const f of ['sim/primitives.csv', 'real/primitives.csv']) expect(existsSync(join(outDir, f)), f).toBe(true);
+    expect(md).toContain('## Primitives one by one (primitives.csv)');
+    expect(md).toMatch(/\| restore golden \| real \| \d+ \| 0 \|/);
+    expect(html.slice(html.indexOf('id="chart-fidelity-primitives"'))).toContain('<svg');
   });
 
   // The tests below compare against the folder of the run above (no second real run).
@@ -169,6 +182,11 @@ describe('npm run fidelity', () => {
     expect(a!.options).toEqual(b!.options);
     expect(a!.realRecordedAt).toBe(b!.realRecordedAt);
     expect(a!.context.profile).toBe(join(root, 'slow.yaml'));
+    // The recorded drift probe, read again against this profile: the same samples, another profile's p50 (dispatch 80 ms, not 3).
+    const dispatch = (r: FidelityRecord) => r.context.drift!.rows.find((x) => x.primitive === 'dispatch')!;
+    expect(dispatch(a!).probeMs).toBe(dispatch(b!).probeMs);
+    expect(dispatch(a!).profileMs).toBeCloseTo(80, 9);
+    expect(dispatch(b!).profileMs).toBeCloseTo(3, 9);
     expect(a!.context.loadAverage).toEqual(b!.context.loadAverage);
   });
 
