@@ -52,10 +52,14 @@ const contentionSchema = z
         pairUnderLimit: z
           .strictObject({ restore: pairRatioSchema.optional(), checkpoint: pairRatioSchema.optional(), workerStart: pairRatioSchema.optional() })
           .optional(),
+        store: z.strictObject({ threads: positiveNumber, restore: positiveNumber, checkpoint: positiveNumber }).optional(),
       })
       .refine((h) => h.inWorker === undefined || h.workerLimits === true, { message: 'host.inWorker says how much of each demand a worker\'s limit caps: it needs workerLimits: true' })
       .refine((h) => h.pairUnderLimit === undefined || h.workerLimits === true, { message: 'host.pairUnderLimit says how primitives share a worker\'s limit: it needs workerLimits: true' })
       .refine((h) => (h.driver ?? 0) < h.cpus, { message: 'host.driver must leave some of host.cpus to the rest' })
+      .refine((h) => h.store === undefined || h.workerLimits !== true, {
+        message: 'host.store and host.workerLimits: a transfer under both the store\'s threads and its worker\'s limit is not modelled yet; give one or the other',
+      })
       .optional(),
   })
   .refine((c) => c.transfers !== undefined || c.cpu !== undefined || c.host !== undefined, { message: 'contention needs transfers, cpu or both, or host' })

@@ -191,6 +191,19 @@ export interface HostSpec {
    * --backend k8s --limited measures it (two at once on the limited pod).
    */
   readonly pairUnderLimit?: { readonly restore?: number; readonly checkpoint?: number; readonly workerStart?: number };
+  /**
+   * The snapshot store as a bottleneck of its own: a server of `threads`
+   * threads (a Node.js process: 1) that every transfer through it shares,
+   * whichever worker runs it, beside the host's cpus. `restore` and
+   * `checkpoint` are the threads each such transfer keeps busy alone (its
+   * demand on the store; its demand on the host stays `restore` and
+   * `checkpoint` above). A transfer runs at the slower of its two shares.
+   * Local transfers (the node's folder) do not touch it. Without it the
+   * store's work is only part of the host demands, and a local restore at
+   * a peak waits as long as an upload (issue 18: 7.2 s simulated against
+   * 1.2 s real, while the store's uploads took 25 s).
+   */
+  readonly store?: { readonly threads: number; readonly restore: number; readonly checkpoint: number };
 }
 
 /** Faults injected by the simulated runtime, from the `faults` stream of the seed. */

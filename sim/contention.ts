@@ -40,6 +40,8 @@ export class SharedResource {
   private readonly cs: number[] = [];
   private readonly demands: number[] = [];
   private readonly workers: number[] = [];
+  /** Each job's cap group ({@link add}'s `group`: its worker, or {@link STORE_GROUP}). */
+  private readonly groups: number[] = [];
   /** Each job's worker's cap in the resource's units (Infinity: none); see {@link add}. */
   private readonly caps: number[] = [];
   /** The part of each job's demand spent inside its worker, under the cap; see {@link add}. */
@@ -103,16 +105,22 @@ export class SharedResource {
    * network), and a second job of the same worker uses the cap meanwhile.
    * So a worker's jobs together get more of their cap than one alone: see
    * {@link limitGain}. 1 (the default): none, the cap is shared as it is.
+   * `group` is whose cap it is: its worker's by default, or
+   * {@link STORE_GROUP}, the snapshot store's threads, which every external
+   * transfer of the run shares (then `cap` is the store's threads and
+   * `inWorker` the part of the demand spent in the store); `worker` still
+   * tags the job for {@link cancelWorker}.
    */
-  add(nowMs: number, workMs: number, tailMs: number, kind: number, a: number, b: number, c: number, demand = 1, worker = -1, cap = Number.POSITIVE_INFINITY, inWorker = demand, bound = 1): void {
+  add(nowMs: number, workMs: number, tailMs: number, kind: number, a: number, b: number, c: number, demand = 1, worker = -1, cap = Number.POSITIVE_INFINITY, inWorker = demand, bound = 1, group = worker): void {
     if (!(demand > 0) || !Number.isFinite(demand)) throw new Error(`SharedResource: demand must be a positive number, got ${demand}`);
     if (!(cap > 0)) throw new Error(`SharedResource: cap must be a positive number or Infinity, got ${cap}`);
-    if (cap !== Number.POSITIVE_INFINITY && worker < 0) throw new Error('SharedResource: a capped job needs its worker');
+    if (cap !== Number.POSITIVE_INFINITY && group < 0) throw new Error('SharedResource: a capped job needs its group (its worker, or the store)');
     if (!(inWorker > 0) || !Number.isFinite(inWorker)) throw new Error(`SharedResource: inWorker must be a positive number, got ${inWorker}`);
     if (!(bound > 0 && bound <= 1)) throw new Error(`SharedResource: bound must be above 0 and at most 1, got ${bound}`);
     this.advance(nowMs);
     this.demands.push(demand);
     this.workers.push(worker);
+    this.groups.push(group);
     this.caps.push(cap);
     this.inWorker.push(inWorker);
     this.bound.push(bound);
@@ -197,7 +205,7 @@ export class SharedResource {
       return;
     }
     if (this.capped === 0) this.shareCap = fairShare(this.demands, this.capacity, this.sorted);
-    else cappedRates(this.demands, this.workers, this.caps, this.capacity, this.rates, this.scratch, this.inWorker, this.bound);
+    else cappedRates(this.demands, this.groups, this.caps, this.capacity, this.rates, this.scratch, this.inWorker, this.bound);
     let first = Number.POSITIVE_INFINITY;
     for (let i = 0; i < n; i++) {
       const t = Math.max(0, this.remaining[i]!) / this.rateAt(i);
@@ -214,6 +222,7 @@ export class SharedResource {
     this.rates.splice(i, 1);
     this.demands.splice(i, 1);
     this.workers.splice(i, 1);
+    this.groups.splice(i, 1);
     this.remaining.splice(i, 1);
     this.tails.splice(i, 1);
     this.kinds.splice(i, 1);
@@ -222,6 +231,13 @@ export class SharedResource {
     this.cs.splice(i, 1);
   }
 }
+
+/**
+ * The cap group of the snapshot store (contention.host.store): every
+ * transfer through the store shares its threads, whichever worker runs it.
+ * Above any worker id.
+ */
+export const STORE_GROUP = 2 ** 31 - 1;
 
 /**
  * The share of `capacity` each job is offered when jobs of these demands

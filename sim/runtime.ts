@@ -4,7 +4,7 @@ import type { ContentionSpec, CostModel, HostSpec, FaultSpec, PolicySet, PoolDef
 import type { Workload, WorkloadStream } from '../scenarios/workload.ts';
 import { EventQueue } from '../session/event-queue.ts';
 import { RunSession, SHELL_KINDS, type CommandRunner, type RuntimeCommand, type SessionOptions, type SessionResult } from '../session/session.ts';
-import { SharedResource } from './contention.ts';
+import { STORE_GROUP, SharedResource } from './contention.ts';
 import { CHECKPOINT, EXECUTE, RESTORE, WorkerView, type Kind } from './worker-view.ts';
 import type { SummaryRow } from '../reports/summary.ts';
 import type { PrimitiveKind, PrimitiveRecord } from '../reports/primitive-log.ts';
@@ -508,7 +508,10 @@ class SimRuntime implements CommandRunner {
       const c = this.contention!;
       const restore = kind === RESTORE_DONE;
       const demand = c.transferDemand(restore, local);
-      c.transferFor(worker, local).add(nowMs, workMs, baseMs, kind, actor, op, ok, demand, worker, c.capOf(worker), c.inWorker(restore ? 'restore' : 'checkpoint', demand), c.limitBound(restore ? 'restore' : 'checkpoint'));
+      const store = local ? undefined : c.host?.store;
+      // Through the store (host.store): its threads are the cap, shared by every external transfer of the run.
+      if (store !== undefined) c.transferFor(worker, false).add(nowMs, workMs, baseMs, kind, actor, op, ok, demand, worker, store.threads, restore ? store.restore : store.checkpoint, 1, STORE_GROUP);
+      else c.transferFor(worker, local).add(nowMs, workMs, baseMs, kind, actor, op, ok, demand, worker, c.capOf(worker), c.inWorker(restore ? 'restore' : 'checkpoint', demand), c.limitBound(restore ? 'restore' : 'checkpoint'));
     } else this.queue.push(nowMs + (baseMs + workMs), kind, actor, op, ok);
   }
 }

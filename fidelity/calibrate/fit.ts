@@ -1,4 +1,4 @@
-import { fairShare } from '../../sim/contention.ts';
+import { STORE_GROUP, cappedRates, fairShare } from '../../sim/contention.ts';
 
 /**
  * The fitting rules of `npm run calibrate`, kept apart from the measuring so
@@ -175,6 +175,8 @@ export function fitSharedCapacity(points: readonly SlowdownPoint[]): CapacityFit
 export interface BatchJob {
   readonly workMs: number;
   readonly demand: number;
+  /** The store's threads it keeps busy alone (contention.host.store); absent: it does not use the store. */
+  readonly store?: number;
 }
 
 /**
@@ -184,15 +186,31 @@ export interface BatchJob {
  * L and taking min(demand, L), so a job runs at min(1, L / demand) of its
  * solo speed. Returned in the jobs' order.
  */
-export function predictBatch(jobs: readonly BatchJob[], capacity: number): number[] {
+export function predictBatch(jobs: readonly BatchJob[], capacity: number, storeThreads = 1): number[] {
   // Stepped from finish to finish: the shares change only when a job leaves.
   const out = new Array<number>(jobs.length).fill(0);
   const left = jobs.map((j) => j.workMs);
   let active = jobs.map((_, i) => i);
   let t = 0;
+  const viaStore = jobs.some((j) => j.store !== undefined);
+  const rates: number[] = [];
   while (active.length > 0) {
-    const share = fairShare(active.map((i) => jobs[i]!.demand), capacity);
-    const rate = (i: number): number => (jobs[i]!.demand <= share ? 1 : share / jobs[i]!.demand);
+    const share = viaStore ? 0 : fairShare(active.map((i) => jobs[i]!.demand), capacity);
+    // With the store (host.store): the simulator's rule, the store's threads a cap its jobs share (sim/contention.ts cappedRates).
+    if (viaStore) {
+      const via = active.map((i) => jobs[i]!.store);
+      cappedRates(
+        active.map((i) => jobs[i]!.demand),
+        via.map((s) => (s === undefined ? -1 : STORE_GROUP)),
+        via.map((s) => (s === undefined ? Number.POSITIVE_INFINITY : storeThreads)),
+        capacity,
+        rates,
+        undefined,
+        active.map((i, k) => via[k] ?? jobs[i]!.demand),
+      );
+    }
+    const at = new Map(active.map((i, k) => [i, k]));
+    const rate = (i: number): number => (viaStore ? rates[at.get(i)!]! : jobs[i]!.demand <= share ? 1 : share / jobs[i]!.demand);
     let dt = Number.POSITIVE_INFINITY;
     for (const i of active) dt = Math.min(dt, left[i]! / rate(i));
     t += dt;
@@ -232,6 +250,89 @@ export interface HostDemandFit {
   /** Root mean square of log(predicted / observed) over the medians fitted. */
   readonly rmsLogError: number;
   readonly n: number;
+}
+
+/** The store's demands (contention.host.store) fitted to a mixed sweep, with the host demands they imply. */
+export interface StoreDemandFit {
+  readonly threads: number;
+  /** Threads of the store each restore and checkpoint through it keeps busy alone. */
+  readonly restore: number;
+  readonly checkpoint: number;
+  /** Their host demands: the worker's side (a local transfer's demand) plus the store's, at most the cpus. */
+  readonly hostRestore: number;
+  readonly hostCheckpoint: number;
+  readonly rmsLogError: number;
+  readonly n: number;
+}
+
+/** Store demands tried: 0.05 to 1 thread, log-spaced. */
+const STORE_GRID = Array.from({ length: 31 }, (_, i) => 0.05 * 20 ** (i / 30));
+
+/**
+ * Fits the store model to a mixed sweep on `cpus` cpus: the store a server
+ * of `threads` threads that every transfer of the sweep goes through. A
+ * transfer's demand on the store (s, at most its threads, so that one alone
+ * runs at its measured speed) is fitted; its host demand is the worker's
+ * side, taken from the local transfer of its kind (`local`: the same
+ * hashing, allocating and copying, without the store), plus s, since the
+ * store's thread runs on the same cpus. Same loss as fitHostDemands.
+ */
+export function fitStoreDemands(observations: readonly MixedObservation[], cpus: number, threads: number, local: { readonly restore: number; readonly checkpoint: number }): StoreDemandFit {
+  const usable = observations.filter((o) => o.restores + o.checkpoints >= 1 && o.soloRestoreMs > 0 && o.soloCheckpointMs > 0);
+  if (usable.length === 0) throw new Error('fitStoreDemands: no observations');
+  const host = (l: number, s: number): number => Math.min(cpus, l + s);
+  let n = 0;
+  const loss = (sr: number, sc: number): number => {
+    let sum = 0;
+    n = 0;
+    for (const o of usable) {
+      const jobs: BatchJob[] = [
+        ...Array.from({ length: o.restores }, () => ({ workMs: o.soloRestoreMs, demand: host(local.restore, sr), store: sr })),
+        ...Array.from({ length: o.checkpoints }, () => ({ workMs: o.soloCheckpointMs, demand: host(local.checkpoint, sc), store: sc })),
+      ];
+      const t = predictBatch(jobs, cpus, threads);
+      const median = (from: number, count: number): number => [...t.slice(from, from + count)].sort((a, b) => a - b)[Math.max(0, Math.ceil(count / 2) - 1)]!;
+      if (o.restores > 0 && o.restoreMs > 0) {
+        sum += Math.log(median(0, o.restores) / o.restoreMs) ** 2;
+        n += 1;
+      }
+      if (o.checkpoints > 0 && o.checkpointMs > 0) {
+        sum += Math.log(median(o.restores, o.checkpoints) / o.checkpointMs) ** 2;
+        n += 1;
+      }
+    }
+    return sum;
+  };
+  let best = { sr: 1, sc: 1, e: Number.POSITIVE_INFINITY };
+  for (const sr of STORE_GRID) for (const sc of STORE_GRID) {
+    const e = loss(sr * threads, sc * threads);
+    if (e < best.e) best = { sr: sr * threads, sc: sc * threads, e };
+  }
+  for (let step = 1.2; step > 1.001; step = Math.sqrt(step)) {
+    for (let improved = true; improved; ) {
+      improved = false;
+      for (const [fr, fc] of [[step, 1], [1 / step, 1], [1, step], [1, 1 / step]] as const) {
+        // Within the grid's range: at most the threads (one alone at its measured speed), at least a twentieth of them.
+        const sr = Math.min(threads, Math.max(STORE_GRID[0]! * threads, best.sr * fr));
+        const sc = Math.min(threads, Math.max(STORE_GRID[0]! * threads, best.sc * fc));
+        const e = loss(sr, sc);
+        if (e < best.e - 1e-15) {
+          best = { sr, sc, e };
+          improved = true;
+        }
+      }
+    }
+  }
+  loss(best.sr, best.sc);
+  return {
+    threads,
+    restore: best.sr,
+    checkpoint: best.sc,
+    hostRestore: host(local.restore, best.sr),
+    hostCheckpoint: host(local.checkpoint, best.sc),
+    rmsLogError: n > 0 ? Math.sqrt(best.e / n) : Number.NaN,
+    n,
+  };
 }
 
 /** Demands tried by the grid: 0.05 to 16 cpus, log-spaced (steps of 15.5%; the refinement does the rest). */

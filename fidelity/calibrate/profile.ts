@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { hostLoadLine, type HostLoad } from '../host-load.ts';
 import { REQUEST_TIMEOUT_MS } from '../../real/worker/client.ts';
 import type { CalibrationSamples, ConcurrencySample, CpuSample, MachineFacts } from '../../real/primitives.ts';
-import { fitHostDemands, fitLognormal, fitSharedCapacity, fitSizeCost, nearestRank, predictAt, type CapacityFit, type HostDemandFit, type MixedObservation, type LognormalFit, type SizedSample, type SizeFit, type SlowdownPoint } from './fit.ts';
+import { fitHostDemands, fitStoreDemands, fitLognormal, type StoreDemandFit, fitSharedCapacity, fitSizeCost, nearestRank, predictAt, type CapacityFit, type HostDemandFit, type MixedObservation, type LognormalFit, type SizedSample, type SizeFit, type SlowdownPoint } from './fit.ts';
 
 export type { CalibrationSamples, ConcurrencySample } from '../../real/primitives.ts';
 
@@ -62,6 +62,15 @@ export interface HostFit extends HostDemandFit {
   readonly checkpointLocal?: LocalDemandFit;
   /** From the --limited series (k8s), when there was one: the share of each demand a pod's limit caps. */
   readonly inWorker?: InWorkerFit;
+  /**
+   * Local backend, with both local demands: the store as a server of one
+   * thread (contention.host.store) fitted to the same mixed sweep (see
+   * fitStoreDemands). The profile is written with it, its host demands for
+   * store transfers the fit's, only when it fits the sweep better than the
+   * host alone (`storeUsed`); otherwise its comment says how it fared.
+   */
+  readonly store?: StoreDemandFit;
+  readonly storeUsed?: boolean;
 }
 
 /** One primitive's part inside the worker, from its time on a pod with a cpu limit against its time on one without. */
@@ -161,13 +170,16 @@ export function fitInWorker(
   };
 }
 
+/** Threads of the snapshot store process (real/store: one Node.js event loop). */
+const STORE_THREADS = 1;
+
 /**
  * The host model from the mixed sweep: each batch's median restore and
  * checkpoint less their fitted base medians, against the size part of one
  * alone (size × ms per MiB of the one-at-a-time fit), by fitHostDemands.
  * Undefined without a sweep or a measured size term.
  */
-export function fitHost(samples: CalibrationSamples, restoreExternal: SizeFit, checkpointExternal: SizeFit, contention: ContentionFit | undefined, cpus: number): HostFit | undefined {
+export function fitHost(samples: CalibrationSamples, restoreExternal: SizeFit, checkpointExternal: SizeFit, contention: ContentionFit | undefined, cpus: number, withStore = false): HostFit | undefined {
   const mixed = samples.mixed ?? [];
   if (mixed.length === 0 || !(restoreExternal.msPerMiB > 0) || !(checkpointExternal.msPerMiB > 0) || !(cpus > 0)) return undefined;
   const obs: MixedObservation[] = mixed.map((m) => ({
@@ -182,8 +194,11 @@ export function fitHost(samples: CalibrationSamples, restoreExternal: SizeFit, c
   const start = contention?.workerStart;
   const restoreLocal = localDemand(contention, 'restore local', cpus);
   const checkpointLocal = localDemand(contention, 'checkpoint local', cpus);
+  // The store (a Node.js process: one thread) as a bottleneck of its own, where the worker's side of a transfer is known.
+  const store = withStore && restoreLocal !== undefined && checkpointLocal !== undefined ? fitStoreDemands(obs, cpus, STORE_THREADS, { restore: restoreLocal.demand, checkpoint: checkpointLocal.demand }) : undefined;
   return {
     ...f,
+    ...(store === undefined ? {} : { store, storeUsed: store.rmsLogError < f.rmsLogError }),
     cpus,
     workerStart: start === undefined ? 1 : start.cpus / start.capacity,
     workerStartFitted: start !== undefined,
@@ -304,7 +319,8 @@ export function fitCalibration(samples: CalibrationSamples, coldSizeMiB: number,
     cpus,
     splitLocal,
   );
-  const fitted = fitHost(samples, restore.external, checkpoint.external, contention, cpus);
+  // The store model on one host (local): on k8s a transfer's worker limit caps it, which the store model does not combine with yet.
+  const fitted = fitHost(samples, restore.external, checkpoint.external, contention, cpus, !splitLocal);
   const inWorker = fitted === undefined || samples.limited === undefined ? undefined : fitInWorker(samples.limited, fitted, restore, checkpoint.external, samples.workerStartMs);
   const host = fitted === undefined || inWorker === undefined ? fitted : { ...fitted, inWorker };
   return {
@@ -539,6 +555,19 @@ function hostLines(h: HostFit, samples: CalibrationSamples, meta: Pick<Calibrati
     `# by least squares of the log error, rms ${round(h.rmsLogError, 3)} (n=${h.n});`,
     h.workerStartFitted ? `# workerStart from the worker-start series of the concurrency sweep.` : `# workerStart not swept: taken as 1 cpu (run with --concurrency to fit it).`,
     localDemandComment(h),
+    ...(h.store === undefined
+      ? []
+      : h.storeUsed === true
+        ? [
+            `# store: the snapshot store is one Node.js process, ${h.store.threads} thread, that every transfer through it shares (fitStoreDemands):`,
+            `# each restore and checkpoint keeps ${significant(h.store.restore)} and ${significant(h.store.checkpoint)} of it busy alone, fitted to the same sweep (rms ${round(h.store.rmsLogError, 3)}, n=${h.store.n},`,
+            `# the host alone ${round(h.rmsLogError, 3)}), its host demands the local transfer's plus the store's (written as restore and checkpoint)`,
+            `# instead of the host-alone fit's ${significant(h.restore)} and ${significant(h.checkpoint)}. A local transfer does not wait for the store.`,
+          ]
+        : [
+            `# store (not used): the store as one thread every store transfer shares (fitStoreDemands) fits the sweep worse, rms ${round(h.store.rmsLogError, 3)}`,
+            `# (store demands ${significant(h.store.restore)} and ${significant(h.store.checkpoint)}), the host alone ${round(h.rmsLogError, 3)}, so the host alone is written.`,
+          ]),
     scopeComment(meta),
     ...(meta.backend === 'k8s'
       ? [
@@ -549,13 +578,13 @@ function hostLines(h: HostFit, samples: CalibrationSamples, meta: Pick<Calibrati
       : []),
     'contention:',
     `  scope: ${contentionScope(meta)}`,
-    `  host: {cpus: ${h.cpus}, restore: ${significant(h.restore)}, checkpoint: ${significant(h.checkpoint)}, ${
+    `  host: {cpus: ${h.cpus}, restore: ${significant(h.storeUsed === true ? h.store!.hostRestore : h.restore)}, checkpoint: ${significant(h.storeUsed === true ? h.store!.hostCheckpoint : h.checkpoint)}, ${
       h.restoreLocal === undefined ? '' : `restoreLocal: ${significant(h.restoreLocal.demand)}, `
     }${h.checkpointLocal === undefined ? '' : `checkpointLocal: ${significant(h.checkpointLocal.demand)}, `}workerStart: ${significant(h.workerStart)}${meta.backend === 'k8s' ? ', workerLimits: true' : ''}${
       meta.backend === 'k8s' && h.inWorker !== undefined ? `, inWorker: {restore: ${share(h.inWorker.share.restore)}, checkpoint: ${share(h.inWorker.share.checkpoint)}, workerStart: ${share(h.inWorker.share.workerStart)}}` : ''
     }${
       meta.backend === 'k8s' && h.inWorker?.pair !== undefined ? `, pairUnderLimit: {restore: ${round(h.inWorker.pair.written.restore, 3)}, checkpoint: ${round(h.inWorker.pair.written.checkpoint, 3)}}` : ''
-    }}`,
+    }${h.storeUsed !== true ? '' : `, store: {threads: ${h.store!.threads}, restore: ${significant(h.store!.restore)}, checkpoint: ${significant(h.store!.checkpoint)}}`}}`,
   ];
 }
 

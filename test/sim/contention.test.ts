@@ -228,7 +228,7 @@ describe('SharedResource (processor sharing)', () => {
 
   it('refuses a capped job without its worker, and a cap that is not positive', () => {
     const res = new SharedResource(2, new EventQueue(4), DONE, 0);
-    expect(() => res.add(0, 100, 0, 1, 0, 0, 0, 1, -1, 0.5)).toThrow(/capped job needs its worker/);
+    expect(() => res.add(0, 100, 0, 1, 0, 0, 0, 1, -1, 0.5)).toThrow(/capped job needs its group/);
     expect(() => res.add(0, 100, 0, 1, 0, 0, 0, 1, 3, 0)).toThrow(/cap must be a positive number/);
   });
 
@@ -649,6 +649,19 @@ describe('simulate with contention', () => {
     expect(t.replies[1]!.parts.restoreMs).toBeGreaterThan(BASE_MS + SOLO_TRANSFER_MS);
   });
 
+  it('host.store: golden restores queue for the store\'s thread though the host has cpus to spare; without it they run at once', () => {
+    const k = 4;
+    // 8 cpus, each restore 1 cpu of host: the host alone holds nobody back.
+    const plain = run(k, costs({ scope: 'machine', host: { cpus: 8, restore: 1, checkpoint: 1, workerStart: 0.01 } }), 1000);
+    for (const r of plain.replies) expect(r.parts.restoreMs).toBeCloseTo(BASE_MS + SOLO_TRANSFER_MS, 6);
+    // The store, one thread, each restore keeping it busy alone: k at once take k times as long.
+    const store = run(k, costs({ scope: 'machine', host: { cpus: 8, restore: 1, checkpoint: 1, workerStart: 0.01, store: { threads: 1, restore: 1, checkpoint: 1 } } }), 1000);
+    for (const r of store.replies) expect(r.parts.restoreMs).toBeCloseTo(BASE_MS + k * SOLO_TRANSFER_MS, 6);
+    // Half a thread each: two at once fit, four take twice as long.
+    const half = run(k, costs({ scope: 'machine', host: { cpus: 8, restore: 1, checkpoint: 1, workerStart: 0.01, store: { threads: 1, restore: 0.5, checkpoint: 1 } } }), 1000);
+    for (const r of half.replies) expect(r.parts.restoreMs).toBeCloseTo(BASE_MS + 2 * SOLO_TRANSFER_MS, 6);
+  });
+
   it('refuses a host block beside transfers or cpu, and a driver that takes every cpu', async () => {
     const { costProfileSchema } = await import('../../scenarios/file-schema.ts');
     const base = { name: 'x', workerStart: { kind: 'constant', value: '1ms' }, coldBoot: { kind: 'constant', value: '1ms' }, restore: { local: { base: { kind: 'constant', value: '1ms' }, bandwidth: '1Mi/s' }, external: { base: { kind: 'constant', value: '1ms' }, bandwidth: '1Mi/s' }, golden: { base: { kind: 'constant', value: '1ms' }, bandwidth: '1Mi/s' } }, checkpoint: { local: { base: { kind: 'constant', value: '1ms' }, bandwidth: '1Mi/s' }, external: { base: { kind: 'constant', value: '1ms' }, bandwidth: '1Mi/s' } } };
@@ -664,6 +677,10 @@ describe('simulate with contention', () => {
     expect(costProfileSchema.safeParse({ ...base, contention: { scope: 'machine', host: { ...host, workerLimits: true, pairUnderLimit: { restore: 1.74, checkpoint: 2 } } } }).success).toBe(true);
     expect(JSON.stringify(costProfileSchema.safeParse({ ...base, contention: { scope: 'machine', host: { ...host, pairUnderLimit: { restore: 1.5 } } } }).error?.issues)).toMatch(/needs workerLimits: true/);
     for (const bad of [1, 2.5, 0.5]) expect(JSON.stringify(costProfileSchema.safeParse({ ...base, contention: { scope: 'machine', host: { ...host, workerLimits: true, pairUnderLimit: { checkpoint: bad } } } }).error?.issues)).toMatch(/expected a ratio above 1 and at most 2/);
+    // store: threads and demands positive; not yet with workerLimits.
+    expect(costProfileSchema.safeParse({ ...base, contention: { scope: 'machine', host: { ...host, store: { threads: 1, restore: 0.8, checkpoint: 0.6 } } } }).success).toBe(true);
+    expect(JSON.stringify(costProfileSchema.safeParse({ ...base, contention: { scope: 'machine', host: { ...host, workerLimits: true, store: { threads: 1, restore: 0.8, checkpoint: 0.6 } } } }).error?.issues)).toMatch(/host\.store and host\.workerLimits/);
+    expect(costProfileSchema.safeParse({ ...base, contention: { scope: 'machine', host: { ...host, store: { threads: 0, restore: 0.8, checkpoint: 0.6 } } } }).success).toBe(false);
   });
 
   it('same seed, same result; the draws are those of the run without contention', () => {

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { fitHostDemands, predictBatch, type MixedObservation } from '../../../fidelity/calibrate/fit.ts';
+import { fitHostDemands, fitStoreDemands, predictBatch, type MixedObservation } from '../../../fidelity/calibrate/fit.ts';
 import { makeRng } from '../../../scenarios/rng.ts';
-import { SharedResource } from '../../../sim/contention.ts';
+import { STORE_GROUP, SharedResource } from '../../../sim/contention.ts';
 import { EventQueue } from '../../../session/event-queue.ts';
 
 const SOLO_R = 400;
@@ -126,6 +126,38 @@ describe('fitHost (the profile from a mixed sweep)', () => {
     // A series that never slowed down up to its largest k says only that the demand is below cpus / k: not fitted.
     const flat = fitContention([1, 2, 4].map((k) => ({ k, primitive: 'restore' as const, source: 'local' as const, sizeMiB: 100, ms: [100] })), () => 0, 2);
     expect(fitHost(samples, restoreFit, checkpointFit, flat, 2)).not.toHaveProperty('restoreLocal');
+  });
+});
+
+describe('fitHost with the store model (local backend)', () => {
+  it('writes the store only when it fits the mixed sweep better than the host alone', async () => {
+    const { fitHost, fitContention } = await import('../../../fidelity/calibrate/profile.ts');
+    const { fitSizeCost } = await import('../../../fidelity/calibrate/fit.ts');
+    // 2 ms/MiB (restores) and 1 ms/MiB (checkpoints) alone: at 100 MiB, solo size parts 200 and 100 ms; bases 10 and 5.
+    const restoreFit = fitSizeCost([10, 50, 100].map((s) => ({ sizeMiB: s, ms: 10 + 2 * s })));
+    const checkpointFit = fitSizeCost([10, 50, 100].map((s) => ({ sizeMiB: s, ms: 5 + s })));
+    // Local transfers of demand 0.5 on 2 cpus.
+    const series = (primitive: 'restore' | 'checkpoint') => [1, 2, 4, 8].map((k) => ({ k, primitive, source: 'local' as const, sizeMiB: 100, ms: [100 * Math.max(1, (k * 0.5) / 2)] }));
+    const contention = fitContention([...series('restore'), ...series('checkpoint')], () => 0, 2);
+    const sweepOf = (jobs: (r: number, c: number) => { workMs: number; demand: number; store?: number }[]) =>
+      [2, 8, 32].map((k) => {
+        const r = Math.ceil(k / 2);
+        const t = predictBatch(jobs(r, k - r), 2, 1);
+        return { k, restores: r, checkpoints: k - r, sizeMiB: 100, restoreMs: [t[0]! + 10], checkpointMs: [t[r]! + 5] };
+      });
+    const empty = { workerStartMs: [], dispatch: [], restore: { local: [], external: [], golden: [], cold: [] }, goldenFirst: [], checkpoint: { local: [], external: [] } };
+    // A store-bound sweep: every transfer keeps the one store thread busy alone (0.9), its host demand 0.5 + 0.9.
+    const storeBound = sweepOf((r, c) => [...Array.from({ length: r }, () => ({ workMs: 200, demand: 1.4, store: 0.9 })), ...Array.from({ length: c }, () => ({ workMs: 100, demand: 1.4, store: 0.9 }))]);
+    const s = fitHost({ ...empty, mixed: storeBound }, restoreFit, checkpointFit, contention, 2, true)!;
+    expect(s.storeUsed).toBe(true);
+    expect(s.store!.restore).toBeCloseTo(0.9, 1);
+    expect(s.store!.rmsLogError).toBeLessThan(s.rmsLogError);
+    // A host-bound sweep (no store in it): the store model fits worse and is not used.
+    const hostBound = sweepOf((r, c) => [...Array.from({ length: r }, () => ({ workMs: 200, demand: 1.5 })), ...Array.from({ length: c }, () => ({ workMs: 100, demand: 0.3 }))]);
+    const h = fitHost({ ...empty, mixed: hostBound }, restoreFit, checkpointFit, contention, 2, true)!;
+    expect(h.storeUsed).toBe(false);
+    // Not asked (k8s): no store at all.
+    expect(fitHost({ ...empty, mixed: storeBound }, restoreFit, checkpointFit, contention, 2)).not.toHaveProperty('store');
   });
 });
 
@@ -330,5 +362,73 @@ describe('inWorker from the --limited series (a pod cpu limit caps only the part
     expect([pairRatio(2.3), pairRatio(0.9), pairRatio(1), pairRatio(1.5), pairRatio(Number.NaN)]).toEqual([2, 1.05, 1.05, 1.5, 2]);
     // Without a pair series, no pair.
     expect(fitInWorker({ ...limited, pair: undefined }, host, { golden: fit, external: fit }, fit, [1000])!.pair).toBeUndefined();
+  });
+});
+
+describe('the store model (contention.host.store)', () => {
+  it("predictBatch with the store is what the simulator's shared resource does with the same jobs", () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({ workMs: fc.integer({ min: 1, max: 1000 }), demand: fc.double({ min: 0.1, max: 2, noNaN: true }), store: fc.option(fc.double({ min: 0.05, max: 1, noNaN: true }), { nil: undefined }) }),
+          { minLength: 1, maxLength: 12 },
+        ),
+        fc.double({ min: 0.5, max: 4, noNaN: true }),
+        (jobs, capacity) => {
+          const queue = new EventQueue(8);
+          const res = new SharedResource(capacity, queue, 9, 0);
+          jobs.forEach((j, i) =>
+            j.store === undefined ? res.add(0, j.workMs, 0, 1, i, 0, 0, j.demand, i) : res.add(0, j.workMs, 0, 1, i, 0, 0, j.demand, i, 1, j.store, 1, STORE_GROUP),
+          );
+          const got = new Array<number>(jobs.length);
+          while (queue.pop()) {
+            if (queue.kind === 9) res.onDone(queue.timeMs, queue.b);
+            else got[queue.a] = queue.timeMs;
+          }
+          const want = predictBatch(jobs, capacity, 1);
+          for (let i = 0; i < jobs.length; i++) expect(got[i]).toBeCloseTo(want[i]!, 6);
+        },
+      ),
+      { numRuns: 200, seed: 30 },
+    );
+  });
+
+  it('a local transfer does not wait for the store that the store transfers beside it queue for', () => {
+    // Two cpus; one store thread. Two uploads (store demand 1, host demand 1) and a local restore (host demand 1), 1,000 ms of work each.
+    // The store holds each upload to half speed (1,000 ms -> 2,000); they use one cpu between them, so the local restore has the other: 1,000.
+    const t = predictBatch([{ workMs: 1000, demand: 1, store: 1 }, { workMs: 1000, demand: 1, store: 1 }, { workMs: 1000, demand: 1 }], 2, 1);
+    expect(t[0]).toBeCloseTo(2000, 9);
+    expect(t[1]).toBeCloseTo(2000, 9);
+    expect(t[2]).toBeCloseTo(1000, 9);
+    // On the host alone, all three share two cpus: 1,500 each.
+    expect(predictBatch([{ workMs: 1000, demand: 1 }, { workMs: 1000, demand: 1 }, { workMs: 1000, demand: 1 }], 2)).toEqual([1500, 1500, 1500]);
+  });
+
+  it('fitStoreDemands recovers the store demands of a noiseless mixed sweep, host demands the local ones plus them', () => {
+    const local = { restore: 0.6, checkpoint: 0.9 };
+    for (const [sr, sc] of [
+      [0.8, 0.5],
+      [0.3, 1],
+      [1, 0.7],
+    ] as const) {
+      const host = (l: number, s: number) => Math.min(2, l + s);
+      const obs: MixedObservation[] = MIXES.map(([r, c]) => {
+        const t = predictBatch(
+          [...Array.from({ length: r! }, () => ({ workMs: SOLO_R, demand: host(local.restore, sr), store: sr })), ...Array.from({ length: c! }, () => ({ workMs: SOLO_C, demand: host(local.checkpoint, sc), store: sc }))],
+          2,
+          1,
+        );
+        return { restores: r!, checkpoints: c!, restoreMs: r! > 0 ? t[0]! : Number.NaN, checkpointMs: c! > 0 ? t[r!]! : Number.NaN, soloRestoreMs: SOLO_R, soloCheckpointMs: SOLO_C };
+      });
+      const f = fitStoreDemands(obs, 2, 1, local);
+      expect(f.restore / sr, `${sr}`).toBeCloseTo(1, 2);
+      expect(f.checkpoint / sc, `${sc}`).toBeCloseTo(1, 2);
+      expect(f.hostRestore).toBeCloseTo(host(local.restore, f.restore), 9);
+      expect(f.hostCheckpoint).toBeCloseTo(host(local.checkpoint, f.checkpoint), 9);
+      expect(f.rmsLogError).toBeLessThan(1e-3);
+      // Never above the store's threads: one alone runs at its measured speed.
+      expect(f.restore).toBeLessThanOrEqual(1);
+    }
+    expect(() => fitStoreDemands([], 2, 1, local)).toThrow(/no observations/);
   });
 });
