@@ -553,6 +553,12 @@ function hostLines(h: HostFit, samples: CalibrationSamples, meta: Pick<Calibrati
     `#   ${batches};`,
     `# restore and checkpoint demands (cpus each uses alone; the cpus shared max-min fairly, as the simulator shares them)`,
     `# by least squares of the log error, rms ${round(h.rmsLogError, 3)} (n=${h.n});`,
+    ...(h.restore > h.cpus || h.checkpoint > h.cpus
+      ? [
+          `# WARNING: a demand above the ${h.cpus} cpus (restore ${significant(h.restore)}, checkpoint ${significant(h.checkpoint)}) slows even one primitive alone below its measured`,
+          `# speed: the mixed sweep ran slower than the one-at-a-time figures allow (a machine that slowed while it was measured?).`,
+        ]
+      : []),
     h.workerStartFitted ? `# workerStart from the worker-start series of the concurrency sweep.` : `# workerStart not swept: taken as 1 cpu (run with --concurrency to fit it).`,
     localDemandComment(h),
     ...(h.store === undefined
