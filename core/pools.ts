@@ -91,9 +91,17 @@ export function setOpen(w: WorkerRec, open: boolean): void {
     if (list[mid]!.id < w.id) lo = mid + 1;
     else hi = mid;
   }
-  if (open) list.splice(lo, 0, w);
-  else if (list[lo] === w) list.splice(lo, 1);
-  else throw new Error(`worker ${w.id}: not in its pool's open list`);
+  // By hand rather than splice, which allocates the array of what it removed at every call
+  // (and push and pop rather than setting the length, which is a call into the runtime).
+  if (open) {
+    list.push(w);
+    for (let i = list.length - 1; i > lo; i--) list[i] = list[i - 1]!;
+    list[lo] = w;
+  } else if (list[lo] === w) {
+    const last = list.length - 1;
+    for (let i = lo; i < last; i++) list[i] = list[i + 1]!;
+    list.pop();
+  } else throw new Error(`worker ${w.id}: not in its pool's open list`);
   w.open = open;
 }
 

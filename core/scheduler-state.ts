@@ -120,6 +120,8 @@ export abstract class SchedulerState {
   protected readonly victims: number[] = [];
   /** Scratch of evictForWaiters: the waiters it has flagged COUNTED in this pass. */
   protected readonly counted: number[] = [];
+  /** Scratch of dispatchParked: the park queue it builds, traded with the pool's at each pass. */
+  protected parkSpare: number[] = [];
   /** The idle residents evictions may take, per pool; every change to what decides that marks the actor (see IdleIndex). */
   protected readonly idleIndex: IdleIndex;
   protected readonly poolIndexOf = (a: number): number => this.poolOf(a).index;
@@ -444,9 +446,13 @@ export abstract class SchedulerState {
 
   /** Frees the slot and memory an actor held on a worker. */
   protected release(a: number, w: WorkerRec): void {
-    const i = w.actors.indexOf(a);
+    const xs = w.actors;
+    const i = xs.indexOf(a);
     if (i >= 0) {
-      w.actors.splice(i, 1);
+      // By hand rather than splice, which allocates the array of what it removed.
+      const last = xs.length - 1;
+      for (let k = i; k < last; k++) xs[k] = xs[k + 1]!;
+      xs.pop();
       w.resident -= 1;
       w.memUsedMiB -= this.templateOf(a).spec.memoryMiB;
       this.accounting.residentDelta(-1);
