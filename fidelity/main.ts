@@ -444,7 +444,7 @@ export async function runFidelity(argv: readonly string[], io: Io, probe: HostPr
     io.err(`fidelity: comparing against the real run recorded ${record.realRecordedAt} in ${dir} (not re-run)\n`);
   } else {
     // How fast the machine is now against the profile: a short calibration just before the real run.
-    const probe = o.driftProbe ? await runDriftProbe(o, Object.values(inputs.snapshotMiB)[0] ?? 0, io) : undefined;
+    const probe = await runDriftProbe(o, Object.values(inputs.snapshotMiB)[0] ?? 0, io);
     if (interrupted(io)) {
       io.err('fidelity: interrupted during the drift probe; nothing compared\n');
       return EXIT_INTERRUPTED;
@@ -505,7 +505,6 @@ function recordedProbe(dir: string, d: Drift): DriftProbeRun {
   return { file: join(dir, 'drift', basename(d.file)), sizeMiB: d.sizeMiB, repeats: d.repeats, ...(d.failed === undefined ? {} : { failed: d.failed }) };
 }
 
-
 /**
  * The drift probe: `npm run calibrate` at the snapshot size, a few repeats,
  * no sweeps, on the same backend (k8s: unlimited pods, as the profile's
@@ -513,8 +512,10 @@ function recordedProbe(dir: string, d: Drift): DriftProbeRun {
  * probe is reported, not fatal: it only qualifies the comparison.
  */
 async function runDriftProbe(o: FidelityOptions, sizeMiB: number, io: Io): Promise<DriftProbeRun | undefined> {
-  if (!(sizeMiB > 0)) return undefined;
   const dir = join(o.outDir, 'drift');
+  // An earlier report's probe in this folder is never left beside this run's.
+  rmSync(dir, { recursive: true, force: true });
+  if (!o.driftProbe || !(sizeMiB > 0)) return undefined;
   mkdirSync(dir, { recursive: true });
   const file = join(dir, 'probe.yaml');
   const k8sArgs = o.backend === 'k8s' ? k8sFlagArgs({ ...o.k8s, keepNamespace: false, workerCpuMilli: undefined }) : [];

@@ -126,6 +126,7 @@ export const REPORT_FILES: ReadonlySet<string> = new Set([
   'invocations.csv',
   'timeseries.csv',
   'measured.csv',
+  'primitives.csv',
   'aggregate.csv',
   'sizing.csv',
   'run.json',
@@ -139,7 +140,7 @@ export const REPORT_FILES: ReadonlySet<string> = new Set([
   'sim.log',
   'real.log',
 ]);
-const REPORT_FOLDERS: ReadonlySet<string> = new Set(['inputs', 'sim', 'real']);
+const REPORT_FOLDERS: ReadonlySet<string> = new Set(['inputs', 'sim', 'real', 'drift']);
 
 /** A report folder that cannot be used, said before the run; the message names the folder and why. */
 export class ReportDirError extends Error {

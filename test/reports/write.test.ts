@@ -39,6 +39,10 @@ describe('checkReportDir, before the run', () => {
     writeFileSync(join(a, 'summary.csv'), 'x');
     writeFileSync(join(a, 'run.json'), '{}');
     expect(checkReportDir(a)).toBe(a);
+    // simulate --primitives and bench:cluster write primitives.csv; fidelity its drift probe's folder.
+    writeFileSync(join(a, 'primitives.csv'), 'x');
+    mkdirSync(join(a, 'drift'));
+    expect(checkReportDir(a)).toBe(a);
   });
 
   it('an existing file', () => {
