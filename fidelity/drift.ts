@@ -91,9 +91,12 @@ export function driftNote(d: Drift): string | undefined {
   const off = driftOutside(d);
   if (off.length === 0) return undefined;
   const what = off.map((r) => `${r.primitive} ${r.source} ${r.ratio.toFixed(2)}x`).join(', ');
+  const slower = off.filter((r) => r.ratio > 1).length;
+  const faster = off.length - slower;
+  const how = slower > 0 && faster > 0 ? 'faster at some primitives and slower at others than' : slower > 0 ? 'slower than' : 'faster than';
   return (
-    `Stale profile: just before the real run, ${what} the profile's time alone (outside ${DRIFT_BAND[0]}-${DRIFT_BAND[1]}x): this machine is not as fast as when the profile was measured, ` +
-    `and the simulation, which uses the profile as it is, runs on the old speed. Recalibrate (npm run calibrate) before reading the targets as the simulator's.`
+    `Stale profile: just before the real run, ${what} the profile's time alone (outside ${DRIFT_BAND[0]}-${DRIFT_BAND[1]}x): this machine is ${how} when the profile was measured, ` +
+    `and the simulation, which uses the profile as it is, runs at the old speed. Recalibrate (npm run calibrate) before reading the targets as the simulator's.`
   );
 }
 

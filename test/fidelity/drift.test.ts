@@ -48,7 +48,10 @@ describe('drift probe against the profile', () => {
     const d: Drift = { file: '/x/drift/probe.yaml', sizeMiB: 256, repeats: 3, rows: driftRows(SAMPLES, COSTS, 256) };
     // Golden restores at 1.98x; the worker start (1.13x) and dispatch are not transfers, and checkpoint local 0.89x is inside.
     expect(driftOutside(d).map((r) => `${r.primitive} ${r.source}`)).toEqual(['restore golden']);
-    expect(driftNote(d)).toMatch(/^Stale profile: just before the real run, restore golden 1\.98x the profile's time alone \(outside 0\.8-1\.25x\)/);
+    expect(driftNote(d)).toMatch(/^Stale profile: just before the real run, restore golden 1\.98x the profile's time alone \(outside 0\.8-1\.25x\): this machine is slower than when/);
+    // The other way: a machine faster than when the profile was measured.
+    const quick: Drift = { ...d, rows: d.rows.map((r) => (r.source === 'golden' ? { ...r, ratio: 0.5 } : r)) };
+    expect(driftNote(quick)).toContain('restore golden 0.50x the profile\'s time alone (outside 0.8-1.25x): this machine is faster than when');
     expect(driftLine(d)).toContain('restore golden 1.98x (2.00 s against 1.01 s)');
     const fresh: Drift = { ...d, rows: d.rows.filter((r) => r.source !== 'golden') };
     expect(driftNote(fresh)).toBeUndefined();
