@@ -53,6 +53,7 @@ const contentionSchema = z
           .strictObject({ restore: pairRatioSchema.optional(), checkpoint: pairRatioSchema.optional(), workerStart: pairRatioSchema.optional() })
           .optional(),
         store: z.strictObject({ threads: positiveNumber, restore: positiveNumber, checkpoint: positiveNumber }).optional(),
+        share: z.enum(['job', 'process']).optional(),
       })
       .refine((h) => h.inWorker === undefined || h.workerLimits === true, { message: 'host.inWorker says how much of each demand a worker\'s limit caps: it needs workerLimits: true' })
       .refine((h) => h.pairUnderLimit === undefined || h.workerLimits === true, { message: 'host.pairUnderLimit says how primitives share a worker\'s limit: it needs workerLimits: true' })

@@ -204,6 +204,19 @@ export interface HostSpec {
    * 1.2 s real, while the store's uploads took 25 s).
    */
   readonly store?: { readonly threads: number; readonly restore: number; readonly checkpoint: number };
+  /**
+   * Whom the cpus are shared between. `job` (the default): every primitive
+   * in flight is offered an equal share. `process`: every process is, as
+   * the kernel's scheduler shares cpus between runnable threads, and each
+   * process shares its part between its own primitives (sim/contention.ts
+   * processRates): a worker's process runs its starts, local transfers and
+   * dispatches and the worker's side of its store transfers; the store's
+   * process (with `store`) the store's side of every store transfer. So at a
+   * peak a store serving twenty transfers gets about one worker's share of
+   * the machine for all twenty, while a worker restoring from its own disk
+   * keeps its share.
+   */
+  readonly share?: 'job' | 'process';
 }
 
 /** Faults injected by the simulated runtime, from the `faults` stream of the seed. */

@@ -58,18 +58,24 @@ export class SharedResource {
   private readonly sorted: number[] = [];
   private readonly scratch: CappedScratch = { effective: [], levels: [], group: [], sorted: [] };
 
+  /** With {@link byProcess}: scratch of processRates. */
+  private readonly processes: ProcessScratch | undefined;
+
   /**
    * @param capacity solo jobs' worth of throughput (> 0)
    * @param queue where completions go
    * @param doneKind event kind of this resource's own finish events
    * @param index this resource's number, payload `a` of its finish events
+   * @param byProcess share the capacity between processes (each job's group and worker), not between jobs: {@link processRates} (host.share: process)
    */
   constructor(
     readonly capacity: number,
     private readonly queue: EventQueue,
     private readonly doneKind: number,
     private readonly index: number,
+    readonly byProcess = false,
   ) {
+    this.processes = byProcess ? processScratch() : undefined;
     if (!(capacity > 0) || !Number.isFinite(capacity)) throw new Error(`SharedResource: capacity must be a positive number, got ${capacity}`);
   }
 
@@ -85,7 +91,7 @@ export class SharedResource {
 
   /** Speed of job `i` since the last change, as a fraction of its solo speed. */
   private rateAt(i: number): number {
-    return this.capped === 0 ? this.rate(this.demands[i]!) : this.rates[i]!;
+    return this.capped === 0 && this.processes === undefined ? this.rate(this.demands[i]!) : this.rates[i]!;
   }
 
   /**
@@ -204,7 +210,8 @@ export class SharedResource {
       this.shareCap = Number.POSITIVE_INFINITY;
       return;
     }
-    if (this.capped === 0) this.shareCap = fairShare(this.demands, this.capacity, this.sorted);
+    if (this.processes !== undefined) processRates(this.demands, this.groups, this.caps, this.inWorker, this.workers, this.capacity, this.rates, this.processes);
+    else if (this.capped === 0) this.shareCap = fairShare(this.demands, this.capacity, this.sorted);
     else cappedRates(this.demands, this.groups, this.caps, this.capacity, this.rates, this.scratch, this.inWorker, this.bound);
     let first = Number.POSITIVE_INFINITY;
     for (let i = 0; i < n; i++) {
@@ -345,6 +352,164 @@ export function cappedRates(
   const share = fairShare(effective, capacity, s.sorted);
   out.length = n;
   for (let i = 0; i < n; i++) out[i] = Math.min(effective[i]!, share) / demands[i]!;
+}
+
+/** Scratch of {@link processRates}, reused from call to call. */
+export interface ProcessScratch {
+  /** Process index of each job's first and second part (-1: no second part). */
+  p1: number[];
+  p2: number[];
+  /** Each part's cpus at full speed. */
+  c1: number[];
+  c2: number[];
+  /** Per process: its key, its cap, its parts' cpus at full speed together, the level inside it. */
+  keys: number[];
+  caps: number[];
+  full: number[];
+  level: number[];
+  /** Scratch of the inner fairShare. */
+  parts: number[];
+  sorted: number[];
+  index: Map<number, number>;
+  /** The parts of process k are members[first[k]] to members[first[k + 1] - 1] (a job's index, or -1 - it for its second part). */
+  first: number[];
+  members: number[];
+}
+
+/** Fresh scratch for {@link processRates}. */
+export function processScratch(): ProcessScratch {
+  return { p1: [], p2: [], c1: [], c2: [], keys: [], caps: [], full: [], level: [], parts: [], sorted: [], index: new Map(), first: [], members: [] };
+}
+
+/** Most halvings of {@link processRates}' search for the host's level (it stops once the interval is a few ulps wide). */
+const PROCESS_HALVINGS = 200;
+
+/**
+ * Each job's speed (into `out`) when the host's `capacity` cpus are shared
+ * between processes, not between jobs: the kernel's scheduler (CFS) gives
+ * every runnable thread an equal turn, and each of the runtime's processes
+ * (a worker, the snapshot store: one Node.js event loop each) is mostly one
+ * busy thread, so a process serving twenty transfers gets about the same
+ * cpu as one serving one, and its twenty share it. host.share: process.
+ *
+ * A job's demand d_i is spent in its process `groups[i]` (`inGroup[i]` of
+ * it; the store for a transfer through the store, else its worker) and the
+ * rest, d_i - inGroup[i], in its worker `workers[i]` (the worker's side of
+ * a transfer through the store); a job with no process (group and worker
+ * -1) is one of its own. A process uses at most its cap (`caps[i]` of the
+ * jobs whose process it is: the store's threads, a pod's limit; Infinity:
+ * none).
+ *
+ * The rule: the host offers every process the same level L of cpus (a
+ * process wanting less takes what it wants), at most its cap; inside a
+ * process its parts share that max-min fairly by their cpus at full speed
+ * (fairShare), a part offered level l running at min(1, l / cpus); a job
+ * runs at the lower of its parts' speeds. L is the largest level at which
+ * everything together uses at most the capacity (found by halving: the
+ * use grows with L), or Infinity when even that fits. With one job per
+ * process and nothing through the store this is fairShare's rule. One
+ * simplification: inside a process, a part held back by its other process
+ * still counts at its full cpus, so what it leaves unused is not passed to
+ * the others of its process (it is to the other processes, through L).
+ */
+export function processRates(
+  demands: readonly number[],
+  groups: readonly number[],
+  caps: readonly number[],
+  inGroup: readonly number[],
+  workers: readonly number[],
+  capacity: number,
+  out: number[],
+  s: ProcessScratch = processScratch(),
+): void {
+  const n = demands.length;
+  const { p1, p2, c1, c2, keys, caps: pcap, full, level, parts, sorted, index, first, members } = s;
+  p1.length = p2.length = c1.length = c2.length = n;
+  keys.length = pcap.length = 0;
+  index.clear();
+  const processOf = (key: number): number => {
+    let k = index.get(key);
+    if (k === undefined) {
+      k = keys.length;
+      index.set(key, k);
+      keys.push(key);
+      pcap.push(Number.POSITIVE_INFINITY);
+    }
+    return k;
+  };
+  for (let i = 0; i < n; i++) {
+    // A job with no process of its own (no group, no worker) is one: keys below -1 never collide with a worker or the store.
+    const g = groups[i]! >= 0 ? groups[i]! : -2 - i;
+    const k = processOf(g);
+    if (caps[i]! < pcap[k]!) pcap[k] = caps[i]!;
+    p1[i] = k;
+    c1[i] = Math.min(inGroup[i]!, demands[i]!);
+    const rest = demands[i]! - inGroup[i]!;
+    if (workers[i]! >= 0 && workers[i] !== g && rest > 1e-12) {
+      p2[i] = processOf(workers[i]!);
+      c2[i] = rest;
+    } else {
+      p2[i] = -1;
+      c2[i] = 0;
+    }
+  }
+  const m = keys.length;
+  full.length = level.length = m;
+  // Every process's parts, listed together (counting sort by process, in job order): first[k] to first[k + 1].
+  first.length = m + 1;
+  first.fill(0);
+  for (let i = 0; i < n; i++) {
+    first[p1[i]! + 1]! += 1;
+    if (p2[i]! >= 0) first[p2[i]! + 1]! += 1;
+  }
+  for (let k = 0; k < m; k++) first[k + 1]! += first[k]!;
+  members.length = first[m]!;
+  for (let k = 0; k < m; k++) full[k] = first[k]!;
+  for (let i = 0; i < n; i++) {
+    members[full[p1[i]!]!++] = i;
+    if (p2[i]! >= 0) members[full[p2[i]!]!++] = -1 - i;
+  }
+  let top = 0;
+  for (let k = 0; k < m; k++) {
+    let sum = 0;
+    for (let x = first[k]!; x < first[k + 1]!; x++) {
+      const e = members[x]!;
+      sum += e >= 0 ? c1[e]! : c2[-1 - e]!;
+    }
+    full[k] = sum;
+    if (sum > top) top = sum;
+  }
+  // The rates at host level L, into out; returns the cpus they use together.
+  const at = (L: number): number => {
+    for (let k = 0; k < m; k++) {
+      const budget = Math.min(pcap[k]!, L, full[k]!);
+      parts.length = 0;
+      for (let x = first[k]!; x < first[k + 1]!; x++) {
+        const e = members[x]!;
+        parts.push(e >= 0 ? c1[e]! : c2[-1 - e]!);
+      }
+      level[k] = budget >= full[k]! ? Number.POSITIVE_INFINITY : budget > 0 ? fairShare(parts, budget, sorted) : 0;
+    }
+    let used = 0;
+    out.length = n;
+    for (let i = 0; i < n; i++) {
+      const a = Math.min(1, level[p1[i]!]! / c1[i]!);
+      const r = p2[i]! >= 0 ? Math.min(a, level[p2[i]!]! / c2[i]!) : a;
+      out[i] = r;
+      used += r * demands[i]!;
+    }
+    return used;
+  };
+  if (at(Number.POSITIVE_INFINITY) <= capacity) return;
+  // The use grows with L, from 0 at L = 0 to above the capacity at L = top: halve [lo, hi] down to rounding.
+  let lo = 0;
+  let hi = top;
+  for (let h = 0; h < PROCESS_HALVINGS && hi - lo > hi * 1e-15; h++) {
+    const mid = (lo + hi) / 2;
+    if (at(mid) <= capacity) lo = mid;
+    else hi = mid;
+  }
+  at(lo);
 }
 
 /**

@@ -222,14 +222,14 @@ class Contention {
 
   private ensure(key: number): void {
     if (this.transferOf[key] !== undefined) return;
-    const add = (capacity: number): number => {
-      this.resources.push(new SharedResource(capacity, this.queue, SHARED_DONE, this.resources.length));
+    const add = (capacity: number, byProcess = false): number => {
+      this.resources.push(new SharedResource(capacity, this.queue, SHARED_DONE, this.resources.length, byProcess));
       return this.resources.length - 1;
     };
     const h = this.spec.host;
     if (h !== undefined) {
       // One resource for everything on the scope: transfers (local or not), starts, dispatch, execution.
-      const r = add(h.cpus - (h.driver ?? 0));
+      const r = add(h.cpus - (h.driver ?? 0), h.share === 'process');
       this.transferOf[key] = r;
       this.localTransferOf[key] = r;
       this.cpuOf[key] = r;

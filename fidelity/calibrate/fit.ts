@@ -1,4 +1,4 @@
-import { STORE_GROUP, cappedRates, fairShare } from '../../sim/contention.ts';
+import { STORE_GROUP, cappedRates, fairShare, processRates } from '../../sim/contention.ts';
 
 /**
  * The fitting rules of `npm run calibrate`, kept apart from the measuring so
@@ -186,7 +186,7 @@ export interface BatchJob {
  * L and taking min(demand, L), so a job runs at min(1, L / demand) of its
  * solo speed. Returned in the jobs' order.
  */
-export function predictBatch(jobs: readonly BatchJob[], capacity: number, storeThreads = 1): number[] {
+export function predictBatch(jobs: readonly BatchJob[], capacity: number, storeThreads = 1, share: 'job' | 'process' = 'job'): number[] {
   // Stepped from finish to finish: the shares change only when a job leaves.
   const out = new Array<number>(jobs.length).fill(0);
   const left = jobs.map((j) => j.workMs);
@@ -195,9 +195,21 @@ export function predictBatch(jobs: readonly BatchJob[], capacity: number, storeT
   const viaStore = jobs.some((j) => j.store !== undefined);
   const rates: number[] = [];
   while (active.length > 0) {
-    const share = viaStore ? 0 : fairShare(active.map((i) => jobs[i]!.demand), capacity);
-    // With the store (host.store): the simulator's rule, the store's threads a cap its jobs share (sim/contention.ts cappedRates).
-    if (viaStore) {
+    const level = viaStore || share === 'process' ? 0 : fairShare(active.map((i) => jobs[i]!.demand), capacity);
+    if (share === 'process') {
+      // host.share: process (sim/contention.ts processRates): each job on a worker process of its own, its store part in the store's process.
+      const via = active.map((i) => jobs[i]!.store);
+      processRates(
+        active.map((i) => jobs[i]!.demand),
+        active.map((i, k) => (via[k] === undefined ? i : STORE_GROUP)),
+        via.map((s) => (s === undefined ? Number.POSITIVE_INFINITY : storeThreads)),
+        active.map((i, k) => via[k] ?? jobs[i]!.demand),
+        active,
+        capacity,
+        rates,
+      );
+    } else if (viaStore) {
+      // With the store (host.store): the simulator's rule, the store's threads a cap its jobs share (sim/contention.ts cappedRates).
       const via = active.map((i) => jobs[i]!.store);
       cappedRates(
         active.map((i) => jobs[i]!.demand),
@@ -210,7 +222,7 @@ export function predictBatch(jobs: readonly BatchJob[], capacity: number, storeT
       );
     }
     const at = new Map(active.map((i, k) => [i, k]));
-    const rate = (i: number): number => (viaStore ? rates[at.get(i)!]! : jobs[i]!.demand <= share ? 1 : share / jobs[i]!.demand);
+    const rate = (i: number): number => (viaStore || share === 'process' ? rates[at.get(i)!]! : jobs[i]!.demand <= level ? 1 : level / jobs[i]!.demand);
     let dt = Number.POSITIVE_INFINITY;
     for (const i of active) dt = Math.min(dt, left[i]! / rate(i));
     t += dt;
@@ -254,6 +266,8 @@ export interface HostDemandFit {
 
 /** The store's demands (contention.host.store) fitted to a mixed sweep, with the host demands they imply. */
 export interface StoreDemandFit {
+  /** The host's sharing rule it was fitted under (host.share). */
+  readonly share: 'job' | 'process';
   readonly threads: number;
   /** Threads of the store each restore and checkpoint through it keeps busy alone. */
   readonly restore: number;
@@ -277,7 +291,7 @@ const STORE_GRID = Array.from({ length: 31 }, (_, i) => 0.05 * 20 ** (i / 30));
  * hashing, allocating and copying, without the store), plus s, since the
  * store's thread runs on the same cpus. Same loss as fitHostDemands.
  */
-export function fitStoreDemands(observations: readonly MixedObservation[], cpus: number, threads: number, local: { readonly restore: number; readonly checkpoint: number }): StoreDemandFit {
+export function fitStoreDemands(observations: readonly MixedObservation[], cpus: number, threads: number, local: { readonly restore: number; readonly checkpoint: number }, share: 'job' | 'process' = 'job'): StoreDemandFit {
   const usable = observations.filter((o) => o.restores + o.checkpoints >= 1 && o.soloRestoreMs > 0 && o.soloCheckpointMs > 0);
   if (usable.length === 0) throw new Error('fitStoreDemands: no observations');
   const host = (l: number, s: number): number => Math.min(cpus, l + s);
@@ -290,7 +304,7 @@ export function fitStoreDemands(observations: readonly MixedObservation[], cpus:
         ...Array.from({ length: o.restores }, () => ({ workMs: o.soloRestoreMs, demand: host(local.restore, sr), store: sr })),
         ...Array.from({ length: o.checkpoints }, () => ({ workMs: o.soloCheckpointMs, demand: host(local.checkpoint, sc), store: sc })),
       ];
-      const t = predictBatch(jobs, cpus, threads);
+      const t = predictBatch(jobs, cpus, threads, share);
       const median = (from: number, count: number): number => [...t.slice(from, from + count)].sort((a, b) => a - b)[Math.max(0, Math.ceil(count / 2) - 1)]!;
       if (o.restores > 0 && o.restoreMs > 0) {
         sum += Math.log(median(0, o.restores) / o.restoreMs) ** 2;
@@ -325,6 +339,7 @@ export function fitStoreDemands(observations: readonly MixedObservation[], cpus:
   }
   loss(best.sr, best.sc);
   return {
+    share,
     threads,
     restore: best.sr,
     checkpoint: best.sc,

@@ -71,6 +71,8 @@ export interface HostFit extends HostDemandFit {
    */
   readonly store?: StoreDemandFit;
   readonly storeUsed?: boolean;
+  /** The store fitted under the other sharing rule (host.share), which fitted the sweep worse than `store`. */
+  readonly storeOther?: StoreDemandFit;
 }
 
 /** One primitive's part inside the worker, from its time on a pod with a cpu limit against its time on one without. */
@@ -195,10 +197,15 @@ export function fitHost(samples: CalibrationSamples, restoreExternal: SizeFit, c
   const restoreLocal = localDemand(contention, 'restore local', cpus);
   const checkpointLocal = localDemand(contention, 'checkpoint local', cpus);
   // The store (a Node.js process: one thread) as a bottleneck of its own, where the worker's side of a transfer is known.
-  const store = withStore && restoreLocal !== undefined && checkpointLocal !== undefined ? fitStoreDemands(obs, cpus, STORE_THREADS, { restore: restoreLocal.demand, checkpoint: checkpointLocal.demand }) : undefined;
+  // Under both sharing rules (host.share): cpus shared between transfers, or between processes (the store one of them); the better is kept.
+  const local = restoreLocal !== undefined && checkpointLocal !== undefined ? { restore: restoreLocal.demand, checkpoint: checkpointLocal.demand } : undefined;
+  const fits = withStore && local !== undefined ? (['job', 'process'] as const).map((share) => fitStoreDemands(obs, cpus, STORE_THREADS, local, share)) : [];
+  const store = fits.length === 0 ? undefined : fits.reduce((a, b) => (b.rmsLogError < a.rmsLogError ? b : a));
+  const storeOther = fits.find((x) => x !== store);
   return {
     ...f,
     ...(store === undefined ? {} : { store, storeUsed: store.rmsLogError < f.rmsLogError }),
+    ...(storeOther === undefined ? {} : { storeOther }),
     cpus,
     workerStart: start === undefined ? 1 : start.cpus / start.capacity,
     workerStartFitted: start !== undefined,
@@ -569,10 +576,12 @@ function hostLines(h: HostFit, samples: CalibrationSamples, meta: Pick<Calibrati
             `# each restore and checkpoint keeps ${significant(h.store.restore)} and ${significant(h.store.checkpoint)} of it busy alone, fitted to the same sweep (rms ${round(h.store.rmsLogError, 3)}, n=${h.store.n},`,
             `# the host alone ${round(h.rmsLogError, 3)}), its host demands the local transfer's plus the store's (written as restore and checkpoint)`,
             `# instead of the host-alone fit's ${significant(h.restore)} and ${significant(h.checkpoint)}. A local transfer does not wait for the store.`,
+            shareComment(h.store, h.storeOther),
           ]
         : [
             `# store (not used): the store as one thread every store transfer shares (fitStoreDemands) fits the sweep worse, rms ${round(h.store.rmsLogError, 3)}`,
-            `# (store demands ${significant(h.store.restore)} and ${significant(h.store.checkpoint)}), the host alone ${round(h.rmsLogError, 3)}, so the host alone is written.`,
+            `# (store demands ${significant(h.store.restore)} and ${significant(h.store.checkpoint)}, cpus shared by ${h.store.share}), the host alone ${round(h.rmsLogError, 3)}, so the host alone is written.`,
+            ...(h.storeOther === undefined ? [] : [`# Shared by ${h.storeOther.share}, the store fits it with rms ${round(h.storeOther.rmsLogError, 3)}.`]),
           ]),
     scopeComment(meta),
     ...(meta.backend === 'k8s'
@@ -590,8 +599,14 @@ function hostLines(h: HostFit, samples: CalibrationSamples, meta: Pick<Calibrati
       meta.backend === 'k8s' && h.inWorker !== undefined ? `, inWorker: {restore: ${share(h.inWorker.share.restore)}, checkpoint: ${share(h.inWorker.share.checkpoint)}, workerStart: ${share(h.inWorker.share.workerStart)}}` : ''
     }${
       meta.backend === 'k8s' && h.inWorker?.pair !== undefined ? `, pairUnderLimit: {restore: ${round(h.inWorker.pair.written.restore, 3)}, checkpoint: ${round(h.inWorker.pair.written.checkpoint, 3)}}` : ''
-    }${h.storeUsed !== true ? '' : `, store: {threads: ${h.store!.threads}, restore: ${significant(h.store!.restore)}, checkpoint: ${significant(h.store!.checkpoint)}}`}}`,
+    }${h.storeUsed !== true ? '' : `, store: {threads: ${h.store!.threads}, restore: ${significant(h.store!.restore)}, checkpoint: ${significant(h.store!.checkpoint)}}${h.store!.share === 'process' ? ', share: process' : ''}`}}`,
   ];
+}
+
+/** How the cpus are shared (host.share) in the written store model, against the other rule's fit. */
+function shareComment(store: StoreDemandFit, other: StoreDemandFit | undefined): string {
+  const rule = store.share === 'process' ? 'between processes (share: process: each worker and the store one process, as the kernel shares cpus between threads)' : 'between transfers (share: job)';
+  return `# The cpus shared ${rule}${other === undefined ? '' : `; shared by ${other.share} the store fits with rms ${round(other.rmsLogError, 3)}`}.`;
 }
 
 /** A share as the profile writes it: three decimals, never 0. */

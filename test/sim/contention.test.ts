@@ -7,7 +7,7 @@ import type { DistributionSpec } from '../../scenarios/distributions.ts';
 import type { ContentionSpec, CostModel, PolicySet, Scenario } from '../../scenarios/scenario.ts';
 import { loadScenarioFile } from '../../scenarios/load.ts';
 import { generateWorkload, type Workload } from '../../scenarios/workload.ts';
-import { cappedRates, fairShare, limitGain, SharedResource } from '../../sim/contention.ts';
+import { cappedRates, fairShare, limitGain, processRates, SharedResource, STORE_GROUP } from '../../sim/contention.ts';
 import { EventQueue } from '../../session/event-queue.ts';
 import { PrimitiveClock, simulate } from '../../sim/runtime.ts';
 import { applyScenarioOverrides } from '../../sim/study-scenario.ts';
@@ -357,6 +357,90 @@ describe('cappedRates (max-min fair shares under per-worker caps)', () => {
   });
 });
 
+describe('processRates (host.share: process: the cpus shared between processes, then within each)', () => {
+  it("is fairShare's rule with one job per process and nothing through the store", () => {
+    fc.assert(
+      fc.property(fc.array(fc.double({ min: 0.01, max: 4, noNaN: true }), { minLength: 1, maxLength: 24 }), fc.double({ min: 0.1, max: 16, noNaN: true }), (demands, capacity) => {
+        const out: number[] = [];
+        const own = demands.map((_, i) => i);
+        processRates(demands, own, demands.map(() => Number.POSITIVE_INFINITY), demands, own, capacity, out);
+        const share = fairShare(demands, capacity);
+        out.forEach((r, i) => expect(r).toBeCloseTo(Math.min(1, share / demands[i]!), 12));
+      }),
+      { numRuns: 200, seed: 31 },
+    );
+  });
+
+  it('hand-computed: a one-thread store serving four transfers gets one process\'s share, four local restores keep theirs', () => {
+    // 2 cpus. Four transfers through the store, each 1 cpu alone: 0.5 in the store, 0.5 in its own worker. Four local
+    // restores, 1 cpu each, on four other workers. Nine processes. The store's part x and the transfers' workers' parts
+    // (also x in all, as each moves as fast as its store part) leave 2 - x to the five others: x = (2 - x) / 5, x = 1/3.
+    // So each transfer runs at (1/3) / 4 / 0.5 = 1/6 and each local restore at 1/3. Shared by job, all eight run at 1/4.
+    const demands = [1, 1, 1, 1, 1, 1, 1, 1];
+    const groups = [STORE_GROUP, STORE_GROUP, STORE_GROUP, STORE_GROUP, 4, 5, 6, 7];
+    const caps = [1, 1, 1, 1, Infinity, Infinity, Infinity, Infinity];
+    const inGroup = [0.5, 0.5, 0.5, 0.5, 1, 1, 1, 1];
+    const workers = [0, 1, 2, 3, 4, 5, 6, 7];
+    const out: number[] = [];
+    processRates(demands, groups, caps, inGroup, workers, 2, out);
+    for (let i = 0; i < 4; i++) expect(out[i]).toBeCloseTo(1 / 6, 9);
+    for (let i = 4; i < 8; i++) expect(out[i]).toBeCloseTo(1 / 3, 9);
+  });
+
+  it('is feasible and work-conserving: within the capacity and the store\'s threads, at most solo speed, a job held back only on a full host or through the store; more cpus never slow a job', () => {
+    const job = fc.record({
+      worker: fc.integer({ min: 0, max: 5 }),
+      viaStore: fc.boolean(),
+      demand: fc.double({ min: 0.05, max: 3, noNaN: true }),
+      storePart: fc.double({ min: 0.05, max: 1, noNaN: true }),
+    });
+    fc.assert(
+      fc.property(fc.array(job, { minLength: 1, maxLength: 20 }), fc.double({ min: 0.2, max: 8, noNaN: true }), fc.double({ min: 0.2, max: 2, noNaN: true }), (js, capacity, threads) => {
+        const demands = js.map((j) => j.demand);
+        const groups = js.map((j) => (j.viaStore ? STORE_GROUP : j.worker));
+        const caps = js.map((j) => (j.viaStore ? threads : Number.POSITIVE_INFINITY));
+        const inGroup = js.map((j) => (j.viaStore ? j.demand * j.storePart : j.demand));
+        const workers = js.map((j) => j.worker);
+        const rates: number[] = [];
+        processRates(demands, groups, caps, inGroup, workers, capacity, rates);
+        const tol = 1e-9;
+        let total = 0;
+        let store = 0;
+        rates.forEach((r, i) => {
+          expect(r).toBeGreaterThan(0);
+          expect(r).toBeLessThanOrEqual(1);
+          total += r * demands[i]!;
+          if (js[i]!.viaStore) store += r * inGroup[i]!;
+        });
+        expect(total).toBeLessThanOrEqual(capacity * (1 + tol));
+        expect(store).toBeLessThanOrEqual(threads * (1 + tol));
+        const hostFull = total >= capacity * (1 - 1e-6);
+        rates.forEach((r, i) => {
+          if (r < 1 - tol) expect(hostFull || js[i]!.viaStore, `job ${i} at ${r} on a host using ${total} of ${capacity}`).toBe(true);
+        });
+        const more: number[] = [];
+        processRates(demands, groups, caps, inGroup, workers, capacity * 1.5, more);
+        more.forEach((r, i) => expect(r).toBeGreaterThanOrEqual(rates[i]! * (1 - 1e-9)));
+      }),
+      { numRuns: 500, seed: 32 },
+    );
+  });
+
+  it('SharedResource by process: the hand-computed shares, then the four transfers alone at the store\'s one thread', () => {
+    const queue = new EventQueue(64);
+    const res = new SharedResource(2, queue, DONE, 0, true);
+    // Four transfers of 10 ms of solo work, four local restores of 1 ms: locals at 1/3 end at 3 ms (the transfers then
+    // 0.5 ms along at 1/6); alone the transfers share the store's one thread (0.25 each of their 0.5: half speed), the
+    // host has room (1 + 4 x 0.25 = 2), so the 9.5 ms left take 19 ms more: done at 22.
+    for (let w = 0; w < 4; w++) res.add(0, 10, 0, 1, w, 0, 0, 1, w, 1, 0.5, 1, STORE_GROUP);
+    for (let w = 4; w < 8; w++) res.add(0, 1, 0, 1, w, 0, 0, 1, w);
+    const done = drain(queue, res);
+    expect(done.map((d) => d.a)).toEqual([4, 5, 6, 7, 0, 1, 2, 3]);
+    for (const d of done.slice(0, 4)) expect(d.timeMs).toBeCloseTo(3, 6);
+    for (const d of done.slice(4)) expect(d.timeMs).toBeCloseTo(22, 6);
+  });
+});
+
 // --- Through the simulated runtime -------------------------------------------------------------
 
 const ZERO: DistributionSpec = { kind: 'constant', valueMs: 0 };
@@ -660,6 +744,17 @@ describe('simulate with contention', () => {
     // Half a thread each: two at once fit, four take twice as long.
     const half = run(k, costs({ scope: 'machine', host: { cpus: 8, restore: 1, checkpoint: 1, workerStart: 0.01, store: { threads: 1, restore: 0.5, checkpoint: 1 } } }), 1000);
     for (const r of half.replies) expect(r.parts.restoreMs).toBeCloseTo(BASE_MS + 2 * SOLO_TRANSFER_MS, 6);
+  });
+
+  it('host.share: process reaches the host resource: k alike restores through the store give what sharing by job gives (both fill the host), and the run is deterministic', () => {
+    const k = 4;
+    const host = { cpus: 2, restore: 1, checkpoint: 1, workerStart: 0.01, store: { threads: 1, restore: 0.25, checkpoint: 0.25 } };
+    const byJob = run(k, costs({ scope: 'machine', host }), 1000);
+    const byProcess = run(k, costs({ scope: 'machine', host: { ...host, share: 'process' } }), 1000);
+    // Each restore uses 1 cpu alone, a quarter of it in the store: four at once fill the 2 cpus at half speed either way.
+    for (const r of byJob.replies) expect(r.parts.restoreMs).toBeCloseTo(BASE_MS + 2 * SOLO_TRANSFER_MS, 6);
+    expect(byProcess.replies.map((r) => r.parts.restoreMs)).toEqual(byJob.replies.map((r) => r.parts.restoreMs));
+    expect(run(k, costs({ scope: 'machine', host: { ...host, share: 'process' } }), 1000).replies).toEqual(byProcess.replies);
   });
 
   it('refuses a host block beside transfers or cpu, and a driver that takes every cpu', async () => {

@@ -371,7 +371,7 @@ describe('inWorker from the --limited series (a pod cpu limit caps only the part
 });
 
 describe('the store model (contention.host.store)', () => {
-  it("predictBatch with the store is what the simulator's shared resource does with the same jobs", () => {
+  it.each(['job', 'process'] as const)("predictBatch with the store, shared by %s, is what the simulator's shared resource does with the same jobs", (share) => {
     fc.assert(
       fc.property(
         fc.array(
@@ -381,7 +381,7 @@ describe('the store model (contention.host.store)', () => {
         fc.double({ min: 0.5, max: 4, noNaN: true }),
         (jobs, capacity) => {
           const queue = new EventQueue(8);
-          const res = new SharedResource(capacity, queue, 9, 0);
+          const res = new SharedResource(capacity, queue, 9, 0, share === 'process');
           jobs.forEach((j, i) =>
             j.store === undefined ? res.add(0, j.workMs, 0, 1, i, 0, 0, j.demand, i) : res.add(0, j.workMs, 0, 1, i, 0, 0, j.demand, i, 1, j.store, 1, STORE_GROUP),
           );
@@ -390,7 +390,7 @@ describe('the store model (contention.host.store)', () => {
             if (queue.kind === 9) res.onDone(queue.timeMs, queue.b);
             else got[queue.a] = queue.timeMs;
           }
-          const want = predictBatch(jobs, capacity, 1);
+          const want = predictBatch(jobs, capacity, 1, share);
           for (let i = 0; i < jobs.length; i++) expect(got[i]).toBeCloseTo(want[i]!, 6);
         },
       ),
@@ -435,5 +435,29 @@ describe('the store model (contention.host.store)', () => {
       expect(f.restore).toBeLessThanOrEqual(1);
     }
     expect(() => fitStoreDemands([], 2, 1, local)).toThrow(/no observations/);
+  });
+
+  it('fitStoreDemands shared by process recovers the store demands of a noiseless mixed sweep made that way', () => {
+    const local = { restore: 0.6, checkpoint: 0.9 };
+    for (const [sr, sc] of [
+      [0.8, 0.5],
+      [0.3, 1],
+    ] as const) {
+      const host = (l: number, s: number) => Math.min(2, l + s);
+      const obs: MixedObservation[] = MIXES.map(([r, c]) => {
+        const t = predictBatch(
+          [...Array.from({ length: r! }, () => ({ workMs: SOLO_R, demand: host(local.restore, sr), store: sr })), ...Array.from({ length: c! }, () => ({ workMs: SOLO_C, demand: host(local.checkpoint, sc), store: sc }))],
+          2,
+          1,
+          'process',
+        );
+        return { restores: r!, checkpoints: c!, restoreMs: r! > 0 ? t[0]! : Number.NaN, checkpointMs: c! > 0 ? t[r!]! : Number.NaN, soloRestoreMs: SOLO_R, soloCheckpointMs: SOLO_C };
+      });
+      const f = fitStoreDemands(obs, 2, 1, local, 'process');
+      expect(f.share).toBe('process');
+      expect(f.restore / sr, `${sr}`).toBeCloseTo(1, 2);
+      expect(f.checkpoint / sc, `${sc}`).toBeCloseTo(1, 2);
+      expect(f.rmsLogError).toBeLessThan(1e-3);
+    }
   });
 });
