@@ -54,6 +54,15 @@ export const PREWARMING = 2;
 export const SEEN = 4;
 /** Flag bit: evictForWaiters has counted it already in this pass (the park queue may hold it twice). */
 export const COUNTED = 8;
+/**
+ * Flag bit: its checkpoint just failed, so no eviction picks it until its
+ * retry is due (its idle timer) or it runs again. Without it the waiter it
+ * was evicted for picked it again at once: a worker still carrying a
+ * checkpoint the driver gave up on refuses the next as busy within
+ * milliseconds, and at the fleet-2000 peak one actor was asked 1,321 times
+ * in a few seconds (2,852 refusals in the run).
+ */
+export const EVICT_HOLD = 16;
 
 /** No worker, no actor, no node, no invocation. */
 export const NONE = -1;

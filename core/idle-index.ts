@@ -1,6 +1,6 @@
 import { NONE } from './codes.ts';
 import type { WorkerRec } from './pools.ts';
-import { type ActorTable, isIdleResident, R32, R64 } from './tables.ts';
+import { type ActorTable, isEvictable, R32, R64 } from './tables.ts';
 
 // Where an actor stands in the index.
 const OUT = 0; // not an eviction candidate
@@ -88,7 +88,7 @@ export class IdleIndex {
       // Clears the dirty flag and takes the actor out of the index: OUT, dirty off, no pool.
       this.unfile(a);
       rec[2 * a + 1] = OUT;
-      if (!isIdleResident(A, a) || A.evictedFor[a * R32] !== NONE) continue;
+      if (!isEvictable(A, a)) continue;
       const wid = A.worker[a * R32]!;
       if (wid === NONE) continue;
       const w = workers[wid]!;

@@ -1,5 +1,6 @@
 import { Accounting, type MemoryUse } from './accounting.ts';
 import {
+  EVICT_HOLD,
   ALLOWED,
   NONE,
   PATH_COLD_BOOT,
@@ -458,6 +459,8 @@ export abstract class SchedulerState {
       this.accounting.residentDelta(-1);
     }
     this.actors.worker[a * R32] = NONE;
+    // A hold on evicting it (EVICT_HOLD) ends with its stay on this worker.
+    this.actors.flags[a * R8]! &= ~EVICT_HOLD;
     this.idleIndex.mark(a);
     this.recat(w);
   }

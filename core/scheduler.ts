@@ -11,6 +11,7 @@ import {
   RUNNING,
   SEEN,
   COUNTED,
+  EVICT_HOLD,
   SNAP_EXTERNAL,
   SNAP_LOCAL,
   SNAP_NONE,
@@ -283,6 +284,8 @@ export class Scheduler extends SchedulerState {
     accrue(this.actors, this.invs, a, nowMs);
     if (!ok) {
       this.counters.checkpointFailures += 1;
+      // Not picked again for an eviction until its retry is due (the idle timer below) or it runs: see EVICT_HOLD.
+      A.flags[a * R8]! |= EVICT_HOLD;
       this.transition(a, RUNNING);
       A.phase[a * R8] = QUEUED;
       if (A.queued[a * R32]! > 0) this.executeNext(a, nowMs);
@@ -310,6 +313,11 @@ export class Scheduler extends SchedulerState {
     switch (kind) {
       case 'idle': {
         const a = id;
+        if (this.isActor(a) && (A.flags[a * R8]! & EVICT_HOLD) !== 0) {
+          // The retry of a failed checkpoint is due: evictions may pick it again.
+          A.flags[a * R8]! &= ~EVICT_HOLD;
+          this.idleIndex.mark(a);
+        }
         if (!this.isActor(a) || A.idleStamp[a * R32] !== stamp || !isIdleResident(this.actors, a)) return;
         this.applyIdle(a, this.idle.onTimer(a, nowMs), nowMs);
         return;
@@ -552,6 +560,7 @@ export class Scheduler extends SchedulerState {
     const inv = fifoShift(this.actors, this.invs, a);
     const I = this.invs;
     A.running[a * R32] = inv;
+    A.flags[a * R8]! &= ~EVICT_HOLD;
     this.idleIndex.mark(a);
     A.phase[a * R8] = QUEUED;
     A.idleStamp[a * R32]! += 1;

@@ -1,4 +1,4 @@
-import { NONE, PARKED, QUEUED, RESTORE, RUNNING, SUSPENDED, WORKER_START } from './codes.ts';
+import { EVICT_HOLD, NONE, PARKED, QUEUED, RESTORE, RUNNING, SUSPENDED, WORKER_START } from './codes.ts';
 
 /**
  * Invocations admitted and not yet replied to, as columns indexed by a slot;
@@ -314,4 +314,9 @@ export function accrue(A: ActorTable, I: InvTable, a: number, nowMs: number): vo
 /** The actor is resident with nothing running or queued: what idle policies and evictions act on. */
 export function isIdleResident(A: ActorTable, a: number): boolean {
   return A.state[a * R8] === RUNNING && A.running[a * R32] === NONE && A.queued[a * R32] === 0;
+}
+
+/** An eviction may pick it: idle and resident, not already being evicted, and not held back by a checkpoint that just failed (EVICT_HOLD). */
+export function isEvictable(A: ActorTable, a: number): boolean {
+  return isIdleResident(A, a) && A.evictedFor[a * R32] === NONE && (A.flags[a * R8]! & EVICT_HOLD) === 0;
 }

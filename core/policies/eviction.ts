@@ -1,7 +1,7 @@
 import { NONE, SNAP_LOCAL } from '../codes.ts';
 import type { IdleIndex } from '../idle-index.ts';
 import type { PoolRt, TemplateRt } from '../pools.ts';
-import { type ActorTable, isIdleResident, R16, R32, R64, R8 } from '../tables.ts';
+import { type ActorTable, isEvictable, R16, R32, R64, R8 } from '../tables.ts';
 import type { EvictionPolicyName, TemplateSpec } from '../types.ts';
 
 /** What `victims` returns when some worker the waiter may use has room already: nothing to evict. */
@@ -88,7 +88,7 @@ abstract class RankedEviction implements EvictionPolicy {
       let n = 0;
       for (let j = 0; j < residents.length; j++) {
         const v = residents[j]!;
-        if (!isIdleResident(A, v) || A.evictedFor[v * R32] !== NONE) continue;
+        if (!isEvictable(A, v)) continue;
         const key = this.rank(pool.index, v, A, templates[A.template[v * R16]!]!.spec);
         let i = n++;
         while (i > 0) {
@@ -196,7 +196,7 @@ class GreedyDualEviction extends RankedEviction {
 export function anyEvictable(pool: PoolRt, A: ActorTable): boolean {
   for (const w of pool.workers) {
     if (w.state !== 'READY' || w.dedicatedActor !== NONE) continue;
-    for (const v of w.actors) if (isIdleResident(A, v) && A.evictedFor[v * R32] === NONE) return true;
+    for (const v of w.actors) if (isEvictable(A, v)) return true;
   }
   return false;
 }

@@ -129,6 +129,8 @@ interface ActorRec {
   inParkQueue: boolean;
   /** The waiter this actor is being evicted for, while its checkpoint runs. */
   evictedFor: ActorRec | null;
+  /** Its checkpoint just failed: no eviction picks it until its idle timer fires, it runs, or it leaves its worker. */
+  evictHold: boolean;
   /** Evictions under way to make room for this actor. */
   pendingEvictions: number;
   /** Stamp of the pending restore-retry timer. */
@@ -509,6 +511,7 @@ export class Scheduler {
     this.accrue(a, nowMs);
     if (!ok) {
       this.counters.checkpointFailures += 1;
+      a.evictHold = true;
       this.transition(a, 'RUNNING');
       a.phase = 'queued';
       if (a.fifo.length > 0) this.executeNext(a, nowMs);
@@ -533,6 +536,7 @@ export class Scheduler {
     switch (kind) {
       case 'idle': {
         const a = this.actors[id];
+        if (a !== undefined) a.evictHold = false;
         if (a === undefined || a.idleStamp !== stamp || !this.isIdleResident(a)) return;
         this.applyIdle(a, this.idle.onTimer(a.index, nowMs), nowMs);
         return;
@@ -650,6 +654,7 @@ export class Scheduler {
       lastUsedMs: 0,
       inParkQueue: false,
       evictedFor: null,
+      evictHold: false,
       pendingEvictions: 0,
       retryStamp: 0,
       prewarmStamp: 0,
@@ -867,6 +872,7 @@ export class Scheduler {
     this.accrue(a, nowMs);
     const inv = a.fifo.shift()!;
     a.running = inv;
+    a.evictHold = false;
     a.phase = 'queued';
     a.idleStamp += 1;
     inv.startMs = nowMs;
@@ -950,7 +956,7 @@ export class Scheduler {
     for (const w of pool.workers) {
       if (w.state !== 'READY' || w.dedicatedActor !== null) continue;
       if (pinned !== null && w.nodeName !== pinned) continue;
-      const idle = w.actors.filter((v) => this.isIdleResident(v) && v.evictedFor === null);
+      const idle = w.actors.filter((v) => this.isIdleResident(v) && v.evictedFor === null && !v.evictHold);
       if (idle.length === 0) continue;
       idle.sort((x, y) => key(x) - key(y) || x.index - y.index);
       let slots = w.actorSlots - w.resident;
@@ -1080,6 +1086,7 @@ export class Scheduler {
 
   /** Frees the slot and memory an actor held on a worker. */
   private release(a: ActorRec, w: WorkerRec): void {
+    a.evictHold = false;
     const i = w.actors.indexOf(a);
     if (i >= 0) {
       w.actors.splice(i, 1);
