@@ -844,6 +844,29 @@ describe('request timeouts (costs.requestTimeoutMs): the driver gives a request 
   });
 });
 
+describe('a failed checkpoint holds its actor out of evictions until its retry (EVICT_HOLD)', () => {
+  it('the waiter does not pick the same actor again the moment its checkpoint fails', () => {
+    // One worker of one slot; a0 arrives at 0 and stays (idle: never); a1 at 2 s needs it evicted. Every checkpoint
+    // fails, each after its 520 ms (base 20 + 500). Held, a0 is asked again only when its retry is due (1 s after the
+    // failure): checkpoints at 2.0 s and 3.52 s. Picked again at once, it was asked at 2.0, 2.52, 3.04 s...
+    const base = setup(1, costs(), [0, 2000]);
+    const policy: PolicySet = { ...base.policy, pools: { agents: { mode: 'shared', replicas: 1, actorSlots: 1, workerMemoryMiB: 256 } }, idle: { kind: 'never' }, eviction: 'lru' };
+    const scenario: Scenario = { ...base.scenario, policies: [policy], faults: { restoreFailureRate: 0, checkpointFailureRate: 1, workerMtbfMs: 0 } };
+    const checkpoints: number[] = [];
+    simulate(scenario, policy, { ...base.workload, workMs: Float64Array.from([100, 100]) }, {
+      seed: 1,
+      sampleEveryMs: 0,
+      maxEvents: 100_000,
+      onCommand: (t, cmd) => {
+        if (cmd.kind === 'checkpoint' && t < 5000) checkpoints.push(t);
+      },
+    });
+    expect(checkpoints.length).toBeGreaterThanOrEqual(2);
+    expect(checkpoints[0]).toBeCloseTo(2000, 6);
+    for (let i = 1; i < checkpoints.length; i++) expect(checkpoints[i]! - checkpoints[i - 1]!).toBeGreaterThanOrEqual(BASE_MS + SOLO_TRANSFER_MS + 1000 - 1e-6);
+  });
+});
+
 describe('without a contention block', () => {
   it('small.yaml gives exactly what it gave before contention existed (frozen at 9ecee25)', async () => {
     // A digest of every result of every policy set: replies, totals, counters,
