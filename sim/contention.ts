@@ -402,15 +402,16 @@ const PROCESS_HALVINGS = 200;
  *
  * The rule: the host offers every process the same level L of cpus (a
  * process wanting less takes what it wants), at most its cap; inside a
- * process its parts share that max-min fairly by their cpus at full speed
- * (fairShare), a part offered level l running at min(1, l / cpus); a job
- * runs at the lower of its parts' speeds. L is the largest level at which
- * everything together uses at most the capacity (found by halving: the
- * use grows with L), or Infinity when even that fits. With one job per
- * process and nothing through the store this is fairShare's rule. One
- * simplification: inside a process, a part held back by its other process
- * still counts at its full cpus, so what it leaves unused is not passed to
- * the others of its process (it is to the other processes, through L).
+ * process its parts move at equal speeds (an event loop serves its streams
+ * a chunk at a time), and a job runs at one speed in both its processes.
+ * Given L this is progressive filling: every job's speed rises from 0
+ * together until a process has used its budget (its jobs stop there) or
+ * the speed reaches 1; so a transfer held back by the store uses only what
+ * that speed needs of its worker, and the worker's other jobs take the
+ * rest. L is the largest level at which everything together uses at most
+ * the capacity (found by halving), or Infinity when even that fits. With
+ * one job per process and nothing through the store this is fairShare's
+ * rule.
  */
 export function processRates(
   demands: readonly number[],
@@ -479,24 +480,47 @@ export function processRates(
     full[k] = sum;
     if (sum > top) top = sum;
   }
-  // The rates at host level L, into out; returns the cpus they use together.
+  // The rates at host level L, into out (progressive filling, below); returns the cpus they use together.
   const at = (L: number): number => {
-    for (let k = 0; k < m; k++) {
-      const budget = Math.min(pcap[k]!, L, full[k]!);
-      parts.length = 0;
-      for (let x = first[k]!; x < first[k + 1]!; x++) {
-        const e = members[x]!;
-        parts.push(e >= 0 ? c1[e]! : c2[-1 - e]!);
+    out.length = n;
+    for (let k = 0; k < m; k++) level[k] = Math.min(pcap[k]!, L);
+    for (let i = 0; i < n; i++) out[i] = -1;
+    let t = 0;
+    let left = n;
+    // Every round freezes at least one process's jobs or ends at speed 1: at most m + 1 rounds.
+    for (let round = 0; left > 0 && round <= m + 1; round++) {
+      // Every job not yet frozen runs at t; raise t until a process's budget is used up or t reaches 1.
+      let step = 1 - t;
+      for (let k = 0; k < m; k++) {
+        let load = 0;
+        for (let x = first[k]!; x < first[k + 1]!; x++) {
+          const e = members[x]!;
+          const j = e >= 0 ? e : -1 - e;
+          if (out[j]! < 0) load += e >= 0 ? c1[j]! : c2[j]!;
+        }
+        full[k] = load;
+        if (load > 0 && level[k]! / load < step) step = level[k]! / load;
       }
-      level[k] = budget >= full[k]! ? Number.POSITIVE_INFINITY : budget > 0 ? fairShare(parts, budget, sorted) : 0;
+      t += step;
+      for (let k = 0; k < m; k++) level[k] = full[k]! > 0 ? level[k]! - step * full[k]! : level[k]!;
+      // Freeze the jobs of every process whose budget is used up (within rounding), or all of them at full speed.
+      for (let k = 0; k < m; k++) {
+        if (full[k]! <= 0 || (level[k]! > 1e-12 * (1 + full[k]!) && t < 1)) continue;
+        for (let x = first[k]!; x < first[k + 1]!; x++) {
+          const e = members[x]!;
+          const j = e >= 0 ? e : -1 - e;
+          if (out[j]! < 0) {
+            out[j] = t;
+            left -= 1;
+          }
+        }
+      }
+      if (t >= 1) for (let i = 0; i < n; i++) if (out[i]! < 0) (out[i] = 1), (left -= 1);
     }
     let used = 0;
-    out.length = n;
     for (let i = 0; i < n; i++) {
-      const a = Math.min(1, level[p1[i]!]! / c1[i]!);
-      const r = p2[i]! >= 0 ? Math.min(a, level[p2[i]!]! / c2[i]!) : a;
-      out[i] = r;
-      used += r * demands[i]!;
+      if (out[i]! < 0) out[i] = Math.min(1, t);
+      used += out[i]! * demands[i]!;
     }
     return used;
   };

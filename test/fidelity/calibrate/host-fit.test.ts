@@ -139,17 +139,23 @@ describe('fitHost with the store model (local backend)', () => {
     // Local transfers of demand 0.5 on 2 cpus.
     const series = (primitive: 'restore' | 'checkpoint') => [1, 2, 4, 8].map((k) => ({ k, primitive, source: 'local' as const, sizeMiB: 100, ms: [100 * Math.max(1, (k * 0.5) / 2)] }));
     const contention = fitContention([...series('restore'), ...series('checkpoint')], () => 0, 2);
+    // Made under the rule a local profile is written with (share: process).
     const sweepOf = (jobs: (r: number, c: number) => { workMs: number; demand: number; store?: number }[]) =>
       [2, 8, 32].map((k) => {
         const r = Math.ceil(k / 2);
-        const t = predictBatch(jobs(r, k - r), 2, 1);
+        const t = predictBatch(jobs(r, k - r), 2, 1, 'process');
         return { k, restores: r, checkpoints: k - r, sizeMiB: 100, restoreMs: [t[0]! + 10], checkpointMs: [t[r]! + 5] };
       });
     const empty = { workerStartMs: [], dispatch: [], restore: { local: [], external: [], golden: [], cold: [] }, goldenFirst: [], checkpoint: { local: [], external: [] } };
-    // A store-bound sweep: every transfer keeps the one store thread busy alone (0.9), its host demand 0.5 + 0.9.
-    const storeBound = sweepOf((r, c) => [...Array.from({ length: r }, () => ({ workMs: 200, demand: 1.4, store: 0.9 })), ...Array.from({ length: c }, () => ({ workMs: 100, demand: 1.4, store: 0.9 }))]);
+    // A store-bound sweep: a restore keeps the one store thread 0.9 busy alone, a checkpoint 0.3, each with its worker's
+    // side 0.5 (host demands 1.4 and 0.8). Alike store demands would not do: with one job per worker, a store shared by
+    // k alike transfers slows them as a host of equal demands does, and the host alone fits it as well.
+    const storeBound = sweepOf((r, c) => [...Array.from({ length: r }, () => ({ workMs: 200, demand: 1.4, store: 0.9 })), ...Array.from({ length: c }, () => ({ workMs: 100, demand: 0.8, store: 0.3 }))]);
     const s = fitHost({ ...empty, mixed: storeBound }, restoreFit, checkpointFit, contention, 2, true)!;
     expect(s.storeUsed).toBe(true);
+    expect(s.share).toBe('process');
+    expect(s.store!.share).toBe('process');
+    expect(s.storeOther!.share).toBe('job');
     expect(s.store!.restore).toBeCloseTo(0.9, 1);
     expect(s.store!.rmsLogError).toBeLessThan(s.rmsLogError);
     // A host-bound sweep (no store in it): the store model fits worse and is not used.
@@ -157,7 +163,9 @@ describe('fitHost with the store model (local backend)', () => {
     const h = fitHost({ ...empty, mixed: hostBound }, restoreFit, checkpointFit, contention, 2, true)!;
     expect(h.storeUsed).toBe(false);
     // Not asked (k8s): no store at all.
-    expect(fitHost({ ...empty, mixed: storeBound }, restoreFit, checkpointFit, contention, 2)).not.toHaveProperty('store');
+    const k8s = fitHost({ ...empty, mixed: storeBound }, restoreFit, checkpointFit, contention, 2);
+    expect(k8s).not.toHaveProperty('store');
+    expect(k8s).not.toHaveProperty('share');
   });
 });
 
