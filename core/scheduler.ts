@@ -313,8 +313,8 @@ export class Scheduler extends SchedulerState {
     switch (kind) {
       case 'idle': {
         const a = id;
-        if (this.isActor(a) && (A.flags[a * R8]! & EVICT_HOLD) !== 0) {
-          // The retry of a failed checkpoint is due: evictions may pick it again.
+        if (this.isActor(a) && A.idleStamp[a * R32] === stamp && (A.flags[a * R8]! & EVICT_HOLD) !== 0) {
+          // The retry of a failed checkpoint is due (a stale timer is not it): evictions may pick it again.
           A.flags[a * R8]! &= ~EVICT_HOLD;
           this.idleIndex.mark(a);
         }

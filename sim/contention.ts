@@ -362,14 +362,11 @@ export interface ProcessScratch {
   /** Each part's cpus at full speed. */
   c1: number[];
   c2: number[];
-  /** Per process: its key, its cap, its parts' cpus at full speed together, the level inside it. */
-  keys: number[];
+  /** Per process: its cap, the budget it has left in a filling, the cpus its unfrozen parts use per unit of speed. */
   caps: number[];
-  full: number[];
-  level: number[];
-  /** Scratch of the inner fairShare. */
-  parts: number[];
-  sorted: number[];
+  budget: number[];
+  load: number[];
+  /** Process index by key (worker id, STORE_GROUP, or below -1 for a job that is a process of its own). */
   index: Map<number, number>;
   /** The parts of process k are members[first[k]] to members[first[k + 1] - 1] (a job's index, or -1 - it for its second part). */
   first: number[];
@@ -378,7 +375,7 @@ export interface ProcessScratch {
 
 /** Fresh scratch for {@link processRates}. */
 export function processScratch(): ProcessScratch {
-  return { p1: [], p2: [], c1: [], c2: [], keys: [], caps: [], full: [], level: [], parts: [], sorted: [], index: new Map(), first: [], members: [] };
+  return { p1: [], p2: [], c1: [], c2: [], caps: [], budget: [], load: [], index: new Map(), first: [], members: [] };
 }
 
 /** Most halvings of {@link processRates}' search for the host's level (it stops once the interval is a few ulps wide). */
@@ -424,16 +421,15 @@ export function processRates(
   s: ProcessScratch = processScratch(),
 ): void {
   const n = demands.length;
-  const { p1, p2, c1, c2, keys, caps: pcap, full, level, parts, sorted, index, first, members } = s;
+  const { p1, p2, c1, c2, caps: pcap, budget, load, index, first, members } = s;
   p1.length = p2.length = c1.length = c2.length = n;
-  keys.length = pcap.length = 0;
+  pcap.length = 0;
   index.clear();
   const processOf = (key: number): number => {
     let k = index.get(key);
     if (k === undefined) {
-      k = keys.length;
+      k = pcap.length;
       index.set(key, k);
-      keys.push(key);
       pcap.push(Number.POSITIVE_INFINITY);
     }
     return k;
@@ -454,8 +450,8 @@ export function processRates(
       c2[i] = 0;
     }
   }
-  const m = keys.length;
-  full.length = level.length = m;
+  const m = pcap.length;
+  budget.length = load.length = m;
   // Every process's parts, listed together (counting sort by process, in job order): first[k] to first[k + 1].
   first.length = m + 1;
   first.fill(0);
@@ -465,57 +461,48 @@ export function processRates(
   }
   for (let k = 0; k < m; k++) first[k + 1]! += first[k]!;
   members.length = first[m]!;
-  for (let k = 0; k < m; k++) full[k] = first[k]!;
+  for (let k = 0; k < m; k++) load[k] = first[k]!; // the next free place of each process, while filling members
   for (let i = 0; i < n; i++) {
-    members[full[p1[i]!]!++] = i;
-    if (p2[i]! >= 0) members[full[p2[i]!]!++] = -1 - i;
+    members[load[p1[i]!]!++] = i;
+    if (p2[i]! >= 0) members[load[p2[i]!]!++] = -1 - i;
   }
+  // Every job at full speed uses this much: no process needs more, so above it L changes nothing.
   let top = 0;
-  for (let k = 0; k < m; k++) {
-    let sum = 0;
-    for (let x = first[k]!; x < first[k + 1]!; x++) {
-      const e = members[x]!;
-      sum += e >= 0 ? c1[e]! : c2[-1 - e]!;
-    }
-    full[k] = sum;
-    if (sum > top) top = sum;
-  }
+  for (let i = 0; i < n; i++) top += c1[i]! + c2[i]!;
   // The rates at host level L, into out (progressive filling, below); returns the cpus they use together.
   const at = (L: number): number => {
     out.length = n;
-    for (let k = 0; k < m; k++) level[k] = Math.min(pcap[k]!, L);
+    for (let k = 0; k < m; k++) budget[k] = Math.min(pcap[k]!, L);
     for (let i = 0; i < n; i++) out[i] = -1;
     let t = 0;
-    let left = n;
-    // Every round freezes at least one process's jobs or ends at speed 1: at most m + 1 rounds.
-    for (let round = 0; left > 0 && round <= m + 1; round++) {
+    // Every round freezes at least one process's jobs, or reaches speed 1: at most m rounds.
+    for (let round = 0; round < m && t < 1; round++) {
       // Every job not yet frozen runs at t; raise t until a process's budget is used up or t reaches 1.
       let step = 1 - t;
       for (let k = 0; k < m; k++) {
-        let load = 0;
+        let l = 0;
         for (let x = first[k]!; x < first[k + 1]!; x++) {
           const e = members[x]!;
-          const j = e >= 0 ? e : -1 - e;
-          if (out[j]! < 0) load += e >= 0 ? c1[j]! : c2[j]!;
+          if (e >= 0 ? out[e]! < 0 : out[-1 - e]! < 0) l += e >= 0 ? c1[e]! : c2[-1 - e]!;
         }
-        full[k] = load;
-        if (load > 0 && level[k]! / load < step) step = level[k]! / load;
+        load[k] = l;
+        if (l > 0 && budget[k]! / l < step) step = budget[k]! / l;
       }
       t += step;
-      for (let k = 0; k < m; k++) level[k] = full[k]! > 0 ? level[k]! - step * full[k]! : level[k]!;
-      // Freeze the jobs of every process whose budget is used up (within rounding), or all of them at full speed.
+      // Freeze the unfrozen jobs of every process whose budget is now used up (within rounding).
+      let frozen = 0;
       for (let k = 0; k < m; k++) {
-        if (full[k]! <= 0 || (level[k]! > 1e-12 * (1 + full[k]!) && t < 1)) continue;
+        if (load[k]! <= 0) continue;
+        budget[k]! -= step * load[k]!;
+        if (budget[k]! > 1e-12 * (1 + load[k]!)) continue;
         for (let x = first[k]!; x < first[k + 1]!; x++) {
           const e = members[x]!;
           const j = e >= 0 ? e : -1 - e;
-          if (out[j]! < 0) {
-            out[j] = t;
-            left -= 1;
-          }
+          if (out[j]! < 0) (out[j] = t), (frozen += 1);
         }
       }
-      if (t >= 1) for (let i = 0; i < n; i++) if (out[i]! < 0) (out[i] = 1), (left -= 1);
+      // Rounding left a budget just above zero: the jobs still running keep t.
+      if (frozen === 0) break;
     }
     let used = 0;
     for (let i = 0; i < n; i++) {

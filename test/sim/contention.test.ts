@@ -751,15 +751,26 @@ describe('simulate with contention', () => {
     for (const r of half.replies) expect(r.parts.restoreMs).toBeCloseTo(BASE_MS + 2 * SOLO_TRANSFER_MS, 6);
   });
 
-  it('host.share: process reaches the host resource: k alike restores through the store give what sharing by job gives (both fill the host), and the run is deterministic', () => {
-    const k = 4;
-    const host = { cpus: 2, restore: 1, checkpoint: 1, workerStart: 0.01, store: { threads: 1, restore: 0.25, checkpoint: 0.25 } };
-    const byJob = run(k, costs({ scope: 'machine', host }), 1000);
-    const byProcess = run(k, costs({ scope: 'machine', host: { ...host, share: 'process' } }), 1000);
-    // Each restore uses 1 cpu alone, a quarter of it in the store: four at once fill the 2 cpus at half speed either way.
-    for (const r of byJob.replies) expect(r.parts.restoreMs).toBeCloseTo(BASE_MS + 2 * SOLO_TRANSFER_MS, 6);
-    expect(byProcess.replies.map((r) => r.parts.restoreMs)).toEqual(byJob.replies.map((r) => r.parts.restoreMs));
-    expect(run(k, costs({ scope: 'machine', host: { ...host, share: 'process' } }), 1000).replies).toEqual(byProcess.replies);
+  it('host.share: process reaches the host resource: two restores on one worker share its process while a third, alone on the other worker, keeps its own; by job all three share alike', () => {
+    // Two workers of two slots, binpack: a0 and a1 on one worker, a2 on the other; golden restores of 1 cpu each on 2
+    // cpus, 500 ms of solo work. By job, all three at 2/3 speed: 750 ms each. By process, each worker gets one cpu:
+    // the pair runs at 1/2, the single one at full speed (500 ms); then the pair alone at full speed (250 ms left at
+    // 500 ms: 750 ms each).
+    const base = setup(2, costs(), [1000, 1000, 1000]);
+    const policy: PolicySet = { ...base.policy, pools: { agents: { mode: 'shared', replicas: 2, actorSlots: 2, workerMemoryMiB: 512 } }, placement: 'binpack' };
+    const restores = (share: 'job' | 'process'): number[] => {
+      const c = costs({ scope: 'machine', host: { cpus: 2, restore: 1, checkpoint: 1, workerStart: 0.01, share } });
+      const scenario: Scenario = { ...base.scenario, costs: c, policies: [policy], nodes: [{ name: 'node-0', memoryMiB: 1024 }] };
+      const r = simulate(scenario, policy, base.workload, { seed: 1, sampleEveryMs: 0 });
+      return r.replies.map((x) => x.parts.restoreMs).sort((a, b) => a - b);
+    };
+    const byJob = restores('job');
+    const byProcess = restores('process');
+    for (const ms of byJob) expect(ms).toBeCloseTo(BASE_MS + 750, 6);
+    expect(byProcess[0]).toBeCloseTo(BASE_MS + SOLO_TRANSFER_MS, 6);
+    expect(byProcess[1]).toBeCloseTo(BASE_MS + 750, 6);
+    expect(byProcess[2]).toBeCloseTo(BASE_MS + 750, 6);
+    expect(restores('process')).toEqual(byProcess);
   });
 
   it('refuses a host block beside transfers or cpu, and a driver that takes every cpu', async () => {

@@ -536,7 +536,7 @@ export class Scheduler {
     switch (kind) {
       case 'idle': {
         const a = this.actors[id];
-        if (a !== undefined) a.evictHold = false;
+        if (a !== undefined && a.idleStamp === stamp) a.evictHold = false;
         if (a === undefined || a.idleStamp !== stamp || !this.isIdleResident(a)) return;
         this.applyIdle(a, this.idle.onTimer(a.index, nowMs), nowMs);
         return;
