@@ -72,7 +72,13 @@ export interface LimitedSample {
   readonly pair?: { readonly golden: number[]; readonly external: number[] };
 }
 
-/** One batch size of the mixed sweep: k workers, each holding a resident actor; `restores` of them restore from the store while the rest checkpoint to it, all at once. */
+/**
+ * One batch size of the mixed sweep: k workers, each holding a resident
+ * actor; `restores` of them restore from the store while the rest checkpoint
+ * to it, all at once; beside them `locals` more workers each restore an actor
+ * from the node's own folder (absent in samples from before they were
+ * measured: none).
+ */
 export interface MixedSample {
   readonly k: number;
   readonly restores: number;
@@ -80,6 +86,19 @@ export interface MixedSample {
   readonly sizeMiB: number;
   readonly restoreMs: number[];
   readonly checkpointMs: number[];
+  readonly locals?: number;
+  readonly localMs?: number[];
+}
+
+/**
+ * Restores from the node run beside a mixed batch of k store transfers: one
+ * per 16 (at least one). At the peak of fleet-2000 a local restore ran 3.4 to
+ * 5.6 times slower than alone beside some 26 store transfers that ran 14 to 27
+ * times slower; a sweep without local restores cannot show whether the host
+ * shares its cpus that way.
+ */
+export function mixedLocals(k: number): number {
+  return Math.max(1, Math.round(k / 16));
 }
 
 /** Times of one primitive when `k` workers ran it at the same moment, each on its own actor (worker starts: k workers started at once, size 0). */
@@ -390,7 +409,10 @@ async function measureLimited(probe: Probe, cpuMilli: number, sizeMiB: number, m
  * actor, the others that one restored again); then, at the same moment, the
  * first ceil(k / 2) restore their actor from the store beside the resident
  * one while the others checkpoint theirs: transfers both ways, hashing and
- * resident memory together, as at a peak.
+ * resident memory together, as at a peak. Beside each batch, mixedLocals(k)
+ * other workers restore an actor kept on the node (its snapshot put in the
+ * node's folder untimed), as a worker does at a peak while the store's
+ * transfers wait.
  */
 async function measureMixed(
   probe: Probe,
@@ -409,8 +431,18 @@ async function measureMixed(
     await probe.startWorker(4000 + i, memoryMiB);
     workers.push(4000 + i);
   }
+  // The restorers from the node: workers of their own, each with one actor suspended to the node's folder.
+  const localWorkers: number[] = [];
+  for (let j = 0; j < mixedLocals(maxK); j++) {
+    await probe.startWorker(4000 + maxK + j, memoryMiB);
+    localWorkers.push(4000 + maxK + j);
+  }
   await probe.restore(workers[0]!, `mixed-prime-${t}`, t, sizeMiB, 'golden', 0);
   await probe.checkpoint(workers[0]!, `mixed-prime-${t}`, sizeMiB, 'local', 0);
+  for (const [j, w] of localWorkers.entries()) {
+    await probe.restore(w, `mixed-local-${j}`, t, sizeMiB, 'golden', 0);
+    await probe.checkpoint(w, `mixed-local-${j}`, sizeMiB, 'local', 0);
+  }
   for (let r = 0; r < repeats; r++) {
     for (const k of ks) {
       // Worker i always holds the actors mixed-i and mixed-i-held: every batch overwrites the same
@@ -426,23 +458,30 @@ async function measureMixed(
         if (i < restores) await probe.restore(x.w, `${x.actor}-held`, t, sizeMiB, 'golden', 0);
         else await probe.restore(x.w, x.actor, t, sizeMiB, 'external', 0);
       }
+      const locals = localWorkers.slice(0, mixedLocals(k)).map((w, j) => ({ w, actor: `mixed-local-${j}` }));
       const times = await withCpu('mixed', 'mixed', sizeMiB, k, () =>
-        Promise.all(set.map((x, i) => (i < restores ? probe.restore(x.w, x.actor, t, sizeMiB, 'external', 0) : probe.checkpoint(x.w, x.actor, sizeMiB, 'external', 0)))),
+        Promise.all([
+          ...set.map((x, i) => (i < restores ? probe.restore(x.w, x.actor, t, sizeMiB, 'external', 0) : probe.checkpoint(x.w, x.actor, sizeMiB, 'external', 0))),
+          ...locals.map((x) => probe.restore(x.w, x.actor, t, sizeMiB, 'local', 0)),
+        ]),
       );
       const row = out.find((m) => m.k === k);
-      const target = row ?? { k, restores, checkpoints: k - restores, sizeMiB, restoreMs: [], checkpointMs: [] };
+      const target = row ?? { k, restores, checkpoints: k - restores, sizeMiB, restoreMs: [], checkpointMs: [], locals: locals.length, localMs: [] };
       target.restoreMs.push(...times.slice(0, restores));
-      target.checkpointMs.push(...times.slice(restores));
+      target.checkpointMs.push(...times.slice(restores, k));
+      target.localMs?.push(...times.slice(k));
       if (row === undefined) out.push(target);
+      // Untimed: the actors restored from the node go back to its folder, away for the next batch.
+      for (const x of locals) await probe.checkpoint(x.w, x.actor, sizeMiB, 'local', 0);
       // Untimed: the restorers' two actors leave (a checkpoint to the store evicts), so the next batch finds free slots.
       for (const x of set.slice(0, restores)) {
         await probe.checkpoint(x.w, x.actor, sizeMiB, 'external', 0);
         await probe.checkpoint(x.w, `${x.actor}-held`, sizeMiB, 'external', 0);
       }
-      log(`mixed ${restores} restores + ${k - restores} checkpoints, repeat ${r + 1}/${repeats} done`);
+      log(`mixed ${restores} restores + ${k - restores} checkpoints + ${locals.length} from the node, repeat ${r + 1}/${repeats} done`);
     }
   }
-  for (const w of workers) probe.stopWorker(w);
+  for (const w of [...workers, ...localWorkers]) probe.stopWorker(w);
   return out;
 }
 

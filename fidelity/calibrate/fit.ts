@@ -253,6 +253,29 @@ export interface MixedObservation {
   /** Size-part time of one alone, ms. */
   readonly soloRestoreMs: number;
   readonly soloCheckpointMs: number;
+  /** Restores from the node's folder run beside the batch (0 or absent: none), their median size-part time and one alone's, ms. */
+  readonly locals?: number;
+  readonly localMs?: number;
+  readonly soloLocalMs?: number;
+}
+
+/** The jobs a mixed batch's restores from the node add, with demand `demand` (none without one or without their solo time). */
+function localJobs(o: MixedObservation, demand: number | undefined): BatchJob[] {
+  const n = o.locals ?? 0;
+  if (n === 0 || demand === undefined || !(o.soloLocalMs! > 0)) return [];
+  return Array.from({ length: n }, () => ({ workMs: o.soloLocalMs!, demand }));
+}
+
+/**
+ * Squared log errors of one batch's predicted medians (nearest rank, per
+ * kind: its restores, checkpoints, then the restores from the node, in that
+ * order in `t`) against the observed ones; `add` is called once per median.
+ */
+function batchLoss(o: MixedObservation, t: readonly number[], locals: number, add: (squaredLogError: number) => void): void {
+  const median = (from: number, count: number): number => [...t.slice(from, from + count)].sort((a, b) => a - b)[Math.max(0, Math.ceil(count / 2) - 1)]!;
+  if (o.restores > 0 && o.restoreMs > 0) add(Math.log(median(0, o.restores) / o.restoreMs) ** 2);
+  if (o.checkpoints > 0 && o.checkpointMs > 0) add(Math.log(median(o.restores, o.checkpoints) / o.checkpointMs) ** 2);
+  if (locals > 0 && o.localMs! > 0) add(Math.log(median(o.restores + o.checkpoints, locals) / o.localMs!) ** 2);
 }
 
 /** The host model's demands fitted to a mixed sweep. */
@@ -300,20 +323,16 @@ export function fitStoreDemands(observations: readonly MixedObservation[], cpus:
     let sum = 0;
     n = 0;
     for (const o of usable) {
+      const beside = localJobs(o, local.restore);
       const jobs: BatchJob[] = [
         ...Array.from({ length: o.restores }, () => ({ workMs: o.soloRestoreMs, demand: host(local.restore, sr), store: sr })),
         ...Array.from({ length: o.checkpoints }, () => ({ workMs: o.soloCheckpointMs, demand: host(local.checkpoint, sc), store: sc })),
+        ...beside,
       ];
-      const t = predictBatch(jobs, cpus, threads, share);
-      const median = (from: number, count: number): number => [...t.slice(from, from + count)].sort((a, b) => a - b)[Math.max(0, Math.ceil(count / 2) - 1)]!;
-      if (o.restores > 0 && o.restoreMs > 0) {
-        sum += Math.log(median(0, o.restores) / o.restoreMs) ** 2;
+      batchLoss(o, predictBatch(jobs, cpus, threads, share), beside.length, (e) => {
+        sum += e;
         n += 1;
-      }
-      if (o.checkpoints > 0 && o.checkpointMs > 0) {
-        sum += Math.log(median(o.restores, o.checkpoints) / o.checkpointMs) ** 2;
-        n += 1;
-      }
+      });
     }
     return sum;
   };
@@ -358,9 +377,12 @@ const DEMAND_GRID = Array.from({ length: 41 }, (_, i) => 0.05 * 320 ** (i / 40))
  * on `cpus` cpus: the pair on a log grid (then refined around the best
  * point) that minimises the squared log error of the predicted batch medians
  * (predictBatch, nearest-rank median per kind) against the observed ones.
- * Log error, so a batch of 32 weighs no more than a batch of 2.
+ * Log error, so a batch of 32 weighs no more than a batch of 2. A batch's
+ * restores from the node, when it had some and `localRestore` (their demand,
+ * fitted elsewhere) is given, run in the prediction beside it and their
+ * median counts in the loss too.
  */
-export function fitHostDemands(observations: readonly MixedObservation[], cpus: number): HostDemandFit {
+export function fitHostDemands(observations: readonly MixedObservation[], cpus: number, localRestore?: number): HostDemandFit {
   const usable = observations.filter((o) => o.restores + o.checkpoints >= 1 && o.soloRestoreMs > 0 && o.soloCheckpointMs > 0);
   if (usable.length === 0) throw new Error('fitHostDemands: no observations');
   if (!(cpus > 0)) throw new Error(`fitHostDemands: cpus must be positive, got ${cpus}`);
@@ -369,20 +391,16 @@ export function fitHostDemands(observations: readonly MixedObservation[], cpus: 
     let sum = 0;
     n = 0;
     for (const o of usable) {
+      const beside = localJobs(o, localRestore);
       const jobs: BatchJob[] = [
         ...Array.from({ length: o.restores }, () => ({ workMs: o.soloRestoreMs, demand: dr })),
         ...Array.from({ length: o.checkpoints }, () => ({ workMs: o.soloCheckpointMs, demand: dc })),
+        ...beside,
       ];
-      const t = predictBatch(jobs, cpus);
-      const median = (from: number, count: number): number => [...t.slice(from, from + count)].sort((a, b) => a - b)[Math.max(0, Math.ceil(count / 2) - 1)]!;
-      if (o.restores > 0 && o.restoreMs > 0) {
-        sum += Math.log(median(0, o.restores) / o.restoreMs) ** 2;
+      batchLoss(o, predictBatch(jobs, cpus), beside.length, (e) => {
+        sum += e;
         n += 1;
-      }
-      if (o.checkpoints > 0 && o.checkpointMs > 0) {
-        sum += Math.log(median(o.restores, o.checkpoints) / o.checkpointMs) ** 2;
-        n += 1;
-      }
+      });
     }
     return sum;
   };

@@ -7,6 +7,7 @@ import {
   CALIBRATE_SLOTS,
   CalibrationInterruptedError,
   calibrationWorkerMemoryMiB,
+  mixedLocals,
   sweepWorkerMemoryMiB,
   type CalibrationSamples,
   type MachineFacts,
@@ -62,7 +63,8 @@ export function calibrationNeeds(job: JobCalibration): CapacityNeed[] {
   const needs = [workers('the one-at-a-time measuring', 1, calibrationWorkerMemoryMiB(job))];
   const sweepMiB = sweepWorkerMemoryMiB(job);
   if (job.concurrency.length > 0) needs.push(workers(`--concurrency ${Math.max(...job.concurrency)}`, Math.max(...job.concurrency), sweepMiB));
-  if ((job.mixed ?? []).length > 0) needs.push(workers(`--mixed ${Math.max(...job.mixed!)}`, Math.max(...job.mixed!), sweepMiB));
+  // The mixed sweep's largest batch, and its restorers from the node beside it (real/primitives.ts mixedLocals).
+  if ((job.mixed ?? []).length > 0) needs.push(workers(`--mixed ${Math.max(...job.mixed!)}`, Math.max(...job.mixed!) + mixedLocals(Math.max(...job.mixed!)), sweepMiB));
   if (job.limitedCpuMilli !== undefined) needs.push({ name: `--limited ${job.limitedCpuMilli}m`, groups: [{ what: 'worker pods', count: 1, requests: podRequests(calibrationWorkerPod(job, sweepMiB, true).spec), worker: true }, ...fixed] });
   return needs;
 }
@@ -75,7 +77,10 @@ function checkCalibrationCapacity(cluster: ConnectedCluster, job: JobCalibration
     needs,
     (failing, _fitting, workerCpu) => {
       const sweep = needs.filter((n) => failing.includes(n.name) && n.name.startsWith('--'));
-      const most = cluster.capacity === null || sweep.length === 0 ? null : fittingWorkerCount(sweep[0]!, cluster.capacity);
+      const pods = cluster.capacity === null || sweep.length === 0 ? null : fittingWorkerCount(sweep[0]!, cluster.capacity);
+      // The mixed sweep's k leaves room for its restorers from the node (mixedLocals) beside the k.
+      let most = pods;
+      if (pods !== null && sweep[0]!.name.startsWith('--mixed')) while (most! > 0 && most! + mixedLocals(most!) > pods) most! -= 1;
       return [
         ...(sweep.length > 0 ? [`lower the largest k of ${sweep.map((n) => n.name.split(' ')[0]).join(' and ')}${most !== null && most >= 1 ? ` to ${most} (the most that fit with these requests)` : ''}`] : []),
         ...(workerCpu === null ? [] : [`ask less cpu of every worker pod with --worker-cpu ${workerCpu}m`]),

@@ -192,9 +192,19 @@ const STORE_THREADS = 1;
  * alone (size × ms per MiB of the one-at-a-time fit), by fitHostDemands.
  * Undefined without a sweep or a measured size term.
  */
-export function fitHost(samples: CalibrationSamples, restoreExternal: SizeFit, checkpointExternal: SizeFit, contention: ContentionFit | undefined, cpus: number, withStore = false): HostFit | undefined {
+export function fitHost(
+  samples: CalibrationSamples,
+  restoreExternal: SizeFit,
+  checkpointExternal: SizeFit,
+  contention: ContentionFit | undefined,
+  cpus: number,
+  withStore = false,
+  restoreLocalFit?: SizeFit,
+): HostFit | undefined {
   const mixed = samples.mixed ?? [];
   if (mixed.length === 0 || !(restoreExternal.msPerMiB > 0) || !(checkpointExternal.msPerMiB > 0) || !(cpus > 0)) return undefined;
+  // Restores from the node beside a batch count where the sweep has them and their one-alone fit has a size term.
+  const withLocals = restoreLocalFit !== undefined && restoreLocalFit.msPerMiB > 0;
   const obs: MixedObservation[] = mixed.map((m) => ({
     restores: m.restores,
     checkpoints: m.checkpoints,
@@ -202,11 +212,14 @@ export function fitHost(samples: CalibrationSamples, restoreExternal: SizeFit, c
     checkpointMs: m.checkpointMs.length > 0 ? nearestRank(m.checkpointMs, 0.5) - checkpointExternal.base.medianMs : Number.NaN,
     soloRestoreMs: m.sizeMiB * restoreExternal.msPerMiB,
     soloCheckpointMs: m.sizeMiB * checkpointExternal.msPerMiB,
+    ...(withLocals && (m.localMs ?? []).length > 0
+      ? { locals: m.locals ?? m.localMs!.length, localMs: nearestRank(m.localMs!, 0.5) - restoreLocalFit.base.medianMs, soloLocalMs: m.sizeMiB * restoreLocalFit.msPerMiB }
+      : {}),
   }));
-  const f = fitHostDemands(obs, cpus);
   const start = contention?.workerStart;
   const restoreLocal = localDemand(contention, 'restore local', cpus);
   const checkpointLocal = localDemand(contention, 'checkpoint local', cpus);
+  const f = fitHostDemands(obs, cpus, restoreLocal?.demand);
   // The store (a Node.js process: one thread) as a bottleneck of its own, where the worker's side of a transfer is known.
   // On one host (local) the cpus are shared between processes (host.share: process): the store is fitted under that
   // rule, and under the other for the comment.
@@ -339,7 +352,7 @@ export function fitCalibration(samples: CalibrationSamples, coldSizeMiB: number,
     splitLocal,
   );
   // The store model on one host (local): on k8s a transfer's worker limit caps it, which the store model does not combine with yet.
-  const fitted = fitHost(samples, restore.external, checkpoint.external, contention, cpus, !splitLocal);
+  const fitted = fitHost(samples, restore.external, checkpoint.external, contention, cpus, !splitLocal, restore.local);
   const inWorker = fitted === undefined || samples.limited === undefined ? undefined : fitInWorker(samples.limited, fitted, restore, checkpoint.external, samples.workerStartMs);
   const host = fitted === undefined || inWorker === undefined ? fitted : { ...fitted, inWorker };
   return {
@@ -564,11 +577,18 @@ function scopeComment(meta: Pick<CalibrationMeta, 'backend' | 'cluster'>): strin
 /** The `contention` block as one host model fitted to the mixed sweep, with a comment saying how. */
 function hostLines(h: HostFit, samples: CalibrationSamples, meta: Pick<CalibrationMeta, 'backend' | 'cluster'>): string[] {
   const batches = (samples.mixed ?? [])
-    .map((m) => `${m.restores}+${m.checkpoints}: ${round(nearestRank(m.restoreMs, 0.5), 0)}/${round(nearestRank(m.checkpointMs, 0.5), 0)} ms`)
+    .map(
+      (m) =>
+        `${m.restores}+${m.checkpoints}: ${round(nearestRank(m.restoreMs, 0.5), 0)}/${round(nearestRank(m.checkpointMs, 0.5), 0)}` +
+        ((m.localMs ?? []).length > 0 ? `/${round(nearestRank(m.localMs!, 0.5), 0)} ms (${m.locals ?? m.localMs!.length} from the node)` : ' ms'),
+    )
     .join(', ');
+  const locals = (samples.mixed ?? []).some((m) => (m.localMs ?? []).length > 0);
   return [
     `# Contention: one host model (fidelity/calibrate/fit.ts fitHostDemands), fitted to the mixed sweep of`,
-    `# restores + checkpoints from and to the store started together, every actor resident (median restore/checkpoint):`,
+    locals
+      ? `# restores + checkpoints from and to the store started together, every actor resident, with restores from the node beside them (median restore/checkpoint/from the node):`
+      : `# restores + checkpoints from and to the store started together, every actor resident (median restore/checkpoint):`,
     `#   ${batches};`,
     `# restore and checkpoint demands (cpus each uses alone; the cpus shared max-min fairly, as the simulator shares them)`,
     `# by least squares of the log error, rms ${round(h.rmsLogError, 3)} (n=${h.n});`,
@@ -775,7 +795,14 @@ export function renderSamples(name: string, fits: CalibrationFits, samples: Cali
         concurrency: (samples.concurrency ?? []).map((c) => ({ ...c, ms: c.ms.map((x) => Number(x.toFixed(3))) })),
         ...(samples.mixed === undefined
           ? {}
-          : { mixed: samples.mixed.map((m) => ({ ...m, restoreMs: m.restoreMs.map((x) => Number(x.toFixed(3))), checkpointMs: m.checkpointMs.map((x) => Number(x.toFixed(3))) })) }),
+          : {
+              mixed: samples.mixed.map((m) => ({
+                ...m,
+                restoreMs: m.restoreMs.map((x) => Number(x.toFixed(3))),
+                checkpointMs: m.checkpointMs.map((x) => Number(x.toFixed(3))),
+                ...(m.localMs === undefined ? {} : { localMs: m.localMs.map((x) => Number(x.toFixed(3))) }),
+              })),
+            }),
         ...(samples.limited === undefined
           ? {}
           : {
@@ -808,7 +835,7 @@ export const samplesSchema = z.object({
     .array(z.object({ k: z.number().int().min(1), primitive: z.enum(['restore', 'checkpoint', 'workerStart']), source: z.enum(['golden', 'external', 'local', 'none']), sizeMiB: z.number(), ms: z.array(z.number().min(0)) }))
     .optional(),
   mixed: z
-    .array(z.object({ k: z.number().int().min(1), restores: z.number().int().min(0), checkpoints: z.number().int().min(0), sizeMiB: z.number(), restoreMs: z.array(z.number().min(0)), checkpointMs: z.array(z.number().min(0)) }))
+    .array(z.object({ k: z.number().int().min(1), restores: z.number().int().min(0), checkpoints: z.number().int().min(0), sizeMiB: z.number(), restoreMs: z.array(z.number().min(0)), checkpointMs: z.array(z.number().min(0)), locals: z.number().int().min(0).optional(), localMs: z.array(z.number().min(0)).optional() }))
     .optional(),
   limited: z
     .object({

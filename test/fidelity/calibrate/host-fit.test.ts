@@ -78,6 +78,30 @@ describe('fitHostDemands', () => {
     }
   });
 
+  it('predicts and scores the restores from the node beside a batch, given their demand', () => {
+    const SOLO_L = 300;
+    const withLocal = (dr: number, dc: number, dl: number, observedLocal: (predicted: number) => number): MixedObservation[] =>
+      [2, 8, 32].map((k) => {
+        const r = Math.ceil(k / 2);
+        const c = k - r;
+        const t = predictBatch(
+          [...Array.from({ length: r }, () => ({ workMs: SOLO_R, demand: dr })), ...Array.from({ length: c }, () => ({ workMs: SOLO_C, demand: dc })), { workMs: SOLO_L, demand: dl }],
+          2,
+        );
+        return { restores: r, checkpoints: c, restoreMs: t[0]!, checkpointMs: t[r]!, soloRestoreMs: SOLO_R, soloCheckpointMs: SOLO_C, locals: 1, localMs: observedLocal(t[k]!), soloLocalMs: SOLO_L };
+      });
+    // As the model predicts them: the same demands, a perfect fit, three medians per batch.
+    const exact = fitHostDemands(withLocal(1.3, 0.6, 1.1, (x) => x), 2, 1.1);
+    expect(exact.restore / 1.3).toBeCloseTo(1, 2);
+    expect(exact.rmsLogError).toBeLessThan(1e-3);
+    expect(exact.n).toBe(9);
+    // Far faster than the model shares the cpus (as at a real peak): the fit says so in its error, not in silence.
+    const fast = fitHostDemands(withLocal(1.3, 0.6, 1.1, (x) => x / 4), 2, 1.1);
+    expect(fast.rmsLogError).toBeGreaterThan(0.3);
+    // Without their demand they are left out.
+    expect(fitHostDemands(withLocal(1.3, 0.6, 1.1, (x) => x / 4), 2).n).toBe(6);
+  });
+
   it('refuses no observations and no cpus', () => {
     expect(() => fitHostDemands([], 2)).toThrow(/no observations/);
     expect(() => fitHostDemands(sweep(1, 1, 2, 0, 1), 0)).toThrow(/cpus/);

@@ -100,9 +100,9 @@ describe('calibrate --backend k8s against a fake cluster', () => {
     const ns = raw.meta.cluster.namespace as string;
     const driver = `system:serviceaccount:${ns}:driver`;
     const creates = fake.requests.filter((r) => r.method === 'POST' && r.path === `/api/v1/namespaces/${ns}/pods` && r.user === driver);
-    // 2 timed starts and the measuring worker; the sweep's starts (2 repeats of 1 + 2 at once) and its 2 transfer workers; the mixed sweep's 2;
-    // the limited series' 2 timed starts and its worker, each with a cpu limit of 100m.
-    expect(creates.map((r) => r.status)).toEqual(new Array(3 + 2 * (1 + 2) + 2 + 2 + 3).fill(201));
+    // 2 timed starts and the measuring worker; the sweep's starts (2 repeats of 1 + 2 at once) and its 2 transfer workers; the mixed sweep's 2
+    // and its one restoring from the node; the limited series' 2 timed starts and its worker, each with a cpu limit of 100m.
+    expect(creates.map((r) => r.status)).toEqual(new Array(3 + 2 * (1 + 2) + 2 + 2 + 1 + 3).fill(201));
     const limits = creates.map((r) => (r.body as { spec?: { containers?: { resources?: { limits?: { cpu?: string } } }[] } } | undefined)?.spec?.containers?.[0]?.resources?.limits?.cpu);
     expect(limits.filter((c) => c !== undefined)).toEqual(['100m', '100m', '100m']);
     expect(fake.requests.filter((r) => r.user === driver && r.status === 403)).toEqual([]);
@@ -230,11 +230,11 @@ describe('calibrate --backend k8s --dry-run and flags', () => {
       );
       expect(err).toBeInstanceOf(ClusterCapacityError);
       const message = (err as Error).message;
-      // 32 pods of 100m (no pool cpu) and 192Mi, beside the store and the driver, on 2 cpus and 4Gi.
-      expect(message).toContain('--mixed 32: cpu: 32 worker pods x 100m + store 100m + driver 250m = 3550m requested, 2000m allocatable on 1 schedulable node(s)');
-      expect(message).toContain('--mixed 32: memory: 32 worker pods x 192Mi + store 128Mi + driver 256Mi = 6528Mi requested, 4096Mi allocatable');
-      // cpu: (2000 - 350) / 100 = 16 pods; memory: (4096 - 384) / 192 = 19.
-      expect(message).toContain('lower the largest k of --mixed to 16');
+      // 32 pods of 100m (no pool cpu) and 192Mi and the two restoring from the node beside them, with the store and the driver, on 2 cpus and 4Gi.
+      expect(message).toContain('--mixed 32: cpu: 34 worker pods x 100m + store 100m + driver 250m = 3750m requested, 2000m allocatable on 1 schedulable node(s)');
+      expect(message).toContain('--mixed 32: memory: 34 worker pods x 192Mi + store 128Mi + driver 256Mi = 6912Mi requested, 4096Mi allocatable');
+      // cpu: (2000 - 350) / 100 = 16 pods; memory: (4096 - 384) / 192 = 19; 15 of them the batch, one restoring from the node.
+      expect(message).toContain('lower the largest k of --mixed to 15');
       expect(small.requests.filter((r) => r.method === 'POST')).toEqual([]);
       expect(existsSync(join(dir, 'refused'))).toBe(false);
       // With --worker-cpu and a smaller k it fits (the dry-run-free check passes; nothing else is asked of the fake here).

@@ -82,17 +82,23 @@ describe('npm run calibrate', () => {
     const out = join(dir, 'profiles', 'mixed.yaml');
     const t = io();
     expect(await runCalibrate(['--sizes', '4Mi,16Mi', '--repeats', '1', '--mixed', '2,3', '--out', out], t.io), t.err.join('')).toBe(0);
-    const raw = JSON.parse(readFileSync(samplesPathFor(out), 'utf8')) as { samples: { mixed: { k: number; restores: number; checkpoints: number; restoreMs: number[]; checkpointMs: number[] }[] }; meta: { hostLoad?: { cpus: number } } };
+    const raw = JSON.parse(readFileSync(samplesPathFor(out), 'utf8')) as {
+      samples: { mixed: { k: number; restores: number; checkpoints: number; restoreMs: number[]; checkpointMs: number[]; locals: number; localMs: number[] }[] };
+      meta: { hostLoad?: { cpus: number } };
+    };
     const cpu = (raw.samples as unknown as { cpu?: { primitive: string; k: number; storeMs: number | null }[] }).cpu ?? [];
     if (existsSync('/proc/self/stat')) {
       // One reading per mixed batch and repeat, beside the one-at-a-time transfers'.
       expect(cpu.filter((c) => c.primitive === 'mixed').map((c) => c.k)).toEqual([2, 3]);
       expect(readFileSync(out, 'utf8')).toMatch(/^# {3}per mixed batch \(mean over repeats\): 2: store \S+, workers \S+ ms; 3: /m);
     }
-    expect(raw.samples.mixed.map((m) => [m.k, m.restores, m.checkpoints, m.restoreMs.length, m.checkpointMs.length])).toEqual([
-      [2, 1, 1, 1, 1],
-      [3, 2, 1, 2, 1],
+    // Each batch with one restore from the node beside it (mixedLocals: one per 16 store transfers, at least one).
+    expect(raw.samples.mixed.map((m) => [m.k, m.restores, m.checkpoints, m.restoreMs.length, m.checkpointMs.length, m.locals, m.localMs.length])).toEqual([
+      [2, 1, 1, 1, 1, 1, 1],
+      [3, 2, 1, 2, 1, 1, 1],
     ]);
+    expect(raw.samples.mixed.every((m) => m.localMs.every((x) => x > 0))).toBe(true);
+    expect(readFileSync(out, 'utf8')).toMatch(/^# {3}1\+1: \d+\/\d+\/\d+ ms \(1 from the node\), 2\+1: /m);
     expect(raw.meta.hostLoad?.cpus).toBeGreaterThan(0);
     const text = readFileSync(out, 'utf8');
     expect(text).toMatch(/^#   machine load: load average/m);
