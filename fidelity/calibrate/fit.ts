@@ -307,26 +307,39 @@ const STORE_GRID = Array.from({ length: 31 }, (_, i) => 0.05 * 20 ** (i / 30));
 
 /**
  * Fits the store model to a mixed sweep on `cpus` cpus: the store a server
- * of `threads` threads that every transfer of the sweep goes through. A
- * transfer's demand on the store (s, at most its threads, so that one alone
- * runs at its measured speed) is fitted; its host demand is the worker's
- * side, taken from the local transfer of its kind (`local`: the same
- * hashing, allocating and copying, without the store), plus s, since the
- * store's thread runs on the same cpus. Same loss as fitHostDemands.
+ * of `threads` threads that every transfer of the sweep goes through. Four
+ * numbers are fitted: each store transfer's demand on the store (s, at most
+ * its threads, so that one alone runs at its measured speed) and its host
+ * demand (the worker's side plus s, since the store's thread runs on the
+ * same cpus; at least s). The search starts from a grid of store demands,
+ * each with two guesses of the host demands (`start`'s, the host-alone fit,
+ * and the local transfer's plus s), then moves each number by shrinking
+ * steps while the loss falls. A batch's restores from the node
+ * run beside it with `local.restore` as their demand and no store. Same loss
+ * as fitHostDemands. (Tying the host demand to the local transfer's plus s,
+ * as this fit first did, put the store's transfers 20-50% fast on the sweep
+ * of 2026-12-07 14:27: the worker's side of a transfer through the store
+ * costs more than the same bytes from the node.)
  */
-export function fitStoreDemands(observations: readonly MixedObservation[], cpus: number, threads: number, local: { readonly restore: number; readonly checkpoint: number }, share: 'job' | 'process' = 'job'): StoreDemandFit {
+export function fitStoreDemands(
+  observations: readonly MixedObservation[],
+  cpus: number,
+  threads: number,
+  local: { readonly restore: number; readonly checkpoint: number },
+  share: 'job' | 'process' = 'job',
+  start: { readonly restore: number; readonly checkpoint: number } = { restore: local.restore, checkpoint: local.checkpoint },
+): StoreDemandFit {
   const usable = observations.filter((o) => o.restores + o.checkpoints >= 1 && o.soloRestoreMs > 0 && o.soloCheckpointMs > 0);
   if (usable.length === 0) throw new Error('fitStoreDemands: no observations');
-  const host = (l: number, s: number): number => Math.min(cpus, l + s);
   let n = 0;
-  const loss = (sr: number, sc: number): number => {
+  const loss = (dr: number, dc: number, sr: number, sc: number): number => {
     let sum = 0;
     n = 0;
     for (const o of usable) {
       const beside = localJobs(o, local.restore);
       const jobs: BatchJob[] = [
-        ...Array.from({ length: o.restores }, () => ({ workMs: o.soloRestoreMs, demand: host(local.restore, sr), store: sr })),
-        ...Array.from({ length: o.checkpoints }, () => ({ workMs: o.soloCheckpointMs, demand: host(local.checkpoint, sc), store: sc })),
+        ...Array.from({ length: o.restores }, () => ({ workMs: o.soloRestoreMs, demand: dr, store: sr })),
+        ...Array.from({ length: o.checkpoints }, () => ({ workMs: o.soloCheckpointMs, demand: dc, store: sc })),
         ...beside,
       ];
       batchLoss(o, predictBatch(jobs, cpus, threads, share), beside.length, (e) => {
@@ -336,34 +349,46 @@ export function fitStoreDemands(observations: readonly MixedObservation[], cpus:
     }
     return sum;
   };
-  let best = { sr: 1, sc: 1, e: Number.POSITIVE_INFINITY };
+  const lowStore = STORE_GRID[0]! * threads;
+  // Within range: a store demand between a twentieth of the threads and all of them, a host demand at least it and at most 16 cpus.
+  const clamp = (p: readonly [number, number, number, number]): [number, number, number, number] => {
+    const sr = Math.min(threads, Math.max(lowStore, p[2]));
+    const sc = Math.min(threads, Math.max(lowStore, p[3]));
+    return [Math.min(16, Math.max(sr, p[0])), Math.min(16, Math.max(sc, p[1])), sr, sc];
+  };
+  let best = { p: clamp([start.restore, start.checkpoint, threads, threads]), e: Number.POSITIVE_INFINITY };
+  // The grid of store demands, each with two guesses of the host demands: `start`'s, and the local transfer's plus the store's.
   for (const sr of STORE_GRID) for (const sc of STORE_GRID) {
-    const e = loss(sr * threads, sc * threads);
-    if (e < best.e) best = { sr: sr * threads, sc: sc * threads, e };
+    for (const p of [clamp([start.restore, start.checkpoint, sr * threads, sc * threads]), clamp([local.restore + sr * threads, local.checkpoint + sc * threads, sr * threads, sc * threads])]) {
+      const e = loss(...p);
+      if (e < best.e) best = { p, e };
+    }
   }
   for (let step = 1.2; step > 1.001; step = Math.sqrt(step)) {
     for (let improved = true; improved; ) {
       improved = false;
-      for (const [fr, fc] of [[step, 1], [1 / step, 1], [1, step], [1, 1 / step]] as const) {
-        // Within the grid's range: at most the threads (one alone at its measured speed), at least a twentieth of them.
-        const sr = Math.min(threads, Math.max(STORE_GRID[0]! * threads, best.sr * fr));
-        const sc = Math.min(threads, Math.max(STORE_GRID[0]! * threads, best.sc * fc));
-        const e = loss(sr, sc);
-        if (e < best.e - 1e-15) {
-          best = { sr, sc, e };
-          improved = true;
+      for (let d = 0; d < 4; d++) {
+        for (const f of [step, 1 / step]) {
+          const moved = [...best.p] as [number, number, number, number];
+          moved[d] = moved[d]! * f;
+          const p = clamp(moved);
+          const e = loss(...p);
+          if (e < best.e - 1e-15) {
+            best = { p, e };
+            improved = true;
+          }
         }
       }
     }
   }
-  loss(best.sr, best.sc);
+  loss(...best.p);
   return {
     share,
     threads,
-    restore: best.sr,
-    checkpoint: best.sc,
-    hostRestore: host(local.restore, best.sr),
-    hostCheckpoint: host(local.checkpoint, best.sc),
+    restore: best.p[2],
+    checkpoint: best.p[3],
+    hostRestore: best.p[0],
+    hostCheckpoint: best.p[1],
     rmsLogError: n > 0 ? Math.sqrt(best.e / n) : Number.NaN,
     n,
   };

@@ -66,8 +66,9 @@ export interface HostFit extends HostDemandFit {
    * Local backend, with both local demands: the store as a server of one
    * thread (contention.host.store) fitted to the same mixed sweep (see
    * fitStoreDemands). The profile is written with it, its host demands for
-   * store transfers the fit's, only when it fits the sweep better than the
-   * host alone (`storeUsed`); otherwise its comment says how it fared.
+   * store transfers the fit's, only when it fits the sweep clearly better
+   * than the host alone (below STORE_GAIN times its rms: `storeUsed`);
+   * otherwise its comment says how it fared.
    */
   readonly store?: StoreDemandFit;
   readonly storeUsed?: boolean;
@@ -187,6 +188,15 @@ export function fitInWorker(
 const STORE_THREADS = 1;
 
 /**
+ * The store model is written only when its rms log error is below this
+ * fraction of the host alone's: it has two more numbers fitted (the store's
+ * demands) and, its host demands free, holds the host alone as a case (store
+ * demands too small to bind), so on a sweep the store does not shape it
+ * fits as well within rounding, and a tie is no reason for the larger model.
+ */
+const STORE_GAIN = 0.9;
+
+/**
  * The host model from the mixed sweep: each batch's median restore and
  * checkpoint less their fitted base medians, against the size part of one
  * alone (size × ms per MiB of the one-at-a-time fit), by fitHostDemands.
@@ -224,12 +234,12 @@ export function fitHost(
   // On one host (local) the cpus are shared between processes (host.share: process): the store is fitted under that
   // rule, and under the other for the comment.
   const local = restoreLocal !== undefined && checkpointLocal !== undefined ? { restore: restoreLocal.demand, checkpoint: checkpointLocal.demand } : undefined;
-  const store = withStore && local !== undefined ? fitStoreDemands(obs, cpus, STORE_THREADS, local, 'process') : undefined;
-  const storeOther = withStore && local !== undefined ? fitStoreDemands(obs, cpus, STORE_THREADS, local, 'job') : undefined;
+  const store = withStore && local !== undefined ? fitStoreDemands(obs, cpus, STORE_THREADS, local, 'process', f) : undefined;
+  const storeOther = withStore && local !== undefined ? fitStoreDemands(obs, cpus, STORE_THREADS, local, 'job', f) : undefined;
   return {
     ...f,
     ...(withStore ? { share: 'process' as const } : {}),
-    ...(store === undefined ? {} : { store, storeUsed: store.rmsLogError < f.rmsLogError }),
+    ...(store === undefined ? {} : { store, storeUsed: store.rmsLogError < STORE_GAIN * f.rmsLogError }),
     ...(storeOther === undefined ? {} : { storeOther }),
     cpus,
     workerStart: start === undefined ? 1 : start.cpus / start.capacity,
@@ -606,11 +616,11 @@ function hostLines(h: HostFit, samples: CalibrationSamples, meta: Pick<Calibrati
         ? [
             `# store: the snapshot store is one Node.js process, ${h.store.threads} thread, that every transfer through it shares (fitStoreDemands):`,
             `# each restore and checkpoint keeps ${significant(h.store.restore)} and ${significant(h.store.checkpoint)} of it busy alone, fitted to the same sweep (rms ${round(h.store.rmsLogError, 3)}, n=${h.store.n},`,
-            `# the host alone ${round(h.rmsLogError, 3)}), its host demands the local transfer's plus the store's (written as restore and checkpoint)`,
+            `# the host alone ${round(h.rmsLogError, 3)}), its host demands fitted with them (${significant(h.store.hostRestore)} and ${significant(h.store.hostCheckpoint)}, written as restore and checkpoint)`,
             `# instead of the host-alone fit's ${significant(h.restore)} and ${significant(h.checkpoint)}. A local transfer does not wait for the store.`,
           ]
         : [
-            `# store (not used): the store as one thread every store transfer shares (fitStoreDemands) fits the sweep worse, rms ${round(h.store.rmsLogError, 3)}`,
+            `# store (not used): the store as one thread every store transfer shares (fitStoreDemands) fits the sweep no better (written below 0.9x), rms ${round(h.store.rmsLogError, 3)}`,
             `# (store demands ${significant(h.store.restore)} and ${significant(h.store.checkpoint)}, cpus shared by ${h.store.share}), the host alone ${round(h.rmsLogError, 3)}, so the host alone is written.`,
             ...(h.storeOther === undefined ? [] : [`# Shared by ${h.storeOther.share}, the store fits it with rms ${round(h.storeOther.rmsLogError, 3)}.`]),
           ]),

@@ -305,6 +305,24 @@ describe('the shipped local profile (issue 18, fidelity at saturation)', () => {
     }
     expect(checked).toBe(9);
   });
+
+  it('on the sweep with restores from the node beside it (2026-12-07 14:27), the store model fits better than the host alone', async () => {
+    const { fitCalibration } = await import('../../../fidelity/calibrate/profile.ts');
+    const { readFileSync } = await import('node:fs');
+    // The local calibration of 2026-12-07 14:27-15:01, kept here. Its 16+16 batch took 36.3 s per restore
+    // and 39.5 s per checkpoint at the median while the two restores from the node beside it took 16.9 s:
+    // the host alone, every job an equal share, cannot say both (it predicts 26.4 s from the node).
+    const raw = JSON.parse(readFileSync(new URL('./data/local-2026-12-07-locals.samples.json', import.meta.url), 'utf8'));
+    const host = fitCalibration(raw.samples, 64, raw.meta.cpus).host!;
+    // Nine medians: restores, checkpoints and restores from the node of three batches.
+    expect(host.n).toBe(9);
+    expect(host.store!.n).toBe(9);
+    expect(host.rmsLogError).toBeGreaterThan(0.15);
+    expect(host.store!.rmsLogError).toBeLessThan(0.12);
+    expect(host.storeUsed).toBe(true);
+    // Fitted with its host demands free, not tied to the local transfers' (the tied fit gave rms 0.233 here).
+    expect(host.store!.hostRestore).not.toBeCloseTo(host.restoreLocal!.demand + host.store!.restore, 2);
+  });
 });
 
 describe('inWorker from the --limited series (a pod cpu limit caps only the part of a demand inside the worker)', () => {
@@ -441,14 +459,16 @@ describe('the store model (contention.host.store)', () => {
     expect(predictBatch([{ workMs: 1000, demand: 1 }, { workMs: 1000, demand: 1 }, { workMs: 1000, demand: 1 }], 2)).toEqual([1500, 1500, 1500]);
   });
 
-  it('fitStoreDemands recovers the store demands of a noiseless mixed sweep, host demands the local ones plus them', () => {
+  it('fitStoreDemands recovers the store demands and the host demands of a noiseless mixed sweep, whatever the worker\'s side costs', () => {
     const local = { restore: 0.6, checkpoint: 0.9 };
-    for (const [sr, sc] of [
-      [0.8, 0.5],
-      [0.3, 1],
-      [1, 0.7],
+    for (const [sr, sc, extra] of [
+      [0.8, 0.5, 0],
+      [0.3, 1, 0],
+      [1, 0.7, 0],
+      // The worker's side of a store transfer costing more than the same bytes from the node (as measured on 2026-12-07).
+      [0.3, 0.5, 0.4],
     ] as const) {
-      const host = (l: number, s: number) => Math.min(2, l + s);
+      const host = (l: number, s: number) => Math.min(2, l + s + extra);
       const obs: MixedObservation[] = MIXES.map(([r, c]) => {
         const t = predictBatch(
           [...Array.from({ length: r! }, () => ({ workMs: SOLO_R, demand: host(local.restore, sr), store: sr })), ...Array.from({ length: c! }, () => ({ workMs: SOLO_C, demand: host(local.checkpoint, sc), store: sc }))],
@@ -458,13 +478,19 @@ describe('the store model (contention.host.store)', () => {
         return { restores: r!, checkpoints: c!, restoreMs: r! > 0 ? t[0]! : Number.NaN, checkpointMs: c! > 0 ? t[r!]! : Number.NaN, soloRestoreMs: SOLO_R, soloCheckpointMs: SOLO_C };
       });
       const f = fitStoreDemands(obs, 2, 1, local);
-      expect(f.restore / sr, `${sr}`).toBeCloseTo(1, 2);
-      expect(f.checkpoint / sc, `${sc}`).toBeCloseTo(1, 2);
-      expect(f.hostRestore).toBeCloseTo(host(local.restore, f.restore), 9);
-      expect(f.hostCheckpoint).toBeCloseTo(host(local.checkpoint, f.checkpoint), 9);
-      expect(f.rmsLogError).toBeLessThan(1e-3);
-      // Never above the store's threads: one alone runs at its measured speed.
+      // Four numbers from the medians: the same predictions (rms), though not always the same numbers: under
+      // job sharing these mixes cannot tell every pair of host and store demands apart (the last case fits
+      // as well with store demands 0.65 and 0.9, host demands 0.67 and 0.9).
+      expect(f.rmsLogError, `${sr} ${sc} ${extra}`).toBeLessThan(1e-3);
+      if (extra === 0 && sr < 1) {
+        expect(Math.abs(f.restore / sr - 1), `${sr}`).toBeLessThan(0.05);
+        expect(Math.abs(f.checkpoint / sc - 1), `${sc}`).toBeLessThan(0.05);
+        expect(Math.abs(f.hostRestore / host(local.restore, sr) - 1)).toBeLessThan(0.05);
+      }
+      // In range: a store demand at most the threads (one alone runs at its measured speed), a host demand at least the store's.
       expect(f.restore).toBeLessThanOrEqual(1);
+      expect(f.hostRestore).toBeGreaterThanOrEqual(f.restore);
+      expect(f.hostCheckpoint).toBeGreaterThanOrEqual(f.checkpoint);
     }
     expect(() => fitStoreDemands([], 2, 1, local)).toThrow(/no observations/);
   });
@@ -487,9 +513,9 @@ describe('the store model (contention.host.store)', () => {
       });
       const f = fitStoreDemands(obs, 2, 1, local, 'process');
       expect(f.share).toBe('process');
-      expect(f.restore / sr, `${sr}`).toBeCloseTo(1, 2);
-      expect(f.checkpoint / sc, `${sc}`).toBeCloseTo(1, 2);
       expect(f.rmsLogError).toBeLessThan(1e-3);
+      expect(Math.abs(f.restore / sr - 1), `${sr}`).toBeLessThan(0.05);
+      expect(Math.abs(f.checkpoint / sc - 1), `${sc}`).toBeLessThan(0.05);
     }
   });
 });
