@@ -54,7 +54,10 @@ const contentionSchema = z
           .optional(),
         store: z.strictObject({ threads: positiveNumber, restore: positiveNumber, checkpoint: positiveNumber }).optional(),
         share: z.enum(['job', 'process']).optional(),
+        localApart: z.boolean().optional(),
       })
+      .refine((h) => h.localApart !== true || h.share === 'process', { message: 'host.localApart sets a local transfer apart from its worker\'s process: it needs share: process' })
+      .refine((h) => h.localApart !== true || h.workerLimits !== true, { message: 'host.localApart and host.workerLimits: a worker\'s limit caps its local transfers with the rest; give one or the other' })
       .refine((h) => h.inWorker === undefined || h.workerLimits === true, { message: 'host.inWorker says how much of each demand a worker\'s limit caps: it needs workerLimits: true' })
       .refine((h) => h.pairUnderLimit === undefined || h.workerLimits === true, { message: 'host.pairUnderLimit says how primitives share a worker\'s limit: it needs workerLimits: true' })
       .refine((h) => (h.driver ?? 0) < h.cpus, { message: 'host.driver must leave some of host.cpus to the rest' })

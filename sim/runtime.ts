@@ -511,6 +511,8 @@ class SimRuntime implements CommandRunner {
       const store = local ? undefined : c.host?.store;
       // Through the store (host.store): its threads are the cap, shared by every external transfer of the run.
       if (store !== undefined) c.transferFor(worker, false).add(nowMs, workMs, baseMs, kind, actor, op, ok, demand, worker, store.threads, restore ? store.restore : store.checkpoint, 1, STORE_GROUP);
+      // host.localApart (only with share: process, never with a worker's limit): a process of its own (group -1), still tagged with its worker.
+      else if (local && c.host?.localApart === true) c.transferFor(worker, true).add(nowMs, workMs, baseMs, kind, actor, op, ok, demand, worker, Number.POSITIVE_INFINITY, demand, 1, -1);
       else c.transferFor(worker, local).add(nowMs, workMs, baseMs, kind, actor, op, ok, demand, worker, c.capOf(worker), c.inWorker(restore ? 'restore' : 'checkpoint', demand), c.limitBound(restore ? 'restore' : 'checkpoint'));
     } else this.queue.push(nowMs + (baseMs + workMs), kind, actor, op, ok);
   }

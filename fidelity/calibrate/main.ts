@@ -42,8 +42,10 @@ Options:
                     the profile gets a contention block fitted to the slowdowns (default: none)
   --mixed K         also time, for each K of a list such as 2,8,32, K workers holding a resident
                     actor of which half restore from the store while the others checkpoint to it,
-                    all at once, and write the profile's contention as one host model fitted to
-                    it (contention.host); with --backend k8s, K worker pods on one node
+                    all at once, with one more worker per 16 (at least one) restoring an actor
+                    from the node's folder beside them, and write the profile's contention as
+                    one host model fitted to it (contention.host); with --backend k8s, those
+                    worker pods on one node
   --concurrency-size S  snapshot size of that sweep (default: the largest of --sizes)
   --limited Q       k8s only: also time each primitive, one at a time at --concurrency-size, on a
                     worker pod with a cpu limit of Q (a quantity: 200m), as a run's pods get when their

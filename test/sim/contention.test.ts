@@ -773,6 +773,35 @@ describe('simulate with contention', () => {
     expect(restores('process')).toEqual(byProcess);
   });
 
+  it('host.localApart: a restore from the node is a process of its own, not a third of its worker\'s', () => {
+    // One worker of three slots on one cpu. a0 runs, is paused to the node (ttl 1 s), and comes back at 20 s
+    // while a1 and a2 first arrive: one restore from the node and two golden ones on the worker, 500 ms of
+    // solo work each, 1 cpu each. In the worker's process all three move at 1/3: 1,500 ms each. Apart, the
+    // worker and the local restore each get half the cpu: the local one at 1/2 (1,000 ms), the golden pair at
+    // 1/4 until then, then 1/2 (1,500 ms).
+    const base = setup(3, costs(), [1000, 1000, 1000]);
+    const policy: PolicySet = {
+      ...base.policy,
+      pools: { agents: { mode: 'shared', replicas: 1, actorSlots: 3, workerMemoryMiB: 4096 } },
+      placement: 'binpack',
+      idle: { kind: 'ttl', action: 'pause', ttlMs: 1000 },
+    };
+    const workload: Workload = { ...base.workload, arrivalMs: Float64Array.from([1000, 20_000, 20_000, 20_000]), actor: Int32Array.from([0, 0, 1, 2]), workMs: new Float64Array(4).fill(100) };
+    const restores = (extra: Partial<NonNullable<ContentionSpec['host']>>): { local: number[]; golden: number[] } => {
+      const c = costs({ scope: 'machine', host: { cpus: 1, restore: 1, checkpoint: 1, workerStart: 0.01, ...extra } });
+      const scenario: Scenario = { ...base.scenario, costs: c, policies: [policy], nodes: [{ name: 'node-0', memoryMiB: 8192 }] };
+      const r = simulate(scenario, policy, workload, { seed: 1, sampleEveryMs: 0 }).replies.filter((x) => x.arrivalMs === 20_000);
+      return { local: r.filter((x) => x.path === 'resume-local').map((x) => x.parts.restoreMs), golden: r.filter((x) => x.path === 'golden').map((x) => x.parts.restoreMs) };
+    };
+    const together = restores({ share: 'process' });
+    expect(together.local).toHaveLength(1);
+    expect(together.golden).toHaveLength(2);
+    for (const ms of [...together.local, ...together.golden]) expect(ms).toBeCloseTo(BASE_MS + 1500, 6);
+    const apart = restores({ share: 'process', localApart: true });
+    expect(apart.local[0]).toBeCloseTo(BASE_MS + 1000, 6);
+    for (const ms of apart.golden) expect(ms).toBeCloseTo(BASE_MS + 1500, 6);
+  });
+
   it('refuses a host block beside transfers or cpu, and a driver that takes every cpu', async () => {
     const { costProfileSchema } = await import('../../scenarios/file-schema.ts');
     const base = { name: 'x', workerStart: { kind: 'constant', value: '1ms' }, coldBoot: { kind: 'constant', value: '1ms' }, restore: { local: { base: { kind: 'constant', value: '1ms' }, bandwidth: '1Mi/s' }, external: { base: { kind: 'constant', value: '1ms' }, bandwidth: '1Mi/s' }, golden: { base: { kind: 'constant', value: '1ms' }, bandwidth: '1Mi/s' } }, checkpoint: { local: { base: { kind: 'constant', value: '1ms' }, bandwidth: '1Mi/s' }, external: { base: { kind: 'constant', value: '1ms' }, bandwidth: '1Mi/s' } } };
@@ -792,6 +821,10 @@ describe('simulate with contention', () => {
     expect(costProfileSchema.safeParse({ ...base, contention: { scope: 'machine', host: { ...host, store: { threads: 1, restore: 0.8, checkpoint: 0.6 } } } }).success).toBe(true);
     expect(JSON.stringify(costProfileSchema.safeParse({ ...base, contention: { scope: 'machine', host: { ...host, workerLimits: true, store: { threads: 1, restore: 0.8, checkpoint: 0.6 } } } }).error?.issues)).toMatch(/host\.store and host\.workerLimits/);
     expect(costProfileSchema.safeParse({ ...base, contention: { scope: 'machine', host: { ...host, store: { threads: 0, restore: 0.8, checkpoint: 0.6 } } } }).success).toBe(false);
+    // localApart: only with share: process, not with workerLimits.
+    expect(costProfileSchema.safeParse({ ...base, contention: { scope: 'machine', host: { ...host, share: 'process', localApart: true } } }).success).toBe(true);
+    expect(JSON.stringify(costProfileSchema.safeParse({ ...base, contention: { scope: 'machine', host: { ...host, localApart: true } } }).error?.issues)).toMatch(/host\.localApart .* needs share: process/);
+    expect(JSON.stringify(costProfileSchema.safeParse({ ...base, contention: { scope: 'machine', host: { ...host, share: 'process', localApart: true, workerLimits: true } } }).error?.issues)).toMatch(/host\.localApart and host\.workerLimits/);
   });
 
   it('same seed, same result; the draws are those of the run without contention', () => {
