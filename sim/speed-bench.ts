@@ -285,11 +285,21 @@ async function measureRuns(task: RunsTask): Promise<RunsFigures> {
     // A small scenario runs in tens of milliseconds: one untimed run first
     // (the compiler's warm-up), then each timed sample repeats the run until
     // it lasts MIN_SAMPLE_MS, so timer grain and a stray GC do not decide it.
+    // The repeat is how many warm runs fill MIN_SAMPLE_MS, counted after the
+    // warm-up: sized on one run (the cold one, or even a second), the
+    // 2,000-actor step of the fleet-scaling series got 2-3 repeats and
+    // samples of 0.03-0.05 s, and its ns per invocation moved by a quarter
+    // from one bench to the next (2,924, 3,640 and 2,583 ns, 2026-12-07
+    // 15:52-15:58, load under 1.3).
     let repeat = 1;
     if (!large && task.baseline) {
-      const t0 = performance.now();
       simulate(scenario, policy, workload, { seed: scenario.seed, sampleEveryMs: 60_000 });
-      repeat = Math.max(1, Math.ceil(MIN_SAMPLE_MS / Math.max(1, performance.now() - t0)));
+      const t0 = performance.now();
+      repeat = 0;
+      do {
+        simulate(scenario, policy, workload, { seed: scenario.seed, sampleEveryMs: 60_000 });
+        repeat += 1;
+      } while (performance.now() - t0 < MIN_SAMPLE_MS);
     }
     for (let r = 0; r < runs; r++) {
       const probe: SimProbe = { pops: 0, pendingSum: 0, peakPending: 0, arrivals: 0 };
