@@ -101,6 +101,13 @@ export function mixedLocals(k: number): number {
   return Math.max(1, Math.round(k / 16));
 }
 
+/** The largest batch k of the mixed sweep whose workers, with its restorers from the node, number at most `workers` (0: none fits). */
+export function largestMixedK(workers: number): number {
+  let k = workers;
+  while (k > 0 && k + mixedLocals(k) > workers) k -= 1;
+  return k;
+}
+
 /** Times of one primitive when `k` workers ran it at the same moment, each on its own actor (worker starts: k workers started at once, size 0). */
 export interface ConcurrencySample {
   readonly k: number;

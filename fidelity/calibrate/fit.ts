@@ -302,6 +302,35 @@ export interface StoreDemandFit {
   readonly n: number;
 }
 
+/**
+ * The local search of the host and store fits, from a grid's best point `from`
+ * (its numbers and loss): each number in turn multiplied and divided by a
+ * step, a move kept when it lowers the loss, until no move does; then the step
+ * is halved (its square root) until it is below 0.1%. `clamp` keeps a moved
+ * point in range.
+ */
+function refine(from: { readonly p: readonly number[]; readonly e: number }, loss: (p: readonly number[]) => number, clamp: (p: number[]) => readonly number[] = (p) => p): { p: readonly number[]; e: number } {
+  let best = from;
+  for (let step = 1.2; step > 1.001; step = Math.sqrt(step)) {
+    for (let improved = true; improved; ) {
+      improved = false;
+      for (let d = 0; d < best.p.length; d++) {
+        for (const f of [step, 1 / step]) {
+          const moved = [...best.p];
+          moved[d] = moved[d]! * f;
+          const p = clamp(moved);
+          const e = loss(p);
+          if (e < best.e - 1e-15) {
+            best = { p, e };
+            improved = true;
+          }
+        }
+      }
+    }
+  }
+  return best;
+}
+
 /** Store demands tried: 0.05 to 1 thread, log-spaced. */
 const STORE_GRID = Array.from({ length: 31 }, (_, i) => 0.05 * 20 ** (i / 30));
 
@@ -332,7 +361,9 @@ export function fitStoreDemands(
   const usable = observations.filter((o) => o.restores + o.checkpoints >= 1 && o.soloRestoreMs > 0 && o.soloCheckpointMs > 0);
   if (usable.length === 0) throw new Error('fitStoreDemands: no observations');
   let n = 0;
-  const loss = (dr: number, dc: number, sr: number, sc: number): number => {
+  // p: host demands of a restore and a checkpoint, then their store demands.
+  const loss = (p: readonly number[]): number => {
+    const [dr, dc, sr, sc] = p as [number, number, number, number];
     let sum = 0;
     n = 0;
     for (const o of usable) {
@@ -350,45 +381,30 @@ export function fitStoreDemands(
     return sum;
   };
   const lowStore = STORE_GRID[0]! * threads;
-  // Within range: a store demand between a twentieth of the threads and all of them, a host demand at least it and at most 16 cpus.
-  const clamp = (p: readonly [number, number, number, number]): [number, number, number, number] => {
-    const sr = Math.min(threads, Math.max(lowStore, p[2]));
-    const sc = Math.min(threads, Math.max(lowStore, p[3]));
-    return [Math.min(16, Math.max(sr, p[0])), Math.min(16, Math.max(sc, p[1])), sr, sc];
+  const highHost = DEMAND_GRID.at(-1)!;
+  // Within range: a store demand between a twentieth of the threads and all of them, a host demand at least it and at most the demand grid's top.
+  const clamp = (p: readonly number[]): number[] => {
+    const sr = Math.min(threads, Math.max(lowStore, p[2]!));
+    const sc = Math.min(threads, Math.max(lowStore, p[3]!));
+    return [Math.min(highHost, Math.max(sr, p[0]!)), Math.min(highHost, Math.max(sc, p[1]!)), sr, sc];
   };
-  let best = { p: clamp([start.restore, start.checkpoint, threads, threads]), e: Number.POSITIVE_INFINITY };
+  let best: { p: readonly number[]; e: number } = { p: clamp([start.restore, start.checkpoint, threads, threads]), e: Number.POSITIVE_INFINITY };
   // The grid of store demands, each with two guesses of the host demands: `start`'s, and the local transfer's plus the store's.
   for (const sr of STORE_GRID) for (const sc of STORE_GRID) {
     for (const p of [clamp([start.restore, start.checkpoint, sr * threads, sc * threads]), clamp([local.restore + sr * threads, local.checkpoint + sc * threads, sr * threads, sc * threads])]) {
-      const e = loss(...p);
+      const e = loss(p);
       if (e < best.e) best = { p, e };
     }
   }
-  for (let step = 1.2; step > 1.001; step = Math.sqrt(step)) {
-    for (let improved = true; improved; ) {
-      improved = false;
-      for (let d = 0; d < 4; d++) {
-        for (const f of [step, 1 / step]) {
-          const moved = [...best.p] as [number, number, number, number];
-          moved[d] = moved[d]! * f;
-          const p = clamp(moved);
-          const e = loss(...p);
-          if (e < best.e - 1e-15) {
-            best = { p, e };
-            improved = true;
-          }
-        }
-      }
-    }
-  }
-  loss(...best.p);
+  best = refine(best, loss, clamp);
+  loss(best.p);
   return {
     share,
     threads,
-    restore: best.p[2],
-    checkpoint: best.p[3],
-    hostRestore: best.p[0],
-    hostCheckpoint: best.p[1],
+    restore: best.p[2]!,
+    checkpoint: best.p[3]!,
+    hostRestore: best.p[0]!,
+    hostCheckpoint: best.p[1]!,
     rmsLogError: n > 0 ? Math.sqrt(best.e / n) : Number.NaN,
     n,
   };
@@ -436,24 +452,7 @@ export function fitHostDemands(observations: readonly MixedObservation[], cpus: 
       if (e < best.e) best = { dr, dc, e };
     }
   }
-  // Refine: halve a multiplicative step around the best point until it is below 0.1%.
-  for (let step = 1.2; step > 1.001; step = Math.sqrt(step)) {
-    for (let improved = true; improved; ) {
-      improved = false;
-      for (const [fr, fc] of [
-        [step, 1],
-        [1 / step, 1],
-        [1, step],
-        [1, 1 / step],
-      ] as const) {
-        const e = loss(best.dr * fr, best.dc * fc);
-        if (e < best.e - 1e-15) {
-          best = { dr: best.dr * fr, dc: best.dc * fc, e };
-          improved = true;
-        }
-      }
-    }
-  }
-  loss(best.dr, best.dc);
-  return { restore: best.dr, checkpoint: best.dc, rmsLogError: n > 0 ? Math.sqrt(best.e / n) : Number.NaN, n };
+  const fit = refine({ p: [best.dr, best.dc], e: best.e }, (p) => loss(p[0]!, p[1]!));
+  loss(fit.p[0]!, fit.p[1]!);
+  return { restore: fit.p[0]!, checkpoint: fit.p[1]!, rmsLogError: n > 0 ? Math.sqrt(fit.e / n) : Number.NaN, n };
 }

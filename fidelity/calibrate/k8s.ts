@@ -7,6 +7,7 @@ import {
   CALIBRATE_SLOTS,
   CalibrationInterruptedError,
   calibrationWorkerMemoryMiB,
+  largestMixedK,
   mixedLocals,
   sweepWorkerMemoryMiB,
   type CalibrationSamples,
@@ -78,9 +79,8 @@ function checkCalibrationCapacity(cluster: ConnectedCluster, job: JobCalibration
     (failing, _fitting, workerCpu) => {
       const sweep = needs.filter((n) => failing.includes(n.name) && n.name.startsWith('--'));
       const pods = cluster.capacity === null || sweep.length === 0 ? null : fittingWorkerCount(sweep[0]!, cluster.capacity);
-      // The mixed sweep's k leaves room for its restorers from the node (mixedLocals) beside the k.
-      let most = pods;
-      if (pods !== null && sweep[0]!.name.startsWith('--mixed')) while (most! > 0 && most! + mixedLocals(most!) > pods) most! -= 1;
+      // The mixed sweep's k leaves room for its restorers from the node beside it.
+      const most = pods !== null && sweep[0]!.name.startsWith('--mixed') ? largestMixedK(pods) : pods;
       return [
         ...(sweep.length > 0 ? [`lower the largest k of ${sweep.map((n) => n.name.split(' ')[0]).join(' and ')}${most !== null && most >= 1 ? ` to ${most} (the most that fit with these requests)` : ''}`] : []),
         ...(workerCpu === null ? [] : [`ask less cpu of every worker pod with --worker-cpu ${workerCpu}m`]),

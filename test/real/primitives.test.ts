@@ -71,3 +71,17 @@ describe('measure (calibration)', () => {
     expect(two.node).toBeLessThanOrEqual(2 * 2 + 4 + 4 * 2 + 1 + 4);
   });
 });
+
+describe('largestMixedK (the mixed sweep with its restorers from the node)', () => {
+  it('is the largest k whose batch and restorers fit the workers', async () => {
+    const { largestMixedK, mixedLocals } = await import('../../real/primitives.ts');
+    for (let workers = 0; workers <= 200; workers++) {
+      const k = largestMixedK(workers);
+      if (k > 0) expect(k + mixedLocals(k), `${workers}`).toBeLessThanOrEqual(workers);
+      // No larger k fits.
+      for (let j = k + 1; j <= workers; j++) expect(j + mixedLocals(j), `${workers}, ${j}`).toBeGreaterThan(workers);
+    }
+    expect(largestMixedK(16)).toBe(15);
+    expect(largestMixedK(1)).toBe(0);
+  });
+});
