@@ -13,6 +13,7 @@ import { MEASURED_COLUMNS, density, measuredRows, type Density } from '../report
 import { primitiveLogCsv } from '../reports/primitive-log.ts';
 import { TIMESERIES_COLUMNS, ms } from '../reports/summary.ts';
 import { compressScenario, compressWorkload } from './compress.ts';
+import { CpuSeries, cpuSeriesCsv, systemSnapshot } from './cpu-series.ts';
 import { drive, type RealRunResult } from './driver.ts';
 import type { K8sFlags } from './k8s/flags.ts';
 import type { RealRuntime } from './runtime.ts';
@@ -145,6 +146,7 @@ export async function measureRealRun(opts: RealRun, io: Io, backend: RealBackend
   );
   const results: RealRunResult[] = [];
   const cpus: CpuUsed[] = [];
+  const cpuRows: (string | number)[][] = [];
   const checks: CounterCheck[] = [];
   const densities: Record<string, Density> = {};
   const t0 = performance.now();
@@ -157,6 +159,9 @@ export async function measureRealRun(opts: RealRun, io: Io, backend: RealBackend
     const runtime = await backend.start(policy, i);
     const tp = performance.now();
     const cpuBefore = cpuReading(runtime);
+    // Second by second, where the processes can be read (local workers): cpu.csv.
+    const series = runtime.processCpuMs === undefined ? undefined : new CpuSeries(policy.name, () => systemSnapshot(runtime));
+    series?.start();
     let cpuAfter: CpuReading | null = null;
     let resident: Map<string, number> | null = null;
     const askResident = runtime.residentCounters?.bind(runtime);
@@ -173,9 +178,12 @@ export async function measureRealRun(opts: RealRun, io: Io, backend: RealBackend
       // The cpu the run took, read while its workers are still there to be read.
       beforeClose: async () => {
         cpuAfter = cpuReading(runtime);
+        if (series !== undefined) cpuRows.push(...series.stop());
         if (askResident !== undefined && io.signal?.aborted !== true) resident = await askResident();
       },
     });
+    // Stopped in beforeClose unless the drive ended without it (a second stop adds nothing).
+    if (series !== undefined) cpuRows.push(...series.stop());
     results.push(r);
     cpus.push(cpuUsed(cpuBefore, cpuAfter ?? cpuReading(runtime)));
     checks.push(counterCheck(r, r.partial ? null : resident));
@@ -225,6 +233,7 @@ export async function measureRealRun(opts: RealRun, io: Io, backend: RealBackend
     )}\n`,
   };
   if (opts.invocations === 'all') files['invocations.csv'] = invocationsCsv(results);
+  if (cpuRows.length > 0) files['cpu.csv'] = cpuSeriesCsv(cpuRows);
   const lines: string[] = [];
   for (const [i, r] of rows.entries()) {
     const res = results[i]!;

@@ -53,6 +53,11 @@ export interface RealRuntime {
    * processes (pods), undefined fields where it could not read them.
    */
   cpuMs?(): { readonly storeMs: number | undefined; readonly workersMs: number | undefined };
+  /**
+   * Cpu time spent so far by each process this runtime started and can see, in ms: `store`, and
+   * `worker <id>` per live worker; for the run's cpu.csv (real/cpu-series.ts). Absent on pods.
+   */
+  processCpuMs?(): ReadonlyMap<string, number>;
   /** Stops every worker and frees everything; safe to call twice. */
   close(): Promise<void>;
 }

@@ -199,6 +199,17 @@ export class LocalRuntime implements RealRuntime {
     return { storeMs, workersMs };
   }
 
+  processCpuMs(): ReadonlyMap<string, number> {
+    const out = new Map<string, number>();
+    const store = processCpuMs(this.store?.child?.pid);
+    if (store !== undefined) out.set('store', store);
+    for (const [id, w] of this.workers) {
+      const ms = processCpuMs(w.child.pid);
+      if (ms !== undefined) out.set(`worker ${id}`, ms);
+    }
+    return out;
+  }
+
   attach(sink: (event: RuntimeEvent) => void): void {
     this.sink = sink;
   }

@@ -35,6 +35,13 @@ export interface StoreBlobStream {
 export interface StorePutResult {
   readonly bytes: number;
   readonly sha256: string;
+  /**
+   * The store's own time, where it says it: receiving, hashing and writing
+   * the body, then making it durable (fsync, rename, directory fsync). The
+   * rest of the PUT's time is the sender's and the connection's.
+   */
+  readonly receiveMs?: number;
+  readonly syncMs?: number;
 }
 
 // Request bodies are sent in views of this size: no copy of a large snapshot is ever made.
@@ -71,7 +78,10 @@ export class StoreClient {
     if (res.status !== 200) throw await this.failure('PUT', key, res);
     const answer = (await res.json()) as StorePutResult;
     if (answer.bytes !== bytes) throw new StoreError(`PUT ${this.urlOf(key)}: store kept ${answer.bytes} bytes, sent ${bytes}`, res.status, this.urlOf(key));
-    return { bytes: answer.bytes, sha256: answer.sha256 };
+    const ms = (x: unknown): number | undefined => (typeof x === 'number' && Number.isFinite(x) && x >= 0 ? x : undefined);
+    const receiveMs = ms(answer.receiveMs);
+    const syncMs = ms(answer.syncMs);
+    return { bytes: answer.bytes, sha256: answer.sha256, ...(receiveMs === undefined ? {} : { receiveMs }), ...(syncMs === undefined ? {} : { syncMs }) };
   }
 
   /** The blob under `key`, or null if there is none. */

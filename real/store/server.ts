@@ -162,6 +162,7 @@ export async function startStoreServer(options: StoreServerOptions): Promise<Sto
       throw conflictOr(err, key);
     }
     const temp = join(dirname(file), `.${basename(file)}.${randomBytes(8).toString('hex')}.partial`);
+    const begun = performance.now();
     let handle: FileHandle | undefined;
     try {
       handle = await open(temp, 'wx');
@@ -186,6 +187,7 @@ export async function startStoreServer(options: StoreServerOptions): Promise<Sto
       if (expected !== undefined && expected !== sha256) {
         throw new HttpError(422, 'checksum-mismatch', `body sha256 ${sha256} does not match x-content-sha256 ${expected}; blob not replaced`);
       }
+      const received = performance.now();
       await handle.sync();
       await handle.close();
       handle = undefined;
@@ -195,7 +197,9 @@ export async function startStoreServer(options: StoreServerOptions): Promise<Sto
         throw conflictOr(err, key);
       }
       await syncDir(dirname(file));
-      sendJson(res, 200, { key, bytes, sha256 });
+      // Where the store's time went, for a checkpoint's phases: receiving, hashing and writing the body; then fsync, rename, directory fsync.
+      const round = (ms: number): number => Math.round(ms * 1000) / 1000;
+      sendJson(res, 200, { key, bytes, sha256, receiveMs: round(received - begun), syncMs: round(performance.now() - received) });
     } finally {
       if (handle !== undefined) await handle.close().catch(() => undefined);
       await unlink(temp).catch(() => undefined);

@@ -79,10 +79,13 @@ export interface CheckpointAnswer {
    * Where its time went, in ms from the checkpoint's start: `seal` hashing the
    * region; `disk` writing the node's file (temp file, fsync, rename: a local
    * checkpoint, or the copy kept beside an upload); `store` the upload (the
-   * store writes and fsyncs it before it answers). The copy and the upload
-   * run at the same time, so they overlap. Absent from older workers.
+   * store writes and fsyncs it before it answers); `received` when the store
+   * had the whole body hashed and written, before its fsync (the store's
+   * answer says how long that fsync took; absent from older stores). The copy
+   * and the upload run at the same time, so they overlap. Absent from older
+   * workers.
    */
-  readonly phases?: { readonly seal: number; readonly disk?: number; readonly store?: number };
+  readonly phases?: { readonly seal: number; readonly disk?: number; readonly received?: number; readonly store?: number };
 }
 
 /** A resident actor as `GET /actors` lists it. */

@@ -295,6 +295,7 @@ export async function startWorkerServer(options: WorkerServerOptions): Promise<W
       const seal = since();
       let disk: number | undefined;
       let stored: number | undefined;
+      let received: number | undefined;
       if (request.target === 'local') {
         try {
           await writeSnapshotFile(snapshotFile(id), sealed);
@@ -316,8 +317,10 @@ export async function startWorkerServer(options: WorkerServerOptions): Promise<W
           () => false,
         );
         try {
-          await store.put(`actors/${id}`, [sealed.region, sealed.trailer], { sha256: sealed.sha256 });
+          const put = await store.put(`actors/${id}`, [sealed.region, sealed.trailer], { sha256: sealed.sha256 });
           stored = since();
+          // The store's fsync ended just before its answer: what came before it was the body's transfer and write.
+          if (put.syncMs !== undefined) received = Math.max(seal, stored - put.syncMs);
         } catch (err) {
           // The upload failed: the copy holds a version the scheduler never saw; drop it.
           if (await copy) await rm(snapshotFile(id), { force: true }).catch(() => undefined);
@@ -329,7 +332,7 @@ export async function startWorkerServer(options: WorkerServerOptions): Promise<W
       actors.delete(id);
       slot.region = null;
       scheduleGc();
-      const phases = { seal, ...(disk === undefined ? {} : { disk }), ...(stored === undefined ? {} : { store: stored }) };
+      const phases = { seal, ...(disk === undefined ? {} : { disk }), ...(received === undefined ? {} : { received }), ...(stored === undefined ? {} : { store: stored }) };
       return { checkpointMs: since(), bytes: sealed.bytes, phases };
     } finally {
       if (slot.region !== null) slot.state = 'idle';

@@ -264,6 +264,11 @@ describe('real driver on the local runtime', () => {
     const last = times[times.length - 1]!;
     expect(last).toBeGreaterThanOrEqual(40_000 - 2000 - lateMs - 2000);
     expect(last).toBeLessThanOrEqual(40_000);
+    // cpu.csv: where the cpu went, interval by interval, in real time (the run's 5 s): the store and both workers read.
+    const cpu = parseCsv(readFileSync(join(benchOut, 'cpu.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
+    expect(cpu.length).toBeGreaterThanOrEqual(2);
+    expect(cpu.every((r) => r.policy === 'ttl-suspend' && Number(r.wall_ms) > 0 && r.store_ms !== '' && r.workers_ms !== '')).toBe(true);
+    expect(cpu.reduce((t, r) => t + Number(r.workers_ms), 0)).toBeGreaterThan(0);
   });
 
   it('stops every worker on Ctrl-C and writes a partial report', async () => {

@@ -27,7 +27,10 @@ describe('store server', () => {
   it('puts, heads, gets and deletes blobs', async () => {
     const bytes = Buffer.from('hello blob');
     const put = await client.put('actors/a-1', bytes);
-    expect(put).toEqual({ bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') });
+    expect(put).toMatchObject({ bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') });
+    // The store says where its time went: receiving and writing the body, then making it durable.
+    expect(put.receiveMs).toBeGreaterThanOrEqual(0);
+    expect(put.syncMs).toBeGreaterThanOrEqual(0);
     expect(await client.head('actors/a-1')).toBe(bytes.length);
     expect(await client.get('actors/a-1')).toEqual(bytes);
     // A body in parts is streamed, and lands the same as one buffer.

@@ -57,14 +57,16 @@ describe('worker server', () => {
     const checkpoint = await wa.checkpoint('s1', { target: 'external', version: 3 });
     expect(checkpoint.bytes).toBe(4 * 1024 * 1024 + 48);
     expect(checkpoint.checkpointMs).toBeGreaterThan(0);
-    // Its phases end in order within its time: the seal first; the node's copy and the upload after it.
+    // Its phases end in order within its time: the seal first; the node's copy and the upload after it,
+    // the store's receipt of the body before the upload's end (the store's fsync in between).
     const ph = checkpoint.phases!;
-    expect(Object.keys(ph).sort()).toEqual(['disk', 'seal', 'store']);
+    expect(Object.keys(ph).sort()).toEqual(['disk', 'received', 'seal', 'store']);
     expect(ph.seal).toBeGreaterThan(0);
-    for (const end of [ph.disk!, ph.store!]) {
+    for (const end of [ph.disk!, ph.received!, ph.store!]) {
       expect(end).toBeGreaterThanOrEqual(ph.seal);
       expect(end).toBeLessThanOrEqual(checkpoint.checkpointMs);
     }
+    expect(ph.received!).toBeLessThanOrEqual(ph.store!);
     expect(await wa.actors()).toEqual([]);
     expect(await storeClient.head('actors/s1')).toBe(checkpoint.bytes);
     const resumed = await wb.restore('s1', { ...SMALL, source: 'external', version: 3 });
