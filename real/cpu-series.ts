@@ -7,7 +7,7 @@ import { machineCpu, type MachineCpu } from './local/proc-cpu.ts';
  * (`cpu.csv`): the machine's time by kind (/proc/stat), the driver's, the
  * store's and the workers' processes, and the kernel's pressure stall
  * information (/proc/pressure: time some task waited for a cpu, for I/O,
- * for memory). run.json keeps the totals; this series says when, so a run
+ * for memory) and the page faults taken (/proc/vmstat). run.json keeps the totals; this series says when, so a run
  * whose primitives slow down part-way can be read against what the machine
  * was doing then (a store starved of cpu, a disk that stalls, reclaim).
  * Linux only; anything unreadable is left empty, never guessed.
@@ -44,6 +44,13 @@ export function readPressure(read: (path: string) => string | undefined = readOr
   return { cpuSomeMs: pressureTotalMs(cpu, 'some'), ioSomeMs: pressureTotalMs(io, 'some'), ioFullMs: pressureTotalMs(io, 'full'), memorySomeMs: pressureTotalMs(memory, 'some') };
 }
 
+/** A counter of /proc/vmstat (e.g. `pgfault`, page faults since boot); undefined if absent. */
+export function vmstatCounter(text: string | undefined, name: string): number | undefined {
+  if (text === undefined) return undefined;
+  const m = new RegExp(`^${name} (\\d+)$`, 'm').exec(text);
+  return m === null ? undefined : Number(m[1]);
+}
+
 /** One reading: cumulative figures at one moment. */
 export interface CpuSnapshot {
   readonly atMs: number;
@@ -53,6 +60,8 @@ export interface CpuSnapshot {
   /** Cumulative cpu ms by process (`store`, `worker <id>`) where the runtime can read them. */
   readonly processes: ReadonlyMap<string, number>;
   readonly pressure: Pressure;
+  /** Page faults since boot (/proc/vmstat pgfault): every first touch of memory is one, and on a VM each can cost microseconds of system time. */
+  readonly pageFaults?: number | undefined;
 }
 
 export const CPU_SERIES_COLUMNS = [
@@ -73,6 +82,7 @@ export const CPU_SERIES_COLUMNS = [
   'pressure_io_ms',
   'pressure_io_full_ms',
   'pressure_memory_ms',
+  'page_faults',
 ] as const;
 
 type Cell = string | number;
@@ -117,6 +127,7 @@ export function seriesRow(policy: string, t0: number, a: CpuSnapshot, b: CpuSnap
     delta(a.pressure.ioSomeMs, b.pressure.ioSomeMs),
     delta(a.pressure.ioFullMs, b.pressure.ioFullMs),
     delta(a.pressure.memorySomeMs, b.pressure.memorySomeMs),
+    delta(a.pageFaults, b.pageFaults),
   ];
 }
 
@@ -174,6 +185,7 @@ export function systemSnapshot(runtime: ProcessCpuSource): CpuSnapshot {
     driverMs: (usage.user + usage.system) / 1000,
     processes: runtime.processCpuMs?.() ?? new Map(),
     pressure: readPressure(),
+    pageFaults: vmstatCounter(readOr('/proc/vmstat'), 'pgfault'),
   };
 }
 
