@@ -69,9 +69,44 @@ export function modelledHostWorkMs(measured: readonly Record<string, string>[], 
   return { workMs, cpus: h.cpus - (h.driver ?? 0), parts: items.filter(([, ms]) => ms > 0).map(([what, ms]) => `${what} ${s(ms)}`).join(', ') };
 }
 
+/**
+ * How dear the real machine's cpu was: what the real run's processes spent
+ * (local runs: the store's and the workers', from run.json) against what the
+ * profile's host model charges for the primitives the real run itself
+ * completed (its measured.csv). Both count the same work, so a ratio well
+ * above 1 says the machine did that work at a higher cost per byte than
+ * when it was calibrated (fleet-2000's morning on 2026-12-07: 1.00 in runs
+ * the simulation met, 1.12-1.25 in runs it missed, with the same cpu split
+ * between the store and the workers), which neither the drift probe (one
+ * primitive alone) nor the load average sees. Undefined on k8s, without a
+ * host model, or where the real run did not record its processes' cpu.
+ */
+export function machineCost(runJson: unknown, realMeasured: readonly Record<string, string>[], policy: string, costs: CostModel, sizeMiB: number, backend: 'local' | 'k8s'): { spentMs: number; chargedMs: number; ratio: number } | undefined {
+  if (backend !== 'local') return undefined;
+  const policies = (runJson as { policies?: unknown } | null)?.policies;
+  if (!Array.isArray(policies)) return undefined;
+  const cpu = (policies as { name?: unknown; cpu?: RealCpu | null }[]).find((p) => p.name === policy)?.cpu;
+  if (cpu === undefined || cpu === null || cpu.storeMs === null || cpu.workersMs === null) return undefined;
+  const charged = modelledHostWorkMs(realMeasured, policy, costs, sizeMiB);
+  if (charged === undefined || !(charged.workMs > 0)) return undefined;
+  const spentMs = cpu.storeMs + cpu.workersMs;
+  return { spentMs, chargedMs: charged.workMs, ratio: spentMs / charged.workMs };
+}
+
+/** Above this, {@link machineCost}'s ratio is called out as a machine dearer than calibrated. */
+export const DEAR_MACHINE = 1.1;
+
+/** The sentence of {@link machineCost}, with its caveat above {@link DEAR_MACHINE}. */
+export function machineCostText(c: NonNullable<ReturnType<typeof machineCost>>): string {
+  const base = `for the real run's own primitives the host model charges ${s(c.chargedMs)} cpu-s; its store and workers spent ${s(c.spentMs)} (${c.ratio.toFixed(2)}x)`;
+  return c.ratio > DEAR_MACHINE
+    ? `${base}: the machine did the same work at a higher cost than when it was calibrated, so the real timings run slow for a reason the profile does not hold (the machine, not the policies)`
+    : base;
+}
+
 /** The caveat line of a policy set: the real cpu beside the modelled work, whichever of the two there is. */
-export function cpuNote(policy: string, real: string | undefined, modelled: ReturnType<typeof modelledHostWorkMs>): string | undefined {
+export function cpuNote(policy: string, real: string | undefined, modelled: ReturnType<typeof modelledHostWorkMs>, cost?: ReturnType<typeof machineCost>): string | undefined {
   const sim = modelled === undefined ? undefined : `the simulation's host model put ${s(modelled.workMs)} cpu-s of work on its ${modelled.cpus} cpus (${modelled.parts})`;
-  if (real === undefined && sim === undefined) return undefined;
-  return `Cpu, ${policy}: ${[real, sim].filter((x) => x !== undefined).join('; ')}.`;
+  const parts = [real, sim, cost === undefined ? undefined : machineCostText(cost)].filter((x) => x !== undefined);
+  return parts.length === 0 ? undefined : `Cpu, ${policy}: ${parts.join('; ')}.`;
 }

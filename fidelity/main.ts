@@ -20,7 +20,7 @@ import { samplesPathFor } from './calibrate/main.ts';
 import { samplesFileSchema } from './calibrate/profile.ts';
 import type { CalibrationSamples } from '../real/primitives.ts';
 import { FIDELITY_RECORD, FidelityInputError, fidelityRecordJson, readCsvRows, readFidelityRecord, type FidelityRecord } from './record.ts';
-import { cpuNote, modelledHostWorkMs, realCpuLines } from './cpu.ts';
+import { cpuNote, machineCost, modelledHostWorkMs, realCpuLines } from './cpu.ts';
 import { failuresNote, realFailures, simFailures } from './failures.ts';
 import { runSpread } from './spread.ts';
 import { writeFidelityInputs, type FidelityInputOptions, type FidelityInputs } from './inputs.ts';
@@ -670,14 +670,18 @@ async function compareAndWrite(
   const sizes = Object.values(inputs.snapshotMiB);
   // The simulation's measured.csv: absent from a simulation run before it was written.
   const simMeasured = existsSync(join(simDir, 'measured.csv')) ? readCsvRows(join(simDir, 'measured.csv')) : [];
-  const primitives = comparePrimitives(readCsvRows(join(realDir, 'measured.csv')), costs, sizes[0] ?? 0, simMeasured);
+  const realMeasured = readCsvRows(join(realDir, 'measured.csv'));
+  const primitives = comparePrimitives(realMeasured, costs, sizes[0] ?? 0, simMeasured);
   // Where the cpu went: the real run's (run.json, since issue 18) beside the host model's work.
   const realRun = readJsonOrNull(join(realDir, 'run.json'));
   const realCpu = realCpuLines(realRun, o.backend);
   const realFailed = realFailures(realRun);
   const simFailed = simFailures(readJsonOrNull(join(simDir, 'run.json')));
+  const machineCosts: Record<string, { spentMs: number; chargedMs: number; ratio: number }> = {};
   for (const policy of policies) {
-    const n = cpuNote(policy, realCpu.get(policy), modelledHostWorkMs(simMeasured, policy, costs, sizes[0] ?? 0));
+    const cost = machineCost(realRun, realMeasured, policy, costs, sizes[0] ?? 0, o.backend);
+    if (cost !== undefined) machineCosts[policy] = { spentMs: Math.round(cost.spentMs), chargedMs: Math.round(cost.chargedMs), ratio: Math.round(cost.ratio * 1000) / 1000 };
+    const n = cpuNote(policy, realCpu.get(policy), modelledHostWorkMs(simMeasured, policy, costs, sizes[0] ?? 0), cost);
     if (n !== undefined) notes.push(n);
     const f = failuresNote(policy, realFailed.get(policy), simFailed.get(policy), costs.requestTimeoutMs !== undefined);
     if (f !== undefined) notes.push(f);
@@ -704,6 +708,8 @@ async function compareAndWrite(
     ...(real.hostLoad === undefined ? {} : { hostLoad: real.hostLoad }),
     ...(o.against === undefined ? {} : { against: { dir: o.against.dir, recordedAt: real.recordedAt } }),
     ...(drift === undefined ? {} : { drift }),
+    // The real machine's cpu against what the profile charges for the real run's own primitives (fidelity/cpu.ts machineCost).
+    ...(Object.keys(machineCosts).length === 0 ? {} : { machineCost: machineCosts }),
     notes,
   };
   const record: FidelityRecord = {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cpuNote, modelledHostWorkMs, realCpuLines } from '../../fidelity/cpu.ts';
+import { cpuNote, machineCost, modelledHostWorkMs, realCpuLines } from '../../fidelity/cpu.ts';
 import { cpuUsed } from '../../real/run.ts';
 import { machineCpu } from '../../real/local/proc-cpu.ts';
 import type { CostModel } from '../../scenarios/scenario.ts';
@@ -58,5 +58,26 @@ describe('where the cpu went (issue 18)', () => {
     expect(modelledHostWorkMs(measured, 'p', { ...costs, contention: undefined }, 100)).toBeUndefined();
     expect(cpuNote('p', undefined, w)).toBe('Cpu, p: the simulation\'s host model put 12.0 cpu-s of work on its 2 cpus (restores from the store 6.0, checkpoints to the store 2.0, worker starts 4.0).');
     expect(cpuNote('p', undefined, undefined)).toBeUndefined();
+
+    // The machine's cost: the real run's store and workers against what the model charges for the real run's own primitives (12 cpu-s).
+    const run = (storeMs: number | null, workersMs: number | null) => ({ policies: [{ name: 'p', cpu: { wallMs: 1, machine: null, driverMs: 500, storeMs, workersMs } }] });
+    expect(machineCost(run(3000, 9000), measured, 'p', costs, 100, 'local')).toEqual({ spentMs: 12_000, chargedMs: 12_000, ratio: 1 });
+    const dear = machineCost(run(3000, 12_000), measured, 'p', costs, 100, 'local')!;
+    expect(dear.ratio).toBe(1.25);
+    expect(cpuNote('p', undefined, w, dear)).toBe(
+      "Cpu, p: the simulation's host model put 12.0 cpu-s of work on its 2 cpus (restores from the store 6.0, checkpoints to the store 2.0, worker starts 4.0); " +
+        "for the real run's own primitives the host model charges 12.0 cpu-s; its store and workers spent 15.0 (1.25x): the machine did the same work at a higher cost than when it was calibrated, " +
+        'so the real timings run slow for a reason the profile does not hold (the machine, not the policies).',
+    );
+    // At 1.05x it is said without the caveat.
+    expect(cpuNote('p', undefined, undefined, machineCost(run(3000, 9600), measured, 'p', costs, 100, 'local'))).toBe(
+      "Cpu, p: for the real run's own primitives the host model charges 12.0 cpu-s; its store and workers spent 12.6 (1.05x).",
+    );
+    // Nothing to say on k8s (the driver's sandbox sees no processes), without the processes' cpu, for another policy set, or without a host model.
+    expect(machineCost(run(3000, 9000), measured, 'p', costs, 100, 'k8s')).toBeUndefined();
+    expect(machineCost(run(null, 9000), measured, 'p', costs, 100, 'local')).toBeUndefined();
+    expect(machineCost(run(3000, 9000), measured, 'r', costs, 100, 'local')).toBeUndefined();
+    expect(machineCost(run(3000, 9000), measured, 'p', { ...costs, contention: undefined }, 100, 'local')).toBeUndefined();
+    expect(machineCost(null, measured, 'p', costs, 100, 'local')).toBeUndefined();
   });
 });
