@@ -190,6 +190,26 @@ describe('npm run fidelity', () => {
     expect(a!.context.loadAverage).toEqual(b!.context.loadAverage);
   });
 
+  it('--against with a host model sets the real run\'s cpu against what that model charges for the real run\'s own primitives', async () => {
+    // The recorded local run wrote its cpu second by second, and its totals in run.json.
+    const cpu = parse(readFileSync(join(root, 'out', 'real', 'cpu.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
+    expect(cpu.length).toBeGreaterThan(0);
+    expect(cpu.every((r) => r.policy === 'ttl-suspend' && r.store_ms !== '' && r.workers_ms !== '')).toBe(true);
+    writeFileSync(join(root, 'hosted.yaml'), `${PROFILE}contention: {scope: machine, host: {cpus: 2, restore: 1, checkpoint: 1, workerStart: 1}}\n`);
+    const outDir = join(root, 'against-hosted');
+    const t = io();
+    expect(await runFidelity(['--against', join(root, 'out'), '--profile', join(root, 'hosted.yaml'), '--out', outDir], t.io), t.err.join('')).toBe(0);
+    const record = JSON.parse(readFileSync(join(outDir, 'fidelity.json'), 'utf8')) as FidelityRecord & { context: { machineCost?: Record<string, { spentMs: number; chargedMs: number; ratio: number }> } };
+    const cost = record.context.machineCost!['ttl-suspend']!;
+    expect(cost.spentMs).toBeGreaterThan(0);
+    expect(cost.chargedMs).toBeGreaterThan(0);
+    expect(cost.ratio).toBeCloseTo(cost.spentMs / cost.chargedMs, 2);
+    expect(readFileSync(join(outDir, 'fidelity.md'), 'utf8')).toContain(`for the real run's own primitives the host model charges ${(cost.chargedMs / 1000).toFixed(1)} cpu-s`);
+    // Without a host model there is nothing to charge: no figure.
+    const plain = JSON.parse(readFileSync(join(root, 'out', 'fidelity.json'), 'utf8')) as { context: { machineCost?: unknown } };
+    expect(plain.context.machineCost).toBeUndefined();
+  });
+
   it('--against with the same profile reproduces the recorded simulation', async () => {
     const outDir = join(root, 'against-same');
     const t = io();
