@@ -80,9 +80,8 @@ export interface HostFit extends HostDemandFit {
    * The sweeps cannot tell the rules apart (each of their workers runs one
    * primitive at a time, so each process holds one job); a peak can, where
    * a worker restores one actor from its disk while another's transfer
-   * waits on the store: on the five real runs of 2026-12-07 13:00-13:22
-   * (fleet-2000, shared-8) sharing by process met 48 of 55 targeted cells,
-   * by job 41.
+   * waits on the store (the README's Fidelity section has the runs that
+   * chose it: 2026-12-07 13:00-13:22, fleet-2000, shared-8).
    */
   readonly share?: 'process';
 }
@@ -628,9 +627,8 @@ function hostLines(h: HostFit, samples: CalibrationSamples, meta: Pick<Calibrati
       ? [
           `# share: process: the cpus are shared between processes (each worker, the store), as the kernel shares them between`,
           `# threads, and each process's between its own primitives (sim/contention.ts processRates). The sweeps cannot tell this`,
-          `# from sharing by job (each of their workers runs one primitive at a time); at a peak, where a worker restores one`,
-          `# actor from its disk while another actor's transfer waits, the five real runs of 2026-12-07 13:00-13:22 met 48 of`,
-          `# 55 targeted cells shared by process, 41 by job (README, Fidelity).`,
+          `# from sharing by job (each of their workers runs one primitive at a time); real runs at a peak, where a worker restores`,
+          `# one actor from its disk while another actor's transfer waits, can (README, Fidelity: the runs that chose it).`,
         ]
       : []),
     scopeComment(meta),
