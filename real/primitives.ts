@@ -90,6 +90,11 @@ export interface MixedSample {
   readonly localMs?: number[];
 }
 
+/** How many restores from the node ran beside a mixed batch: as recorded, else one per time it kept (samples before `locals` was written). */
+export function localsOf(m: MixedSample): number {
+  return m.locals ?? m.localMs?.length ?? 0;
+}
+
 /**
  * Restores from the node run beside a mixed batch of k store transfers: one
  * per 16 (at least one). At the peak of fleet-2000 a local restore ran 3.4 to

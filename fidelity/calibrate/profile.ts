@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { hostLoadLine, type HostLoad } from '../host-load.ts';
 import { REQUEST_TIMEOUT_MS } from '../../real/worker/client.ts';
 import type { CalibrationSamples, ConcurrencySample, CpuSample, MachineFacts } from '../../real/primitives.ts';
+import { localsOf } from '../../real/primitives.ts';
 import { fitHostDemands, fitStoreDemands, fitLognormal, type StoreDemandFit, fitSharedCapacity, fitSizeCost, nearestRank, predictAt, type CapacityFit, type HostDemandFit, type MixedObservation, type LognormalFit, type SizedSample, type SizeFit, type SlowdownPoint } from './fit.ts';
 
 export type { CalibrationSamples, ConcurrencySample } from '../../real/primitives.ts';
@@ -222,7 +223,7 @@ export function fitHost(
     soloRestoreMs: m.sizeMiB * restoreExternal.msPerMiB,
     soloCheckpointMs: m.sizeMiB * checkpointExternal.msPerMiB,
     ...(withLocals && (m.localMs ?? []).length > 0
-      ? { locals: m.locals ?? m.localMs!.length, localMs: nearestRank(m.localMs!, 0.5) - restoreLocalFit.base.medianMs, soloLocalMs: m.sizeMiB * restoreLocalFit.msPerMiB }
+      ? { locals: localsOf(m), localMs: nearestRank(m.localMs!, 0.5) - restoreLocalFit.base.medianMs, soloLocalMs: m.sizeMiB * restoreLocalFit.msPerMiB }
       : {}),
   }));
   const start = contention?.workerStart;
@@ -589,7 +590,7 @@ function hostLines(h: HostFit, samples: CalibrationSamples, meta: Pick<Calibrati
     .map(
       (m) =>
         `${m.restores}+${m.checkpoints}: ${round(nearestRank(m.restoreMs, 0.5), 0)}/${round(nearestRank(m.checkpointMs, 0.5), 0)}` +
-        ((m.localMs ?? []).length > 0 ? `/${round(nearestRank(m.localMs!, 0.5), 0)} ms (${m.locals ?? m.localMs!.length} from the node)` : ' ms'),
+        ((m.localMs ?? []).length > 0 ? `/${round(nearestRank(m.localMs!, 0.5), 0)} ms (${localsOf(m)} from the node)` : ' ms'),
     )
     .join(', ');
   const locals = (samples.mixed ?? []).some((m) => (m.localMs ?? []).length > 0);

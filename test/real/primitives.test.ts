@@ -84,4 +84,12 @@ describe('largestMixedK (the mixed sweep with its restorers from the node)', () 
     expect(largestMixedK(16)).toBe(15);
     expect(largestMixedK(1)).toBe(0);
   });
+
+  it('counts a batch\'s restorers from the node as recorded, else by the times kept (older samples), else none', async () => {
+    const { localsOf } = await import('../../real/primitives.ts');
+    const m = { k: 2, restores: 1, checkpoints: 1, sizeMiB: 4, restoreMs: [1], checkpointMs: [1] };
+    expect(localsOf({ ...m, locals: 2, localMs: [5] })).toBe(2);
+    expect(localsOf({ ...m, localMs: [5, 6, 7] })).toBe(3);
+    expect(localsOf(m)).toBe(0);
+  });
 });
