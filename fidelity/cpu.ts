@@ -1,4 +1,5 @@
 import type { CostModel } from '../scenarios/scenario.ts';
+import type { CpuPoint } from '../reports/charts.ts';
 
 // Where the cpu went (issue 18): the real run's cpu-seconds as run.json
 // records them (real/run.ts cpuUsed) beside the work the simulation's host
@@ -109,4 +110,47 @@ export function cpuNote(policy: string, real: string | undefined, modelled: Retu
   const sim = modelled === undefined ? undefined : `the simulation's host model put ${s(modelled.workMs)} cpu-s of work on its ${modelled.cpus} cpus (${modelled.parts})`;
   const parts = [real, sim, cost === undefined ? undefined : machineCostText(cost)].filter((x) => x !== undefined);
   return parts.length === 0 ? undefined : `Cpu, ${policy}: ${parts.join('; ')}.`;
+}
+
+/**
+ * A real run's cpu.csv (real/cpu-series.ts) as the cpu chart's points, per
+ * policy set: each interval's store, workers, driver, everything else busy
+ * on the machine, and idle (iowait counted idle), in cpus. A figure left
+ * empty (unreadable) is left out, not drawn as zero.
+ */
+export function cpuPoints(rows: readonly Record<string, string>[]): Map<string, CpuPoint[]> {
+  const out = new Map<string, CpuPoint[]>();
+  const num = (x: string | undefined): number | undefined => (x === undefined || x === '' || !Number.isFinite(Number(x)) ? undefined : Number(x));
+  for (const r of rows) {
+    const wall = num(r.wall_ms);
+    const at = num(r.at_ms);
+    if (wall === undefined || !(wall > 0) || at === undefined || r.policy === undefined) continue;
+    const store = num(r.store_ms);
+    const workers = num(r.workers_ms);
+    const driver = num(r.driver_ms);
+    const busyParts = [r.user_ms, r.system_ms, r.irq_ms, r.steal_ms].map(num);
+    const busy = busyParts.every((x) => x !== undefined) ? busyParts.reduce((a, b) => a! + b!, 0)! : undefined;
+    const idleParts = [r.idle_ms, r.iowait_ms].map(num);
+    const idle = idleParts.every((x) => x !== undefined) ? idleParts[0]! + idleParts[1]! : undefined;
+    const list = out.get(r.policy) ?? [];
+    const push = (part: CpuPoint['part'], ms: number | undefined): void => {
+      if (ms !== undefined) list.push({ atMs: at, part, cpus: ms / wall });
+    };
+    push('store', store);
+    push('workers', workers);
+    push('driver', driver);
+    push('other', busy === undefined ? undefined : Math.max(0, busy - (store ?? 0) - (workers ?? 0) - (driver ?? 0)));
+    push('idle', idle);
+    out.set(r.policy, list);
+  }
+  return out;
+}
+
+/** The machine's cpus as cpu.csv counts them (all time by kind over the wall time, the median interval, rounded); 1 when unreadable. */
+export function cpuCount(rows: readonly Record<string, string>[]): number {
+  const per = rows
+    .map((r) => ['user_ms', 'system_ms', 'irq_ms', 'steal_ms', 'idle_ms', 'iowait_ms'].reduce((t, k) => t + Number(r[k] === '' ? Number.NaN : r[k]), 0) / Number(r.wall_ms))
+    .filter((x) => Number.isFinite(x) && x > 0)
+    .sort((a, b) => a - b);
+  return per.length === 0 ? 1 : Math.max(1, Math.round(per[Math.floor(per.length / 2)]!));
 }

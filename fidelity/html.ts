@@ -1,5 +1,5 @@
 import type { InvocationPath, RejectReason, Reply } from '../core/types.ts';
-import { FIDELITY_SOURCES, cdfSpec, fidelityTimelineSpec, primitiveScatterSpec } from '../reports/charts.ts';
+import { FIDELITY_SOURCES, cdfSpec, cpuAreaSpec, fidelityTimelineSpec, primitiveScatterSpec, type CpuPoint } from '../reports/charts.ts';
 import type { PrimitiveLogRow } from '../reports/primitive-log.ts';
 import { kindOf } from './primitive-log.ts';
 import { driftLine } from './drift.ts';
@@ -27,6 +27,8 @@ export interface FidelityHtmlInput {
   readonly runWarmupMs: number;
   /** Both halves' primitives.csv per policy set, where both have one. */
   readonly primitiveLog?: ReadonlyMap<string, { readonly sim: readonly PrimitiveLogRow[]; readonly real: readonly PrimitiveLogRow[] }>;
+  /** The real run's cpu.csv per policy set (local runs), and the machine's cpus. */
+  readonly realCpu?: { readonly points: ReadonlyMap<string, readonly CpuPoint[]>; readonly cpus: number };
 }
 
 /** invocations.csv rows back as replies (what the latency charts read). */
@@ -150,6 +152,11 @@ export async function renderFidelityHtml(input: FidelityHtmlInput): Promise<stri
     if (points.length === 0) continue;
     scatters.push(`<h3>${esc(p)}</h3>\n<figure>${await renderSvg(primitiveScatterSpec(points), `fid-prim-${i}`)}</figure>`);
   }
+  const cpuCharts: string[] = [];
+  for (const [i, [p, points]] of [...(input.realCpu?.points ?? [])].entries()) {
+    if (points.length === 0) continue;
+    cpuCharts.push(`<h3>${esc(p)}</h3>\n<figure>${await renderSvg(cpuAreaSpec(points, input.realCpu!.cpus), `fid-cpu-${i}`)}</figure>`);
+  }
   const title = `${c.scenario}: fidelity`;
   return `${documentHead(title, EXTRA_STYLE)}
 <body>
@@ -177,6 +184,15 @@ ${
 <h2>Restores and checkpoints one by one</h2>
 <p class="caption">Every restore and checkpoint of both runs (primitives.csv in <code>sim/</code> and <code>real/</code>): when it began, in the run's own time, against how long it took, one panel per kind; failures (given up, refused) are crosses. Slow ones that cluster in time in one run and not in the other are load the other run does not have; fidelity.md lists the slowest of each with what else was in flight.</p>
 ${scatters.join('\n')}
+</section>`
+}
+${
+  cpuCharts.length === 0
+    ? ''
+    : `<section class="chart" id="chart-fidelity-cpu">
+<h2>Where the real run's cpu went</h2>
+<p class="caption">The machine's cpus during the real run, second by second (<code>real/cpu.csv</code>), stacked: the snapshot store's process, the workers', the driver's, everything else busy on the machine (kernel threads, other processes: a band of it is load beside the run), and idle. Same time axis as the restores and checkpoints above. The simulation has no such series: its host model's work is in the "Cpu" note below.</p>
+${cpuCharts.join('\n')}
 </section>`
 }
 ${notes(c)}

@@ -20,7 +20,7 @@ import { samplesPathFor } from './calibrate/main.ts';
 import { samplesFileSchema } from './calibrate/profile.ts';
 import type { CalibrationSamples } from '../real/primitives.ts';
 import { FIDELITY_RECORD, FidelityInputError, fidelityRecordJson, readCsvRows, readFidelityRecord, type FidelityRecord } from './record.ts';
-import { cpuNote, machineCost, modelledHostWorkMs, realCpuLines } from './cpu.ts';
+import { cpuCount, cpuNote, cpuPoints, machineCost, modelledHostWorkMs, realCpuLines } from './cpu.ts';
 import { failuresNote, realFailures, simFailures } from './failures.ts';
 import { runSpread } from './spread.ts';
 import { writeFidelityInputs, type FidelityInputOptions, type FidelityInputs } from './inputs.ts';
@@ -735,7 +735,19 @@ async function compareAndWrite(
   // Every primitive of both halves (primitives.csv), where both have one: a real run recorded before it existed has none.
   const primitiveLog = readPrimitiveLogs(simDir, realDir, policies, inputs.durationMs / speedup);
   const md = fidelityMarkdown(rows, primitives, context, primitiveLog?.views);
-  const html = await renderFidelityHtml({ rows, primitives, context, series, outcomes, runWarmupMs, ...(primitiveLog === undefined ? {} : { primitiveLog: primitiveLog.rows }) });
+  // The real run's cpu second by second, where it wrote it (local runs since cpu.csv).
+  const cpuRows = existsSync(join(realDir, 'cpu.csv')) ? readCsvRows(join(realDir, 'cpu.csv')) : undefined;
+  const realCpuSeries = cpuRows === undefined ? undefined : { points: cpuPoints(cpuRows), cpus: cpuCount(cpuRows) };
+  const html = await renderFidelityHtml({
+    rows,
+    primitives,
+    context,
+    series,
+    outcomes,
+    runWarmupMs,
+    ...(primitiveLog === undefined ? {} : { primitiveLog: primitiveLog.rows }),
+    ...(realCpuSeries === undefined ? {} : { realCpu: realCpuSeries }),
+  });
   const dir = writeReport(o.outDir, {
     'fidelity.csv': fidelityCsv(rows),
     'fidelity-timeseries.csv': fidelityTimeseriesCsv(series),

@@ -810,6 +810,40 @@ export function primitiveScatterSpec(points: readonly PrimitivePoint[]): TopLeve
   } as TopLevelSpec;
 }
 
+/** One interval of a real run's cpu.csv, as the cpu chart draws it: `part` used `cpus` cpus on average over the interval ending at `atMs`. */
+export interface CpuPoint {
+  readonly atMs: number;
+  readonly part: (typeof CPU_PARTS)[number];
+  readonly cpus: number;
+}
+
+/** The parts of a real run's cpu, stacked in this order, and their colours. */
+export const CPU_PARTS = ['store', 'workers', 'driver', 'other', 'idle'] as const;
+const CPU_COLORS = ['#e15759', '#4e79a7', '#59a14f', '#b07aa1', '#dddddd'];
+
+/**
+ * Where a real run's cpus went over time (its cpu.csv): the store's process,
+ * the workers', the driver's, everything else on the machine and idle,
+ * stacked, in cpus. A store held near one process's share while the workers
+ * take the rest, or a band of "other" (something beside the run), reads at
+ * a glance here and nowhere in the totals.
+ */
+export function cpuAreaSpec(points: readonly CpuPoint[], cpus: number): TopLevelSpec {
+  return {
+    config: CONFIG,
+    width: WIDTH - 120,
+    height: 200,
+    data: { values: points.map((p) => ({ s: p.atMs / 1000, part: p.part, order: CPU_PARTS.indexOf(p.part), cpus: p.cpus })) },
+    mark: { type: 'area', interpolate: 'step-before', opacity: 0.9 },
+    encoding: {
+      x: { field: 's', type: 'quantitative', title: 's into the run', axis: { grid: false, tickCount: 10 } },
+      y: { field: 'cpus', type: 'quantitative', stack: 'zero', title: 'cpus', scale: { domain: [0, Math.max(1, cpus)] }, axis: { tickCount: Math.max(2, Math.min(8, Math.ceil(cpus))) } },
+      color: { field: 'part', type: 'nominal', title: null, scale: { domain: [...CPU_PARTS], range: CPU_COLORS }, legend: { orient: 'top' } },
+      order: { field: 'order', type: 'quantitative' },
+    },
+  } as TopLevelSpec;
+}
+
 /** One probe of a sizing, as the sizing chart draws it. */
 export interface SizingChartPoint {
   readonly policy: string;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cpuNote, machineCost, modelledHostWorkMs, realCpuLines } from '../../fidelity/cpu.ts';
+import { cpuCount, cpuNote, cpuPoints, machineCost, modelledHostWorkMs, realCpuLines } from '../../fidelity/cpu.ts';
 import { cpuUsed } from '../../real/run.ts';
 import { machineCpu } from '../../real/local/proc-cpu.ts';
 import type { CostModel } from '../../scenarios/scenario.ts';
@@ -79,5 +79,17 @@ describe('where the cpu went (issue 18)', () => {
     expect(machineCost(run(3000, 9000), measured, 'r', costs, 100, 'local')).toBeUndefined();
     expect(machineCost(run(3000, 9000), measured, 'p', { ...costs, contention: undefined }, 100, 'local')).toBeUndefined();
     expect(machineCost(null, measured, 'p', costs, 100, 'local')).toBeUndefined();
+  });
+
+  it('cpu.csv as the chart\'s points: each part in cpus, everything else busy as "other", iowait as idle, unreadable parts left out', () => {
+    const row = (over: Record<string, string>) => ({ policy: 'p', at_ms: '1000', wall_ms: '1000', user_ms: '1200', system_ms: '600', iowait_ms: '50', irq_ms: '100', steal_ms: '0', idle_ms: '50', driver_ms: '100', store_ms: '500', workers_ms: '1000', ...over });
+    const points = cpuPoints([row({}), row({ at_ms: '2000', store_ms: '', user_ms: '' }), row({ policy: 'q', wall_ms: '0' })]);
+    expect([...points.keys()]).toEqual(['p']);
+    const byPart = (at: number) => Object.fromEntries(points.get('p')!.filter((x) => x.atMs === at).map((x) => [x.part, x.cpus]));
+    expect(byPart(1000)).toEqual({ store: 0.5, workers: 1, driver: 0.1, other: 0.3, idle: 0.1 });
+    // No store figure and no machine figure: neither is drawn (nor "other", which needs the machine's).
+    expect(byPart(2000)).toEqual({ workers: 1, driver: 0.1, idle: 0.1 });
+    expect(cpuCount([row({}), row({}), row({ wall_ms: '500' })])).toBe(2);
+    expect(cpuCount([])).toBe(1);
   });
 });

@@ -146,6 +146,11 @@ describe('npm run fidelity', () => {
     expect(md).toContain('## Primitives one by one (primitives.csv)');
     expect(md).toMatch(/\| restore golden \| real \| \d+ \| 0 \|/);
     expect(html.slice(html.indexOf('id="chart-fidelity-primitives"'))).toContain('<svg');
+    // The real run wrote its cpu second by second: report.html draws it.
+    expect(existsSync(join(outDir, 'real', 'cpu.csv'))).toBe(true);
+    const cpuChart = html.slice(html.indexOf('id="chart-fidelity-cpu"'));
+    expect(html.indexOf('id="chart-fidelity-cpu"')).toBeGreaterThan(0);
+    expect(cpuChart.slice(0, cpuChart.indexOf('</section>'))).toContain('<svg');
   });
 
   // The tests below compare against the folder of the run above (no second real run).
