@@ -154,3 +154,49 @@ export function cpuCount(rows: readonly Record<string, string>[]): number {
     .sort((a, b) => a - b);
   return per.length === 0 ? 1 : Math.max(1, Math.round(per[Math.floor(per.length / 2)]!));
 }
+
+/** Above this share of the machine's time, cpu used beside the run's own processes is called out. */
+export const BESIDE_SHARE = 0.05;
+
+/**
+ * The cpu something other than the run's own processes (store, workers,
+ * driver) used during a real local run, from its cpu.csv: kernel threads
+ * and page reclaim, but also anything else started on the machine. The load
+ * average cannot tell it from the run's own load; this can. Returns the
+ * cpu-ms beside the run, the machine's cpu-ms in all, and the busiest 10 s
+ * of it; undefined without the figures.
+ */
+export function besideTheRun(rows: readonly Record<string, string>[], policy: string): { besideMs: number; machineMs: number; share: number; fromMs: number; toMs: number } | undefined {
+  const num = (x: string | undefined): number => (x === undefined || x === '' ? Number.NaN : Number(x));
+  const iv: { at: number; wall: number; beside: number; all: number }[] = [];
+  for (const r of rows) {
+    if (r.policy !== policy) continue;
+    const busy = num(r.user_ms) + num(r.system_ms) + num(r.irq_ms) + num(r.steal_ms);
+    const own = num(r.store_ms) + num(r.workers_ms) + num(r.driver_ms);
+    const all = busy + num(r.idle_ms) + num(r.iowait_ms);
+    if (!Number.isFinite(busy) || !Number.isFinite(own) || !Number.isFinite(all) || !(num(r.wall_ms) > 0)) continue;
+    iv.push({ at: num(r.at_ms), wall: num(r.wall_ms), beside: Math.max(0, busy - own), all });
+  }
+  if (iv.length === 0) return undefined;
+  const besideMs = iv.reduce((t, x) => t + x.beside, 0);
+  const machineMs = iv.reduce((t, x) => t + x.all, 0);
+  // The busiest window of about 10 s (intervals of about a second each).
+  let best = { sum: -1, from: 0, to: 0 };
+  for (let i = 0; i < iv.length; i++) {
+    let sum = 0;
+    let j = i;
+    for (; j < iv.length && iv[j]!.at - iv[i]!.at < 10_000; j++) sum += iv[j]!.beside;
+    if (sum > best.sum) best = { sum, from: iv[i]!.at - iv[i]!.wall, to: iv[j - 1]!.at };
+  }
+  return { besideMs, machineMs, share: machineMs > 0 ? besideMs / machineMs : 0, fromMs: best.from, toMs: best.to };
+}
+
+/** The warning of {@link besideTheRun} above {@link BESIDE_SHARE}, else undefined. */
+export function besideNote(policy: string, b: ReturnType<typeof besideTheRun>): string | undefined {
+  if (b === undefined || !(b.share > BESIDE_SHARE)) return undefined;
+  return (
+    `Cpu beside the run, ${policy}: something other than the run's own processes kept the machine busy ${s(b.besideMs)} of its ${s(b.machineMs)} cpu-s ` +
+    `(${(b.share * 100).toFixed(1)}%, most between ${s(b.fromMs)} and ${s(b.toMs)} s into the run): kernel work, or another program on the machine; ` +
+    `the real timings are not the run's alone (real/cpu.csv, and the cpu chart in report.html).`
+  );
+}

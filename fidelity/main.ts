@@ -20,7 +20,7 @@ import { samplesPathFor } from './calibrate/main.ts';
 import { samplesFileSchema } from './calibrate/profile.ts';
 import type { CalibrationSamples } from '../real/primitives.ts';
 import { FIDELITY_RECORD, FidelityInputError, fidelityRecordJson, readCsvRows, readFidelityRecord, type FidelityRecord } from './record.ts';
-import { cpuCount, cpuNote, cpuPoints, machineCost, modelledHostWorkMs, realCpuLines } from './cpu.ts';
+import { besideNote, besideTheRun, cpuCount, cpuNote, cpuPoints, machineCost, modelledHostWorkMs, realCpuLines } from './cpu.ts';
 import { failuresNote, realFailures, simFailures } from './failures.ts';
 import { runSpread } from './spread.ts';
 import { writeFidelityInputs, type FidelityInputOptions, type FidelityInputs } from './inputs.ts';
@@ -677,6 +677,14 @@ async function compareAndWrite(
   const realCpu = realCpuLines(realRun, o.backend);
   const realFailed = realFailures(realRun);
   const simFailed = simFailures(readJsonOrNull(join(simDir, 'run.json')));
+  // The real run's cpu second by second, where it wrote it (local runs since cpu.csv).
+  const cpuRows = existsSync(join(realDir, 'cpu.csv')) ? readCsvRows(join(realDir, 'cpu.csv')) : undefined;
+  for (const policy of cpuRows === undefined ? [] : policies) {
+    const beside = besideNote(policy, besideTheRun(cpuRows!, policy));
+    if (beside === undefined) continue;
+    notes.push(beside);
+    io.err(`fidelity: warning: ${beside}\n`);
+  }
   const machineCosts: Record<string, { spentMs: number; chargedMs: number; ratio: number }> = {};
   for (const policy of policies) {
     const cost = machineCost(realRun, realMeasured, policy, costs, sizes[0] ?? 0, o.backend);
@@ -735,8 +743,6 @@ async function compareAndWrite(
   // Every primitive of both halves (primitives.csv), where both have one: a real run recorded before it existed has none.
   const primitiveLog = readPrimitiveLogs(simDir, realDir, policies, inputs.durationMs / speedup);
   const md = fidelityMarkdown(rows, primitives, context, primitiveLog?.views);
-  // The real run's cpu second by second, where it wrote it (local runs since cpu.csv).
-  const cpuRows = existsSync(join(realDir, 'cpu.csv')) ? readCsvRows(join(realDir, 'cpu.csv')) : undefined;
   const realCpuSeries = cpuRows === undefined ? undefined : { points: cpuPoints(cpuRows), cpus: cpuCount(cpuRows) };
   const html = await renderFidelityHtml({
     rows,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cpuCount, cpuNote, cpuPoints, machineCost, modelledHostWorkMs, realCpuLines } from '../../fidelity/cpu.ts';
+import { besideNote, besideTheRun, cpuCount, cpuNote, cpuPoints, machineCost, modelledHostWorkMs, realCpuLines } from '../../fidelity/cpu.ts';
 import { cpuUsed } from '../../real/run.ts';
 import { machineCpu } from '../../real/local/proc-cpu.ts';
 import type { CostModel } from '../../scenarios/scenario.ts';
@@ -91,5 +91,27 @@ describe('where the cpu went (issue 18)', () => {
     expect(byPart(2000)).toEqual({ workers: 1, driver: 0.1, idle: 0.1 });
     expect(cpuCount([row({}), row({}), row({ wall_ms: '500' })])).toBe(2);
     expect(cpuCount([])).toBe(1);
+  });
+
+  it('cpu beside the run: busy time no process of the run accounts for, said above 5% of the machine with its busiest 10 s', () => {
+    // 30 intervals of 1 s on 2 cpus; the run's processes account for all of the busy time but 0.02 cpus, except 10 s from 12 s where 0.6 more is busy.
+    const rows = Array.from({ length: 30 }, (_, i) => {
+      const extra = i >= 12 && i < 22 ? 600 : 20;
+      return { policy: 'p', at_ms: String((i + 1) * 1000), wall_ms: '1000', user_ms: String(800 + extra), system_ms: '500', irq_ms: '0', steal_ms: '0', idle_ms: String(700 - extra), iowait_ms: '0', driver_ms: '100', store_ms: '400', workers_ms: '800' };
+    });
+    const b = besideTheRun(rows, 'p')!;
+    expect(b.besideMs).toBe(20 * 20 + 10 * 600);
+    expect(b.machineMs).toBe(60_000);
+    expect(b.share).toBeCloseTo(6400 / 60_000, 12);
+    expect([b.fromMs, b.toMs]).toEqual([12_000, 22_000]);
+    expect(besideNote('p', b)).toBe(
+      "Cpu beside the run, p: something other than the run's own processes kept the machine busy 6.4 of its 60.0 cpu-s (10.7%, most between 12.0 and 22.0 s into the run): " +
+        "kernel work, or another program on the machine; the real timings are not the run's alone (real/cpu.csv, and the cpu chart in report.html).",
+    );
+    // The run's own kernel work alone (2% here, 1.2-2.6% in the real runs of 2026-12-07) is not called out.
+    const quiet = rows.map((r) => ({ ...r, user_ms: '820', idle_ms: '680' }));
+    expect(besideNote('p', besideTheRun(quiet, 'p'))).toBeUndefined();
+    expect(besideTheRun(rows, 'q')).toBeUndefined();
+    expect(besideTheRun(rows.map((r) => ({ ...r, store_ms: '' })), 'p')).toBeUndefined();
   });
 });
