@@ -17,18 +17,25 @@ interface RealCpu {
 
 const s = (ms: number): string => (ms / 1000).toFixed(1);
 
-/** One line per policy set of a real run's run.json that recorded its cpu (local runs: the whole machine; k8s: the driver's own only). */
-export function realCpuLines(runJson: unknown, backend: 'local' | 'k8s'): Map<string, string> {
-  const out = new Map<string, string>();
+/** Each policy set's recorded cpu in a real run's run.json (those that recorded none are left out). */
+function realCpus(runJson: unknown): Map<string, RealCpu> {
+  const out = new Map<string, RealCpu>();
   const policies = (runJson as { policies?: unknown } | null)?.policies;
   if (!Array.isArray(policies)) return out;
   for (const p of policies as { name?: unknown; cpu?: RealCpu | null }[]) {
-    const c = p.cpu;
-    if (typeof p.name !== 'string' || c === undefined || c === null) continue;
+    if (typeof p.name === 'string' && p.cpu !== undefined && p.cpu !== null) out.set(p.name, p.cpu);
+  }
+  return out;
+}
+
+/** One line per policy set of a real run's run.json that recorded its cpu (local runs: the whole machine; k8s: the driver's own only). */
+export function realCpuLines(runJson: unknown, backend: 'local' | 'k8s'): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [name, c] of realCpus(runJson)) {
     const parts = [`its driver ${s(c.driverMs)}`, ...(c.storeMs === null ? [] : [`the store ${s(c.storeMs)}`]), ...(c.workersMs === null ? [] : [`the workers ${s(c.workersMs)}`])];
     const m = c.machine;
     if (m === null || backend === 'k8s') {
-      out.set(p.name, `the real run took ${s(c.wallMs)} s: ${parts.join(', ')} cpu-s`);
+      out.set(name, `the real run took ${s(c.wallMs)} s: ${parts.join(', ')} cpu-s`);
       continue;
     }
     const busy = m.userMs + m.systemMs + m.irqMs + m.stealMs;
@@ -36,7 +43,7 @@ export function realCpuLines(runJson: unknown, backend: 'local' | 'k8s'): Map<st
     const cpus = c.wallMs > 0 ? all / c.wallMs : 0;
     const known = c.driverMs + (c.storeMs ?? 0) + (c.workersMs ?? 0);
     out.set(
-      p.name,
+      name,
       `the real run kept this machine busy ${s(busy)} of ${s(all)} cpu-s over ${s(c.wallMs)} s (${cpus.toFixed(1)} cpus; user ${s(m.userMs)}, system ${s(m.systemMs)}, irq ${s(m.irqMs)}, steal ${s(m.stealMs)}; iowait ${s(m.iowaitMs)} more): ` +
         `${parts.join(', ')}, the rest (kernel threads, page reclaim, other processes) ${s(Math.max(0, busy - known))}`,
     );
@@ -76,18 +83,16 @@ export function modelledHostWorkMs(measured: readonly Record<string, string>[], 
  * profile's host model charges for the primitives the real run itself
  * completed (its measured.csv). Both count the same work, so a ratio well
  * above 1 says the machine did that work at a higher cost per byte than
- * when it was calibrated (fleet-2000's morning on 2026-12-07: 1.00 in runs
- * the simulation met, 1.12-1.25 in runs it missed, with the same cpu split
- * between the store and the workers), which neither the drift probe (one
- * primitive alone) nor the load average sees. Undefined on k8s, without a
+ * when it was calibrated, which neither the drift probe (one primitive
+ * alone) nor the load average sees (fleet-2000's morning on 2026-12-07: 0.92
+ * and 0.96 in the two runs the simulation met, 1.08 and 1.20 in the two it
+ * missed worst, 0.99 in two it missed by less; README, Fidelity). Undefined on k8s, without a
  * host model, or where the real run did not record its processes' cpu.
  */
 export function machineCost(runJson: unknown, realMeasured: readonly Record<string, string>[], policy: string, costs: CostModel, sizeMiB: number, backend: 'local' | 'k8s'): { spentMs: number; chargedMs: number; ratio: number } | undefined {
   if (backend !== 'local') return undefined;
-  const policies = (runJson as { policies?: unknown } | null)?.policies;
-  if (!Array.isArray(policies)) return undefined;
-  const cpu = (policies as { name?: unknown; cpu?: RealCpu | null }[]).find((p) => p.name === policy)?.cpu;
-  if (cpu === undefined || cpu === null || cpu.storeMs === null || cpu.workersMs === null) return undefined;
+  const cpu = realCpus(runJson).get(policy);
+  if (cpu === undefined || cpu.storeMs === null || cpu.workersMs === null) return undefined;
   const charged = modelledHostWorkMs(realMeasured, policy, costs, sizeMiB);
   if (charged === undefined || !(charged.workMs > 0)) return undefined;
   const spentMs = cpu.storeMs + cpu.workersMs;
@@ -112,45 +117,67 @@ export function cpuNote(policy: string, real: string | undefined, modelled: Retu
   return parts.length === 0 ? undefined : `Cpu, ${policy}: ${parts.join('; ')}.`;
 }
 
+/** One interval of a real run's cpu.csv (real/cpu-series.ts), in ms; a figure left empty (unreadable) is undefined. */
+interface CpuInterval {
+  readonly policy: string;
+  readonly atMs: number;
+  readonly wallMs: number;
+  /** user + system + irq + steal. */
+  readonly busyMs: number | undefined;
+  /** idle + iowait. */
+  readonly idleMs: number | undefined;
+  readonly storeMs: number | undefined;
+  readonly workersMs: number | undefined;
+  readonly driverMs: number | undefined;
+}
+
+function cpuIntervals(rows: readonly Record<string, string>[]): CpuInterval[] {
+  const num = (x: string | undefined): number | undefined => (x === undefined || x === '' || !Number.isFinite(Number(x)) ? undefined : Number(x));
+  const sum = (...xs: (number | undefined)[]): number | undefined => (xs.every((x) => x !== undefined) ? xs.reduce<number>((t, x) => t + x!, 0) : undefined);
+  const out: CpuInterval[] = [];
+  for (const r of rows) {
+    const wallMs = num(r.wall_ms);
+    const atMs = num(r.at_ms);
+    if (wallMs === undefined || !(wallMs > 0) || atMs === undefined || r.policy === undefined) continue;
+    out.push({
+      policy: r.policy,
+      atMs,
+      wallMs,
+      busyMs: sum(num(r.user_ms), num(r.system_ms), num(r.irq_ms), num(r.steal_ms)),
+      idleMs: sum(num(r.idle_ms), num(r.iowait_ms)),
+      storeMs: num(r.store_ms),
+      workersMs: num(r.workers_ms),
+      driverMs: num(r.driver_ms),
+    });
+  }
+  return out;
+}
+
+/** Busy time none of the run's processes accounts for, where the machine's figure was read. */
+const otherMs = (x: CpuInterval): number | undefined => (x.busyMs === undefined ? undefined : Math.max(0, x.busyMs - (x.storeMs ?? 0) - (x.workersMs ?? 0) - (x.driverMs ?? 0)));
+
 /**
- * A real run's cpu.csv (real/cpu-series.ts) as the cpu chart's points, per
- * policy set: each interval's store, workers, driver, everything else busy
- * on the machine, and idle (iowait counted idle), in cpus. A figure left
- * empty (unreadable) is left out, not drawn as zero.
+ * A real run's cpu.csv as the cpu chart's points, per policy set: each
+ * interval's store, workers, driver, everything else busy on the machine,
+ * and idle (iowait counted idle), in cpus. A figure left empty (unreadable)
+ * is left out, not drawn as zero.
  */
 export function cpuPoints(rows: readonly Record<string, string>[]): Map<string, CpuPoint[]> {
   const out = new Map<string, CpuPoint[]>();
-  const num = (x: string | undefined): number | undefined => (x === undefined || x === '' || !Number.isFinite(Number(x)) ? undefined : Number(x));
-  for (const r of rows) {
-    const wall = num(r.wall_ms);
-    const at = num(r.at_ms);
-    if (wall === undefined || !(wall > 0) || at === undefined || r.policy === undefined) continue;
-    const store = num(r.store_ms);
-    const workers = num(r.workers_ms);
-    const driver = num(r.driver_ms);
-    const busyParts = [r.user_ms, r.system_ms, r.irq_ms, r.steal_ms].map(num);
-    const busy = busyParts.every((x) => x !== undefined) ? busyParts.reduce((a, b) => a! + b!, 0)! : undefined;
-    const idleParts = [r.idle_ms, r.iowait_ms].map(num);
-    const idle = idleParts.every((x) => x !== undefined) ? idleParts[0]! + idleParts[1]! : undefined;
-    const list = out.get(r.policy) ?? [];
-    const push = (part: CpuPoint['part'], ms: number | undefined): void => {
-      if (ms !== undefined) list.push({ atMs: at, part, cpus: ms / wall });
-    };
-    push('store', store);
-    push('workers', workers);
-    push('driver', driver);
-    push('other', busy === undefined ? undefined : Math.max(0, busy - (store ?? 0) - (workers ?? 0) - (driver ?? 0)));
-    push('idle', idle);
-    out.set(r.policy, list);
+  for (const x of cpuIntervals(rows)) {
+    const list = out.get(x.policy) ?? [];
+    const parts: [CpuPoint['part'], number | undefined][] = [['store', x.storeMs], ['workers', x.workersMs], ['driver', x.driverMs], ['other', otherMs(x)], ['idle', x.idleMs]];
+    for (const [part, ms] of parts) if (ms !== undefined) list.push({ atMs: x.atMs, part, cpus: ms / x.wallMs });
+    out.set(x.policy, list);
   }
   return out;
 }
 
 /** The machine's cpus as cpu.csv counts them (all time by kind over the wall time, the median interval, rounded); 1 when unreadable. */
 export function cpuCount(rows: readonly Record<string, string>[]): number {
-  const per = rows
-    .map((r) => ['user_ms', 'system_ms', 'irq_ms', 'steal_ms', 'idle_ms', 'iowait_ms'].reduce((t, k) => t + Number(r[k] === '' ? Number.NaN : r[k]), 0) / Number(r.wall_ms))
-    .filter((x) => Number.isFinite(x) && x > 0)
+  const per = cpuIntervals(rows)
+    .map((x) => (x.busyMs === undefined || x.idleMs === undefined ? Number.NaN : (x.busyMs + x.idleMs) / x.wallMs))
+    .filter((c) => Number.isFinite(c) && c > 0)
     .sort((a, b) => a - b);
   return per.length === 0 ? 1 : Math.max(1, Math.round(per[Math.floor(per.length / 2)]!));
 }
@@ -167,15 +194,11 @@ export const BESIDE_SHARE = 0.05;
  * of it; undefined without the figures.
  */
 export function besideTheRun(rows: readonly Record<string, string>[], policy: string): { besideMs: number; machineMs: number; share: number; fromMs: number; toMs: number } | undefined {
-  const num = (x: string | undefined): number => (x === undefined || x === '' ? Number.NaN : Number(x));
   const iv: { at: number; wall: number; beside: number; all: number }[] = [];
-  for (const r of rows) {
-    if (r.policy !== policy) continue;
-    const busy = num(r.user_ms) + num(r.system_ms) + num(r.irq_ms) + num(r.steal_ms);
-    const own = num(r.store_ms) + num(r.workers_ms) + num(r.driver_ms);
-    const all = busy + num(r.idle_ms) + num(r.iowait_ms);
-    if (!Number.isFinite(busy) || !Number.isFinite(own) || !Number.isFinite(all) || !(num(r.wall_ms) > 0)) continue;
-    iv.push({ at: num(r.at_ms), wall: num(r.wall_ms), beside: Math.max(0, busy - own), all });
+  for (const x of cpuIntervals(rows)) {
+    // Only intervals where every figure was read: a missing process figure would count its cpu as beside the run.
+    if (x.policy !== policy || x.busyMs === undefined || x.idleMs === undefined || x.storeMs === undefined || x.workersMs === undefined || x.driverMs === undefined) continue;
+    iv.push({ at: x.atMs, wall: x.wallMs, beside: otherMs(x)!, all: x.busyMs + x.idleMs });
   }
   if (iv.length === 0) return undefined;
   const besideMs = iv.reduce((t, x) => t + x.beside, 0);

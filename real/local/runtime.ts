@@ -188,15 +188,12 @@ export class LocalRuntime implements RealRuntime {
 
   /** Cpu time of the store this runtime started and of its live workers (/proc; undefined where unreadable or not started here). */
   cpuMs(): { readonly storeMs: number | undefined; readonly workersMs: number | undefined } {
-    const storeMs = processCpuMs(this.store?.child?.pid);
     // A worker that has already exited has no /proc entry: it is left out (calibration reads around
     // primitives during which no worker starts or stops).
+    const all = this.processCpuMs();
     let workersMs: number | undefined;
-    for (const w of this.workers.values()) {
-      const ms = processCpuMs(w.child.pid);
-      if (ms !== undefined) workersMs = (workersMs ?? 0) + ms;
-    }
-    return { storeMs, workersMs };
+    for (const [name, ms] of all) if (name !== 'store') workersMs = (workersMs ?? 0) + ms;
+    return { storeMs: all.get('store'), workersMs };
   }
 
   processCpuMs(): ReadonlyMap<string, number> {
