@@ -213,11 +213,13 @@ export function compareSummaries(sim: readonly SummaryRow[], real: readonly Summ
   return out;
 }
 
-function cellOf(x: number, digits = 3): string {
+/** A figure as fidelity.csv writes it: at most `digits` decimals, empty where there is none. */
+export function cellOf(x: number, digits = 3): string {
   return Number.isFinite(x) ? String(Number(x.toFixed(digits))) : '';
 }
 
-function yesNo(b: boolean | undefined): string {
+/** A within-target cell as fidelity.csv writes it. */
+export function yesNo(b: boolean | undefined): string {
   return b === undefined ? '' : b ? 'yes' : 'no';
 }
 

@@ -23,6 +23,7 @@ import { FIDELITY_RECORD, FidelityInputError, fidelityRecordJson, readCsvRows, r
 import { besideNote, besideTheRun, cpuCount, cpuNote, cpuPoints, machineCost, modelledHostWorkMs, realCpuLines } from './cpu.ts';
 import { failuresNote, realFailures, simFailures } from './failures.ts';
 import { runSpread } from './spread.ts';
+import { seedSpread, seedSpreadCsv, seedSpreadLines, seedSpreadMarkdown, sweepSeeds, type SeedRun } from './seeds.ts';
 import { writeFidelityInputs, type FidelityInputOptions, type FidelityInputs } from './inputs.ts';
 import { fidelityTimeseriesCsv, pairSeries, samplesByPolicy, seriesInterval, seriesRows, type PairedSample } from './series.ts';
 import type { Reply } from '../core/types.ts';
@@ -112,6 +113,11 @@ Options:
                      or its run failed), its real run is missing or partial, or the
                      workload regenerated from the scenario file differs from DIR's
                      inputs/workload.csv (the scenario file changed since)
+  --sim-seeds N      after the run's own simulation, simulate the same workload with the
+                     next N seeds of the costs and placement (default 0) and say how many
+                     seeds meet each targeted cell: none is the model's bias, some is a
+                     draw. Allowed with --against. Writes OUT/seeds/<seed>/ and
+                     fidelity-seeds.csv, and a section of fidelity.md
   --spread A,B,...   compare recorded real runs with each other instead (output folders of
                      earlier fidelity runs of the same inputs: scenario, seed, span, speedup,
                      warm-up, priming, policies; the profile may differ): every ordered pair
@@ -154,10 +160,15 @@ export interface FidelityOptions {
   against?: { dir: string; record: FidelityRecord };
   /** Run the drift probe before the real half (not --no-drift-probe; never with --against). */
   driftProbe: boolean;
+  /** --sim-seeds: more simulations of the same workload with the next seeds, for the simulation's own spread (0: none). */
+  simSeeds: number;
 }
 
 /** The flags --against allows; every other option comes from the earlier run's record. */
-const AGAINST_ALLOWS = new Set(['against', 'profile', 'out', 'allow-outside', 'help']);
+const AGAINST_ALLOWS = new Set(['against', 'profile', 'out', 'allow-outside', 'sim-seeds', 'help']);
+
+/** Most --sim-seeds: each is a whole simulation, with its report kept. */
+export const MAX_SIM_SEEDS = 200;
 
 function duration(text: string, flag: string): number {
   return flagValue(text, flag, parseDuration);
@@ -207,6 +218,7 @@ export function parseFidelityArgs(argv: readonly string[], io: Io, profilesDir: 
     out: { type: 'string' },
     'allow-outside': { type: 'boolean' },
     against: { type: 'string' },
+    'sim-seeds': { type: 'string' },
     ...K8S_FLAG_OPTIONS,
     help: { type: 'boolean', short: 'h' },
   });
@@ -214,6 +226,8 @@ export function parseFidelityArgs(argv: readonly string[], io: Io, profilesDir: 
     io.out(HELP);
     return null;
   }
+  const simSeeds = v['sim-seeds'] === undefined ? 0 : nonNegativeInt(v['sim-seeds'], '--sim-seeds');
+  if (simSeeds > MAX_SIM_SEEDS) throw new UsageError(`--sim-seeds: at most ${MAX_SIM_SEEDS} (each is a whole simulation, its report kept), got ${simSeeds}`);
   const stamp = io.isoNow().replace(/[:.]/g, '-');
   const defaultOut = (scenarioFile: string): string => join('reports', 'runs', `${stamp}-${(scenarioFile.split('/').pop() ?? 'scenario').replace(/\.ya?ml$/, '')}-fidelity`);
   if (v.against !== undefined) {
@@ -246,6 +260,7 @@ export function parseFidelityArgs(argv: readonly string[], io: Io, profilesDir: 
       allowOutside: v['allow-outside'] === true,
       against: { dir: againstDir, record },
       driftProbe: false,
+      simSeeds,
     };
   }
   const backend = oneOf(v.backend ?? 'local', '--backend', ['local', 'k8s']);
@@ -281,6 +296,7 @@ export function parseFidelityArgs(argv: readonly string[], io: Io, profilesDir: 
     outDir: resolve(v.out ?? defaultOut(v.scenario)),
     allowOutside: v['allow-outside'] === true,
     driftProbe: v['no-drift-probe'] !== true,
+    simSeeds,
   };
 }
 
@@ -471,7 +487,27 @@ export async function runFidelity(argv: readonly string[], io: Io, probe: HostPr
     }
     real = { log: run.log, wallMs: run.wallMs, loadAverage: { before, after }, hostLoad, recordedAt: io.isoNow(), ...(probe === undefined ? {} : { probe }) };
   }
-  return compareAndWrite(o, { original, inputs, seed, speedup, everyMs, sim, real }, io);
+  // The simulation's own spread, after the real run so as not to take its cpu: the next seeds on the same inputs.
+  const seedsDir = join(o.outDir, 'seeds');
+  // An earlier report's sweep in this folder is never left beside this run's.
+  rmSync(seedsDir, { recursive: true, force: true });
+  const sweep: { seed: number; dir: string }[] = [];
+  for (const s of sweepSeeds(seed, o.simSeeds).slice(1)) {
+    const dir = join(seedsDir, String(s));
+    const r = await runChild(`sim seed ${s}`, 'sim/cli.ts', ['--scenario', inputs.simScenario, '--seed', String(s), '--jobs', '1', '--sample-every', `${everyMs / speedup}ms`, '--out', dir, ...policyArgs, ...cpuArgs], io);
+    if (interrupted(io)) {
+      io.err('fidelity: interrupted during the simulations of --sim-seeds; nothing compared\n');
+      return EXIT_INTERRUPTED;
+    }
+    if (r.code !== 0) {
+      io.err(`fidelity: the simulation with seed ${s} (--sim-seeds) failed (exit ${r.code}); its log: ${join(seedsDir, `${s}.log`)}\n`);
+      mkdirSync(seedsDir, { recursive: true });
+      writeFileSync(join(seedsDir, `${s}.log`), r.log);
+      return EXIT_FAILED;
+    }
+    sweep.push({ seed: s, dir });
+  }
+  return compareAndWrite(o, { original, inputs, seed, speedup, everyMs, sim, real, sweep }, io);
 }
 
 /** Whether Ctrl-C or SIGTERM came (read afresh: it changes while the children run). */
@@ -620,10 +656,20 @@ export function podCpuLimitNotes(scenario: Pick<Scenario, 'pools'>, k8s: Pick<K8
  */
 async function compareAndWrite(
   o: FidelityOptions,
-  run: { original: Scenario; inputs: FidelityInputs; seed: number; speedup: number; everyMs: number; sim: { wallMs: number; log: string }; real: RealHalf },
+  run: {
+    original: Scenario;
+    inputs: FidelityInputs;
+    seed: number;
+    speedup: number;
+    everyMs: number;
+    sim: { wallMs: number; log: string };
+    real: RealHalf;
+    /** --sim-seeds: the other seeds' simulations, each in its own folder. */
+    sweep: readonly { seed: number; dir: string }[];
+  },
   io: Io,
 ): Promise<number> {
-  const { original, inputs, seed, speedup, everyMs, sim, real } = run;
+  const { original, inputs, seed, speedup, everyMs, sim, real, sweep } = run;
   const simDir = join(o.outDir, 'sim');
   const realDir = join(o.outDir, 'real');
   const costs = loadScenarioFile(inputs.simScenario).costs;
@@ -646,21 +692,20 @@ async function compareAndWrite(
   // Outcomes for the latency and overhead CDFs and the quantiles' intervals, in the runs' (compressed) time; the warm-up there includes the priming gap.
   const runWarmupMs = inputs.warmupMs > 0 ? (inputs.primeGapMs + inputs.warmupMs) / speedup : 0;
   const outcomes = new Map<string, { sim: Reply[]; real: Reply[] }>();
-  const byPolicy = (file: string): Map<string, Record<string, string>[]> => {
-    const m = new Map<string, Record<string, string>[]>();
-    for (const r of readCsvRows(file)) {
-      const list = m.get(r.policy ?? '');
-      if (list === undefined) m.set(r.policy ?? '', [r]);
-      else list.push(r);
-    }
-    return m;
-  };
-  const simInv = byPolicy(join(simDir, 'invocations.csv'));
-  const realInv = byPolicy(join(realDir, 'invocations.csv'));
+  const simInv = rowsByPolicy(join(simDir, 'invocations.csv'));
+  const realInv = rowsByPolicy(join(realDir, 'invocations.csv'));
   const policies = [...new Set([...realRows.map((r) => String(r.policy)), ...simRows.map((r) => String(r.policy))])];
   for (const policy of policies) outcomes.set(policy, { sim: repliesFromCsv(simInv.get(policy) ?? []), real: repliesFromCsv(realInv.get(policy) ?? []) });
   const samples = new Map([...outcomes].map(([p, o]) => [p, { sim: runSample(o.sim, runWarmupMs), real: runSample(o.real, runWarmupMs) }]));
   const summaryRows = compareSummaries(simRows, realRows, { samples, seed });
+  // --sim-seeds: each other seed's simulation against the same real run, by the same rule (the bootstrap seeded as the run's own).
+  const seedRuns: SeedRun[] = [{ seed, rows: summaryRows }];
+  for (const s of sweep) {
+    const inv = rowsByPolicy(join(s.dir, 'invocations.csv'));
+    const mine = new Map([...samples].map(([p, x]) => [p, { sim: runSample(repliesFromCsv(inv.get(p) ?? []), runWarmupMs), real: x.real }]));
+    seedRuns.push({ seed: s.seed, rows: compareSummaries(readCsvRows(join(s.dir, 'summary.csv')) as unknown as SummaryRow[], realRows, { samples: mine, seed }) });
+  }
+  const spread = sweep.length === 0 ? undefined : seedSpread(seedRuns);
   const rows: FidelityRow[] = [];
   for (const policy of [...new Set(summaryRows.map((r) => r.policy))]) {
     const paired = pairSeries(simSeries.get(policy) ?? [], realSeries.get(policy) ?? [], everyMs, -inputs.primeGapMs);
@@ -719,6 +764,15 @@ async function compareAndWrite(
     // The real machine's cpu against what the profile charges for the real run's own primitives (fidelity/cpu.ts machineCost).
     ...(Object.keys(machineCosts).length === 0 ? {} : { machineCost: machineCosts }),
     notes,
+    ...(spread === undefined
+      ? {}
+      : {
+          simSeeds: {
+            seeds: spread.seeds,
+            met: Object.fromEntries([...spread.perSeed].map(([p, x]) => [p, x.met])),
+            targeted: Object.fromEntries([...spread.perSeed].map(([p, x]) => [p, x.targeted])),
+          },
+        }),
   };
   const record: FidelityRecord = {
     version: 1,
@@ -742,7 +796,7 @@ async function compareAndWrite(
   };
   // Every primitive of both halves (primitives.csv), where both have one: a real run recorded before it existed has none.
   const primitiveLog = readPrimitiveLogs(simDir, realDir, policies, inputs.durationMs / speedup);
-  const md = fidelityMarkdown(rows, primitives, context, primitiveLog?.views);
+  const md = fidelityMarkdown(rows, primitives, context, primitiveLog?.views) + (spread === undefined ? '' : `\n${seedSpreadMarkdown(spread)}`);
   const realCpuSeries = cpuRows === undefined ? undefined : { points: cpuPoints(cpuRows), cpus: cpuCount(cpuRows) };
   const html = await renderFidelityHtml({
     rows,
@@ -758,6 +812,7 @@ async function compareAndWrite(
     'fidelity.csv': fidelityCsv(rows),
     'fidelity-timeseries.csv': fidelityTimeseriesCsv(series),
     'fidelity.md': md,
+    ...(spread === undefined ? {} : { 'fidelity-seeds.csv': seedSpreadCsv(seedRuns) }),
     'report.html': html,
     'sim.log': sim.log,
     'real.log': real.log,
@@ -769,8 +824,20 @@ async function compareAndWrite(
   for (const r of targeted) {
     io.out(`  ${r.policy} ${r.metric}: sim ${r.sim} real ${r.real} error ${Number.isFinite(r.relError) ? `${(r.relError * 100).toFixed(1)}%` : '-'}${r.met === false ? '  MISS' : ''}\n`);
   }
+  if (spread !== undefined) io.out(`${seedSpreadLines(spread).join('\n')}\n`);
   io.out(`Fidelity: ${join(dir, 'report.html')}\n`);
   return 0;
+}
+
+/** A CSV's rows grouped by their policy column, in file order. */
+function rowsByPolicy(file: string): Map<string, Record<string, string>[]> {
+  const m = new Map<string, Record<string, string>[]>();
+  for (const r of readCsvRows(file)) {
+    const list = m.get(r.policy ?? '');
+    if (list === undefined) m.set(r.policy ?? '', [r]);
+    else list.push(r);
+  }
+  return m;
 }
 
 /** A JSON file's value, or null when it is missing or not JSON (a run from before it recorded what is read). */

@@ -36,9 +36,16 @@ export interface FidelityContext {
   readonly drift?: Drift;
   /** Caveats the reader needs to weigh the numbers (known differences between the runtimes). */
   readonly notes?: readonly string[];
+  /** --sim-seeds: the seeds simulated (the run's own first) and, per policy set, the targeted cells each met (fidelity/seeds.ts). */
+  readonly simSeeds?: {
+    readonly seeds: readonly number[];
+    readonly met: Readonly<Record<string, readonly number[]>>;
+    readonly targeted: Readonly<Record<string, number>>;
+  };
 }
 
-function fmt(x: number): string {
+/** A figure as fidelity.md's tables give it: whole above 1,000, three significant digits below; a dash for none. */
+export function fmt(x: number): string {
   if (!Number.isFinite(x)) return '–';
   const a = Math.abs(x);
   if (Number.isInteger(x) || a >= 1000) return Math.round(x).toLocaleString('en-US');

@@ -137,10 +137,11 @@ export const REPORT_FILES: ReadonlySet<string> = new Set([
   'fidelity-timeseries.csv',
   'fidelity.md',
   'fidelity.json',
+  'fidelity-seeds.csv',
   'sim.log',
   'real.log',
 ]);
-const REPORT_FOLDERS: ReadonlySet<string> = new Set(['inputs', 'sim', 'real', 'drift']);
+const REPORT_FOLDERS: ReadonlySet<string> = new Set(['inputs', 'sim', 'real', 'drift', 'seeds']);
 
 /** A report folder that cannot be used, said before the run; the message names the folder and why. */
 export class ReportDirError extends Error {

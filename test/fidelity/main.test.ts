@@ -222,6 +222,38 @@ describe('npm run fidelity', () => {
     expect(readFileSync(join(outDir, 'fidelity.csv'), 'utf8')).toBe(readFileSync(join(root, 'out', 'fidelity.csv'), 'utf8'));
   });
 
+  it('--sim-seeds simulates the same workload with the next seeds and says how many meet each targeted cell', async () => {
+    const outDir = join(root, 'against-seeds');
+    const t = io();
+    expect(await runFidelity(['--against', join(root, 'out'), '--profile', join(root, 'tiny-local.yaml'), '--sim-seeds', '2', '--out', outDir], t.io), t.err.join('')).toBe(0);
+    // The run's own seed is the table it always was; the next two have their own simulations.
+    expect(readFileSync(join(outDir, 'fidelity.csv'), 'utf8')).toBe(readFileSync(join(root, 'out', 'fidelity.csv'), 'utf8'));
+    const seed = (JSON.parse(readFileSync(join(outDir, 'fidelity.json'), 'utf8')) as FidelityRecord).options.seed;
+    expect(readdirSync(join(outDir, 'seeds')).sort()).toEqual([String(seed + 1), String(seed + 2)].sort());
+    for (const s of [seed + 1, seed + 2]) expect(existsSync(join(outDir, 'seeds', String(s), 'summary.csv')), String(s)).toBe(true);
+    // Another seed draws other costs: the same workload, another simulation.
+    expect(readFileSync(join(outDir, 'seeds', String(seed + 1), 'invocations.csv'), 'utf8')).not.toBe(readFileSync(join(outDir, 'sim', 'invocations.csv'), 'utf8'));
+    // fidelity-seeds.csv: every seed's targeted cells, the run's own as fidelity.csv has them.
+    const own = (parse(readFileSync(join(outDir, 'fidelity.csv'), 'utf8'), { columns: true }) as Record<string, string>[]).filter((r) => r.target !== '');
+    const swept = parse(readFileSync(join(outDir, 'fidelity-seeds.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
+    expect(swept.length).toBe(3 * own.length);
+    expect(swept.filter((r) => r.seed === String(seed)).map((r) => [r.metric, r.sim, r.real, r.met])).toEqual(own.map((r) => [r.metric, r.sim, r.real, r.met]));
+    const metBy = (s: number): number => swept.filter((r) => r.seed === String(s) && r.met === 'yes').length;
+    const record = JSON.parse(readFileSync(join(outDir, 'fidelity.json'), 'utf8')) as FidelityRecord;
+    expect(record.context.simSeeds).toEqual({ seeds: [seed, seed + 1, seed + 2], met: { 'ttl-suspend': [metBy(seed), metBy(seed + 1), metBy(seed + 2)] }, targeted: { 'ttl-suspend': own.length } });
+    expect(readFileSync(join(outDir, 'fidelity.md'), 'utf8')).toContain('## The simulation over 3 seeds');
+    expect(t.out.join('')).toContain(`Over 3 seeds of the simulation (${seed}-${seed + 2}, the same workload): ttl-suspend met`);
+    // Compared again into the same folder without the flag: no sweep of the earlier run is left beside it.
+    expect(await runFidelity(['--against', join(root, 'out'), '--profile', join(root, 'tiny-local.yaml'), '--out', outDir], io().io)).toBe(0);
+    expect(existsSync(join(outDir, 'seeds'))).toBe(false);
+    expect(existsSync(join(outDir, 'fidelity-seeds.csv'))).toBe(false);
+    // A count it cannot take is a usage error before anything runs.
+    for (const bad of ['-1', 'two', '201']) {
+      await expect(runFidelity(['--against', join(root, 'out'), '--sim-seeds', bad, '--out', join(root, 'bad-seeds')], io().io), bad).rejects.toThrow(/--sim-seeds/);
+    }
+    expect(existsSync(join(root, 'bad-seeds'))).toBe(false);
+  });
+
   it('--against refuses flags that would change the comparison, with a usage error naming them', async () => {
     const outDir = join(root, 'refused');
     const run = (...flags: string[]) => runFidelity(['--against', join(root, 'out'), ...flags, '--out', outDir], io().io);
