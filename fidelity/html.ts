@@ -8,6 +8,7 @@ import { hostLoadLine } from './host-load.ts';
 import type { Interval } from './intervals.ts';
 import { INTERVAL_RULE, TARGETS_TEXT, type FidelityContext } from './markdown.ts';
 import type { PrimitiveRow } from './primitives.ts';
+import type { SeedSpread } from './seeds.ts';
 import type { PairedSample } from './series.ts';
 import { formatCount, formatMs, formatPercent } from '../reports/format.ts';
 import { documentHead, esc } from '../reports/html.ts';
@@ -29,6 +30,8 @@ export interface FidelityHtmlInput {
   readonly primitiveLog?: ReadonlyMap<string, { readonly sim: readonly PrimitiveLogRow[]; readonly real: readonly PrimitiveLogRow[] }>;
   /** The real run's cpu.csv per policy set (local runs), and the machine's cpus. */
   readonly realCpu?: { readonly points: ReadonlyMap<string, readonly CpuPoint[]>; readonly cpus: number };
+  /** --sim-seeds: the simulation's own spread against the real run (fidelity/seeds.ts). */
+  readonly seeds?: SeedSpread;
 }
 
 /** invocations.csv rows back as replies (what the latency charts read). */
@@ -164,6 +167,7 @@ export async function renderFidelityHtml(input: FidelityHtmlInput): Promise<stri
 ${header(input)}
 ${targets(input.rows)}
 ${policies.map((p) => table(p, input.rows.filter((r) => r.policy === p))).join('\n')}
+${input.seeds === undefined ? '' : seedsTable(input.seeds)}
 <section class="chart" id="chart-fidelity-resident">
 <h2>Resident actors over time</h2>
 <p class="caption">Actors resident on workers, simulated (dashed) and real (solid), per policy set, sampled on the same slots of scenario time. The error in the table is over the slots after the warm-up: Σ|sim − real| / Σ real.</p>
@@ -268,6 +272,33 @@ function table(policy: string, rows: readonly FidelityRow[]): string {
 ${body}
 </tbody>
 </table></div>
+</section>`;
+}
+
+/** --sim-seeds: per targeted cell, the simulated figure over the seeds and how many met it. */
+function seedsTable(s: SeedSpread): string {
+  const n = s.seeds.length;
+  const parts = [...s.perSeed].map(([policy, p]) => {
+    const body = s.cells
+      .filter((c) => c.policy === policy)
+      .map((c) => {
+        const cls = c.met === 0 ? ' class="miss"' : '';
+        const label = METRICS[c.metric]?.label ?? c.metric;
+        return `<tr data-metric="${esc(c.metric)}"><th scope="row">${esc(label)}<span class="sub"><code>${esc(c.metric)}</code></span></th><td>${value(c.metric, c.real)}</td><td>${value(c.metric, c.sims[0]!)}</td><td>${value(c.metric, c.min)} – ${value(c.metric, c.max)}<span class="sub">median ${value(c.metric, c.median)}</span></td><td${cls}>${c.met} of ${n}</td></tr>`;
+      })
+      .join('\n');
+    return `<h3><span class="policy">${esc(policy)}</span>: ${p.met.join(', ')} of ${p.targeted} cells within target, seed by seed</h3>
+<div class="table-wrap"><table>
+<thead><tr><th scope="col">metric</th><th scope="col">real</th><th scope="col">simulated, seed ${s.seeds[0]}</th><th scope="col">simulated over the seeds</th><th scope="col">seeds within target</th></tr></thead>
+<tbody>
+${body}
+</tbody>
+</table></div>`;
+  });
+  return `<section class="fidelity" id="fidelity-seeds">
+<h2>The simulation over ${n} seeds</h2>
+<p class="caption">The same workload simulated with seeds ${s.seeds[0]}–${s.seeds.at(-1)} of the costs and the placement (the first is the table's above), each compared with the one real run by the same rule (<code>fidelity-seeds.csv</code>). A cell no seed meets is the model's bias; a cell some seeds meet and others miss is a draw, which one simulation cannot tell from a bias.</p>
+${parts.join('\n')}
 </section>`;
 }
 

@@ -807,6 +807,7 @@ async function compareAndWrite(
     runWarmupMs,
     ...(primitiveLog === undefined ? {} : { primitiveLog: primitiveLog.rows }),
     ...(realCpuSeries === undefined ? {} : { realCpu: realCpuSeries }),
+    ...(spread === undefined ? {} : { seeds: spread }),
   });
   const dir = writeReport(o.outDir, {
     'fidelity.csv': fidelityCsv(rows),

@@ -242,6 +242,13 @@ describe('npm run fidelity', () => {
     const record = JSON.parse(readFileSync(join(outDir, 'fidelity.json'), 'utf8')) as FidelityRecord;
     expect(record.context.simSeeds).toEqual({ seeds: [seed, seed + 1, seed + 2], met: { 'ttl-suspend': [metBy(seed), metBy(seed + 1), metBy(seed + 2)] }, targeted: { 'ttl-suspend': own.length } });
     expect(readFileSync(join(outDir, 'fidelity.md'), 'utf8')).toContain('## The simulation over 3 seeds');
+    const html = readFileSync(join(outDir, 'report.html'), 'utf8');
+    const section = html.slice(html.indexOf('id="fidelity-seeds"'), html.indexOf('</section>', html.indexOf('id="fidelity-seeds"')));
+    expect(section).toContain('The simulation over 3 seeds');
+    expect(section).toContain(`ttl-suspend</span>: ${metBy(seed)}, ${metBy(seed + 1)}, ${metBy(seed + 2)} of ${own.length} cells within target`);
+    expect((section.match(/<tr data-metric=/g) ?? []).length).toBe(own.length);
+    // Without the flag the report has no such section.
+    expect(readFileSync(join(root, 'out', 'report.html'), 'utf8')).not.toContain('id="fidelity-seeds"');
     expect(t.out.join('')).toContain(`Over 3 seeds of the simulation (${seed}-${seed + 2}, the same workload): ttl-suspend met`);
     // Compared again into the same folder without the flag: no sweep of the earlier run is left beside it.
     expect(await runFidelity(['--against', join(root, 'out'), '--profile', join(root, 'tiny-local.yaml'), '--out', outDir], io().io)).toBe(0);
