@@ -291,16 +291,7 @@ async function measureRuns(task: RunsTask): Promise<RunsFigures> {
     // samples of 0.03-0.05 s, and its ns per invocation moved by a quarter
     // from one bench to the next (2,924, 3,640 and 2,583 ns, 2026-12-07
     // 15:52-15:58, load under 1.3).
-    let repeat = 1;
-    if (!large && task.baseline) {
-      simulate(scenario, policy, workload, { seed: scenario.seed, sampleEveryMs: 60_000 });
-      const t0 = performance.now();
-      repeat = 0;
-      do {
-        simulate(scenario, policy, workload, { seed: scenario.seed, sampleEveryMs: 60_000 });
-        repeat += 1;
-      } while (performance.now() - t0 < MIN_SAMPLE_MS);
-    }
+    const repeat = !large && task.baseline ? warmRepeat(() => simulate(scenario, policy, workload, { seed: scenario.seed, sampleEveryMs: 60_000 })) : 1;
     for (let r = 0; r < runs; r++) {
       const probe: SimProbe = { pops: 0, pendingSum: 0, peakPending: 0, arrivals: 0 };
       let endMs = 0;
@@ -356,8 +347,27 @@ async function measureRuns(task: RunsTask): Promise<RunsFigures> {
 }
 
 /**
+ * How many times to repeat `run` so that a timed sample lasts MIN_SAMPLE_MS:
+ * one untimed run first (the compiler's warm-up), then the warm runs that
+ * fill MIN_SAMPLE_MS are counted (at least one).
+ */
+function warmRepeat(run: () => unknown): number {
+  run();
+  const t0 = performance.now();
+  let repeat = 0;
+  do {
+    run();
+    repeat += 1;
+  } while (performance.now() - t0 < MIN_SAMPLE_MS);
+  return repeat;
+}
+
+/**
  * The fleet model at one scale in the simulator (timed as measureRuns times
- * a small scenario) and in the SimPy peer, fed the same invocations through a
+ * a small scenario, its repeat counted on warm runs: sized on the cold one,
+ * the 2,000-actor step got 2 repeats and its ratio to SimPy read 9.2x where
+ * the fleet-scaling series, in the same bench, timed the same run 1.3x
+ * faster; 2026-12-07 19:45) and in the SimPy peer, fed the same invocations through a
  * trace file; the peer times its own simulation, without Python's start-up
  * or reading the trace.
  */
@@ -368,12 +378,11 @@ async function measurePeer(task: PeerTask): Promise<PeerResult> {
   if ('open' in workload) throw new Error(`${scenario.name}: too large for the SimPy peer (a streamed workload)`);
   const params = peerParams(scenario, policy, workload.actorNames.length);
   const options = { seed: scenario.seed, sampleEveryMs: 60_000 };
-  let t0 = performance.now();
   const result = simulate(scenario, policy, workload, options);
-  const repeat = Math.max(1, Math.ceil(MIN_SAMPLE_MS / Math.max(1, performance.now() - t0)));
+  const repeat = warmRepeat(() => simulate(scenario, policy, workload, options));
   const walls: number[] = [];
   for (let r = 0; r < task.runs; r++) {
-    t0 = performance.now();
+    const t0 = performance.now();
     for (let k = 0; k < repeat; k++) simulate(scenario, policy, workload, options);
     walls.push((performance.now() - t0) / repeat);
   }
@@ -382,7 +391,8 @@ async function measurePeer(task: PeerTask): Promise<PeerResult> {
   try {
     const trace = join(dir, 'trace.bin');
     writeTrace(workload, trace);
-    peer = runSimpyPeer(task.python, trace, params);
+    // As many runs as the simulator's samples, the median of each: one run of either is at the machine's mercy.
+    peer = runSimpyPeer(task.python, trace, params, task.runs);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

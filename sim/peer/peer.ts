@@ -44,8 +44,10 @@ export interface PeerFigures {
   readonly p99Ms: number;
   readonly overheadP99Ms: number;
   readonly endMs: number;
-  /** The simulation alone, without reading the trace or starting Python. */
+  /** The simulation alone, without reading the trace or starting Python: the median over `runs`. */
   readonly wallMs: number;
+  /** Runs of the model, each from a fresh environment (the outcomes are the same every time). */
+  readonly runs: number;
 }
 
 /** One figure of both models side by side. */
@@ -142,7 +144,8 @@ export function simpyPython(env: NodeJS.ProcessEnv = process.env): string | null
 }
 
 /** Runs the peer on a trace file; throws with its stderr when it fails. */
-export function runSimpyPeer(python: string, traceFile: string, p: PeerParams): PeerFigures {
+export function runSimpyPeer(python: string, traceFile: string, p: PeerParams, runs = 1): PeerFigures {
+  if (!Number.isInteger(runs) || runs < 1) throw new Error(`runSimpyPeer: runs must be a positive integer, got ${runs}`);
   const args = [
     PEER_SCRIPT,
     traceFile,
@@ -153,6 +156,7 @@ export function runSimpyPeer(python: string, traceFile: string, p: PeerParams): 
     `--ttl-ms=${p.ttlMs}`,
     `--park-timeout-ms=${Number.isFinite(p.parkTimeoutMs) ? p.parkTimeoutMs : 1e300}`,
     `--max-parked=${p.maxParked}`,
+    `--runs=${runs}`,
   ];
   const r = spawnSync(python, args, { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
   if (r.status !== 0) throw new Error(`SimPy peer (${python}) exited with ${r.status ?? r.signal}:\n${r.stderr}`);

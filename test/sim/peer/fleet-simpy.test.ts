@@ -42,6 +42,11 @@ describe.skipIf(python === null)('SimPy peer of the fleet model', () => {
       // Evictions happen in this fleet: the comparison covers the LRU path, not only warm and first resumes.
       expect(peer.evictions).toBeGreaterThan(0);
       expect(peer.laterResume).toBeGreaterThan(0);
+      // Three runs from fresh environments give the same outcomes; the wall is their median.
+      const thrice = runSimpyPeer(python!, trace, peerParams(scenario, policy, workload.actorNames.length), 3);
+      expect(thrice.runs).toBe(3);
+      expect({ ...thrice, wallMs: 0, runs: 1 }).toEqual({ ...peer, wallMs: 0 });
+      expect(() => runSimpyPeer(python!, trace, peerParams(scenario, policy, workload.actorNames.length), 0)).toThrow(/positive integer/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
