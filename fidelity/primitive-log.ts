@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parsePrimitiveLog, type PrimitiveLogRow } from '../reports/primitive-log.ts';
-import { readCsvRows } from './record.ts';
+import { readCsvRows } from './csv-rows.ts';
 
 /** The two halves of a fidelity run. */
 export type Half = 'simulated' | 'real';

@@ -1,6 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse as parseCsv } from 'csv-parse/sync';
 import type { K8sFlags } from '../real/k8s/flags.ts';
 import type { FidelityContext } from './markdown.ts';
 
@@ -56,10 +55,8 @@ export function fidelityRecordJson(r: FidelityRecord): string {
   return `${JSON.stringify(r, null, 2)}\n`;
 }
 
-/** The rows of a report's CSV (summary.csv, invocations.csv, ...) as records of strings, by header. */
-export function readCsvRows(file: string): Record<string, string>[] {
-  return parseCsv(readFileSync(file, 'utf8'), { columns: true, skip_empty_lines: true }) as Record<string, string>[];
-}
+// Read with the record; in a module of its own so that primitive-log.ts, which fidelity.md's writer imports, need not import the record.
+export { readCsvRows } from './csv-rows.ts';
 
 /** Files of an earlier run that --against reads; the real run's report and log, and the workload it replayed. */
 const NEEDED = ['real/summary.csv', 'real/timeseries.csv', 'real/invocations.csv', 'real/measured.csv', 'real/run.json', 'real.log', 'inputs/workload.csv'];
