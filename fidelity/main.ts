@@ -306,8 +306,10 @@ export function parseFidelityArgs(argv: readonly string[], io: Io, profilesDir: 
  * watches (ACTORSIM_EXIT_WITH_PARENT, see cli/shell.ts), which closes when
  * this process goes, even by SIGKILL; Ctrl-C or SIGTERM here (io.signal)
  * sends it SIGTERM, which a real run answers with its partial report.
+ * Its output is relayed to stderr line by line, labelled, unless `relay` is
+ * false (it is in the log either way).
  */
-function runChild(label: string, entry: string, args: readonly string[], io: Io): Promise<{ code: number; log: string; wallMs: number }> {
+function runChild(label: string, entry: string, args: readonly string[], io: Io, relay = true): Promise<{ code: number; log: string; wallMs: number }> {
   return new Promise((done) => {
     const t0 = performance.now();
     // node itself, as the local runtime starts workers: no npm or tsx wrapper process to orphan.
@@ -323,13 +325,13 @@ function runChild(label: string, entry: string, args: readonly string[], io: Io)
     io.signal?.addEventListener('abort', stop);
     if (io.signal?.aborted === true) stop();
     let log = '';
-    const relay = (d: Buffer): void => {
+    const take = (d: Buffer): void => {
       const text = d.toString();
       log += text;
-      for (const line of text.split('\n')) if (line.trim().length > 0) io.err(`  ${label}: ${line}\n`);
+      if (relay) for (const line of text.split('\n')) if (line.trim().length > 0) io.err(`  ${label}: ${line}\n`);
     };
-    child.stdout.on('data', relay);
-    child.stderr.on('data', relay);
+    child.stdout.on('data', take);
+    child.stderr.on('data', take);
     child.on('error', (err) => {
       log += `${String(err)}\n`;
     });
@@ -492,9 +494,12 @@ export async function runFidelity(argv: readonly string[], io: Io, probe: HostPr
   // An earlier report's sweep in this folder is never left beside this run's.
   rmSync(seedsDir, { recursive: true, force: true });
   const sweep: { seed: number; dir: string }[] = [];
-  for (const s of sweepSeeds(seed, o.simSeeds).slice(1)) {
+  const others = sweepSeeds(seed, o.simSeeds).slice(1);
+  if (others.length > 0) io.err(`fidelity: --sim-seeds: simulating seeds ${others[0]}-${others.at(-1)} into ${seedsDir}\n`);
+  for (const s of others) {
     const dir = join(seedsDir, String(s));
-    const r = await runChild(`sim seed ${s}`, 'sim/cli.ts', ['--scenario', inputs.simScenario, '--seed', String(s), '--jobs', '1', '--sample-every', `${everyMs / speedup}ms`, '--out', dir, ...policyArgs, ...cpuArgs], io);
+    // Quiet: twenty simulations' reports would bury the run's own; a failed one's log is kept.
+    const r = await runChild(`sim seed ${s}`, 'sim/cli.ts', ['--scenario', inputs.simScenario, '--seed', String(s), '--jobs', '1', '--sample-every', `${everyMs / speedup}ms`, '--out', dir, ...policyArgs, ...cpuArgs], io, false);
     if (interrupted(io)) {
       io.err('fidelity: interrupted during the simulations of --sim-seeds; nothing compared\n');
       return EXIT_INTERRUPTED;
