@@ -23,6 +23,7 @@ import { FIDELITY_RECORD, FidelityInputError, fidelityRecordJson, readCsvRows, r
 import { besideNote, besideTheRun, cpuCount, cpuNote, cpuPoints, machineCost, modelledHostWorkMs, realCpuLines } from './cpu.ts';
 import { failuresNote, realFailures, simFailures } from './failures.ts';
 import { runSpread } from './spread.ts';
+import { rowsByPolicy } from './csv-rows.ts';
 import { seedSpread, seedSpreadCsv, seedSpreadLines, seedSpreadMarkdown, sweepSeeds, type SeedRun } from './seeds.ts';
 import { writeFidelityInputs, type FidelityInputOptions, type FidelityInputs } from './inputs.ts';
 import { fidelityTimeseriesCsv, pairSeries, samplesByPolicy, seriesInterval, seriesRows, type PairedSample } from './series.ts';
@@ -835,16 +836,6 @@ async function compareAndWrite(
   return 0;
 }
 
-/** A CSV's rows grouped by their policy column, in file order. */
-function rowsByPolicy(file: string): Map<string, Record<string, string>[]> {
-  const m = new Map<string, Record<string, string>[]>();
-  for (const r of readCsvRows(file)) {
-    const list = m.get(r.policy ?? '');
-    if (list === undefined) m.set(r.policy ?? '', [r]);
-    else list.push(r);
-  }
-  return m;
-}
 
 /** A JSON file's value, or null when it is missing or not JSON (a run from before it recorded what is read). */
 function readJsonOrNull(file: string): unknown {

@@ -1,4 +1,5 @@
 import { stringify } from 'csv-stringify/sync';
+import { percentile } from '../reports/summary.ts';
 import { cellOf, yesNo, type FidelityRow } from './compare.ts';
 import { fmt } from './markdown.ts';
 
@@ -47,10 +48,6 @@ export interface SeedSpread {
   readonly perSeed: ReadonlyMap<string, { readonly met: readonly number[]; readonly targeted: number }>;
 }
 
-function nearestRankMedian(sorted: readonly number[]): number {
-  return sorted.length === 0 ? Number.NaN : sorted[Math.ceil(0.5 * sorted.length) - 1]!;
-}
-
 /**
  * Sums the sweep up. Every run must hold the same targeted cells (one real
  * run, one scenario: they do); a cell missing from a run counts as missed
@@ -73,7 +70,7 @@ export function seedSpread(runs: readonly SeedRun[]): SeedSpread {
       sims,
       met: found.filter((f) => f?.met === true).length,
       min: sorted[0] ?? Number.NaN,
-      median: nearestRankMedian(sorted),
+      median: percentile(sorted, 0.5),
       max: sorted.at(-1) ?? Number.NaN,
     };
   });
@@ -113,7 +110,7 @@ export function seedSpreadLines(s: SeedSpread): string[] {
     const sorted = [...p.met].sort((a, b) => a - b);
     out.push(
       `Over ${s.seeds.length} seeds of the simulation (${s.seeds[0]}-${s.seeds.at(-1)}, the same workload): ${policy} met ${range(p.met)} of ${p.targeted} targeted cells ` +
-        `(median ${nearestRankMedian(sorted)}, the run's own seed ${p.met[0]})`,
+        `(median ${percentile(sorted, 0.5)}, the run's own seed ${p.met[0]})`,
     );
     const never = s.cells.filter((c) => c.policy === policy && c.met === 0).map((c) => c.metric);
     if (never.length > 0) out.push(`  met by no seed: ${never.join(', ')}`);

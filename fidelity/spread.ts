@@ -5,6 +5,7 @@ import { ms, type SummaryRow } from '../reports/summary.ts';
 import { compareSummaries, runSample, type FidelityRow } from './compare.ts';
 import { readFlags, listValue } from '../cli/flags.ts';
 import { repliesFromCsv } from './html.ts';
+import { rowsByPolicy } from './csv-rows.ts';
 import { FidelityInputError, readCsvRows, readFidelityRecord, type FidelityRecord, type RecordedOptions } from './record.ts';
 
 /**
@@ -24,7 +25,8 @@ interface RealRun {
   readonly dir: string;
   readonly record: FidelityRecord;
   readonly summary: SummaryRow[];
-  readonly invocations: Record<string, string>[];
+  /** real/invocations.csv's rows by policy set. */
+  readonly invocations: ReadonlyMap<string, Record<string, string>[]>;
 }
 
 /** One ordered pair: `as sim` compared with `real` by the fidelity rule. */
@@ -43,7 +45,7 @@ export function readRepeats(dirs: readonly string[]): RealRun[] {
   if (dirs.length < 2) throw new FidelityInputError(`--spread: give at least two fidelity output folders, comma-separated (got ${dirs.length})`);
   const runs = dirs.map((dir) => {
     const record = readFidelityRecord(dir, '--spread');
-    return { dir, record, summary: readCsvRows(join(dir, 'real', 'summary.csv')) as unknown as SummaryRow[], invocations: readCsvRows(join(dir, 'real', 'invocations.csv')) };
+    return { dir, record, summary: readCsvRows(join(dir, 'real', 'summary.csv')) as unknown as SummaryRow[], invocations: rowsByPolicy(join(dir, 'real', 'invocations.csv')) };
   });
   const first = runs[0]!;
   const digest = (dir: string): string => createHash('sha256').update(readFileSync(join(dir, 'inputs', 'workload.csv'))).digest('hex');
@@ -71,8 +73,7 @@ export function spreadPairs(runs: readonly RealRun[]): SpreadPair[] {
       // As fidelity cuts the warm-up off the runs' own (compressed) time, priming gap included.
       const warmupMs = c.warmupMs > 0 ? ((c.primeGapMs ?? 0) + c.warmupMs) / c.speedup : 0;
       const policies = [...new Set(b.summary.map((r) => String(r.policy)))];
-      const byPolicy = (inv: Record<string, string>[], p: string): Record<string, string>[] => inv.filter((r) => r.policy === p);
-      const samples = new Map(policies.map((p) => [p, { sim: runSample(repliesFromCsv(byPolicy(a.invocations, p)), warmupMs), real: runSample(repliesFromCsv(byPolicy(b.invocations, p)), warmupMs) }]));
+      const samples = new Map(policies.map((p) => [p, { sim: runSample(repliesFromCsv(a.invocations.get(p) ?? []), warmupMs), real: runSample(repliesFromCsv(b.invocations.get(p) ?? []), warmupMs) }]));
       out.push({ sim: a.dir, real: b.dir, rows: compareSummaries(a.summary, b.summary, { samples, seed: b.record.options.seed }) });
     }
   }
