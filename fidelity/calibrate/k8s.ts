@@ -2,6 +2,7 @@ import { dumpYaml, type V1Pod } from '@kubernetes/client-node';
 import type { Io } from '../../cli/io.ts';
 import {
   CALIBRATE_NODE,
+  CALIBRATE_REQUEST_TIMEOUT_MS,
   CALIBRATE_LIMITED_POOL,
   CALIBRATE_POOL,
   CALIBRATE_SLOTS,
@@ -201,5 +202,7 @@ export function calibrationWorkerPod(job: JobCalibration, memoryMiB = calibratio
     runtimeClass: job.runtimeClass,
     nodeSelector: {},
     storeUrl: storeUrl(job.plan, STORE_SERVICE),
+    // As the calibration's driver runs them (real/k8s/job-calibrate.ts): a store transfer may take as long as the primitive.
+    storeTimeoutMs: CALIBRATE_REQUEST_TIMEOUT_MS,
   });
 }

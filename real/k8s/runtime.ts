@@ -40,7 +40,11 @@ export interface K8sRuntimeOptions {
   readonly healthPollMs?: number;
   /** How long a request that found its worker unreachable waits for the pod's loss before it counts as failed (default 3 s). */
   readonly lossGraceMs?: number;
-  /** How long the driver waits for a restore, checkpoint or execute before giving it up (default REQUEST_TIMEOUT_MS, as runs do; calibrate waits longer). */
+  /**
+   * How long the driver waits for a restore, checkpoint or execute before giving it up (default
+   * REQUEST_TIMEOUT_MS, as runs do; calibrate waits longer). When set, each worker may spend as long
+   * on one read or write of the store: a store transfer is most of a restore's or checkpoint's time.
+   */
   readonly requestTimeoutMs?: number;
   /**
    * Memory samples from the pods' cgroups (the kubelet's Summary API, see
@@ -180,6 +184,7 @@ export class K8sRuntime implements RealRuntime {
       runtimeClass: shape.runtimeClass,
       nodeSelector: shape.nodeSelector,
       storeUrl: this.options.storeUrl,
+      ...(this.options.requestTimeoutMs === undefined ? {} : { storeTimeoutMs: this.options.requestTimeoutMs }),
     });
     let markLost: () => void = () => {};
     const lost = new Promise<void>((r) => {

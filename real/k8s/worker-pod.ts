@@ -23,6 +23,8 @@ export interface WorkerPodInput {
   readonly nodeSelector: Readonly<Record<string, string>>;
   /** The store's URL as the worker reaches it. */
   readonly storeUrl: string;
+  /** How long the worker's one read or write of the store may take (default the worker's, 60 s). */
+  readonly storeTimeoutMs?: number;
 }
 
 /** What a pool's worker pods share under one policy set: slots, cpu, RuntimeClass and node selector. */
@@ -100,6 +102,7 @@ export function workerPod(input: WorkerPodInput): V1Pod {
             { name: 'ACTORSIM_WORKER_ID', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
             { name: 'ACTORSIM_ACTOR_SLOTS', value: String(input.actorSlots) },
             { name: 'ACTORSIM_STORE_URL', value: input.storeUrl },
+            ...(input.storeTimeoutMs === undefined ? [] : [{ name: 'ACTORSIM_STORE_TIMEOUT_MS', value: String(input.storeTimeoutMs) }]),
             { name: 'ACTORSIM_NODE_DIR', value: NODE_DIR },
             { name: 'TMPDIR', value: TMP_DIR },
           ],

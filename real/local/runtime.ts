@@ -42,7 +42,11 @@ export interface LocalRuntimeOptions {
   readonly startTimeoutMs?: number;
   /** Cpus the budget is divided by (default os.availableParallelism()). */
   readonly cpus?: number;
-  /** How long the driver waits for a restore, checkpoint or execute before giving it up (default REQUEST_TIMEOUT_MS, as runs do; calibrate waits longer). */
+  /**
+   * How long the driver waits for a restore, checkpoint or execute before giving it up (default
+   * REQUEST_TIMEOUT_MS, as runs do; calibrate waits longer). When set, each worker may spend as long
+   * on one read or write of the store: a store transfer is most of a restore's or checkpoint's time.
+   */
   readonly requestTimeoutMs?: number;
   readonly log?: (line: string) => void;
 }
@@ -243,7 +247,7 @@ export class LocalRuntime implements RealRuntime {
     const store = this.store!;
     const child = spawnEntry(
       WORKER_MAIN,
-      ['--store-url', store.url, '--node-dir', nodeDir, '--worker-id', `worker-${id}`, '--actor-slots', String(slots), '--host', '127.0.0.1', '--port', '0'],
+      ['--store-url', store.url, '--node-dir', nodeDir, '--worker-id', `worker-${id}`, '--actor-slots', String(slots), '--host', '127.0.0.1', '--port', '0', ...(this.options.requestTimeoutMs === undefined ? [] : ['--store-timeout-ms', String(this.options.requestTimeoutMs)])],
       // The workers' API token only: each restore and checkpoint brings its own store grant.
       { ACTORSIM_TOKEN: this.options.token },
     );

@@ -12,7 +12,8 @@ const USAGE = `usage: tsx real/worker/main.ts --store-url URL --node-dir DIR [--
   token from ACTORSIM_TOKEN; the store is reached with the grant each restore and checkpoint carries
   (ACTORSIM_STORE_TOKEN, if set, serves requests without one: a worker run by hand);
   flags fall back to ACTORSIM_STORE_URL, ACTORSIM_NODE_DIR, ACTORSIM_WORKER_ID (else the host name),
-  ACTORSIM_ACTOR_SLOTS (else 1), ACTORSIM_HOST (else 127.0.0.1), ACTORSIM_PORT (else any free port)`;
+  ACTORSIM_ACTOR_SLOTS (else 1), ACTORSIM_HOST (else 127.0.0.1), ACTORSIM_PORT (else any free port),
+  ACTORSIM_STORE_TIMEOUT_MS (else 60000: how long one read or write of the store may take)`;
 
 async function main(): Promise<void> {
   let values;
@@ -46,7 +47,7 @@ async function main(): Promise<void> {
   const actorSlots = int(values['actor-slots'] ?? env.ACTORSIM_ACTOR_SLOTS ?? '1', 'actor-slots', 1);
   const port = int(values.port ?? env.ACTORSIM_PORT ?? '0', 'port', 0);
   const coldBootMs = int(values['cold-boot-ms'] ?? '0', 'cold-boot-ms', 0);
-  const storeTimeoutMs = int(values['store-timeout-ms'] ?? '60000', 'store-timeout-ms', 1);
+  const storeTimeoutMs = int(values['store-timeout-ms'] ?? env.ACTORSIM_STORE_TIMEOUT_MS ?? '60000', 'store-timeout-ms', 1);
   if (token === '') usage('ACTORSIM_TOKEN is not set');
   if (storeUrl === undefined) usage('--store-url is required');
   if (nodeDir === undefined) usage('--node-dir is required');

@@ -105,6 +105,9 @@ describe('calibrate --backend k8s against a fake cluster', () => {
     expect(creates.map((r) => r.status)).toEqual(new Array(3 + 2 * (1 + 2) + 2 + 2 + 1 + 3).fill(201));
     const limits = creates.map((r) => (r.body as { spec?: { containers?: { resources?: { limits?: { cpu?: string } } }[] } } | undefined)?.spec?.containers?.[0]?.resources?.limits?.cpu);
     expect(limits.filter((c) => c !== undefined)).toEqual(['100m', '100m', '100m']);
+    // Each worker may read or write the store for as long as the driver waits for a primitive (10 minutes), not its own 60 s.
+    const storeTimeouts = creates.map((r) => (r.body as { spec: { containers: { env: { name: string; value?: string }[] }[] } }).spec.containers[0]!.env.find((e) => e.name === 'ACTORSIM_STORE_TIMEOUT_MS')?.value);
+    expect(new Set(storeTimeouts)).toEqual(new Set(['600000']));
     expect(fake.requests.filter((r) => r.user === driver && r.status === 403)).toEqual([]);
     expect(fake.unhandled).toEqual([]);
     // The driver ran the calibration's command, and everything is gone after.
@@ -195,6 +198,7 @@ describe('calibrate --backend k8s --dry-run and flags', () => {
     expect(worker.spec.runtimeClassName).toBe('gvisor');
     // Two slots of the largest size and one snapshot in flight.
     expect(worker.spec.containers[0].resources.requests.memory).toBe('192Mi');
+    expect(worker.spec.containers[0].env.find((e: Doc) => e.name === 'ACTORSIM_STORE_TIMEOUT_MS').value).toBe('600000');
     expect(docs.find((d) => d.kind === 'Secret')!.stringData.token).toBe('generated-per-run');
   });
 

@@ -38,6 +38,8 @@ describe('bench:cluster --backend k8s --dry-run', () => {
       expect(c.resources.limits.memory).toMatch(/^\d+Mi$/);
       expect(c.env.find((e: Doc) => e.name === 'ACTORSIM_TOKEN').valueFrom.secretKeyRef).toEqual({ name: 'run-token', key: 'token' });
       expect(c.env.find((e: Doc) => e.name === 'ACTORSIM_HOST').valueFrom.fieldRef.fieldPath).toBe('status.podIP');
+      // A run's workers keep their own store timeout (60 s), as its driver gives a request up after 60 s.
+      expect(c.env.find((e: Doc) => e.name === 'ACTORSIM_STORE_TIMEOUT_MS')).toBeUndefined();
     }
   });
 
