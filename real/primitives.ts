@@ -35,6 +35,18 @@ export interface CalibrationSamples {
    * on each mixed batch, where the runtime can read it (local: /proc). Recorded, not yet fitted.
    */
   readonly cpu?: CpuSample[];
+  /**
+   * The sweeps that failed part way (a primitive that failed or timed out): what each had
+   * measured before is kept above, the rest of it is missing. Absent when everything was measured.
+   */
+  readonly failed?: SeriesFailure[];
+}
+
+/** A sweep of the calibration that ended with an error: the rest of the calibration was measured all the same. */
+export interface SeriesFailure {
+  readonly series: 'concurrency' | 'mixed' | 'limited';
+  /** The error, as the runtime or the worker said it. */
+  readonly error: string;
 }
 
 /** Runs `run`, recording the store's and the workers' cpu time across it as one CpuSample where the runtime can read it. */
@@ -166,7 +178,10 @@ export const CALIBRATE_SLOTS = 2;
  * to measure how long primitives take, the slowest included (two golden
  * restores at once on a pod limited to 200m took 34 s each on this project's
  * cluster, and over 60 s once on a busier machine), so a run's timeout would
- * turn its slowest samples into a failure that loses every other one.
+ * turn its slowest samples into a failure that loses every other one. The
+ * runtimes give each worker as long for one read or write of the store (a
+ * worker's own default is 60 s, which a 256 MiB golden restore on a pod
+ * limited to 200m passed on this project's AMD VM).
  */
 export const CALIBRATE_REQUEST_TIMEOUT_MS = 600_000;
 
@@ -182,6 +197,8 @@ type Pending = { readonly worker: number; readonly resolve: (ms: number) => void
 class Probe {
   private op = 0;
   private readonly pending = new Map<string, Pending>();
+  /** Workers started and not stopped: what a failed sweep leaves behind. */
+  private readonly live = new Set<number>();
 
   constructor(
     private readonly runtime: RealRuntime,
@@ -237,11 +254,19 @@ class Probe {
 
   /** Starts a worker of `memoryMiB` (default: the calibration's, for its largest size) in `pool`. */
   startWorker(worker: number, memoryMiB = this.workerMemoryMiB, pool = CALIBRATE_POOL): Promise<number> {
+    this.live.add(worker);
     return this.send(`w${worker}`, worker, { kind: 'startWorker', worker, pool, node: CALIBRATE_NODE, memoryMiB });
   }
 
   stopWorker(worker: number): void {
+    this.live.delete(worker);
     this.runtime.run({ kind: 'stopWorker', worker });
+  }
+
+  /** Stops every worker still running, and forgets what they were asked: after a failed sweep, so the next one has the node to itself. */
+  stopAll(): void {
+    for (const w of [...this.live]) this.stopWorker(w);
+    this.pending.clear();
   }
 
   restore(worker: number, actor: string, template: string, sizeMiB: number, source: 'local' | 'external' | 'golden' | 'cold', version: number): Promise<number> {
@@ -368,12 +393,45 @@ export async function measure(runtime: RealRuntime, options: MeasureOptions): Pr
   const sweep = options.concurrency ?? [];
   const sweepSize = options.concurrencySizeMiB ?? options.sizesMiB[options.sizesMiB.length - 1]!;
   const sweepMemoryMiB = sweepWorkerMemoryMiB(options);
-  if (sweep.length > 0) samples.concurrency = await measureConcurrency(probe, sweep, sweepSize, sweepMemoryMiB, options.repeats, log);
+  // Each sweep fills its samples as it goes. One that fails part way (a primitive failed or timed
+  // out) keeps what it measured, is named in `failed`, and the next sweep runs: an hour of
+  // calibration is not thrown away for one late sample. Ctrl-C still stops everything.
+  const failed: SeriesFailure[] = [];
+  const series = async (name: SeriesFailure['series'], run: () => Promise<void>): Promise<void> => {
+    try {
+      await run();
+    } catch (err) {
+      if (err instanceof CalibrationInterruptedError || options.signal?.aborted === true) throw err;
+      const error = (err as Error).message;
+      failed.push({ series: name, error });
+      log(`${name}: failed (${error}); what it measured is kept, the next sweep runs`);
+      probe.stopAll();
+    }
+  };
+  if (sweep.length > 0) {
+    const out: ConcurrencySample[] = [];
+    samples.concurrency = out;
+    await series('concurrency', () => measureConcurrency(probe, sweep, sweepSize, sweepMemoryMiB, options.repeats, log, out));
+  }
   const mixed = options.mixed ?? [];
-  if (mixed.length > 0) samples.mixed = await measureMixed(probe, mixed, sweepSize, sweepMemoryMiB, options.repeats, log, withCpu);
-  if (options.limitedCpuMilli !== undefined) samples.limited = await measureLimited(probe, options.limitedCpuMilli, sweepSize, sweepMemoryMiB, options.repeats, log);
+  if (mixed.length > 0) {
+    const out: MixedSample[] = [];
+    samples.mixed = out;
+    await series('mixed', () => measureMixed(probe, mixed, sweepSize, sweepMemoryMiB, options.repeats, log, withCpu, out));
+  }
+  if (options.limitedCpuMilli !== undefined) {
+    const out = emptyLimited(options.limitedCpuMilli, sweepSize);
+    samples.limited = out;
+    await series('limited', () => measureLimited(probe, out, sweepMemoryMiB, options.repeats, log));
+  }
   if (cpu.length > 0) samples.cpu = cpu;
+  if (failed.length > 0) samples.failed = failed;
   return samples;
+}
+
+/** The --limited series' samples before the first one: filled as they are taken. */
+function emptyLimited(cpuMilli: number, sizeMiB: number): LimitedSample & { pair: NonNullable<LimitedSample['pair']> } {
+  return { cpuMilli, sizeMiB, workerStartMs: [], restore: { golden: [], external: [], local: [] }, checkpoint: { external: [], local: [] }, pair: { golden: [], external: [] } };
 }
 
 /**
@@ -381,11 +439,11 @@ export async function measure(runtime: RealRuntime, options: MeasureOptions): Pr
  * (each stopped before the next), then on one such worker, per repeat, the
  * one-at-a-time sequence at one size: golden restore, checkpoint and restore
  * through the store, then through the node's folder. The golden snapshot
- * exists already (the main measuring published it).
+ * exists already (the main measuring published it). Fills `out` as it goes.
  */
-async function measureLimited(probe: Probe, cpuMilli: number, sizeMiB: number, memoryMiB: number, repeats: number, log: (line: string) => void): Promise<LimitedSample> {
+async function measureLimited(probe: Probe, out: ReturnType<typeof emptyLimited>, memoryMiB: number, repeats: number, log: (line: string) => void): Promise<void> {
+  const { cpuMilli, sizeMiB } = out;
   const t = templateOf(sizeMiB);
-  const out: LimitedSample = { cpuMilli, sizeMiB, workerStartMs: [], restore: { golden: [], external: [], local: [] }, checkpoint: { external: [], local: [] } };
   for (let r = 0; r < repeats; r++) {
     const id = 5000 + r;
     out.workerStartMs.push(await probe.startWorker(id, memoryMiB, CALIBRATE_LIMITED_POOL));
@@ -404,7 +462,7 @@ async function measureLimited(probe: Probe, cpuMilli: number, sizeMiB: number, m
     await probe.checkpoint(w, actor, sizeMiB, 'local', 0);
     log(`limited to ${cpuMilli}m, repeat ${r + 1}/${repeats} done`);
   }
-  const pair = { golden: [] as number[], external: [] as number[] };
+  const { pair } = out;
   const two = [`limited-${t}-a`, `limited-${t}-b`];
   for (let r = 0; r < repeats; r++) {
     pair.golden.push(...(await Promise.all(two.map((a) => probe.restore(w, a, t, sizeMiB, 'golden', 0)))));
@@ -412,7 +470,6 @@ async function measureLimited(probe: Probe, cpuMilli: number, sizeMiB: number, m
     log(`limited to ${cpuMilli}m, two at once, repeat ${r + 1}/${repeats} done`);
   }
   probe.stopWorker(w);
-  return { ...out, pair };
 }
 
 /**
@@ -424,7 +481,7 @@ async function measureLimited(probe: Probe, cpuMilli: number, sizeMiB: number, m
  * resident memory together, as at a peak. Beside each batch, mixedLocals(k)
  * other workers restore an actor kept on the node (its snapshot put in the
  * node's folder untimed), as a worker does at a peak while the store's
- * transfers wait.
+ * transfers wait. Fills `out` batch by batch.
  */
 async function measureMixed(
   probe: Probe,
@@ -434,9 +491,9 @@ async function measureMixed(
   repeats: number,
   log: (line: string) => void,
   withCpu: WithCpu,
-): Promise<MixedSample[]> {
+  out: MixedSample[],
+): Promise<void> {
   const t = templateOf(sizeMiB);
-  const out: MixedSample[] = [];
   const maxK = Math.max(...ks);
   const workers: number[] = [];
   for (let i = 0; i < maxK; i++) {
@@ -494,7 +551,6 @@ async function measureMixed(
     }
   }
   for (const w of [...workers, ...localWorkers]) probe.stopWorker(w);
-  return out;
 }
 
 /**
@@ -502,10 +558,10 @@ async function measureMixed(
  * (then stopped), and k workers (one actor each, as k pods on one node)
  * running each primitive at the same moment: golden restore, checkpoint to
  * the store, restore from it, checkpoint to the node, restore from the node.
+ * Fills `out` as it goes.
  */
-async function measureConcurrency(probe: Probe, ks: readonly number[], sizeMiB: number, memoryMiB: number, repeats: number, log: (line: string) => void): Promise<ConcurrencySample[]> {
+async function measureConcurrency(probe: Probe, ks: readonly number[], sizeMiB: number, memoryMiB: number, repeats: number, log: (line: string) => void, out: ConcurrencySample[]): Promise<void> {
   const t = templateOf(sizeMiB);
-  const out: ConcurrencySample[] = [];
   const add = (k: number, primitive: ConcurrencySample['primitive'], source: ConcurrencySample['source'], ms: number[], size = sizeMiB): void => {
     const row = out.find((c) => c.k === k && c.primitive === primitive && c.source === source);
     if (row === undefined) out.push({ k, primitive, source, sizeMiB: size, ms: [...ms] });
@@ -547,7 +603,6 @@ async function measureConcurrency(probe: Probe, ks: readonly number[], sizeMiB: 
     }
   }
   for (const w of workers) probe.stopWorker(w);
-  return out;
 }
 
 /** What a calibration says of the machine it measured from (local: this one; k8s: the driver pod's view of its node). */

@@ -66,7 +66,11 @@ Options:
                     for when the fitting changed, not the machine
   -h, --help        this text
 
-Ctrl-C stops between two primitives and writes nothing (exit 130).
+Ctrl-C stops between two primitives and writes nothing (exit 130). A sweep (--concurrency, --mixed,
+--limited) in which a primitive fails or times out (10 minutes each) keeps what it measured and the
+next sweep runs; calibrate then writes no profile but every sample in <profile>.partial.samples.json,
+says which sweep failed and why, and exits 1: --refit that file for a profile marked INCOMPLETE.
+A failure in the one-at-a-time grid ends the calibration (exit 1, nothing written).
 
 With --backend k8s, the cluster is checked first, as by bench:cluster: a cluster that does not
 answer, or lacks the RuntimeClass, fails within seconds and nothing is written. Each worker pod
@@ -240,12 +244,24 @@ export function samplesPathFor(profile: string): string {
   return profile.replace(/\.yaml$/, '.samples.json');
 }
 
+/** Where a calibration whose sweep failed part way keeps its samples: `x.yaml` -> `x.partial.samples.json` (its --refit writes `x.partial.yaml`). */
+export function partialSamplesPathFor(profile: string): string {
+  return profile.replace(/\.yaml$/, '.partial.samples.json');
+}
+
 /**
  * Runs `npm run calibrate` end to end; returns the exit code. `tuning`
  * sets what the command line does not expose of a k8s run (the tests' fake
- * cluster needs its own ports).
+ * cluster needs its own ports); `measureHere` measures for --backend local
+ * (tests give it a runtime whose primitives fail).
  */
-export async function runCalibrate(argv: readonly string[], io: Io, tuning: PlanTuning = {}, probe: HostProbe = SYSTEM_PROBE): Promise<number> {
+export async function runCalibrate(
+  argv: readonly string[],
+  io: Io,
+  tuning: PlanTuning = {},
+  probe: HostProbe = SYSTEM_PROBE,
+  measureHere: (options: MeasureOptions) => Promise<CalibrationSamples> = measureLocal,
+): Promise<number> {
   const opts = parseCalibrateArgs(argv, io);
   if (opts === null) return 0;
   if (opts.refit !== undefined) return refitCalibration(opts.refit, opts.out, opts.coldSizeMiB, io);
@@ -278,7 +294,7 @@ export async function runCalibrate(argv: readonly string[], io: Io, tuning: Plan
       io.err(`calibrate: local workers, ${grid}\n`);
       watch.start();
       try {
-        samples = await measureLocal(measureOptions);
+        samples = await measureHere(measureOptions);
       } finally {
         hostLoad = watch.end();
       }
@@ -306,11 +322,29 @@ export async function runCalibrate(argv: readonly string[], io: Io, tuning: Plan
     ...(cluster === undefined ? {} : { cluster }),
     ...(hostLoad === undefined ? {} : { hostLoad: hostLoadJson(hostLoad) as HostLoad }),
   };
+  if (samples.failed !== undefined && samples.failed.length > 0) {
+    // A sweep failed part way: no profile (it would lack what was asked for), but every sample
+    // taken is kept, in a file of its own, for --refit or for a look.
+    const partial = partialSamplesPathFor(opts.out);
+    writeAtomic(partial, renderSamples(name, fits, samples, meta));
+    for (const f of samples.failed) io.err(`calibrate: the ${f.series} sweep failed part way: ${f.error}\n`);
+    io.err(
+      `calibrate: everything else was measured; every sample taken is in ${partial}\n` +
+        `  npm run calibrate -- --refit ${partial}   fits a profile from them (${basename(partial.replace(/\.samples\.json$/, '.yaml'))}, marked INCOMPLETE; --out to name another),\n` +
+        `  or measure again. No profile was written at ${opts.out}.\n`,
+    );
+    return 1;
+  }
   const profile = renderProfile(name, fits, samples, meta, basename(samplesFile));
   // Refuse to write a profile the scenario loader would not read back.
   checkLoadable(profile, opts.out);
   writeAtomic(samplesFile, renderSamples(name, fits, samples, meta));
   writeAtomic(opts.out, profile);
+  // The samples of an earlier calibration to this profile that failed part way no longer belong beside it.
+  if (existsSync(partialSamplesPathFor(opts.out))) {
+    rmSync(partialSamplesPathFor(opts.out), { force: true });
+    io.err(`calibrate: removed ${partialSamplesPathFor(opts.out)} (an earlier, incomplete calibration to this profile)\n`);
+  }
   const line = (what: string, f: { base: { medianMs: number; p99Ms: number }; mibPerSec: number }): string =>
     `  ${what.padEnd(20)} base p50 ${f.base.medianMs.toFixed(1)} ms, p99 ${f.base.p99Ms.toFixed(1)} ms, ${f.mibPerSec.toFixed(0)} MiB/s\n`;
   io.out(`worker start         p50 ${fits.workerStart.medianMs.toFixed(1)} ms, p99 ${fits.workerStart.p99Ms.toFixed(1)} ms\n`);
@@ -412,6 +446,7 @@ export function refitCalibration(samplesFile: string, out: string, coldSizeMiB: 
   writeAtomic(outSamples, renderSamples(name, fits, samples, meta));
   writeAtomic(out, profile);
   io.err(`calibrate: refitted the samples of ${meta.date} (${meta.backend}) with today's fitting\n`);
+  for (const f of samples.failed ?? []) io.err(`calibrate: warning: the ${f.series} sweep of those samples failed part way (${f.error}); the profile fits what it measured and says INCOMPLETE\n`);
   io.out(`Profile: ${out}\nSamples: ${outSamples}\n`);
   return 0;
 }

@@ -394,6 +394,12 @@ function significant(x: number): string {
   return String(Number(x.toPrecision(4)));
 }
 
+/** An error message on one comment line: newlines folded, at most 300 characters. */
+function oneLine(text: string): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > 300 ? `${flat.slice(0, 297)}...` : flat;
+}
+
 function round(x: number, digits = 1): string {
   return Number.isFinite(x) ? String(Number(x.toFixed(digits))) : 'n/a';
 }
@@ -474,6 +480,7 @@ export function renderProfile(name: string, fits: CalibrationFits, samples: Cali
     ...(meta.hostLoad === undefined ? [] : [`#   machine load: ${hostLoadLine(meta.hostLoad)}`, ...meta.hostLoad.warnings.map((w) => `#   BUSY:     ${w}`)]),
     `#   grid:     sizes ${meta.sizesMiB.map((s) => `${s} MiB`).join(', ')}; ${meta.repeats} repeats each, one primitive at a time on an otherwise idle worker${c === undefined ? '' : ' pod'}`,
     `#   samples:  ${samplesFile} (beside this file): every raw sample, in ms`,
+    ...(samples.failed ?? []).map((f) => `#   INCOMPLETE: the ${f.series} sweep failed part way (${oneLine(f.error)}); what it measured before is fitted below`),
     ...cpuLines(samples),
     `# Fit (fidelity/calibrate/fit.ts): time = base + size / bandwidth, bandwidth by least squares over all`,
     `# sizes; base a lognormal whose median and p99 are the median and nearest-rank p99 of each sample's`,
@@ -824,6 +831,7 @@ export function renderSamples(name: string, fits: CalibrationFits, samples: Cali
               },
             }),
         ...(samples.cpu === undefined ? {} : { cpu: samples.cpu }),
+        ...(samples.failed === undefined ? {} : { failed: samples.failed }),
       },
     },
     null,
@@ -868,6 +876,7 @@ export const samplesSchema = z.object({
       }),
     )
     .optional(),
+  failed: z.array(z.object({ series: z.enum(['concurrency', 'mixed', 'limited']), error: z.string() })).optional(),
 });
 
 /** Schema of the driver's view of its node. */

@@ -11,7 +11,8 @@ import { K8sRuntime } from './runtime.ts';
 // against worker pods through the k8s runtime, the raw samples out as the
 // report stream of its log; the launcher fits them and writes the profile.
 // SIGTERM (Ctrl-C on the launcher deletes the namespace) stops between two
-// primitives and streams no samples: a calibration is all or nothing.
+// primitives and streams no samples. A sweep that fails part way is named
+// in the samples' `failed`, with what it measured (real/primitives.ts).
 const USAGE = 'usage: node --import tsx real/k8s/job-calibrate.ts --calibration FILE\n  token from ACTORSIM_TOKEN, the store\'s secret from ACTORSIM_STORE_TOKEN, the store from ACTORSIM_STORE_URL; the API server from the pod\'s service account';
 
 async function main(argv: readonly string[]): Promise<number> {

@@ -1,54 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { measure, type MeasureOptions } from '../../real/primitives.ts';
-import type { RealRuntime, RuntimeEvent } from '../../real/runtime.ts';
-import type { RuntimeCommand } from '../../session/session.ts';
-
-/**
- * A runtime that answers every command at once and records the snapshots a
- * calibration leaves behind: one per actor on the node and one in the store,
- * as the real worker and store keep them (a later checkpoint of the same
- * actor overwrites its file and its blob).
- */
-class RecordingRuntime implements RealRuntime {
-  readonly name = 'recording';
-  private sink: (e: RuntimeEvent) => void = () => {};
-  readonly nodeSnapshots = new Set<string>();
-  readonly storeSnapshots = new Set<string>();
-  attach(sink: (e: RuntimeEvent) => void): void {
-    this.sink = sink;
-  }
-  run(cmd: RuntimeCommand): void {
-    queueMicrotask(() => {
-      switch (cmd.kind) {
-        case 'startWorker':
-          this.sink({ kind: 'workerReady', worker: cmd.worker, startMs: 1 });
-          return;
-        case 'restore':
-          this.sink({ kind: 'restoreDone', actorIndex: cmd.actorIndex, op: cmd.op, ok: true, restoreMs: 1 });
-          return;
-        case 'checkpoint':
-          (cmd.target === 'local' ? this.nodeSnapshots : this.storeSnapshots).add(cmd.actor);
-          // A checkpoint to the store keeps a copy on the node too, as the worker does.
-          if (cmd.target === 'external') this.nodeSnapshots.add(cmd.actor);
-          this.sink({ kind: 'checkpointDone', actorIndex: cmd.actorIndex, op: cmd.op, ok: true, checkpointMs: 1 });
-          return;
-        case 'execute':
-          this.sink({ kind: 'executionDone', actorIndex: cmd.actorIndex, op: cmd.op, ok: true, execMs: 0 });
-          return;
-        default:
-          return;
-      }
-    });
-  }
-  liveWorkers(): number[] {
-    return [];
-  }
-  kill(): void {}
-  async sampleMemory(): Promise<never[]> {
-    return [];
-  }
-  async close(): Promise<void> {}
-}
+import { CalibrationInterruptedError, measure, type MeasureOptions } from '../../real/primitives.ts';
+import { RecordingRuntime } from './recording-runtime.ts';
 
 async function snapshotsLeft(repeats: number): Promise<{ node: number; store: number }> {
   const runtime = new RecordingRuntime();
@@ -69,6 +21,43 @@ describe('measure (calibration)', () => {
     // Per size a probe and a cold actor, then the concurrency sweep's 4 workers and the mixed sweep's 4 (+ their held actors)
     // and its one restorer from the node, and the primes.
     expect(two.node).toBeLessThanOrEqual(2 * 2 + 4 + 4 * 2 + 1 + 4);
+  });
+});
+
+describe('measure: a sweep that fails part way', () => {
+  const options: MeasureOptions = { sizesMiB: [16], repeats: 2, dispatchPerRepeat: 1, concurrency: [1, 2], concurrencySizeMiB: 16, mixed: [2, 4], limitedCpuMilli: 100 };
+  // mixed-3 exists only in the batch of k = 4: its first restore from the store fails, in the first repeat.
+  const failMixed4 = (cmd: { kind: string; actor?: string; source?: string }): string | undefined => (cmd.kind === 'restore' && cmd.actor === 'mixed-3' && cmd.source === 'external' ? 'disk on fire' : undefined);
+
+  it('keeps what the sweep measured, names it in failed, stops its workers, and measures the next sweep', async () => {
+    const runtime = new RecordingRuntime(failMixed4);
+    const lines: string[] = [];
+    const samples = await measure(runtime, { ...options, log: (l) => lines.push(l) });
+    expect(samples.failed).toEqual([{ series: 'mixed', error: 'restore failed: disk on fire' }]);
+    // The batch of k = 2 of the first repeat was timed before; nothing of k = 4.
+    expect(samples.mixed!.map((m) => [m.k, m.restoreMs.length, m.checkpointMs.length])).toEqual([[2, 1, 1]]);
+    // The sweeps before and after it are whole.
+    expect(samples.concurrency!.filter((c) => c.primitive === 'restore' && c.source === 'external').map((c) => c.ms.length)).toEqual([2, 4]);
+    expect(samples.limited!.restore.golden).toHaveLength(2);
+    expect(samples.limited!.pair!.golden).toHaveLength(4);
+    expect(samples.restore.external).toHaveLength(2);
+    // No worker of the failed sweep was left running beside the next one, nor any at the end.
+    expect(runtime.live.size).toBe(0);
+    expect(lines.some((l) => /^mixed: failed \(restore failed: disk on fire\)/.test(l))).toBe(true);
+  });
+
+  it('has no failed field when every sweep completes', async () => {
+    expect((await measure(new RecordingRuntime(), options)).failed).toBeUndefined();
+  });
+
+  it('still ends the whole calibration on a failure in the one-at-a-time grid, and on Ctrl-C within a sweep', async () => {
+    await expect(measure(new RecordingRuntime((cmd) => (cmd.kind === 'checkpoint' && cmd.target === 'external' ? 'store gone' : undefined)), options)).rejects.toThrow('checkpoint failed: store gone');
+    const controller = new AbortController();
+    const abortInMixed = (cmd: { kind: string; actor?: string }): string | undefined => {
+      if (cmd.kind === 'restore' && cmd.actor?.startsWith('mixed-') === true) controller.abort();
+      return undefined;
+    };
+    await expect(measure(new RecordingRuntime(abortInMixed), { ...options, signal: controller.signal })).rejects.toBeInstanceOf(CalibrationInterruptedError);
   });
 });
 

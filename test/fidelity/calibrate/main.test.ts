@@ -3,7 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../../../cli/usage-error.ts';
-import { probeScenario, runCalibrate, samplesPathFor } from '../../../fidelity/calibrate/main.ts';
+import { partialSamplesPathFor, probeScenario, runCalibrate, samplesPathFor } from '../../../fidelity/calibrate/main.ts';
+import { measure } from '../../../real/primitives.ts';
+import type { HostProbe } from '../../../fidelity/host-load.ts';
+import { RecordingRuntime } from '../../real/recording-runtime.ts';
 import { loadScenarioFile } from '../../../scenarios/load.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'actorsim-calibrate-test-'));
@@ -145,6 +148,42 @@ describe('npm run calibrate -- --refit', () => {
     expect(text.replace(/again/g, 'local-calibrated')).toBe(profile);
     writeFileSync(join(dir, 'refit', 's.yaml'), probeScenario('again.yaml'));
     expect(loadScenarioFile(join(dir, 'refit', 's.yaml')).costs.contention?.scope).toBe('machine');
+  });
+
+  it('keeps every sample of a calibration whose sweep failed part way, writes no profile, exits 1, and --refit fits them marked INCOMPLETE', async () => {
+    const out = join(dir, 'partial', 'p.yaml');
+    const t = io();
+    // The mixed sweep's batch of k = 4 fails (mixed-3 exists only there); the grid and the concurrency sweep complete.
+    const failing = new RecordingRuntime((cmd) => (cmd.kind === 'restore' && cmd.actor === 'mixed-3' && cmd.source === 'external' ? 'GET http://store/blobs/x failed: timed out after 60000 ms' : undefined));
+    const quiet: HostProbe = { loadavg: () => [0, 0, 0], procStat: () => null, cpus: 2 };
+    const code = await runCalibrate(['--sizes', '4Mi,8Mi', '--repeats', '2', '--concurrency', '1,2', '--mixed', '2,4', '--concurrency-size', '4Mi', '--out', out], t.io, {}, quiet, (o) => measure(failing, o));
+    const stderr = t.err.join('');
+    expect(code, stderr).toBe(1);
+    expect(existsSync(out)).toBe(false);
+    expect(existsSync(samplesPathFor(out))).toBe(false);
+    const partial = partialSamplesPathFor(out);
+    expect(partial).toBe(join(dir, 'partial', 'p.partial.samples.json'));
+    expect(stderr).toContain('calibrate: the mixed sweep failed part way: restore failed: GET http://store/blobs/x failed: timed out after 60000 ms');
+    expect(stderr).toContain(`npm run calibrate -- --refit ${partial}`);
+    expect(stderr).toContain(`No profile was written at ${out}.`);
+    const raw = JSON.parse(readFileSync(partial, 'utf8'));
+    expect(raw.samples.failed).toEqual([{ series: 'mixed', error: 'restore failed: GET http://store/blobs/x failed: timed out after 60000 ms' }]);
+    expect(raw.samples.restore.external).toHaveLength(4);
+    expect(raw.samples.mixed.map((m: { k: number }) => m.k)).toEqual([2]);
+    // --refit makes a profile of them, beside them, that says what is missing and loads.
+    const r = io();
+    expect(await runCalibrate(['--refit', partial], r.io)).toBe(0);
+    expect(r.err.join('')).toMatch(/warning: the mixed sweep of those samples failed part way/);
+    const text = readFileSync(join(dir, 'partial', 'p.partial.yaml'), 'utf8');
+    expect(text).toMatch(/^# {3}INCOMPLETE: the mixed sweep failed part way \(restore failed: GET http:\/\/store\/blobs\/x failed: timed out after 60000 ms\); what it measured before is fitted below$/m);
+    writeFileSync(join(dir, 'partial', 's.yaml'), probeScenario('p.partial.yaml'));
+    expect(loadScenarioFile(join(dir, 'partial', 's.yaml')).costs.name).toBe('p.partial');
+    // A later calibration to the same profile that completes removes the partial samples.
+    const again = io();
+    expect(await runCalibrate(['--sizes', '4Mi,8Mi', '--repeats', '2', '--out', out], again.io, {}, quiet, (o) => measure(new RecordingRuntime(), o))).toBe(0);
+    expect(existsSync(out)).toBe(true);
+    expect(existsSync(partial)).toBe(false);
+    expect(again.err.join('')).toContain(`removed ${partial}`);
   });
 
   it('refuses measuring flags, a file that is not samples, and writes nothing then', async () => {
