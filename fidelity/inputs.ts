@@ -6,6 +6,7 @@ import { loadScenarioFile } from '../scenarios/load.ts';
 import type { Scenario } from '../scenarios/scenario.ts';
 import { parseDuration } from '../scenarios/units.ts';
 import { generateWorkload } from '../scenarios/workload.ts';
+import { driverDrainMs } from '../session/session.ts';
 
 /** What to run both ways. */
 export interface FidelityInputOptions {
@@ -160,6 +161,10 @@ export async function writeFidelityInputs(o: FidelityInputOptions): Promise<Fide
   // The copies replay the priming gap, then the span; a warm-up is of the span, so it starts after the gap.
   const copyDurationMs = primeGapMs + durationMs;
   const copyWarmupMs = warmupMs > 0 ? primeGapMs + warmupMs : 0;
+  // Both copies end the same wall time after the span: the driver's drain of the compressed copy
+  // (the scenario's own, else max(10 s, its duration)), written into both, so the simulation ends
+  // what is still pending then as run-ended, as the real run does, rather than serving it later.
+  const drainMs = driverDrainMs({ durationMs: copyDurationMs / o.speedup, ...(original.drainMs === undefined ? {} : { drainMs: original.drainMs / o.speedup }) }) * o.speedup;
   const trace = join(o.dir, 'workload.csv');
   writeFileSync(trace, csvStringify(rows, { header: true, columns: ['actor', 'arrival_ms', 'work_ms', 'template'] }));
 
@@ -178,6 +183,7 @@ export async function writeFidelityInputs(o: FidelityInputOptions): Promise<Fide
     if (Array.isArray(s.include)) s.include = s.include.map((f, k) => copyInto(o.dir, `include-${k}`, isAbsolute(String(f)) ? String(f) : resolve(baseDir, String(f))));
     s.duration = msText(copyDurationMs * k);
     s.warmup = msText(copyWarmupMs * k);
+    s.drain = msText(drainMs * k);
     s.workload = [{ trace: { format: 'native', files: ['workload.csv'], template: firstTemplate, compression: compressed ? o.speedup : 1 } }];
     if (o.snapshotAsMemory === true && Array.isArray(s.templates)) for (const t of s.templates) if (isObject(t)) delete t.snapshot;
     if (compressed) {
@@ -229,6 +235,7 @@ function checkCompressed(sim: Scenario, real: Scenario, speedup: number): void {
   const problems: string[] = [];
   if (!close(sim.durationMs, real.durationMs / speedup)) problems.push('duration');
   if (!close(sim.warmupMs, real.warmupMs / speedup)) problems.push('warmup');
+  if (sim.drainMs === undefined || real.drainMs === undefined || !close(sim.drainMs, real.drainMs / speedup)) problems.push('drain');
   if (sim.policies.length !== real.policies.length) problems.push('policy sets');
   sim.policies.forEach((p, i) => {
     const r = real.policies[i];

@@ -32,6 +32,7 @@ export function compressScenario(scenario: Scenario, speedup: number): Scenario 
     ...scenario,
     durationMs: scenario.durationMs * k,
     warmupMs: scenario.warmupMs * k,
+    ...(scenario.drainMs === undefined ? {} : { drainMs: scenario.drainMs * k }),
     policies: scenario.policies.map(policy),
   };
 }

@@ -15,6 +15,7 @@ import { TIMESERIES_COLUMNS, ms } from '../reports/summary.ts';
 import { compressScenario, compressWorkload } from './compress.ts';
 import { CpuSeries, cpuSeriesCsv, systemSnapshot } from './cpu-series.ts';
 import { drive, type RealRunResult } from './driver.ts';
+import { driverDrainMs } from '../session/session.ts';
 import type { K8sFlags } from './k8s/flags.ts';
 import type { RealRuntime } from './runtime.ts';
 import type { ExecuteMode } from './worker/api.ts';
@@ -171,7 +172,7 @@ export async function measureRealRun(opts: RealRun, io: Io, backend: RealBackend
       killEveryMs: opts.killEveryMs,
       memoryEveryMs: 1000,
       sampleEveryMs: opts.sampleEveryMs / opts.speedup,
-      drainMs: Math.max(10_000, scenario.durationMs),
+      drainMs: driverDrainMs(scenario),
       ...(io.signal === undefined ? {} : { signal: io.signal }),
       log: (l) => io.err(`  ${l}\n`),
       // The workers' own counters, read before they stop; only a whole run is compared (an aborted one has requests in flight).

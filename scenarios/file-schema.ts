@@ -264,6 +264,7 @@ export const scenarioFileSchema = z.strictObject({
   seed: nonNegativeInt.default(1),
   duration: durationMs,
   warmup: durationMs.default(0),
+  drain: durationMs.optional(),
   include: z.array(z.string().min(1)).default([]),
   cluster: z.strictObject({ nodes: z.array(nodeGroupSchema).min(1) }),
   pools: z.array(poolSchema).default([]),

@@ -742,6 +742,7 @@ export function loadScenarioFile(file: string, options: LoadOptions = {}): Scena
     seed: s.seed,
     durationMs: s.duration,
     warmupMs: s.warmup,
+    ...(s.drain === undefined ? {} : { drainMs: s.drain }),
     nodes,
     pools: poolDefs,
     templates: templates.map(({ template: t }) => ({ name: t.name, pool: t.pool, memoryMiB: t.memory, snapshotMiB: t.snapshot ?? t.memory, golden: t.golden, work: t.work })),

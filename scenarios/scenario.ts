@@ -14,6 +14,14 @@ export interface Scenario {
   readonly durationMs: number;
   /** Invocations arriving before this are served but left out of the statistics. */
   readonly warmupMs: number;
+  /**
+   * How long a run goes on after `durationMs` for what is still pending; then
+   * what waits ends rejected as run-ended. Absent: the simulator runs until
+   * everything has its outcome (at most max(1 h, duration) more), bench:cluster's
+   * driver ends max(10 s, duration) after (DRIVER_DRAIN_MIN_MS). fidelity sets it
+   * in both copies, so the two halves end at the same moment.
+   */
+  readonly drainMs?: number;
   readonly nodes: readonly ClusterNode[];
   /** Pools as defined, before the policy sets' overrides. */
   readonly pools: readonly PoolDefinition[];

@@ -21,6 +21,23 @@ export const WARMUP = 3;
 /** The first kind a shell may use for events of its own (completions of its runtime). */
 export const SHELL_KINDS = 4;
 
+/** bench:cluster's driver goes on at least this long after the scenario's end for what is pending. */
+export const DRIVER_DRAIN_MIN_MS = 10_000;
+
+/**
+ * How long a real run's driver goes on after the (compressed) scenario's end
+ * before what still waits ends as run-ended: the scenario's `drain`, else
+ * max(10 s, its duration).
+ */
+export function driverDrainMs(scenario: Pick<Scenario, 'durationMs' | 'drainMs'>): number {
+  return scenario.drainMs ?? Math.max(DRIVER_DRAIN_MIN_MS, scenario.durationMs);
+}
+
+/** How long a simulation goes on after the scenario's end for what is pending: the scenario's `drain`, else max(1 h, its duration). */
+export function simDrainMs(scenario: Pick<Scenario, 'durationMs' | 'drainMs'>): number {
+  return scenario.drainMs ?? Math.max(3_600_000, scenario.durationMs);
+}
+
 /** Commands a runtime carries out (everything but timers and replies, which the session keeps). */
 export type RuntimeCommand = Extract<Command, { kind: 'startWorker' | 'stopWorker' | 'restore' | 'execute' | 'checkpoint' }>;
 

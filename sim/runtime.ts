@@ -3,7 +3,7 @@ import { makeRng, type Rng } from '../scenarios/rng.ts';
 import type { ContentionSpec, CostModel, HostSpec, FaultSpec, PolicySet, PoolDefinition, Scenario, SizeCost } from '../scenarios/scenario.ts';
 import type { Workload, WorkloadStream } from '../scenarios/workload.ts';
 import { EventQueue } from '../session/event-queue.ts';
-import { RunSession, SHELL_KINDS, type CommandRunner, type RuntimeCommand, type SessionOptions, type SessionResult } from '../session/session.ts';
+import { RunSession, SHELL_KINDS, simDrainMs, type CommandRunner, type RuntimeCommand, type SessionOptions, type SessionResult } from '../session/session.ts';
 import { STORE_GROUP, SharedResource } from './contention.ts';
 import { CHECKPOINT, EXECUTE, RESTORE, WorkerView, type Kind } from './worker-view.ts';
 import type { SummaryRow } from '../reports/summary.ts';
@@ -535,6 +535,8 @@ export function simulate(scenario: Scenario, policy: PolicySet, workload: Worklo
   const core = session.core;
   const stopped = sim.stopped;
   const maxEvents = options.maxEvents ?? Number.POSITIVE_INFINITY;
+  const drainEndMs = scenario.durationMs + simDrainMs(scenario);
+  let drained = false;
   session.begin();
 
   let events = 0;
@@ -551,9 +553,13 @@ export function simulate(scenario: Scenario, policy: PolicySet, workload: Worklo
     // Past the last arrival, stop once every invocation has its outcome; idle
     // timers and always-on workers would otherwise run forever.
     if (session.arrivalsDone && core.pendingInvocations === 0 && t > scenario.durationMs) break;
-    // Periodic timers (scaling) never run out: past a drain of the scenario's
-    // length (at least an hour) what still waits will never be served.
-    if (session.arrivalsDone && t > scenario.durationMs + Math.max(3_600_000, scenario.durationMs)) break;
+    // Past the drain (the scenario's `drain`, else its length and at least an
+    // hour: periodic timers never run out) what still waits ends as run-ended,
+    // as bench:cluster's driver ends its run.
+    if (session.arrivalsDone && t > drainEndMs) {
+      drained = true;
+      break;
+    }
     events += 1;
     if (events > maxEvents) throw new Error(`simulation of ${policy.name} exceeded ${maxEvents} events at t=${t} ms: livelock?`);
     lastMs = t;
@@ -610,8 +616,9 @@ export function simulate(scenario: Scenario, policy: PolicySet, workload: Worklo
     options.probe.peakPending = peakPending;
     options.probe.arrivals = session.arrived;
   }
-  // Integrate cost up to the end of the scenario even if the last event came earlier.
-  const result: SimResult = session.end(Math.max(lastMs, scenario.durationMs), events);
+  // Integrate cost up to the end of the scenario even if the last event came earlier; a run
+  // cut by the scenario's own drain ends where the driver's would, at the drain's end.
+  const result: SimResult = session.end(drained && scenario.drainMs !== undefined ? drainEndMs : Math.max(lastMs, scenario.durationMs), events);
   // Added to the session's result, not spread into a new object: a spread reads
   // `replies`, whose getter builds ten objects per invocation that a caller
   // wanting statistics never reads (at 200,000 actors, 1.3 million replies

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { compressScenario } from '../../real/compress.ts';
 import { writeFidelityInputs } from '../../fidelity/inputs.ts';
 import { loadScenarioFile } from '../../scenarios/load.ts';
 import { generateWorkload } from '../../scenarios/workload.ts';
@@ -59,6 +60,10 @@ describe('writeFidelityInputs', () => {
     expect(sim.durationMs).toBeCloseTo(3_600_000 / speedup, 9);
     expect(real.warmupMs).toBe(600_000);
     expect(sim.warmupMs).toBeCloseTo(600_000 / speedup, 9);
+    // Both copies end the same wall time after the span: the driver's drain of the compressed copy,
+    // max(10 s, 90 s) here, so the simulation ends what is pending where the real run ends it.
+    expect(sim.drainMs).toBeCloseTo(3_600_000 / speedup, 9);
+    expect(compressScenario(real, speedup).drainMs).toBeCloseTo(sim.drainMs!, 9);
     const ttl = (s: typeof sim) => (s.policies[0]!.idle.kind === 'ttl' ? s.policies[0]!.idle.ttlMs : Number.NaN);
     expect(ttl(sim)).toBeCloseTo(ttl(real) / speedup, 9);
     expect(sim.policies[1]!.pools.shared!.dedicated!.idleStopMs).toBeCloseTo(300_000 / speedup, 9);
