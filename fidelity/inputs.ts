@@ -63,6 +63,8 @@ export interface FidelityInputs {
   readonly primeGapMs: number;
   /** Extra actors invoked once at time 0 to publish the golden snapshots. */
   readonly primeActors: readonly string[];
+  /** How long both runs go on after the span, in their (compressed) time, before what still waits ends as run-ended: the copies' `drain`. */
+  readonly drainMs: number;
   /** Snapshot MiB of each template as the simulation sees it. */
   readonly snapshotMiB: Readonly<Record<string, number>>;
 }
@@ -222,7 +224,7 @@ export async function writeFidelityInputs(o: FidelityInputOptions): Promise<Fide
     const off = sim.templates.filter((t) => t.snapshotMiB !== t.memoryMiB).map((t) => t.name);
     if (off.length > 0) throw new Error(`templates ${off.join(', ')} keep a snapshot size unlike their memory (set in an included manifest?); pass --keep-snapshot-size or edit the scenario`);
   }
-  return { simScenario, realScenario, trace, invocations: spanRows.length, actors: used.size, durationMs, warmupMs, primeGapMs, primeActors, snapshotMiB };
+  return { simScenario, realScenario, trace, invocations: spanRows.length, actors: used.size, durationMs, warmupMs, primeGapMs, primeActors, snapshotMiB, drainMs: drainMs / o.speedup };
 }
 
 /**

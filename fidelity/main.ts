@@ -760,6 +760,7 @@ async function compareAndWrite(
     snapshotMiB: inputs.snapshotMiB,
     primeGapMs: inputs.primeGapMs,
     primeActors: inputs.primeActors,
+    drainMs: inputs.drainMs,
     snapshotAsMemory: o.snapshotAsMemory,
     simWallMs: sim.wallMs,
     realWallMs: real.wallMs,

@@ -24,6 +24,8 @@ export interface FidelityContext {
   /** Scenario time replayed before the span for the priming invocations (0: none). */
   readonly primeGapMs?: number;
   readonly primeActors?: readonly string[];
+  /** How long both runs went on after the span (their compressed time) before what still waited ended as run-ended. */
+  readonly drainMs?: number;
   readonly simWallMs: number;
   readonly realWallMs: number;
   /** os.loadavg() (1, 5, 15 min) when the real run started and ended. */
@@ -94,7 +96,7 @@ export function fidelityMarkdown(rows: readonly FidelityRow[], primitives: reado
       `- Priming: ${(c.primeActors ?? []).map((a) => `\`${a}\``).join(', ')} invoked once halfway into ${seconds((c.primeGapMs ?? 0) / c.speedup)} of wall time before the span (the local runtime publishes a golden snapshot on its first golden restore); counted in both runs unless warmed up`,
     );
   }
-  out.push(`- Seed ${c.seed}; speedup ${Number(c.speedup.toFixed(3))}: both runs replay the span in ${seconds(c.durationMs / c.speedup)} (arrivals, work, warm-up, TTLs and idle stops divided; parking budgets and the primitives not)`);
+  out.push(`- Seed ${c.seed}; speedup ${Number(c.speedup.toFixed(3))}: both runs replay the span in ${seconds(c.durationMs / c.speedup)} (arrivals, work, warm-up, TTLs and idle stops divided; parking budgets and the primitives not)${c.drainMs === undefined ? '' : `; both end what still waits ${seconds(c.drainMs)} after it (run-ended, the copies' \`drain\`)`}`);
   out.push(`- Cost profile of the simulation: \`${c.profile}\``);
   out.push(
     `- Snapshot size: ${Object.entries(c.snapshotMiB).map(([t, s]) => `${t} ${s} MiB`).join(', ')}${c.snapshotAsMemory ? ' (set to the memory size, as the local runtime checkpoints the whole region)' : ''}`,

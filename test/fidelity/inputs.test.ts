@@ -64,6 +64,7 @@ describe('writeFidelityInputs', () => {
     // max(10 s, 90 s) here, so the simulation ends what is pending where the real run ends it.
     expect(sim.drainMs).toBeCloseTo(3_600_000 / speedup, 9);
     expect(compressScenario(real, speedup).drainMs).toBeCloseTo(sim.drainMs!, 9);
+    expect(inputs.drainMs).toBeCloseTo(sim.drainMs!, 9);
     const ttl = (s: typeof sim) => (s.policies[0]!.idle.kind === 'ttl' ? s.policies[0]!.idle.ttlMs : Number.NaN);
     expect(ttl(sim)).toBeCloseTo(ttl(real) / speedup, 9);
     expect(sim.policies[1]!.pools.shared!.dedicated!.idleStopMs).toBeCloseTo(300_000 / speedup, 9);
