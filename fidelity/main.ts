@@ -58,7 +58,10 @@ output folder:
   fidelity.json            the resolved options and the context of fidelity.md, which
                            --against reads
   sim/, real/, inputs/     the two runs' own reports and the exact inputs
-Exits 1 if either run fails or the real run is partial, 2 on a bad flag,
+A real run that served none of a policy set's invocations but measured
+cleanly (whole, every worker ready, the store kept, every counter agreeing)
+is compared as it is, with a caveat: a collapse the simulation may share.
+Exits 1 if either run fails otherwise or the real run is partial, 2 on a bad flag,
 scenario or --out (before anything runs), 130 when interrupted: Ctrl-C or
 SIGTERM stops the running half (the real run writes its partial report into
 real/); its runs also stop when this process dies, even by SIGKILL.
@@ -451,7 +454,9 @@ export async function runFidelity(argv: readonly string[], io: Io, probe: HostPr
     // Replaced whole, so no file of an earlier run in --out stays beside the copy.
     rmSync(realDir, { recursive: true, force: true });
     cpSync(join(dir, 'real'), realDir, { recursive: true });
+    const recordedNone = cleanCollapse(existsSync(join(realDir, 'run.json')) ? readFileSync(join(realDir, 'run.json'), 'utf8') : undefined);
     real = {
+      ...(recordedNone === null ? {} : { servedNone: recordedNone }),
       log: readFileSync(join(dir, 'real.log'), 'utf8'),
       wallMs: record.context.realWallMs,
       // The recorded run's probe, read again against this profile: it says how fast the machine was then.
@@ -479,16 +484,19 @@ export async function runFidelity(argv: readonly string[], io: Io, probe: HostPr
       return EXIT_INTERRUPTED;
     }
     for (const w of hostLoad.warnings.slice(busy === undefined ? 0 : 1)) io.err(`fidelity: warning: ${w}\n`);
-    if (run.code !== 0) {
+    const runJsonText = existsSync(join(realDir, 'run.json')) ? readFileSync(join(realDir, 'run.json'), 'utf8') : undefined;
+    const servedNone = run.code === 1 ? cleanCollapse(runJsonText) : null;
+    if (run.code !== 0 && servedNone === null) {
       io.err(`fidelity: the real run failed (exit ${run.code})\n`);
       return 1;
     }
-    const runJson = JSON.parse(readFileSync(join(realDir, 'run.json'), 'utf8')) as { partial?: boolean };
+    if (servedNone !== null) io.err(`fidelity: the real run served none of ${servedNone.join(', ')}'s invocations, though it measured cleanly: compared as it is\n`);
+    const runJson = JSON.parse(runJsonText!) as { partial?: boolean };
     if (runJson.partial === true) {
       io.err('fidelity: the real run is partial\n');
       return 1;
     }
-    real = { log: run.log, wallMs: run.wallMs, loadAverage: { before, after }, hostLoad, recordedAt: io.isoNow(), ...(probe === undefined ? {} : { probe }) };
+    real = { log: run.log, wallMs: run.wallMs, loadAverage: { before, after }, hostLoad, recordedAt: io.isoNow(), ...(probe === undefined ? {} : { probe }), ...(servedNone === null ? {} : { servedNone }) };
   }
   // The simulation's own spread, after the real run so as not to take its cpu: the next seeds on the same inputs.
   const seedsDir = join(o.outDir, 'seeds');
@@ -532,6 +540,36 @@ interface RealHalf {
   recordedAt: string;
   /** The drift probe run before it (its samples are read against the profile when comparing). */
   probe?: DriftProbeRun;
+  /** Policy sets the real run served none of, though it measured them cleanly (bench:cluster exits 1 for them): compared with a caveat. */
+  servedNone?: readonly string[];
+}
+
+/**
+ * The policy sets a real run that exited 1 served none of, when that is
+ * its only failure: run.json whole (not partial), the store never lost,
+ * every worker ready, every counter agreeing. Then the run measured a
+ * collapse, which the simulation may or may not share, and is compared; for
+ * any other failure (or no run.json) null: the run is not a measurement.
+ */
+export function cleanCollapse(runJsonText: string | undefined): string[] | null {
+  if (runJsonText === undefined) return null;
+  let run: unknown;
+  try {
+    run = JSON.parse(runJsonText);
+  } catch {
+    return null;
+  }
+  const r = run as { partial?: unknown; failed?: unknown; failures?: unknown; policies?: unknown };
+  if (r.partial !== false || r.failed !== true || !Array.isArray(r.failures) || !Array.isArray(r.policies)) return null;
+  const none: string[] = [];
+  for (const p of r.policies as { name?: unknown; partial?: unknown; invocations?: { served?: unknown; planned?: unknown }; workers?: { neverReady?: unknown }; storeLost?: unknown; counterCheck?: { mismatchCount?: unknown } | null }[]) {
+    if (p.partial !== false || p.storeLost !== null || p.workers?.neverReady !== 0) return null;
+    if (p.counterCheck !== null && p.counterCheck !== undefined && p.counterCheck.mismatchCount !== 0) return null;
+    if (p.invocations?.served === 0 && typeof p.invocations.planned === 'number' && p.invocations.planned > 0) none.push(String(p.name));
+  }
+  // Every failure line is one of those policy sets serving none: nothing else went wrong.
+  if (none.length === 0 || r.failures.length !== none.length) return null;
+  return none;
 }
 
 /** Where a drift probe wrote its samples, or why it failed. */
@@ -682,6 +720,9 @@ async function compareAndWrite(
   const limitNotes = o.backend === 'k8s' ? podCpuLimitNotes(original, o.k8s, costs) : [];
   for (const n of limitNotes) io.err(`fidelity: ${n.warn ? 'warning: ' : ''}${n.note}\n`);
   const notes: string[] = limitNotes.map((n) => n.note);
+  for (const policy of real.servedNone ?? []) {
+    notes.push(`${policy}: the real run served none of its invocations (bench:cluster counts that as a failed run, exit 1), though it measured cleanly: every worker became ready, the store held and every counter agreed. Compared as it is: a collapse, which the simulation shares if it served none either; the latency cells have no figure.`);
+  }
   // The machine's speed just before the real run against the profile's.
   const drift = real.probe === undefined ? undefined : driftOf(real.probe, costs);
   const stale = drift === undefined ? undefined : driftNote(drift);
