@@ -454,7 +454,7 @@ export async function runFidelity(argv: readonly string[], io: Io, probe: HostPr
     // Replaced whole, so no file of an earlier run in --out stays beside the copy.
     rmSync(realDir, { recursive: true, force: true });
     cpSync(join(dir, 'real'), realDir, { recursive: true });
-    const recordedNone = cleanCollapse(existsSync(join(realDir, 'run.json')) ? readFileSync(join(realDir, 'run.json'), 'utf8') : undefined);
+    const recordedNone = cleanCollapse(readJsonOrNull(join(realDir, 'run.json')));
     real = {
       ...(recordedNone === null ? {} : { servedNone: recordedNone }),
       log: readFileSync(join(dir, 'real.log'), 'utf8'),
@@ -484,14 +484,13 @@ export async function runFidelity(argv: readonly string[], io: Io, probe: HostPr
       return EXIT_INTERRUPTED;
     }
     for (const w of hostLoad.warnings.slice(busy === undefined ? 0 : 1)) io.err(`fidelity: warning: ${w}\n`);
-    const runJsonText = existsSync(join(realDir, 'run.json')) ? readFileSync(join(realDir, 'run.json'), 'utf8') : undefined;
-    const servedNone = run.code === 1 ? cleanCollapse(runJsonText) : null;
-    if (run.code !== 0 && servedNone === null) {
-      io.err(`fidelity: the real run failed (exit ${run.code})\n`);
+    const runJson = readJsonOrNull(join(realDir, 'run.json')) as { partial?: boolean } | null;
+    const servedNone = run.code === 1 ? cleanCollapse(runJson) : null;
+    if ((run.code !== 0 && servedNone === null) || runJson === null) {
+      io.err(`fidelity: the real run failed (exit ${run.code}${runJson === null ? ', no run.json' : ''})\n`);
       return 1;
     }
     if (servedNone !== null) io.err(`fidelity: the real run served none of ${servedNone.join(', ')}'s invocations, though it measured cleanly: compared as it is\n`);
-    const runJson = JSON.parse(runJsonText!) as { partial?: boolean };
     if (runJson.partial === true) {
       io.err('fidelity: the real run is partial\n');
       return 1;
@@ -549,17 +548,11 @@ interface RealHalf {
  * its only failure: run.json whole (not partial), the store never lost,
  * every worker ready, every counter agreeing. Then the run measured a
  * collapse, which the simulation may or may not share, and is compared; for
- * any other failure (or no run.json) null: the run is not a measurement.
+ * any other failure (or no run.json: null) null: the run is not a measurement.
  */
-export function cleanCollapse(runJsonText: string | undefined): string[] | null {
-  if (runJsonText === undefined) return null;
-  let run: unknown;
-  try {
-    run = JSON.parse(runJsonText);
-  } catch {
-    return null;
-  }
-  const r = run as { partial?: unknown; failed?: unknown; failures?: unknown; policies?: unknown };
+export function cleanCollapse(runJson: unknown): string[] | null {
+  if (typeof runJson !== 'object' || runJson === null) return null;
+  const r = runJson as { partial?: unknown; failed?: unknown; failures?: unknown; policies?: unknown };
   if (r.partial !== false || r.failed !== true || !Array.isArray(r.failures) || !Array.isArray(r.policies)) return null;
   const none: string[] = [];
   for (const p of r.policies as { name?: unknown; partial?: unknown; invocations?: { served?: unknown; planned?: unknown }; workers?: { neverReady?: unknown }; storeLost?: unknown; counterCheck?: { mismatchCount?: unknown } | null }[]) {
@@ -877,7 +870,6 @@ async function compareAndWrite(
   io.out(`Fidelity: ${join(dir, 'report.html')}\n`);
   return 0;
 }
-
 
 /** A JSON file's value, or null when it is missing or not JSON (a run from before it recorded what is read). */
 function readJsonOrNull(file: string): unknown {

@@ -341,9 +341,10 @@ export async function runCalibrate(
   writeAtomic(samplesFile, renderSamples(name, fits, samples, meta));
   writeAtomic(opts.out, profile);
   // The samples of an earlier calibration to this profile that failed part way no longer belong beside it.
-  if (existsSync(partialSamplesPathFor(opts.out))) {
-    rmSync(partialSamplesPathFor(opts.out), { force: true });
-    io.err(`calibrate: removed ${partialSamplesPathFor(opts.out)} (an earlier, incomplete calibration to this profile)\n`);
+  const stalePartial = partialSamplesPathFor(opts.out);
+  if (existsSync(stalePartial)) {
+    rmSync(stalePartial, { force: true });
+    io.err(`calibrate: removed ${stalePartial} (an earlier, incomplete calibration to this profile)\n`);
   }
   const line = (what: string, f: { base: { medianMs: number; p99Ms: number }; mibPerSec: number }): string =>
     `  ${what.padEnd(20)} base p50 ${f.base.medianMs.toFixed(1)} ms, p99 ${f.base.p99Ms.toFixed(1)} ms, ${f.mibPerSec.toFixed(0)} MiB/s\n`;

@@ -13,8 +13,7 @@ const policy = (over: Record<string, unknown> = {}) => ({
   counterCheck: { rolledBack: 0, actorsRolledBack: 0, residentChecked: 0, mismatchCount: 0, mismatches: [] },
   ...over,
 });
-const run = (policies: unknown[], over: Record<string, unknown> = {}): string =>
-  JSON.stringify({ kind: 'bench', partial: false, failed: true, failures: ['shared-8: served none of its 258 invocations (...)'], policies, ...over });
+const run = (policies: unknown[], over: Record<string, unknown> = {}): unknown => ({ kind: 'bench', partial: false, failed: true, failures: ['shared-8: served none of its 258 invocations (...)'], policies, ...over });
 
 describe('cleanCollapse', () => {
   it('names the policy sets a whole, clean run served none of', () => {
@@ -32,7 +31,7 @@ describe('cleanCollapse', () => {
     expect(cleanCollapse(run([policy()], { failures: ['shared-8: served none ...', 'shared-8: 1 actor(s) whose counters disagree'] }))).toBeNull();
     // Nothing failed, or nothing to read.
     expect(cleanCollapse(run([policy({ invocations: { planned: 258, served: 10 } })], { failed: false, failures: [] }))).toBeNull();
-    expect(cleanCollapse(undefined)).toBeNull();
+    expect(cleanCollapse(null)).toBeNull();
     expect(cleanCollapse('{not json')).toBeNull();
     // A policy set with no invocations planned served none of nothing: not a collapse.
     expect(cleanCollapse(run([policy({ invocations: { planned: 0, served: 0 } })]))).toBeNull();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CalibrationInterruptedError, measure, type MeasureOptions } from '../../real/primitives.ts';
-import { RecordingRuntime } from './recording-runtime.ts';
+import { RecordingRuntime, failMixedBatchOf4 } from './recording-runtime.ts';
 
 async function snapshotsLeft(repeats: number): Promise<{ node: number; store: number }> {
   const runtime = new RecordingRuntime();
@@ -27,7 +27,7 @@ describe('measure (calibration)', () => {
 describe('measure: a sweep that fails part way', () => {
   const options: MeasureOptions = { sizesMiB: [16], repeats: 2, dispatchPerRepeat: 1, concurrency: [1, 2], concurrencySizeMiB: 16, mixed: [2, 4], limitedCpuMilli: 100 };
   // mixed-3 exists only in the batch of k = 4: its first restore from the store fails, in the first repeat.
-  const failMixed4 = (cmd: { kind: string; actor?: string; source?: string }): string | undefined => (cmd.kind === 'restore' && cmd.actor === 'mixed-3' && cmd.source === 'external' ? 'disk on fire' : undefined);
+  const failMixed4 = failMixedBatchOf4('disk on fire');
 
   it('keeps what the sweep measured, names it in failed, stops its workers, and measures the next sweep', async () => {
     const runtime = new RecordingRuntime(failMixed4);

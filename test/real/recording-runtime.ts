@@ -7,6 +7,11 @@ import type { RuntimeCommand } from '../../session/session.ts';
  * as the real worker and store keep them (a later checkpoint of the same
  * actor overwrites its file and its blob).
  */
+/** A `fail` for {@link RecordingRuntime}: the first restore from the store of actor mixed-3, which only the mixed sweep's batch of k = 4 has, fails with `error`. */
+export function failMixedBatchOf4(error: string): (cmd: RuntimeCommand) => string | undefined {
+  return (cmd) => (cmd.kind === 'restore' && cmd.actor === 'mixed-3' && cmd.source === 'external' ? error : undefined);
+}
+
 export class RecordingRuntime implements RealRuntime {
   readonly name = 'recording';
   private sink: (e: RuntimeEvent) => void = () => {};
@@ -33,11 +38,7 @@ export class RecordingRuntime implements RealRuntime {
           return;
         case 'restore': {
           const error = this.fail(cmd);
-          if (error !== undefined) {
-            this.sink({ kind: 'restoreDone', actorIndex: cmd.actorIndex, op: cmd.op, ok: false, restoreMs: 1, error });
-            return;
-          }
-          this.sink({ kind: 'restoreDone', actorIndex: cmd.actorIndex, op: cmd.op, ok: true, restoreMs: 1 });
+          this.sink({ kind: 'restoreDone', actorIndex: cmd.actorIndex, op: cmd.op, ok: error === undefined, restoreMs: 1, ...(error === undefined ? {} : { error }) });
           return;
         }
         case 'checkpoint': {

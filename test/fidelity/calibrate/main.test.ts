@@ -6,7 +6,7 @@ import { UsageError } from '../../../cli/usage-error.ts';
 import { partialSamplesPathFor, probeScenario, runCalibrate, samplesPathFor } from '../../../fidelity/calibrate/main.ts';
 import { measure } from '../../../real/primitives.ts';
 import type { HostProbe } from '../../../fidelity/host-load.ts';
-import { RecordingRuntime } from '../../real/recording-runtime.ts';
+import { RecordingRuntime, failMixedBatchOf4 } from '../../real/recording-runtime.ts';
 import { loadScenarioFile } from '../../../scenarios/load.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'actorsim-calibrate-test-'));
@@ -154,7 +154,7 @@ describe('npm run calibrate -- --refit', () => {
     const out = join(dir, 'partial', 'p.yaml');
     const t = io();
     // The mixed sweep's batch of k = 4 fails (mixed-3 exists only there); the grid and the concurrency sweep complete.
-    const failing = new RecordingRuntime((cmd) => (cmd.kind === 'restore' && cmd.actor === 'mixed-3' && cmd.source === 'external' ? 'GET http://store/blobs/x failed: timed out after 60000 ms' : undefined));
+    const failing = new RecordingRuntime(failMixedBatchOf4('GET http://store/blobs/x failed: timed out after 60000 ms'));
     const quiet: HostProbe = { loadavg: () => [0, 0, 0], procStat: () => null, cpus: 2 };
     const code = await runCalibrate(['--sizes', '4Mi,8Mi', '--repeats', '2', '--concurrency', '1,2', '--mixed', '2,4', '--concurrency-size', '4Mi', '--out', out], t.io, {}, quiet, (o) => measure(failing, o));
     const stderr = t.err.join('');
