@@ -22,7 +22,7 @@ import { defaultJobs, runStudy, type StudyOutcome } from './study-runner.ts';
 import { createStudyProgress, type ProgressStream } from './study-progress.ts';
 import { applyScenarioOverrides, scenarioSha256, type ScenarioOverrides } from './study-scenario.ts';
 import { UsageError } from '../cli/usage-error.ts';
-import { flagValue, listValue, nonNegativeInt, positiveInt, positiveValue, readFlags } from '../cli/flags.ts';
+import { flagValue, listValue, nonNegativeInt, positiveInt, positiveNumber, positiveValue, readFlags } from '../cli/flags.ts';
 import { workerCpuValue } from '../scenarios/cpu-flag.ts';
 import { packageVersion, type Io as CommandIo } from '../cli/io.ts';
 import { EXIT_INTERRUPTED } from '../cli/exit.ts';
@@ -97,6 +97,16 @@ function parseSeeds(text: string): number[] {
   return seeds;
 }
 
+/** --costs-scale's bounds: a machine a hundred times faster or slower is another machine, not a margin. */
+export const COSTS_SCALE_RANGE: readonly [number, number] = [0.01, 100];
+
+function costsScaleValue(text: string): number {
+  const f = positiveNumber(text, '--costs-scale');
+  const [lo, hi] = COSTS_SCALE_RANGE;
+  if (f < lo || f > hi) throw new UsageError(`--costs-scale: between ${lo} and ${hi} (every primitive's time is multiplied by it), got "${text}"`);
+  return f;
+}
+
 /** Parses argv into options, or returns null for --help / --list (already printed). */
 export function parseSimulateArgs(argv: readonly string[], io: Io): SimulateOptions | null {
   const v = readFlags(argv, {
@@ -115,6 +125,7 @@ export function parseSimulateArgs(argv: readonly string[], io: Io): SimulateOpti
     size: { type: 'string' },
     'size-probes': { type: 'string' },
     'worker-cpu': { type: 'string' },
+    'costs-scale': { type: 'string' },
     list: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
     ...K8S_STUDY_FLAG_OPTIONS,
@@ -132,6 +143,7 @@ export function parseSimulateArgs(argv: readonly string[], io: Io): SimulateOpti
   const sampleEveryMs = v['sample-every'] === undefined ? 60_000 : positiveValue(v['sample-every'], '--sample-every', parseDuration);
   const policies = v.policies === undefined ? undefined : listValue(v.policies);
   const workerCpuMilli = v['worker-cpu'] === undefined ? undefined : workerCpuValue(v['worker-cpu']);
+  const costsScale = v['costs-scale'] === undefined ? undefined : costsScaleValue(v['costs-scale']);
   // A report folder that cannot take the report is said before the scenario is even read.
   if (v.out !== undefined && v.list !== true) checkReportDir(v.out);
   const maxProbes = v['size-probes'] === undefined ? DEFAULT_MAX_PROBES : positiveInt(v['size-probes'], '--size-probes');
@@ -150,6 +162,7 @@ export function parseSimulateArgs(argv: readonly string[], io: Io): SimulateOpti
     ...(durationMs === undefined ? {} : { durationMs }),
     ...(policies === undefined ? {} : { policies }),
     ...(workerCpuMilli === undefined ? {} : { workerCpuMilli }),
+    ...(costsScale === undefined ? {} : { costsScale }),
   };
   const scenario = applyScenarioOverrides(loaded, overrides);
   const seeds = flagSeeds ?? scenario.seeds ?? [scenario.seed];
@@ -296,6 +309,8 @@ export async function runSimulate(argv: readonly string[], io: Io): Promise<numb
         seed: seeds.length === 1 ? seeds[0] : null,
         seeds,
         durationMs: scenario.durationMs,
+        // --costs-scale: every primitive's time was multiplied by this (absent: the profile as it is).
+        ...(opts.overrides.costsScale === undefined ? {} : { costsScale: opts.overrides.costsScale }),
         // Per policy set, summed over the seeds.
         policies: ranPolicies.map((name) => {
           const mine = runs.filter((r) => r.result.policy === name);

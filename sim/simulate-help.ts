@@ -50,6 +50,11 @@ Options:
                      --worker-cpu sets its worker pods' cpu limit; it caps each
                      worker only under a cost profile whose host model has
                      workerLimits (see scenarios/README.md)
+  --costs-scale F    every primitive of the cost profile (worker start, cold
+                     boot, dispatch, restore, checkpoint) takes F times as long
+                     on the same host: a machine 20% slower is 1.2; the agents'
+                     work is unchanged. How much margin a pool size leaves
+                     (0.01-100; run.json records it)
   --sample-every D   interval of timeseries.csv, simulated time (default 60s)
   --slo GOALS        latency goal of the report's recommendation, e.g. p99=1s,overheadP99=500ms,rejected=1%
                      (keys p50 p90 p99 overheadP99 rejected; default: the scenario's slo)

@@ -16,7 +16,8 @@ import { runShare, shareTasks, studyTasks } from './study-shares.ts';
 export interface StudyShareSpec {
   /** The scenario file's name, beside study.json. */
   readonly scenarioFile: string;
-  readonly overrides: { readonly durationMs?: number; readonly policies?: readonly string[] };
+  /** The command line's overrides (sim/study-scenario.ts) but --size's probes, which run on the user's machine only. */
+  readonly overrides: { readonly durationMs?: number; readonly policies?: readonly string[]; readonly workerCpuMilli?: number; readonly costsScale?: number };
   /** scenarioSha256 of the scenario on the user's machine: a pod that loads another one stops (exit 3). */
   readonly scenarioSha256: string;
   readonly seeds: readonly number[];
@@ -33,7 +34,13 @@ export const EXIT_MISMATCH = 3;
 
 const specSchema = z.strictObject({
   scenarioFile: z.string().regex(/^[A-Za-z0-9._-]+$/),
-  overrides: z.strictObject({ durationMs: z.number().positive().optional(), policies: z.array(z.string()).optional() }),
+  overrides: z.strictObject({
+    durationMs: z.number().positive().optional(),
+    policies: z.array(z.string()).optional(),
+    // --worker-cpu and --costs-scale: a pod that dropped them would simulate another scenario (and stop on the sha256 check).
+    workerCpuMilli: z.number().int().positive().optional(),
+    costsScale: z.number().positive().optional(),
+  }),
   scenarioSha256: z.string().regex(/^[0-9a-f]{64}$/),
   seeds: z.array(z.number().int().min(0)).min(1),
   sampleEveryMs: z.number().min(0),

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Scenario } from '../scenarios/scenario.ts';
+import { scaleCosts } from '../scenarios/costs-scale.ts';
 import { UsageError } from '../cli/usage-error.ts';
 import { applySizingProbes, type SizingProbes } from './sizing-knob.ts';
 
@@ -19,6 +20,8 @@ export interface ScenarioOverrides {
   readonly workerCpuMilli?: number;
   /** --size: one round of probes, each policy set at one value of the knob (applied after --policies). */
   readonly probes?: SizingProbes;
+  /** --costs-scale: every primitive of the cost model takes this many times as long (scenarios/costs-scale.ts). */
+  readonly costsScale?: number;
 }
 
 /** Applies command-line overrides to a loaded scenario; an unknown policy set is a UsageError. */
@@ -38,6 +41,7 @@ export function applyScenarioOverrides(scenario: Scenario, overrides: ScenarioOv
   const cpu = overrides.workerCpuMilli;
   if (cpu !== undefined) s = { ...s, pools: s.pools.map((p) => (p.workerCpuMilli === undefined ? p : { ...p, workerCpuMilli: cpu })) };
   if (overrides.probes !== undefined) s = applySizingProbes(s, overrides.probes);
+  if (overrides.costsScale !== undefined) s = { ...s, costs: scaleCosts(s.costs, overrides.costsScale) };
   return s;
 }
 

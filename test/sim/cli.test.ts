@@ -203,6 +203,24 @@ describe('simulate CLI', () => {
     await expect(runSimulate(['--slo', 'p98=1s'], io())).rejects.toThrow(UsageError);
   });
 
+  it('--costs-scale makes every primitive that many times as long and run.json says so', async () => {
+    // fleet-scaling's costs are constants (a resume 0.3 s, a checkpoint 0.1 s) and its overhead is one resume: 400 ms at 1x.
+    const runAt = async (argv: string[]): Promise<{ row: Row; run: Record<string, unknown> }> => {
+      const out = tmp();
+      expect(await runSimulate(['--scenario', 'scenarios/fleet-scaling.yaml', '--duration', '20m', '--out', out, ...argv], io())).toBe(0);
+      return { row: csv(join(out, 'summary.csv'))[0]!, run: JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')) as Record<string, unknown> };
+    };
+    const plain = await runAt([]);
+    const slow = await runAt(['--costs-scale', '2']);
+    expect(Number(plain.row.overhead_p99_ms)).toBeGreaterThan(0);
+    expect(Number(slow.row.overhead_p50_ms)).toBe(2 * Number(plain.row.overhead_p50_ms));
+    expect(Number(slow.row.overhead_p99_ms)).toBe(2 * Number(plain.row.overhead_p99_ms));
+    expect(slow.run.costsScale).toBe(2);
+    expect('costsScale' in plain.run).toBe(false);
+    await expect(runSimulate(['--costs-scale', '0'], io())).rejects.toThrow(/--costs-scale: expected a positive number, got "0"/);
+    await expect(runSimulate(['--costs-scale', '101'], io())).rejects.toThrow(/--costs-scale: between 0.01 and 100/);
+  });
+
   it('refuses bad flags and values with a usage error', async () => {
     const bad: string[][] = [
       ['--bogus'],
@@ -215,6 +233,9 @@ describe('simulate CLI', () => {
       ['--worker-cpu', '0'],
       ['--worker-cpu', '0.5m'],
       ['--worker-cpu', 'lots'],
+      ['--costs-scale', '0'],
+      ['--costs-scale', 'slow'],
+      ['--costs-scale', '1000'],
       ['extra'],
     ];
     for (const argv of bad) await expect(runSimulate(argv, io()), argv.join(' ')).rejects.toThrow(UsageError);

@@ -315,4 +315,18 @@ describe('the pod entry point as a program', () => {
     expect(other.status).toBe(3);
     expect(other.stderr).toMatch(/resolves differently in this image/);
   }, 120_000);
+
+  it('takes --worker-cpu and --costs-scale from the study, as the machine that started it applied them (its schema once refused both)', async () => {
+    const { loadScenarioFile } = await import('../../scenarios/load.ts');
+    const { applyScenarioOverrides, scenarioSha256 } = await import('../../sim/study-scenario.ts');
+    const pod = tempDir('study-pod-overrides');
+    writeFileSync(join(pod, 'scenario.yaml'), readFileSync(SCENARIO, 'utf8'));
+    const overrides = { durationMs: 60_000, policies: ['r4.p2c'], workerCpuMilli: 200, costsScale: 1.5 };
+    const sha = scenarioSha256(applyScenarioOverrides(loadScenarioFile(SCENARIO), overrides));
+    expect(sha).not.toBe(scenarioSha256(applyScenarioOverrides(loadScenarioFile(SCENARIO), { durationMs: 60_000, policies: ['r4.p2c'] })));
+    writeFileSync(join(pod, STUDY_SPEC_KEY), JSON.stringify({ scenarioFile: 'scenario.yaml', overrides, scenarioSha256: sha, seeds: [1], sampleEveryMs: 60_000, invocations: { kind: 'none' }, runsPerShare: 1 }));
+    const lines: string[] = [];
+    await runStudyPod(join(pod, STUDY_SPEC_KEY), '0', (line) => void lines.push(line), () => {});
+    expect(readShareLog(0, lines.join('\n'), [{ policyIndex: 0, seed: 1, slot: 0 }])).toHaveLength(1);
+  });
 });
