@@ -9,6 +9,7 @@ import type { Interval } from './intervals.ts';
 import { INTERVAL_RULE, TARGETS_TEXT, type FidelityContext } from './markdown.ts';
 import type { PrimitiveRow } from './primitives.ts';
 import type { SeedSpread } from './seeds.ts';
+import type { CostsBand } from './band.ts';
 import type { PairedSample } from './series.ts';
 import { formatCount, formatMs, formatPercent } from '../reports/format.ts';
 import { documentHead, esc } from '../reports/html.ts';
@@ -32,6 +33,8 @@ export interface FidelityHtmlInput {
   readonly realCpu?: { readonly points: ReadonlyMap<string, readonly CpuPoint[]>; readonly cpus: number };
   /** --sim-seeds: the simulation's own spread against the real run (fidelity/seeds.ts). */
   readonly seeds?: SeedSpread;
+  /** --costs-band: the run's own simulation at other machine speeds (fidelity/band.ts). */
+  readonly band?: CostsBand;
 }
 
 /** invocations.csv rows back as replies (what the latency charts read). */
@@ -168,6 +171,7 @@ ${header(input)}
 ${targets(input.rows)}
 ${policies.map((p) => table(p, input.rows.filter((r) => r.policy === p))).join('\n')}
 ${input.seeds === undefined ? '' : seedsTable(input.seeds)}
+${input.band === undefined ? '' : bandTable(input.band)}
 <section class="chart" id="chart-fidelity-resident">
 <h2>Resident actors over time</h2>
 <p class="caption">Actors resident on workers, simulated (dashed) and real (solid), per policy set, sampled on the same slots of scenario time. The error in the table is over the slots after the warm-up: Σ|sim − real| / Σ real.</p>
@@ -298,6 +302,33 @@ ${body}
   return `<section class="fidelity" id="fidelity-seeds">
 <h2>The simulation over ${n} seeds</h2>
 <p class="caption">The same workload simulated with seeds ${s.seeds[0]}–${s.seeds.at(-1)} of the costs and the placement (the first is the table's above), each compared with the one real run by the same rule (<code>fidelity-seeds.csv</code>). A cell no seed meets is the model's bias; a cell some seeds meet and others miss is a draw, which one simulation cannot tell from a bias.</p>
+${parts.join('\n')}
+</section>`;
+}
+
+/** --costs-band: per targeted cell, the simulated figure at each machine speed and whether the real one lies within their range. */
+function bandTable(b: CostsBand): string {
+  const parts = [...new Set(b.cells.map((c) => c.policy))].map((policy) => {
+    const mine = b.cells.filter((c) => c.policy === policy);
+    const body = mine
+      .map((c) => {
+        const label = METRICS[c.metric]?.label ?? c.metric;
+        const sims = c.sims.map((s) => `<td>${value(c.metric, s)}</td>`).join('');
+        const at = c.metAt.length === 0 ? 'none' : c.metAt.map((f) => `${f}x`).join(', ');
+        return `<tr data-metric="${esc(c.metric)}"><th scope="row">${esc(label)}<span class="sub"><code>${esc(c.metric)}</code></span></th><td>${value(c.metric, c.real)}</td>${sims}<td${c.inside ? '' : ' class="miss"'}>${c.inside ? 'yes' : 'no'}</td><td>${at}</td></tr>`;
+      })
+      .join('\n');
+    return `<h3><span class="policy">${esc(policy)}</span>: the real figure within the simulated range in ${mine.filter((c) => c.inside).length} of ${mine.length} cells</h3>
+<div class="table-wrap"><table>
+<thead><tr><th scope="col">metric</th><th scope="col">real</th>${b.factors.map((f) => `<th scope="col">simulated at ${f}x</th>`).join('')}<th scope="col">real within the range</th><th scope="col">within target at</th></tr></thead>
+<tbody>
+${body}
+</tbody>
+</table></div>`;
+  });
+  return `<section class="fidelity" id="fidelity-band">
+<h2>The simulation over a band of machine speeds</h2>
+<p class="caption">The table's simulation again with every primitive of the profile ${b.factors.filter((f) => f !== 1).map((f) => `${f}x`).join(', ')} as long (<code>simulate --costs-scale</code>), the same seed, each compared with the one real run by the same rule. A real figure within the simulated range is one a machine of a speed in the band gives; one outside it the model misses at any of these speeds.</p>
 ${parts.join('\n')}
 </section>`;
 }

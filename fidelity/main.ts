@@ -25,6 +25,8 @@ import { failuresNote, realFailures, simFailures } from './failures.ts';
 import { runSpread } from './spread.ts';
 import { rowsByPolicy } from './csv-rows.ts';
 import { seedSpread, seedSpreadCsv, seedSpreadLines, seedSpreadMarkdown, sweepSeeds, type SeedRun } from './seeds.ts';
+import { COSTS_SCALE_RANGE } from '../scenarios/costs-scale.ts';
+import { costsBand, costsBandLines, costsBandMarkdown, parseBandFactors, type BandRun } from './band.ts';
 import { writeFidelityInputs, type FidelityInputOptions, type FidelityInputs } from './inputs.ts';
 import { fidelityTimeseriesCsv, pairSeries, samplesByPolicy, seriesInterval, seriesRows, type PairedSample } from './series.ts';
 import type { Reply } from '../core/types.ts';
@@ -122,6 +124,13 @@ Options:
                      seeds meet each targeted cell: none is the model's bias, some is a
                      draw. Allowed with --against. Writes OUT/seeds/<seed>/ and
                      fidelity-seeds.csv, and a section of fidelity.md
+  --costs-band F,G   after the run's own simulation, simulate it again with every
+                     primitive of the profile F and G times as long (simulate
+                     --costs-scale; e.g. 0.8,1.25, the drift probe's band) and say,
+                     cell by cell, whether the real figure lies within the simulated
+                     range: inside, a machine of that speed gives it; outside, the
+                     model misses it at any of them. Allowed with --against. Writes
+                     OUT/band/<F>/ and a section of fidelity.md
   --spread A,B,...   compare recorded real runs with each other instead (output folders of
                      earlier fidelity runs of the same inputs: scenario, seed, span, speedup,
                      warm-up, priming, policies; the profile may differ): every ordered pair
@@ -166,10 +175,12 @@ export interface FidelityOptions {
   driftProbe: boolean;
   /** --sim-seeds: more simulations of the same workload with the next seeds, for the simulation's own spread (0: none). */
   simSeeds: number;
+  /** --costs-band: the run's own simulation again at these machine speeds (simulate --costs-scale), ascending; none: empty. */
+  costsBand: readonly number[];
 }
 
 /** The flags --against allows; every other option comes from the earlier run's record. */
-const AGAINST_ALLOWS = new Set(['against', 'profile', 'out', 'allow-outside', 'sim-seeds', 'help']);
+const AGAINST_ALLOWS = new Set(['against', 'profile', 'out', 'allow-outside', 'sim-seeds', 'costs-band', 'help']);
 
 /** Most --sim-seeds: each is a whole simulation, with its report kept. */
 export const MAX_SIM_SEEDS = 200;
@@ -223,6 +234,7 @@ export function parseFidelityArgs(argv: readonly string[], io: Io, profilesDir: 
     'allow-outside': { type: 'boolean' },
     against: { type: 'string' },
     'sim-seeds': { type: 'string' },
+    'costs-band': { type: 'string' },
     ...K8S_FLAG_OPTIONS,
     help: { type: 'boolean', short: 'h' },
   });
@@ -232,6 +244,7 @@ export function parseFidelityArgs(argv: readonly string[], io: Io, profilesDir: 
   }
   const simSeeds = v['sim-seeds'] === undefined ? 0 : nonNegativeInt(v['sim-seeds'], '--sim-seeds');
   if (simSeeds > MAX_SIM_SEEDS) throw new UsageError(`--sim-seeds: at most ${MAX_SIM_SEEDS} (each is a whole simulation, its report kept), got ${simSeeds}`);
+  const costsBand = v['costs-band'] === undefined ? [] : flagValue(v['costs-band'], '--costs-band', (t) => parseBandFactors(t, COSTS_SCALE_RANGE));
   const stamp = io.isoNow().replace(/[:.]/g, '-');
   const defaultOut = (scenarioFile: string): string => join('reports', 'runs', `${stamp}-${(scenarioFile.split('/').pop() ?? 'scenario').replace(/\.ya?ml$/, '')}-fidelity`);
   if (v.against !== undefined) {
@@ -265,6 +278,7 @@ export function parseFidelityArgs(argv: readonly string[], io: Io, profilesDir: 
       against: { dir: againstDir, record },
       driftProbe: false,
       simSeeds,
+      costsBand,
     };
   }
   const backend = oneOf(v.backend ?? 'local', '--backend', ['local', 'k8s']);
@@ -301,6 +315,7 @@ export function parseFidelityArgs(argv: readonly string[], io: Io, profilesDir: 
     allowOutside: v['allow-outside'] === true,
     driftProbe: v['no-drift-probe'] !== true,
     simSeeds,
+    costsBand,
   };
 }
 
@@ -520,7 +535,27 @@ export async function runFidelity(argv: readonly string[], io: Io, probe: HostPr
     }
     sweep.push({ seed: s, dir });
   }
-  return compareAndWrite(o, { original, inputs, seed, speedup, everyMs, sim, real, sweep }, io);
+  // --costs-band: the run's own simulation at other machine speeds, the same seed.
+  const bandDir = join(o.outDir, 'band');
+  rmSync(bandDir, { recursive: true, force: true });
+  const band: { factor: number; dir: string }[] = [];
+  if (o.costsBand.length > 0) io.err(`fidelity: --costs-band: simulating at ${o.costsBand.map((f) => `${f}x`).join(', ')} into ${bandDir}\n`);
+  for (const f of o.costsBand) {
+    const dir = join(bandDir, String(f));
+    const r = await runChild(`sim at ${f}x`, 'sim/cli.ts', ['--scenario', inputs.simScenario, '--seed', String(seed), '--costs-scale', String(f), '--jobs', '1', '--sample-every', `${everyMs / speedup}ms`, '--out', dir, ...policyArgs, ...cpuArgs], io, false);
+    if (interrupted(io)) {
+      io.err('fidelity: interrupted during the simulations of --costs-band; nothing compared\n');
+      return EXIT_INTERRUPTED;
+    }
+    if (r.code !== 0) {
+      io.err(`fidelity: the simulation at ${f}x (--costs-band) failed (exit ${r.code}); its log: ${join(bandDir, `${f}.log`)}\n`);
+      mkdirSync(bandDir, { recursive: true });
+      writeFileSync(join(bandDir, `${f}.log`), r.log);
+      return EXIT_FAILED;
+    }
+    band.push({ factor: f, dir });
+  }
+  return compareAndWrite(o, { original, inputs, seed, speedup, everyMs, sim, real, sweep, band }, io);
 }
 
 /** Whether Ctrl-C or SIGTERM came (read afresh: it changes while the children run). */
@@ -703,10 +738,12 @@ async function compareAndWrite(
     real: RealHalf;
     /** --sim-seeds: the other seeds' simulations, each in its own folder. */
     sweep: readonly { seed: number; dir: string }[];
+    /** --costs-band: the run's own simulation at other machine speeds, each in its own folder. */
+    band: readonly { factor: number; dir: string }[];
   },
   io: Io,
 ): Promise<number> {
-  const { original, inputs, seed, speedup, everyMs, sim, real, sweep } = run;
+  const { original, inputs, seed, speedup, everyMs, sim, real, sweep, band } = run;
   const simDir = join(o.outDir, 'sim');
   const realDir = join(o.outDir, 'real');
   const costs = loadScenarioFile(inputs.simScenario).costs;
@@ -746,6 +783,14 @@ async function compareAndWrite(
     seedRuns.push({ seed: s.seed, rows: compareSummaries(readCsvRows(join(s.dir, 'summary.csv')) as unknown as SummaryRow[], realRows, { samples: mine, seed }) });
   }
   const spread = sweep.length === 0 ? undefined : seedSpread(seedRuns);
+  // --costs-band: the same, at other machine speeds.
+  const bandRuns: BandRun[] = [{ factor: 1, rows: summaryRows }];
+  for (const b of band) {
+    const inv = rowsByPolicy(join(b.dir, 'invocations.csv'));
+    const mine = new Map([...samples].map(([p, x]) => [p, { sim: runSample(repliesFromCsv(inv.get(p) ?? []), runWarmupMs), real: x.real }]));
+    bandRuns.push({ factor: b.factor, rows: compareSummaries(readCsvRows(join(b.dir, 'summary.csv')) as unknown as SummaryRow[], realRows, { samples: mine, seed }) });
+  }
+  const speeds = band.length === 0 ? undefined : costsBand(bandRuns);
   const rows: FidelityRow[] = [];
   for (const policy of [...new Set(summaryRows.map((r) => r.policy))]) {
     const paired = pairSeries(simSeries.get(policy) ?? [], realSeries.get(policy) ?? [], everyMs, -inputs.primeGapMs);
@@ -814,6 +859,7 @@ async function compareAndWrite(
             targeted: Object.fromEntries([...spread.perSeed].map(([p, x]) => [p, x.targeted])),
           },
         }),
+    ...(speeds === undefined ? {} : { costsBand: speeds }),
   };
   const record: FidelityRecord = {
     version: 1,
@@ -837,7 +883,7 @@ async function compareAndWrite(
   };
   // Every primitive of both halves (primitives.csv), where both have one: a real run recorded before it existed has none.
   const primitiveLog = readPrimitiveLogs(simDir, realDir, policies, inputs.durationMs / speedup);
-  const md = fidelityMarkdown(rows, primitives, context, primitiveLog?.views) + (spread === undefined ? '' : `\n${seedSpreadMarkdown(spread)}`);
+  const md = fidelityMarkdown(rows, primitives, context, primitiveLog?.views) + (spread === undefined ? '' : `\n${seedSpreadMarkdown(spread)}`) + (speeds === undefined ? '' : `\n${costsBandMarkdown(speeds)}`);
   const realCpuSeries = cpuRows === undefined ? undefined : { points: cpuPoints(cpuRows), cpus: cpuCount(cpuRows) };
   const html = await renderFidelityHtml({
     rows,
@@ -849,6 +895,7 @@ async function compareAndWrite(
     ...(primitiveLog === undefined ? {} : { primitiveLog: primitiveLog.rows }),
     ...(realCpuSeries === undefined ? {} : { realCpu: realCpuSeries }),
     ...(spread === undefined ? {} : { seeds: spread }),
+    ...(speeds === undefined ? {} : { band: speeds }),
   });
   const dir = writeReport(o.outDir, {
     'fidelity.csv': fidelityCsv(rows),
@@ -867,6 +914,7 @@ async function compareAndWrite(
     io.out(`  ${r.policy} ${r.metric}: sim ${r.sim} real ${r.real} error ${Number.isFinite(r.relError) ? `${(r.relError * 100).toFixed(1)}%` : '-'}${r.met === false ? '  MISS' : ''}\n`);
   }
   if (spread !== undefined) io.out(`${seedSpreadLines(spread).join('\n')}\n`);
+  if (speeds !== undefined) io.out(`${costsBandLines(speeds).join('\n')}\n`);
   io.out(`Fidelity: ${join(dir, 'report.html')}\n`);
   return 0;
 }

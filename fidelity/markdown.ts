@@ -4,6 +4,7 @@ import { BOOTSTRAP_RESAMPLES, type Interval } from './intervals.ts';
 import type { PrimitiveRow } from './primitives.ts';
 import { kindOf, type PrimitiveKindStats, type SlowPrimitive } from './primitive-log.ts';
 import { driftLine, type Drift } from './drift.ts';
+import type { CostsBand } from './band.ts';
 
 /** What the fidelity run was, for the header of fidelity.md. */
 export interface FidelityContext {
@@ -44,6 +45,8 @@ export interface FidelityContext {
     readonly met: Readonly<Record<string, readonly number[]>>;
     readonly targeted: Readonly<Record<string, number>>;
   };
+  /** --costs-band: the run's own simulation at other machine speeds, cell by cell (fidelity/band.ts). */
+  readonly costsBand?: CostsBand;
 }
 
 /** A figure as fidelity.md's tables give it: whole above 1,000, three significant digits below; a dash for none. */

@@ -141,7 +141,7 @@ export const REPORT_FILES: ReadonlySet<string> = new Set([
   'sim.log',
   'real.log',
 ]);
-const REPORT_FOLDERS: ReadonlySet<string> = new Set(['inputs', 'sim', 'real', 'drift', 'seeds']);
+const REPORT_FOLDERS: ReadonlySet<string> = new Set(['inputs', 'sim', 'real', 'drift', 'seeds', 'band']);
 
 /** A report folder that cannot be used, said before the run; the message names the folder and why. */
 export class ReportDirError extends Error {

@@ -1,6 +1,9 @@
 import type { DistributionSpec } from './distributions.ts';
 import type { CostModel, SizeCost } from './scenario.ts';
 
+/** --costs-scale's bounds: a machine a hundred times faster or slower is another machine, not a margin. */
+export const COSTS_SCALE_RANGE: readonly [number, number] = [0.01, 100];
+
 /**
  * A cost model on a machine `factor` times as slow for the runtime's own
  * primitives (`simulate --costs-scale`): every worker start, cold boot,

@@ -22,6 +22,7 @@ import { defaultJobs, runStudy, type StudyOutcome } from './study-runner.ts';
 import { createStudyProgress, type ProgressStream } from './study-progress.ts';
 import { applyScenarioOverrides, scenarioSha256, type ScenarioOverrides } from './study-scenario.ts';
 import { UsageError } from '../cli/usage-error.ts';
+import { COSTS_SCALE_RANGE } from '../scenarios/costs-scale.ts';
 import { flagValue, listValue, nonNegativeInt, positiveInt, positiveNumber, positiveValue, readFlags } from '../cli/flags.ts';
 import { workerCpuValue } from '../scenarios/cpu-flag.ts';
 import { packageVersion, type Io as CommandIo } from '../cli/io.ts';
@@ -96,9 +97,6 @@ function parseSeeds(text: string): number[] {
   if (twice !== undefined) throw new UsageError(`--seeds: seed ${twice} is listed twice`);
   return seeds;
 }
-
-/** --costs-scale's bounds: a machine a hundred times faster or slower is another machine, not a margin. */
-export const COSTS_SCALE_RANGE: readonly [number, number] = [0.01, 100];
 
 function costsScaleValue(text: string): number {
   const f = positiveNumber(text, '--costs-scale');

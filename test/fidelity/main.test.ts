@@ -261,6 +261,51 @@ describe('npm run fidelity', () => {
     expect(existsSync(join(root, 'bad-seeds'))).toBe(false);
   });
 
+  it('--costs-band simulates the run again at other machine speeds and says whether each real figure lies within their range', async () => {
+    const outDir = join(root, 'against-band');
+    const t = io();
+    expect(await runFidelity(['--against', join(root, 'out'), '--profile', join(root, 'tiny-local.yaml'), '--costs-band', '1.5,0.5', '--out', outDir], t.io), t.err.join('')).toBe(0);
+    // The run's own table is the one it always was; each factor has its own simulation, the same seed.
+    expect(readFileSync(join(outDir, 'fidelity.csv'), 'utf8')).toBe(readFileSync(join(root, 'out', 'fidelity.csv'), 'utf8'));
+    expect(readdirSync(join(outDir, 'band')).sort()).toEqual(['0.5', '1.5']);
+    const runJson = (f: string): { costsScale?: number; seed: number } => JSON.parse(readFileSync(join(outDir, 'band', f, 'run.json'), 'utf8')) as { costsScale?: number; seed: number };
+    const record = JSON.parse(readFileSync(join(outDir, 'fidelity.json'), 'utf8')) as FidelityRecord;
+    expect([runJson('0.5').costsScale, runJson('1.5').costsScale]).toEqual([0.5, 1.5]);
+    expect(runJson('1.5').seed).toBe(record.options.seed);
+    const band = record.context.costsBand!;
+    expect(band.factors).toEqual([0.5, 1, 1.5]);
+    const own = (parse(readFileSync(join(outDir, 'fidelity.csv'), 'utf8'), { columns: true }) as Record<string, string>[]).filter((r) => r.target !== '');
+    expect(band.cells.map((c) => c.metric)).toEqual(own.map((r) => r.metric));
+    // The middle figure is the run's own simulation; a slower machine takes longer to restore.
+    for (const c of band.cells) {
+      const sim = own.find((r) => r.metric === c.metric)!.sim;
+      // JSON keeps a missing figure as null.
+      if (sim === '') expect(c.sims[1], c.metric).toBeNull();
+      else expect(c.sims[1], c.metric).toBeCloseTo(Number(sim), 2);
+    }
+    const p50 = band.cells.find((c) => c.metric === 'p50_ms')!;
+    expect(p50.sims[2]!).toBeGreaterThan(p50.sims[0]!);
+    for (const c of band.cells) {
+      const finite = c.sims.filter((x) => Number.isFinite(x));
+      expect(c.inside, c.metric).toBe(finite.length > 0 && c.real >= Math.min(...finite) && c.real <= Math.max(...finite));
+    }
+    expect(readFileSync(join(outDir, 'fidelity.md'), 'utf8')).toContain('## The simulation over a band of machine speeds');
+    const html = readFileSync(join(outDir, 'report.html'), 'utf8');
+    const section = html.slice(html.indexOf('id="fidelity-band"'), html.indexOf('</section>', html.indexOf('id="fidelity-band"')));
+    expect(section).toContain('<th scope="col">simulated at 0.5x</th><th scope="col">simulated at 1x</th><th scope="col">simulated at 1.5x</th>');
+    expect((section.match(/<tr data-metric=/g) ?? []).length).toBe(own.length);
+    expect(t.out.join('')).toMatch(/Over machine speeds 0\.5x, 1x, 1\.5x \(--costs-band\): ttl-suspend's real figure lies within the simulated range in \d+ of \d+ targeted cells/);
+    // Again without the flag: no band of the earlier run is left beside it.
+    expect(await runFidelity(['--against', join(root, 'out'), '--profile', join(root, 'tiny-local.yaml'), '--out', outDir], io().io)).toBe(0);
+    expect(existsSync(join(outDir, 'band'))).toBe(false);
+    expect(readFileSync(join(outDir, 'report.html'), 'utf8')).not.toContain('id="fidelity-band"');
+    expect((JSON.parse(readFileSync(join(outDir, 'fidelity.json'), 'utf8')) as FidelityRecord).context.costsBand).toBeUndefined();
+    for (const bad of ['1', '0.8,0.8', 'fast', '0', '200', '0.8,']) {
+      await expect(runFidelity(['--against', join(root, 'out'), '--costs-band', bad, '--out', join(root, 'bad-band')], io().io), bad).rejects.toThrow(/--costs-band/);
+    }
+    expect(existsSync(join(root, 'bad-band'))).toBe(false);
+  });
+
   it('--against refuses flags that would change the comparison, with a usage error naming them', async () => {
     const outDir = join(root, 'refused');
     const run = (...flags: string[]) => runFidelity(['--against', join(root, 'out'), ...flags, '--out', outDir], io().io);
