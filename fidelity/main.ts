@@ -512,27 +512,33 @@ export async function runFidelity(argv: readonly string[], io: Io, probe: HostPr
     }
     real = { log: run.log, wallMs: run.wallMs, loadAverage: { before, after }, hostLoad, recordedAt: io.isoNow(), ...(probe === undefined ? {} : { probe }), ...(servedNone === null ? {} : { servedNone }) };
   }
-  // The simulation's own spread, after the real run so as not to take its cpu: the next seeds on the same inputs.
+  // More simulations of the same inputs (--sim-seeds, --costs-band), after the real run so as not to take its cpu.
+  // Quiet: twenty simulations' reports would bury the run's own; a failed one's log is kept. A folder or an exit code.
+  const simulateMore = async (flag: string, folder: string, name: string, what: string, args: readonly string[]): Promise<string | number> => {
+    const dir = join(folder, name);
+    const r = await runChild(`sim ${what}`, 'sim/cli.ts', ['--scenario', inputs.simScenario, ...args, '--jobs', '1', '--sample-every', `${everyMs / speedup}ms`, '--out', dir, ...policyArgs, ...cpuArgs], io, false);
+    if (interrupted(io)) {
+      io.err(`fidelity: interrupted during the simulations of ${flag}; nothing compared\n`);
+      return EXIT_INTERRUPTED;
+    }
+    if (r.code !== 0) {
+      io.err(`fidelity: the simulation ${what} (${flag}) failed (exit ${r.code}); its log: ${join(folder, `${name}.log`)}\n`);
+      mkdirSync(folder, { recursive: true });
+      writeFileSync(join(folder, `${name}.log`), r.log);
+      return EXIT_FAILED;
+    }
+    return dir;
+  };
+  // The simulation's own spread: the next seeds on the same inputs.
   const seedsDir = join(o.outDir, 'seeds');
-  // An earlier report's sweep in this folder is never left beside this run's.
+  // An earlier report's sweep or band in this folder is never left beside this run's.
   rmSync(seedsDir, { recursive: true, force: true });
   const sweep: { seed: number; dir: string }[] = [];
   const others = sweepSeeds(seed, o.simSeeds).slice(1);
   if (others.length > 0) io.err(`fidelity: --sim-seeds: simulating seeds ${others[0]}-${others.at(-1)} into ${seedsDir}\n`);
   for (const s of others) {
-    const dir = join(seedsDir, String(s));
-    // Quiet: twenty simulations' reports would bury the run's own; a failed one's log is kept.
-    const r = await runChild(`sim seed ${s}`, 'sim/cli.ts', ['--scenario', inputs.simScenario, '--seed', String(s), '--jobs', '1', '--sample-every', `${everyMs / speedup}ms`, '--out', dir, ...policyArgs, ...cpuArgs], io, false);
-    if (interrupted(io)) {
-      io.err('fidelity: interrupted during the simulations of --sim-seeds; nothing compared\n');
-      return EXIT_INTERRUPTED;
-    }
-    if (r.code !== 0) {
-      io.err(`fidelity: the simulation with seed ${s} (--sim-seeds) failed (exit ${r.code}); its log: ${join(seedsDir, `${s}.log`)}\n`);
-      mkdirSync(seedsDir, { recursive: true });
-      writeFileSync(join(seedsDir, `${s}.log`), r.log);
-      return EXIT_FAILED;
-    }
+    const dir = await simulateMore('--sim-seeds', seedsDir, String(s), `with seed ${s}`, ['--seed', String(s)]);
+    if (typeof dir === 'number') return dir;
     sweep.push({ seed: s, dir });
   }
   // --costs-band: the run's own simulation at other machine speeds, the same seed.
@@ -541,18 +547,8 @@ export async function runFidelity(argv: readonly string[], io: Io, probe: HostPr
   const band: { factor: number; dir: string }[] = [];
   if (o.costsBand.length > 0) io.err(`fidelity: --costs-band: simulating at ${o.costsBand.map((f) => `${f}x`).join(', ')} into ${bandDir}\n`);
   for (const f of o.costsBand) {
-    const dir = join(bandDir, String(f));
-    const r = await runChild(`sim at ${f}x`, 'sim/cli.ts', ['--scenario', inputs.simScenario, '--seed', String(seed), '--costs-scale', String(f), '--jobs', '1', '--sample-every', `${everyMs / speedup}ms`, '--out', dir, ...policyArgs, ...cpuArgs], io, false);
-    if (interrupted(io)) {
-      io.err('fidelity: interrupted during the simulations of --costs-band; nothing compared\n');
-      return EXIT_INTERRUPTED;
-    }
-    if (r.code !== 0) {
-      io.err(`fidelity: the simulation at ${f}x (--costs-band) failed (exit ${r.code}); its log: ${join(bandDir, `${f}.log`)}\n`);
-      mkdirSync(bandDir, { recursive: true });
-      writeFileSync(join(bandDir, `${f}.log`), r.log);
-      return EXIT_FAILED;
-    }
+    const dir = await simulateMore('--costs-band', bandDir, String(f), `at ${f}x`, ['--seed', String(seed), '--costs-scale', String(f)]);
+    if (typeof dir === 'number') return dir;
     band.push({ factor: f, dir });
   }
   return compareAndWrite(o, { original, inputs, seed, speedup, everyMs, sim, real, sweep, band }, io);
@@ -775,21 +771,19 @@ async function compareAndWrite(
   for (const policy of policies) outcomes.set(policy, { sim: repliesFromCsv(simInv.get(policy) ?? []), real: repliesFromCsv(realInv.get(policy) ?? []) });
   const samples = new Map([...outcomes].map(([p, o]) => [p, { sim: runSample(o.sim, runWarmupMs), real: runSample(o.real, runWarmupMs) }]));
   const summaryRows = compareSummaries(simRows, realRows, { samples, seed });
-  // --sim-seeds: each other seed's simulation against the same real run, by the same rule (the bootstrap seeded as the run's own).
-  const seedRuns: SeedRun[] = [{ seed, rows: summaryRows }];
-  for (const s of sweep) {
-    const inv = rowsByPolicy(join(s.dir, 'invocations.csv'));
+  // Another simulation of the same inputs (its report in `dir`) against the same real run, by the same rule (the bootstrap seeded as the run's own).
+  const compareMore = (dir: string): FidelityRow[] => {
+    const inv = rowsByPolicy(join(dir, 'invocations.csv'));
     const mine = new Map([...samples].map(([p, x]) => [p, { sim: runSample(repliesFromCsv(inv.get(p) ?? []), runWarmupMs), real: x.real }]));
-    seedRuns.push({ seed: s.seed, rows: compareSummaries(readCsvRows(join(s.dir, 'summary.csv')) as unknown as SummaryRow[], realRows, { samples: mine, seed }) });
-  }
+    return compareSummaries(readCsvRows(join(dir, 'summary.csv')) as unknown as SummaryRow[], realRows, { samples: mine, seed });
+  };
+  // --sim-seeds: each other seed's simulation against the same real run.
+  const seedRuns: SeedRun[] = [{ seed, rows: summaryRows }];
+  for (const s of sweep) seedRuns.push({ seed: s.seed, rows: compareMore(s.dir) });
   const spread = sweep.length === 0 ? undefined : seedSpread(seedRuns);
   // --costs-band: the same, at other machine speeds.
   const bandRuns: BandRun[] = [{ factor: 1, rows: summaryRows }];
-  for (const b of band) {
-    const inv = rowsByPolicy(join(b.dir, 'invocations.csv'));
-    const mine = new Map([...samples].map(([p, x]) => [p, { sim: runSample(repliesFromCsv(inv.get(p) ?? []), runWarmupMs), real: x.real }]));
-    bandRuns.push({ factor: b.factor, rows: compareSummaries(readCsvRows(join(b.dir, 'summary.csv')) as unknown as SummaryRow[], realRows, { samples: mine, seed }) });
-  }
+  for (const b of band) bandRuns.push({ factor: b.factor, rows: compareMore(b.dir) });
   const speeds = band.length === 0 ? undefined : costsBand(bandRuns);
   const rows: FidelityRow[] = [];
   for (const policy of [...new Set(summaryRows.map((r) => r.policy))]) {
