@@ -90,11 +90,24 @@ export interface HostLoad {
   readonly warnings: readonly string[];
 }
 
-/** The warning for a load average `load1` on `cpus` cpus, or undefined under the threshold. */
+/** The warning for a load average `load1` on `cpus` cpus before a run, or undefined under the threshold. */
 export function busyWarning(load1: number, cpus: number, maxLoadPerCpu: number, when: string): string | undefined {
   const limit = cpus * maxLoadPerCpu;
   if (!(load1 > limit)) return undefined;
   return `the machine is busy ${when}: load average ${load1.toFixed(2)} on ${cpus} cpus, above ${limit.toFixed(2)} (--max-load ${maxLoadPerCpu} per cpu); real timings will run slow`;
+}
+
+/**
+ * The same during a run, where the load average counts the run's own
+ * processes: a local fidelity run at fleet-2000's peak takes this 2-cpu
+ * machine to load 5-8 alone, so "busy" there said nothing of anything else
+ * and was printed after every run. What ran beside the run's processes is
+ * read from its cpu.csv (fidelity/cpu.ts besideTheRun).
+ */
+export function busyDuringWarning(load1: number, cpus: number, maxLoadPerCpu: number): string | undefined {
+  const limit = cpus * maxLoadPerCpu;
+  if (!(load1 > limit)) return undefined;
+  return `the load average reached ${load1.toFixed(2)} during the run on ${cpus} cpus, above ${limit.toFixed(2)} (--max-load ${maxLoadPerCpu} per cpu): the run's own processes count in it, so it says the machine was saturated, not that something else ran (cpu used beside the run's processes is read from its cpu.csv where it writes one)`;
 }
 
 /**
@@ -161,7 +174,7 @@ export class HostWatch {
     this.timer = undefined;
     this.sample(nowMs);
     const maxLoad1 = Math.max(...this.samples.map((x) => x.loadAverage[0] ?? 0));
-    const during = busyWarning(maxLoad1, this.probe.cpus, this.maxLoadPerCpu, 'during the run');
+    const during = busyDuringWarning(maxLoad1, this.probe.cpus, this.maxLoadPerCpu);
     if (during !== undefined) this.warnings.push(during);
     return {
       cpus: this.probe.cpus,
