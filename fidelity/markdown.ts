@@ -4,7 +4,6 @@ import { BOOTSTRAP_RESAMPLES, type Interval } from './intervals.ts';
 import type { PrimitiveRow } from './primitives.ts';
 import { kindOf, type PrimitiveKindStats, type SlowPrimitive } from './primitive-log.ts';
 import { driftLine, type Drift } from './drift.ts';
-import type { CostsBand } from './band.ts';
 
 /** What the fidelity run was, for the header of fidelity.md. */
 export interface FidelityContext {
@@ -45,8 +44,11 @@ export interface FidelityContext {
     readonly met: Readonly<Record<string, readonly number[]>>;
     readonly targeted: Readonly<Record<string, number>>;
   };
-  /** --costs-band: the run's own simulation at other machine speeds, cell by cell (fidelity/band.ts). */
-  readonly costsBand?: CostsBand;
+  /** --costs-band: the run's own simulation at other machine speeds, cell by cell (fidelity/band.ts CostsBand; written out here, as simSeeds is, so that band.ts may use this file's fmt). */
+  readonly costsBand?: {
+    readonly factors: readonly number[];
+    readonly cells: readonly { readonly policy: string; readonly metric: string; readonly real: number; readonly sims: readonly number[]; readonly metAt: readonly number[]; readonly inside: boolean }[];
+  };
 }
 
 /** A figure as fidelity.md's tables give it: whole above 1,000, three significant digits below; a dash for none. */
