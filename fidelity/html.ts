@@ -320,7 +320,7 @@ function bandTable(b: CostsBand): string {
       .join('\n');
     return `<h3><span class="policy">${esc(policy)}</span>: the real figure within the simulated range in ${mine.filter((c) => c.inside).length} of ${mine.length} cells</h3>
 <div class="table-wrap"><table>
-<thead><tr><th scope="col">metric</th><th scope="col">real</th>${b.factors.map((f) => `<th scope="col">simulated at ${f}x</th>`).join('')}<th scope="col">real within the range</th><th scope="col">within target at</th></tr></thead>
+<thead><tr><th scope="col">metric</th><th scope="col">real</th>${b.factors.map((f) => `<th scope="col">simulated at <span class="factor">${f}x</span></th>`).join('')}<th scope="col">real within the range</th><th scope="col">within target at</th></tr></thead>
 <tbody>
 ${body}
 </tbody>
@@ -384,4 +384,6 @@ td.flag { text-align: left; }
 .badge-miss { background: var(--bad-bg); color: var(--bad); border: 1px solid #f4b4ad; }
 #fidelity-notes ul { margin: 6px 0 0; padding-left: 20px; color: var(--muted); font-size: 14px; }
 #fidelity-notes li { margin: 3px 0; }
+/* A factor such as 0.8x in an upper-cased header reads 0.8X otherwise. */
+thead th .factor { text-transform: none; }
 `;
