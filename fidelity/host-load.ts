@@ -91,10 +91,10 @@ export interface HostLoad {
 }
 
 /** The warning for a load average `load1` on `cpus` cpus before a run, or undefined under the threshold. */
-export function busyWarning(load1: number, cpus: number, maxLoadPerCpu: number, when: string): string | undefined {
+export function busyWarning(load1: number, cpus: number, maxLoadPerCpu: number): string | undefined {
   const limit = cpus * maxLoadPerCpu;
   if (!(load1 > limit)) return undefined;
-  return `the machine is busy ${when}: load average ${load1.toFixed(2)} on ${cpus} cpus, above ${limit.toFixed(2)} (--max-load ${maxLoadPerCpu} per cpu); real timings will run slow`;
+  return `the machine is busy before the start: load average ${load1.toFixed(2)} on ${cpus} cpus, above ${limit.toFixed(2)} (--max-load ${maxLoadPerCpu} per cpu); real timings will run slow`;
 }
 
 /**
@@ -145,7 +145,7 @@ export class HostWatch {
   before(): string | undefined {
     this.beforeLoad = [...this.probe.loadavg()];
     this.first = this.stat();
-    const w = busyWarning(this.beforeLoad[0] ?? 0, this.probe.cpus, this.maxLoadPerCpu, 'before the start');
+    const w = busyWarning(this.beforeLoad[0] ?? 0, this.probe.cpus, this.maxLoadPerCpu);
     if (w !== undefined) this.warnings.push(w);
     return w;
   }

@@ -22,7 +22,7 @@ import { openWorkload, workloadFor, workloadSize, type Workload, type WorkloadSt
 import { planArrivals } from '../scenarios/arrivals/index.ts';
 import { EventQueue } from '../session/event-queue.ts';
 import { ReplyDigest } from './reply-digest.ts';
-import { simulate, type SimProbe, type SimResult } from './runtime.ts';
+import { simulate, type SimProbe } from './runtime.ts';
 import { summarize } from '../reports/summary.ts';
 import { agreement, PEER_TOLERANCE, peerParams, runSimpyPeer, simpyPython, writeTrace, type Agreement, type PeerFigures } from './peer/peer.ts';
 
@@ -366,11 +366,11 @@ async function measureRuns(task: RunsTask): Promise<RunsFigures> {
  * How many times to repeat `run` so that a timed sample lasts MIN_SAMPLE_MS,
  * after untimed runs for WARM_MS in all (the compiler's warm-up; at least
  * one run): the warm runs that fill MIN_SAMPLE_MS are counted (at least
- * one). Also the first, cold run's wall.
+ * one). Also the first, cold run's wall and what it returned.
  */
-function warmRepeat(run: () => unknown): { repeat: number; coldMs: number } {
+function warmRepeat<T>(run: () => T): { repeat: number; coldMs: number; first: T } {
   const w0 = performance.now();
-  run();
+  const first = run();
   const coldMs = performance.now() - w0;
   while (performance.now() - w0 < WARM_MS) run();
   const t0 = performance.now();
@@ -379,7 +379,7 @@ function warmRepeat(run: () => unknown): { repeat: number; coldMs: number } {
     run();
     repeat += 1;
   } while (performance.now() - t0 < MIN_SAMPLE_MS);
-  return { repeat, coldMs };
+  return { repeat, coldMs, first };
 }
 
 /**
@@ -399,11 +399,7 @@ async function measurePeer(task: PeerTask): Promise<PeerResult> {
   const params = peerParams(scenario, policy, workload.actorNames.length);
   const options = { seed: scenario.seed, sampleEveryMs: 60_000 };
   // The first run is both the cold figure and the result the agreement is checked on.
-  let result: SimResult | undefined;
-  const { repeat, coldMs } = warmRepeat(() => {
-    const r = simulate(scenario, policy, workload, options);
-    result ??= r;
-  });
+  const { repeat, coldMs, first: result } = warmRepeat(() => simulate(scenario, policy, workload, options));
   const walls: number[] = [];
   for (let r = 0; r < task.runs; r++) {
     const t0 = performance.now();
@@ -434,7 +430,7 @@ async function measurePeer(task: PeerTask): Promise<PeerResult> {
     simColdInvocationsPerSec: invocations / (coldMs / 1000),
     peer,
     peerInvocationsPerSec: peer.invocations / (peer.wallMs / 1000),
-    agreement: agreement(summarize(result!), peer),
+    agreement: agreement(summarize(result), peer),
   };
 }
 

@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { loadScenarioFile } from '../scenarios/load.ts';
 import { StudyExecutor } from './study-executor.ts';
-import { applyScenarioOverrides, scenarioSha256 } from './study-scenario.ts';
+import { applyScenarioOverrides, scenarioSha256, type ScenarioOverrides } from './study-scenario.ts';
 import { runShare, shareTasks, studyTasks } from './study-shares.ts';
 
 // The entry point of one pod of a study's Indexed Job (sim/k8s-study.ts makes
@@ -17,7 +17,7 @@ export interface StudyShareSpec {
   /** The scenario file's name, beside study.json. */
   readonly scenarioFile: string;
   /** The command line's overrides (sim/study-scenario.ts) but --size's probes, which run on the user's machine only. */
-  readonly overrides: { readonly durationMs?: number; readonly policies?: readonly string[]; readonly workerCpuMilli?: number; readonly costsScale?: number };
+  readonly overrides: Omit<ScenarioOverrides, 'probes'>;
   /** scenarioSha256 of the scenario on the user's machine: a pod that loads another one stops (exit 3). */
   readonly scenarioSha256: string;
   readonly seeds: readonly number[];
@@ -32,15 +32,21 @@ export const STUDY_SPEC_KEY = 'study.json';
 /** Exit code of a pod that loaded another scenario than the user's (another image, another checkout): retrying cannot help. */
 export const EXIT_MISMATCH = 3;
 
+/** The overrides a pod takes: every one the command line has but --size's probes. */
+const overridesSchema = z.strictObject({
+  durationMs: z.number().positive().optional(),
+  policies: z.array(z.string()).optional(),
+  workerCpuMilli: z.number().int().positive().optional(),
+  costsScale: z.number().positive().optional(),
+});
+// An override the schema lacks fails in every pod ("Unrecognized keys", as --worker-cpu did until
+// 2026-12-08): this line stops the build instead when ScenarioOverrides gains one.
+const everyOverride: Exclude<keyof Omit<ScenarioOverrides, 'probes'>, keyof typeof overridesSchema.shape> extends never ? true : never = true;
+void everyOverride;
+
 const specSchema = z.strictObject({
   scenarioFile: z.string().regex(/^[A-Za-z0-9._-]+$/),
-  overrides: z.strictObject({
-    durationMs: z.number().positive().optional(),
-    policies: z.array(z.string()).optional(),
-    // --worker-cpu and --costs-scale: a pod that dropped them would simulate another scenario (and stop on the sha256 check).
-    workerCpuMilli: z.number().int().positive().optional(),
-    costsScale: z.number().positive().optional(),
-  }),
+  overrides: overridesSchema,
   scenarioSha256: z.string().regex(/^[0-9a-f]{64}$/),
   seeds: z.array(z.number().int().min(0)).min(1),
   sampleEveryMs: z.number().min(0),

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCalibrate } from '../../fidelity/calibrate/main.ts';
-import { busyWarning, HostWatch, hostLoadLine, parseProcStat, stealShare, type HostProbe } from '../../fidelity/host-load.ts';
+import { busyDuringWarning, busyWarning, HostWatch, hostLoadLine, parseProcStat, stealShare, type HostProbe } from '../../fidelity/host-load.ts';
 import { runFidelity } from '../../fidelity/main.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'actorsim-host-load-'));
@@ -39,8 +39,9 @@ describe('/proc/stat', () => {
 
 describe('HostWatch', () => {
   it('records the load and steal before and during, and warns above cores x max-load', () => {
-    expect(busyWarning(0.9, 2, 0.5, 'now')).toBeUndefined();
-    expect(busyWarning(1.5, 2, 0.5, 'now')).toMatch(/load average 1\.50 on 2 cpus, above 1\.00/);
+    expect(busyWarning(0.9, 2, 0.5)).toBeUndefined();
+    expect(busyWarning(1.5, 2, 0.5)).toMatch(/busy before the start: load average 1\.50 on 2 cpus, above 1\.00/);
+    expect(busyDuringWarning(1.0, 2, 0.5)).toBeUndefined();
     const w = new HostWatch(fake([0.4, 0.4, 3.2, 0.5, 0.6], [stat(0, 1000, 0), stat(0, 1900, 100), stat(0, 2800, 100), stat(0, 3800, 100)]), 0.5, 60_000);
     expect(w.before()).toBeUndefined();
     w.start(() => 0);

@@ -1,5 +1,8 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { removeTempDirs, tempDir } from '../temp-dirs.ts';
 import { scaleCosts, scaleDistribution } from '../../scenarios/costs-scale.ts';
 import { Sampler, type DistributionSpec } from '../../scenarios/distributions.ts';
 import { loadScenarioFile } from '../../scenarios/load.ts';
@@ -14,6 +17,16 @@ const spec: fc.Arbitrary<DistributionSpec> = fc.oneof(
   fc.tuple(ms, ms).map(([a, b]) => ({ kind: 'uniform' as const, minMs: Math.min(a, b), maxMs: Math.max(a, b) })),
   fc.array(ms, { minLength: 1, maxLength: 20 }).map((samplesMs) => ({ kind: 'empirical' as const, samplesMs })),
 );
+
+afterAll(removeTempDirs);
+
+/** fleet-scaling.yaml on the shipped local profile, which has a host model and a request timeout. */
+function localProfileCosts() {
+  const file = join(tempDir('costs-scale'), 'fleet.yaml');
+  const text = readFileSync('scenarios/fleet-scaling.yaml', 'utf8').replace(/^costs: .*$/m, `costs: ${resolve('scenarios/profiles/local-calibrated.yaml')}`);
+  writeFileSync(file, text);
+  return loadScenarioFile(file, { allowOutside: true }).costs;
+}
 
 describe('--costs-scale', () => {
   it('every draw of a scaled distribution is the factor times the draw of the original, from the same stream', () => {
@@ -33,7 +46,9 @@ describe('--costs-scale', () => {
   });
 
   it('scales every primitive of a profile, divides its bandwidths, and keeps the host and the request timeout', () => {
-    const costs = loadScenarioFile('scenarios/fleet-2000.yaml').costs;
+    const costs = localProfileCosts();
+    expect(costs.contention?.host).toBeDefined();
+    expect(costs.requestTimeoutMs).toBe(60_000);
     expect(scaleCosts(costs, 1)).toBe(costs);
     const slow = scaleCosts(costs, 1.25);
     const meanOf = (d: DistributionSpec): number => new Sampler(d, makeRng(1, 'x')).meanMs;
